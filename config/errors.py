@@ -1,0 +1,7 @@
+class ApplicationError(Exception):
+    """A domain rule was broken by the caller's input: the API answers 400, views show it."""
+
+    def __init__(self, message: str, *, extra: dict | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra or {}

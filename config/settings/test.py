@@ -1,0 +1,15 @@
+from .base import *  # noqa: F403
+from .base import embedded, env
+
+DEBUG = False
+SECRET_KEY = "test-secret-key"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tests use their own Redis database so they never eat a running dev server's queue.
+REDIS_URL = env("TEST_REDIS_URL", default="") or embedded.redis_url(database=15)
+CELERY_BROKER_URL = REDIS_URL
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+EMBEDDING_BATCH_SIZE = 64
