@@ -1,0 +1,83 @@
+"""Reads of the catalog. The catalog is shared by every user; import jobs are staff-only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+
+from catalog.embeddings import encode_query
+from catalog.models import CatalogImport, Tag, TagKind, Track, TrackArtist
+from catalog.search import SearchFilters, apply_filters, q_text, track_vector_search, tracks_for_hits
+
+
+def _with_relations(queryset: QuerySet[Track]) -> QuerySet[Track]:
+    return queryset.prefetch_related(
+        Prefetch("track_artists", queryset=TrackArtist.objects.select_related("artist").order_by("position")),
+        "tags",
+    )
+
+
+def track_list(*, filters: SearchFilters | None = None, text: str = "") -> QuerySet[Track]:
+    """Browse: tracks passing the filters (and containing ``text``), most popular first."""
+    queryset = apply_filters(Track.objects.all(), filters or SearchFilters())
+    if text:
+        queryset = queryset.filter(q_text(text)).distinct()
+    return _with_relations(queryset.order_by("-popularity", "title", "pk"))
+
+
+def track_semantic_search(*, text: str, k: int = 20, filters: SearchFilters | None = None) -> list[Track]:
+    """Tracks by meaning: the text is embedded and matched against track embeddings.
+
+    Each returned track carries a ``similarity`` attribute (cosine, -1..1).
+    """
+    hits = track_vector_search(query_vector=encode_query(text), k=k, filters=filters)
+    tracks = tracks_for_hits(hits)
+    similarity = {hit.track_id: hit.similarity for hit in hits}
+    for track in tracks:
+        track.similarity = similarity[track.pk]  # type: ignore[attr-defined]
+    return tracks
+
+
+def track_get(*, track_id: int) -> Track:
+    return get_object_or_404(_with_relations(Track.objects.all()), pk=track_id)
+
+
+def tag_list_popular(*, kind: TagKind | None = None, limit: int = 40) -> list[Tag]:
+    queryset = Tag.objects.all()
+    if kind is not None:
+        queryset = queryset.filter(kind=kind)
+    return list(queryset.annotate(track_count=Count("tag_tracks")).order_by("-track_count", "name")[:limit])
+
+
+@dataclass(frozen=True)
+class EmbeddingProgress:
+    total: int
+    embedded: int
+
+    @property
+    def pending(self) -> int:
+        return self.total - self.embedded
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else int(100 * self.embedded / self.total)
+
+
+def embedding_progress() -> EmbeddingProgress:
+    counts = Track.objects.aggregate(total=Count("pk"), embedded=Count("embedding"))
+    return EmbeddingProgress(total=counts["total"], embedded=counts["embedded"])
+
+
+def catalog_import_list(*, user: object, limit: int = 20) -> QuerySet[CatalogImport]:
+    """Import jobs are staff business: staff see every job, anyone else none."""
+    if not getattr(user, "is_staff", False):
+        return CatalogImport.objects.none()
+    return CatalogImport.objects.select_related("created_by")[:limit]
+
+
+def catalog_import_get(*, user: object, import_id: int) -> CatalogImport:
+    if not getattr(user, "is_staff", False):
+        return get_object_or_404(CatalogImport.objects.none(), pk=import_id)
+    return get_object_or_404(CatalogImport, pk=import_id)
