@@ -228,6 +228,10 @@ def read_records(text: IO[str], spec: ImportSpec) -> Iterator[ParsedRow]:
         for line_number, raw, header in rows:
             if columns is None and "__error__" not in raw:
                 columns = resolve_columns(header, spec.column_map)
+                if spec.file_format == "jsonl":
+                    # JSON lines leave out empty fields, so later rows may carry keys the first lacks.
+                    for name in CANONICAL_FIELDS:
+                        columns.setdefault(name, spec.column_map.get(name, name))
                 _check_tag_columns(header, spec.tag_columns, strict_presence=spec.file_format == "csv")
             try:
                 record = parse_row(raw, line_number=line_number, columns=columns or {}, spec=spec)

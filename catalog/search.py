@@ -108,14 +108,11 @@ def track_vector_search(
     filters = filters or SearchFilters()
     queryset = apply_filters(Track.objects.all(), filters)
     with transaction.atomic():
-        if exact:
+        if exact or _small_filtered_set(queryset, filters):
             return _exact(queryset, query_vector, k)
         _set_local("hnsw.ef_search", max(settings.VECTOR_SEARCH_EF_SEARCH, k))
-        if filters.is_empty():
-            return _ranked(queryset, query_vector, k)
-        candidates = queryset.filter(embedding__isnull=False)[: settings.VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS + 1]
-        if candidates.count() <= settings.VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS:
-            return _exact(queryset, query_vector, k)
+        # Iterative scans keep walking the graph when filtered-out or dead rows (deleted,
+        # rolled back, not yet vacuumed) use up the first ef_search candidates.
         _set_local("hnsw.iterative_scan", "relaxed_order")
         hits = _ranked(queryset, query_vector, k)
         # relaxed_order may return rows slightly out of order; re-sort them.
@@ -123,6 +120,13 @@ def track_vector_search(
         if len(hits) < k:
             return _exact(queryset, query_vector, k)
         return hits
+
+
+def _small_filtered_set(queryset: QuerySet[Track], filters: SearchFilters) -> bool:
+    if filters.is_empty():
+        return False
+    limit = settings.VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS
+    return queryset.filter(embedding__isnull=False)[: limit + 1].count() <= limit
 
 
 def _exact(queryset: QuerySet[Track], query_vector: np.ndarray, k: int) -> list[SearchHit]:

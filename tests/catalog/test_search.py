@@ -1,0 +1,102 @@
+"""Vector search against the real pgvector HNSW index."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from django.test import override_settings
+
+from catalog.models import Track
+from catalog.search import SearchFilters, track_vector_search
+from tests.catalog.factories import TrackFactory, unit_vector
+
+pytestmark = pytest.mark.django_db
+
+CATALOG_SIZE = 1500
+
+
+def _bulk_catalog(size: int = CATALOG_SIZE) -> np.ndarray:
+    """Clustered unit vectors (like real embeddings); every 100th track is 'rare' and from 1975."""
+    rng = np.random.default_rng(42)
+    centers = rng.standard_normal((20, 384))
+    vectors = centers[rng.integers(0, 20, size)] + 0.6 * rng.standard_normal((size, 384))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    Track.objects.bulk_create(
+        Track(
+            source="test",
+            source_id=f"b{i}",
+            title=f"Song {i}",
+            energy=float(i % 10) / 10,
+            release_year=1975 if i % 100 == 0 else 2005,
+            embedding=vectors[i],
+        )
+        for i in range(size)
+    )
+    return vectors
+
+
+def _exact_top_k(vectors: np.ndarray, ids: list[int], query: np.ndarray, k: int) -> list[int]:
+    order = np.argsort(-(vectors @ query))[:k]
+    return [ids[i] for i in order]
+
+
+def test_hnsw_recall_at_10_against_exact_search_is_at_least_095() -> None:
+    vectors = _bulk_catalog()
+    pk_by_source_id = dict(Track.objects.values_list("source_id", "pk"))
+    ids = [pk_by_source_id[f"b{i}"] for i in range(len(vectors))]
+    rng = np.random.default_rng(7)
+    recalls = []
+    for _ in range(30):
+        query = vectors[rng.integers(0, len(vectors))] + 0.3 * rng.standard_normal(384).astype(np.float32)
+        query /= np.linalg.norm(query)
+        found = [hit.track_id for hit in track_vector_search(query_vector=query, k=10)]
+        assert len(found) == 10
+        recalls.append(len(set(found) & set(_exact_top_k(vectors, ids, query, 10))) / 10)
+    assert np.mean(recalls) >= 0.95
+
+
+@override_settings(VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS=5)
+def test_one_percent_selective_filter_still_returns_k_rows_through_the_index_path() -> None:
+    _bulk_catalog()
+    query = unit_vector(999)
+    hits = track_vector_search(query_vector=query, k=10, filters=SearchFilters(year_range=(1970, 1979)))
+    assert len(hits) == 10
+    years = set(Track.objects.filter(pk__in=[hit.track_id for hit in hits]).values_list("release_year", flat=True))
+    assert years == {1975}
+    similarities = [hit.similarity for hit in hits]
+    assert similarities == sorted(similarities, reverse=True)
+
+
+def test_selective_filter_uses_exact_scan_and_matches_exact_order() -> None:
+    _bulk_catalog()
+    query = unit_vector(5)
+    filters = SearchFilters(year_range=(1970, 1979))
+    assert track_vector_search(query_vector=query, k=10, filters=filters) == track_vector_search(
+        query_vector=query, k=10, filters=filters, exact=True
+    )
+
+
+def test_tag_and_feature_filters_and_exclusions() -> None:
+    jazz = [TrackFactory(tags=["jazz"], energy=0.2) for _ in range(3)]
+    rap = TrackFactory(tags=["rap"], energy=0.9)
+    both = TrackFactory(tags=["jazz", "rap"], energy=0.2)
+    query = unit_vector(1)
+
+    def found(filters: SearchFilters) -> set[int]:
+        return {hit.track_id for hit in track_vector_search(query_vector=query, k=10, filters=filters)}
+
+    assert found(SearchFilters(tags_any=["Jazz"])) == {t.pk for t in [*jazz, both]}
+    assert found(SearchFilters(tags_any=["jazz"], tags_none=["rap"])) == {t.pk for t in jazz}
+    assert found(SearchFilters(feature_ranges={"energy": (0.5, None)})) == {rap.pk}
+    assert found(SearchFilters(tags_any=["jazz"], exclude_ids=[jazz[0].pk])) == {t.pk for t in [jazz[1], jazz[2], both]}
+
+
+def test_tracks_without_embedding_are_not_returned() -> None:
+    TrackFactory(embedding=None)
+    embedded = TrackFactory()
+    assert [hit.track_id for hit in track_vector_search(query_vector=unit_vector(3), k=5)] == [embedded.pk]
+
+
+def test_unknown_feature_filter_is_refused() -> None:
+    with pytest.raises(ValueError, match="Unknown audio feature"):
+        track_vector_search(query_vector=unit_vector(3), k=5, filters=SearchFilters(feature_ranges={"colour": (0, 1)}))
