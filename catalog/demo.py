@@ -1038,8 +1038,10 @@ def _track_count(rng: random.Random, remaining: int) -> int:
 
 
 def _album_years(rng: random.Random, artist: Artist, album_count: int) -> list[int]:
+    """Debut first, later albums within a career but never past the main subgenre's era."""
+    last_year = min(LAST_YEAR, max(artist.debut_year, artist.styles[0].era.last))
     later = [artist.debut_year + rng.randint(1, CAREER_YEARS) for _ in range(album_count - 1)]
-    return sorted(int(_clip(year, FIRST_YEAR, LAST_YEAR)) for year in [artist.debut_year, *later])
+    return sorted(int(_clip(year, FIRST_YEAR, last_year)) for year in [artist.debut_year, *later])
 
 
 def _albums(rng: random.Random, artist: Artist, track_count: int) -> list[tuple[str, int]]:
@@ -1173,6 +1175,15 @@ def _tags(rng: random.Random, style: Style, features: Mapping[str, Any]) -> list
     ]
 
 
+def _track_style(rng: random.Random, artist: Artist, year: int) -> Style:
+    """Mostly the artist's main subgenre; a second one only on albums from that subgenre's era."""
+    main, *others = artist.styles
+    in_era = [style for style in others if style.era.first <= year <= style.era.last]
+    if not in_era or rng.random() < MAIN_SUBGENRE_SHARE:
+        return main
+    return rng.choice(in_era)
+
+
 def _artist_credit(rng: random.Random, artist: Artist, artists_by_genre: Mapping[str, list[str]]) -> str:
     """The artist field: usually the artist alone, sometimes 'Artist;Guest' for a feature."""
     if rng.random() >= artist.genre.guest_share:
@@ -1199,7 +1210,7 @@ def _artist_rows(
     titles: set[str] = set()
     for position in range(track_count):
         album, year = albums[position * len(albums) // track_count]
-        style = artist.styles[0] if rng.random() < MAIN_SUBGENRE_SHARE else rng.choice(artist.styles)
+        style = _track_style(rng, artist, year)
         features = _sample_features(rng, style, artist)
         duration_ms = _duration_ms(rng, style)
         yield {

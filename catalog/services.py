@@ -142,6 +142,22 @@ def catalog_import_records(
     return _import_rows(parsed, spec=spec, batch_size=batch_size, strict=False, report=lambda summary: None)
 
 
+def catalog_demo_load(*, count: int = 3000, seed: int = 7) -> ImportSummary:
+    """Load the generated demo catalog (see ``catalog.demo``) and queue its embedding."""
+    from catalog import demo
+
+    spec = ImportSpec(file_format="jsonl", source=demo.DEMO_SOURCE)
+    columns = {name: name for name in importing.CANONICAL_FIELDS}
+    records = (
+        importing.parse_row(row, line_number=number, columns=columns, spec=spec)
+        for number, row in enumerate(demo.generate_demo_rows(count, seed=seed), start=1)
+    )
+    with transaction.atomic():
+        summary = catalog_import_records(records=records, source=demo.DEMO_SOURCE)
+        embedding_queue()
+    return summary
+
+
 def _import_rows(
     parsed: Iterable[importing.ParsedRow],
     *,

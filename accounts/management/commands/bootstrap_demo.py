@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from accounts.models import Role
+from accounts.services import user_ensure
+from catalog.models import Track
+from catalog.services import catalog_demo_load
+
+DEMO_USERS = (
+    ("listener@segue.local", Role.LISTENER, "Demo Listener"),
+    ("curator@segue.local", Role.CURATOR, "Demo Curator"),
+    ("staff@segue.local", Role.STAFF, "Demo Staff"),
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Make a fresh install usable: load the generated demo catalog when the catalog is empty "
+        "and create the demo listener, curator and staff accounts (printing their logins)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--tracks", type=int, default=3000, help="Demo catalog size.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if Track.objects.exists():
+            self.stdout.write(f"Catalog has {Track.objects.count()} tracks; demo catalog not loaded.")
+        else:
+            summary = catalog_demo_load(count=options["tracks"])
+            self.stdout.write(
+                f"Loaded the DEMO catalog: {summary.tracks_created} generated tracks (labelled demo data); "
+                "the worker is embedding them now (progress on /catalog/imports/)."
+            )
+        password = os.environ.get("SEGUE_DEMO_PASSWORD", "segue-demo")
+        self.stdout.write("Demo logins (password for each: %s):" % password)
+        for email, role, name in DEMO_USERS:
+            user, created = user_ensure(email=email, password=password, role=role, display_name=name)
+            state = "created" if created else "exists"
+            self.stdout.write(self.style.SUCCESS(f"  {role.label:<9} {email}  ({state})"))
