@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from celery.contrib.testing.worker import start_worker
 from django.contrib.auth.models import AnonymousUser
 from rest_framework.test import APIClient
 
 from accounts.models import Role, User
 from accounts.services import user_create
+from config.celery import app as celery_app
 
 USER_PASSWORD = "listen-to-the-segue-42"
 
@@ -49,3 +53,16 @@ def anonymous() -> AnonymousUser:
 def api_client() -> APIClient:
     """An unauthenticated DRF client; call `force_authenticate(user=...)` or `login(...)` on it."""
     return APIClient()
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None) -> Iterator[object]:
+    """A real Celery worker (in a thread of this process) consuming the real Redis broker.
+
+    Tests using it must commit their data (``django_db(transaction=True)``, implied here) so
+    the worker's own database connection sees it.
+    """
+    celery_app.control.purge()
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
+        yield worker
+    celery_app.control.purge()

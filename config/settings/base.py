@@ -142,6 +142,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = False
+# Declared schedule; beat's DatabaseScheduler copies it into the database (editable in admin).
+CELERY_BEAT_SCHEDULE = {
+    # A safety net: tracks left unembedded (a lost task, a worker restart) are picked up.
+    "embed-pending-tracks": {
+        "task": "catalog.tasks.embed_pending_tracks",
+        "schedule": env.int("EMBED_SWEEP_SECONDS", default=600),
+    },
+}
 
 # --- API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
