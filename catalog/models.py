@@ -63,14 +63,18 @@ class Track(models.Model):
     spotify_uri = models.CharField(max_length=100, blank=True)
 
     title = models.CharField(max_length=500)
-    artists = models.ManyToManyField(Artist, through="TrackArtist", related_name="tracks")
+    artists: models.ManyToManyField[Artist, TrackArtist] = models.ManyToManyField(
+        Artist, through="TrackArtist", related_name="tracks"
+    )
     album = models.CharField(max_length=500, blank=True)
     release_year = models.SmallIntegerField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     popularity = models.SmallIntegerField(null=True, blank=True)
     explicit = models.BooleanField(default=False)
     audio_url = models.URLField(max_length=1000, blank=True)
-    tags = models.ManyToManyField(Tag, through="TrackTag", related_name="tracks")
+    tags: models.ManyToManyField[Tag, TrackTag] = models.ManyToManyField(
+        Tag, through="TrackTag", related_name="tracks"
+    )
 
     # Audio features, Spotify's definitions; null when unknown.
     danceability = models.FloatField(null=True, blank=True)
@@ -139,6 +143,9 @@ class TrackArtist(models.Model):
         constraints = [models.UniqueConstraint(fields=["track", "artist"], name="track_artist_unique")]
         ordering = ["position"]
 
+    def __str__(self) -> str:
+        return f"{self.artist_id} on {self.track_id} (#{self.position})"
+
 
 class TrackTag(models.Model):
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="track_tags")
@@ -148,6 +155,9 @@ class TrackTag(models.Model):
         constraints = [models.UniqueConstraint(fields=["track", "tag"], name="track_tag_unique")]
         # Filters go tag -> tracks; the unique constraint covers track -> tags.
         indexes = [models.Index(fields=["tag", "track"], name="tracktag_tag_track_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.tag_id} on {self.track_id}"
 
 
 class ImportFormat(models.TextChoices):
@@ -183,7 +193,9 @@ class CatalogImport(models.Model):
     tracks_created = models.PositiveIntegerField(default=0)
     tracks_updated = models.PositiveIntegerField(default=0)
     rows_skipped = models.PositiveIntegerField(default=0)
-    skipped_rows = models.JSONField(default=list, blank=True, help_text="First skipped rows: line and reason.")
+    skipped_rows = models.JSONField(
+        default=list, blank=True, help_text="First skipped rows: line and reason."
+    )
     error = models.TextField(blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)

@@ -53,9 +53,7 @@ class SearchHit:
 def apply_filters(queryset: QuerySet[Track], filters: SearchFilters) -> QuerySet[Track]:
     if filters.tags_any:
         names = [name.lower() for name in filters.tags_any]
-        queryset = queryset.filter(
-            Exists(TrackTag.objects.filter(track=OuterRef("pk"), tag__name__in=names))
-        )
+        queryset = queryset.filter(Exists(TrackTag.objects.filter(track=OuterRef("pk"), tag__name__in=names)))
     if filters.tags_none:
         names = [name.lower() for name in filters.tags_none]
         queryset = queryset.exclude(
@@ -139,7 +137,11 @@ def _exact(queryset: QuerySet[Track], query_vector: np.ndarray, k: int) -> list[
 
 def tracks_for_hits(hits: Sequence[SearchHit]) -> list[Track]:
     """The Track rows of hits, in hit order, with artists and tags prefetched."""
-    by_id = Track.objects.filter(pk__in=[hit.track_id for hit in hits]).prefetch_related("artists", "tags").in_bulk()
+    by_id = (
+        Track.objects.filter(pk__in=[hit.track_id for hit in hits])
+        .prefetch_related("artists", "tags")
+        .in_bulk()
+    )
     return [by_id[hit.track_id] for hit in hits if hit.track_id in by_id]
 
 

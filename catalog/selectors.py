@@ -81,3 +81,23 @@ def catalog_import_get(*, user: object, import_id: int) -> CatalogImport:
     if not getattr(user, "is_staff", False):
         return get_object_or_404(CatalogImport.objects.none(), pk=import_id)
     return get_object_or_404(CatalogImport, pk=import_id)
+
+
+def track_similar(*, track: Track, k: int = 10) -> list[Track]:
+    """The ``k`` tracks nearest to ``track`` by embedding (never itself), each with ``similarity``.
+
+    Empty while the track has no embedding yet.
+    """
+    if track.embedding is None:
+        return []
+    hits = track_vector_search(
+        query_vector=track.embedding, k=k + 1, filters=SearchFilters(exclude_ids=[track.pk])
+    )[:k]
+    by_id = _with_relations(Track.objects.filter(pk__in=[hit.track_id for hit in hits])).in_bulk()
+    tracks = []
+    for hit in hits:
+        if hit.track_id in by_id:
+            similar = by_id[hit.track_id]
+            similar.similarity = hit.similarity  # type: ignore[attr-defined]
+            tracks.append(similar)
+    return tracks

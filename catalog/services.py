@@ -15,6 +15,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.models import User
 from catalog import importing
 from catalog.documents import track_document
 from catalog.features import AUDIO_FEATURES
@@ -185,8 +186,13 @@ def _import_rows(
             else:
                 records[record.source_id] = record
         if records and not (strict and summary.rows_skipped):
-            _write_batch_or_rows(list(records.values()), source=spec.source, summary=summary, strict=strict,
-                                 seen_in_this_import=seen_in_this_import)
+            _write_batch_or_rows(
+                list(records.values()),
+                source=spec.source,
+                summary=summary,
+                strict=strict,
+                seen_in_this_import=seen_in_this_import,
+            )
         report(summary)
     return summary
 
@@ -203,7 +209,12 @@ def _batches(rows: Iterable[importing.ParsedRow], size: int) -> Iterator[list[im
 
 
 def _write_batch_or_rows(
-    records: list[TrackRecord], *, source: str, summary: ImportSummary, strict: bool, seen_in_this_import: set[str]
+    records: list[TrackRecord],
+    *,
+    source: str,
+    summary: ImportSummary,
+    strict: bool,
+    seen_in_this_import: set[str],
 ) -> None:
     """Write a batch in one transaction; if the database refuses it, find the bad rows one by one."""
     try:
@@ -217,7 +228,9 @@ def _write_batch_or_rows(
     for record in records:
         try:
             with transaction.atomic():
-                _write_batch([record], source=source, summary=summary, seen_in_this_import=seen_in_this_import)
+                _write_batch(
+                    [record], source=source, summary=summary, seen_in_this_import=seen_in_this_import
+                )
         except (IntegrityError, DatabaseError) as exc:
             summary.skip(record.line_number, f"rejected by the database: {str(exc).splitlines()[0]}")
 
@@ -243,7 +256,9 @@ def _write_batch(
         for position, name in enumerate(record.artists)
     ]
     tag_links = [
-        (track_id, tag_ids[tag]) for track_id, record in zip(track_ids, records, strict=True) for tag in record.tags
+        (track_id, tag_ids[tag])
+        for track_id, record in zip(track_ids, records, strict=True)
+        for tag in record.tags
     ]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -253,8 +268,8 @@ def _write_batch(
         )
         if tag_links:
             cursor.execute(
-                "INSERT INTO catalog_tracktag (track_id, tag_id) SELECT * FROM unnest(%s::bigint[], %s::bigint[]) "
-                "ON CONFLICT DO NOTHING",
+                "INSERT INTO catalog_tracktag (track_id, tag_id) "
+                "SELECT * FROM unnest(%s::bigint[], %s::bigint[]) ON CONFLICT DO NOTHING",
                 [list(column) for column in zip(*tag_links, strict=True)],
             )
     summary.documents_changed += track_documents_refresh(track_ids=track_ids)
@@ -350,11 +365,15 @@ def track_documents_refresh(*, track_ids: list[int]) -> int:
     )
     artists: dict[int, list[str]] = {}
     for track_id, name in (
-        TrackArtist.objects.filter(track_id__in=track_ids).order_by("position").values_list("track_id", "artist__name")
+        TrackArtist.objects.filter(track_id__in=track_ids)
+        .order_by("position")
+        .values_list("track_id", "artist__name")
     ):
         artists.setdefault(track_id, []).append(name)
     tags: dict[int, list[str]] = {}
-    for track_id, name in TrackTag.objects.filter(track_id__in=track_ids).values_list("track_id", "tag__name"):
+    for track_id, name in TrackTag.objects.filter(track_id__in=track_ids).values_list(
+        "track_id", "tag__name"
+    ):
         tags.setdefault(track_id, []).append(name)
 
     changed = []
@@ -386,7 +405,7 @@ def track_documents_refresh(*, track_ids: list[int]) -> int:
 
 def catalog_import_request(
     *,
-    user: object,
+    user: User,
     uploaded_file: UploadedFile,
     source: str,
     file_format: str = "",
@@ -424,7 +443,7 @@ def catalog_import_request(
             strict=strict,
             bytes_total=uploaded_file.size or 0,
         )
-        run_catalog_import.delay_on_commit(import_id=job.pk)
+        run_catalog_import.delay_on_commit(import_id=job.pk)  # type: ignore[attr-defined]
     return job
 
 
@@ -477,7 +496,12 @@ def _import_job_record(job: CatalogImport, summary: ImportSummary, *, bytes_read
     job.skipped_rows = [{"line": row.line_number, "reason": row.reason} for row in summary.skipped]
     job.save(
         update_fields=[
-            "bytes_read", "rows_read", "tracks_created", "tracks_updated", "rows_skipped", "skipped_rows"
+            "bytes_read",
+            "rows_read",
+            "tracks_created",
+            "tracks_updated",
+            "rows_skipped",
+            "skipped_rows",
         ]
     )
 
@@ -496,7 +520,7 @@ def embedding_queue() -> None:
     """Ask the worker to embed every track that has no embedding yet (on commit)."""
     from catalog.tasks import embed_pending_tracks
 
-    embed_pending_tracks.delay_on_commit()
+    embed_pending_tracks.delay_on_commit()  # type: ignore[attr-defined]
 
 
 @transaction.atomic

@@ -67,4 +67,6 @@ def run_checks() -> dict[str, dict[str, Any]]:
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = run_checks()
     healthy = all(check["ok"] for check in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "degraded", "checks": checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "degraded", "checks": checks}, status=200 if healthy else 503
+    )

@@ -27,18 +27,31 @@ SPEC = ImportSpec(file_format="csv", tag_columns=importing.parse_tag_columns("ge
 def _import(content: str, *, strict: bool = False, batch_size: int = 1000, spec: ImportSpec = SPEC):
     data = content.encode()
     return services.catalog_import_stream(
-        binary=io.BytesIO(data), name="t.csv", bytes_total=len(data), spec=spec, strict=strict, batch_size=batch_size
+        binary=io.BytesIO(data),
+        name="t.csv",
+        bytes_total=len(data),
+        spec=spec,
+        strict=strict,
+        batch_size=batch_size,
     )
 
 
 @pytest.mark.parametrize("batch_size", [1, 1000])
 def test_rows_of_one_track_merge_across_and_within_batches(batch_size: int) -> None:
     summary = _import(HEADER + "".join(ROWS), batch_size=batch_size)
-    assert (summary.rows_read, summary.tracks_created, summary.rows_merged, summary.rows_skipped) == (3, 2, 1, 0)
+    assert (summary.rows_read, summary.tracks_created, summary.rows_merged, summary.rows_skipped) == (
+        3,
+        2,
+        1,
+        0,
+    )
     blue_train = Track.objects.get(source="test", source_id="s1")
     assert set(blue_train.tags.values_list("name", flat=True)) == {"jazz", "hard bop", "bebop"}
     so_what = Track.objects.get(source_id="s2")
-    assert [a.artist.name for a in so_what.track_artists.select_related("artist")] == ["Miles Davis", "Bill Evans"]
+    assert [a.artist.name for a in so_what.track_artists.select_related("artist")] == [
+        "Miles Davis",
+        "Bill Evans",
+    ]
     assert "genres and tags: bebop, hard bop, jazz" in blue_train.document
     assert blue_train.embedding is None
 
@@ -65,7 +78,9 @@ def test_changed_row_updates_fields_and_clears_embedding() -> None:
 
 
 def test_bad_rows_are_skipped_and_reported_by_line() -> None:
-    content = HEADER + ROWS[0] + "s3,Bad Tempo,X,,2000,0.5,0.5,fast,rock,\n" + "s4,,X,,2000,0.5,0.5,120,rock,\n"
+    content = (
+        HEADER + ROWS[0] + "s3,Bad Tempo,X,,2000,0.5,0.5,fast,rock,\n" + "s4,,X,,2000,0.5,0.5,120,rock,\n"
+    )
     summary = _import(content)
     assert summary.tracks_created == 1
     assert [(row.line_number, row.reason) for row in summary.skipped] == [
@@ -96,7 +111,9 @@ def _write(tmp_path: Path, name: str, content: bytes) -> Path:
 
 def test_command_imports_and_prints_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _write(tmp_path, "tracks.csv", (HEADER + "".join(ROWS)).encode())
-    call_command("import_catalog", str(path), "--source", "test", "--tags-from", "genre,subgenre", "--no-embed")
+    call_command(
+        "import_catalog", str(path), "--source", "test", "--tags-from", "genre,subgenre", "--no-embed"
+    )
     out = capsys.readouterr().out
     assert "2 tracks created, 0 updated, 1 rows merged" in out
     assert Track.objects.count() == 2
@@ -126,7 +143,9 @@ def test_command_strict_refusal_exits_non_zero(tmp_path: Path) -> None:
         ("missing.csv", None, "No such file"),
     ],
 )
-def test_command_refuses_bad_files_clearly(tmp_path: Path, name: str, content: bytes | None, message: str) -> None:
+def test_command_refuses_bad_files_clearly(
+    tmp_path: Path, name: str, content: bytes | None, message: str
+) -> None:
     path = tmp_path / name if content is None else _write(tmp_path, name, content)
     with pytest.raises(CommandError, match=message):
         call_command("import_catalog", str(path))
@@ -135,7 +154,9 @@ def test_command_refuses_bad_files_clearly(tmp_path: Path, name: str, content: b
 
 def test_non_utf8_detected_late_leaves_earlier_batches_only_in_non_strict_mode(tmp_path: Path) -> None:
     good = "".join(f"g{i},Song {i},X,,2000,0.5,0.5,120,rock,\n" for i in range(5))
-    path = _write(tmp_path, "tracks.csv", (HEADER + good).encode() + "bad,Caf\xe9,X,,,,,,,\n".encode("latin-1"))
+    path = _write(
+        tmp_path, "tracks.csv", (HEADER + good).encode() + "bad,Caf\xe9,X,,,,,,,\n".encode("latin-1")
+    )
     with pytest.raises(CommandError, match="UTF-8"):
         call_command("import_catalog", str(path), "--strict")
     assert not Track.objects.exists()

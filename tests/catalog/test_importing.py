@@ -13,8 +13,12 @@ from catalog.importing import ImportFileError, ImportSpec, MissingColumnsError, 
 HEADER = "track_id,track_name,track_artist,energy,tempo,playlist_genre\n"
 
 
-def _read(content: bytes, name: str = "tracks.csv", spec: ImportSpec | None = None) -> list[importing.ParsedRow]:
-    spec = spec or ImportSpec(file_format=importing.detect_format(name), tag_columns=importing.parse_tag_columns("playlist_genre"))
+def _read(
+    content: bytes, name: str = "tracks.csv", spec: ImportSpec | None = None
+) -> list[importing.ParsedRow]:
+    spec = spec or ImportSpec(
+        file_format=importing.detect_format(name), tag_columns=importing.parse_tag_columns("playlist_genre")
+    )
     text = importing.open_text(io.BytesIO(content), name)
     return list(read_records(text, spec))
 
@@ -29,7 +33,13 @@ def test_aliases_find_spotify_columns_without_a_map() -> None:
 
 
 def test_bad_rows_are_reported_with_line_number_and_reason() -> None:
-    content = HEADER + "a1,Fine,Band,0.5,120,rock\na2,Fast,Band,0.5,fast,rock\na3,Loud,Band,7,120,rock\na4,,Band,0.5,120,rock\n"
+    rows = [
+        "a1,Fine,Band,0.5,120,rock",
+        "a2,Fast,Band,0.5,fast,rock",
+        "a3,Loud,Band,7,120,rock",
+        "a4,,Band,0.5,120,rock",
+    ]
+    content = HEADER + "\n".join(rows) + "\n"
     rows = _read(content.encode())
     errors = {row.line_number: row.error for row in rows if row.error}
     assert errors == {
@@ -78,7 +88,8 @@ def test_unknown_format_and_unknown_map_field_are_refused() -> None:
 
 def test_gzipped_jsonl_with_lists_and_bad_lines() -> None:
     lines = [
-        '{"source_id": "j1", "title": "One", "artist": ["A", "B"], "tags": ["mood:happy", "pop"], "release_year": "1999-05-01"}',
+        '{"source_id": "j1", "title": "One", "artist": ["A", "B"], "tags": ["mood:happy", "pop"], '
+        '"release_year": "1999-05-01"}',
         "not json",
         '["a list"]',
         "",

@@ -61,7 +61,9 @@ def test_one_percent_selective_filter_still_returns_k_rows_through_the_index_pat
     query = unit_vector(999)
     hits = track_vector_search(query_vector=query, k=10, filters=SearchFilters(year_range=(1970, 1979)))
     assert len(hits) == 10
-    years = set(Track.objects.filter(pk__in=[hit.track_id for hit in hits]).values_list("release_year", flat=True))
+    years = set(
+        Track.objects.filter(pk__in=[hit.track_id for hit in hits]).values_list("release_year", flat=True)
+    )
     assert years == {1975}
     similarities = [hit.similarity for hit in hits]
     assert similarities == sorted(similarities, reverse=True)
@@ -88,7 +90,9 @@ def test_tag_and_feature_filters_and_exclusions() -> None:
     assert found(SearchFilters(tags_any=["Jazz"])) == {t.pk for t in [*jazz, both]}
     assert found(SearchFilters(tags_any=["jazz"], tags_none=["rap"])) == {t.pk for t in jazz}
     assert found(SearchFilters(feature_ranges={"energy": (0.5, None)})) == {rap.pk}
-    assert found(SearchFilters(tags_any=["jazz"], exclude_ids=[jazz[0].pk])) == {t.pk for t in [jazz[1], jazz[2], both]}
+    assert found(SearchFilters(tags_any=["jazz"], exclude_ids=[jazz[0].pk])) == {
+        t.pk for t in [jazz[1], jazz[2], both]
+    }
 
 
 def test_tracks_without_embedding_are_not_returned() -> None:
@@ -99,4 +103,6 @@ def test_tracks_without_embedding_are_not_returned() -> None:
 
 def test_unknown_feature_filter_is_refused() -> None:
     with pytest.raises(ValueError, match="Unknown audio feature"):
-        track_vector_search(query_vector=unit_vector(3), k=5, filters=SearchFilters(feature_ranges={"colour": (0, 1)}))
+        track_vector_search(
+            query_vector=unit_vector(3), k=5, filters=SearchFilters(feature_ranges={"colour": (0, 1)})
+        )

@@ -35,7 +35,9 @@ def _wait_until(condition: Callable[[], bool], *, timeout: float = 90.0) -> None
 
 def test_worker_embeds_pending_tracks_in_batches(celery_worker: object, settings: object) -> None:
     settings.EMBEDDING_BATCH_SIZE = 2  # type: ignore[attr-defined]
-    TrackFactory(title="Blue in Green", document="Blue in Green by Miles Davis. genres: cool jazz", embedding=None)
+    TrackFactory(
+        title="Blue in Green", document="Blue in Green by Miles Davis. genres: cool jazz", embedding=None
+    )
     for i in range(4):
         TrackFactory(document=f"Track {i} by Someone. genres: techno", embedding=None)
 
@@ -66,7 +68,9 @@ def test_uploaded_import_runs_in_the_worker_then_embeds(
     assert track_semantic_search(text="loud hard rock anthem", k=1)[0].title == "Thunderstruck"
 
 
-def test_a_job_is_run_once_even_if_delivered_twice(staff_user: object, settings: object, tmp_path: Path) -> None:
+def test_a_job_is_run_once_even_if_delivered_twice(
+    staff_user: object, settings: object, tmp_path: Path
+) -> None:
     settings.MEDIA_ROOT = tmp_path  # type: ignore[attr-defined]
     upload = SimpleUploadedFile("tracks.csv", CSV.encode())
     job = services.catalog_import_request(user=staff_user, uploaded_file=upload, source="test")

@@ -36,7 +36,7 @@ class Command(BaseCommand):
                 "the worker is embedding them now (progress on /catalog/imports/)."
             )
         password = os.environ.get("SEGUE_DEMO_PASSWORD", "segue-demo")
-        self.stdout.write("Demo logins (password for each: %s):" % password)
+        self.stdout.write(f"Demo logins (password for each: {password}):")
         for email, role, name in DEMO_USERS:
             user, created = user_ensure(email=email, password=password, role=role, display_name=name)
             state = "created" if created else "exists"

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from catalog import importing, services
+from catalog import importing, selectors, services
 from catalog.importing import ImportFileError, ImportSpec
 
 
@@ -24,7 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("--source", default="import", help="Where the ids come from, e.g. spotify.")
         parser.add_argument("--map", default="", help="field=column pairs, comma-separated.")
         parser.add_argument(
-            "--tags-from", default="", help="Columns whose values become tags: col[:kind],… (kind default genre)."
+            "--tags-from",
+            default="",
+            help="Columns whose values become tags: col[:kind],… (kind default genre).",
         )
         parser.add_argument("--strict", action="store_true", help="Refuse the whole file if any row is bad.")
         parser.add_argument("--batch-size", type=int, default=services.IMPORT_BATCH_SIZE)
@@ -47,6 +49,7 @@ class Command(BaseCommand):
                 self.stderr.write(f"  line {row['line_number']}: {row['reason']}")
             raise CommandError(exc.message, returncode=3) from exc
 
+        pending = selectors.embedding_progress().pending
         for row in summary.skipped:
             self.stderr.write(f"  skipped line {row.line_number}: {row.reason}")
         if summary.rows_skipped > len(summary.skipped):
@@ -54,17 +57,21 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Read {summary.rows_read} rows: {summary.tracks_created} tracks created, "
-                f"{summary.tracks_updated} updated, {summary.rows_merged} rows merged into another row's track, "
-                f"{summary.rows_skipped} skipped; {summary.documents_changed} tracks need embedding."
+                f"{summary.tracks_updated} updated, {summary.rows_merged} rows merged into another row's "
+                f"track, {summary.rows_skipped} skipped; {pending} tracks wait for embedding."
             )
         )
-        if summary.documents_changed and not options["no_embed"]:
+        if pending and not options["no_embed"]:
             services.embedding_queue()
             self.stdout.write("Embedding queued for the worker (or run: manage.py embed_catalog).")
 
-    def _import(self, path: Path, spec: ImportSpec, *, strict: bool, batch_size: int) -> services.ImportSummary:
+    def _import(
+        self, path: Path, spec: ImportSpec, *, strict: bool, batch_size: int
+    ) -> services.ImportSummary:
         size = path.stat().st_size if path.is_file() else 0
-        with tqdm(total=size, unit="B", unit_scale=True, desc=f"Importing {path.name}", file=self.stderr) as bar:
+        with tqdm(
+            total=size, unit="B", unit_scale=True, desc=f"Importing {path.name}", file=self.stderr
+        ) as bar:
 
             def on_progress(progress: services.ImportProgress) -> None:
                 bar.update(progress.bytes_read - bar.n)
