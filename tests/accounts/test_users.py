@@ -54,3 +54,7 @@ def test_curator_and_staff_are_curators_listener_is_not(curator: User, staff_use
     assert staff_user.is_staff
     assert not owner.is_curator
     assert not curator.is_staff
+
+
+def test_login_email_is_case_insensitive(owner: User, user_password: str) -> None:
+    assert authenticate(email="Owner@Example.COM", password=user_password) == owner

@@ -1,0 +1,63 @@
+# Segue developer commands. `make run` is all a new machine needs.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+VENV := .venv
+VENV_PYTHON := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+# The machines' Python is 3.11; a bare `python3` is accepted only if it is 3.11 too.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+PIP_QUIET := --quiet --disable-pip-version-check
+
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+
+.PHONY: help venv install run test lint bench stop clean-data
+
+help:
+	@echo "make run         start PostgreSQL, Redis, web, Celery worker and beat (Ctrl-C stops all)"
+	@echo "make test        run the test suite (PYTEST_ARGS='-k name' to narrow)"
+	@echo "make lint        ruff check, ruff format --check, mypy"
+	@echo "make bench       catalog benchmark (BENCH_ARGS='--tracks 200000')"
+	@echo "make stop        stop the embedded PostgreSQL and Redis"
+	@echo "make clean-data  stop them and delete .data/ (database, broker, media)"
+
+venv install: $(INSTALLED)
+
+# torch goes first: the CPU wheel is on local disk (PIP_FIND_LINKS); installed before
+# sentence-transformers asks for torch, it keeps pip from fetching a multi-GB CUDA build.
+$(INSTALLED): pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then echo "No python3.11 or python3 on PATH." >&2; exit 1; fi
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+		|| { echo "Segue needs Python 3.11; $(PYTHON) is $$($(PYTHON) --version 2>&1)." >&2; exit 1; }
+	@test -x $(VENV_PYTHON) || $(PYTHON) -m venv $(VENV)
+	@echo "Installing into $(VENV) (torch CPU build first, then segue[dev])..."
+	@$(VENV_PYTHON) -m pip install $(PIP_QUIET) --upgrade pip
+	@$(VENV_PYTHON) -m pip install $(PIP_QUIET) torch==2.13.0
+	@$(VENV_PYTHON) -m pip install $(PIP_QUIET) -e ".[dev]"
+	@touch $@
+
+run: $(INSTALLED)
+	$(VENV_PYTHON) -m config.run
+
+test: $(INSTALLED)
+	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
+
+# All three run even when one fails, so a single pass shows every finding.
+lint: $(INSTALLED)
+	@status=0; \
+	echo "ruff check ."; $(VENV)/bin/ruff check . || status=1; \
+	echo "ruff format --check ."; $(VENV)/bin/ruff format --check . || status=1; \
+	echo "mypy ."; $(VENV)/bin/mypy . || status=1; \
+	exit $$status
+
+bench: $(INSTALLED)
+	$(VENV_PYTHON) manage.py bench_catalog $(BENCH_ARGS)
+
+# No install prerequisite: stopping must work (or quietly do nothing) even when an
+# install failed half-way, e.g. from the CI script's exit trap.
+stop:
+	@if [ -x $(VENV_PYTHON) ]; then $(VENV_PYTHON) -m config.run --stop; fi
+
+clean-data: stop
+	rm -rf .data
