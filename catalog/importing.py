@@ -339,7 +339,8 @@ def resolve_columns(available: Iterable[str], column_map: dict[str, str]) -> dic
 def _text(value: Any) -> str:
     if value is None:
         return ""
-    return str(value).strip()
+    # PostgreSQL text cannot hold NUL bytes; they carry no meaning in catalog data.
+    return str(value).replace("\x00", "").strip()
 
 
 def _number(field_name: str, value: Any, *, integer: bool = False) -> float | int | None:

@@ -216,10 +216,15 @@ def _write_batch_or_rows(
     strict: bool,
     seen_in_this_import: set[str],
 ) -> None:
-    """Write a batch in one transaction; if the database refuses it, find the bad rows one by one."""
+    """Write a batch in one transaction; if the database refuses it, find the bad rows one by one.
+
+    Counts reach the summary only once a transaction has committed, so a refused batch that
+    is retried row by row is not counted twice.
+    """
     try:
         with transaction.atomic():
-            _write_batch(records, source=source, summary=summary, seen_in_this_import=seen_in_this_import)
+            written = _write_batch(records, source=source)
+        _count_written(written, summary=summary, seen_in_this_import=seen_in_this_import)
         return
     except (IntegrityError, DatabaseError) as exc:
         if strict:
@@ -228,25 +233,33 @@ def _write_batch_or_rows(
     for record in records:
         try:
             with transaction.atomic():
-                _write_batch(
-                    [record], source=source, summary=summary, seen_in_this_import=seen_in_this_import
-                )
+                written = _write_batch([record], source=source)
         except (IntegrityError, DatabaseError) as exc:
             summary.skip(record.line_number, f"rejected by the database: {str(exc).splitlines()[0]}")
+        else:
+            _count_written(written, summary=summary, seen_in_this_import=seen_in_this_import)
 
 
-def _write_batch(
-    records: list[TrackRecord], *, source: str, summary: ImportSummary, seen_in_this_import: set[str]
-) -> None:
+@dataclass(frozen=True)
+class _WrittenBatch:
+    created_by_source_id: dict[str, bool]
+    documents_changed: int
+
+
+def _count_written(written: _WrittenBatch, *, summary: ImportSummary, seen_in_this_import: set[str]) -> None:
+    for source_id, created in written.created_by_source_id.items():
+        if created:
+            summary.tracks_created += 1
+        elif source_id not in seen_in_this_import:
+            summary.tracks_updated += 1
+        seen_in_this_import.add(source_id)
+    summary.documents_changed += written.documents_changed
+
+
+def _write_batch(records: list[TrackRecord], *, source: str) -> _WrittenBatch:
     artist_ids = _artist_ids_ensure({name for record in records for name in record.artists})
     tag_ids = _tag_ids_ensure({tag for record in records for tag in record.tags})
     upserted = _tracks_upsert(records, source=source)
-    for record in records:
-        if upserted[record.source_id][1]:
-            summary.tracks_created += 1
-        elif record.source_id not in seen_in_this_import:
-            summary.tracks_updated += 1
-        seen_in_this_import.add(record.source_id)
 
     track_ids = [upserted[record.source_id][0] for record in records]
     TrackArtist.objects.filter(track_id__in=track_ids).delete()
@@ -272,7 +285,10 @@ def _write_batch(
                 "SELECT * FROM unnest(%s::bigint[], %s::bigint[]) ON CONFLICT DO NOTHING",
                 [list(column) for column in zip(*tag_links, strict=True)],
             )
-    summary.documents_changed += track_documents_refresh(track_ids=track_ids)
+    return _WrittenBatch(
+        created_by_source_id={source_id: created for source_id, (_, created) in upserted.items()},
+        documents_changed=track_documents_refresh(track_ids=track_ids),
+    )
 
 
 # Column name -> PostgreSQL array type, for the set-based upsert below.
