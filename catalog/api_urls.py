@@ -1,1 +1,15 @@
-urlpatterns = []
+from django.urls import path
+
+from catalog import api
+
+app_name = "catalog_api"
+
+urlpatterns = [
+    path("tracks/", api.TrackListApi.as_view(), name="track_list"),
+    path("tracks/search/", api.TrackSearchApi.as_view(), name="track_search"),
+    path("tracks/<int:track_id>/", api.TrackDetailApi.as_view(), name="track_detail"),
+    path("tracks/<int:track_id>/similar/", api.TrackSimilarApi.as_view(), name="track_similar"),
+    path("catalog/imports/", api.CatalogImportListCreateApi.as_view(), name="import_list"),
+    path("catalog/imports/<int:import_id>/", api.CatalogImportDetailApi.as_view(), name="import_detail"),
+    path("catalog/embedding-status/", api.EmbeddingStatusApi.as_view(), name="embedding_status"),
+]

@@ -12,7 +12,15 @@ from catalog.models import ImportFormat
 from catalog.search import SearchFilters
 
 # Features a listener can filter on; the browse page shows sliders for the first five.
-FILTER_FEATURES = ("energy", "valence", "danceability", "acousticness", "tempo", "instrumentalness", "speechiness")
+FILTER_FEATURES = (
+    "energy",
+    "valence",
+    "danceability",
+    "acousticness",
+    "tempo",
+    "instrumentalness",
+    "speechiness",
+)
 SLIDER_FEATURES = FILTER_FEATURES[:5]
 MAX_TAGS = 30
 MAX_TAG_LENGTH = 100
@@ -74,14 +82,19 @@ class TrackFilterForm(forms.Form):
     """Browse and search filters, read from GET parameters (the page form and the API)."""
 
     q = forms.CharField(
-        required=False, max_length=300, label="Search", help_text="Words to search for (title, artist, album, mood…)."
+        required=False,
+        max_length=300,
+        label="Search",
+        help_text="What to look for: a mood or moment (by meaning), or a title, artist or album (by name).",
     )
     mode = forms.ChoiceField(
         required=False,
         choices=SearchMode.CHOICES,
         help_text="'meaning' searches by what the words mean; 'name' matches titles, artists and albums.",
     )
-    tag = TagNamesField(required=False, label="Any of these tags", help_text="Tracks with at least one of these tags.")
+    tag = TagNamesField(
+        required=False, label="Any of these tags", help_text="Tracks with at least one of these tags."
+    )
     exclude_tag = TagNamesField(
         required=False, label="None of these tags", help_text="Tracks with none of these tags."
     )
@@ -100,10 +113,16 @@ class TrackFilterForm(forms.Form):
     min_speechiness = _feature_bound("speechiness", "min")
     max_speechiness = _feature_bound("speechiness", "max")
     year_from = forms.IntegerField(
-        required=False, min_value=YEAR_LIMITS[0], max_value=YEAR_LIMITS[1], help_text="Released in or after this year."
+        required=False,
+        min_value=YEAR_LIMITS[0],
+        max_value=YEAR_LIMITS[1],
+        help_text="Released in or after this year.",
     )
     year_to = forms.IntegerField(
-        required=False, min_value=YEAR_LIMITS[0], max_value=YEAR_LIMITS[1], help_text="Released in or before this year."
+        required=False,
+        min_value=YEAR_LIMITS[0],
+        max_value=YEAR_LIMITS[1],
+        help_text="Released in or before this year.",
     )
     explicit = forms.ChoiceField(
         required=False,
@@ -123,10 +142,10 @@ class TrackFilterForm(forms.Form):
         for feature in FILTER_FEATURES:
             low, high = cleaned.get(f"min_{feature}"), cleaned.get(f"max_{feature}")
             if low is not None and high is not None and low > high:
-                self.add_error(f"max_{feature}", f"Max {feature} ({high:g}) is below min {feature} ({low:g}).")
+                self.add_error(f"max_{feature}", f"{high:g} is below the minimum {low:g}.")
         year_from, year_to = cleaned.get("year_from"), cleaned.get("year_to")
         if year_from is not None and year_to is not None and year_from > year_to:
-            self.add_error("year_to", f"'Year to' ({year_to}) is before 'year from' ({year_from}).")
+            self.add_error("year_to", f"{year_to} is before the start year {year_from}.")
         both = sorted(set(cleaned.get("tag") or ()) & set(cleaned.get("exclude_tag") or ()))
         if both:
             self.add_error("exclude_tag", f"Tags cannot be both included and excluded: {', '.join(both)}.")

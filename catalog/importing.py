@@ -140,11 +140,12 @@ def parse_column_map(text: str | None) -> dict[str, str]:
         if not part:
             continue
         if "=" not in part:
-            raise ImportFileError(f"Bad --map entry {part!r}: expected field=column.", exit_code=2)
+            raise ImportFileError(f"Bad column map entry {part!r}: expected field=column.", exit_code=2)
         name, column = (piece.strip() for piece in part.split("=", 1))
         if name not in CANONICAL_FIELDS:
             raise ImportFileError(
-                f"Unknown field {name!r} in --map. Known fields: {', '.join(CANONICAL_FIELDS)}.", exit_code=2
+                f"Unknown field {name!r} in the column map. Known fields: {', '.join(CANONICAL_FIELDS)}.",
+                exit_code=2,
             )
         mapping[name] = column
     return mapping

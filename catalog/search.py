@@ -135,16 +135,6 @@ def _exact(queryset: QuerySet[Track], query_vector: np.ndarray, k: int) -> list[
     return hits
 
 
-def tracks_for_hits(hits: Sequence[SearchHit]) -> list[Track]:
-    """The Track rows of hits, in hit order, with artists and tags prefetched."""
-    by_id = (
-        Track.objects.filter(pk__in=[hit.track_id for hit in hits])
-        .prefetch_related("artists", "tags")
-        .in_bulk()
-    )
-    return [by_id[hit.track_id] for hit in hits if hit.track_id in by_id]
-
-
 def q_text(text: str) -> Q:
     """Plain substring match over title, album and artist names (search-as-you-type)."""
     return Q(title__icontains=text) | Q(album__icontains=text) | Q(artists__name__icontains=text)

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 
 from catalog.embeddings import encode_query
 from catalog.models import CatalogImport, Tag, TagKind, Track, TrackArtist
-from catalog.search import SearchFilters, apply_filters, q_text, track_vector_search, tracks_for_hits
+from catalog.search import SearchFilters, SearchHit, apply_filters, q_text, track_vector_search
 
 
 def _with_relations(queryset: QuerySet[Track]) -> QuerySet[Track]:
@@ -32,11 +32,18 @@ def track_semantic_search(*, text: str, k: int = 20, filters: SearchFilters | No
 
     Each returned track carries a ``similarity`` attribute (cosine, -1..1).
     """
-    hits = track_vector_search(query_vector=encode_query(text), k=k, filters=filters)
-    tracks = tracks_for_hits(hits)
-    similarity = {hit.track_id: hit.similarity for hit in hits}
-    for track in tracks:
-        track.similarity = similarity[track.pk]  # type: ignore[attr-defined]
+    return _tracks_for_hits(track_vector_search(query_vector=encode_query(text), k=k, filters=filters))
+
+
+def _tracks_for_hits(hits: list[SearchHit]) -> list[Track]:
+    """The hits' tracks in hit order, relations prefetched, each with its ``similarity``."""
+    by_id = _with_relations(Track.objects.filter(pk__in=[hit.track_id for hit in hits])).in_bulk()
+    tracks = []
+    for hit in hits:
+        if hit.track_id in by_id:
+            track = by_id[hit.track_id]
+            track.similarity = hit.similarity  # type: ignore[attr-defined]
+            tracks.append(track)
     return tracks
 
 
@@ -93,11 +100,4 @@ def track_similar(*, track: Track, k: int = 10) -> list[Track]:
     hits = track_vector_search(
         query_vector=track.embedding, k=k + 1, filters=SearchFilters(exclude_ids=[track.pk])
     )[:k]
-    by_id = _with_relations(Track.objects.filter(pk__in=[hit.track_id for hit in hits])).in_bulk()
-    tracks = []
-    for hit in hits:
-        if hit.track_id in by_id:
-            similar = by_id[hit.track_id]
-            similar.similarity = hit.similarity  # type: ignore[attr-defined]
-            tracks.append(similar)
-    return tracks
+    return _tracks_for_hits(hits)

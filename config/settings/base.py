@@ -171,6 +171,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two serializers share the csv/jsonl choice; name the enum once.
+    "ENUM_NAME_OVERRIDES": {"ImportFormatEnum": "catalog.models.ImportFormat"},
 }
 
 LOGGING = {

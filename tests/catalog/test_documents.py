@@ -8,11 +8,25 @@ def test_document_describes_track_in_words() -> None:
         album="Blue Train",
         tags=["jazz", "hard bop"],
         release_year=1957,
-        features={"tempo": 140.2, "energy": 0.45, "valence": 0.6, "acousticness": 0.8, "instrumentalness": 0.7},
+        features={
+            "tempo": 140.2,
+            "energy": 0.45,
+            "valence": 0.6,
+            "acousticness": 0.8,
+            "instrumentalness": 0.7,
+        },
     )
     assert document.startswith("Blue Train by John Coltrane. album Blue Train")
     assert "genres and tags: hard bop, jazz" in document
-    for words in ("fast tempo", "140 bpm", "medium energy", "relaxed mood", "acoustic", "instrumental", "1950s"):
+    for words in (
+        "fast tempo",
+        "140 bpm",
+        "medium energy",
+        "relaxed mood",
+        "acoustic",
+        "instrumental",
+        "1950s",
+    ):
         assert words in document
 
 

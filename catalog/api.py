@@ -1,0 +1,293 @@
+"""Catalog REST API: thin views over the catalog selectors and the import service."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from catalog import selectors
+from catalog.forms import TagNamesField, TrackFilterForm
+from catalog.models import ImportFormat
+from catalog.serializers import (
+    CatalogImportSerializer,
+    EmbeddingStatusSerializer,
+    TrackDetailSerializer,
+    TrackHitListSerializer,
+    TrackPageSerializer,
+    TrackSerializer,
+)
+from catalog.services import catalog_import_request
+
+ERROR_RESPONSE = OpenApiResponse(description="Bad parameters: field name → list of messages, or `detail`.")
+SEARCH_K_MAX = 200
+SIMILAR_K_MAX = 50
+
+
+def filter_parameters(
+    *, exclude: tuple[str, ...] = (), descriptions: dict[str, str] | None = None
+) -> list[OpenApiParameter]:
+    """OpenAPI query parameters generated from TrackFilterForm, so the schema and the rules match."""
+    parameters = []
+    for name, field in TrackFilterForm.base_fields.items():
+        if name in exclude:
+            continue
+        kind: Any = OpenApiTypes.STR
+        if isinstance(field, forms.IntegerField):  # FloatField included (a subclass)
+            kind = {"type": "number" if isinstance(field, forms.FloatField) else "integer"}
+            if field.min_value is not None:
+                kind["minimum"] = field.min_value
+            if field.max_value is not None:
+                kind["maximum"] = field.max_value
+        enum = None
+        if isinstance(field, forms.ChoiceField):
+            enum = [value for value, _ in cast("list[tuple[str, str]]", field.choices) if value]
+        many = isinstance(field, TagNamesField)
+        parameters.append(
+            OpenApiParameter(
+                name,
+                kind,
+                OpenApiParameter.QUERY,
+                required=False,
+                description=(descriptions or {}).get(name, str(field.help_text)),
+                enum=enum,
+                many=many or None,
+                explode=True if many else None,
+            )
+        )
+    return parameters
+
+
+def filters_from_query(request: Request) -> TrackFilterForm:
+    """The query's filters, validated by the browse page's form; invalid ones answer 400."""
+    form = TrackFilterForm(request.query_params)
+    if not form.is_valid():
+        errors = {
+            ("non_field_errors" if field == NON_FIELD_ERRORS else field): [str(e) for e in messages]
+            for field, messages in form.errors.items()
+        }
+        raise ValidationError(errors)
+    return form
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+
+
+class TrackListApi(APIView):
+    @extend_schema(
+        operation_id="tracks_list",
+        summary="Browse tracks",
+        description="Tracks passing the filters, most popular first; `q` matches titles, artists and "
+        "albums as a substring (use /api/tracks/search/ to search by meaning).",
+        parameters=[
+            *filter_parameters(
+                exclude=("mode",),
+                descriptions={"q": "Text found in the title, an artist's name or the album."},
+            ),
+            OpenApiParameter(
+                "page", OpenApiTypes.INT, OpenApiParameter.QUERY, description="Page number, from 1."
+            ),
+        ],
+        responses={
+            200: TrackPageSerializer,
+            400: ERROR_RESPONSE,
+            404: OpenApiResponse(description="No such page."),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        form = filters_from_query(request)
+        tracks = selectors.track_list(filters=form.to_filters(), text=form.text)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(tracks, request, view=self)
+        return paginator.get_paginated_response(TrackSerializer(page, many=True).data)
+
+
+class TrackSearchApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        q = serializers.CharField(max_length=300, help_text="What to search for, in words (required).")
+        k = serializers.IntegerField(
+            min_value=1,
+            max_value=SEARCH_K_MAX,
+            default=20,
+            help_text=f"How many tracks, 1 to {SEARCH_K_MAX}.",
+        )
+
+    @extend_schema(
+        operation_id="tracks_search",
+        summary="Search tracks by meaning",
+        description="The `q` text is embedded with the catalog's text model and the `k` nearest tracks "
+        "that pass the filters come back, closest first, each with its `similarity`.",
+        parameters=[InputSerializer, *filter_parameters(exclude=("q", "mode"))],
+        responses={200: TrackHitListSerializer, 400: ERROR_RESPONSE},
+    )
+    def get(self, request: Request) -> Response:
+        query = self.InputSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        form = filters_from_query(request)
+        tracks = selectors.track_semantic_search(
+            text=query.validated_data["q"], k=query.validated_data["k"], filters=form.to_filters()
+        )
+        return Response(TrackHitListSerializer({"count": len(tracks), "results": tracks}).data)
+
+
+class TrackDetailApi(APIView):
+    @extend_schema(
+        operation_id="tracks_retrieve",
+        summary="One track",
+        responses={200: TrackDetailSerializer, 404: OpenApiResponse(description="No such track.")},
+    )
+    def get(self, request: Request, track_id: int) -> Response:
+        track = selectors.track_get(track_id=track_id)
+        return Response(TrackDetailSerializer(track).data)
+
+
+class TrackSimilarApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        k = serializers.IntegerField(
+            min_value=1,
+            max_value=SIMILAR_K_MAX,
+            default=10,
+            help_text=f"How many tracks, 1 to {SIMILAR_K_MAX}.",
+        )
+
+    @extend_schema(
+        operation_id="tracks_similar",
+        summary="Tracks similar to one track",
+        description="The nearest tracks by text embedding, never the track itself. Empty while the "
+        "track is not embedded yet.",
+        parameters=[InputSerializer],
+        responses={200: TrackHitListSerializer, 404: OpenApiResponse(description="No such track.")},
+    )
+    def get(self, request: Request, track_id: int) -> Response:
+        query = self.InputSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        track = selectors.track_get(track_id=track_id)
+        tracks = selectors.track_similar(track=track, k=query.validated_data["k"])
+        return Response(TrackHitListSerializer({"count": len(tracks), "results": tracks}).data)
+
+
+class CatalogImportListCreateApi(APIView):
+    """GET lists import jobs, POST queues one: two operations sharing one URL, staff only."""
+
+    permission_classes = [IsAdminUser]
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField(help_text="CSV or JSON lines, optionally gzipped.")
+        # DRF's metaclass moves declared fields off the class; the stubs see a clash with Field.source.
+        source = serializers.CharField(  # type: ignore[assignment]
+            max_length=50, help_text="Where the tracks come from, e.g. spotify."
+        )
+        format = serializers.ChoiceField(
+            choices=[("", "detect"), *ImportFormat.choices],
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="csv or jsonl; blank detects it from the file name.",
+        )
+        map = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="field=column pairs, e.g. source_id=track_id,title=track_name,artist=track_artist",
+        )
+        tags_from = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="column:kind pairs, e.g. playlist_genre:genre,playlist_subgenre:genre",
+        )
+        strict = serializers.BooleanField(
+            required=False, default=False, help_text="Stop at the first bad row."
+        )
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Before authentication: session authentication checks CSRF, which reads (and stores)
+        # the whole multipart body; an oversized upload is refused before a byte of it is read.
+        self.format_kwarg = self.get_format_suffix(**kwargs)  # the error response's renderer needs it
+        if request.method == "POST":
+            content_length = _content_length(request)
+            if content_length > settings.CATALOG_UPLOAD_MAX_BYTES:
+                limit = settings.CATALOG_UPLOAD_MAX_BYTES
+                raise PayloadTooLarge(f"The upload is {content_length} bytes; the limit is {limit} bytes.")
+        super().initial(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="catalog_imports_list",
+        summary="Recent catalog import jobs (staff)",
+        responses={200: CatalogImportSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        jobs = selectors.catalog_import_list(user=request.user)
+        return Response(CatalogImportSerializer(jobs, many=True).data)
+
+    @extend_schema(
+        operation_id="catalog_imports_create",
+        summary="Upload a catalog file to import (staff)",
+        description="The file is stored and imported in the background; poll the returned job.",
+        request={"multipart/form-data": InputSerializer},
+        responses={
+            202: CatalogImportSerializer,
+            400: ERROR_RESPONSE,
+            413: OpenApiResponse(description="The upload is larger than CATALOG_UPLOAD_MAX_BYTES."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = catalog_import_request(
+            user=cast(User, request.user),  # IsAdminUser let only an authenticated staff user through
+            uploaded_file=data.validated_data["file"],
+            source=data.validated_data["source"],
+            file_format=data.validated_data["format"],
+            column_map=data.validated_data["map"],
+            tag_columns=data.validated_data["tags_from"],
+            strict=data.validated_data["strict"],
+        )
+        return Response(CatalogImportSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CatalogImportDetailApi(APIView):
+    @extend_schema(
+        operation_id="catalog_imports_retrieve",
+        summary="One catalog import job (staff)",
+        responses={
+            200: CatalogImportSerializer,
+            404: OpenApiResponse(description="No such job (or not staff)."),
+        },
+    )
+    def get(self, request: Request, import_id: int) -> Response:
+        job = selectors.catalog_import_get(user=request.user, import_id=import_id)
+        return Response(CatalogImportSerializer(job).data)
+
+
+class EmbeddingStatusApi(APIView):
+    @extend_schema(
+        operation_id="catalog_embedding_status",
+        summary="How much of the catalog has text embeddings",
+        responses={200: EmbeddingStatusSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(EmbeddingStatusSerializer(selectors.embedding_progress()).data)
+
+
+def _content_length(request: Request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0

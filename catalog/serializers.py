@@ -1,0 +1,136 @@
+"""Output shapes shared by several catalog API views (inputs are nested in each view)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from catalog.features import AUDIO_FEATURES
+from catalog.models import CatalogImport, Tag, Track
+
+DEMO_SOURCE = "demo"
+
+
+def artist_names(track: Track) -> list[str]:
+    """Credited artists in order; needs ``track_artists`` prefetched (as every catalog selector does)."""
+    return [credit.artist.name for credit in track.track_artists.all()]
+
+
+class TagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["name", "kind"]
+
+
+class TrackSerializer(serializers.ModelSerializer):
+    artists = serializers.SerializerMethodField()
+    tags = TagSerializer(many=True, read_only=True)
+    is_demo = serializers.SerializerMethodField(help_text="True for the demo catalog's made-up tracks.")
+
+    class Meta:
+        model = Track
+        fields = [
+            "id",
+            "title",
+            "artists",
+            "album",
+            "release_year",
+            "duration_ms",
+            "popularity",
+            "explicit",
+            "source",
+            "is_demo",
+            "tags",
+            *AUDIO_FEATURES,
+        ]
+
+    def get_artists(self, track: Track) -> list[str]:
+        return artist_names(track)
+
+    def get_is_demo(self, track: Track) -> bool:
+        return track.source == DEMO_SOURCE
+
+
+class TrackDetailSerializer(TrackSerializer):
+    embedded = serializers.SerializerMethodField(help_text="Whether the track has a text embedding yet.")
+
+    class Meta(TrackSerializer.Meta):
+        fields = [
+            *TrackSerializer.Meta.fields,
+            "source_id",
+            "isrc",
+            "musicbrainz_recording_id",
+            "spotify_uri",
+            "audio_url",
+            "embedded",
+        ]
+
+    def get_embedded(self, track: Track) -> bool:
+        return track.embedding is not None
+
+
+class TrackHitSerializer(TrackSerializer):
+    similarity = serializers.FloatField(
+        help_text="Cosine similarity to the query, -1 to 1 (higher is closer)."
+    )
+
+    class Meta(TrackSerializer.Meta):
+        fields = [*TrackSerializer.Meta.fields, "similarity"]
+
+
+class TrackHitListSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = TrackHitSerializer(many=True)
+
+
+class TrackPageSerializer(serializers.Serializer):
+    """The shape of DRF's page-number pagination around tracks."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = TrackSerializer(many=True)
+
+
+class SkippedRowSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    reason = serializers.CharField()
+
+
+class CatalogImportSerializer(serializers.ModelSerializer):
+    created_by = serializers.EmailField(source="created_by.email", allow_null=True, default=None)
+    percent_done = serializers.IntegerField(help_text="0-100, from bytes read.")
+    skipped_rows = SkippedRowSerializer(many=True, help_text="The first skipped rows.")
+
+    class Meta:
+        model = CatalogImport
+        fields = [
+            "id",
+            "status",
+            "original_name",
+            "file_format",
+            "source",
+            "column_map",
+            "tag_columns",
+            "strict",
+            "created_by",
+            "bytes_total",
+            "bytes_read",
+            "percent_done",
+            "rows_read",
+            "tracks_created",
+            "tracks_updated",
+            "rows_skipped",
+            "skipped_rows",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class EmbeddingStatusSerializer(serializers.Serializer):
+    total = serializers.IntegerField(help_text="Tracks in the catalog.")
+    embedded = serializers.IntegerField(help_text="Tracks with a text embedding.")
+    pending = serializers.IntegerField(help_text="Tracks waiting for the embedding worker.")
+    percent = serializers.IntegerField(help_text="0-100.")
