@@ -218,5 +218,6 @@ class CatalogImportForm(forms.Form):
         f"Spotify songs dataset: {SPOTIFY_TAG_COLUMNS}",
     )
     strict = forms.BooleanField(
-        required=False, help_text="Stop at the first bad row instead of skipping it and carrying on."
+        required=False,
+        help_text="Refuse the whole file if any row is bad: nothing is written, and the bad rows are listed.",
     )
