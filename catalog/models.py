@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from pgvector.django import HnswIndex, VectorField
 
+from catalog.demo import DEMO_SOURCE
 from catalog.features import AUDIO_FEATURE_RANGES, EMBEDDING_DIMENSIONS
 
 
@@ -132,6 +133,11 @@ class Track(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_demo(self) -> bool:
+        """A made-up track from the generated demo catalog."""
+        return self.source == DEMO_SOURCE
 
 
 class TrackArtist(models.Model):

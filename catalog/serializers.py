@@ -7,8 +7,6 @@ from rest_framework import serializers
 from catalog.features import AUDIO_FEATURES
 from catalog.models import CatalogImport, Tag, Track
 
-DEMO_SOURCE = "demo"
-
 
 def artist_names(track: Track) -> list[str]:
     """Credited artists in order; needs ``track_artists`` prefetched (as every catalog selector does)."""
@@ -47,7 +45,7 @@ class TrackSerializer(serializers.ModelSerializer):
         return artist_names(track)
 
     def get_is_demo(self, track: Track) -> bool:
-        return track.source == DEMO_SOURCE
+        return track.is_demo
 
 
 class TrackDetailSerializer(TrackSerializer):

@@ -22,7 +22,6 @@ from catalog import selectors
 from catalog.features import AUDIO_FEATURE_RANGES
 from catalog.forms import FILTER_FEATURES, SLIDER_FEATURES, CatalogImportForm, SearchMode, TrackFilterForm
 from catalog.models import JobStatus, TagKind, Track
-from catalog.serializers import DEMO_SOURCE
 from catalog.services import catalog_import_request
 from config.errors import ApplicationError
 
@@ -228,7 +227,7 @@ def track_detail(request: HttpRequest, track_id: int) -> HttpResponse:
     track = selectors.track_get(track_id=track_id)
     context = {
         "track": track,
-        "is_demo": track.source == DEMO_SOURCE,
+        "is_demo": track.is_demo,
         "duration": _duration_text(track.duration_ms),
         "key_text": _key_text(track),
         "feature_bars": _feature_bars(track),
