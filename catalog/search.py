@@ -124,7 +124,8 @@ def _small_filtered_set(queryset: QuerySet[Track], filters: SearchFilters) -> bo
     if filters.is_empty():
         return False
     limit = settings.VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS
-    return queryset.filter(embedding__isnull=False)[: limit + 1].count() <= limit
+    # order_by(): the model orders by id, which would sort the whole filtered set just to count it.
+    return queryset.filter(embedding__isnull=False).order_by()[: limit + 1].count() <= limit
 
 
 def _exact(queryset: QuerySet[Track], query_vector: np.ndarray, k: int) -> list[SearchHit]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -539,18 +540,24 @@ def embedding_queue() -> None:
     embed_pending_tracks.delay_on_commit()  # type: ignore[attr-defined]
 
 
+Encoder = Callable[[list[str]], np.ndarray]
+
+
+def _default_encoder() -> Encoder:
+    from catalog.embeddings import encode_documents
+
+    return encode_documents
+
+
 @transaction.atomic
-def track_embed_pending(*, limit: int, encode: Callable[[list[str]], np.ndarray] | None = None) -> int:
+def track_embed_pending(*, limit: int, encode: Encoder | None = None) -> int:
     """Embed up to ``limit`` tracks that have none; returns how many were embedded.
 
     Rows are locked with SKIP LOCKED, so several workers (or a worker and the command) can
     run this at once without embedding a track twice; a crash leaves rows pending, never
     half-written.
     """
-    if encode is None:
-        from catalog.embeddings import encode_documents
-
-        encode = encode_documents
+    encode = encode or _default_encoder()
     pending = list(
         Track.objects.filter(embedding__isnull=True)
         .order_by("pk")
@@ -560,16 +567,81 @@ def track_embed_pending(*, limit: int, encode: Callable[[list[str]], np.ndarray]
     if not pending:
         return 0
     track_ids = [pk for pk, _ in pending]
-    vectors = encode([document for _, document in pending])
-    _embeddings_write(track_ids, vectors)
-    return len(track_ids)
+    documents = [document for _, document in pending]
+    return _embeddings_write(track_ids, documents, encode(documents))
 
 
-def _embeddings_write(track_ids: list[int], vectors: np.ndarray) -> None:
+def catalog_embed_all(
+    *, batch_size: int, encode: Encoder | None = None, on_progress: Callable[[int], None] | None = None
+) -> int:
+    """Embed every pending track; returns how many were embedded (resumable, idempotent).
+
+    For bulk runs (``embed_catalog``): the next batch is encoded while the previous one is
+    written by a second thread with its own database connection, so index maintenance
+    overlaps the model's work. Rows are not locked; a write fills only rows still pending
+    whose document is unchanged, so a concurrent worker or re-import never gets a stale or
+    doubled vector. Documents changed mid-run are picked up by another pass.
+    """
+    encode = encode or _default_encoder()
+    total = 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedding-writer") as writer:
+        while True:
+            embedded_this_pass = _embed_pass(
+                writer, batch_size=batch_size, encode=encode, on_progress=on_progress
+            )
+            total += embedded_this_pass
+            if not embedded_this_pass:
+                break
+        # The writer thread's own connection, closed from that thread.
+        writer.submit(lambda: connection.close()).result()
+    return total
+
+
+def _embed_pass(
+    writer: ThreadPoolExecutor,
+    *,
+    batch_size: int,
+    encode: Encoder,
+    on_progress: Callable[[int], None] | None,
+) -> int:
+    embedded = 0
+    in_flight: Future[int] | None = None
+    after_pk = 0
+    while True:
+        pending = list(
+            Track.objects.filter(embedding__isnull=True, pk__gt=after_pk)
+            .order_by("pk")
+            .values_list("pk", "document")[:batch_size]
+        )
+        if not pending:
+            break
+        track_ids = [pk for pk, _ in pending]
+        documents = [document for _, document in pending]
+        vectors = encode(documents)
+        if in_flight is not None:
+            embedded += _written(in_flight, on_progress)
+        in_flight = writer.submit(_embeddings_write, track_ids, documents, vectors)
+        after_pk = track_ids[-1]
+    if in_flight is not None:
+        embedded += _written(in_flight, on_progress)
+    return embedded
+
+
+def _written(write: Future[int], on_progress: Callable[[int], None] | None) -> int:
+    count = write.result()
+    if on_progress is not None:
+        on_progress(count)
+    return count
+
+
+def _embeddings_write(track_ids: list[int], documents: list[str], vectors: np.ndarray) -> int:
+    """Store vectors for tracks still pending with the same document; returns rows written."""
     as_text = ["[" + ",".join(f"{value:.6g}" for value in vector) + "]" for vector in vectors.tolist()]
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE catalog_track AS t SET embedding = v.embedding::vector "
-            "FROM unnest(%s::bigint[], %s::text[]) AS v(id, embedding) WHERE t.id = v.id",
-            [track_ids, as_text],
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, document, embedding) "
+            "WHERE t.id = v.id AND t.embedding IS NULL AND t.document = v.document",
+            [track_ids, documents, as_text],
         )
+        return cursor.rowcount

@@ -25,14 +25,10 @@ class Command(BaseCommand):
         from catalog.embeddings import get_encoder
 
         get_encoder()  # load the model once, before the bar starts
-        embedded_now = 0
         with tqdm(
             total=progress.total, initial=progress.embedded, unit="track", desc="Embedding", file=self.stderr
         ) as bar:
-            while True:
-                count = services.track_embed_pending(limit=options["batch_size"])
-                if not count:
-                    break
-                embedded_now += count
-                bar.update(count)
+            embedded_now = services.catalog_embed_all(
+                batch_size=options["batch_size"], on_progress=bar.update
+            )
         self.stdout.write(self.style.SUCCESS(f"Embedded {embedded_now} tracks."))
