@@ -572,7 +572,7 @@ def track_embed_pending(*, limit: int, encode: Encoder | None = None) -> int:
 
 
 def catalog_embed_all(
-    *, batch_size: int, encode: Encoder | None = None, on_progress: Callable[[int], None] | None = None
+    *, batch_size: int, encode: Encoder | None = None, on_progress: Callable[[int], object] | None = None
 ) -> int:
     """Embed every pending track; returns how many were embedded (resumable, idempotent).
 
@@ -602,7 +602,7 @@ def _embed_pass(
     *,
     batch_size: int,
     encode: Encoder,
-    on_progress: Callable[[int], None] | None,
+    on_progress: Callable[[int], object] | None,
 ) -> int:
     embedded = 0
     in_flight: Future[int] | None = None
@@ -627,7 +627,7 @@ def _embed_pass(
     return embedded
 
 
-def _written(write: Future[int], on_progress: Callable[[int], None] | None) -> int:
+def _written(write: Future[int], on_progress: Callable[[int], object] | None) -> int:
     count = write.result()
     if on_progress is not None:
         on_progress(count)
