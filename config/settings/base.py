@@ -125,6 +125,8 @@ EMBEDDING_BATCH_SIZE = env.int("EMBEDDING_BATCH_SIZE", default=512)
 VECTOR_SEARCH_EF_SEARCH = env.int("VECTOR_SEARCH_EF_SEARCH", default=100)
 # At or below this many rows a filtered search scans the filtered set exactly.
 VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS = env.int("VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS", default=20000)
+# ... and when they are at most this share of the catalog (the index serves broad filters best).
+VECTOR_SEARCH_EXACT_SCAN_MAX_SHARE = env.float("VECTOR_SEARCH_EXACT_SCAN_MAX_SHARE", default=0.05)
 
 # --- Celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL
