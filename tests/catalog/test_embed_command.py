@@ -23,7 +23,9 @@ def _ones(documents: list[str]) -> np.ndarray:
 
 @pytest.mark.model
 def test_command_embeds_pending_tracks_and_is_resumable(capsys: pytest.CaptureFixture[str]) -> None:
-    TrackFactory(title="Kind of Blue", document="So What by Miles Davis. genres and tags: cool jazz", embedding=None)
+    TrackFactory(
+        title="Kind of Blue", document="So What by Miles Davis. genres and tags: cool jazz", embedding=None
+    )
     for i in range(4):
         TrackFactory(document=f"Banger {i} by DJ Someone. genres and tags: techno, rave", embedding=None)
     already = TrackFactory()
