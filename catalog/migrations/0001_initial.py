@@ -152,7 +152,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='track',
-            index=pgvector.django.indexes.HnswIndex(ef_construction=64, fields=['embedding'], m=16, name='track_embedding_hnsw', opclasses=['vector_cosine_ops']),
+            index=pgvector.django.indexes.HnswIndex(ef_construction=128, fields=["embedding"], m=32, name='track_embedding_hnsw', opclasses=['vector_cosine_ops']),
         ),
         migrations.AddIndex(
             model_name='track',
