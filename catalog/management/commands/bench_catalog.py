@@ -24,11 +24,11 @@ import numpy as np
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext, override_settings
+from django.test.utils import override_settings
 from pgvector.django import CosineDistance, HnswIndex
 from tqdm import tqdm
 
-from catalog import benchmarking, importing, services
+from catalog import benchmarking, importing, search, services
 from catalog.benchmarking import LatencySummary
 from catalog.embeddings import encode_documents, get_encoder
 from catalog.features import EMBEDDING_DIMENSIONS
@@ -207,7 +207,9 @@ class Command(BaseCommand):
         parser.add_argument("--keep-db", action="store_true", help="Leave the scratch database in place.")
         parser.add_argument("--output", type=Path, help="Also write the figures to this JSON file.")
         parser.add_argument(
-            "--explain", action="store_true", help="Print EXPLAIN ANALYZE of one query per variant."
+            "--explain",
+            action="store_true",
+            help="Print EXPLAIN ANALYZE of one query per variant (index path).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -308,6 +310,7 @@ class Command(BaseCommand):
             "python": platform.python_version(),
             "ef_search": settings.VECTOR_SEARCH_EF_SEARCH,
             "exact_scan_max_rows": settings.VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS,
+            "exact_scan_max_share": settings.VECTOR_SEARCH_EXACT_SCAN_MAX_SHARE,
         }
 
     def _header(self, machine: dict[str, Any], spotify: Path) -> None:
@@ -323,7 +326,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"  search settings: hnsw.ef_search {machine['ef_search']}, exact scan up to "
-            f"{machine['exact_scan_max_rows']:,} filtered rows; data {spotify}"
+            f"{machine['exact_scan_max_rows']:,} filtered rows and "
+            f"{machine['exact_scan_max_share']:.0%} of the catalog; data {spotify}"
         )
 
     # --- import + embed --------------------------------------------------------------------
@@ -362,12 +366,11 @@ class Command(BaseCommand):
             encode_cpu_seconds += time.process_time() - cpu_started
             return vectors
 
-        embedded = 0
         with tqdm(total=tracks, unit="track", desc="Embedding", file=self.stderr) as bar:
             started = time.perf_counter()
-            while count := services.track_embed_pending(limit=EMBED_BATCH_SIZE, encode=timed_encode):
-                embedded += count
-                bar.update(count)
+            embedded = services.catalog_embed_all(
+                batch_size=EMBED_BATCH_SIZE, encode=timed_encode, on_progress=bar.update
+            )
             embed_seconds = time.perf_counter() - started
 
         documents = list(Track.objects.order_by("pk").values_list("document", flat=True))
@@ -403,9 +406,9 @@ class Command(BaseCommand):
         self.stdout.write(f"\nImport + embed ({summary.rows_read:,} rows -> {tracks:,} tracks)")
         rows = [
             ("import (parse, upsert, tags, documents)", import_seconds, tracks / import_seconds),
-            ("embed (track_embed_pending x 1024)", embed_seconds, embedded / embed_seconds),
+            ("embed (catalog_embed_all, batches of 1024)", embed_seconds, embedded / embed_seconds),
             ("  of which encoding", encode_seconds, embedded / encode_seconds),
-            ("  of which database (select, write vectors, HNSW)", embed_seconds - encode_seconds, math.nan),
+            ("  of which not hidden behind encoding (database)", embed_seconds - encode_seconds, math.nan),
             ("end to end (import + embed)", total_seconds, end_to_end_rate),
             ("raw encoder (encode_documents, one call, no DB)", raw_seconds, raw_rate),
         ]
@@ -667,12 +670,7 @@ class Command(BaseCommand):
         for label, filters in VARIANTS.items():
             mask = masks[label]
             passing = catalog.size if mask is None else int(mask.sum())
-            if filters.is_empty():
-                path = "hnsw"
-            elif passing <= settings.VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS:
-                path = "exact scan"
-            else:
-                path = "hnsw + count"
+            path = self._path(filters)
             latencies, found = self._timed_queries(queries, filters, desc=f"{label} ({catalog.size:,})")
             exact_latencies, exact_found = self._timed_queries(
                 queries[:exact_sample], filters, exact=True, desc=f"{label} exact SQL"
@@ -701,6 +699,16 @@ class Command(BaseCommand):
             )
         return results
 
+    def _path(self, filters: SearchFilters) -> str:
+        """Which path track_vector_search takes for this filter here, as the search module decides it."""
+        if filters.is_empty():
+            return "index"
+        decide = getattr(search, "_small_filtered_set", None)  # a private helper: diagnostics only
+        if decide is None:
+            return "?"
+        with transaction.atomic():
+            return "exact" if decide(apply_filters(Track.objects.all(), filters), filters) else "index"
+
     def _timed_queries(
         self, queries: np.ndarray, filters: SearchFilters, *, desc: str, exact: bool = False
     ) -> tuple[list[float], list[list[int]]]:
@@ -721,40 +729,31 @@ class Command(BaseCommand):
         return latencies, found
 
     def _explain(self, query: np.ndarray, filters: SearchFilters, label: str) -> None:
-        """Plans of the index path's main query and, when filtered, of the count that picks the path.
-
-        The queries are rebuilt here as catalog.search builds them; diagnostics only.
-        """
-        queryset = apply_filters(Track.objects.all(), filters).filter(embedding__isnull=False)
+        """The plan of the index path's ranking query, rebuilt here as catalog.search builds it."""
         ranked = (
-            queryset.annotate(distance=CosineDistance("embedding", query))
+            apply_filters(Track.objects.all(), filters)
+            .filter(embedding__isnull=False)
+            .annotate(distance=CosineDistance("embedding", query))
             .order_by("distance")
             .values_list("pk", "distance")[:K]
         )
-        plans = []
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL hnsw.ef_search = {max(settings.VECTOR_SEARCH_EF_SEARCH, K)}")
             cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-            plans.append(("top 10", ranked.explain(analyze=True, buffers=True)))
-            if not filters.is_empty():
-                with CaptureQueriesContext(connection) as captured:
-                    queryset[: settings.VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS + 1].count()
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + captured.captured_queries[-1]["sql"])
-                plans.append(("count", "\n".join(row[0] for row in cursor.fetchall())))
-        for name, plan in plans:
-            plan = re.sub(r"'\[[^']*\]'::vector", "'[...]'::vector", plan)
-            self.stdout.write(f"  EXPLAIN ANALYZE, {label}, {name}:\n    " + plan.replace("\n", "\n    "))
+            plan = ranked.explain(analyze=True, buffers=True)
+        plan = re.sub(r"'\[[^']*\]'::vector", "'[...]'::vector", plan)
+        self.stdout.write(f"  EXPLAIN ANALYZE, {label}, index path:\n    " + plan.replace("\n", "\n    "))
 
     def _print_search(self, result: SizeResult) -> None:
         self.stdout.write(
-            f"  {'variant':<16} {'rows passing':>13} {'share':>6} {'path':<13} {'n':>4} {'p50 ms':>7} "
+            f"  {'variant':<16} {'rows passing':>13} {'share':>6} {'path':<6} {'n':>4} {'p50 ms':>7} "
             f"{'p95 ms':>7} {'mean ms':>8} {'recall@10':>9} {'short':>5} | {'exact SQL p50':>13} {'n':>4} "
             f"{'agree':>5}"
         )
         for label, variant in result.variants.items():
             latency, exact = variant.latency_ms, variant.exact_sql_ms
             self.stdout.write(
-                f"  {label:<16} {variant.rows_passing:>13,} {variant.selectivity:>6.1%} {variant.path:<13} "
+                f"  {label:<16} {variant.rows_passing:>13,} {variant.selectivity:>6.1%} {variant.path:<6} "
                 f"{latency.count:>4} {latency.p50:>7.1f} {latency.p95:>7.1f} {latency.mean:>8.1f} "
                 f"{variant.recall_at_10:>9.3f} {variant.short_answers:>5} | "
                 f"{exact.p50:>10.1f} ms {exact.count:>4} {variant.exact_sql_agreement:>5.3f}"
