@@ -117,7 +117,7 @@ class Track(models.Model):
                 fields=["embedding"],
                 # m=32/ef_construction=128 rather than pgvector's 16/64: at a million tracks with
                 # many near-duplicates (remasters, versions), 16/64 left recall@10 near 0.8
-                # (BENCHMARKS.md); the build is about twice as slow.
+                # (BENCHMARKS.md); the build is about 3.6x slower (11 min at 1M rows).
                 m=32,
                 ef_construction=128,
                 opclasses=["vector_cosine_ops"],

@@ -122,7 +122,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- Embeddings and vector search -----------------------------------------------------
 EMBEDDING_BATCH_SIZE = env.int("EMBEDDING_BATCH_SIZE", default=512)
-VECTOR_SEARCH_EF_SEARCH = env.int("VECTOR_SEARCH_EF_SEARCH", default=100)
+VECTOR_SEARCH_EF_SEARCH = env.int("VECTOR_SEARCH_EF_SEARCH", default=200)
 # At or below this many rows a filtered search scans the filtered set exactly.
 VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS = env.int("VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS", default=20000)
 # ... and when they are at most this share of the catalog (the index serves broad filters best).
