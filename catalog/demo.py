@@ -17,19 +17,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from catalog.features import UNIT_FEATURES
+
 DEMO_SOURCE = "demo"
 DEMO_ALBUM_SUFFIX = " (demo)"
 FIRST_YEAR, LAST_YEAR = 1960, 2025
 
-UNIT_FEATURES = (
-    "danceability",
-    "energy",
-    "valence",
-    "acousticness",
-    "instrumentalness",
-    "speechiness",
-    "liveness",
-)
 # Narrower than the importer's ranges on purpose: real tracks rarely leave these bounds.
 FEATURE_LIMITS: dict[str, tuple[float, float]] = {
     **{name: (0.0, 1.0) for name in UNIT_FEATURES},

@@ -17,4 +17,14 @@ AUDIO_FEATURE_RANGES: dict[str, tuple[float, float]] = {
     "mode": (0, 1),
 }
 INTEGER_FEATURES = frozenset({"key", "mode"})
+# Features measured on a 0..1 scale, in the order they are shown.
+UNIT_FEATURES = (
+    "danceability",
+    "energy",
+    "valence",
+    "acousticness",
+    "instrumentalness",
+    "speechiness",
+    "liveness",
+)
 AUDIO_FEATURES = tuple(AUDIO_FEATURE_RANGES)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import User
 from catalog import selectors
-from catalog.features import AUDIO_FEATURE_RANGES
+from catalog.features import AUDIO_FEATURE_RANGES, UNIT_FEATURES
 from catalog.forms import FILTER_FEATURES, SLIDER_FEATURES, CatalogImportForm, SearchMode, TrackFilterForm
 from catalog.models import JobStatus, TagKind, Track
 from catalog.services import catalog_import_request
@@ -31,17 +31,7 @@ SIMILAR_TRACKS = 10
 POPULAR_TAGS = {TagKind.GENRE: 24, TagKind.MOOD: 16}
 PITCH_CLASSES = ("C", "C♯/D♭", "D", "D♯/E♭", "E", "F", "F♯/G♭", "G", "G♯/A♭", "A", "A♯/B♭", "B")
 # Features drawn as bars on the track page, with how their value is written.
-FEATURE_BARS = (
-    "danceability",
-    "energy",
-    "valence",
-    "acousticness",
-    "instrumentalness",
-    "speechiness",
-    "liveness",
-    "tempo",
-    "loudness",
-)
+FEATURE_BARS = (*UNIT_FEATURES, "tempo", "loudness")
 
 
 def _is_fragment_request(request: HttpRequest) -> bool:
