@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -22,6 +23,7 @@ from catalog.documents import track_document
 from catalog.features import AUDIO_FEATURES
 from catalog.importing import ImportFileError, ImportSpec, TrackRecord
 from catalog.models import Artist, CatalogImport, JobStatus, Tag, Track, TrackArtist, TrackTag
+from catalog.vector_index import vector_index_ensure, vector_index_suspended
 from config.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -572,7 +574,11 @@ def track_embed_pending(*, limit: int, encode: Encoder | None = None) -> int:
 
 
 def catalog_embed_all(
-    *, batch_size: int, encode: Encoder | None = None, on_progress: Callable[[int], object] | None = None
+    *,
+    batch_size: int,
+    encode: Encoder | None = None,
+    on_progress: Callable[[int], object] | None = None,
+    rebuild_index: bool | None = None,
 ) -> int:
     """Embed every pending track; returns how many were embedded (resumable, idempotent).
 
@@ -581,8 +587,29 @@ def catalog_embed_all(
     overlaps the model's work. Rows are not locked; a write fills only rows still pending
     whose document is unchanged, so a concurrent worker or re-import never gets a stale or
     doubled vector. Documents changed mid-run are picked up by another pass.
+
+    When most of the catalog is pending (``rebuild_index`` None decides by
+    ``EMBED_REBUILD_INDEX_MIN_PENDING``/``_SHARE``), the HNSW index is dropped for the run and
+    built once at the end, which is several times cheaper than growing it row by row.
     """
     encode = encode or _default_encoder()
+    vector_index_ensure()
+    if rebuild_index is None:
+        rebuild_index = _most_of_catalog_pending()
+    with vector_index_suspended() if rebuild_index else nullcontext():
+        return _embed_passes(batch_size=batch_size, encode=encode, on_progress=on_progress)
+
+
+def _most_of_catalog_pending() -> bool:
+    pending = Track.objects.filter(embedding__isnull=True).count()
+    total = Track.objects.count()
+    return (
+        pending >= settings.EMBED_REBUILD_INDEX_MIN_PENDING
+        and pending >= settings.EMBED_REBUILD_INDEX_MIN_SHARE * total
+    )
+
+
+def _embed_passes(*, batch_size: int, encode: Encoder, on_progress: Callable[[int], object] | None) -> int:
     total = 0
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedding-writer") as writer:
         while True:

@@ -122,6 +122,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- Embeddings and vector search -----------------------------------------------------
 EMBEDDING_BATCH_SIZE = env.int("EMBEDDING_BATCH_SIZE", default=512)
+# A bulk embedding run (embed_catalog) drops the HNSW index and builds it once at the end when
+# at least this many tracks, and this share of the catalog, are pending.
+EMBED_REBUILD_INDEX_MIN_PENDING = env.int("EMBED_REBUILD_INDEX_MIN_PENDING", default=10000)
+EMBED_REBUILD_INDEX_MIN_SHARE = env.float("EMBED_REBUILD_INDEX_MIN_SHARE", default=0.5)
+# maintenance_work_mem for that build: the graph is built fastest when it fits.
+VECTOR_INDEX_BUILD_MEMORY = env("VECTOR_INDEX_BUILD_MEMORY", default="2GB")
 VECTOR_SEARCH_EF_SEARCH = env.int("VECTOR_SEARCH_EF_SEARCH", default=200)
 # At or below this many rows a filtered search scans the filtered set exactly.
 VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS = env.int("VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS", default=20000)

@@ -10,6 +10,7 @@ from catalog import services
 from catalog.features import EMBEDDING_DIMENSIONS
 from catalog.models import Track
 from catalog.selectors import track_semantic_search
+from catalog.vector_index import vector_index_drop, vector_index_exists
 from tests.catalog.factories import TrackFactory
 
 # The pipelined writer uses a second connection, which sees only committed rows.
@@ -65,3 +66,55 @@ def test_a_vector_for_a_document_changed_meanwhile_is_not_stored() -> None:
     track.refresh_from_db()
     assert track.embedding is None
     assert services.catalog_embed_all(batch_size=10, encode=_ones) == 1
+
+
+def _index_dropped_while_encoding(seen: list[bool]):  # type: ignore[no-untyped-def]
+    def encode(documents: list[str]) -> np.ndarray:
+        seen.append(vector_index_exists())
+        return _ones(documents)
+
+    return encode
+
+
+def test_a_bulk_run_drops_the_index_and_builds_it_once_at_the_end(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.EMBED_REBUILD_INDEX_MIN_PENDING = 3
+    TrackFactory()
+    for _ in range(4):
+        TrackFactory(embedding=None)
+    index_present: list[bool] = []
+
+    assert services.catalog_embed_all(batch_size=2, encode=_index_dropped_while_encoding(index_present)) == 4
+
+    assert index_present == [False, False]
+    assert vector_index_exists()
+
+
+def test_a_small_run_keeps_the_index() -> None:
+    TrackFactory()
+    TrackFactory(embedding=None)
+    index_present: list[bool] = []
+
+    services.catalog_embed_all(batch_size=2, encode=_index_dropped_while_encoding(index_present))
+
+    assert index_present == [True]
+
+
+def test_the_index_is_rebuilt_when_a_bulk_run_fails(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.EMBED_REBUILD_INDEX_MIN_PENDING = 1
+    TrackFactory(embedding=None)
+
+    def broken_encoder(documents: list[str]) -> np.ndarray:
+        raise RuntimeError("model crashed")
+
+    with pytest.raises(RuntimeError):
+        services.catalog_embed_all(batch_size=2, encode=broken_encoder)
+
+    assert vector_index_exists()
+
+
+def test_a_missing_index_is_built_by_the_next_run() -> None:
+    vector_index_drop()
+
+    services.catalog_embed_all(batch_size=2, encode=_ones)
+
+    assert vector_index_exists()

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.test.utils import override_settings
-from pgvector.django import CosineDistance, HnswIndex
+from pgvector.django import CosineDistance
 from tqdm import tqdm
 
 from catalog import benchmarking, importing, search, services
@@ -35,6 +35,7 @@ from catalog.features import EMBEDDING_DIMENSIONS
 from catalog.importing import ImportFileError, ImportSpec
 from catalog.models import Track, TrackTag
 from catalog.search import SearchFilters, apply_filters, track_vector_search
+from catalog.vector_index import vector_index_build, vector_index_drop
 
 DEFAULT_SPOTIFY = (
     Path(settings.BASE_DIR).parent
@@ -512,10 +513,8 @@ class Command(BaseCommand):
         )
         seconds: dict[str, float] = {}
 
-        index = _hnsw_index()
         started = time.perf_counter()
-        with connection.schema_editor() as editor:
-            editor.remove_index(Track, index)
+        vector_index_drop()
         seconds["drop_index"] = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -531,7 +530,7 @@ class Command(BaseCommand):
             )
 
         started = time.perf_counter()
-        self._build_index(index, rows=size)
+        self._build_index(rows=size)
         seconds["build_hnsw"] = time.perf_counter() - started
         started = time.perf_counter()
         self._vacuum_analyze()
@@ -611,18 +610,10 @@ class Command(BaseCommand):
                 copy.write("".join(lines))
         return links
 
-    def _build_index(self, index: HnswIndex, *, rows: int) -> None:
+    def _build_index(self, *, rows: int) -> None:
         """Rebuild the model's HNSW index with the graph in memory (4 GB) and one parallel worker."""
-        with connection.cursor() as cursor:
-            cursor.execute("SET maintenance_work_mem = '4GB'")
-            cursor.execute("SET max_parallel_maintenance_workers = 1")
-        try:
-            with _index_build_progress(rows, self.stderr), connection.schema_editor() as editor:
-                editor.add_index(Track, index)
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET maintenance_work_mem")
-                cursor.execute("RESET max_parallel_maintenance_workers")
+        with _index_build_progress(rows, self.stderr):
+            vector_index_build(memory="4GB")
 
     def _vacuum_analyze(self) -> None:
         with connection.cursor() as cursor:
@@ -813,10 +804,6 @@ _OPTION_KEYS = ("spotify", "sizes", "queries", "jitter", "budget", "scratch_db",
 
 def _target(name: str, value: float | None, *, passed: bool | None, shown: str) -> dict[str, Any]:
     return {"name": name, "value": value, "passed": passed, "shown": shown}
-
-
-def _hnsw_index() -> HnswIndex:
-    return next(index for index in Track._meta.indexes if isinstance(index, HnswIndex))
 
 
 def _binary_field(data: bytes) -> bytes:
