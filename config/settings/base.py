@@ -157,6 +157,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "catalog.tasks.embed_pending_tracks",
         "schedule": env.int("EMBED_SWEEP_SECONDS", default=600),
     },
+    # Playlists on a daily or weekly schedule get a new version when due.
+    "refresh-due-playlists": {
+        "task": "playlists.tasks.refresh_due_playlists",
+        "schedule": env.int("PLAYLIST_REFRESH_SWEEP_SECONDS", default=900),
+    },
 }
 
 # --- API ------------------------------------------------------------------------------

@@ -1,0 +1,267 @@
+"""Playlists REST API: create from a prompt (202 + status URL), status, read, refine, edit the
+intent, settings, delete, export. Thin views over the playlist services and selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from config.errors import ApplicationError
+from playlists import selectors, services
+from playlists.exporting import EXPORT_FORMATS
+from playlists.models import NAME_MAX_LENGTH, PROMPT_MAX_LENGTH, SIZE_MAX, SIZE_MIN, Playlist, RefreshSchedule
+from playlists.serializers import (
+    PlaylistDetailSerializer,
+    PlaylistSerializer,
+    VersionChangeSerializer,
+    VersionStatusSerializer,
+)
+from playlists.views import export_response
+
+ERROR_RESPONSE = OpenApiResponse(description="Bad input: field name → list of messages, or `detail`.")
+NOT_FOUND = OpenApiResponse(description="No such playlist (or not yours).")
+
+
+def _user(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _accepted(request: Request, playlist: Playlist) -> Response:
+    latest = selectors.version_latest(playlist=playlist)
+    body = {
+        "id": playlist.pk,
+        "version": latest.number if latest else None,
+        "status": latest.status if latest else None,
+        "status_url": request.build_absolute_uri(reverse("playlists_api:status", args=[playlist.pk])),
+        "url": request.build_absolute_uri(reverse("playlists_api:detail", args=[playlist.pk])),
+    }
+    return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["status_url"]})
+
+
+ACCEPTED = OpenApiResponse(
+    response=OpenApiTypes.OBJECT,
+    description="Queued: `id`, `version`, `status`, `status_url` (poll it), `url`.",
+)
+
+
+class PlaylistListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        # Length and content are checked by the service, with messages that say how to fix them.
+        prompt = serializers.CharField(
+            allow_blank=True,
+            trim_whitespace=False,
+            help_text=f"What the listener wants, in their words (up to {PROMPT_MAX_LENGTH:,} characters).",
+        )
+        size = serializers.IntegerField(
+            min_value=SIZE_MIN,
+            max_value=SIZE_MAX,
+            required=False,
+            allow_null=True,
+            help_text="Tracks wanted; default: what the prompt says, else 30.",
+        )
+        duration_minutes = serializers.IntegerField(
+            min_value=1, max_value=24 * 60, required=False, allow_null=True, help_text="Instead of a size."
+        )
+        new_only = serializers.BooleanField(
+            default=False, help_text="Only tracks the listener has not played."
+        )
+        name = serializers.CharField(max_length=NAME_MAX_LENGTH, required=False, allow_blank=True)
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            if attrs.get("size") and attrs.get("duration_minutes"):
+                raise serializers.ValidationError("Give a size or a duration, not both.")
+            return attrs
+
+    @extend_schema(
+        operation_id="playlists_list",
+        summary="Your playlists",
+        responses={200: PlaylistSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(selectors.playlist_list(user=_user(request)), request, view=self)
+        return paginator.get_paginated_response(PlaylistSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="playlists_create",
+        summary="Make a playlist from a prompt",
+        description="Queues generation and answers 202 at once; poll `status_url` until `ready` "
+        "(or `failed`, with the reason), then read the playlist at `url`.",
+        request=InputSerializer,
+        responses={202: ACCEPTED, 400: ERROR_RESPONSE},
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        minutes = data.validated_data.get("duration_minutes")
+        playlist = services.playlist_create(
+            owner=_user(request),
+            prompt=data.validated_data["prompt"],
+            size=data.validated_data.get("size"),
+            duration_seconds=minutes * 60 if minutes else None,
+            new_only=data.validated_data["new_only"],
+            name=data.validated_data.get("name", ""),
+        )
+        return _accepted(request, playlist)
+
+
+class PlaylistDetailApi(APIView):
+    class UpdateSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=NAME_MAX_LENGTH, required=False)
+        refresh = serializers.ChoiceField(choices=RefreshSchedule.choices, required=False)
+
+    @extend_schema(
+        operation_id="playlists_retrieve",
+        summary="A playlist with its tracks and reasons",
+        description="The newest ready version (or `?version=N`), its items with score components and "
+        "reasons, the Intent it was built from, and any constraint that had to be relaxed.",
+        parameters=[OpenApiParameter("version", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False)],
+        responses={200: PlaylistDetailSerializer, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, playlist_id: int) -> Response:
+        playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+        number = request.query_params.get("version", "")
+        version = selectors.version_get(playlist=playlist, number=int(number) if number.isdigit() else None)
+        items = selectors.version_items(version=version) if version else []
+        serializer = PlaylistDetailSerializer(playlist, context={"version": version, "items": items})
+        return Response(serializer.data)
+
+    @extend_schema(
+        operation_id="playlists_update",
+        summary="Rename, or set the refresh schedule",
+        request=UpdateSerializer,
+        responses={200: PlaylistSerializer, 400: ERROR_RESPONSE, 404: NOT_FOUND},
+    )
+    def patch(self, request: Request, playlist_id: int) -> Response:
+        playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+        data = self.UpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        playlist = services.playlist_update(playlist=playlist, **data.validated_data)
+        return Response(PlaylistSerializer(playlist).data)
+
+    @extend_schema(
+        operation_id="playlists_destroy", summary="Delete a playlist", responses={204: None, 404: NOT_FOUND}
+    )
+    def delete(self, request: Request, playlist_id: int) -> Response:
+        playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+        services.playlist_delete(playlist=playlist)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PlaylistStatusApi(APIView):
+    @extend_schema(
+        operation_id="playlists_status",
+        summary="Generation status of the newest version",
+        description="`status` is queued, running (with the current `stage`), ready or failed (with "
+        "`error`); `stage_seconds` holds the time spent per stage.",
+        responses={200: VersionStatusSerializer, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, playlist_id: int) -> Response:
+        playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+        latest = selectors.version_latest(playlist=playlist)
+        if latest is None:
+            raise NotFound("This playlist has no version.")
+        return Response(VersionStatusSerializer(latest).data)
+
+
+class PlaylistVersionListApi(APIView):
+    @extend_schema(
+        operation_id="playlists_versions",
+        summary="Version history, with what each version added and removed",
+        responses={200: VersionChangeSerializer(many=True), 404: NOT_FOUND},
+    )
+    def get(self, request: Request, playlist_id: int) -> Response:
+        playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+        return Response(VersionChangeSerializer(selectors.version_changes(playlist=playlist), many=True).data)
+
+
+class PlaylistRefineApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        change = serializers.CharField(
+            max_length=services.CHANGE_MAX_LENGTH, help_text="e.g. “less rap, more upbeat”."
+        )
+
+    @extend_schema(
+        operation_id="playlists_refine",
+        summary="Refine: a new version from the current Intent plus a change",
+        request=InputSerializer,
+        responses={202: ACCEPTED, 400: ERROR_RESPONSE, 404: NOT_FOUND},
+    )
+    def post(self, request: Request, playlist_id: int) -> Response:
+        playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.playlist_refine(playlist=playlist, change=data.validated_data["change"])
+        return _accepted(request, playlist)
+
+
+class PlaylistIntentApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        intent = serializers.JSONField(help_text="The playlist's `intent`, edited.")
+
+    @extend_schema(
+        operation_id="playlists_intent_edit",
+        summary="Regenerate from an edited Intent",
+        description="Send back the playlist's `intent` with pieces removed or ranges changed.",
+        request=InputSerializer,
+        responses={202: ACCEPTED, 400: ERROR_RESPONSE, 404: NOT_FOUND},
+    )
+    def post(self, request: Request, playlist_id: int) -> Response:
+        playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if not isinstance(data.validated_data["intent"], dict):
+            raise ApplicationError("`intent` must be an object, as the playlist returns it.")
+        services.playlist_intent_edit(
+            playlist=playlist, intent=data.validated_data["intent"], summary="Edited via API"
+        )
+        return _accepted(request, playlist)
+
+
+class PlaylistRetryApi(APIView):
+    @extend_schema(
+        operation_id="playlists_retry",
+        summary="Retry a failed version",
+        request=None,
+        responses={202: ACCEPTED, 400: ERROR_RESPONSE, 404: NOT_FOUND},
+    )
+    def post(self, request: Request, playlist_id: int, number: int) -> Response:
+        playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+        version = selectors.version_get(playlist=playlist, number=number)
+        assert version is not None
+        services.playlist_version_retry(version=version)
+        return _accepted(request, playlist)
+
+
+class PlaylistExportApi(APIView):
+    @extend_schema(
+        operation_id="playlists_export",
+        summary="Download as JSPF, XSPF or M3U8",
+        parameters=[
+            OpenApiParameter(
+                "export_format", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(EXPORT_FORMATS)
+            ),
+            OpenApiParameter("version", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False),
+        ],
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            404: NOT_FOUND,
+            409: OpenApiResponse(description="No finished version yet."),
+        },
+    )
+    def get(self, request: Request, playlist_id: int, export_format: str) -> HttpResponse:
+        playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+        return export_response(request, playlist, export_format)

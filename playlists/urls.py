@@ -1,0 +1,19 @@
+from django.urls import path
+
+from playlists import views
+
+app_name = "playlists"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("new/", views.playlist_create, name="create"),
+    path("<int:playlist_id>/", views.playlist_detail, name="detail"),
+    path("<int:playlist_id>/status/", views.playlist_status, name="status"),
+    path("<int:playlist_id>/refine/", views.playlist_refine, name="refine"),
+    path("<int:playlist_id>/edit/", views.playlist_intent_edit, name="intent_edit"),
+    path("<int:playlist_id>/regenerate/", views.playlist_regenerate, name="regenerate"),
+    path("<int:playlist_id>/versions/<int:number>/retry/", views.version_retry, name="retry"),
+    path("<int:playlist_id>/settings/", views.playlist_settings, name="settings"),
+    path("<int:playlist_id>/delete/", views.playlist_delete, name="delete"),
+    path("<int:playlist_id>/export.<str:export_format>", views.playlist_export, name="export"),
+]

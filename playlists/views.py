@@ -1,0 +1,262 @@
+"""Listener pages: the prompt box, a playlist with its tracks and reasons, live progress, refine,
+intent editing, version history, settings, export. Thin: forms in, a service or selector call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import User
+from config.errors import ApplicationError
+from playlists import selectors, services
+from playlists.exporting import EXPORT_FORMATS
+from playlists.forms import PlaylistSettingsForm, PromptForm, RefineForm
+from playlists.intent_view import intent_edit_apply, intent_panel
+from playlists.models import Playlist, PlaylistItem, PlaylistVersion
+
+EXAMPLE_PROMPTS = (
+    "relaxing evening jazz",
+    "upbeat 5K run that eases into calm songs",
+    "90s hip hop, no gangsta rap",
+    "rainy sunday acoustic, 20 songs",
+    "an hour of focus music without vocals",
+    "latin party like Bad Bunny",
+    "sad indie for a long drive",
+    "80s synthpop I haven't heard",
+)
+POLL_SECONDS = 1
+# The stages generation reports (playlists.composer's on_stage), as a listener reads them.
+STAGES = (
+    ("parse", "Understanding the prompt"),
+    ("candidates", "Finding candidates"),
+    ("score", "Scoring"),
+    ("rerank", "Balancing artists and variety"),
+    ("sequence", "Ordering for flow"),
+    ("explain", "Explaining the picks"),
+)
+
+
+@dataclass(frozen=True)
+class StageView:
+    name: str
+    label: str
+    done: bool
+
+
+def _stages(version: PlaylistVersion | None) -> list[StageView]:
+    names = [name for name, _ in STAGES]
+    current = names.index(version.stage) if version and version.stage in names else -1
+    return [StageView(name, label, index < current) for index, (name, label) in enumerate(STAGES)]
+
+
+def _duration_text(items: list[PlaylistItem]) -> str:
+    total_ms = sum(item.track.duration_ms or 0 for item in items)
+    if not total_ms:
+        return ""
+    minutes = round(total_ms / 60000)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return _home(request, PromptForm())
+
+
+def _home(request: HttpRequest, form: PromptForm, *, status: int = 200) -> HttpResponse:
+    context = {
+        "form": form,
+        "examples": EXAMPLE_PROMPTS,
+        "playlists": selectors.playlist_list(user=_user(request))[:50],
+    }
+    return render(request, "playlists/home.html", context, status=status)
+
+
+@login_required
+@require_POST
+def playlist_create(request: HttpRequest) -> HttpResponse:
+    form = PromptForm(request.POST)
+    if not form.is_valid():
+        return _home(request, form, status=400)
+    try:
+        playlist = services.playlist_create(
+            owner=_user(request),
+            prompt=form.cleaned_data["prompt"],
+            size=form.cleaned_data["size"],
+            new_only=form.cleaned_data["new_only"],
+        )
+    except ApplicationError as error:
+        form.add_error("prompt", error.message)
+        return _home(request, form, status=400)
+    return redirect("playlists:detail", playlist_id=playlist.pk)
+
+
+@login_required
+@require_GET
+def playlist_detail(request: HttpRequest, playlist_id: int) -> HttpResponse:
+    playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+    shown = selectors.version_get(playlist=playlist, number=_version_number(request))
+    return render(request, "playlists/detail.html", _detail_context(playlist, shown))
+
+
+def _version_number(request: HttpRequest) -> int | None:
+    number = request.GET.get("version", "")
+    return int(number) if number.isdigit() else None
+
+
+def _detail_context(playlist: Playlist, shown: PlaylistVersion | None, **extra: Any) -> dict[str, Any]:
+    latest = selectors.version_latest(playlist=playlist)
+    items = selectors.version_items(version=shown) if shown else []
+    context: dict[str, Any] = {
+        "playlist": playlist,
+        "version": shown,
+        "latest": latest,
+        "stages": _stages(latest),
+        "items": items,
+        "total_duration": _duration_text(items),
+        "changes": selectors.version_changes(playlist=playlist),
+        "panel": intent_panel(shown.intent if shown and shown.intent else playlist.intent),
+        "refine_form": RefineForm(),
+        "settings_form": PlaylistSettingsForm(initial={"name": playlist.name, "refresh": playlist.refresh}),
+        "export_formats": list(EXPORT_FORMATS),
+        "poll_seconds": POLL_SECONDS,
+    }
+    context.update(extra)
+    return context
+
+
+@login_required
+@require_GET
+def playlist_status(request: HttpRequest, playlist_id: int) -> HttpResponse:
+    """The progress fragment polled while the newest version generates; reloads the page when done."""
+    playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+    latest = selectors.version_latest(playlist=playlist)
+    response = render(
+        request,
+        "playlists/detail.html#progress",
+        {"playlist": playlist, "latest": latest, "stages": _stages(latest), "poll_seconds": POLL_SECONDS},
+    )
+    if latest is not None and latest.is_finished and request.GET.get("waiting") == str(latest.number):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+def _version_action(request: HttpRequest, playlist: Playlist, action: Any) -> HttpResponse:
+    try:
+        action()
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    return redirect("playlists:detail", playlist_id=playlist.pk)
+
+
+@login_required
+@require_POST
+def playlist_refine(request: HttpRequest, playlist_id: int) -> HttpResponse:
+    playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+    form = RefineForm(request.POST)
+    if not form.is_valid():
+        shown = selectors.version_get(playlist=playlist)
+        return render(
+            request, "playlists/detail.html", _detail_context(playlist, shown, refine_form=form), status=400
+        )
+    return _version_action(
+        request,
+        playlist,
+        lambda: services.playlist_refine(playlist=playlist, change=form.cleaned_data["change"]),
+    )
+
+
+@login_required
+@require_POST
+def playlist_intent_edit(request: HttpRequest, playlist_id: int) -> HttpResponse:
+    """Regenerate from the Intent with a chip removed or the sliders moved."""
+    playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+
+    def edit() -> None:
+        intent, summary = intent_edit_apply(playlist.intent, request.POST)
+        services.playlist_intent_edit(playlist=playlist, intent=intent, summary=summary)
+
+    return _version_action(request, playlist, edit)
+
+
+@login_required
+@require_POST
+def playlist_regenerate(request: HttpRequest, playlist_id: int) -> HttpResponse:
+    playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+    return _version_action(request, playlist, lambda: services.playlist_regenerate(playlist=playlist))
+
+
+@login_required
+@require_POST
+def version_retry(request: HttpRequest, playlist_id: int, number: int) -> HttpResponse:
+    playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+    version = selectors.version_get(playlist=playlist, number=number)
+    assert version is not None
+    return _version_action(request, playlist, lambda: services.playlist_version_retry(version=version))
+
+
+@login_required
+@require_POST
+def playlist_settings(request: HttpRequest, playlist_id: int) -> HttpResponse:
+    playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+    form = PlaylistSettingsForm(request.POST)
+    if not form.is_valid():
+        shown = selectors.version_get(playlist=playlist)
+        context = _detail_context(playlist, shown, settings_form=form, settings_open=True)
+        return render(request, "playlists/detail.html", context, status=400)
+
+    def update() -> None:
+        services.playlist_update(
+            playlist=playlist, name=form.cleaned_data["name"], refresh=form.cleaned_data["refresh"]
+        )
+        messages.success(request, "Saved.")
+
+    return _version_action(request, playlist, update)
+
+
+@login_required
+@require_POST
+def playlist_delete(request: HttpRequest, playlist_id: int) -> HttpResponse:
+    playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+    name = playlist.name
+    services.playlist_delete(playlist=playlist)
+    messages.success(request, f"Deleted “{name}”.")
+    return redirect("playlists:home")
+
+
+@login_required
+@require_GET
+def playlist_export(request: HttpRequest, playlist_id: int, export_format: str) -> HttpResponse:
+    playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+    return export_response(request, playlist, export_format)
+
+
+def export_response(request: HttpRequest, playlist: Playlist, export_format: str) -> HttpResponse:
+    """The playlist file as a download (the page and the API both serve it)."""
+    kind = EXPORT_FORMATS.get(export_format)
+    if kind is None:
+        raise Http404(f"No export format “{export_format}”; use {', '.join(EXPORT_FORMATS)}.")
+    version = selectors.version_get(playlist=playlist, number=_version_number(request))
+    url = request.build_absolute_uri(reverse("playlists:detail", args=[playlist.pk]))
+    try:
+        content = selectors.playlist_export(playlist=playlist, version=version, kind=kind, url=url)
+    except ApplicationError as error:
+        return HttpResponse(error.message, status=409, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(content, content_type=kind.content_type)
+    filename = f"{slugify(playlist.name) or 'playlist'}.{kind.extension}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
