@@ -21,7 +21,10 @@ from django.db.models.expressions import CombinedExpression
 from pgvector.django import CosineDistance
 
 from catalog.features import AUDIO_FEATURE_RANGES
-from catalog.models import Tag, Track, TrackTag
+from catalog.models import Tag, Track, TrackArtist, TrackTag
+
+
+RANGE_COLUMNS = frozenset({"duration_ms", "popularity", "release_year"})
 
 
 @dataclass(frozen=True)
@@ -34,12 +37,17 @@ class SearchFilters:
     year_range: tuple[int | None, int | None] = (None, None)
     exclude_ids: Sequence[int] = ()
     exclude_explicit: bool = False
+    # Other numeric Track columns (duration_ms, popularity), inclusive (low, high).
+    column_ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    exclude_artist_ids: Sequence[int] = ()
 
     def is_empty(self) -> bool:
         return not (
             self.tags_any
             or self.tags_none
             or any(low is not None or high is not None for low, high in self.feature_ranges.values())
+            or any(low is not None or high is not None for low, high in self.column_ranges.values())
+            or self.exclude_artist_ids
             or any(bound is not None for bound in self.year_range)
             or self.exclude_ids
             or self.exclude_explicit
@@ -60,10 +68,11 @@ def apply_filters(queryset: QuerySet[Track], filters: SearchFilters) -> QuerySet
     for feature, (low, high) in filters.feature_ranges.items():
         if feature not in AUDIO_FEATURE_RANGES:
             raise ValueError(f"Unknown audio feature {feature!r}")
-        if low is not None:
-            queryset = queryset.filter(**{f"{feature}__gte": low})
-        if high is not None:
-            queryset = queryset.filter(**{f"{feature}__lte": high})
+        queryset = _in_range(queryset, feature, low, high)
+    for column, (low, high) in filters.column_ranges.items():
+        if column not in RANGE_COLUMNS:
+            raise ValueError(f"Unknown numeric column {column!r}")
+        queryset = _in_range(queryset, column, low, high)
     year_low, year_high = filters.year_range
     if year_low is not None:
         queryset = queryset.filter(release_year__gte=year_low)
@@ -73,6 +82,18 @@ def apply_filters(queryset: QuerySet[Track], filters: SearchFilters) -> QuerySet
         queryset = queryset.exclude(pk__in=list(filters.exclude_ids))
     if filters.exclude_explicit:
         queryset = queryset.filter(explicit=False)
+    if filters.exclude_artist_ids:
+        queryset = queryset.exclude(
+            Exists(TrackArtist.objects.filter(track=OuterRef("pk"), artist_id__in=list(filters.exclude_artist_ids)))
+        )
+    return queryset
+
+
+def _in_range(queryset: QuerySet[Track], column: str, low: float | None, high: float | None) -> QuerySet[Track]:
+    if low is not None:
+        queryset = queryset.filter(**{f"{column}__gte": low})
+    if high is not None:
+        queryset = queryset.filter(**{f"{column}__lte": high})
     return queryset
 
 

@@ -1,0 +1,570 @@
+"""From a prompt (or an edited Intent) to a scored, re-ranked, sequenced and explained track list.
+
+The Django side of the engine: it loads the vocabulary and candidates from the database and
+hands plain arrays to the pure modules in ``playlists.engine``. Hard constraints (exclusions,
+explicit tempo / era / length) are database filters, so no track violates them; when they
+leave too few tracks, the numeric ones are relaxed one by one (exclusions never are) and
+each relaxation is recorded in ``Composition.relaxed``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from django.db import connection
+from django.db.models import Count, Max
+from django.db.models.functions import Lower
+
+from catalog.embeddings import encode_documents
+from catalog.features import AUDIO_FEATURE_RANGES
+from catalog.models import Artist, Tag, Track, TrackArtist, TrackTag
+from catalog.search import RANGE_COLUMNS, SearchFilters, apply_filters, track_vector_search
+from playlists.engine.candidates import CandidatePool, merge_candidates
+from playlists.engine.explain import ExplainContext, explain
+from playlists.engine.rerank import RerankRules, rerank
+from playlists.engine.scoring import FIT_SCALES, DEFAULT_FIT_SCALE, RangeSpec, Weights, range_fit, score_candidates
+from playlists.engine.sequencing import sequence
+from playlists.intent import (
+    DEFAULT_SIZE,
+    FeatureRange,
+    Intent,
+    PromptError,
+    parse_prompt,
+    validate_size,
+)
+from playlists.vocabulary import CatalogVocabulary, vocabulary_build
+
+__all__ = [
+    "Composition",
+    "ComposedItem",
+    "EditorialRules",
+    "ListenerContext",
+    "Pin",
+    "PromptError",
+    "Weights",
+    "playlist_compose",
+    "vocabulary_load",
+]
+
+STAGES = ("parse", "candidates", "score", "rerank", "sequence", "explain")
+FEATURE_COLUMNS = (*AUDIO_FEATURE_RANGES, "popularity", "release_year", "duration_ms")
+LONG_TAIL_POPULARITY = 30
+
+
+@dataclass(frozen=True)
+class ListenerContext:
+    """What personalization may use; built by the caller, empty when it is not allowed."""
+
+    taste_vector: np.ndarray | None = None  # 384-d, unit length
+    heard_track_ids: frozenset[int] = frozenset()
+    track_affinity: Mapping[int, float] = field(default_factory=dict)  # track id -> likes/plays weight
+    favourite_artist_names: tuple[str, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return (
+            self.taste_vector is None
+            and not self.heard_track_ids
+            and not self.track_affinity
+            and not self.favourite_artist_names
+        )
+
+
+@dataclass(frozen=True)
+class Pin:
+    track_id: int
+    position: int = 0  # 0-based position hint
+
+
+@dataclass(frozen=True)
+class EditorialRules:
+    blocked_track_ids: frozenset[int] = frozenset()
+    blocked_artist_ids: frozenset[int] = frozenset()
+    pinned: tuple[Pin, ...] = ()
+    boosted_artist_ids: frozenset[int] = frozenset()
+    exposure_floor: float = 0.0  # minimum share of long-tail artists' tracks
+
+
+@dataclass
+class ComposedItem:
+    track_id: int
+    position: int
+    score: float
+    components: dict[str, float]
+    reasons: list[str]
+
+
+@dataclass
+class Composition:
+    intent: Intent
+    items: list[ComposedItem]
+    stage_seconds: dict[str, float]
+    weights: dict[str, float]
+    relaxed: list[str]
+    propensity: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "intent": self.intent.to_dict(),
+            "items": [item.__dict__ for item in self.items],
+            "stage_seconds": self.stage_seconds,
+            "weights": self.weights,
+            "relaxed": self.relaxed,
+            "propensity": self.propensity,
+        }
+
+
+# --- vocabulary ---------------------------------------------------------------------------------
+
+
+def _tag_version() -> tuple[int, int | None]:
+    stats = Tag.objects.aggregate(count=Count("pk"), last=Max("pk"))
+    return stats["count"], stats["last"]
+
+
+@lru_cache(maxsize=1)
+def _vocabulary_for(version: tuple[int, int | None]) -> CatalogVocabulary:
+    counts = dict(
+        TrackTag.objects.values("tag__name").annotate(n=Count("pk")).values_list("tag__name", "n").order_by()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT a.name, b.name, COUNT(*) FROM catalog_tracktag x
+            JOIN catalog_tracktag y ON x.track_id = y.track_id AND x.tag_id < y.tag_id
+            JOIN catalog_tag a ON a.id = x.tag_id JOIN catalog_tag b ON b.id = y.tag_id
+            GROUP BY a.name, b.name
+            """
+        )
+        pairs = {(first, second): count for first, second, count in cursor.fetchall()}
+    return vocabulary_build(
+        tag_counts=counts, pair_counts=pairs, encoder=encode_documents, artist_lookup=_artist_lookup
+    )
+
+
+@lru_cache(maxsize=4096)
+def _artist_lookup(text: str) -> str | None:
+    if not text or len(text) > 300:
+        return None
+    name = (
+        Artist.objects.annotate(lower_name=Lower("name"))
+        .filter(lower_name=text.lower())
+        .values_list("name", flat=True)
+        .first()
+    )
+    return name
+
+
+def vocabulary_load() -> CatalogVocabulary:
+    """The catalog's vocabulary, cached per process until tags are added or removed."""
+    version = _tag_version()
+    vocabulary = _vocabulary_for(version)
+    return vocabulary
+
+
+# --- composing ----------------------------------------------------------------------------------
+
+
+class _Stages:
+    def __init__(self, on_stage: Callable[[str], None] | None) -> None:
+        self.seconds: dict[str, float] = {}
+        self.on_stage = on_stage
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        if self.on_stage is not None:
+            self.on_stage(name)
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.perf_counter() - started, 6)
+
+
+def playlist_compose(
+    *,
+    prompt: str | None = None,
+    intent: Intent | None = None,
+    size: int | None = None,
+    listener: ListenerContext | None = None,
+    rules: EditorialRules | None = None,
+    weights: Weights | None = None,
+    exclude_track_ids: frozenset[int] = frozenset(),
+    on_stage: Callable[[str], None] | None = None,
+) -> Composition:
+    """Compose a playlist from ``prompt`` or an (edited) ``intent``; raises PromptError on bad input."""
+    validate_size(size)
+    listener = listener or ListenerContext()
+    rules = rules or EditorialRules()
+    weights = weights or Weights()
+    stages = _Stages(on_stage)
+    with stages.stage("parse"):
+        vocabulary = vocabulary_load()
+        if intent is None:
+            if prompt is None:
+                raise PromptError("Give a prompt or an intent.")
+            intent = parse_prompt(prompt, vocabulary=vocabulary)
+        else:
+            intent = Intent.from_dict(intent.to_dict())
+            intent.relaxed = []
+        target = size or intent.target_size(DEFAULT_SIZE)
+        query_vector = vocabulary.encode([intent.semantic_text or (prompt or "music")])[0]
+    with stages.stage("candidates"):
+        pool, relaxed, blocked = _candidates(intent, target, query_vector, listener, rules, exclude_track_ids)
+    intent.relaxed.extend(relaxed)
+    with stages.stage("score"):
+        ranges = _score_ranges(intent)
+        include = {tag.name: tag.confidence for tag in intent.include_tags}
+        heard = (
+            np.array([int(track_id) in listener.heard_track_ids for track_id in pool.track_ids])
+            if not listener.is_empty
+            else None
+        )
+        affinity = (
+            np.array([listener.track_affinity.get(int(track_id), 0.0) for track_id in pool.track_ids])
+            if listener.track_affinity
+            else None
+        )
+        scores, components = score_candidates(
+            pool,
+            query_vector=query_vector,
+            ranges=ranges,
+            include_tags=include,
+            avoid_tags=intent.avoid_tags,
+            taste_vector=listener.taste_vector,
+            affinity=affinity,
+            heard=heard,
+            weights=weights,
+        )
+        scores = scores + _editorial_boost(pool, rules)
+    with stages.stage("rerank"):
+        row_of = {int(track_id): row for row, track_id in enumerate(pool.track_ids)}
+        pinned = [(row_of[pin.track_id], pin.position) for pin in rules.pinned if pin.track_id in row_of]
+        popularity = pool.feature("popularity")
+        chosen = rerank(
+            scores=scores,
+            embeddings=pool.embeddings,
+            artist_ids=pool.artist_ids,
+            size=target,
+            blocked=blocked,
+            pinned=pinned,
+            long_tail=np.nan_to_num(popularity, nan=0.0) < LONG_TAIL_POPULARITY,
+            rules=RerankRules(exposure_floor=rules.exposure_floor),
+        )
+        intent.relaxed.extend(chosen.relaxed)
+        if len(chosen.rows) < target:
+            intent.relaxed.append(
+                f"size: only {len(chosen.rows)} of {target} tracks satisfy the exclusions and limits"
+            )
+    with stages.stage("sequence"):
+        rows = chosen.rows
+        order = sequence(
+            tempo=pool.feature("tempo")[rows],
+            energy=pool.feature("energy")[rows],
+            key=pool.feature("key")[rows],
+            mode=pool.feature("mode")[rows],
+            arc=intent.energy_arc,
+        )
+        ordered = _place_pins([rows[index] for index in order], chosen.pinned_rows)
+    with stages.stage("explain"):
+        items = _explained_items(ordered, pool, intent, listener, rules, scores, components, chosen.pinned_rows)
+    return Composition(
+        intent=intent,
+        items=items,
+        stage_seconds=stages.seconds,
+        weights=weights.to_dict(),
+        relaxed=list(intent.relaxed),
+        propensity=None,
+    )
+
+
+def _place_pins(ordered: list[int], pinned_rows: Mapping[int, int]) -> list[int]:
+    rest = [row for row in ordered if row not in pinned_rows]
+    for row, position in sorted(pinned_rows.items(), key=lambda item: item[1]):
+        rest.insert(min(max(position, 0), len(rest)), row)
+    return rest
+
+
+def _score_ranges(intent: Intent) -> dict[str, RangeSpec]:
+    ranges = {
+        feature: RangeSpec(spec.low, spec.high, weight=max(spec.confidence, 0.05) * (2.0 if spec.hard else 1.0))
+        for feature, spec in intent.feature_ranges.items()
+    }
+    if intent.era:
+        ranges["release_year"] = RangeSpec(float(intent.era[0]), float(intent.era[1]), weight=2.0)
+    return ranges
+
+
+def _editorial_boost(pool: CandidatePool, rules: EditorialRules) -> np.ndarray:
+    boost = np.zeros(len(pool))
+    if rules.boosted_artist_ids:
+        for row, artist_ids in enumerate(pool.artist_ids):
+            if rules.boosted_artist_ids.intersection(artist_ids):
+                boost[row] = 0.3
+    return boost
+
+
+# --- candidates ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Constraints:
+    """The hard part of an Intent as database filters; relaxing moves a range to the soft side."""
+
+    audio: dict[str, tuple[float | None, float | None]]
+    columns: dict[str, tuple[float | None, float | None]]
+    era: tuple[int | None, int | None]
+    tags_none: list[str]
+    exclude_ids: list[int]
+    exclude_artist_ids: list[int]
+
+    def filters(
+        self,
+        *,
+        tags_any: list[str] | None = None,
+        soft_audio: Mapping[str, tuple[float, float]] | None = None,
+    ) -> SearchFilters:
+        audio = dict(self.audio)
+        for feature, bounds in (soft_audio or {}).items():
+            audio.setdefault(feature, bounds)
+        return SearchFilters(
+            tags_any=tags_any or (),
+            tags_none=self.tags_none,
+            feature_ranges=audio,
+            year_range=self.era,
+            exclude_ids=self.exclude_ids,
+            column_ranges=self.columns,
+            exclude_artist_ids=self.exclude_artist_ids,
+        )
+
+
+def _constraints(
+    intent: Intent, listener: ListenerContext, rules: EditorialRules, exclude_track_ids: frozenset[int]
+) -> _Constraints:
+    excluded = set(exclude_track_ids) | set(rules.blocked_track_ids)
+    if intent.familiarity == "new_only":
+        excluded |= set(listener.heard_track_ids)
+    artist_ids = set(rules.blocked_artist_ids) | set(_artist_ids(intent.exclude_artists))
+    hard = intent.hard_ranges()
+    return _Constraints(
+        audio={name: bounds for name, bounds in hard.items() if name in AUDIO_FEATURE_RANGES},
+        columns={name: bounds for name, bounds in hard.items() if name in RANGE_COLUMNS},
+        era=intent.era or (None, None),
+        tags_none=list(intent.exclude_tags),
+        exclude_ids=sorted(excluded),
+        exclude_artist_ids=sorted(artist_ids),
+    )
+
+
+def _artist_ids(names: list[str]) -> list[int]:
+    if not names:
+        return []
+    lowered = [name.lower() for name in names]
+    return list(
+        Artist.objects.annotate(lower_name=Lower("name")).filter(lower_name__in=lowered).values_list("pk", flat=True)
+    )
+
+
+def _enough(filters: SearchFilters, need: int) -> bool:
+    queryset = apply_filters(Track.objects.filter(embedding__isnull=False), filters)
+    return len(queryset.order_by().values_list("pk", flat=True)[:need]) >= need
+
+
+def _relax(intent: Intent, constraints: _Constraints, need: int) -> list[str]:
+    """Drop numeric hard constraints, most specific first, until ``need`` tracks pass."""
+    relaxed: list[str] = []
+    if _enough(constraints.filters(), need):
+        return relaxed
+    for feature in [*constraints.audio, *constraints.columns]:
+        spec = intent.feature_ranges[feature]
+        constraints.audio.pop(feature, None)
+        constraints.columns.pop(feature, None)
+        spec.hard = False
+        relaxed.append(
+            f"{feature} {_bounds_text(feature, spec)}: too few tracks match; "
+            "ranked by closeness instead of filtering"
+        )
+        if _enough(constraints.filters(), need):
+            return relaxed
+    if constraints.era != (None, None) and intent.era:
+        constraints.era = (None, None)
+        relaxed.append(
+            f"era {intent.era[0]}-{intent.era[1]}: too few tracks match; ranked by closeness instead of filtering"
+        )
+    return relaxed
+
+
+def _bounds_text(feature: str, spec: FeatureRange) -> str:
+    if feature == "duration_ms":
+        return f"{spec.low / 60000:g}-{spec.high / 60000:g} min"
+    unit = " bpm" if feature == "tempo" else ""
+    return f"{spec.low:g}-{spec.high:g}{unit}"
+
+
+def _candidates(
+    intent: Intent,
+    size: int,
+    query_vector: np.ndarray,
+    listener: ListenerContext,
+    rules: EditorialRules,
+    exclude_track_ids: frozenset[int],
+) -> tuple[CandidatePool, list[str], np.ndarray]:
+    constraints = _constraints(intent, listener, rules, exclude_track_ids)
+    relaxed = _relax(intent, constraints, size)
+    include = intent.include_tag_names()
+    soft_audio = {
+        feature: (spec.low, spec.high)
+        for feature, spec in intent.feature_ranges.items()
+        if not spec.hard and feature in AUDIO_FEATURE_RANGES and spec.confidence >= 0.5
+    }
+    depth = max(3 * size, 120)
+    sources: dict[str, list[int]] = {}
+    if include or soft_audio:
+        sources["strict"] = _search(query_vector, depth, constraints.filters(tags_any=include, soft_audio=soft_audio))
+    if include:
+        sources["tags"] = _search(query_vector, depth // 2, constraints.filters(tags_any=include))
+    sources["semantic"] = _search(query_vector, max(size, 60), constraints.filters())
+    if intent.seed_artists:
+        sources["seed"] = _seed_tracks(intent.seed_artists, constraints.filters(), limit=max(size, 30))
+    if listener.taste_vector is not None:
+        sources["taste"] = _search(listener.taste_vector, max(size, 60), constraints.filters())
+    if intent.familiarity == "favourites" and listener.track_affinity:
+        favourites = sorted(listener.track_affinity, key=lambda track: -listener.track_affinity[track])
+        sources["favourites"] = _passing(favourites[: 5 * size], constraints.filters())
+    if rules.pinned:
+        sources["pin"] = _passing([pin.track_id for pin in rules.pinned], constraints.filters())
+    merged = merge_candidates(sources)
+    pool = _load_pool(merged)
+    blocked = np.array(
+        [
+            int(track_id) in rules.blocked_track_ids or bool(rules.blocked_artist_ids.intersection(artists))
+            for track_id, artists in zip(pool.track_ids, pool.artist_ids, strict=True)
+        ],
+        dtype=bool,
+    )
+    return pool, relaxed, blocked
+
+
+def _search(vector: np.ndarray, k: int, filters: SearchFilters) -> list[int]:
+    return [hit.track_id for hit in track_vector_search(query_vector=vector, k=k, filters=filters)]
+
+
+def _passing(track_ids: list[int], filters: SearchFilters) -> list[int]:
+    allowed = set(apply_filters(Track.objects.filter(pk__in=track_ids), filters).values_list("pk", flat=True))
+    return [track_id for track_id in track_ids if track_id in allowed]
+
+
+def _seed_tracks(names: list[str], filters: SearchFilters, *, limit: int) -> list[int]:
+    artist_ids = _artist_ids(names)
+    queryset = apply_filters(Track.objects.filter(artists__in=artist_ids, embedding__isnull=False), filters)
+    return list(queryset.order_by("-popularity").values_list("pk", flat=True).distinct()[:limit])
+
+
+def _load_pool(merged: Mapping[int, set[str]]) -> CandidatePool:
+    track_ids = list(merged)
+    rows = {
+        row[0]: row
+        for row in Track.objects.filter(pk__in=track_ids).values_list("pk", "embedding", *FEATURE_COLUMNS)
+    }
+    track_ids = [track_id for track_id in track_ids if track_id in rows]
+    tag_names = dict(Tag.objects.values_list("pk", "name"))
+    tags: dict[int, set[str]] = {}
+    for track_id, tag_id in TrackTag.objects.filter(track_id__in=track_ids).values_list("track_id", "tag_id"):
+        tags.setdefault(track_id, set()).add(tag_names[tag_id])
+    artists: dict[int, list[tuple[int, str]]] = {}
+    for track_id, artist_id, name in (
+        TrackArtist.objects.filter(track_id__in=track_ids)
+        .order_by("track_id", "position")
+        .values_list("track_id", "artist_id", "artist__name")
+    ):
+        artists.setdefault(track_id, []).append((artist_id, name))
+    features = {
+        column: np.array(
+            [np.nan if rows[track_id][2 + index] is None else float(rows[track_id][2 + index]) for track_id in track_ids]
+        )
+        for index, column in enumerate(FEATURE_COLUMNS)
+    }
+    embeddings = (
+        np.stack([np.asarray(rows[track_id][1], dtype=np.float32) for track_id in track_ids])
+        if track_ids
+        else np.zeros((0, 384), dtype=np.float32)
+    )
+    return CandidatePool(
+        track_ids=np.array(track_ids, dtype=np.int64),
+        embeddings=embeddings,
+        features=features,
+        tags=[frozenset(tags.get(track_id, ())) for track_id in track_ids],
+        artist_ids=[tuple(artist_id for artist_id, _ in artists.get(track_id, [])) for track_id in track_ids],
+        artist_names=[tuple(name for _, name in artists.get(track_id, [])) for track_id in track_ids],
+        sources=[frozenset(merged[track_id]) for track_id in track_ids],
+    )
+
+
+# --- explanations -------------------------------------------------------------------------------
+
+
+def _explained_items(
+    ordered: list[int],
+    pool: CandidatePool,
+    intent: Intent,
+    listener: ListenerContext,
+    rules: EditorialRules,
+    scores: np.ndarray,
+    components: Mapping[str, np.ndarray],
+    pinned_rows: Mapping[int, int],
+) -> list[ComposedItem]:
+    include = {tag.name: tag.confidence for tag in intent.include_tags}
+    label_fits = _label_fits(pool, intent, ordered)
+    items = []
+    for position, row in enumerate(ordered):
+        row_components = {name: round(float(values[row]), 4) for name, values in components.items()}
+        context = ExplainContext(
+            include_tags=include,
+            mood_labels=label_fits[row],
+            favourite_artists=listener.favourite_artist_names,
+            seed_artists=intent.seed_artists,
+            personalized=not listener.is_empty,
+        )
+        reasons = explain(
+            context=context,
+            tags=pool.tags[row],
+            artist_names=pool.artist_names[row],
+            components=row_components,
+            heard=int(pool.track_ids[row]) in listener.heard_track_ids,
+            curator_pick=row in pinned_rows or bool(rules.boosted_artist_ids.intersection(pool.artist_ids[row])),
+        )
+        items.append(
+            ComposedItem(
+                track_id=int(pool.track_ids[row]),
+                position=position,
+                score=round(float(scores[row]), 4),
+                components=row_components,
+                reasons=reasons,
+            )
+        )
+    return items
+
+
+def _label_fits(pool: CandidatePool, intent: Intent, rows: list[int]) -> dict[int, dict[str, float]]:
+    """Per row: how well it fits each mood/activity word of the prompt (by that word's ranges)."""
+    by_source: dict[str, list[tuple[str, FeatureRange]]] = {}
+    for feature, spec in intent.feature_ranges.items():
+        if not spec.hard and spec.source:
+            by_source.setdefault(spec.source, []).append((feature, spec))
+    fits: dict[int, dict[str, float]] = {row: {} for row in rows}
+    for source, specs in by_source.items():
+        values = np.ones(len(rows))
+        for feature, spec in specs:
+            scale = FIT_SCALES.get(feature, DEFAULT_FIT_SCALE)
+            values = np.minimum(
+                values, range_fit(pool.feature(feature)[rows], RangeSpec(spec.low, spec.high), scale)
+            )
+        for row, value in zip(rows, values, strict=True):
+            fits[row][source] = float(value)
+    return fits

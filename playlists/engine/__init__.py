@@ -1,0 +1,1 @@
+"""The generation engine: pure functions on numpy arrays (no Django imports)."""

@@ -1,0 +1,97 @@
+"""Ordering a playlist: smooth tempo/energy/key transitions or a requested energy arc (no Django).
+
+Keys are compared on the Camelot wheel (harmonic mixing): neighbours on the wheel, or the
+relative major/minor, mix well; the cost grows with the steps between them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from playlists.lexicon import ENERGY_ARCS
+
+
+def camelot(key: float, mode: float) -> tuple[int, str] | None:
+    """Camelot code of a pitch class (0 = C) and mode (1 major, 0 minor): C major is 8B, A minor 8A."""
+    if np.isnan(key) or np.isnan(mode) or key < 0:
+        return None
+    fifths = (int(key) * 7) % 12
+    if int(mode) == 1:
+        return (fifths + 7) % 12 + 1, "B"
+    return (fifths + 4) % 12 + 1, "A"
+
+
+def camelot_distance(first: tuple[int, str] | None, second: tuple[int, str] | None) -> int:
+    """Steps between two Camelot codes; 0 is the same key, 1 a perfect mix; 3 when unknown."""
+    if first is None or second is None:
+        return 3
+    steps = abs(first[0] - second[0]) % 12
+    steps = min(steps, 12 - steps)
+    return steps + (0 if first[1] == second[1] else 1)
+
+
+def transition_costs(tempo: np.ndarray, energy: np.ndarray, keys: Sequence[tuple[int, str] | None]) -> np.ndarray:
+    """Pairwise cost of playing track j right after track i."""
+    tempo = np.nan_to_num(tempo, nan=float(np.nanmean(tempo)) if np.isfinite(tempo).any() else 120.0)
+    energy = np.nan_to_num(energy, nan=0.5)
+    tempo_cost = np.abs(tempo[:, None] - tempo[None, :]) / 20.0
+    energy_cost = np.abs(energy[:, None] - energy[None, :]) / 0.15
+    key_cost = np.array([[camelot_distance(a, b) for b in keys] for a in keys], dtype=float) / 2.0
+    return tempo_cost + energy_cost + key_cost
+
+
+def arc_targets(arc: str | Sequence[float], length: int) -> np.ndarray:
+    """Target energy per position for a named arc or a list of targets (resampled to ``length``)."""
+    if isinstance(arc, str):
+        start, end = ENERGY_ARCS.get(arc, (0.6, 0.6))
+        positions = np.linspace(0.0, 1.0, length)
+        if arc == "peak":
+            return start + (0.9 - start) * (1.0 - np.abs(2.0 * positions - 1.0))
+        return start + (end - start) * positions
+    points = np.asarray(list(arc), dtype=float)
+    if len(points) == 0:
+        return np.full(length, 0.6)
+    return np.interp(np.linspace(0, len(points) - 1, length), np.arange(len(points)), points)
+
+
+def sequence(
+    *,
+    tempo: np.ndarray,
+    energy: np.ndarray,
+    key: np.ndarray,
+    mode: np.ndarray,
+    arc: str | Sequence[float] | None = None,
+) -> list[int]:
+    """An order of the indices 0..n-1: greedy smooth path, or following the energy arc."""
+    count = len(tempo)
+    if count <= 2:
+        return list(range(count))
+    keys = [camelot(k, m) for k, m in zip(key, mode, strict=True)]
+    costs = transition_costs(tempo, energy, keys)
+    energy_filled = np.nan_to_num(energy, nan=0.5)
+    targets = arc_targets(arc, count) if arc is not None else None
+    # Without an arc, start from the calmest end so the list opens gently and builds.
+    current = int(np.argmin(np.abs(energy_filled - targets[0]))) if targets is not None else 0
+    order = [current]
+    unused = np.ones(count, dtype=bool)
+    unused[current] = False
+    for position in range(1, count):
+        step = costs[current].copy()
+        if targets is not None:
+            step = 0.3 * step + np.abs(energy_filled - targets[position]) / 0.05
+        step[~unused] = np.inf
+        current = int(np.argmin(step))
+        order.append(current)
+        unused[current] = False
+    return order
+
+
+def smoothness(order: Sequence[int], tempo: np.ndarray, energy: np.ndarray, key: np.ndarray, mode: np.ndarray) -> float:
+    """Mean transition cost along ``order`` (lower is smoother)."""
+    if len(order) < 2:
+        return 0.0
+    keys = [camelot(k, m) for k, m in zip(key, mode, strict=True)]
+    costs = transition_costs(tempo, energy, keys)
+    return float(np.mean([costs[a, b] for a, b in zip(order, order[1:], strict=False)]))
