@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from config.errors import ApplicationError
-from playlists.models import PlaylistVersion, VersionCause
+from playlists.models import Playlist, PlaylistVersion, VersionCause
 
 if TYPE_CHECKING:
     from playlists.composer import Composition, EditorialRules, ListenerContext
@@ -34,15 +34,17 @@ def version_compose(version: PlaylistVersion, *, on_stage: Callable[[str], None]
 
     playlist = version.playlist
     listener = listener_context(playlist.owner)
+    excluded = refresh_exclusions(version)
+    if playlist.new_only and listener is not None:
+        excluded |= listener.heard_track_ids
     try:
-        intent = _version_intent(version, on_stage)
         composition = playlist_compose(
-            prompt=playlist.prompt if intent is None else None,
-            intent=intent,
-            size=playlist.size,
+            prompt=playlist.prompt,
+            intent=_version_intent(version, on_stage),
+            size=_playlist_size(playlist),
             listener=listener,
             rules=editorial_rules(),
-            exclude_track_ids=refresh_exclusions(version),
+            exclude_track_ids=excluded,
             on_stage=on_stage,
         )
     except PromptError as error:
@@ -50,21 +52,28 @@ def version_compose(version: PlaylistVersion, *, on_stage: Callable[[str], None]
     return GeneratedVersion(composition=composition, policy=DEFAULT_POLICY, personalized=listener is not None)
 
 
+def _playlist_size(playlist: Playlist) -> int | None:
+    """The size asked for in the form or API; None lets the prompt decide ("20 songs", "an hour")."""
+    from playlists.intent import AVERAGE_TRACK_SECONDS, MAX_SIZE, MIN_SIZE
+
+    if playlist.size:
+        return playlist.size
+    if playlist.duration_seconds:
+        return max(MIN_SIZE, min(MAX_SIZE, round(playlist.duration_seconds / AVERAGE_TRACK_SECONDS)))
+    return None
+
+
 def _version_intent(version: PlaylistVersion, on_stage: Callable[[str], None]) -> Intent | None:
-    """The Intent to compose from; None: parse the playlist's prompt (the engine does)."""
-    from playlists.composer import vocabulary_get
+    """The Intent to compose from; None: the engine parses the playlist's prompt."""
+    from playlists.composer import vocabulary_load
     from playlists.intent import Intent, refine_intent
 
     if version.cause == VersionCause.PROMPT or not version.intent:
-        return _with_playlist_options(None, version)
-    base = Intent.from_dict(version.intent)
+        return None
+    intent = Intent.from_dict(version.intent)
     if version.cause == VersionCause.REFINE:
         on_stage("parse")
-        base = refine_intent(base, version.change, vocabulary=vocabulary_get())
-    return _with_playlist_options(base, version)
-
-
-def _with_playlist_options(intent: Intent | None, version: PlaylistVersion) -> Intent | None:
+        intent = refine_intent(intent, version.change, vocabulary=vocabulary_load())
     return intent
 
 

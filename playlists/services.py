@@ -287,7 +287,7 @@ def _composition_store(version_id: int, result: GeneratedVersion) -> None:
     PlaylistItem.objects.bulk_create(
         PlaylistItem(
             version=version,
-            position=item.position,
+            position=item.position + 1,  # the engine counts from 0, listeners from 1
             track_id=item.track_id,
             score=item.score,
             components=item.components,
