@@ -1,8 +1,15 @@
 """Thin Celery tasks: ids in, a service call, safe to run twice."""
 
+import logging
+import threading
+
 from celery import shared_task
+from celery.signals import worker_process_init
+from django.db import connection
 
 from playlists import services
+
+logger = logging.getLogger(__name__)
 
 GENERATION_TIME_LIMIT_SECONDS = 120
 REFRESH_SWEEP_TIME_LIMIT_SECONDS = 300
@@ -27,3 +34,21 @@ def generate_playlist_version(version_id: int) -> None:
 def refresh_due_playlists() -> int:
     """Queue a new version of every playlist whose daily or weekly refresh is due."""
     return services.playlists_refresh_due()
+
+
+@worker_process_init.connect
+def warm_up_generation(**kwargs: object) -> None:
+    """Load the text model and the catalog's vocabulary when a worker process starts, so the
+    first playlist does not wait for them. In a thread: process init has a short time limit."""
+
+    def load() -> None:
+        from playlists.composer import vocabulary_load
+
+        try:
+            vocabulary_load()
+        except Exception:  # a worker without a reachable database still starts; the task will say why
+            logger.warning("Could not warm up the playlist vocabulary", exc_info=True)
+        finally:
+            connection.close()
+
+    threading.Thread(target=load, name="warm-up-generation", daemon=True).start()

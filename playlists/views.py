@@ -127,6 +127,7 @@ def _detail_context(playlist: Playlist, shown: PlaylistVersion | None, **extra: 
         "latest": latest,
         "stages": _stages(latest),
         "items": items,
+        "top_score": max((item.score for item in items), default=1.0),
         "total_duration": _duration_text(items),
         "changes": selectors.version_changes(playlist=playlist),
         "panel": intent_panel(shown.intent if shown and shown.intent else playlist.intent),
