@@ -75,7 +75,8 @@ class MeApi(APIView):
 
 
 class ConsentApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    # Named apart from other views' input serializers: the OpenAPI component takes the class name.
+    class ConsentChangeSerializer(serializers.Serializer):
         purpose = serializers.ChoiceField(choices=ConsentPurpose.choices)
         granted = serializers.BooleanField(help_text="true grants the purpose, false withdraws it.")
 
@@ -91,11 +92,11 @@ class ConsentApi(APIView):
         operation_id="consents_update",
         summary="Grant or withdraw one purpose",
         description="Takes effect on the next request. Recorded in the append-only consent ledger.",
-        request=InputSerializer,
+        request=ConsentChangeSerializer,
         responses={200: ConsentStateSerializer, 400: OpenApiResponse(description="Unknown purpose.")},
     )
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = self.ConsentChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = _user(request)
         change = services.consent_grant if data.validated_data["granted"] else services.consent_withdraw
@@ -165,7 +166,7 @@ class ExportDownloadApi(APIView):
 
 
 class TokenListCreateApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class TokenCreateSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=100)
         scopes = serializers.ListField(
             child=serializers.ChoiceField(choices=TokenScope.choices), min_length=1
@@ -180,11 +181,11 @@ class TokenListCreateApi(APIView):
     @extend_schema(
         operation_id="tokens_create",
         summary="Create an API token (its value is in this response only)",
-        request=InputSerializer,
+        request=TokenCreateSerializer,
         responses={201: TokenCreatedSerializer},
     )
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = self.TokenCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         token, raw = services.token_create(
             user=_user(request), name=data.validated_data["name"], scopes=data.validated_data["scopes"]
@@ -205,18 +206,18 @@ class TokenRevokeApi(APIView):
 
 
 class AccountDeleteApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class AccountDeleteSerializer(serializers.Serializer):
         password = serializers.CharField(help_text="The account's password, to confirm.")
 
     @extend_schema(
         operation_id="account_delete",
         summary="Delete my account and erase all my data",
         description="The account is disabled at once (tokens revoked); a background job erases everything.",
-        request=InputSerializer,
+        request=AccountDeleteSerializer,
         responses={202: None, 400: OpenApiResponse(description="Wrong password.")},
     )
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = self.AccountDeleteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.account_erasure_request(user=_user(request), password=data.validated_data["password"])
         return Response(status=status.HTTP_202_ACCEPTED)

@@ -25,7 +25,7 @@ class LockoutBackend(AxesStandaloneBackend):
     ) -> None:
         if request is None:
             return None
-        return super().authenticate(request, username, password, **kwargs)  # type: ignore[no-any-return]
+        return super().authenticate(request, username, password, **kwargs)
 
 
 def lockout_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:

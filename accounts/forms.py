@@ -64,7 +64,7 @@ class ConsentForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        known = {*ConsentPurpose.values, "csrfmiddlewaretoken", "next"}
+        known = {*ConsentPurpose.values, "csrfmiddlewaretoken", "next", "onboarding"}
         unknown = sorted(set(self.data) - known)
         if unknown:
             raise forms.ValidationError(f"Unknown consent purpose: {', '.join(unknown)}.")

@@ -34,7 +34,7 @@ class TokenCreatedSerializer(TokenSerializer):
     token = serializers.CharField(help_text="The token itself: shown this once, never again.")
 
     class Meta(TokenSerializer.Meta):
-        fields = (*TokenSerializer.Meta.fields, "token")
+        fields = (*TokenSerializer.Meta.fields, "token")  # type: ignore[assignment]
 
 
 class DataExportSerializer(serializers.ModelSerializer):
@@ -62,6 +62,7 @@ class DataExportSerializer(serializers.ModelSerializer):
 
 
 class HeldKindSerializer(serializers.Serializer):
-    kind = serializers.CharField()
-    label = serializers.CharField()
+    kind = serializers.CharField(help_text="app_label.model")
+    # DRF's metaclass moves declared fields off the class; the stubs see a clash with Field.label.
+    label = serializers.CharField()  # type: ignore[assignment]
     count = serializers.IntegerField()

@@ -226,7 +226,7 @@ def export_status(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def export_download(request: HttpRequest, export_id: int) -> HttpResponse:
+def export_download(request: HttpRequest, export_id: int) -> HttpResponse | FileResponse:
     """The owner's ZIP; another user's export is a 404, an expired one a 410 with an explanation."""
     export = selectors.data_export_get(user=_user(request), export_id=export_id)
     path, problem = selectors.data_export_file(export=export)
