@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import hashlib
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 
 class Role(models.TextChoices):
@@ -65,6 +69,180 @@ class User(AbstractBaseUser, PermissionsMixin):
             return True
         return self.groups.filter(name=role.value).exists()
 
-    @property
+    @cached_property
     def is_curator(self) -> bool:
         return self.is_staff or self.has_role(Role.CURATOR)
+
+
+# --- consent ------------------------------------------------------------------------------------
+
+
+class ConsentPurpose(models.TextChoices):
+    """What a listener's data may be used for; each is consented to separately."""
+
+    PERSONALIZATION = "personalization", "Personalization"
+    LISTENING_HISTORY = "listening_history", "Listening history"
+    EXPERIMENTS = "experiments", "Experiments"
+
+
+class ConsentMethod(models.TextChoices):
+    WEB = "web", "Web page"
+    API = "api", "API"
+    DEMO = "demo", "Demo set-up"
+
+
+class PolicyVersion(models.Model):
+    """A published privacy policy text. The newest one published is the current policy."""
+
+    version = models.CharField(max_length=40, unique=True)
+    text = models.TextField()
+    published_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ("-published_at", "-pk")
+
+    def __str__(self) -> str:
+        return f"Policy {self.version}"
+
+    @property
+    def text_hash(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+class ConsentRecord(models.Model):
+    """One answer in the append-only consent ledger; the current state is its latest answer.
+
+    Rows are never updated (a database trigger refuses UPDATE); they go only with the user.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consent_records")
+    purpose = models.CharField(max_length=32, choices=ConsentPurpose.choices)
+    granted = models.BooleanField()
+    policy_version = models.ForeignKey(
+        PolicyVersion, on_delete=models.PROTECT, related_name="consent_records"
+    )
+    # SHA-256 of the policy text the listener was shown, so a later edit of the text is evident.
+    text_hash = models.CharField(max_length=64)
+    method = models.CharField(max_length=8, choices=ConsentMethod.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        indexes = [models.Index(fields=["user", "policy_version", "purpose", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(purpose__in=ConsentPurpose.values), name="consent_purpose_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {'granted' if self.granted else 'withdrawn'}"
+
+
+# --- onboarding taste seeds -------------------------------------------------------------------
+
+
+class TasteSeed(models.Model):
+    """A genre (tag) or artist a listener picked at onboarding: it seeds a new listener's taste."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="taste_seeds")
+    tag = models.ForeignKey("catalog.Tag", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    artist = models.ForeignKey(
+        "catalog.Artist", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(tag__isnull=False, artist__isnull=True)
+                    | models.Q(tag__isnull=True, artist__isnull=False)
+                ),
+                name="taste_seed_tag_xor_artist",
+            ),
+            models.UniqueConstraint(fields=["user", "tag"], name="taste_seed_unique_tag"),
+            models.UniqueConstraint(fields=["user", "artist"], name="taste_seed_unique_artist"),
+        ]
+
+    def __str__(self) -> str:
+        return f"seed {self.tag_id or self.artist_id}"
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+
+
+class TokenScope(models.TextChoices):
+    READ = "read", "Read"
+    WRITE = "write", "Write"
+    FEEDBACK = "feedback", "Feedback"
+
+
+class PersonalAccessToken(models.Model):
+    """An API token. Only its SHA-256 is stored; the token itself is shown once, at creation."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="access_tokens")
+    name = models.CharField(max_length=100)
+    # The token's first characters, shown in lists so a listener can tell tokens apart.
+    prefix = models.CharField(max_length=16)
+    token_hash = models.CharField(max_length=64, unique=True)
+    scopes = ArrayField(models.CharField(max_length=16, choices=TokenScope.choices))
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(scopes__contained_by=TokenScope.values) & ~models.Q(scopes=[]),
+                name="token_scopes_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+# --- data export --------------------------------------------------------------------------------
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Preparing"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired"
+
+
+class DataExport(models.Model):
+    """A "download my data" job: a ZIP of JSON files under MEDIA_ROOT, for its owner only."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="data_exports")
+    status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    # Relative to MEDIA_ROOT; empty until the ZIP is built and again once it is deleted.
+    file_path = models.CharField(max_length=300, blank=True)
+    size_bytes = models.BigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+
+    def __str__(self) -> str:
+        return f"export {self.pk} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+    def is_expired(self, *, now: datetime | None = None) -> bool:
+        if self.status == ExportStatus.EXPIRED:
+            return True
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())

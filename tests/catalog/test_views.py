@@ -114,8 +114,8 @@ def test_browse_runs_a_fixed_number_of_queries(
     for _ in range(track_count):
         TrackFactory(artists=["A", "B"], tags=[rock, calm])
 
-    # session, user, popular genres, popular moods, count, page, artists, tags
-    with django_assert_num_queries(8):
+    # session, user, curator role (nav), popular genres, popular moods, count, page, artists, tags
+    with django_assert_num_queries(9):
         response = listener_client.get(BROWSE)
 
     assert len(response.context["tracks"]) == track_count

@@ -5,8 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from accounts.models import Role
-from accounts.services import user_ensure
+from accounts.models import ConsentMethod, ConsentPurpose, Role
+from accounts.services import consent_record_choices, user_ensure
 from catalog.models import Track
 from catalog.services import catalog_demo_load
 
@@ -39,5 +39,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password for each: {password}):")
         for email, role, name in DEMO_USERS:
             user, created = user_ensure(email=email, password=password, role=role, display_name=name)
+            # Demo users consent to everything under the current policy, so nothing blocks a tour.
+            consent_record_choices(
+                user=user, choices=dict.fromkeys(ConsentPurpose.values, True), method=ConsentMethod.DEMO
+            )
             state = "created" if created else "exists"
             self.stdout.write(self.style.SUCCESS(f"  {role.label:<9} {email}  ({state})"))

@@ -1,0 +1,113 @@
+"""Forms of the account pages: sign-up, consent answers, taste seeds, tokens, account deletion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+
+from accounts.consent import PURPOSE_DESCRIPTIONS
+from accounts.models import ConsentPurpose, TokenScope, User
+
+YES_NO = (("yes", "Yes"), ("no", "No"))
+
+
+class SignupForm(forms.Form):
+    email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    display_name = forms.CharField(max_length=150, required=False, label="Name (optional)")
+    password1 = forms.CharField(
+        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("An account with this e-mail already exists. Log in instead?")
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", "The two passwords differ.")
+        elif password1:
+            candidate = User(email=cleaned.get("email", ""), display_name=cleaned.get("display_name", ""))
+            try:
+                password_validation.validate_password(password1, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+class ConsentForm(forms.Form):
+    """One required yes/no question per purpose, in plain language; nothing is pre-selected."""
+
+    def __init__(
+        self, *args: Any, initial_state: dict[str, bool | None] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        for purpose in ConsentPurpose:
+            answer = (initial_state or {}).get(purpose)
+            self.fields[purpose.value] = forms.ChoiceField(
+                label=PURPOSE_DESCRIPTIONS[purpose],
+                choices=YES_NO,
+                widget=forms.RadioSelect,
+                initial=None if answer is None else ("yes" if answer else "no"),
+                error_messages={"required": "Please answer yes or no."},
+            )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        known = {*ConsentPurpose.values, "csrfmiddlewaretoken", "next", "onboarding"}
+        unknown = sorted(set(self.data) - known)
+        if unknown:
+            raise forms.ValidationError(f"Unknown consent purpose: {', '.join(unknown)}.")
+        return cleaned
+
+    def choices(self) -> dict[str, bool]:
+        return {purpose: self.cleaned_data[purpose] == "yes" for purpose in ConsentPurpose.values}
+
+
+class TasteSeedForm(forms.Form):
+    tags = forms.TypedMultipleChoiceField(coerce=int, required=False, widget=forms.CheckboxSelectMultiple)
+    artists = forms.TypedMultipleChoiceField(coerce=int, required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(
+        self,
+        *args: Any,
+        tag_choices: list[tuple[int, str]],
+        artist_choices: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["tags"].choices = tag_choices  # type: ignore[attr-defined]
+        self.fields["artists"].choices = artist_choices  # type: ignore[attr-defined]
+
+
+class TokenCreateForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What the token is for, e.g. “my scrobbler”.")
+    scopes = forms.MultipleChoiceField(
+        choices=TokenScope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[TokenScope.READ],
+        help_text="read: fetch your data; write: change it; feedback: send listening events.",
+        error_messages={"required": "Choose at least one scope."},
+    )
+
+
+class AccountDeleteForm(forms.Form):
+    password = forms.CharField(
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Your password, to confirm it is you.",
+    )
+    confirm = forms.BooleanField(
+        label="I understand my account and all my data will be erased and cannot be restored.",
+        error_messages={"required": "Tick the box to confirm."},
+    )

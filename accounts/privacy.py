@@ -1,0 +1,143 @@
+"""What Segue holds about a user, found generically, plus hooks for what a relation can't find.
+
+**Discovery.** ``user_relations()`` walks Django's app registry: every model with a foreign key
+(or one-to-one, or a many-to-many's through table) to the user model, and every model owned
+through such a model (a cascading foreign key to it, up to ``MAX_OWNERSHIP_DEPTH`` levels).
+Models other apps add later (playlists, events, taste profiles) are covered by export,
+erasure and the privacy center's counts with no change here.
+
+**Hooks** for data no relation reaches — call them from your ``AppConfig.ready()``:
+
+- ``register_export_part(name, fn)``: ``fn(*, user) -> JSON-serializable``; written to
+  ``extra/<name>.json`` in the ZIP (e.g. CF factors kept outside the database).
+- ``register_erasure_hook(fn)``: ``fn(*, user) -> None``; runs *before* the user's rows are
+  deleted (fold events into anonymous per-track counts, drop caches and factors keyed by user).
+- ``register_purpose_eraser(purpose, fn)``: ``fn(*, user) -> int``; deletes what was stored
+  under a purpose when the listener withdraws it and asks for the data to go (rows deleted).
+- ``register_retention_hook(fn)``: ``fn(*, cutoff: datetime) -> int``; aggregates and purges
+  raw data older than ``cutoff`` (``EVENT_RETENTION_DAYS``); returns rows purged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db import models
+
+ExportPart = Callable[..., Any]
+ErasureHook = Callable[..., None]
+PurposeEraser = Callable[..., int]
+RetentionHook = Callable[..., int]
+
+MAX_OWNERSHIP_DEPTH = 3
+
+_export_parts: dict[str, ExportPart] = {}
+_erasure_hooks: list[ErasureHook] = []
+_purpose_erasers: dict[str, list[PurposeEraser]] = {}
+_retention_hooks: list[RetentionHook] = []
+
+
+def register_export_part(name: str, part: ExportPart) -> None:
+    _export_parts[name] = part
+
+
+def register_erasure_hook(hook: ErasureHook) -> None:
+    if hook not in _erasure_hooks:
+        _erasure_hooks.append(hook)
+
+
+def register_purpose_eraser(purpose: str, eraser: PurposeEraser) -> None:
+    erasers = _purpose_erasers.setdefault(str(purpose), [])
+    if eraser not in erasers:
+        erasers.append(eraser)
+
+
+def register_retention_hook(hook: RetentionHook) -> None:
+    if hook not in _retention_hooks:
+        _retention_hooks.append(hook)
+
+
+def export_parts() -> dict[str, ExportPart]:
+    return dict(_export_parts)
+
+
+def erasure_hooks() -> list[ErasureHook]:
+    return list(_erasure_hooks)
+
+
+def purpose_erasers(purpose: str) -> list[PurposeEraser]:
+    return list(_purpose_erasers.get(str(purpose), ()))
+
+
+def retention_hooks() -> list[RetentionHook]:
+    return list(_retention_hooks)
+
+
+@dataclass(frozen=True)
+class UserRelation:
+    """A model holding user data and its lookups to the user (``user``, ``playlist__owner``)."""
+
+    model: type[models.Model]
+    lookups: tuple[str, ...]
+    # Whether the model has a foreign key to the user model itself (else it is owned indirectly).
+    direct: bool
+
+    @property
+    def label(self) -> str:
+        return self.model._meta.label_lower
+
+    @property
+    def kind(self) -> str:
+        return str(self.model._meta.verbose_name_plural)
+
+    def queryset_for(self, user: Any) -> models.QuerySet[Any]:
+        condition = reduce(or_, (models.Q(**{lookup: user}) for lookup in self.lookups))
+        queryset = self.model._default_manager.filter(condition)
+        return queryset.distinct() if len(self.lookups) > 1 else queryset
+
+
+def _foreign_keys(model: type[models.Model]) -> list[models.ForeignKey]:
+    return [field for field in model._meta.concrete_fields if isinstance(field, models.ForeignKey)]
+
+
+def user_relations() -> list[UserRelation]:
+    """Every model that holds rows about a user, with how to find them (see the module doc)."""
+    user_model = get_user_model()
+    every_model = [model for model in apps.get_models(include_auto_created=True) if model is not user_model]
+    relations: list[UserRelation] = []
+    seen: set[type[models.Model]] = set()
+    # Owned parents: models whose rows go with their user (a cascading key), and their lookups.
+    owned: dict[type[models.Model], str] = {}
+    for model in every_model:
+        keys = [field for field in _foreign_keys(model) if field.related_model is user_model]
+        if not keys:
+            continue
+        relations.append(UserRelation(model=model, lookups=tuple(field.name for field in keys), direct=True))
+        seen.add(model)
+        cascading = [field.name for field in keys if field.remote_field.on_delete is models.CASCADE]
+        if cascading:
+            owned[model] = cascading[0]
+    frontier = dict(owned)
+    for _ in range(MAX_OWNERSHIP_DEPTH - 1):
+        found: dict[type[models.Model], str] = {}
+        for model in every_model:
+            if model in seen:
+                continue
+            for field in _foreign_keys(model):
+                parent = field.related_model
+                if isinstance(parent, type) and parent in frontier and field.remote_field.on_delete is models.CASCADE:
+                    found[model] = f"{field.name}__{frontier[parent]}"
+                    break
+        for model, lookup in found.items():
+            relations.append(UserRelation(model=model, lookups=(lookup,), direct=False))
+            seen.add(model)
+        frontier = found
+        if not frontier:
+            break
+    return sorted(relations, key=lambda relation: relation.label)
