@@ -10,6 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+from django.db.models import Q
+
+from accounts.consent import consent_allows
+from accounts.models import ConsentPurpose, TasteSeed, User
+from catalog.models import Track
 from config.errors import ApplicationError
 from playlists.models import Playlist, PlaylistVersion, VersionCause
 
@@ -18,6 +24,7 @@ if TYPE_CHECKING:
     from playlists.intent import Intent
 
 DEFAULT_POLICY = "hybrid-v1"
+SEED_TRACKS = 200  # popular tracks of the onboarding picks averaged into a new listener's taste
 
 
 @dataclass(frozen=True)
@@ -77,9 +84,36 @@ def _version_intent(version: PlaylistVersion, on_stage: Callable[[str], None]) -
     return intent
 
 
-def listener_context(owner: object) -> ListenerContext | None:
-    """The owner's taste for personalization; None without the consent or without any history."""
-    return None
+def listener_context(owner: User) -> ListenerContext | None:
+    """What personalization may use for ``owner``; None without the consent or without data.
+
+    Until listening history exists (the feedback loop), a listener's taste is what they picked
+    at onboarding: their favourite artists, and a taste vector averaged over the most popular
+    tracks of those artists and genres.
+    """
+    from playlists.composer import ListenerContext
+
+    if not consent_allows(owner, ConsentPurpose.PERSONALIZATION):
+        return None
+    seeds = list(TasteSeed.objects.filter(user=owner).select_related("artist"))
+    if not seeds:
+        return None
+    artist_ids = [seed.artist_id for seed in seeds if seed.artist_id]
+    tag_ids = [seed.tag_id for seed in seeds if seed.tag_id]
+    return ListenerContext(
+        taste_vector=_seed_taste_vector(artist_ids=artist_ids, tag_ids=tag_ids),
+        favourite_artist_names=tuple(seed.artist.name for seed in seeds if seed.artist is not None),
+    )
+
+
+def _seed_taste_vector(*, artist_ids: list[int], tag_ids: list[int]) -> np.ndarray | None:
+    seeded = Track.objects.filter(Q(artists__in=artist_ids) | Q(tags__in=tag_ids), embedding__isnull=False)
+    vectors = list(seeded.order_by("-popularity", "pk").values_list("embedding", flat=True)[:SEED_TRACKS])
+    if not vectors:
+        return None
+    mean = np.mean(np.asarray(vectors, dtype=np.float32), axis=0)
+    norm = float(np.linalg.norm(mean))
+    return mean / norm if norm else None
 
 
 def editorial_rules() -> EditorialRules | None:

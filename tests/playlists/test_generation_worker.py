@@ -56,7 +56,9 @@ def _ready(api: APIClient, playlist_id: int, number: int) -> dict:
 def test_a_prompt_becomes_an_explained_playlist_that_can_be_refined_edited_and_exported(
     celery_worker: object, demo_catalog: None, api: APIClient
 ) -> None:
-    response = api.post("/api/playlists/", {"prompt": "calm jazz for a rainy evening, no rock", "size": 12}, format="json")
+    response = api.post(
+        "/api/playlists/", {"prompt": "calm jazz for a rainy evening, no rock", "size": 12}, format="json"
+    )
     assert response.status_code == 202
     playlist_id = response.json()["id"]
 
@@ -66,7 +68,9 @@ def test_a_prompt_becomes_an_explained_playlist_that_can_be_refined_edited_and_e
     assert [item["position"] for item in first["items"]] == list(range(1, 13))
     assert all(item["reasons"] for item in first["items"])
     assert set(first["version"]["stage_seconds"]) == STAGES
-    tracks = Track.objects.filter(pk__in=[item["track"]["id"] for item in first["items"]]).prefetch_related("tags")
+    tracks = Track.objects.filter(pk__in=[item["track"]["id"] for item in first["items"]]).prefetch_related(
+        "tags"
+    )
     assert not any(tag.name == "rock" for track in tracks for tag in track.tags.all())
     assert "rock" in first["intent"]["exclude_tags"]
     assert first["version"]["personalized"] is False
@@ -77,7 +81,10 @@ def test_a_prompt_becomes_an_explained_playlist_that_can_be_refined_edited_and_e
     assert second["intent"] != first["intent"]
 
     edited = dict(second["intent"], exclude_tags=[])
-    assert api.post(f"/api/playlists/{playlist_id}/intent/", {"intent": edited}, format="json").status_code == 202
+    assert (
+        api.post(f"/api/playlists/{playlist_id}/intent/", {"intent": edited}, format="json").status_code
+        == 202
+    )
     third = _ready(api, playlist_id, 3)
     assert third["intent"]["exclude_tags"] == []
 
