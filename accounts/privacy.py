@@ -131,7 +131,11 @@ def user_relations() -> list[UserRelation]:
                 continue
             for field in _foreign_keys(model):
                 parent = field.related_model
-                if isinstance(parent, type) and parent in frontier and field.remote_field.on_delete is models.CASCADE:
+                if (
+                    isinstance(parent, type)
+                    and parent in frontier
+                    and field.remote_field.on_delete is models.CASCADE
+                ):
                     found[model] = f"{field.name}__{frontier[parent]}"
                     break
         for model, lookup in found.items():

@@ -138,7 +138,9 @@ def test_privacy_page_toggle_withdraws_in_one_click(client: Client, owner: User)
 def test_privacy_page_toggle_by_htmx_returns_the_consents_fragment(client: Client, owner: User) -> None:
     client.force_login(owner)
 
-    response = client.post("/privacy/consents/experiments/", {"granted": "no"}, headers={"HX-Request": "true"})
+    response = client.post(
+        "/privacy/consents/experiments/", {"granted": "no"}, headers={"HX-Request": "true"}
+    )
 
     assert response.status_code == 200
     html = response.content.decode()

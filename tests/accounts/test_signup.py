@@ -178,7 +178,9 @@ def test_repeated_failures_lock_the_login_then_it_cools_off(
     assert login(client, "owner@example.com", user_password) == 302
 
 
-def test_a_success_resets_the_failure_count(client: Client, owner: User, user_password: str, settings: object) -> None:
+def test_a_success_resets_the_failure_count(
+    client: Client, owner: User, user_password: str, settings: object
+) -> None:
     limit = settings.AXES_FAILURE_LIMIT  # type: ignore[attr-defined]
     for _ in range(limit - 1):
         login(client, "owner@example.com", "wrong-password")
