@@ -41,6 +41,7 @@ from accounts.models import (
     TokenScope,
     User,
 )
+from accounts.policy_text import INITIAL_TEXT, INITIAL_VERSION
 from accounts.pseudonyms import pseudonym_for
 from accounts.selectors import token_get, token_hash
 from catalog.models import Artist, Tag
@@ -99,6 +100,19 @@ def policy_publish(*, version: str, text: str) -> PolicyVersion:
     # Now for this process, and again at commit in case another process re-cached the old one.
     cache.delete(POLICY_CACHE_KEY)
     transaction.on_commit(lambda: cache.delete(POLICY_CACHE_KEY))
+    return policy
+
+
+@transaction.atomic
+def policy_ensure_initial() -> PolicyVersion:
+    """The current policy; the initial one is published if none is (a flushed database)."""
+    policy = policy_current()
+    if policy is not None:
+        return policy
+    policy, _ = PolicyVersion.objects.get_or_create(
+        version=INITIAL_VERSION, defaults={"text": INITIAL_TEXT, "published_at": timezone.now()}
+    )
+    cache.delete(POLICY_CACHE_KEY)
     return policy
 
 

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import ConsentPurpose, Role, User
-from accounts.services import consent_record_choices, user_create
+from accounts.services import consent_record_choices, policy_ensure_initial, user_create
 from config.celery import app as celery_app
 
 USER_PASSWORD = "listen-to-the-segue-42"
@@ -38,6 +38,8 @@ def consenting_user(email: str, role: Role) -> User:
     (``consent_withdraw``) or uses ``unconsented_user``.
     """
     user = user_create(email=email, password=USER_PASSWORD, role=role)
+    # Tests on a committed database (a real worker) flush the migration's initial policy.
+    policy_ensure_initial()
     consent_record_choices(user=user, choices=dict.fromkeys(ConsentPurpose.values, True))
     return user
 
@@ -57,6 +59,7 @@ def other_user(db: None) -> User:
 @pytest.fixture
 def unconsented_user(db: None) -> User:
     """A listener who has not answered any consent question (just signed up)."""
+    policy_ensure_initial()
     return user_create(email="new@example.com", password=USER_PASSWORD, role=Role.LISTENER)
 
 
