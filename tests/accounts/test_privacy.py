@@ -90,11 +90,13 @@ def references_to(user_id: int, email: str) -> list[str]:
             found.append(f"{model._meta.label} row {user_id}")
         for field in model._meta.concrete_fields:
             if isinstance(field, models.ForeignKey) and field.related_model is user_model:
-                if manager.filter(**{field.attname: user_id}).exists():
-                    found.append(f"{model._meta.label}.{field.name}")
+                lookup, what = {field.attname: user_id}, field.name
             elif isinstance(field, models.CharField | models.TextField):
-                if manager.filter(**{f"{field.name}__icontains": email}).exists():
-                    found.append(f"{model._meta.label}.{field.name} (e-mail)")
+                lookup, what = {f"{field.name}__icontains": email}, f"{field.name} (e-mail)"
+            else:
+                continue
+            if manager.filter(**lookup).exists():
+                found.append(f"{model._meta.label}.{what}")
     for session in Session.objects.all():
         if str(session.get_decoded().get("_auth_user_id")) == str(user_id):
             found.append("a session")
