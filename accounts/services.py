@@ -255,7 +255,7 @@ def data_export_request(*, user: User) -> DataExport:
     if existing is not None:
         return existing
     export = DataExport.objects.create(user=user)
-    build_data_export.delay_on_commit(export_id=export.pk)  # type: ignore[attr-defined]
+    build_data_export.delay_on_commit(export_id=export.pk)
     return export
 
 
@@ -393,7 +393,7 @@ def account_erasure_request(*, user: User, password: str) -> None:
         raise ApplicationError("That password is not right; your account was not deleted.")
     User.objects.filter(pk=user.pk).update(is_active=False)
     PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    erase_account.delay_on_commit(user_id=user.pk)  # type: ignore[attr-defined]
+    erase_account.delay_on_commit(user_id=user.pk)
 
 
 def _sessions_delete(user_id: int) -> None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,16 +15,9 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.services import token_create
 from tests.accounts.test_privacy import give_user_data, references_to
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-def wait_until(condition: Callable[[], bool], *, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the worker did not finish in time")
-        time.sleep(0.2)
 
 
 def test_export_then_erasure_through_the_worker(
