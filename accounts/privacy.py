@@ -36,6 +36,13 @@ PurposeEraser = Callable[..., int]
 RetentionHook = Callable[..., int]
 
 MAX_OWNERSHIP_DEPTH = 3
+# Plain names for kinds whose model names mean little to a listener.
+FRIENDLY_KINDS = {
+    "accounts.user_groups": "roles",
+    "accounts.user_user_permissions": "extra permissions",
+    "admin.logentry": "admin actions",
+    "catalog.catalogimport": "catalog imports you started",
+}
 
 _export_parts: dict[str, ExportPart] = {}
 _erasure_hooks: list[ErasureHook] = []
@@ -94,7 +101,7 @@ class UserRelation:
 
     @property
     def kind(self) -> str:
-        return str(self.model._meta.verbose_name_plural)
+        return FRIENDLY_KINDS.get(self.label) or str(self.model._meta.verbose_name_plural)
 
     def queryset_for(self, user: Any) -> models.QuerySet[Any]:
         condition = reduce(or_, (models.Q(**{lookup: user}) for lookup in self.lookups))
