@@ -28,21 +28,21 @@ LABEL = "accounts"
 
 @pytest.fixture
 def later_models() -> Iterator[dict[str, type[models.Model]]]:
-    class LaterPlaylist(models.Model):
+    class LaterPlaylist(models.Model):  # noqa: DJ008
         owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
         title = models.CharField(max_length=100)
 
         class Meta:
             app_label = LABEL
 
-    class LaterPlaylistItem(models.Model):
+    class LaterPlaylistItem(models.Model):  # noqa: DJ008
         playlist = models.ForeignKey(LaterPlaylist, on_delete=models.CASCADE, related_name="+")
         position = models.IntegerField()
 
         class Meta:
             app_label = LABEL
 
-    class LaterEvent(models.Model):
+    class LaterEvent(models.Model):  # noqa: DJ008
         listener = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
         kind = models.CharField(max_length=20)
 
