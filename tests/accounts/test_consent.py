@@ -148,6 +148,7 @@ def test_privacy_page_toggle_by_htmx_returns_the_consents_fragment(client: Clien
     assert response.status_code == 200
     html = response.content.decode()
     assert 'id="consents"' in html
+    assert "Experiments: consent withdrawn" in html
     assert "<html" not in html
     assert not consent_allows(owner, ConsentPurpose.EXPERIMENTS)
 
