@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.cache import cache
+from django.db.models import QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.exceptions import PermissionDenied
@@ -62,13 +63,13 @@ def purpose_parse(value: Any) -> ConsentPurpose:
         raise ApplicationError(f"Unknown consent purpose {value!r}; the purposes are: {known}.") from None
 
 
+def _published() -> QuerySet[PolicyVersion]:
+    return PolicyVersion.objects.filter(published_at__lte=timezone.now()).order_by("-published_at", "-pk")
+
+
 def policy_current() -> PolicyVersion | None:
     """The newest published policy (None before any is published)."""
-    return (
-        PolicyVersion.objects.filter(published_at__lte=timezone.now())
-        .order_by("-published_at", "-pk")
-        .first()
-    )
+    return _published().first()
 
 
 POLICY_CACHE_KEY = "privacy:current-policy-id"
@@ -108,11 +109,10 @@ def consent_allows(user: Any, purpose: str) -> bool:
     purpose = ConsentPurpose(purpose)
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    policy = policy_current()
-    if policy is None:
-        return False
+    # One query: the latest answer under the current policy (none published: no answer at all).
+    current = _published().values("pk")[:1]
     latest = (
-        ConsentRecord.objects.filter(user=user, policy_version=policy, purpose=purpose)
+        ConsentRecord.objects.filter(user=user, policy_version=Subquery(current), purpose=purpose)
         .order_by("-created_at", "-pk")
         .values_list("granted", flat=True)
         .first()

@@ -36,6 +36,13 @@ PurposeEraser = Callable[..., int]
 RetentionHook = Callable[..., int]
 
 MAX_OWNERSHIP_DEPTH = 3
+# Plain names for kinds whose model names mean little to a listener.
+FRIENDLY_KINDS = {
+    "accounts.user_groups": "roles",
+    "accounts.user_user_permissions": "extra permissions",
+    "admin.logentry": "admin actions",
+    "catalog.catalogimport": "catalog imports you started",
+}
 
 _export_parts: dict[str, ExportPart] = {}
 _erasure_hooks: list[ErasureHook] = []
@@ -94,7 +101,7 @@ class UserRelation:
 
     @property
     def kind(self) -> str:
-        return str(self.model._meta.verbose_name_plural)
+        return FRIENDLY_KINDS.get(self.label) or str(self.model._meta.verbose_name_plural)
 
     def queryset_for(self, user: Any) -> models.QuerySet[Any]:
         condition = reduce(or_, (models.Q(**{lookup: user}) for lookup in self.lookups))
@@ -131,7 +138,11 @@ def user_relations() -> list[UserRelation]:
                 continue
             for field in _foreign_keys(model):
                 parent = field.related_model
-                if isinstance(parent, type) and parent in frontier and field.remote_field.on_delete is models.CASCADE:
+                if (
+                    isinstance(parent, type)
+                    and parent in frontier
+                    and field.remote_field.on_delete is models.CASCADE
+                ):
                     found[model] = f"{field.name}__{frontier[parent]}"
                     break
         for model, lookup in found.items():

@@ -138,15 +138,17 @@ def consent_overview_counts() -> list[dict[str, Any]]:
     counts = (
         ConsentRecord.objects.filter(pk__in=latest)
         .values("purpose")
-        .annotate(granted=Count("pk", filter=Q(granted=True)), withdrawn=Count("pk", filter=Q(granted=False)))
+        .annotate(
+            n_granted=Count("pk", filter=Q(granted=True)), n_withdrawn=Count("pk", filter=Q(granted=False))
+        )
     )
     by_purpose = {row["purpose"]: row for row in counts}
     return [
         {
             "purpose": purpose.value,
             "label": purpose.label,
-            "granted": by_purpose.get(purpose, {}).get("granted", 0),
-            "withdrawn": by_purpose.get(purpose, {}).get("withdrawn", 0),
+            "granted": by_purpose.get(purpose, {}).get("n_granted", 0),
+            "withdrawn": by_purpose.get(purpose, {}).get("n_withdrawn", 0),
         }
         for purpose in ConsentPurpose
     ]

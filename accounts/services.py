@@ -41,6 +41,7 @@ from accounts.models import (
     TokenScope,
     User,
 )
+from accounts.policy_text import INITIAL_TEXT, INITIAL_VERSION
 from accounts.pseudonyms import pseudonym_for
 from accounts.selectors import token_get, token_hash
 from catalog.models import Artist, Tag
@@ -99,6 +100,19 @@ def policy_publish(*, version: str, text: str) -> PolicyVersion:
     # Now for this process, and again at commit in case another process re-cached the old one.
     cache.delete(POLICY_CACHE_KEY)
     transaction.on_commit(lambda: cache.delete(POLICY_CACHE_KEY))
+    return policy
+
+
+@transaction.atomic
+def policy_ensure_initial() -> PolicyVersion:
+    """The current policy; the initial one is published if none is (a flushed database)."""
+    policy = policy_current()
+    if policy is not None:
+        return policy
+    policy, _ = PolicyVersion.objects.get_or_create(
+        version=INITIAL_VERSION, defaults={"text": INITIAL_TEXT, "published_at": timezone.now()}
+    )
+    cache.delete(POLICY_CACHE_KEY)
     return policy
 
 
@@ -241,7 +255,7 @@ def data_export_request(*, user: User) -> DataExport:
     if existing is not None:
         return existing
     export = DataExport.objects.create(user=user)
-    build_data_export.delay_on_commit(export_id=export.pk)  # type: ignore[attr-defined]
+    build_data_export.delay_on_commit(export_id=export.pk)
     return export
 
 
@@ -379,7 +393,7 @@ def account_erasure_request(*, user: User, password: str) -> None:
         raise ApplicationError("That password is not right; your account was not deleted.")
     User.objects.filter(pk=user.pk).update(is_active=False)
     PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    erase_account.delay_on_commit(user_id=user.pk)  # type: ignore[attr-defined]
+    erase_account.delay_on_commit(user_id=user.pk)
 
 
 def _sessions_delete(user_id: int) -> None:

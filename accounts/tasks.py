@@ -1,5 +1,8 @@
 """Thin Celery tasks: ids in, a service call, safe to run twice."""
 
+from collections.abc import Callable
+from typing import Any
+
 from celery import shared_task
 
 from accounts import services
@@ -9,31 +12,23 @@ ERASE_TIME_LIMIT_SECONDS = 30 * 60
 RETENTION_TIME_LIMIT_SECONDS = 60 * 60
 
 
-@shared_task(
-    time_limit=EXPORT_TIME_LIMIT_SECONDS,
-    soft_time_limit=EXPORT_TIME_LIMIT_SECONDS - 60,
-    acks_late=True,
-    reject_on_worker_lost=True,
-)
+def _privacy_task(time_limit: int) -> Callable[[Callable[..., None]], Any]:
+    """A task with a hard limit, a soft one a minute earlier, re-run if its worker dies."""
+    return shared_task(
+        time_limit=time_limit, soft_time_limit=time_limit - 60, acks_late=True, reject_on_worker_lost=True
+    )
+
+
+@_privacy_task(EXPORT_TIME_LIMIT_SECONDS)
 def build_data_export(*, export_id: int) -> None:
     services.data_export_build(export_id=export_id)
 
 
-@shared_task(
-    time_limit=ERASE_TIME_LIMIT_SECONDS,
-    soft_time_limit=ERASE_TIME_LIMIT_SECONDS - 60,
-    acks_late=True,
-    reject_on_worker_lost=True,
-)
+@_privacy_task(ERASE_TIME_LIMIT_SECONDS)
 def erase_account(*, user_id: int) -> None:
     services.account_erase(user_id=user_id)
 
 
-@shared_task(
-    time_limit=RETENTION_TIME_LIMIT_SECONDS,
-    soft_time_limit=RETENTION_TIME_LIMIT_SECONDS - 60,
-    acks_late=True,
-    reject_on_worker_lost=True,
-)
+@_privacy_task(RETENTION_TIME_LIMIT_SECONDS)
 def retention_purge() -> None:
     services.retention_purge()

@@ -173,16 +173,22 @@ def consent_change(request: HttpRequest, purpose: str) -> HttpResponse:
         raise Http404("No such consent purpose.") from None
     answer = request.POST.get("granted")
     if answer not in ("yes", "no"):
-        messages.error(request, "Choose to grant or to withdraw the consent.")
+        notice = "Choose to grant or to withdraw the consent."
     elif answer == "yes":
         services.consent_grant(user=user, purpose=parsed)
-        messages.success(request, f"{parsed.label}: consent granted.")
+        notice = f"{parsed.label}: consent granted."
     else:
         services.consent_withdraw(user=user, purpose=parsed)
-        messages.success(request, f"{parsed.label}: consent withdrawn. It takes effect right away.")
-    context = {**_consents_context(user), "offer_erase": parsed if answer == "no" else None}
+        notice = f"{parsed.label}: consent withdrawn. It takes effect right away."
     if _is_fragment_request(request):
+        # The fragment carries its own notice: a queued message would show up on a later page.
+        context = {
+            **_consents_context(user),
+            "offer_erase": parsed if answer == "no" else None,
+            "notice": notice,
+        }
         return render(request, "privacy/center.html#consents", context)
+    messages.info(request, notice)
     if answer == "no":
         return redirect(f"{reverse('privacy:center')}?offer_erase={parsed.value}#consents")
     return redirect(f"{reverse('privacy:center')}#consents")

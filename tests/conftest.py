@@ -11,8 +11,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import ConsentPurpose, Role, User
-from accounts.consent import policy_current
-from accounts.services import consent_record_choices, policy_publish, user_create
+from accounts.services import consent_record_choices, policy_ensure_initial, user_create
 from config.celery import app as celery_app
 
 USER_PASSWORD = "listen-to-the-segue-42"
@@ -32,21 +31,15 @@ def _clear_cache() -> Iterator[None]:
     cache.clear()
 
 
-def policy_ensure_published() -> None:
-    """The initial policy, published by a data migration, is gone after a transactional test
-    flushed the database; publish it again for the tests that follow."""
-    if policy_current() is None:
-        policy_publish(version="2026-11", text="Segue privacy policy (tests).")
-
-
 def consenting_user(email: str, role: Role) -> User:
     """A user who answered yes to every consent purpose under the current policy.
 
     Fixture users are active listeners; a test about a missing consent withdraws it
     (``consent_withdraw``) or uses ``unconsented_user``.
     """
-    policy_ensure_published()
     user = user_create(email=email, password=USER_PASSWORD, role=role)
+    # Tests on a committed database (a real worker) flush the migration's initial policy.
+    policy_ensure_initial()
     consent_record_choices(user=user, choices=dict.fromkeys(ConsentPurpose.values, True))
     return user
 
@@ -66,6 +59,7 @@ def other_user(db: None) -> User:
 @pytest.fixture
 def unconsented_user(db: None) -> User:
     """A listener who has not answered any consent question (just signed up)."""
+    policy_ensure_initial()
     return user_create(email="new@example.com", password=USER_PASSWORD, role=Role.LISTENER)
 
 

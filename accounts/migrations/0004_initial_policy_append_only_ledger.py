@@ -1,19 +1,7 @@
 from django.db import migrations
 from django.utils import timezone
 
-INITIAL_VERSION = "2026-11"
-INITIAL_TEXT = """Segue privacy policy, version 2026-11.
-
-Segue stores your account (e-mail, optional name, password hash) to let you log in.
-With your consent, and only for the purposes you choose:
-- personalization: your listening history and the genres/artists you pick shape your playlists;
-- listening history: your plays, skips, likes and imported history are stored;
-- experiments: you may be placed in A/B tests of recommendation methods, under a pseudonym.
-You can withdraw any consent at any time on your privacy page; it takes effect immediately.
-You can download all your data, and delete your account with all your data.
-Raw listening events are kept for a limited time (EVENT_RETENTION_DAYS), then aggregated into
-anonymous counts and deleted.
-"""
+from accounts.policy_text import INITIAL_TEXT, INITIAL_VERSION
 
 APPEND_ONLY_SQL = """
 CREATE OR REPLACE FUNCTION accounts_consentrecord_append_only() RETURNS trigger AS $$

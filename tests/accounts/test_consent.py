@@ -6,7 +6,10 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError, transaction
 from django.test import Client
-from rest_framework.test import APIClient
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.test import APIClient, APIRequestFactory, force_authenticate
+from rest_framework.views import APIView
 
 from accounts.consent import ConsentRequired, consent_allows, consent_require, consent_state
 from accounts.models import ConsentMethod, ConsentPurpose, ConsentRecord, User
@@ -138,11 +141,14 @@ def test_privacy_page_toggle_withdraws_in_one_click(client: Client, owner: User)
 def test_privacy_page_toggle_by_htmx_returns_the_consents_fragment(client: Client, owner: User) -> None:
     client.force_login(owner)
 
-    response = client.post("/privacy/consents/experiments/", {"granted": "no"}, headers={"HX-Request": "true"})
+    response = client.post(
+        "/privacy/consents/experiments/", {"granted": "no"}, headers={"HX-Request": "true"}
+    )
 
     assert response.status_code == 200
     html = response.content.decode()
     assert 'id="consents"' in html
+    assert "Experiments: consent withdrawn" in html
     assert "<html" not in html
     assert not consent_allows(owner, ConsentPurpose.EXPERIMENTS)
 
@@ -199,3 +205,23 @@ def test_api_refuses_unknown_purpose(api_client: APIClient, owner: User) -> None
     assert response.status_code == 400
     assert "purpose" in response.json()
     assert ConsentRecord.objects.count() == before
+
+
+class StoreEventApi(APIView):
+    """What the feedback API will do: refuse to store an event without the consent."""
+
+    def post(self, request: Request) -> Response:
+        consent_require(request.user, ConsentPurpose.LISTENING_HISTORY)
+        return Response({"stored": True}, status=201)
+
+
+def test_api_without_consent_answers_403_saying_why(owner: User) -> None:
+    consent_withdraw(user=owner, purpose=ConsentPurpose.LISTENING_HISTORY)
+    request = APIRequestFactory().post("/events/", {}, format="json")
+    force_authenticate(request, user=owner)
+
+    response = StoreEventApi.as_view()(request)
+
+    assert response.status_code == 403
+    assert "listening history" in response.data["detail"]
+    assert response.data["detail"].code == "consent_required"

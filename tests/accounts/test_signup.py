@@ -178,7 +178,9 @@ def test_repeated_failures_lock_the_login_then_it_cools_off(
     assert login(client, "owner@example.com", user_password) == 302
 
 
-def test_a_success_resets_the_failure_count(client: Client, owner: User, user_password: str, settings: object) -> None:
+def test_a_success_resets_the_failure_count(
+    client: Client, owner: User, user_password: str, settings: object
+) -> None:
     limit = settings.AXES_FAILURE_LIMIT  # type: ignore[attr-defined]
     for _ in range(limit - 1):
         login(client, "owner@example.com", "wrong-password")
@@ -187,3 +189,54 @@ def test_a_success_resets_the_failure_count(client: Client, owner: User, user_pa
 
     assert login(client, "owner@example.com", "wrong-password") == 200
     assert login(client, "owner@example.com", user_password) == 302
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/login/",
+        "/accounts/signup/",
+        "/accounts/password/reset/",
+        "/accounts/password/reset/sent/",
+        "/accounts/password/reset/done/",
+        "/accounts/password/reset/MQ/bad-token/",
+    ],
+)
+def test_account_pages_render_for_visitors(client: Client, path: str) -> None:
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert "<html" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/password/change/",
+        "/accounts/password/change/done/",
+        "/accounts/onboarding/consents/",
+        "/privacy/delete/",
+    ],
+)
+def test_account_pages_render_for_listeners(client: Client, owner: User, path: str) -> None:
+    client.force_login(owner)
+
+    assert client.get(path).status_code == 200
+
+
+def test_logged_in_visitor_of_signup_goes_to_the_privacy_page(client: Client, owner: User) -> None:
+    client.force_login(owner)
+
+    assert client.get(SIGNUP)["Location"] == "/privacy/"
+
+
+def test_api_docs_render_under_the_content_security_policy(client: Client, owner: User) -> None:
+    client.force_login(owner)
+
+    page = client.get("/api/docs/")
+    script = client.get("/api/docs/?script=")
+
+    assert page.status_code == 200
+    assert "<script>" not in page.content.decode()
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +12,7 @@ from catalog import services
 from catalog.models import CatalogImport, JobStatus, Track
 from catalog.selectors import track_semantic_search
 from tests.catalog.factories import TrackFactory
+from tests.waiting import wait_until as _wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.model, pytest.mark.django_db(transaction=True)]
 
@@ -23,14 +22,6 @@ CSV = (
     "w2,Thunderstruck,AC/DC,hard rock,0.95,134\n"
     "w3,Bad Row,Nobody,rock,7,120\n"
 )
-
-
-def _wait_until(condition: Callable[[], bool], *, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the worker did not finish in time")
-        time.sleep(0.2)
 
 
 def test_worker_embeds_pending_tracks_in_batches(celery_worker: object, settings: object) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.models import ConsentMethod, ConsentPurpose, Role
-from accounts.services import consent_record_choices, user_ensure
+from accounts.services import consent_record_choices, policy_ensure_initial, user_ensure
 from catalog.models import Track
 from catalog.services import catalog_demo_load
 
@@ -37,6 +37,7 @@ class Command(BaseCommand):
             )
         password = os.environ.get("SEGUE_DEMO_PASSWORD", "segue-demo")
         self.stdout.write(f"Demo logins (password for each: {password}):")
+        policy_ensure_initial()
         for email, role, name in DEMO_USERS:
             user, created = user_ensure(email=email, password=password, role=role, display_name=name)
             # Demo users consent to everything under the current policy, so nothing blocks a tour.
