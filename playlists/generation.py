@@ -14,7 +14,8 @@ import numpy as np
 from django.db.models import Q
 
 from accounts.consent import consent_allows
-from accounts.models import ConsentPurpose, TasteSeed, User
+from accounts.models import ConsentPurpose, User
+from accounts.selectors import taste_seeds_for_user
 from catalog.models import Track
 from config.errors import ApplicationError
 from playlists.models import Playlist, PlaylistVersion, VersionCause
@@ -95,14 +96,14 @@ def listener_context(owner: User) -> ListenerContext | None:
 
     if not consent_allows(owner, ConsentPurpose.PERSONALIZATION):
         return None
-    seeds = list(TasteSeed.objects.filter(user=owner).select_related("artist"))
-    if not seeds:
+    seeds = taste_seeds_for_user(user=owner)
+    if not seeds.tags and not seeds.artists:
         return None
-    artist_ids = [seed.artist_id for seed in seeds if seed.artist_id]
-    tag_ids = [seed.tag_id for seed in seeds if seed.tag_id]
     return ListenerContext(
-        taste_vector=_seed_taste_vector(artist_ids=artist_ids, tag_ids=tag_ids),
-        favourite_artist_names=tuple(seed.artist.name for seed in seeds if seed.artist is not None),
+        taste_vector=_seed_taste_vector(
+            artist_ids=[artist.pk for artist in seeds.artists], tag_ids=[tag.pk for tag in seeds.tags]
+        ),
+        favourite_artist_names=tuple(artist.name for artist in seeds.artists),
     )
 
 

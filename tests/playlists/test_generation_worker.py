@@ -3,8 +3,6 @@ on a small demo catalog; then refine, edit the Intent, and export."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from unittest import mock
 
 import pytest
@@ -14,18 +12,11 @@ from accounts.models import User
 from catalog import services as catalog_services
 from catalog.models import Track
 from playlists.models import Playlist, VersionStatus
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.model, pytest.mark.django_db(transaction=True)]
 
 STAGES = {"parse", "candidates", "score", "rerank", "sequence", "explain"}
-
-
-def _wait_until(condition: Callable[[], bool], *, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the worker did not finish in time")
-        time.sleep(0.2)
 
 
 @pytest.fixture
@@ -47,7 +38,7 @@ def _ready(api: APIClient, playlist_id: int, number: int) -> dict:
         status = api.get(f"/api/playlists/{playlist_id}/status/").json()
         return status["number"] == number and status["status"] in (VersionStatus.READY, VersionStatus.FAILED)
 
-    _wait_until(finished)
+    wait_until(finished)
     status = api.get(f"/api/playlists/{playlist_id}/status/").json()
     assert status["status"] == VersionStatus.READY, status["error"]
     return api.get(f"/api/playlists/{playlist_id}/?version={number}").json()
