@@ -20,7 +20,9 @@ def gini(counts: Sequence[float]) -> float:
     if (values < 0).any():
         raise ValueError("Exposure counts cannot be negative.")
     ranks = np.arange(1, values.size + 1)
-    return float((2 * np.sum(ranks * values)) / (values.size * values.sum()) - (values.size + 1) / values.size)
+    return float(
+        (2 * np.sum(ranks * values)) / (values.size * values.sum()) - (values.size + 1) / values.size
+    )
 
 
 def long_tail_share(counts: Mapping[int, float], long_tail_ids: set[int]) -> float:

@@ -52,7 +52,9 @@ class ThemePin(models.Model):
     position = models.PositiveSmallIntegerField(default=1, help_text="1 is the first track.")
     starts_at = models.DateTimeField(default=timezone.now)
     ends_at = models.DateTimeField(null=True, blank=True, help_text="Empty: until unpinned.")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PinQuerySet.as_manager()
@@ -82,7 +84,9 @@ class ArtistBoost(models.Model):
     artist = models.ForeignKey("catalog.Artist", on_delete=models.CASCADE, related_name="editorial_boosts")
     status = models.CharField(max_length=10, choices=BoostStatus.choices, default=BoostStatus.ACTIVE)
     note = models.CharField(max_length=REASON_MAX_LENGTH, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -97,7 +101,12 @@ class Block(models.Model):
     """A track or an artist kept out of every generated playlist, or of one theme's."""
 
     theme = models.ForeignKey(
-        Theme, null=True, blank=True, on_delete=models.CASCADE, related_name="blocks", help_text="Empty: everywhere."
+        Theme,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="blocks",
+        help_text="Empty: everywhere.",
     )
     track = models.ForeignKey(
         "catalog.Track", null=True, blank=True, on_delete=models.CASCADE, related_name="editorial_blocks"
@@ -106,23 +115,30 @@ class Block(models.Model):
         "catalog.Artist", null=True, blank=True, on_delete=models.CASCADE, related_name="editorial_blocks"
     )
     reason = models.CharField(max_length=REASON_MAX_LENGTH)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(track__isnull=False, artist__isnull=True) | Q(track__isnull=True, artist__isnull=False),
+                condition=Q(track__isnull=False, artist__isnull=True)
+                | Q(track__isnull=True, artist__isnull=False),
                 name="editorial_block_track_xor_artist",
             ),
             models.CheckConstraint(condition=~Q(reason=""), name="editorial_block_reason_not_empty"),
             models.UniqueConstraint(
-                fields=["theme", "track"], name="editorial_block_track_unique", nulls_distinct=False,
+                fields=["theme", "track"],
+                name="editorial_block_track_unique",
+                nulls_distinct=False,
                 condition=Q(track__isnull=False),
             ),
             models.UniqueConstraint(
-                fields=["theme", "artist"], name="editorial_block_artist_unique", nulls_distinct=False,
+                fields=["theme", "artist"],
+                name="editorial_block_artist_unique",
+                nulls_distinct=False,
                 condition=Q(artist__isnull=False),
             ),
         ]
@@ -138,7 +154,9 @@ class VersionTheme(models.Model):
     version = models.OneToOneField(
         "playlists.PlaylistVersion", on_delete=models.CASCADE, related_name="editorial_match"
     )
-    theme = models.ForeignKey(Theme, null=True, blank=True, on_delete=models.SET_NULL, related_name="versions")
+    theme = models.ForeignKey(
+        Theme, null=True, blank=True, on_delete=models.SET_NULL, related_name="versions"
+    )
     similarity = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -149,10 +167,14 @@ class VersionTheme(models.Model):
 class Report(models.Model):
     """A listener saying a playlist, or one track in it, is wrong."""
 
-    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="editorial_reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="editorial_reports"
+    )
     playlist = models.ForeignKey("playlists.Playlist", on_delete=models.CASCADE, related_name="reports")
     version = models.ForeignKey("playlists.PlaylistVersion", on_delete=models.CASCADE, related_name="reports")
-    track = models.ForeignKey("catalog.Track", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    track = models.ForeignKey(
+        "catalog.Track", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     reason = models.CharField(max_length=REASON_MAX_LENGTH, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -175,7 +197,9 @@ class ReviewStatus(models.TextChoices):
 
 
 class ReviewItem(models.Model):
-    version = models.ForeignKey("playlists.PlaylistVersion", on_delete=models.CASCADE, related_name="review_items")
+    version = models.ForeignKey(
+        "playlists.PlaylistVersion", on_delete=models.CASCADE, related_name="review_items"
+    )
     reason = models.CharField(max_length=20, choices=QueueReason.choices)
     detail = models.CharField(max_length=REASON_MAX_LENGTH, blank=True)
     status = models.CharField(max_length=8, choices=ReviewStatus.choices, default=ReviewStatus.OPEN)
@@ -207,7 +231,9 @@ class TrackDecision(models.Model):
     item = models.ForeignKey(ReviewItem, on_delete=models.CASCADE, related_name="decisions")
     track = models.ForeignKey("catalog.Track", on_delete=models.CASCADE, related_name="+")
     verdict = models.CharField(max_length=8, choices=Verdict.choices)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -249,17 +275,23 @@ class EditorialPlaylist(models.Model):
     name = models.CharField(max_length=200)
     prompt = models.TextField(max_length=2000)
     description = models.TextField(blank=True)
-    status = models.CharField(max_length=10, choices=EditorialStatus.choices, default=EditorialStatus.BUILDING)
+    status = models.CharField(
+        max_length=10, choices=EditorialStatus.choices, default=EditorialStatus.BUILDING
+    )
     revision = models.PositiveIntegerField(default=1)
     error = models.TextField(blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-updated_at", "-id"]
-        constraints = [models.CheckConstraint(condition=~Q(name=""), name="editorial_playlist_name_not_empty")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="editorial_playlist_name_not_empty")
+        ]
 
     def __str__(self) -> str:
         return self.name

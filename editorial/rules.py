@@ -39,9 +39,13 @@ def rules_for_theme(*, theme_id: int | None, now: datetime | None = None) -> Edi
         boosted: frozenset[int] = frozenset()
     else:
         active = ThemePin.objects.active(now=now or timezone.now()).filter(theme_id=theme_id)
-        pins = tuple(Pin(track_id, position - 1) for track_id, position in active.values_list("track_id", "position"))
+        pins = tuple(
+            Pin(track_id, position - 1) for track_id, position in active.values_list("track_id", "position")
+        )
         boosted = frozenset(
-            ArtistBoost.objects.filter(theme_id=theme_id, status=BoostStatus.ACTIVE).values_list("artist_id", flat=True)
+            ArtistBoost.objects.filter(theme_id=theme_id, status=BoostStatus.ACTIVE).values_list(
+                "artist_id", flat=True
+            )
         )
     return EditorialRules(
         blocked_track_ids=frozenset(track_id for track_id, _ in blocks if track_id),

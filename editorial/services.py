@@ -105,17 +105,29 @@ def _artist(artist_id: int | None) -> Artist:
 
 def _match_texts_check(theme: Theme) -> None:
     if not theme.match_texts():
-        raise ApplicationError("Describe the theme or give an example prompt: prompts are matched against them.")
+        raise ApplicationError(
+            "Describe the theme or give an example prompt: prompts are matched against them."
+        )
 
 
 @transaction.atomic
-def theme_create(*, actor: User, name: str, description: str = "", example_prompts: Sequence[str] = ()) -> Theme:
+def theme_create(
+    *, actor: User, name: str, description: str = "", example_prompts: Sequence[str] = ()
+) -> Theme:
     theme = Theme(
-        name=_theme_name_clean(name), description=description.strip(), example_prompts=_examples_clean(example_prompts)
+        name=_theme_name_clean(name),
+        description=description.strip(),
+        example_prompts=_examples_clean(example_prompts),
     )
     _match_texts_check(theme)
     theme.save()
-    audit_record(actor=actor, action="theme.create", target=theme, summary=theme.name, after=snapshot(theme, THEME_FIELDS))
+    audit_record(
+        actor=actor,
+        action="theme.create",
+        target=theme,
+        summary=theme.name,
+        after=snapshot(theme, THEME_FIELDS),
+    )
     return theme
 
 
@@ -138,7 +150,11 @@ def theme_update(
     _match_texts_check(theme)
     theme.save()
     audit_record(
-        actor=actor, action="theme.update", target=theme, summary=theme.name, before=before,
+        actor=actor,
+        action="theme.update",
+        target=theme,
+        summary=theme.name,
+        before=before,
         after=snapshot(theme, THEME_FIELDS),
     )
     return theme
@@ -146,7 +162,13 @@ def theme_update(
 
 @transaction.atomic
 def theme_delete(*, actor: User, theme: Theme) -> None:
-    audit_record(actor=actor, action="theme.delete", target=theme, summary=theme.name, before=snapshot(theme, THEME_FIELDS))
+    audit_record(
+        actor=actor,
+        action="theme.delete",
+        target=theme,
+        summary=theme.name,
+        before=snapshot(theme, THEME_FIELDS),
+    )
     theme.delete()
 
 
@@ -176,12 +198,17 @@ def pin_create(
     if ends_at is not None and ends_at <= now:
         raise ApplicationError("The pin window is already over; pick an end date in the future.")
     if ThemePin.objects.filter(theme=theme, track=track).exists():
-        raise ApplicationError(f"“{track.title}” is pinned in this theme already; unpin it first to change it.")
+        raise ApplicationError(
+            f"“{track.title}” is pinned in this theme already; unpin it first to change it."
+        )
     pin = ThemePin.objects.create(
         theme=theme, track=track, position=position, starts_at=starts_at, ends_at=ends_at, created_by=actor
     )
     audit_record(
-        actor=actor, action="pin.create", target=pin, summary=f"{track.title} in {theme.name} at {position}",
+        actor=actor,
+        action="pin.create",
+        target=pin,
+        summary=f"{track.title} in {theme.name} at {position}",
         after=snapshot(pin, PIN_FIELDS),
     )
     return pin
@@ -189,7 +216,9 @@ def pin_create(
 
 @transaction.atomic
 def pin_delete(*, actor: User, pin: ThemePin) -> None:
-    audit_record(actor=actor, action="pin.delete", target=pin, summary=str(pin), before=snapshot(pin, PIN_FIELDS))
+    audit_record(
+        actor=actor, action="pin.delete", target=pin, summary=str(pin), before=snapshot(pin, PIN_FIELDS)
+    )
     pin.delete()
 
 
@@ -213,7 +242,9 @@ def block_create(
     block = Block.objects.create(theme=theme, track=track, artist=artist, reason=reason, created_by=actor)
     what = track.title if track else artist.name if artist else ""
     audit_record(
-        actor=actor, action="block.create", target=block,
+        actor=actor,
+        action="block.create",
+        target=block,
         summary=f"{what} blocked {'in ' + theme.name if theme else 'everywhere'}: {reason}",
         after=snapshot(block, BLOCK_FIELDS),
     )
@@ -222,7 +253,13 @@ def block_create(
 
 @transaction.atomic
 def block_delete(*, actor: User, block: Block) -> None:
-    audit_record(actor=actor, action="block.delete", target=block, summary=str(block), before=snapshot(block, BLOCK_FIELDS))
+    audit_record(
+        actor=actor,
+        action="block.delete",
+        target=block,
+        summary=str(block),
+        before=snapshot(block, BLOCK_FIELDS),
+    )
     block.delete()
 
 
@@ -233,9 +270,14 @@ def boost_create(
     artist = _artist(artist_id)
     if ArtistBoost.objects.filter(theme=theme, artist=artist).exists():
         raise ApplicationError(f"{artist.name} is boosted in this theme already.")
-    boost = ArtistBoost.objects.create(theme=theme, artist=artist, status=status, note=_text(note), created_by=actor)
+    boost = ArtistBoost.objects.create(
+        theme=theme, artist=artist, status=status, note=_text(note), created_by=actor
+    )
     audit_record(
-        actor=actor, action="boost.create", target=boost, summary=f"{artist.name} in {theme.name} ({status})",
+        actor=actor,
+        action="boost.create",
+        target=boost,
+        summary=f"{artist.name} in {theme.name} ({status})",
         after=snapshot(boost, BOOST_FIELDS),
     )
     return boost
@@ -248,7 +290,11 @@ def boost_accept(*, actor: User, boost: ArtistBoost) -> ArtistBoost:
     boost.status = BoostStatus.ACTIVE
     boost.save(update_fields=["status"])
     audit_record(
-        actor=actor, action="boost.accept", target=boost, summary=str(boost), before=before,
+        actor=actor,
+        action="boost.accept",
+        target=boost,
+        summary=str(boost),
+        before=before,
         after=snapshot(boost, BOOST_FIELDS),
     )
     return boost
@@ -256,7 +302,13 @@ def boost_accept(*, actor: User, boost: ArtistBoost) -> ArtistBoost:
 
 @transaction.atomic
 def boost_delete(*, actor: User, boost: ArtistBoost) -> None:
-    audit_record(actor=actor, action="boost.delete", target=boost, summary=str(boost), before=snapshot(boost, BOOST_FIELDS))
+    audit_record(
+        actor=actor,
+        action="boost.delete",
+        target=boost,
+        summary=str(boost),
+        before=snapshot(boost, BOOST_FIELDS),
+    )
     boost.delete()
 
 
@@ -275,7 +327,9 @@ def version_theme_record(*, version_id: int, theme_id: int | None, similarity: f
 
 
 @transaction.atomic
-def report_create(*, reporter: User, playlist: Playlist, track_id: int | None = None, reason: str = "") -> Report:
+def report_create(
+    *, reporter: User, playlist: Playlist, track_id: int | None = None, reason: str = ""
+) -> Report:
     """A listener's report on their playlist (or one of its tracks); it opens a review item."""
     version = playlist.versions.filter(status=VersionStatus.READY).order_by("-number").first()
     if version is None:
@@ -289,13 +343,20 @@ def report_create(*, reporter: User, playlist: Playlist, track_id: int | None = 
         reporter=reporter, playlist=playlist, version=version, track_id=track_id, reason=reason
     )
     count = Report.objects.filter(version=version).count()
-    _review_open(version_id=version.pk, reason=QueueReason.REPORT, detail=f"{count} listener report{'s' if count > 1 else ''}")
+    _review_open(
+        version_id=version.pk,
+        reason=QueueReason.REPORT,
+        detail=f"{count} listener report{'s' if count > 1 else ''}",
+    )
     return report
 
 
 def _review_open(*, version_id: int, reason: str, detail: str) -> ReviewItem:
     item, created = ReviewItem.objects.get_or_create(
-        version_id=version_id, reason=reason, status=ReviewStatus.OPEN, defaults={"detail": detail[:REASON_MAX_LENGTH]}
+        version_id=version_id,
+        reason=reason,
+        status=ReviewStatus.OPEN,
+        defaults={"detail": detail[:REASON_MAX_LENGTH]},
     )
     if not created and item.detail != detail:
         item.detail = detail[:REASON_MAX_LENGTH]
@@ -321,7 +382,11 @@ def _flag_low_confidence(*, since: datetime) -> int:
     for version_id, intent in recent.values_list("pk", "intent"):
         confidence = intent_confidence(intent or {})
         if confidence < threshold:
-            _review_open(version_id=version_id, reason=QueueReason.LOW_CONFIDENCE, detail=f"confidence {confidence:.2f}")
+            _review_open(
+                version_id=version_id,
+                reason=QueueReason.LOW_CONFIDENCE,
+                detail=f"confidence {confidence:.2f}",
+            )
             opened += 1
     return opened
 
@@ -333,8 +398,11 @@ def _flag_rising(*, now: datetime) -> int:
     recent = _prompt_counts(since=now - recent_window, until=now)
     earlier = _prompt_counts(since=now - recent_window - earlier_window, until=now - recent_window)
     risers = rising_prompts(
-        recent, earlier, window_ratio=earlier_window / recent_window,
-        min_count=settings.EDITORIAL_RISING_MIN_COUNT, min_growth=settings.EDITORIAL_RISING_MIN_GROWTH,
+        recent,
+        earlier,
+        window_ratio=earlier_window / recent_window,
+        min_count=settings.EDITORIAL_RISING_MIN_COUNT,
+        min_growth=settings.EDITORIAL_RISING_MIN_GROWTH,
     )
     opened = 0
     for rising in risers:
@@ -342,7 +410,8 @@ def _flag_rising(*, now: datetime) -> int:
         if version is None or version.review_items.filter(reason=QueueReason.RISING).exists():
             continue
         _review_open(
-            version_id=version.pk, reason=QueueReason.RISING,
+            version_id=version.pk,
+            reason=QueueReason.RISING,
             detail=f"“{rising.prompt}”: {rising.recent} requests lately, ×{rising.ratio} the earlier rate",
         )
         opened += 1
@@ -350,7 +419,9 @@ def _flag_rising(*, now: datetime) -> int:
 
 
 def _prompt_counts(*, since: datetime, until: datetime) -> Counter[str]:
-    prompts = Playlist.objects.filter(created_at__gte=since, created_at__lt=until).values_list("prompt", flat=True)
+    prompts = Playlist.objects.filter(created_at__gte=since, created_at__lt=until).values_list(
+        "prompt", flat=True
+    )
     return Counter(prompt_key(prompt) for prompt in prompts)
 
 
@@ -382,7 +453,9 @@ def review_decide(*, actor: User, item: ReviewItem, track_id: int, verdict: str)
     elif theme is not None:
         _approve_as_candidate(actor=actor, track_id=track_id, theme=theme)
     audit_record(
-        actor=actor, action=f"review.{verdict}", target=decision,
+        actor=actor,
+        action=f"review.{verdict}",
+        target=decision,
         summary=f"track {track_id} in review {item.pk} ({item.get_reason_display()})",
         after={"item": item.pk, "track": track_id, "verdict": verdict, "theme": theme.pk if theme else None},
     )
@@ -398,7 +471,10 @@ def _reject_as_block(*, actor: User, item: ReviewItem, track_id: int, theme: The
     if Block.objects.filter(theme=theme, track_id=track_id).exists():
         return
     block_create(
-        actor=actor, track_id=track_id, theme=theme, reason=f"Rejected in review ({item.get_reason_display().lower()})"
+        actor=actor,
+        track_id=track_id,
+        theme=theme,
+        reason=f"Rejected in review ({item.get_reason_display().lower()})",
     )
 
 
@@ -407,7 +483,10 @@ def _approve_as_candidate(*, actor: User, track_id: int, theme: Theme) -> None:
     if credit is None or ArtistBoost.objects.filter(theme=theme, artist_id=credit.artist_id).exists():
         return
     boost_create(
-        actor=actor, theme=theme, artist_id=credit.artist_id, status=BoostStatus.CANDIDATE,
+        actor=actor,
+        theme=theme,
+        artist_id=credit.artist_id,
+        status=BoostStatus.CANDIDATE,
         note="Approved in review",
     )
 
@@ -422,8 +501,12 @@ def review_resolve(*, actor: User, item: ReviewItem) -> ReviewItem:
     item.resolved_at = timezone.now()
     item.save(update_fields=["status", "resolved_by", "resolved_at"])
     audit_record(
-        actor=actor, action="review.resolve", target=item, summary=f"{item.get_reason_display()} on version {item.version_id}",
-        before={"status": ReviewStatus.OPEN}, after={"status": ReviewStatus.DONE},
+        actor=actor,
+        action="review.resolve",
+        target=item,
+        summary=f"{item.get_reason_display()} on version {item.version_id}",
+        before={"status": ReviewStatus.OPEN},
+        after={"status": ReviewStatus.DONE},
     )
     return item
 
@@ -433,10 +516,15 @@ def queue_snapshot(*, now: datetime | None = None) -> list[QueueSnapshot]:
     """Record how many items wait per reason now (the dashboards chart these)."""
     taken_at = (now or timezone.now()).replace(second=0, microsecond=0)
     counts = dict(
-        ReviewItem.objects.filter(status=ReviewStatus.OPEN).values("reason").annotate(n=Count("pk")).values_list("reason", "n")
+        ReviewItem.objects.filter(status=ReviewStatus.OPEN)
+        .values("reason")
+        .annotate(n=Count("pk"))
+        .values_list("reason", "n")
     )
     return [
-        QueueSnapshot.objects.update_or_create(taken_at=taken_at, reason=reason, defaults={"open_count": counts.get(reason, 0)})[0]
+        QueueSnapshot.objects.update_or_create(
+            taken_at=taken_at, reason=reason, defaults={"open_count": counts.get(reason, 0)}
+        )[0]
         for reason in QueueReason.values
     ]
 
@@ -445,7 +533,9 @@ def queue_snapshot(*, now: datetime | None = None) -> list[QueueSnapshot]:
 
 
 @transaction.atomic
-def editorial_playlist_create(*, actor: User, name: str, prompt: str, description: str = "") -> EditorialPlaylist:
+def editorial_playlist_create(
+    *, actor: User, name: str, prompt: str, description: str = ""
+) -> EditorialPlaylist:
     """A new editorial playlist, built from ``prompt`` by a worker (status ``building``)."""
     from playlists.services import prompt_clean
 
@@ -456,7 +546,10 @@ def editorial_playlist_create(*, actor: User, name: str, prompt: str, descriptio
         name=name[:200], prompt=prompt_clean(prompt), description=description.strip(), created_by=actor
     )
     audit_record(
-        actor=actor, action="editorial_playlist.create", target=playlist, summary=playlist.name,
+        actor=actor,
+        action="editorial_playlist.create",
+        target=playlist,
+        summary=playlist.name,
         after=snapshot(playlist, (*PLAYLIST_FIELDS, "prompt")),
     )
     _build_enqueue(playlist)
@@ -480,7 +573,9 @@ def editorial_playlist_build(*, playlist_id: int) -> None:
         return
     pinned = list(playlist.items.filter(pinned=True).values_list("track_id", "position"))
     rules, _ = rules_for_prompt(prompt=playlist.prompt)
-    rules = replace(rules, pinned=rules.pinned + tuple(Pin(track_id, position - 1) for track_id, position in pinned))
+    rules = replace(
+        rules, pinned=rules.pinned + tuple(Pin(track_id, position - 1) for track_id, position in pinned)
+    )
     try:
         composition = playlist_compose(prompt=playlist.prompt, rules=rules)
     except PromptError as error:
@@ -523,7 +618,9 @@ def _editable(playlist: EditorialPlaylist, revision: int) -> EditorialPlaylist:
     """The playlist locked for an edit made on ``revision``; a stale revision is refused."""
     locked = EditorialPlaylist.objects.select_for_update().get(pk=playlist.pk)
     if locked.revision != revision:
-        raise ApplicationError(STALE_EDIT_MESSAGE.format(current=locked.revision, yours=revision), extra={"stale": True})
+        raise ApplicationError(
+            STALE_EDIT_MESSAGE.format(current=locked.revision, yours=revision), extra={"stale": True}
+        )
     if locked.status == EditorialStatus.BUILDING:
         raise ApplicationError("This playlist is being built; wait a moment and reload.")
     return locked
@@ -539,8 +636,12 @@ def _edit_finish(
     playlist.revision += 1
     playlist.save(update_fields=["revision", "updated_at", "name", "description", "status", "published_at"])
     audit_record(
-        actor=actor, action=f"editorial_playlist.{action}", target=playlist, summary=summary,
-        before={"revision": playlist.revision - 1, "value": before}, after={"revision": playlist.revision, "value": after},
+        actor=actor,
+        action=f"editorial_playlist.{action}",
+        target=playlist,
+        summary=summary,
+        before={"revision": playlist.revision - 1, "value": before},
+        after={"revision": playlist.revision, "value": after},
     )
     return playlist
 
@@ -563,8 +664,12 @@ def editorial_playlist_track_add(
     rows.insert(index, (track.pk, False, ["curator pick"]))
     _items_write(playlist, rows)
     return _edit_finish(
-        actor=actor, playlist=playlist, action="add", summary=f"added {track.title} at {index + 1}",
-        before=before, after=_track_ids(rows),
+        actor=actor,
+        playlist=playlist,
+        action="add",
+        summary=f"added {track.title} at {index + 1}",
+        before=before,
+        after=_track_ids(rows),
     )
 
 
@@ -580,8 +685,12 @@ def editorial_playlist_track_remove(
     rows = [row for row in rows if row[0] != track_id]
     _items_write(playlist, rows)
     return _edit_finish(
-        actor=actor, playlist=playlist, action="remove", summary=f"removed track {track_id}",
-        before=before, after=_track_ids(rows),
+        actor=actor,
+        playlist=playlist,
+        action="remove",
+        summary=f"removed track {track_id}",
+        before=before,
+        after=_track_ids(rows),
     )
 
 
@@ -599,8 +708,12 @@ def editorial_playlist_track_move(
     rows.insert(index, row)
     _items_write(playlist, rows)
     return _edit_finish(
-        actor=actor, playlist=playlist, action="move", summary=f"moved track {track_id} to {index + 1}",
-        before=before, after=_track_ids(rows),
+        actor=actor,
+        playlist=playlist,
+        action="move",
+        summary=f"moved track {track_id} to {index + 1}",
+        before=before,
+        after=_track_ids(rows),
     )
 
 
@@ -613,8 +726,11 @@ def editorial_playlist_track_pin(
     if not updated:
         raise ApplicationError("That track is not in this playlist (any more).")
     return _edit_finish(
-        actor=actor, playlist=playlist, action="pin" if pinned else "unpin",
-        summary=f"{'pinned' if pinned else 'unpinned'} track {track_id}", before={"pinned": not pinned},
+        actor=actor,
+        playlist=playlist,
+        action="pin" if pinned else "unpin",
+        summary=f"{'pinned' if pinned else 'unpinned'} track {track_id}",
+        before={"pinned": not pinned},
         after={"pinned": pinned},
     )
 
@@ -631,7 +747,11 @@ def editorial_playlist_update(
     playlist.name = cleaned[:200]
     playlist.description = description.strip()
     return _edit_finish(
-        actor=actor, playlist=playlist, action="update", summary=playlist.name, before=before,
+        actor=actor,
+        playlist=playlist,
+        action="update",
+        summary=playlist.name,
+        before=before,
         after={"name": playlist.name, "description": playlist.description},
     )
 
@@ -648,19 +768,30 @@ def editorial_playlist_publish(
     playlist.status = EditorialStatus.PUBLISHED if publish else EditorialStatus.DRAFT
     playlist.published_at = timezone.now() if publish else None
     return _edit_finish(
-        actor=actor, playlist=playlist, action="publish" if publish else "unpublish", summary=playlist.name,
-        before=before, after=playlist.status,
+        actor=actor,
+        playlist=playlist,
+        action="publish" if publish else "unpublish",
+        summary=playlist.name,
+        before=before,
+        after=playlist.status,
     )
 
 
 @transaction.atomic
-def editorial_playlist_rebuild(*, actor: User, playlist: EditorialPlaylist, revision: int) -> EditorialPlaylist:
+def editorial_playlist_rebuild(
+    *, actor: User, playlist: EditorialPlaylist, revision: int
+) -> EditorialPlaylist:
     """Build again from the prompt; pinned tracks keep their positions."""
     playlist = _editable(playlist, revision)
     before = playlist.status
     playlist.status = EditorialStatus.BUILDING
     _edit_finish(
-        actor=actor, playlist=playlist, action="rebuild", summary=playlist.name, before=before, after=playlist.status
+        actor=actor,
+        playlist=playlist,
+        action="rebuild",
+        summary=playlist.name,
+        before=before,
+        after=playlist.status,
     )
     _build_enqueue(playlist)
     return playlist
