@@ -5,7 +5,7 @@ The CSP allows no inline script, so the dashboards draw with SVG shapes computed
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 BAR_HEIGHT = 22
@@ -75,7 +75,11 @@ class LineChart:
 
 
 def line_chart(
-    labels: Sequence[str], series: dict[str, Sequence[float]], *, width: int = CHART_WIDTH, height: int = 200
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[float]],
+    *,
+    width: int = CHART_WIDTH,
+    height: int = 200,
 ) -> LineChart:
     """Lines over shared x labels (oldest first), on one y scale starting at zero."""
     top = max((max(values, default=0.0) for values in series.values()), default=0.0) or 1.0

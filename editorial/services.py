@@ -74,7 +74,10 @@ def _theme_name_clean(name: str, *, theme_id: int | None = None) -> str:
         raise ApplicationError("A theme needs a name, e.g. “Emerging jazz”.")
     if len(cleaned) > THEME_NAME_MAX_LENGTH:
         raise ApplicationError(f"Keep the theme name under {THEME_NAME_MAX_LENGTH} characters.")
-    if Theme.objects.filter(name__iexact=cleaned).exclude(pk=theme_id).exists():
+    namesakes = Theme.objects.filter(name__iexact=cleaned)
+    if theme_id is not None:
+        namesakes = namesakes.exclude(pk=theme_id)
+    if namesakes.exists():
         raise ApplicationError(f"A theme named “{cleaned}” exists already.")
     return cleaned
 
@@ -87,14 +90,14 @@ def _examples_clean(examples: Iterable[str]) -> list[str]:
 
 
 def _track(track_id: int | None) -> Track:
-    track = Track.objects.filter(pk=track_id).first() if track_id else None
+    track = None if track_id is None else Track.objects.filter(pk=track_id).first()
     if track is None:
         raise ApplicationError(f"Track {track_id} is not in the catalog (it may have been deleted).")
     return track
 
 
 def _artist(artist_id: int | None) -> Artist:
-    artist = Artist.objects.filter(pk=artist_id).first() if artist_id else None
+    artist = None if artist_id is None else Artist.objects.filter(pk=artist_id).first()
     if artist is None:
         raise ApplicationError(f"Artist {artist_id} is not in the catalog (it may have been deleted).")
     return artist

@@ -45,6 +45,12 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
+def _is_htmx(request: HttpRequest) -> bool:
+    """An htmx request for a fragment (a history restore wants the whole page)."""
+    htmx = getattr(request, "htmx", None)
+    return htmx is not None and bool(htmx) and not htmx.history_restore_request
+
+
 def _form_error(form: Any) -> str:
     return " ".join(str(error) for errors in form.errors.values() for error in errors)
 
@@ -102,14 +108,14 @@ def queue(request: HttpRequest) -> HttpResponse:
         "reasons": QueueReason.choices,
         "reason": reason,
     }
-    template = "editorial/queue.html#queue-list" if request.htmx else "editorial/queue.html"
+    template = "editorial/queue.html#queue-list" if _is_htmx(request) else "editorial/queue.html"
     return render(request, template, context)
 
 
 @curator_required
 def review(request: HttpRequest, item_id: int, *, error: str = "", status: int = 200) -> HttpResponse:
     context = {"review": selectors.review_context(item_id=item_id), "error": error}
-    template = "editorial/review.html#review-tracks" if request.htmx else "editorial/review.html"
+    template = "editorial/review.html#review-tracks" if _is_htmx(request) else "editorial/review.html"
     return render(request, template, context, status=status)
 
 
@@ -129,7 +135,7 @@ def review_decide(request: HttpRequest, item_id: int) -> HttpResponse:
         )
     except ApplicationError as error:
         return review(request, item_id, error=error.message, status=400)
-    return review(request, item_id) if request.htmx else redirect("desk:review", item_id=item_id)
+    return review(request, item_id) if _is_htmx(request) else redirect("desk:review", item_id=item_id)
 
 
 @curator_required
@@ -347,7 +353,7 @@ def playlist_edit(
         "query": request.GET.get("q", ""),
         "building": playlist.status == EditorialStatus.BUILDING,
     }
-    template = "editorial/playlist_edit.html#editor" if request.htmx else "editorial/playlist_edit.html"
+    template = "editorial/playlist_edit.html#editor" if _is_htmx(request) else "editorial/playlist_edit.html"
     return render(request, template, context, status=status)
 
 
@@ -411,7 +417,7 @@ def playlist_change(request: HttpRequest, playlist_id: int, edit: str) -> HttpRe
         return playlist_edit(request, playlist_id, error=error.message, status=400)
     return (
         playlist_edit(request, playlist_id)
-        if request.htmx
+        if _is_htmx(request)
         else redirect("desk:playlist", playlist_id=playlist_id)
     )
 
@@ -477,7 +483,7 @@ def report(request: HttpRequest, playlist_id: int) -> HttpResponse:
             context["sent"] = True
         except ApplicationError as error:
             context["error"] = error.message
-    if not request.htmx:
+    if not _is_htmx(request):
         if context["sent"]:
             messages.success(request, "Thanks: a curator will look at it.")
         else:
