@@ -4,7 +4,7 @@ in the same transaction; the engine-facing rules and the queue's scans are in he
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -46,6 +46,7 @@ BLOCK_FIELDS = ("theme", "track", "artist", "reason")
 BOOST_FIELDS = ("theme", "artist", "status", "note")
 PLAYLIST_FIELDS = ("name", "description", "status", "revision")
 EXAMPLE_PROMPTS_MAX = 20
+Row = tuple[int, bool, list[str]]  # an editorial playlist's track: id, pinned, reasons
 STALE_EDIT_MESSAGE = (
     "Someone else changed this playlist since you opened it (now at revision {current}, you had "
     "{yours}). Reload to see their changes; nothing of yours was saved."
@@ -592,7 +593,7 @@ def editorial_playlist_build(*, playlist_id: int) -> None:
 
 
 @transaction.atomic
-def _build_store(playlist_id: int, rows: list[tuple[int, bool, list[str]]]) -> None:
+def _build_store(playlist_id: int, rows: list[Row]) -> None:
     playlist = EditorialPlaylist.objects.select_for_update().get(pk=playlist_id)
     if playlist.status != EditorialStatus.BUILDING:
         return
@@ -609,7 +610,7 @@ def _build_fail(playlist_id: int, message: str) -> None:
     )
 
 
-def _items_write(playlist: EditorialPlaylist, rows: Sequence[tuple[int, bool, list[str]]]) -> None:
+def _items_write(playlist: EditorialPlaylist, rows: Sequence[Row]) -> None:
     playlist.items.all().delete()
     EditorialItem.objects.bulk_create(
         EditorialItem(playlist=playlist, position=index, track_id=track_id, pinned=pinned, reasons=reasons)
@@ -629,7 +630,7 @@ def _editable(playlist: EditorialPlaylist, revision: int) -> EditorialPlaylist:
     return locked
 
 
-def _rows(playlist: EditorialPlaylist) -> list[tuple[int, bool, list[str]]]:
+def _rows(playlist: EditorialPlaylist) -> list[Row]:
     return [(item.track_id, item.pinned, item.reasons) for item in playlist.items.order_by("position")]
 
 
@@ -649,75 +650,79 @@ def _edit_finish(
     return playlist
 
 
-def _track_ids(rows: Sequence[tuple[int, bool, list[str]]]) -> list[int]:
+def _track_ids(rows: Sequence[Row]) -> list[int]:
     return [track_id for track_id, _, _ in rows]
+
+
+def _reorder(
+    *,
+    actor: User,
+    playlist: EditorialPlaylist,
+    revision: int,
+    action: str,
+    change: Callable[[list[Row]], tuple[list[Row], str]],
+) -> EditorialPlaylist:
+    """Apply ``change`` (rows in, rows and a summary out) to the tracks, made on ``revision``."""
+    playlist = _editable(playlist, revision)
+    rows = _rows(playlist)
+    before = _track_ids(rows)
+    rows, summary = change(rows)
+    _items_write(playlist, rows)
+    return _edit_finish(
+        actor=actor, playlist=playlist, action=action, summary=summary, before=before, after=_track_ids(rows)
+    )
+
+
+def _index_of(rows: list[Row], track_id: int) -> int:
+    ids = _track_ids(rows)
+    if track_id not in ids:
+        raise ApplicationError("That track is not in this playlist (any more).")
+    return ids.index(track_id)
+
+
+def _clamped(position: int, rows: list[Row]) -> int:
+    return min(max(position - 1, 0), len(rows))
 
 
 @transaction.atomic
 def editorial_playlist_track_add(
     *, actor: User, playlist: EditorialPlaylist, revision: int, track_id: int, position: int | None = None
 ) -> EditorialPlaylist:
-    playlist = _editable(playlist, revision)
-    track = _track(track_id)
-    rows = _rows(playlist)
-    before = _track_ids(rows)
-    if track.pk in before:
-        raise ApplicationError(f"“{track.title}” is in this playlist already.")
-    index = len(rows) if position is None else min(max(position - 1, 0), len(rows))
-    rows.insert(index, (track.pk, False, ["curator pick"]))
-    _items_write(playlist, rows)
-    return _edit_finish(
-        actor=actor,
-        playlist=playlist,
-        action="add",
-        summary=f"added {track.title} at {index + 1}",
-        before=before,
-        after=_track_ids(rows),
-    )
+    def add(rows: list[Row]) -> tuple[list[Row], str]:
+        track = _track(track_id)
+        if track.pk in _track_ids(rows):
+            raise ApplicationError(f"“{track.title}” is in this playlist already.")
+        index = len(rows) if position is None else _clamped(position, rows)
+        return [
+            *rows[:index],
+            (track.pk, False, ["curator pick"]),
+            *rows[index:],
+        ], f"added {track.title} at {index + 1}"
+
+    return _reorder(actor=actor, playlist=playlist, revision=revision, action="add", change=add)
 
 
 @transaction.atomic
 def editorial_playlist_track_remove(
     *, actor: User, playlist: EditorialPlaylist, revision: int, track_id: int
 ) -> EditorialPlaylist:
-    playlist = _editable(playlist, revision)
-    rows = _rows(playlist)
-    before = _track_ids(rows)
-    if track_id not in before:
-        raise ApplicationError("That track is not in this playlist (any more).")
-    rows = [row for row in rows if row[0] != track_id]
-    _items_write(playlist, rows)
-    return _edit_finish(
-        actor=actor,
-        playlist=playlist,
-        action="remove",
-        summary=f"removed track {track_id}",
-        before=before,
-        after=_track_ids(rows),
-    )
+    def remove(rows: list[Row]) -> tuple[list[Row], str]:
+        index = _index_of(rows, track_id)
+        return [*rows[:index], *rows[index + 1 :]], f"removed track {track_id}"
+
+    return _reorder(actor=actor, playlist=playlist, revision=revision, action="remove", change=remove)
 
 
 @transaction.atomic
 def editorial_playlist_track_move(
     *, actor: User, playlist: EditorialPlaylist, revision: int, track_id: int, position: int
 ) -> EditorialPlaylist:
-    playlist = _editable(playlist, revision)
-    rows = _rows(playlist)
-    before = _track_ids(rows)
-    if track_id not in before:
-        raise ApplicationError("That track is not in this playlist (any more).")
-    row = rows.pop(before.index(track_id))
-    index = min(max(position - 1, 0), len(rows))
-    rows.insert(index, row)
-    _items_write(playlist, rows)
-    return _edit_finish(
-        actor=actor,
-        playlist=playlist,
-        action="move",
-        summary=f"moved track {track_id} to {index + 1}",
-        before=before,
-        after=_track_ids(rows),
-    )
+    def move(rows: list[Row]) -> tuple[list[Row], str]:
+        row = rows.pop(_index_of(rows, track_id))
+        index = _clamped(position, rows)
+        return [*rows[:index], row, *rows[index:]], f"moved track {track_id} to {index + 1}"
+
+    return _reorder(actor=actor, playlist=playlist, revision=revision, action="move", change=move)
 
 
 @transaction.atomic
