@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Model
 from django.utils import timezone
 
 from accounts.models import User
@@ -104,6 +104,15 @@ def _artist(artist_id: int | None) -> Artist:
     return artist
 
 
+def _audited_delete(
+    *, actor: User, instance: Model, action: str, fields: tuple[str, ...], summary: str
+) -> None:
+    audit_record(
+        actor=actor, action=action, target=instance, summary=summary, before=snapshot(instance, fields)
+    )
+    instance.delete()
+
+
 # --- themes -------------------------------------------------------------------------------
 
 
@@ -166,14 +175,9 @@ def theme_update(
 
 @transaction.atomic
 def theme_delete(*, actor: User, theme: Theme) -> None:
-    audit_record(
-        actor=actor,
-        action="theme.delete",
-        target=theme,
-        summary=theme.name,
-        before=snapshot(theme, THEME_FIELDS),
+    _audited_delete(
+        actor=actor, instance=theme, action="theme.delete", fields=THEME_FIELDS, summary=theme.name
     )
-    theme.delete()
 
 
 # --- pins, boosts, blocks -----------------------------------------------------------------
@@ -220,10 +224,7 @@ def pin_create(
 
 @transaction.atomic
 def pin_delete(*, actor: User, pin: ThemePin) -> None:
-    audit_record(
-        actor=actor, action="pin.delete", target=pin, summary=str(pin), before=snapshot(pin, PIN_FIELDS)
-    )
-    pin.delete()
+    _audited_delete(actor=actor, instance=pin, action="pin.delete", fields=PIN_FIELDS, summary=str(pin))
 
 
 @transaction.atomic
@@ -257,14 +258,9 @@ def block_create(
 
 @transaction.atomic
 def block_delete(*, actor: User, block: Block) -> None:
-    audit_record(
-        actor=actor,
-        action="block.delete",
-        target=block,
-        summary=str(block),
-        before=snapshot(block, BLOCK_FIELDS),
+    _audited_delete(
+        actor=actor, instance=block, action="block.delete", fields=BLOCK_FIELDS, summary=str(block)
     )
-    block.delete()
 
 
 @transaction.atomic
@@ -306,14 +302,9 @@ def boost_accept(*, actor: User, boost: ArtistBoost) -> ArtistBoost:
 
 @transaction.atomic
 def boost_delete(*, actor: User, boost: ArtistBoost) -> None:
-    audit_record(
-        actor=actor,
-        action="boost.delete",
-        target=boost,
-        summary=str(boost),
-        before=snapshot(boost, BOOST_FIELDS),
+    _audited_delete(
+        actor=actor, instance=boost, action="boost.delete", fields=BOOST_FIELDS, summary=str(boost)
     )
-    boost.delete()
 
 
 # --- the engine's side: rules for a version -----------------------------------------------
