@@ -21,6 +21,7 @@ from editorial.models import (
     REASON_MAX_LENGTH,
     THEME_NAME_MAX_LENGTH,
     ArtistBoost,
+    AuditEntry,
     Block,
     BoostStatus,
     EditorialItem,
@@ -46,6 +47,7 @@ BLOCK_FIELDS = ("theme", "track", "artist", "reason")
 BOOST_FIELDS = ("theme", "artist", "status", "note")
 PLAYLIST_FIELDS = ("name", "description", "status", "revision")
 EXAMPLE_PROMPTS_MAX = 20
+ERASED_ACTOR = "(erased account)"
 Row = tuple[int, bool, list[str]]  # an editorial playlist's track: id, pinned, reasons
 STALE_EDIT_MESSAGE = (
     "Someone else changed this playlist since you opened it (now at revision {current}, you had "
@@ -111,6 +113,12 @@ def _audited_delete(
         actor=actor, action=action, target=instance, summary=summary, before=snapshot(instance, fields)
     )
     instance.delete()
+
+
+@transaction.atomic
+def audit_actor_forget(*, user: User) -> int:
+    """Erasure hook: a curator's audit entries stay (the desk's record) but no longer name them."""
+    return AuditEntry.objects.filter(actor=user).update(actor=None, actor_email=ERASED_ACTOR)
 
 
 # --- themes -------------------------------------------------------------------------------

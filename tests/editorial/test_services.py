@@ -404,3 +404,14 @@ def test_queue_snapshots_count_open_items_per_reason(owner: User, curator: User,
     }
     services.review_resolve(actor=curator, item=ReviewItem.objects.get())
     assert ReviewItem.objects.get().status == ReviewStatus.DONE
+
+
+def test_erasing_a_curator_keeps_the_audit_trail_without_their_name(curator: User, theme: Theme) -> None:
+    from accounts.services import account_erase
+
+    services.block_create(actor=curator, artist_id=ArtistFactory().pk, reason="spam uploads")
+    assert account_erase(user_id=curator.pk)
+    entries = AuditEntry.objects.all()
+    assert entries.count() == 2
+    assert {entry.actor_email for entry in entries} == {services.ERASED_ACTOR}
+    assert Block.objects.get().created_by is None
