@@ -62,6 +62,7 @@ class Series:
     points: str  # "x,y x,y ..." for an SVG polyline
     css_class: str
     last_value: float
+    markers: tuple[tuple[float, float], ...] = ()  # the same points, drawn as dots
 
 
 @dataclass(frozen=True)
@@ -86,11 +87,12 @@ def line_chart(
     steps = max(len(labels) - 1, 1)
     drawn = []
     for index, (name, values) in enumerate(series.items()):
-        points = " ".join(
-            f"{round(width * position / steps, 1)},{round(height - height * value / top, 1)}"
+        markers = tuple(
+            (round(width * position / steps, 1), round(height - height * value / top, 1))
             for position, value in enumerate(values)
         )
-        drawn.append(Series(name, points, f"series-{index}", values[-1] if values else 0.0))
+        points = " ".join(f"{x},{y}" for x, y in markers)
+        drawn.append(Series(name, points, f"series-{index}", values[-1] if values else 0.0, markers))
     return LineChart(
         series=drawn,
         max_value=top,
