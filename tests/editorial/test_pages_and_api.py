@@ -222,3 +222,29 @@ def test_a_curator_creates_a_theme_and_pins_from_the_pages(curator: User, tracks
     assert ThemePin.objects.get().position == 3
     page = client.get(reverse("desk:theme", args=[theme.pk]) + "?q=Tune").content.decode()
     assert "Tune 1" in page
+
+
+def test_the_queue_and_the_audit_log_cost_the_same_queries_however_long(
+    curator: User, owner: User, tracks: list[Track]
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add_reports(count: int) -> None:
+        for _ in range(count):
+            version = version_make(playlist_make(owner=owner), tracks=tracks)
+            services.report_create(reporter=owner, playlist=version.playlist)
+            services.theme_create(actor=curator, name=f"Theme {version.pk}", description="x")
+
+    def queries(url: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert _client(curator).get(url).status_code == 200
+        return len(captured)
+
+    add_reports(2)
+    before = {
+        url: queries(url) for url in (reverse("desk:queue"), reverse("desk:audit"), reverse("desk:themes"))
+    }
+    add_reports(4)
+    after = {url: queries(url) for url in before}
+    assert after == before
