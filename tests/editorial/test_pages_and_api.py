@@ -248,3 +248,26 @@ def test_the_queue_and_the_audit_log_cost_the_same_queries_however_long(
     add_reports(4)
     after = {url: queries(url) for url in before}
     assert after == before
+
+
+def test_listeners_report_by_api_only_their_own_playlists(
+    owner: User, other_user: User, tracks: list[Track], api_client: APIClient
+) -> None:
+    version = version_make(playlist_make(owner=owner), tracks=tracks)
+    api_client.force_authenticate(user=other_user)
+    body = {"playlist": version.playlist.pk, "track": tracks[0].pk, "reason": "doesn't fit"}
+    assert api_client.post("/api/editorial/reports/", body, format="json").status_code == 404
+    api_client.force_authenticate(user=owner)
+    assert api_client.post("/api/editorial/reports/", body, format="json").status_code == 201
+    assert ReviewItem.objects.get().version == version
+
+
+def test_the_scan_command_reports_what_it_opened(owner: User, tracks: list[Track]) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    version_make(playlist_make(owner=owner, prompt="blorp"), tracks=tracks, intent={"semantic_text": "blorp"})
+    out = StringIO()
+    call_command("review_queue_scan", stdout=out)
+    assert "1 review item(s) opened" in out.getvalue() and "low_confidence 1" in out.getvalue()
