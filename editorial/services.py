@@ -116,9 +116,9 @@ def _audited_delete(
 
 
 @transaction.atomic
-def audit_actor_forget(*, user: User) -> int:
+def audit_actor_forget(*, user: User) -> None:
     """Erasure hook: a curator's audit entries stay (the desk's record) but no longer name them."""
-    return AuditEntry.objects.filter(actor=user).update(actor=None, actor_email=ERASED_ACTOR)
+    AuditEntry.objects.filter(actor=user).update(actor=None, actor_email=ERASED_ACTOR)
 
 
 # --- themes -------------------------------------------------------------------------------
