@@ -131,17 +131,27 @@ def _match_texts_check(theme: Theme) -> None:
         )
 
 
+def theme_check(
+    *, name: str, description: str, example_prompts: Sequence[str], theme_id: int | None = None
+) -> tuple[str, str, list[str]]:
+    """The theme's fields cleaned, or an ApplicationError saying what is wrong (no write)."""
+    cleaned = (
+        _theme_name_clean(name, theme_id=theme_id),
+        description.strip(),
+        _examples_clean(example_prompts),
+    )
+    _match_texts_check(Theme(name=cleaned[0], description=cleaned[1], example_prompts=cleaned[2]))
+    return cleaned
+
+
 @transaction.atomic
 def theme_create(
     *, actor: User, name: str, description: str = "", example_prompts: Sequence[str] = ()
 ) -> Theme:
-    theme = Theme(
-        name=_theme_name_clean(name),
-        description=description.strip(),
-        example_prompts=_examples_clean(example_prompts),
+    name, description, examples = theme_check(
+        name=name, description=description, example_prompts=example_prompts
     )
-    _match_texts_check(theme)
-    theme.save()
+    theme = Theme.objects.create(name=name, description=description, example_prompts=examples)
     audit_record(
         actor=actor,
         action="theme.create",
@@ -164,11 +174,10 @@ def theme_update(
 ) -> Theme:
     theme = Theme.objects.select_for_update().get(pk=theme.pk)
     before = snapshot(theme, THEME_FIELDS)
-    theme.name = _theme_name_clean(name, theme_id=theme.pk)
-    theme.description = description.strip()
-    theme.example_prompts = _examples_clean(example_prompts)
+    theme.name, theme.description, theme.example_prompts = theme_check(
+        name=name, description=description, example_prompts=example_prompts, theme_id=theme.pk
+    )
     theme.is_active = is_active
-    _match_texts_check(theme)
     theme.save()
     audit_record(
         actor=actor,
@@ -204,6 +213,32 @@ def pin_create(
 ) -> ThemePin:
     """Pin a track into a theme's playlists at ``position`` (1 = first) from ``starts_at``
     (default now) until ``ends_at`` (default: until unpinned)."""
+    track, starts_at = pin_check(
+        theme=theme, track_id=track_id, position=position, starts_at=starts_at, ends_at=ends_at, now=now
+    )
+    pin = ThemePin.objects.create(
+        theme=theme, track=track, position=position, starts_at=starts_at, ends_at=ends_at, created_by=actor
+    )
+    audit_record(
+        actor=actor,
+        action="pin.create",
+        target=pin,
+        summary=f"{track.title} in {theme.name} at {position}",
+        after=snapshot(pin, PIN_FIELDS),
+    )
+    return pin
+
+
+def pin_check(
+    *,
+    theme: Theme,
+    track_id: int,
+    position: int,
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+    now: datetime | None = None,
+) -> tuple[Track, datetime]:
+    """The pinned track and the window's start, or an ApplicationError (no write)."""
     now = now or timezone.now()
     track = _track(track_id)
     starts_at = starts_at or now
@@ -217,17 +252,7 @@ def pin_create(
         raise ApplicationError(
             f"“{track.title}” is pinned in this theme already; unpin it first to change it."
         )
-    pin = ThemePin.objects.create(
-        theme=theme, track=track, position=position, starts_at=starts_at, ends_at=ends_at, created_by=actor
-    )
-    audit_record(
-        actor=actor,
-        action="pin.create",
-        target=pin,
-        summary=f"{track.title} in {theme.name} at {position}",
-        after=snapshot(pin, PIN_FIELDS),
-    )
-    return pin
+    return track, starts_at
 
 
 @transaction.atomic
@@ -245,13 +270,7 @@ def block_create(
     theme: Theme | None = None,
 ) -> Block:
     """Block a track or an artist everywhere (``theme`` None) or in one theme's playlists."""
-    if bool(track_id) == bool(artist_id):
-        raise ApplicationError("Block either a track or an artist.")
-    reason = _reason_clean(reason)
-    track = _track(track_id) if track_id else None
-    artist = _artist(artist_id) if artist_id else None
-    if Block.objects.filter(theme=theme, track=track, artist=artist).exists():
-        raise ApplicationError("That block exists already.")
+    reason, track, artist = block_check(reason=reason, track_id=track_id, artist_id=artist_id, theme=theme)
     block = Block.objects.create(theme=theme, track=track, artist=artist, reason=reason, created_by=actor)
     what = track.title if track else artist.name if artist else ""
     audit_record(
@@ -262,6 +281,20 @@ def block_create(
         after=snapshot(block, BLOCK_FIELDS),
     )
     return block
+
+
+def block_check(
+    *, reason: str, track_id: int | None, artist_id: int | None, theme: Theme | None
+) -> tuple[str, Track | None, Artist | None]:
+    """The block's reason and target, or an ApplicationError (no write)."""
+    if bool(track_id) == bool(artist_id):
+        raise ApplicationError("Block either a track or an artist.")
+    reason = _reason_clean(reason)
+    track = _track(track_id) if track_id else None
+    artist = _artist(artist_id) if artist_id else None
+    if Block.objects.filter(theme=theme, track=track, artist=artist).exists():
+        raise ApplicationError("That block exists already.")
+    return reason, track, artist
 
 
 @transaction.atomic
