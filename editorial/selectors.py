@@ -82,7 +82,9 @@ def queue_counts() -> dict[str, int]:
 
 
 def review_queue(*, reason: str = "", status: str = ReviewStatus.OPEN) -> QuerySet[ReviewItem]:
-    items = ReviewItem.objects.filter(status=status).select_related("version__playlist", "resolved_by")
+    items = ReviewItem.objects.filter(status=status).select_related(
+        "version__playlist", "version__editorial_match__theme", "resolved_by"
+    )
     if reason:
         items = items.filter(reason=reason)
     return items.annotate(decided=Count("decisions")).order_by("created_at", "id")
@@ -142,12 +144,12 @@ def audit_actions() -> list[str]:
 
 
 @dataclass(frozen=True)
-class PromptCount:
-    prompt: str
+class LabelCount:
+    label: str
     count: int
 
 
-def top_prompts(*, days: int = 30, limit: int = 10) -> list[PromptCount]:
+def top_prompts(*, days: int = 30, limit: int = 10) -> list[LabelCount]:
     since = timezone.now() - timedelta(days=days)
     rows = (
         Playlist.objects.filter(created_at__gte=since)
@@ -156,7 +158,19 @@ def top_prompts(*, days: int = 30, limit: int = 10) -> list[PromptCount]:
         .annotate(n=Count("pk"))
         .order_by("-n", "key")[:limit]
     )
-    return [PromptCount(row["key"], row["n"]) for row in rows]
+    return [LabelCount(row["key"], row["n"]) for row in rows]
+
+
+def theme_matches(*, days: int = 30) -> list[LabelCount]:
+    """How many generated versions got each theme's rules (and how many none), most first."""
+    since = timezone.now() - timedelta(days=days)
+    rows = (
+        VersionTheme.objects.filter(created_at__gte=since)
+        .values("theme__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "theme__name")
+    )
+    return [LabelCount(row["theme__name"] or "(no theme)", row["n"]) for row in rows]
 
 
 @dataclass(frozen=True)

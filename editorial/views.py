@@ -83,8 +83,11 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "counts": selectors.queue_counts(),
         "reasons": QueueReason.choices,
-        "prompts_chart": bar_chart([(row.prompt, row.count, str(row.count)) for row in prompts]),
+        "prompts_chart": bar_chart([(row.label, row.count, str(row.count)) for row in prompts]),
         "skip_rates": selectors.prompt_skip_rates(),
+        "themes_chart": bar_chart(
+            [(row.label, row.count, str(row.count)) for row in selectors.theme_matches()]
+        ),
         "exposure": exposure,
         "exposure_chart": bar_chart(
             [(row.artist.name, row.exposure.count, f"{row.exposure.share:.1%}") for row in exposure.top]

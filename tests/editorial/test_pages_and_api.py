@@ -271,3 +271,18 @@ def test_the_scan_command_reports_what_it_opened(owner: User, tracks: list[Track
     out = StringIO()
     call_command("review_queue_scan", stdout=out)
     assert "1 review item(s) opened" in out.getvalue() and "low_confidence 1" in out.getvalue()
+
+
+def test_the_dashboards_chart_prompts_themes_and_artist_exposure(
+    curator: User, owner: User, theme: Theme, tracks: list[Track]
+) -> None:
+    from editorial.models import VersionTheme
+
+    for prompt in ("calm jazz", "Calm Jazz", "gym metal"):
+        version = version_make(playlist_make(owner=owner, prompt=prompt), tracks=tracks[:2])
+        VersionTheme.objects.create(version=version, theme=theme if "jazz" in prompt.lower() else None)
+    page = _client(curator).get(reverse("desk:home")).content.decode()
+    assert "calm jazz: 2" in page and "gym metal: 1" in page  # bar titles
+    assert "Calm jazz: 2" in page and "(no theme): 1" in page
+    assert "6 across 2 artists" in page  # placements: 3 versions x 2 tracks, one artist each
+    assert "No listening data yet" in page
