@@ -18,9 +18,12 @@ urlpatterns = [
     path("privacy/", include("accounts.privacy_urls")),
     path("catalog/", include("catalog.urls")),
     path("playlists/", include("playlists.urls")),
+    path("desk/", include("editorial.urls")),
+    path("editorial/", include("editorial.listener_urls")),
     path("api/", include("catalog.api_urls")),
     path("api/playlists/", include("playlists.api_urls")),
     path("api/", include("accounts.api_urls")),
+    path("api/editorial/", include("editorial.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's set-up script as a file: no inline script (CSP).
     path("api/docs/", docs_csp(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),

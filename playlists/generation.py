@@ -51,7 +51,7 @@ def version_compose(version: PlaylistVersion, *, on_stage: Callable[[str], None]
             intent=_version_intent(version, on_stage),
             size=_playlist_size(playlist),
             listener=listener,
-            rules=editorial_rules(),
+            rules=editorial_rules(version=version),
             exclude_track_ids=excluded,
             on_stage=on_stage,
         )
@@ -117,9 +117,19 @@ def _seed_taste_vector(*, artist_ids: list[int], tag_ids: list[int]) -> np.ndarr
     return mean / norm if norm else None
 
 
-def editorial_rules() -> EditorialRules | None:
-    """Curator pins, blocks and boosts that apply (none until the editorial desk exists)."""
-    return None
+def editorial_rules(*, version: PlaylistVersion) -> EditorialRules:
+    """Curator rules for the version's prompt: global blocks always; the pins (in their date
+    window), blocks and boosts of the theme the prompt is close to. Records which theme applied."""
+    from editorial.rules import rules_for_prompt
+    from editorial.services import version_theme_record
+
+    rules, match = rules_for_prompt(prompt=version.playlist.prompt)
+    version_theme_record(
+        version_id=version.pk,
+        theme_id=match.theme_id if match else None,
+        similarity=match.similarity if match else None,
+    )
+    return rules
 
 
 def refresh_exclusions(version: PlaylistVersion) -> frozenset[int]:

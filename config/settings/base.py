@@ -157,6 +157,25 @@ VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS = env.int("VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS",
 # ... and when they are at most this share of the catalog (the index serves broad filters best).
 VECTOR_SEARCH_EXACT_SCAN_MAX_SHARE = env.float("VECTOR_SEARCH_EXACT_SCAN_MAX_SHARE", default=0.05)
 
+# --- Editorial desk ------------------------------------------------------------------------
+# A prompt gets a theme's rules when its cosine similarity to the theme's description or an
+# example prompt reaches this (all-MiniLM-L6-v2; unrelated prompts sit around 0.1-0.3).
+EDITORIAL_THEME_MATCH_THRESHOLD = env.float("EDITORIAL_THEME_MATCH_THRESHOLD", default=0.55)
+# Versions whose parsed prompt has a mean piece confidence below this go to the review queue.
+EDITORIAL_LOW_CONFIDENCE = env.float("EDITORIAL_LOW_CONFIDENCE", default=0.5)
+# The queue scan looks at versions finished this far back (a little more than its period).
+EDITORIAL_SCAN_SECONDS = env.int("EDITORIAL_SCAN_SECONDS", default=300)
+EDITORIAL_SCAN_WINDOW_SECONDS = env.int("EDITORIAL_SCAN_WINDOW_SECONDS", default=3600)
+# Rising prompts: requests in the recent window vs the earlier one, at least this many and
+# this many times the earlier rate.
+EDITORIAL_RISING_RECENT_HOURS = env.int("EDITORIAL_RISING_RECENT_HOURS", default=24)
+EDITORIAL_RISING_EARLIER_HOURS = env.int("EDITORIAL_RISING_EARLIER_HOURS", default=7 * 24)
+EDITORIAL_RISING_MIN_COUNT = env.int("EDITORIAL_RISING_MIN_COUNT", default=5)
+EDITORIAL_RISING_MIN_GROWTH = env.float("EDITORIAL_RISING_MIN_GROWTH", default=3.0)
+EDITORIAL_SNAPSHOT_SECONDS = env.int("EDITORIAL_SNAPSHOT_SECONDS", default=3600)
+if not 0.0 < EDITORIAL_THEME_MATCH_THRESHOLD <= 1.0:
+    raise ImproperlyConfigured("EDITORIAL_THEME_MATCH_THRESHOLD must be in (0, 1].")
+
 # --- Brute-force protection (django-axes) --------------------------------------------------
 # After AXES_FAILURE_LIMIT failed logins for one e-mail address (or from one IP), it is locked for
 # LOGIN_LOCKOUT_MINUTES (a cool-off, never a permanent lock); a success resets the count.
@@ -231,6 +250,15 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-due-playlists": {
         "task": "playlists.tasks.refresh_due_playlists",
         "schedule": env.int("PLAYLIST_REFRESH_SWEEP_SECONDS", default=900),
+    },
+    # The editorial review queue: flag low-confidence parses and rising prompts; chart sizes.
+    "editorial-review-scan": {
+        "task": "editorial.tasks.scan_review_queue",
+        "schedule": EDITORIAL_SCAN_SECONDS,
+    },
+    "editorial-queue-snapshot": {
+        "task": "editorial.tasks.snapshot_review_queue",
+        "schedule": EDITORIAL_SNAPSHOT_SECONDS,
     },
     # Retention: raw events past EVENT_RETENTION_DAYS (hooks registered by the apps that own
     # them) and expired data-export ZIPs.

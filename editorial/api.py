@@ -1,0 +1,343 @@
+"""The curator API (themes, pins, blocks, the review queue, the audit log; curators only) and
+the listener's report endpoint. Thin views over editorial.services and selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from accounts.permissions import IsCurator, TokenHasScope
+from editorial import selectors, services
+from editorial.models import REASON_MAX_LENGTH, QueueReason, ReviewItem, Theme, ThemePin, Verdict
+from editorial.serializers import (
+    AuditEntrySerializer,
+    BlockSerializer,
+    PinSerializer,
+    ReviewItemSerializer,
+    ThemeSerializer,
+)
+from playlists import selectors as playlist_selectors
+
+ERROR_RESPONSE = OpenApiResponse(description="Bad input: field name → list of messages, or `detail`.")
+FORBIDDEN = OpenApiResponse(description="Not a curator.")
+CURATOR_PERMISSIONS = [IsCurator, TokenHasScope]
+
+
+def _user(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _page(
+    request: Request, view: APIView, queryset: Any, serializer: type[serializers.Serializer]
+) -> Response:
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer(page, many=True).data)
+
+
+class ThemeInputSerializer(serializers.Serializer):
+    name = serializers.CharField(allow_blank=True, help_text="Required; unique (case-insensitive).")
+    description = serializers.CharField(allow_blank=True, required=False, default="")
+    example_prompts = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    is_active = serializers.BooleanField(required=False, default=True)
+
+
+class ThemeListCreateApi(APIView):
+    permission_classes = CURATOR_PERMISSIONS
+
+    @extend_schema(
+        operation_id="editorial_themes_list",
+        summary="Themes",
+        responses={200: ThemeSerializer(many=True), 403: FORBIDDEN},
+    )
+    def get(self, request: Request) -> Response:
+        return _page(request, self, selectors.theme_list(), ThemeSerializer)
+
+    @extend_schema(
+        operation_id="editorial_themes_create",
+        summary="Create a theme",
+        request=ThemeInputSerializer,
+        responses={201: ThemeSerializer, 400: ERROR_RESPONSE, 403: FORBIDDEN},
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(ThemeInputSerializer, request)
+        theme = services.theme_create(
+            actor=_user(request),
+            name=data["name"],
+            description=data["description"],
+            example_prompts=data["example_prompts"],
+        )
+        return Response(ThemeSerializer(theme).data, status=status.HTTP_201_CREATED)
+
+
+def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class ThemeDetailApi(APIView):
+    permission_classes = CURATOR_PERMISSIONS
+
+    @extend_schema(
+        operation_id="editorial_themes_retrieve",
+        summary="A theme",
+        responses={200: ThemeSerializer, 403: FORBIDDEN},
+    )
+    def get(self, request: Request, theme_id: int) -> Response:
+        return Response(ThemeSerializer(selectors.theme_get(theme_id=theme_id)).data)
+
+    @extend_schema(
+        operation_id="editorial_themes_update",
+        summary="Replace a theme's name, description, examples and active flag",
+        request=ThemeInputSerializer,
+        responses={200: ThemeSerializer, 400: ERROR_RESPONSE, 403: FORBIDDEN},
+    )
+    def put(self, request: Request, theme_id: int) -> Response:
+        data = _valid(ThemeInputSerializer, request)
+        theme = services.theme_update(
+            actor=_user(request),
+            theme=selectors.theme_get(theme_id=theme_id),
+            name=data["name"],
+            description=data["description"],
+            example_prompts=data["example_prompts"],
+            is_active=data["is_active"],
+        )
+        return Response(ThemeSerializer(theme).data)
+
+    @extend_schema(
+        operation_id="editorial_themes_delete",
+        summary="Delete a theme with its pins, blocks and boosts",
+        responses={204: None, 403: FORBIDDEN},
+    )
+    def delete(self, request: Request, theme_id: int) -> Response:
+        services.theme_delete(actor=_user(request), theme=selectors.theme_get(theme_id=theme_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PinInputSerializer(serializers.Serializer):
+    track = serializers.IntegerField(help_text="Track id.")
+    position = serializers.IntegerField(default=1, help_text="1 is the first track.")
+    starts_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    ends_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class PinListCreateApi(APIView):
+    permission_classes = CURATOR_PERMISSIONS
+
+    @extend_schema(
+        operation_id="editorial_pins_list",
+        summary="A theme's pins",
+        responses={200: PinSerializer(many=True), 403: FORBIDDEN},
+    )
+    def get(self, request: Request, theme_id: int) -> Response:
+        return _page(
+            request, self, selectors.theme_pins(theme=selectors.theme_get(theme_id=theme_id)), PinSerializer
+        )
+
+    @extend_schema(
+        operation_id="editorial_pins_create",
+        summary="Pin a track in a theme",
+        request=PinInputSerializer,
+        responses={201: PinSerializer, 400: ERROR_RESPONSE, 403: FORBIDDEN},
+    )
+    def post(self, request: Request, theme_id: int) -> Response:
+        data = _valid(PinInputSerializer, request)
+        pin = services.pin_create(
+            actor=_user(request),
+            theme=selectors.theme_get(theme_id=theme_id),
+            track_id=data["track"],
+            position=data["position"],
+            starts_at=data["starts_at"],
+            ends_at=data["ends_at"],
+        )
+        return Response(PinSerializer(pin).data, status=status.HTTP_201_CREATED)
+
+
+class PinDeleteApi(APIView):
+    permission_classes = CURATOR_PERMISSIONS
+
+    @extend_schema(
+        operation_id="editorial_pins_delete", summary="Unpin", responses={204: None, 403: FORBIDDEN}
+    )
+    def delete(self, request: Request, pin_id: int) -> Response:
+        services.pin_delete(actor=_user(request), pin=get_object_or_404(ThemePin, pk=pin_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BlockInputSerializer(serializers.Serializer):
+    track = serializers.IntegerField(required=False, allow_null=True, default=None)
+    artist = serializers.IntegerField(required=False, allow_null=True, default=None)
+    theme = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="Empty: everywhere."
+    )
+    reason = serializers.CharField(allow_blank=True, max_length=REASON_MAX_LENGTH)
+
+
+class BlockListCreateApi(APIView):
+    permission_classes = CURATOR_PERMISSIONS
+
+    @extend_schema(
+        operation_id="editorial_blocks_list",
+        summary="Blocks (global and per theme)",
+        responses={200: BlockSerializer(many=True), 403: FORBIDDEN},
+    )
+    def get(self, request: Request) -> Response:
+        return _page(request, self, selectors.block_list(), BlockSerializer)
+
+    @extend_schema(
+        operation_id="editorial_blocks_create",
+        summary="Block a track or an artist, everywhere or in one theme",
+        request=BlockInputSerializer,
+        responses={201: BlockSerializer, 400: ERROR_RESPONSE, 403: FORBIDDEN},
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(BlockInputSerializer, request)
+        theme = get_object_or_404(Theme, pk=data["theme"]) if data["theme"] else None
+        block = services.block_create(
+            actor=_user(request),
+            reason=data["reason"],
+            track_id=data["track"],
+            artist_id=data["artist"],
+            theme=theme,
+        )
+        return Response(BlockSerializer(block).data, status=status.HTTP_201_CREATED)
+
+
+class BlockDeleteApi(APIView):
+    permission_classes = CURATOR_PERMISSIONS
+
+    @extend_schema(
+        operation_id="editorial_blocks_delete", summary="Lift a block", responses={204: None, 403: FORBIDDEN}
+    )
+    def delete(self, request: Request, block_id: int) -> Response:
+        block = get_object_or_404(selectors.block_list(), pk=block_id)
+        services.block_delete(actor=_user(request), block=block)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class QueueListApi(APIView):
+    permission_classes = CURATOR_PERMISSIONS
+
+    class FilterSerializer(serializers.Serializer):
+        reason = serializers.ChoiceField(choices=QueueReason.choices, required=False)
+
+    @extend_schema(
+        operation_id="editorial_queue_list",
+        summary="Open review items, oldest first",
+        parameters=[FilterSerializer],
+        responses={200: ReviewItemSerializer(many=True), 403: FORBIDDEN},
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return _page(
+            request,
+            self,
+            selectors.review_queue(reason=filters.validated_data.get("reason", "")),
+            ReviewItemSerializer,
+        )
+
+
+class QueueDecisionApi(APIView):
+    permission_classes = CURATOR_PERMISSIONS
+
+    class InputSerializer(serializers.Serializer):
+        track = serializers.IntegerField()
+        verdict = serializers.ChoiceField(choices=Verdict.choices)
+
+    @extend_schema(
+        operation_id="editorial_queue_decide",
+        summary="Approve or reject a track of a reviewed playlist",
+        description="A rejection blocks the track in the playlist's theme (everywhere without one); "
+        "an approval makes its artist a candidate boost of the theme.",
+        request=InputSerializer,
+        responses={201: OpenApiResponse(description="Decided."), 400: ERROR_RESPONSE, 403: FORBIDDEN},
+    )
+    def post(self, request: Request, item_id: int) -> Response:
+        data = _valid(self.InputSerializer, request)
+        decision = services.review_decide(
+            actor=_user(request),
+            item=get_object_or_404(ReviewItem, pk=item_id),
+            track_id=data["track"],
+            verdict=data["verdict"],
+        )
+        return Response(
+            {"id": decision.pk, "track": decision.track_id, "verdict": decision.verdict},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class QueueResolveApi(APIView):
+    permission_classes = CURATOR_PERMISSIONS
+
+    @extend_schema(
+        operation_id="editorial_queue_resolve",
+        summary="Close a review item",
+        request=None,
+        responses={200: ReviewItemSerializer, 400: ERROR_RESPONSE, 403: FORBIDDEN},
+    )
+    def post(self, request: Request, item_id: int) -> Response:
+        item = services.review_resolve(actor=_user(request), item=get_object_or_404(ReviewItem, pk=item_id))
+        return Response(ReviewItemSerializer(item).data)
+
+
+class AuditListApi(APIView):
+    permission_classes = CURATOR_PERMISSIONS
+
+    class FilterSerializer(serializers.Serializer):
+        actor = serializers.CharField(required=False, help_text="Part of the curator's e-mail.")
+        action = serializers.CharField(
+            required=False, help_text="Action prefix, e.g. `pin` or `theme.update`."
+        )
+        target_type = serializers.CharField(required=False)
+
+    @extend_schema(
+        operation_id="editorial_audit_list",
+        summary="The audit log, newest first (read-only)",
+        parameters=[FilterSerializer],
+        responses={200: AuditEntrySerializer(many=True), 403: FORBIDDEN},
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return _page(request, self, selectors.audit_list(**filters.validated_data), AuditEntrySerializer)
+
+
+class ReportCreateApi(APIView):
+    """Listeners: report one of their playlists, or a track in it, to the editorial desk."""
+
+    class InputSerializer(serializers.Serializer):
+        playlist = serializers.IntegerField()
+        track = serializers.IntegerField(required=False, allow_null=True, default=None)
+        reason = serializers.CharField(
+            required=False, allow_blank=True, default="", max_length=REASON_MAX_LENGTH
+        )
+
+    @extend_schema(
+        operation_id="editorial_reports_create",
+        summary="Report a playlist or a track in it",
+        request=InputSerializer,
+        responses={
+            201: OpenApiResponse(description="Reported."),
+            400: ERROR_RESPONSE,
+            404: OpenApiResponse(description="No such playlist (or not yours)."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(self.InputSerializer, request)
+        playlist = playlist_selectors.playlist_get(user=_user(request), playlist_id=data["playlist"])
+        report = services.report_create(
+            reporter=_user(request), playlist=playlist, track_id=data["track"], reason=data["reason"]
+        )
+        return Response({"id": report.pk}, status=status.HTTP_201_CREATED)

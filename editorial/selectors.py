@@ -1,0 +1,272 @@
+"""Reads of the editorial desk. Curator reads are reached only through curator-guarded views
+and APIs; what listeners read (published editorial playlists) is marked as such."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models.functions import Lower, Trim
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from catalog.models import Artist, Track, TrackArtist
+from editorial.exposure import Exposed, gini, long_tail_share, most_exposed
+from editorial.models import (
+    AuditEntry,
+    Block,
+    EditorialItem,
+    EditorialPlaylist,
+    EditorialStatus,
+    QueueReason,
+    QueueSnapshot,
+    Report,
+    ReviewItem,
+    ReviewStatus,
+    Theme,
+    TrackDecision,
+    VersionTheme,
+)
+from playlists.models import Playlist, PlaylistItem, VersionStatus
+
+LONG_TAIL_POPULARITY = 30  # as the engine's exposure floor: an artist whose best track is below
+
+
+def _tracks_with_artists(queryset: QuerySet) -> QuerySet:
+    return queryset.select_related("track").prefetch_related(
+        Prefetch(
+            "track__track_artists", queryset=TrackArtist.objects.select_related("artist").order_by("position")
+        )
+    )
+
+
+# --- themes ---------------------------------------------------------------------------------
+
+
+def theme_list() -> QuerySet[Theme]:
+    return Theme.objects.annotate(
+        pin_count=Count("pins", distinct=True),
+        block_count=Count("blocks", distinct=True),
+        boost_count=Count("boosts", distinct=True),
+    ).order_by(Lower("name"))
+
+
+def theme_get(*, theme_id: int) -> Theme:
+    return get_object_or_404(Theme, pk=theme_id)
+
+
+def theme_pins(*, theme: Theme) -> QuerySet:
+    return _tracks_with_artists(theme.pins.all()).order_by("position", "id")
+
+
+def block_list(*, theme: Theme | None = None, global_only: bool = False) -> QuerySet[Block]:
+    blocks = Block.objects.select_related("track", "artist", "theme", "created_by")
+    if theme is not None:
+        return blocks.filter(theme=theme)
+    return blocks.filter(theme__isnull=True) if global_only else blocks
+
+
+# --- the review queue ------------------------------------------------------------------------
+
+
+def queue_counts() -> dict[str, int]:
+    counts = dict(
+        ReviewItem.objects.filter(status=ReviewStatus.OPEN)
+        .values("reason")
+        .annotate(n=Count("pk"))
+        .values_list("reason", "n")
+    )
+    return {reason: counts.get(reason, 0) for reason in QueueReason.values}
+
+
+def review_queue(*, reason: str = "", status: str = ReviewStatus.OPEN) -> QuerySet[ReviewItem]:
+    items = ReviewItem.objects.filter(status=status).select_related(
+        "version__playlist", "version__editorial_match__theme", "resolved_by"
+    )
+    if reason:
+        items = items.filter(reason=reason)
+    return items.annotate(decided=Count("decisions")).order_by("created_at", "id")
+
+
+@dataclass
+class ReviewContext:
+    item: ReviewItem
+    theme: Theme | None
+    similarity: float | None
+    items: list[PlaylistItem]
+    decisions: dict[int, str]
+    reports: list[Report]
+    reported_track_ids: set[int] = field(default_factory=set)
+
+
+def review_context(*, item_id: int) -> ReviewContext:
+    item = get_object_or_404(ReviewItem.objects.select_related("version__playlist"), pk=item_id)
+    match = VersionTheme.objects.select_related("theme").filter(version_id=item.version_id).first()
+    reports = list(Report.objects.filter(version_id=item.version_id).select_related("track"))
+    return ReviewContext(
+        item=item,
+        theme=match.theme if match else None,
+        similarity=match.similarity if match else None,
+        items=list(_tracks_with_artists(item.version.items.all()).order_by("position")),
+        decisions=dict(TrackDecision.objects.filter(item=item).values_list("track_id", "verdict")),
+        reports=reports,
+        reported_track_ids={report.track_id for report in reports if report.track_id},
+    )
+
+
+# --- the audit log ---------------------------------------------------------------------------
+
+
+def audit_list(
+    *, actor: str = "", action: str = "", target_type: str = "", since: datetime | None = None
+) -> QuerySet[AuditEntry]:
+    entries = AuditEntry.objects.all()
+    if actor:
+        entries = entries.filter(actor_email__icontains=actor)
+    if action:
+        entries = entries.filter(action__startswith=action)
+    if target_type:
+        entries = entries.filter(target_type=target_type)
+    if since:
+        entries = entries.filter(created_at__gte=since)
+    return entries.order_by("-created_at", "-id")
+
+
+def audit_actions() -> list[str]:
+    return sorted(
+        {action.split(".")[0] for action in AuditEntry.objects.values_list("action", flat=True).distinct()}
+    )
+
+
+# --- dashboards ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelCount:
+    label: str
+    count: int
+
+
+def top_prompts(*, days: int = 30, limit: int = 10) -> list[LabelCount]:
+    since = timezone.now() - timedelta(days=days)
+    rows = (
+        Playlist.objects.filter(created_at__gte=since)
+        .annotate(key=Lower(Trim("prompt")))
+        .values("key")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "key")[:limit]
+    )
+    return [LabelCount(row["key"], row["n"]) for row in rows]
+
+
+def theme_matches(*, days: int = 30) -> list[LabelCount]:
+    """How many generated versions got each theme's rules (and how many none), most first."""
+    since = timezone.now() - timedelta(days=days)
+    rows = (
+        VersionTheme.objects.filter(created_at__gte=since)
+        .values("theme__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "theme__name")
+    )
+    return [LabelCount(row["theme__name"] or "(no theme)", row["n"]) for row in rows]
+
+
+@dataclass(frozen=True)
+class PromptSkipRate:
+    prompt: str
+    plays: int
+    skip_rate: float
+
+
+def prompt_skip_rates(*, days: int = 30, limit: int = 10) -> list[PromptSkipRate]:
+    """Prompts whose playlists are skipped most. Listening events (the feedback app) do not
+    exist on this branch yet: no data until they do; the dashboard says so."""
+    return []
+
+
+@dataclass(frozen=True)
+class ExposedArtist:
+    artist: Artist
+    exposure: Exposed
+
+
+@dataclass(frozen=True)
+class ArtistExposure:
+    placements: int
+    artists: int
+    gini: float
+    long_tail_share: float
+    top: list[ExposedArtist]
+
+
+def artist_exposure(*, days: int = 30, limit: int = 10) -> ArtistExposure:
+    """How generated playlists spread their placements over artists (ready versions only)."""
+    since = timezone.now() - timedelta(days=days)
+    counts = dict(
+        TrackArtist.objects.filter(
+            track__playlist_items__version__status=VersionStatus.READY,
+            track__playlist_items__version__created_at__gte=since,
+        )
+        .values("artist_id")
+        .annotate(n=Count("pk"))
+        .values_list("artist_id", "n")
+    )
+    best = dict(
+        Track.objects.filter(artists__in=list(counts))
+        .values("artists")
+        .annotate(top=Max("popularity"))
+        .values_list("artists", "top")
+    )
+    long_tail = {artist_id for artist_id, top in best.items() if top is None or top < LONG_TAIL_POPULARITY}
+    exposed = most_exposed(counts, limit=limit)
+    artists = Artist.objects.in_bulk([row.artist_id for row in exposed])
+    return ArtistExposure(
+        placements=sum(counts.values()),
+        artists=len(counts),
+        gini=round(gini(list(counts.values())), 3),
+        long_tail_share=round(long_tail_share(counts, long_tail), 3),
+        top=[ExposedArtist(artists[row.artist_id], row) for row in exposed if row.artist_id in artists],
+    )
+
+
+@dataclass(frozen=True)
+class QueueHistory:
+    labels: list[str]
+    series: dict[str, list[float]]
+
+
+def queue_history(*, days: int = 14) -> QueueHistory:
+    since = timezone.now() - timedelta(days=days)
+    by_time: dict[datetime, dict[str, int]] = defaultdict(dict)
+    for snapshot in QueueSnapshot.objects.filter(taken_at__gte=since).order_by("taken_at"):
+        by_time[snapshot.taken_at][snapshot.reason] = snapshot.open_count
+    times = sorted(by_time)
+    return QueueHistory(
+        labels=[timezone.localtime(moment).strftime("%b %d %H:%M") for moment in times],
+        series={
+            QueueReason(reason).label: [float(by_time[moment].get(reason, 0)) for moment in times]
+            for reason in QueueReason.values
+        },
+    )
+
+
+# --- editorial playlists --------------------------------------------------------------------
+
+
+def editorial_playlist_list(*, published_only: bool) -> QuerySet[EditorialPlaylist]:
+    playlists = EditorialPlaylist.objects.annotate(track_count=Count("items"))
+    if published_only:
+        return playlists.filter(status=EditorialStatus.PUBLISHED).order_by("-published_at", "-id")
+    return playlists.order_by("-updated_at", "-id")
+
+
+def editorial_playlist_get(*, playlist_id: int, published_only: bool) -> EditorialPlaylist:
+    """Listeners reach only published playlists (another is a 404); curators reach every one."""
+    scope = Q(status=EditorialStatus.PUBLISHED) if published_only else Q()
+    return get_object_or_404(EditorialPlaylist.objects.filter(scope), pk=playlist_id)
+
+
+def editorial_items(*, playlist: EditorialPlaylist) -> list[EditorialItem]:
+    return list(_tracks_with_artists(playlist.items.all()).order_by("position"))

@@ -1,0 +1,90 @@
+"""The desk's pure modules on plain numbers: exposure, queue signals, theme matching, charts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from editorial.charts import bar_chart, line_chart
+from editorial.exposure import gini, long_tail_share, most_exposed
+from editorial.matching import best_theme
+from editorial.signals import intent_confidence, prompt_key, rising_prompts
+
+
+def test_gini_is_zero_for_equal_exposure_and_nothing() -> None:
+    assert gini([5, 5, 5, 5]) == pytest.approx(0.0)
+    assert gini([]) == 0.0
+    assert gini([0, 0]) == 0.0
+
+
+def test_gini_grows_as_one_artist_takes_everything() -> None:
+    assert gini([0, 0, 0, 12]) == pytest.approx(0.75)
+    assert gini([1, 2, 3, 4]) == pytest.approx(0.25)
+    assert gini([1, 1, 1, 9]) > gini([2, 3, 3, 4])
+
+
+def test_gini_refuses_negative_counts() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        gini([3, -1])
+
+
+def test_long_tail_share_is_the_share_of_placements() -> None:
+    assert long_tail_share({1: 6, 2: 3, 3: 1}, {2, 3}) == pytest.approx(0.4)
+    assert long_tail_share({}, {1}) == 0.0
+
+
+def test_most_exposed_ranks_by_count_then_id() -> None:
+    ranked = most_exposed({7: 2, 3: 5, 9: 5, 1: 1}, limit=3)
+    assert [(row.artist_id, row.count) for row in ranked] == [(3, 5), (9, 5), (7, 2)]
+    assert ranked[0].share == pytest.approx(5 / 13)
+
+
+def test_intent_confidence_is_the_mean_of_parsed_pieces() -> None:
+    intent = {
+        "include_tags": [{"name": "jazz", "confidence": 0.9}],
+        "feature_ranges": {"energy": {"low": 0, "high": 0.4, "confidence": 0.3}},
+    }
+    assert intent_confidence(intent) == pytest.approx(0.6)
+
+
+def test_a_prompt_understood_as_nothing_has_zero_confidence_unless_it_has_hard_parts() -> None:
+    assert intent_confidence({"semantic_text": "blorp"}) == 0.0
+    assert intent_confidence({"exclude_tags": ["rock"]}) == 1.0
+
+
+def test_prompt_key_folds_case_and_spaces() -> None:
+    assert prompt_key("  Calm   JAZZ ") == "calm jazz"
+
+
+def test_rising_prompts_compare_rates_over_windows_of_different_length() -> None:
+    recent = {"summer run": 12, "calm jazz": 10, "rare thing": 2}
+    earlier = {"calm jazz": 70, "summer run": 7}  # a window 7 times longer
+    risers = rising_prompts(recent, earlier, window_ratio=7.0, min_count=5, min_growth=3.0)
+    assert [rising.prompt for rising in risers] == ["summer run"]
+    assert risers[0].ratio == pytest.approx(12.0)
+
+
+def test_best_theme_picks_the_closest_text_above_the_threshold() -> None:
+    prompt = np.array([1.0, 0.0, 0.0])
+    themes = {
+        1: np.array([[0.0, 1.0, 0.0], [0.8, 0.6, 0.0]]),
+        2: np.array([[0.6, 0.8, 0.0]]),
+        3: np.zeros((0, 3)),
+    }
+    match = best_theme(prompt, themes, threshold=0.5)
+    assert match is not None and match.theme_id == 1 and match.similarity == pytest.approx(0.8)
+    assert best_theme(prompt, themes, threshold=0.9) is None
+
+
+def test_bar_chart_scales_to_the_largest_value() -> None:
+    chart = bar_chart([("a", 10, "10"), ("b", 5, "5"), ("c", 0, "0")])
+    widths = [bar.width for bar in chart.bars]
+    assert widths[0] == 2 * widths[1] and widths[2] == 0
+    assert chart.bars[1].y > chart.bars[0].y
+    assert bar_chart([]).bars == []
+
+
+def test_line_chart_puts_zero_at_the_bottom_and_the_top_value_at_the_top() -> None:
+    chart = line_chart(["mon", "tue"], {"reports": [0.0, 4.0]}, width=100, height=50)
+    assert chart.series[0].points == "0.0,50.0 100.0,0.0"
+    assert (chart.first_label, chart.last_label, chart.max_value) == ("mon", "tue", 4.0)
