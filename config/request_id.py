@@ -68,7 +68,10 @@ def _request_id_from_headers(task: Any = None, **kwargs: Any) -> None:
     request_id = getattr(request, CELERY_HEADER, None) or ""
     if not request_id and request is not None and isinstance(getattr(request, "headers", None), dict):
         request_id = request.headers.get(CELERY_HEADER, "")
-    request_id_var.set(str(request_id) if request_id else f"task-{getattr(request, 'id', '') or ''}")
+    if request_id:
+        request_id_var.set(str(request_id))
+    elif not request_id_var.get():  # an eager task keeps its caller's id; others get their own
+        request_id_var.set(f"task-{getattr(request, 'id', '') or ''}")
 
 
 @task_postrun.connect

@@ -189,6 +189,8 @@ class TaskRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_seconds = models.FloatField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # The request id that enqueued it (config.request_id): a web request's, or beat's own.
+    request_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -242,10 +242,15 @@ def simulated_outcome_record(
 # --- task runs (Celery signals) ------------------------------------------------------------
 
 
-def task_run_start(*, task: str, task_id: str, now: datetime | None = None) -> None:
+def task_run_start(*, task: str, task_id: str, request_id: str = "", now: datetime | None = None) -> None:
     TaskRun.objects.update_or_create(
         task_id=task_id,
-        defaults={"task": task, "started_at": now or timezone.now(), "outcome": TaskOutcome.RUNNING},
+        defaults={
+            "task": task,
+            "started_at": now or timezone.now(),
+            "outcome": TaskOutcome.RUNNING,
+            "request_id": request_id[:64],
+        },
     )
 
 

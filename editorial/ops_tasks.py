@@ -9,6 +9,7 @@ from typing import Any
 from celery import shared_task
 from celery.signals import task_failure, task_postrun, task_prerun
 
+from config.request_id import request_id_current
 from editorial import ops_selectors, ops_services
 from editorial.models_ops import TaskOutcome
 
@@ -37,7 +38,7 @@ def _recorded(task: Any) -> bool:
 def _task_run_started(task_id: str = "", task: Any = None, **kwargs: Any) -> None:
     if task_id and _recorded(task):
         try:
-            ops_services.task_run_start(task=task.name, task_id=task_id)
+            ops_services.task_run_start(task=task.name, task_id=task_id, request_id=request_id_current())
         except Exception:  # recording must never stop the task itself
             logger.warning("Could not record the start of %s", task_id, exc_info=True)
 
