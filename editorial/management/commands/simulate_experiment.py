@@ -124,8 +124,8 @@ class Command(BaseCommand):
             celery_app.conf.task_always_eager = eager_before
         if wired_warning:
             self.stderr.write(
-                "Note: generation does not call editorial.ops_services.experiment_weights yet, so every variant "
-                "used the engine's default weights; only --effect separates them."
+                "Note: generation does not call editorial.ops_services.experiment_weights yet, so "
+                "every variant used the engine's default weights; only --effect separates them."
             )
         self._summary(experiment)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 from accounts.models import ConsentPurpose, Role, User
@@ -50,7 +51,7 @@ def tracks_make(count: int, *, popularity: Sequence[int] | None = None) -> list[
         artist, _ = Artist.objects.get_or_create(name=f"Artist {number % 7}")
         track = Track.objects.create(
             source="test",
-            source_id=f"t{number}",
+            source_id=f"t-{uuid.uuid4().hex}",
             title=f"Track {number}",
             popularity=popularity[number % len(popularity)] if popularity else 50,
             energy=0.5,
