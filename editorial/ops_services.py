@@ -384,3 +384,39 @@ def model_promotion_decide(
         promoted=decision.promote,
         reason=decision.reason,
     )
+
+
+# --- privacy --------------------------------------------------------------------------------
+
+
+def assignments_export(*, user: User) -> list[dict[str, Any]]:
+    """The listener's experiment assignments (kept under their pseudonym), for "download my data"."""
+    rows = Assignment.objects.filter(pseudonym=pseudonym_for(user)).select_related("experiment", "variant")
+    return [
+        {
+            "experiment": row.experiment.name,
+            "variant": row.variant.name,
+            "assigned_at": row.assigned_at.isoformat(),
+        }
+        for row in rows
+    ]
+
+
+@transaction.atomic
+def assignments_erase(*, user: User) -> int:
+    """Delete the listener's assignments (erasure, or the experiments purpose withdrawn)."""
+    deleted, _ = Assignment.objects.filter(pseudonym=pseudonym_for(user)).delete()
+    return deleted
+
+
+def _assignments_erase_hook(*, user: User) -> None:
+    assignments_erase(user=user)
+
+
+def privacy_hooks_register() -> None:
+    """Assignments are keyed by pseudonym, which no relation reaches: tell the privacy center."""
+    from accounts import privacy
+
+    privacy.register_export_part("experiment_assignments", assignments_export)
+    privacy.register_erasure_hook(_assignments_erase_hook)
+    privacy.register_purpose_eraser(ConsentPurpose.EXPERIMENTS, assignments_erase)

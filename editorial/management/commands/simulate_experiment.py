@@ -33,7 +33,7 @@ from config.errors import ApplicationError
 from editorial import ops_services
 from editorial.models_ops import Assignment, Experiment, ExperimentStatus, VersionAssignment
 from playlists.models import PlaylistVersion, VersionStatus
-from playlists.services import playlist_create
+from playlists.services import playlist_create, playlist_version_generate
 
 SIM_DOMAIN = "simulated.segue.invalid"
 TASTE_FEATURES = ("energy", "valence", "danceability", "acousticness")
@@ -108,6 +108,8 @@ class Command(BaseCommand):
                     except ApplicationError as error:
                         raise CommandError(error.message) from error
                     version = playlist.versions.get()
+                    if version.status == VersionStatus.QUEUED:  # on-commit enqueue deferred (e.g. in a test)
+                        playlist_version_generate(version_id=version.pk)
                     version.refresh_from_db()
                     if version.status != VersionStatus.READY:
                         self.stderr.write(f"Version {version.pk} did not generate: {version.error}")

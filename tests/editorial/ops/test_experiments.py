@@ -147,3 +147,18 @@ def test_outcome_counts_are_checked() -> None:
             skips=2,
             completions=0,
         )
+
+
+def test_erasure_and_a_purpose_erase_remove_the_listeners_assignments(owner: User, other_user: User) -> None:
+    from accounts.services import account_erase, export_contents, purpose_data_erase
+
+    experiment_make()
+    ops_services.experiment_assign(user=owner)
+    ops_services.experiment_assign(user=other_user)
+    exported = export_contents(user=owner)
+    assert "experiment_assignments" in str(exported)
+    assert purpose_data_erase(user=other_user, purpose=ConsentPurpose.EXPERIMENTS) == 1
+    pseudonym = pseudonym_for(owner)
+    account_erase(user_id=owner.pk)
+    assert not Assignment.objects.filter(pseudonym=pseudonym).exists()
+    assert not Assignment.objects.exists()
