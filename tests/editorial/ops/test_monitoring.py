@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import zlib
 from datetime import timedelta
 
 import numpy as np
@@ -111,10 +112,10 @@ def test_the_schedule_lists_every_beat_entry_with_its_last_run(curator: User) ->
 
 def _hashing_encoder(texts: list[str]) -> np.ndarray:
     """A stand-in for the text model: bag of hashed words, unit length (what drift needs)."""
-    vectors = np.zeros((len(texts), 64))
+    vectors = np.zeros((len(texts), 256))
     for row, text in enumerate(texts):
         for word in text.split():
-            vectors[row, hash(word) % 64] += 1.0
+            vectors[row, zlib.crc32(word.encode()) % 256] += 1.0
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
@@ -124,7 +125,9 @@ def _prompts(owner: User, prompts: list[str], *, days_ago: float, score: float, 
         PlaylistVersion.objects.filter(pk=version.pk).update(
             created_at=timezone.now() - timedelta(days=days_ago)
         )
-        PlaylistItem.objects.filter(version=version).update(score=score + 0.01 * (hash(prompt) % 10))
+        PlaylistItem.objects.filter(version=version).update(
+            score=score + 0.01 * (zlib.crc32(prompt.encode()) % 10)
+        )
 
 
 JAZZ = [f"relaxing evening jazz {word}" for word in ("piano", "sax", "trio", "club", "night")] * 6
