@@ -120,16 +120,17 @@ def version_outcomes(version_ids: Iterable[int]) -> dict[int, Outcome]:
 
 @dataclass
 class ListMeasures:
-    diversity: float
+    diversity: float  # 1 - mean pairwise cosine of the tracks' embeddings (NaN when not asked)
+    artist_variety: float  # distinct lead artists per track
     long_tail_share: float
     lead_artists: list[int]
     genres: set[str]
 
 
 def version_list_measures(
-    version_ids: Sequence[int], *, with_genres: bool = False
+    version_ids: Sequence[int], *, with_genres: bool = False, with_embeddings: bool = False
 ) -> dict[int, ListMeasures]:
-    """Diversity (distinct lead artists per track), long-tail share and lead artists per version."""
+    """Per version: diversity, artist variety, long-tail share, lead artists (and genres)."""
     items = list(
         PlaylistItem.objects.filter(version_id__in=version_ids).values_list(
             "version_id", "track_id", "track__popularity"
@@ -149,14 +150,24 @@ def version_list_measures(
             track_id__in=track_ids, tag__kind=TagKind.GENRE
         ).values_list("track_id", "tag__name"):
             genres[track_id].add(name)
+    embeddings: dict[int, np.ndarray] = {}
+    if with_embeddings:
+        embeddings = {
+            pk: np.asarray(vector, dtype=float)
+            for pk, vector in Track.objects.filter(pk__in=track_ids, embedding__isnull=False).values_list(
+                "pk", "embedding"
+            )
+        }
     per_version: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
     for version_id, track_id, popularity in items:
         per_version[version_id].append((track_id, popularity))
     measures = {}
     for version_id, rows in per_version.items():
         artists = [[leads[track_id]] if track_id in leads else [] for track_id, _ in rows]
+        vectors = [embeddings[track_id] for track_id, _ in rows if track_id in embeddings]
         measures[version_id] = ListMeasures(
-            diversity=fairness.list_diversity(artists),
+            diversity=fairness.intra_list_diversity(np.vstack(vectors)) if len(vectors) > 1 else math.nan,
+            artist_variety=fairness.list_diversity(artists),
             long_tail_share=fairness.long_tail_share([popularity for _, popularity in rows]),
             lead_artists=[leads[track_id] for track_id, _ in rows if track_id in leads],
             genres=set().union(*(genres[track_id] for track_id, _ in rows)) if with_genres else set(),
@@ -187,7 +198,8 @@ METRICS: dict[str, tuple[str, bool]] = {  # key -> (label, higher is better)
     "completion_rate": ("Completion rate", True),
     "likes": ("Likes per playlist", True),
     "saves": ("Tracks saved per playlist", True),
-    "diversity": ("Diversity (distinct artists per track)", True),
+    "diversity": ("Diversity (1 − mean similarity of its tracks)", True),
+    "artist_variety": ("Artist variety (distinct artists per track)", True),
     "long_tail_share": ("Artist exposure: long-tail share", True),
 }
 
@@ -225,7 +237,7 @@ def experiment_results(*, user: User, experiment_id: int) -> ExperimentResults:
     )
     version_ids = [version_id for _, version_id, _ in records]
     outcomes = version_outcomes(version_ids)
-    measures = version_list_measures(version_ids)
+    measures = version_list_measures(version_ids, with_embeddings=True)
     values: dict[int, dict[str, list[float]]] = {variant.pk: defaultdict(list) for variant in variants}
     for variant_id, version_id, _ in records:
         row = values[variant_id]
@@ -238,6 +250,7 @@ def experiment_results(*, user: User, experiment_id: int) -> ExperimentResults:
         measure = measures.get(version_id)
         if measure is not None:
             row["diversity"].append(measure.diversity)
+            row["artist_variety"].append(measure.artist_variety)
             row["long_tail_share"].append(measure.long_tail_share)
     confidence = experiment.confidence
     control = variants[0]
@@ -269,14 +282,13 @@ def experiment_results(*, user: User, experiment_id: int) -> ExperimentResults:
             if variant_id == variant.pk and version_id in measures:
                 counts.update(measures[version_id].lead_artists)
         exposure.append(fairness.gini(list(counts.values())))
-    baseline = primary.intervals[0].estimate
+    control_values = np.asarray(values[control.pk][experiment.primary_metric], dtype=float)
     suggested = None
-    if (
-        experiment.primary_metric in (ExperimentMetric.SKIP_RATE, ExperimentMetric.COMPLETION_RATE)
-        and 0 < baseline < 1
+    if experiment.primary_metric in (ExperimentMetric.SKIP_RATE, ExperimentMetric.COMPLETION_RATE) and (
+        control_values.size > 1 and control_values.std(ddof=1) > 0
     ):
         suggested = stats.sample_size_per_variant(
-            baseline=baseline, minimum_effect=0.05, alpha=1 - confidence
+            std=float(control_values.std(ddof=1)), minimum_effect=0.05, alpha=1 - confidence
         )
     return ExperimentResults(
         experiment=experiment,
@@ -294,7 +306,7 @@ def experiment_results(*, user: User, experiment_id: int) -> ExperimentResults:
 
 
 def _metric_value(key: str, outcome: Outcome | None, measure: ListMeasures | None) -> float:
-    if key in ("diversity", "long_tail_share"):
+    if key in ("diversity", "artist_variety", "long_tail_share"):
         return getattr(measure, key) if measure else math.nan
     if outcome is None or not outcome.plays:
         return math.nan

@@ -38,3 +38,14 @@ def list_diversity(artists_per_item: Sequence[Sequence[int]]) -> float:
         return math.nan
     leads = {artists[0] for artists in artists_per_item if artists}
     return len(leads) / len(artists_per_item)
+
+
+def intra_list_diversity(embeddings: np.ndarray) -> float:
+    """1 - mean pairwise cosine similarity of a list's track embeddings (0: all alike)."""
+    if len(embeddings) < 2:
+        return math.nan
+    norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
+    unit = embeddings / np.where(norms == 0, 1.0, norms)
+    similarity = unit @ unit.T
+    n = len(unit)
+    return float(1.0 - (similarity.sum() - np.trace(similarity)) / (n * (n - 1)))

@@ -97,16 +97,16 @@ def compare_means(
 
 
 def sample_size_per_variant(
-    *, baseline: float, minimum_effect: float, alpha: float = 0.05, power: float = 0.8
+    *, std: float, minimum_effect: float, alpha: float = 0.05, power: float = 0.8
 ) -> int:
-    """Playlists per variant to detect an absolute change ``minimum_effect`` in a rate near
-    ``baseline`` (two-sided ``alpha``, given ``power``): the horizon to state up front."""
-    if minimum_effect <= 0 or not 0 < baseline < 1:
-        raise ValueError("baseline must be in (0, 1) and minimum_effect positive.")
+    """Playlists per variant to detect an absolute change ``minimum_effect`` in a per-playlist
+    metric with standard deviation ``std`` (two-sided ``alpha``, given ``power``): the horizon to
+    state up front. For a plain proportion, ``std`` is sqrt(p(1 - p))."""
+    if minimum_effect <= 0 or std <= 0:
+        raise ValueError("std and minimum_effect must be positive.")
     z_alpha = _STANDARD_NORMAL.inv_cdf(1 - alpha / 2)
     z_power = _STANDARD_NORMAL.inv_cdf(power)
-    variance = 2 * baseline * (1 - baseline)
-    return math.ceil((z_alpha + z_power) ** 2 * variance / minimum_effect**2)
+    return math.ceil(2 * (z_alpha + z_power) ** 2 * std**2 / minimum_effect**2)
 
 
 class VerdictKind:

@@ -86,9 +86,12 @@ def test_no_verdict_before_the_fixed_horizon_even_with_a_big_effect() -> None:
 
 
 def test_sample_size_grows_as_the_effect_shrinks() -> None:
-    small = stats.sample_size_per_variant(baseline=0.3, minimum_effect=0.02)
-    large = stats.sample_size_per_variant(baseline=0.3, minimum_effect=0.05)
+    std = math.sqrt(0.3 * 0.7)
+    small = stats.sample_size_per_variant(std=std, minimum_effect=0.02)
+    large = stats.sample_size_per_variant(std=std, minimum_effect=0.05)
     assert small > large > 100
+    # The textbook figure for 30% vs 35% at alpha 0.05, power 0.8: about 1,320 per group.
+    assert 1200 < large < 1450
 
 
 def test_ips_on_a_logged_uniform_policy_recovers_a_known_value() -> None:
@@ -186,6 +189,14 @@ def test_ranking_metrics() -> None:
     assert quality.recall_at_k([1, 2, 3], {3, 9}, k=3) == 0.5
     assert quality.ndcg_at_k([1, 2], {1, 2}, k=2) == pytest.approx(1.0)
     assert math.isnan(quality.recall_at_k([1], set(), k=1))
+
+
+def test_intra_list_diversity() -> None:
+    same = np.tile([1.0, 0.0], (3, 1))
+    assert fairness.intra_list_diversity(same) == pytest.approx(0.0)
+    orthogonal = np.eye(3)
+    assert fairness.intra_list_diversity(orthogonal) == pytest.approx(1.0)
+    assert math.isnan(fairness.intra_list_diversity(np.eye(3)[:1]))
 
 
 def test_fairness_measures() -> None:
