@@ -26,7 +26,7 @@ def _user(request: Request) -> User:
     return user
 
 
-def _number(value: float) -> float | None:
+def _number(value: float | None) -> float | None:
     return None if value is None or math.isnan(value) else round(float(value), 6)
 
 
@@ -179,4 +179,67 @@ class DriftReportsApi(_CuratorApi):
                 }
                 for report in reports
             ]
+        )
+
+
+class OffPolicyApi(_CuratorApi):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        rows, logged, usable = ops_selectors.offpolicy_report(user=_user(request))
+        return Response(
+            {
+                "logged": logged,
+                "usable": usable,
+                "candidates": [
+                    {
+                        "policy": row.action,
+                        "logged": row.logged,
+                        "logged_mean": _number(row.logged_mean),
+                        "estimates": [
+                            {
+                                "method": estimate.method,
+                                "value": _number(estimate.value),
+                                "low": _number(estimate.low),
+                                "high": _number(estimate.high),
+                                "effective_sample_size": _number(estimate.effective_sample_size),
+                            }
+                            for estimate in row.estimates
+                        ],
+                    }
+                    for row in rows
+                ],
+            }
+        )
+
+
+class FairnessApi(_CuratorApi):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        try:
+            days = max(1, min(int(request.query_params.get("days", 30)), 365))
+        except ValueError:
+            days = 30
+        rows, floors, _ = ops_selectors.fairness_report(user=_user(request), days=days)
+        return Response(
+            {
+                "days": [
+                    {
+                        "day": row.day,
+                        "playlists": row.versions,
+                        "exposure_gini": _number(row.gini),
+                        "long_tail_share": _number(row.long_tail_share),
+                        "genre_coverage": _number(row.genre_coverage),
+                        "listener_diversity": _number(row.listener_diversity),
+                    }
+                    for row in rows
+                ],
+                "by_exposure_floor": [
+                    {
+                        "floor": row.floor,
+                        "playlists": row.versions,
+                        "long_tail_share": _number(row.long_tail_share),
+                    }
+                    for row in floors
+                ],
+            }
         )

@@ -43,4 +43,6 @@ urlpatterns = [
         name="api_experiment_stop",
     ),
     path("api/drift/", ops_api.DriftReportsApi.as_view(), name="api_drift"),
+    path("api/offpolicy/", ops_api.OffPolicyApi.as_view(), name="api_offpolicy"),
+    path("api/fairness/", ops_api.FairnessApi.as_view(), name="api_fairness"),
 ]

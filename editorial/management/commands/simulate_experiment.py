@@ -30,6 +30,7 @@ from accounts.services import consent_record_choices, user_create
 from catalog.models import Track
 from config.celery import app as celery_app
 from config.errors import ApplicationError
+from config.request_id import request_id_new, request_id_var
 from editorial import ops_services
 from editorial.models_ops import Assignment, Experiment, ExperimentStatus, VersionAssignment
 from playlists.models import PlaylistVersion, VersionStatus
@@ -103,10 +104,15 @@ class Command(BaseCommand):
                 taste = rng.uniform(0.1, 0.9, size=len(TASTE_FEATURES))
                 for _ in range(options["playlists"]):
                     prompt = PROMPTS[int(rng.integers(len(PROMPTS)))]
+                    # One request id per simulated request, as the web would give: it follows the
+                    # generation into the (eager) task's log lines.
+                    token = request_id_var.set(f"sim-{experiment.pk}-{request_id_new()[:12]}")
                     try:
                         playlist = playlist_create(owner=listener, prompt=prompt, size=options["size"])
                     except ApplicationError as error:
                         raise CommandError(error.message) from error
+                    finally:
+                        request_id_var.reset(token)
                     version = playlist.versions.get()
                     if version.status == VersionStatus.QUEUED:  # on-commit enqueue deferred (e.g. in a test)
                         playlist_version_generate(version_id=version.pk)

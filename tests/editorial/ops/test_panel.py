@@ -70,6 +70,15 @@ def test_pages_render_with_data(curator: User, staff_user: User) -> None:
         assert b"refused" in client.get("/desk/ops/drift/").content
         fairness = client.get("/desk/ops/fairness/?days=7")
         assert b"<svg" in fairness.content and b"Effect of the exposure floor" in fairness.content
+    api = APIClient()
+    api.force_authenticate(user=curator)
+    offpolicy = api.get("/desk/ops/api/offpolicy/").json()
+    assert offpolicy["usable"] == 6 and offpolicy["candidates"][0]["policy"] == "hybrid-v1"
+    ips = offpolicy["candidates"][0]["estimates"][0]
+    assert ips["method"] == "IPS" and ips["value"] == pytest.approx(4 / 6 / 0.5)
+    fairness_api = api.get("/desk/ops/api/fairness/?days=7").json()
+    assert fairness_api["days"][0]["playlists"] == 6 and fairness_api["days"][0]["long_tail_share"] == 0.5
+    assert api.get("/desk/ops/api/drift/").json()[0]["alerts"] == 0
 
 
 def test_a_curator_creates_starts_and_stops_an_experiment_in_the_browser(curator: User) -> None:
@@ -121,7 +130,8 @@ def test_the_api_is_for_curators_only(owner: User, curator: User) -> None:
     api.force_authenticate(user=owner)
     assert api.get("/desk/ops/api/experiments/").status_code == 403
     assert api.post("/desk/ops/api/experiments/", {}, format="json").status_code == 403
-    assert api.get("/desk/ops/api/drift/").status_code == 403
+    for url in ("/desk/ops/api/drift/", "/desk/ops/api/offpolicy/", "/desk/ops/api/fairness/"):
+        assert api.get(url).status_code == 403
     assert APIClient().get("/desk/ops/api/experiments/").status_code in (401, 403)
 
 
