@@ -159,3 +159,16 @@ def test_a_curator_runs_an_experiment_through_the_api(curator: User) -> None:
     bad = api.post("/desk/ops/api/experiments/", {"name": "x", "variants": [{"name": "A"}]}, format="json")
     assert bad.status_code == 400
     assert api.get("/desk/ops/api/experiments/999999/results/").status_code == 404
+
+
+def test_listeners_cannot_start_stop_or_run_anything(owner: User, curator: User) -> None:
+    experiment = experiment_make(start=False)
+    client = _client(owner)
+    assert client.post(f"/desk/ops/experiments/{experiment.pk}/start/").status_code == 403
+    assert client.post("/desk/ops/experiments/", {"name": "x"}).status_code == 403
+    assert client.post("/desk/ops/drift/").status_code == 403
+    experiment.refresh_from_db()
+    assert experiment.status == ExperimentStatus.DRAFT
+    # A curator's "run a report now" queues the task once the request commits, then redirects.
+    response = _client(curator).post("/desk/ops/drift/")
+    assert response.status_code == 302 and response["Location"] == "/desk/ops/drift/"
