@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from config.health import healthz
+from config.metrics import metrics_view
 
 # The API docs pages (third-party templates) carry inline <style> and style their widgets from
 # script; they still run no inline script.
@@ -13,6 +14,8 @@ docs_csp = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="playlists:home", permanent=False)),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
+    path("desk/ops/", include("editorial.ops_urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("privacy/", include("accounts.privacy_urls")),

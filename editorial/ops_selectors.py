@@ -1,0 +1,662 @@
+"""Reads for experiments and monitoring. The panel is the curators': every selector taking a
+``user`` answers 404 to anyone else. Listening outcomes come from one place, ``version_outcomes``:
+feedback events when the feedback app has its event model, plus simulated outcomes."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from django.apps import apps
+from django.conf import settings
+from django.db.models import Count, Model, Q
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import User
+from catalog.features import AUDIO_FEATURES
+from catalog.models import Tag, TagKind, Track, TrackArtist, TrackTag
+from editorial.models_ops import (
+    DriftReport,
+    Experiment,
+    ExperimentMetric,
+    ModelPromotion,
+    SimulatedOutcome,
+    TaskRun,
+    Variant,
+    VersionAssignment,
+)
+from editorial.ops import fairness, offpolicy, stats
+from editorial.ops.charts import Chart, line_chart
+from playlists.models import PlaylistItem, PlaylistVersion, VersionCause, VersionStatus
+
+DRIFT_FEATURES = ("energy", "valence", "danceability", "tempo", "acousticness", "popularity")
+MAX_SCORES_PER_WINDOW = 50_000
+MAX_TRACKS_PER_WINDOW = 50_000
+
+
+def _curator_only(user: User) -> None:
+    if not getattr(user, "is_curator", False):
+        raise Http404
+
+
+# --- outcomes -------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    plays: int = 0
+    skips: int = 0
+    completions: int = 0
+    likes: int = 0
+    saves: int = 0
+
+    @property
+    def skip_rate(self) -> float:
+        return self.skips / self.plays if self.plays else math.nan
+
+    @property
+    def completion_rate(self) -> float:
+        return self.completions / self.plays if self.plays else math.nan
+
+    def add(self, other: Outcome) -> None:
+        self.plays += other.plays
+        self.skips += other.skips
+        self.completions += other.completions
+        self.likes += other.likes
+        self.saves += other.saves
+
+
+_EVENT_FIELDS = {
+    "play": "plays",
+    "skip": "skips",
+    "complete": "completions",
+    "like": "likes",
+    "save": "saves",
+}
+
+
+def feedback_event_model() -> type[Model] | None:
+    """The feedback app's listening event model, or None while it does not exist."""
+    try:
+        return apps.get_model("feedback", "ListeningEvent")
+    except LookupError:
+        return None
+
+
+def version_outcomes(version_ids: Iterable[int]) -> dict[int, Outcome]:
+    """Outcome counts per version that has any: feedback events plus simulated outcomes."""
+    ids = list(version_ids)
+    outcomes: dict[int, Outcome] = defaultdict(Outcome)
+    if not ids:
+        return {}
+    event_model = feedback_event_model()
+    if event_model is not None:
+        rows = (
+            event_model.objects.filter(version_id__in=ids, kind__in=list(_EVENT_FIELDS))  # type: ignore[attr-defined]
+            .values("version_id", "kind")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for row in rows:
+            outcome = outcomes[row["version_id"]]
+            setattr(
+                outcome, _EVENT_FIELDS[row["kind"]], getattr(outcome, _EVENT_FIELDS[row["kind"]]) + row["n"]
+            )
+    for simulated in SimulatedOutcome.objects.filter(version_id__in=ids):
+        outcomes[simulated.version_id].add(
+            Outcome(simulated.plays, simulated.skips, simulated.completions, simulated.likes, simulated.saves)
+        )
+    return dict(outcomes)
+
+
+# --- per-version list measures --------------------------------------------------------------
+
+
+@dataclass
+class ListMeasures:
+    diversity: float  # 1 - mean pairwise cosine of the tracks' embeddings (NaN when not asked)
+    artist_variety: float  # distinct lead artists per track
+    long_tail_share: float
+    lead_artists: list[int]
+    genres: set[str]
+
+
+def version_list_measures(
+    version_ids: Sequence[int], *, with_genres: bool = False, with_embeddings: bool = False
+) -> dict[int, ListMeasures]:
+    """Per version: diversity, artist variety, long-tail share, lead artists (and genres)."""
+    items = list(
+        PlaylistItem.objects.filter(version_id__in=version_ids).values_list(
+            "version_id", "track_id", "track__popularity"
+        )
+    )
+    track_ids = {track_id for _, track_id, _ in items}
+    leads: dict[int, int] = {}
+    for track_id, artist_id in (
+        TrackArtist.objects.filter(track_id__in=track_ids)
+        .order_by("track_id", "-position")
+        .values_list("track_id", "artist_id")
+    ):
+        leads[track_id] = artist_id  # the lowest position is written last
+    genres: dict[int, set[str]] = defaultdict(set)
+    if with_genres:
+        for track_id, name in TrackTag.objects.filter(
+            track_id__in=track_ids, tag__kind=TagKind.GENRE
+        ).values_list("track_id", "tag__name"):
+            genres[track_id].add(name)
+    embeddings: dict[int, np.ndarray] = {}
+    if with_embeddings:
+        embeddings = {
+            pk: np.asarray(vector, dtype=float)
+            for pk, vector in Track.objects.filter(pk__in=track_ids, embedding__isnull=False).values_list(
+                "pk", "embedding"
+            )
+        }
+    per_version: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
+    for version_id, track_id, popularity in items:
+        per_version[version_id].append((track_id, popularity))
+    measures = {}
+    for version_id, rows in per_version.items():
+        artists = [[leads[track_id]] if track_id in leads else [] for track_id, _ in rows]
+        vectors = [embeddings[track_id] for track_id, _ in rows if track_id in embeddings]
+        measures[version_id] = ListMeasures(
+            diversity=fairness.intra_list_diversity(np.vstack(vectors)) if len(vectors) > 1 else math.nan,
+            artist_variety=fairness.list_diversity(artists),
+            long_tail_share=fairness.long_tail_share([popularity for _, popularity in rows]),
+            lead_artists=[leads[track_id] for track_id, _ in rows if track_id in leads],
+            genres=set().union(*(genres[track_id] for track_id, _ in rows)) if with_genres else set(),
+        )
+    return measures
+
+
+# --- experiments ----------------------------------------------------------------------------
+
+
+def experiment_list(*, user: User) -> list[Experiment]:
+    _curator_only(user)
+    return list(
+        Experiment.objects.annotate(variant_count=Count("variants", distinct=True)).order_by("-created_at")
+    )
+
+
+def experiment_get(*, user: User, experiment_id: int) -> Experiment:
+    _curator_only(user)
+    experiment = Experiment.objects.prefetch_related("variants").filter(pk=experiment_id).first()
+    if experiment is None:
+        raise Http404
+    return experiment
+
+
+METRICS: dict[str, tuple[str, bool]] = {  # key -> (label, higher is better)
+    "skip_rate": ("Skip rate", False),
+    "completion_rate": ("Completion rate", True),
+    "likes": ("Likes per playlist", True),
+    "saves": ("Tracks saved per playlist", True),
+    "diversity": ("Diversity (1 − mean similarity of its tracks)", True),
+    "artist_variety": ("Artist variety (distinct artists per track)", True),
+    "long_tail_share": ("Artist exposure: long-tail share", True),
+}
+
+
+@dataclass
+class MetricRow:
+    key: str
+    label: str
+    intervals: list[stats.Interval]  # per variant, in variant order
+    comparisons: list[stats.Comparison | None]  # per variant vs the control (None for the control)
+
+
+@dataclass
+class ExperimentResults:
+    experiment: Experiment
+    variants: list[Variant]
+    playlists: list[int]  # versions per variant
+    with_outcomes: list[int]
+    rows: list[MetricRow]
+    verdicts: list[stats.Verdict | None]  # per variant on the primary metric
+    exposure_gini: list[float]
+    chart: Chart
+    has_outcomes: bool
+    suggested_horizon: int | None = None
+    assigned: list[int] = field(default_factory=list)
+
+
+def experiment_results(*, user: User, experiment_id: int) -> ExperimentResults:
+    experiment = experiment_get(user=user, experiment_id=experiment_id)
+    variants = sorted(experiment.variants.all(), key=lambda variant: variant.position)
+    records = list(
+        VersionAssignment.objects.filter(
+            experiment=experiment, version__status=VersionStatus.READY
+        ).values_list("variant_id", "version_id", "version__finished_at")
+    )
+    version_ids = [version_id for _, version_id, _ in records]
+    outcomes = version_outcomes(version_ids)
+    measures = version_list_measures(version_ids, with_embeddings=True)
+    values: dict[int, dict[str, list[float]]] = {variant.pk: defaultdict(list) for variant in variants}
+    for variant_id, version_id, _ in records:
+        row = values[variant_id]
+        outcome = outcomes.get(version_id)
+        if outcome is not None and outcome.plays:
+            row["skip_rate"].append(outcome.skip_rate)
+            row["completion_rate"].append(outcome.completion_rate)
+            row["likes"].append(float(outcome.likes))
+            row["saves"].append(float(outcome.saves))
+        measure = measures.get(version_id)
+        if measure is not None:
+            row["diversity"].append(measure.diversity)
+            row["artist_variety"].append(measure.artist_variety)
+            row["long_tail_share"].append(measure.long_tail_share)
+    confidence = experiment.confidence
+    control = variants[0]
+    rows = []
+    for key, (label, _) in METRICS.items():
+        intervals = [stats.mean_interval(values[v.pk][key], confidence=confidence) for v in variants]
+        comparisons: list[stats.Comparison | None] = [None] + [
+            stats.compare_means(values[control.pk][key], values[v.pk][key], confidence=confidence)
+            for v in variants[1:]
+        ]
+        rows.append(MetricRow(key, label, intervals, comparisons))
+    primary = next(row for row in rows if row.key == experiment.primary_metric)
+    higher_is_better = METRICS[experiment.primary_metric][1]
+    verdicts: list[stats.Verdict | None] = [None] + [
+        stats.verdict(
+            comparison,
+            horizon=experiment.horizon,
+            higher_is_better=higher_is_better,
+            confidence=confidence,
+            treatment=variant.name,
+        )
+        for variant, comparison in zip(variants[1:], primary.comparisons[1:], strict=True)
+        if comparison is not None
+    ]
+    exposure = []
+    for variant in variants:
+        counts: Counter[int] = Counter()
+        for variant_id, version_id, _ in records:
+            if variant_id == variant.pk and version_id in measures:
+                counts.update(measures[version_id].lead_artists)
+        exposure.append(fairness.gini(list(counts.values())))
+    control_values = np.asarray(values[control.pk][experiment.primary_metric], dtype=float)
+    suggested = None
+    if experiment.primary_metric in (ExperimentMetric.SKIP_RATE, ExperimentMetric.COMPLETION_RATE) and (
+        control_values.size > 1 and control_values.std(ddof=1) > 0
+    ):
+        suggested = stats.sample_size_per_variant(
+            std=float(control_values.std(ddof=1)), minimum_effect=0.05, alpha=1 - confidence
+        )
+    return ExperimentResults(
+        experiment=experiment,
+        variants=variants,
+        playlists=[sum(1 for v, _, _ in records if v == variant.pk) for variant in variants],
+        with_outcomes=[len(values[variant.pk]["skip_rate"]) for variant in variants],
+        rows=rows,
+        verdicts=verdicts,
+        exposure_gini=exposure,
+        chart=_experiment_chart(experiment, variants, records, outcomes, measures),
+        has_outcomes=bool(outcomes),
+        suggested_horizon=suggested,
+        assigned=[variant.assignments.count() for variant in variants],
+    )
+
+
+def _metric_value(key: str, outcome: Outcome | None, measure: ListMeasures | None) -> float:
+    if key in ("diversity", "artist_variety", "long_tail_share"):
+        return getattr(measure, key) if measure else math.nan
+    if outcome is None or not outcome.plays:
+        return math.nan
+    return {
+        "skip_rate": outcome.skip_rate,
+        "completion_rate": outcome.completion_rate,
+        "likes": float(outcome.likes),
+        "saves": float(outcome.saves),
+    }[key]
+
+
+def _experiment_chart(
+    experiment: Experiment,
+    variants: list[Variant],
+    records: list[tuple[int, int, datetime | None]],
+    outcomes: dict[int, Outcome],
+    measures: dict[int, ListMeasures],
+) -> Chart:
+    """Cumulative mean of the primary metric per variant, day by day."""
+    days = sorted({finished.date() for _, _, finished in records if finished})
+    series: dict[str, list[float | None]] = {}
+    for variant in variants:
+        running: list[float] = []
+        points: list[float | None] = []
+        for day in days:
+            for variant_id, version_id, finished in records:
+                if variant_id == variant.pk and finished and finished.date() == day:
+                    value = _metric_value(
+                        experiment.primary_metric, outcomes.get(version_id), measures.get(version_id)
+                    )
+                    if not math.isnan(value):
+                        running.append(value)
+            points.append(float(np.mean(running)) if running else None)
+        series[variant.name] = points
+    return line_chart([day.isoformat() for day in days], series)
+
+
+# --- off-policy evaluation --------------------------------------------------------------------
+
+
+@dataclass
+class OffPolicyRow:
+    action: str
+    logged: int
+    logged_mean: float
+    estimates: list[offpolicy.Estimate]
+
+
+def offpolicy_report(*, user: User, limit: int = 20_000) -> tuple[list[OffPolicyRow], int, int]:
+    """Estimates of "always use policy X" for every logged policy, from versions with a logged
+    propensity and an outcome (reward: completion rate). Also: versions seen, versions usable."""
+    _curator_only(user)
+    logged = list(
+        PlaylistVersion.objects.filter(status=VersionStatus.READY, propensity__isnull=False)
+        .exclude(policy="")
+        .order_by("-finished_at")
+        .values_list("pk", "policy", "propensity")[:limit]
+    )
+    outcomes = version_outcomes(pk for pk, _, _ in logged)
+    rounds = [
+        offpolicy.LoggedRound(policy, float(propensity), outcomes[pk].completion_rate)
+        for pk, policy, propensity in logged
+        if propensity is not None and pk in outcomes and outcomes[pk].plays
+    ]
+    actions = sorted({r.action for r in rounds})
+    model = offpolicy.reward_model_fit(rounds)
+    rows = []
+    for action in actions:
+        target = offpolicy.deterministic(action)
+        own = [r.reward for r in rounds if r.action == action]
+        rows.append(
+            OffPolicyRow(
+                action=action,
+                logged=len(own),
+                logged_mean=float(np.mean(own)) if own else math.nan,
+                estimates=[
+                    offpolicy.ips(rounds, target),
+                    offpolicy.snips(rounds, target),
+                    offpolicy.doubly_robust(rounds, target, model, actions),
+                ],
+            )
+        )
+    return rows, len(logged), len(rounds)
+
+
+# --- fairness -------------------------------------------------------------------------------
+
+
+@dataclass
+class FairnessDay:
+    day: date
+    versions: int
+    gini: float
+    long_tail_share: float
+    genre_coverage: float
+    listener_diversity: float
+
+
+@dataclass
+class FloorRow:
+    floor: float | None
+    versions: int
+    long_tail_share: float
+
+
+def fairness_report(
+    *, user: User, days: int = 30, now: datetime | None = None
+) -> tuple[list[FairnessDay], list[FloorRow], dict[str, Chart]]:
+    _curator_only(user)
+    now = now or timezone.now()
+    versions = list(
+        PlaylistVersion.objects.filter(
+            status=VersionStatus.READY, finished_at__gte=now - timedelta(days=days)
+        )
+        .values_list("pk", "finished_at", "playlist__owner_id", "ops_assignment__exposure_floor")
+        .order_by("finished_at")
+    )
+    measures = version_list_measures([pk for pk, _, _, _ in versions], with_genres=True)
+    catalog_genres = Tag.objects.filter(kind=TagKind.GENRE).count()
+    by_day: dict[date, list[tuple[int, int]]] = defaultdict(list)
+    for pk, finished, owner_id, _ in versions:
+        if pk in measures:
+            by_day[timezone.localdate(finished)].append((pk, owner_id))
+    rows = []
+    for day, members in sorted(by_day.items()):
+        exposure: Counter[int] = Counter()
+        genres: set[str] = set()
+        per_listener: dict[int, list[int]] = defaultdict(list)
+        tail = []
+        for pk, owner_id in members:
+            measure = measures[pk]
+            exposure.update(measure.lead_artists)
+            genres |= measure.genres
+            per_listener[owner_id].extend(measure.lead_artists)
+            tail.append(measure.long_tail_share)
+        listener_diversity = [
+            len(set(artists)) / len(artists) for artists in per_listener.values() if artists
+        ]
+        rows.append(
+            FairnessDay(
+                day=day,
+                versions=len(members),
+                gini=fairness.gini(list(exposure.values())),
+                long_tail_share=float(np.nanmean(tail)) if tail else math.nan,
+                genre_coverage=fairness.genre_coverage(genres, catalog_genres),
+                listener_diversity=float(np.mean(listener_diversity)) if listener_diversity else math.nan,
+            )
+        )
+    floors: dict[float | None, list[float]] = defaultdict(list)
+    for pk, _, _, floor in versions:
+        if pk in measures:
+            floors[floor].append(measures[pk].long_tail_share)
+    floor_rows = [
+        FloorRow(floor, len(shares), float(np.nanmean(shares)))
+        for floor, shares in sorted(floors.items(), key=lambda item: (item[0] is None, item[0] or 0.0))
+    ]
+    labels = [row.day.isoformat() for row in rows]
+    charts = {
+        "concentration": line_chart(
+            labels,
+            {
+                "artist exposure Gini": [row.gini for row in rows],
+                "genre coverage": [row.genre_coverage for row in rows],
+            },
+            y_range=(0.0, 1.0),
+        ),
+        "long_tail": line_chart(
+            labels,
+            {
+                "long-tail share": [row.long_tail_share for row in rows],
+                "per-listener diversity": [row.listener_diversity for row in rows],
+            },
+            y_range=(0.0, 1.0),
+            guides={"exposure floor": float(settings.ENGINE_EXPOSURE_FLOOR)},
+        ),
+    }
+    return rows, floor_rows, charts
+
+
+# --- drift ----------------------------------------------------------------------------------
+
+
+def prompts_between(start: datetime, end: datetime, *, limit: int) -> list[str]:
+    """Prompts of playlists first generated in [start, end), newest first, at most ``limit``."""
+    return list(
+        PlaylistVersion.objects.filter(created_at__gte=start, created_at__lt=end, cause=VersionCause.PROMPT)
+        .order_by("-created_at")
+        .values_list("playlist__prompt", flat=True)[:limit]
+    )
+
+
+def catalog_features_between(
+    reference_start: datetime, recent_start: datetime, end: datetime
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Feature values of tracks added in the reference window and in the recent one."""
+    features = [name for name in DRIFT_FEATURES if name in AUDIO_FEATURES or name == "popularity"]
+    windows = []
+    for start, stop in ((reference_start, recent_start), (recent_start, end)):
+        rows = list(
+            Track.objects.filter(created_at__gte=start, created_at__lt=stop)
+            .order_by("-created_at")
+            .values_list(*features)[:MAX_TRACKS_PER_WINDOW]
+        )
+        windows.append(rows)
+    return {
+        feature: (
+            [row[index] for row in windows[0] if row[index] is not None],
+            [row[index] for row in windows[1] if row[index] is not None],
+        )
+        for index, feature in enumerate(features)
+    }
+
+
+def scores_between(
+    reference_start: datetime, recent_start: datetime, end: datetime
+) -> tuple[list[float], list[float]]:
+    windows = []
+    for start, stop in ((reference_start, recent_start), (recent_start, end)):
+        windows.append(
+            list(
+                PlaylistItem.objects.filter(version__created_at__gte=start, version__created_at__lt=stop)
+                .order_by("-version__created_at")
+                .values_list("score", flat=True)[:MAX_SCORES_PER_WINDOW]
+            )
+        )
+    return windows[0], windows[1]
+
+
+def outcome_rates_between(
+    reference_start: datetime, recent_start: datetime, end: datetime
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Per-version skip and completion rates in the two windows (empty without outcomes)."""
+    rates: dict[str, tuple[list[float], list[float]]] = {"skip_rate": ([], []), "completion_rate": ([], [])}
+    for window, (start, stop) in enumerate(((reference_start, recent_start), (recent_start, end))):
+        ids = PlaylistVersion.objects.filter(
+            status=VersionStatus.READY, created_at__gte=start, created_at__lt=stop
+        ).values_list("pk", flat=True)
+        for outcome in version_outcomes(ids).values():
+            if outcome.plays:
+                rates["skip_rate"][window].append(outcome.skip_rate)
+                rates["completion_rate"][window].append(outcome.completion_rate)
+    return rates
+
+
+def drift_reports(*, user: User, limit: int = 30) -> list[DriftReport]:
+    _curator_only(user)
+    return list(DriftReport.objects.order_by("-created_at")[:limit])
+
+
+def drift_trend_chart(reports: Sequence[DriftReport]) -> Chart:
+    """Each check's value over the stored reports, oldest first (checks without a value leave gaps)."""
+    ordered = list(reversed(reports))
+    names: list[str] = []
+    for report in ordered:
+        for check in report.checks:
+            if check["name"] not in names and check["name"] in (
+                "model score PSI",
+                "prompt embedding shift",
+                "skip rate",
+            ):
+                names.append(check["name"])
+    series = {
+        name: [next((c["value"] for c in report.checks if c["name"] == name), None) for report in ordered]
+        for name in names
+    }
+    return line_chart([f"{report.created_at:%m-%d %H:%M}" for report in ordered], series)
+
+
+def model_promotions(*, user: User, limit: int = 20) -> list[ModelPromotion]:
+    _curator_only(user)
+    return list(ModelPromotion.objects.order_by("-created_at")[:limit])
+
+
+# --- schedule -------------------------------------------------------------------------------
+
+
+@dataclass
+class ScheduleEntry:
+    name: str
+    task: str
+    schedule: str
+    enabled: bool
+    last_run: TaskRun | None
+    beat_last_run_at: datetime | None
+    total_run_count: int | None
+
+
+def beat_tasks() -> set[str]:
+    return {str(entry["task"]) for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+
+
+def schedule_status(*, user: User) -> list[ScheduleEntry]:
+    """Every beat entry (declared in settings or added in the admin) with its last recorded run."""
+    _curator_only(user)
+    from django_celery_beat.models import PeriodicTask
+
+    periodic = {row.name: row for row in PeriodicTask.objects.select_related("interval", "crontab")}
+    entries: dict[str, dict[str, Any]] = {}
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        entries[name] = {
+            "task": str(entry["task"]),
+            "schedule": _schedule_text(entry["schedule"]),
+            "enabled": True,
+        }
+    for name, row in periodic.items():
+        if name.startswith("celery."):
+            continue
+        current = entries.setdefault(
+            name, {"task": row.task, "schedule": str(row.schedule), "enabled": row.enabled}
+        )
+        current["enabled"] = row.enabled
+    tasks = {entry["task"] for entry in entries.values()}
+    latest: dict[str, TaskRun] = {}
+    for run in TaskRun.objects.filter(task__in=tasks).order_by("task", "-started_at").distinct("task"):
+        latest[run.task] = run
+    result = []
+    for name, entry in sorted(entries.items()):
+        row = periodic.get(name)
+        result.append(
+            ScheduleEntry(
+                name=name,
+                task=entry["task"],
+                schedule=entry["schedule"],
+                enabled=entry["enabled"],
+                last_run=latest.get(entry["task"]),
+                beat_last_run_at=row.last_run_at if row else None,
+                total_run_count=row.total_run_count if row else None,
+            )
+        )
+    return result
+
+
+def _schedule_text(schedule: Any) -> str:
+    if isinstance(schedule, int | float):
+        seconds = int(schedule)
+        if seconds % 3600 == 0:
+            return f"every {seconds // 3600} h"
+        if seconds % 60 == 0:
+            return f"every {seconds // 60} min"
+        return f"every {seconds} s"
+    return str(schedule)
+
+
+def task_runs(*, user: User, task: str | None = None, limit: int = 50) -> list[TaskRun]:
+    _curator_only(user)
+    runs = TaskRun.objects.all()
+    if task:
+        runs = runs.filter(task=task)
+    return list(runs.order_by("-started_at")[:limit])
+
+
+def running_experiment() -> Experiment | None:
+    return Experiment.objects.filter(Q(status="running")).first()
