@@ -7,7 +7,7 @@ consent or editorial desks; this module gathers what it needs for one version an
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,9 +18,11 @@ from accounts.models import ConsentPurpose, User
 from accounts.selectors import taste_seeds_for_user
 from catalog.models import Track
 from config.errors import ApplicationError
+from editorial.ops_services import engine_exposure_floor, experiment_weights
 from playlists.models import Playlist, PlaylistVersion, VersionCause
 
 if TYPE_CHECKING:
+    from editorial.models_ops import Assignment
     from playlists.composer import Composition, EditorialRules, ListenerContext
     from playlists.intent import Intent
 
@@ -33,6 +35,8 @@ class GeneratedVersion:
     composition: Composition
     policy: str
     personalized: bool
+    # The A/B experiment variant that configured the engine, if the owner is in one.
+    assignment: Assignment | None = None
 
 
 def version_compose(version: PlaylistVersion, *, on_stage: Callable[[str], None]) -> GeneratedVersion:
@@ -42,6 +46,7 @@ def version_compose(version: PlaylistVersion, *, on_stage: Callable[[str], None]
 
     playlist = version.playlist
     listener = listener_context(playlist.owner)
+    weights, assignment = experiment_weights(playlist.owner)
     excluded = refresh_exclusions(version)
     if playlist.new_only and listener is not None:
         excluded |= listener.heard_track_ids
@@ -52,12 +57,16 @@ def version_compose(version: PlaylistVersion, *, on_stage: Callable[[str], None]
             size=_playlist_size(playlist),
             listener=listener,
             rules=editorial_rules(version=version),
+            weights=weights,
             exclude_track_ids=excluded,
             on_stage=on_stage,
         )
     except PromptError as error:
         raise ApplicationError(str(error)) from error
-    return GeneratedVersion(composition=composition, policy=DEFAULT_POLICY, personalized=listener is not None)
+    policy = assignment.variant.policy if assignment and assignment.variant.policy else DEFAULT_POLICY
+    return GeneratedVersion(
+        composition=composition, policy=policy, personalized=listener is not None, assignment=assignment
+    )
 
 
 def _playlist_size(playlist: Playlist) -> int | None:
@@ -124,6 +133,7 @@ def editorial_rules(*, version: PlaylistVersion) -> EditorialRules:
     from editorial.services import version_theme_record
 
     rules, match = rules_for_prompt(prompt=version.playlist.prompt)
+    rules = replace(rules, exposure_floor=engine_exposure_floor())
     version_theme_record(
         version_id=version.pk,
         theme_id=match.theme_id if match else None,

@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.errors import ApplicationError
+from config.metrics import metrics_record_generation
+from editorial.ops_services import version_assignment_record
 from playlists.generation import GeneratedVersion, version_compose
 from playlists.models import (
     NAME_MAX_LENGTH,
@@ -307,6 +309,9 @@ def _composition_store(version_id: int, result: GeneratedVersion) -> None:
     version.error = ""
     version.finished_at = timezone.now()
     version.save()
+    version_assignment_record(version=version, assignment=result.assignment)
     playlist = version.playlist
     playlist.intent = version.intent
     playlist.save(update_fields=["intent", "updated_at"])
+    stage_seconds = dict(version.stage_seconds)
+    transaction.on_commit(lambda: metrics_record_generation(stage_seconds))

@@ -6,11 +6,11 @@ import uuid
 from collections.abc import Sequence
 
 from accounts.models import ConsentPurpose, Role, User
-from accounts.services import consent_record_choices, user_create
+from accounts.services import consent_record_choices, policy_ensure_initial, user_create
 from catalog.models import Artist, Track, TrackArtist
 from editorial import ops_services
 from editorial.models_ops import Experiment
-from tests.conftest import USER_PASSWORD, policy_ensure_published
+from tests.conftest import USER_PASSWORD
 
 
 def experiment_make(
@@ -35,7 +35,7 @@ def experiment_make(
 
 
 def listeners_make(count: int, *, consent: bool = True, prefix: str = "listener") -> list[User]:
-    policy_ensure_published()
+    policy_ensure_initial()
     users = []
     for number in range(count):
         user = user_create(email=f"{prefix}{number}@example.com", password=USER_PASSWORD, role=Role.LISTENER)
