@@ -252,7 +252,7 @@ class QueueListApi(APIView):
 class QueueDecisionApi(APIView):
     permission_classes = CURATOR_PERMISSIONS
 
-    class InputSerializer(serializers.Serializer):
+    class QueueDecisionSerializer(serializers.Serializer):
         track = serializers.IntegerField()
         verdict = serializers.ChoiceField(choices=Verdict.choices)
 
@@ -261,11 +261,11 @@ class QueueDecisionApi(APIView):
         summary="Approve or reject a track of a reviewed playlist",
         description="A rejection blocks the track in the playlist's theme (everywhere without one); "
         "an approval makes its artist a candidate boost of the theme.",
-        request=InputSerializer,
+        request=QueueDecisionSerializer,
         responses={201: OpenApiResponse(description="Decided."), 400: ERROR_RESPONSE, 403: FORBIDDEN},
     )
     def post(self, request: Request, item_id: int) -> Response:
-        data = _valid(self.InputSerializer, request)
+        data = _valid(self.QueueDecisionSerializer, request)
         decision = services.review_decide(
             actor=_user(request),
             item=get_object_or_404(ReviewItem, pk=item_id),
@@ -317,7 +317,7 @@ class AuditListApi(APIView):
 class ReportCreateApi(APIView):
     """Listeners: report one of their playlists, or a track in it, to the editorial desk."""
 
-    class InputSerializer(serializers.Serializer):
+    class ReportCreateSerializer(serializers.Serializer):
         playlist = serializers.IntegerField()
         track = serializers.IntegerField(required=False, allow_null=True, default=None)
         reason = serializers.CharField(
@@ -327,7 +327,7 @@ class ReportCreateApi(APIView):
     @extend_schema(
         operation_id="editorial_reports_create",
         summary="Report a playlist or a track in it",
-        request=InputSerializer,
+        request=ReportCreateSerializer,
         responses={
             201: OpenApiResponse(description="Reported."),
             400: ERROR_RESPONSE,
@@ -335,7 +335,7 @@ class ReportCreateApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        data = _valid(self.InputSerializer, request)
+        data = _valid(self.ReportCreateSerializer, request)
         playlist = playlist_selectors.playlist_get(user=_user(request), playlist_id=data["playlist"])
         report = services.report_create(
             reporter=_user(request), playlist=playlist, track_id=data["track"], reason=data["reason"]

@@ -85,7 +85,7 @@ class _CuratorApi(APIView):
 
 
 class ExperimentListCreateApi(_CuratorApi):
-    class InputSerializer(serializers.Serializer):
+    class ExperimentCreateSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=100)
         description = serializers.CharField(required=False, allow_blank=True, default="")
         primary_metric = serializers.ChoiceField(
@@ -100,10 +100,10 @@ class ExperimentListCreateApi(_CuratorApi):
         experiments = ops_selectors.experiment_list(user=_user(request))
         return Response(ExperimentSerializer(experiments, many=True).data)
 
-    @extend_schema(request=InputSerializer, responses={201: ExperimentSerializer})
+    @extend_schema(request=ExperimentCreateSerializer, responses={201: ExperimentSerializer})
     def post(self, request: Request) -> Response:
         ops_selectors.experiment_list(user=_user(request))  # curators only (404 otherwise)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.ExperimentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data["confidence"] = float(data["confidence"])

@@ -58,7 +58,7 @@ ACCEPTED = OpenApiResponse(
 
 
 class PlaylistListCreateApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class PlaylistCreateSerializer(serializers.Serializer):
         # Length and content are checked by the service, with messages that say how to fix them.
         prompt = serializers.CharField(
             allow_blank=True,
@@ -100,11 +100,11 @@ class PlaylistListCreateApi(APIView):
         summary="Make a playlist from a prompt",
         description="Queues generation and answers 202 at once; poll `status_url` until `ready` "
         "(or `failed`, with the reason), then read the playlist at `url`.",
-        request=InputSerializer,
+        request=PlaylistCreateSerializer,
         responses={202: ACCEPTED, 400: ERROR_RESPONSE},
     )
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = self.PlaylistCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         minutes = data.validated_data.get("duration_minutes")
         playlist = services.playlist_create(
@@ -119,7 +119,7 @@ class PlaylistListCreateApi(APIView):
 
 
 class PlaylistDetailApi(APIView):
-    class UpdateSerializer(serializers.Serializer):
+    class PlaylistUpdateSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=NAME_MAX_LENGTH, required=False)
         refresh = serializers.ChoiceField(choices=RefreshSchedule.choices, required=False)
 
@@ -142,12 +142,12 @@ class PlaylistDetailApi(APIView):
     @extend_schema(
         operation_id="playlists_update",
         summary="Rename, or set the refresh schedule",
-        request=UpdateSerializer,
+        request=PlaylistUpdateSerializer,
         responses={200: PlaylistSerializer, 400: ERROR_RESPONSE, 404: NOT_FOUND},
     )
     def patch(self, request: Request, playlist_id: int) -> Response:
         playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
-        data = self.UpdateSerializer(data=request.data)
+        data = self.PlaylistUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         playlist = services.playlist_update(playlist=playlist, **data.validated_data)
         return Response(PlaylistSerializer(playlist).data)
@@ -189,7 +189,7 @@ class PlaylistVersionListApi(APIView):
 
 
 class PlaylistRefineApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class PlaylistRefineSerializer(serializers.Serializer):
         change = serializers.CharField(
             max_length=services.CHANGE_MAX_LENGTH, help_text="e.g. “less rap, more upbeat”."
         )
@@ -197,31 +197,31 @@ class PlaylistRefineApi(APIView):
     @extend_schema(
         operation_id="playlists_refine",
         summary="Refine: a new version from the current Intent plus a change",
-        request=InputSerializer,
+        request=PlaylistRefineSerializer,
         responses={202: ACCEPTED, 400: ERROR_RESPONSE, 404: NOT_FOUND},
     )
     def post(self, request: Request, playlist_id: int) -> Response:
         playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
-        data = self.InputSerializer(data=request.data)
+        data = self.PlaylistRefineSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.playlist_refine(playlist=playlist, change=data.validated_data["change"])
         return _accepted(request, playlist)
 
 
 class PlaylistIntentApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class PlaylistIntentSerializer(serializers.Serializer):
         intent = serializers.JSONField(help_text="The playlist's `intent`, edited.")
 
     @extend_schema(
         operation_id="playlists_intent_edit",
         summary="Regenerate from an edited Intent",
         description="Send back the playlist's `intent` with pieces removed or ranges changed.",
-        request=InputSerializer,
+        request=PlaylistIntentSerializer,
         responses={202: ACCEPTED, 400: ERROR_RESPONSE, 404: NOT_FOUND},
     )
     def post(self, request: Request, playlist_id: int) -> Response:
         playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
-        data = self.InputSerializer(data=request.data)
+        data = self.PlaylistIntentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if not isinstance(data.validated_data["intent"], dict):
             raise ApplicationError("`intent` must be an object, as the playlist returns it.")

@@ -324,14 +324,27 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Segue API",
-    "DESCRIPTION": "Prompted playlists: catalog, search, imports.",
+    "DESCRIPTION": (
+        "Prompted playlists: catalog and search, playlists from prompts, listening feedback, "
+        "privacy (consents, export, erasure), the editorial desk, experiments and monitoring."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Two serializers share the csv/jsonl choice; name the enum once.
-    "ENUM_NAME_OVERRIDES": {"ImportFormatEnum": "catalog.models.ImportFormat"},
+    # Choice sets shared by several serializers, or fields of one name with other choices:
+    # each enum named once.
+    "ENUM_NAME_OVERRIDES": {
+        "ImportFormatEnum": "catalog.models.ImportFormat",
+        "JobStatusEnum": "catalog.models.JobStatus",
+        "VersionStatusEnum": "playlists.models.VersionStatus",
+        "ExportStatusEnum": "accounts.models.ExportStatus",
+        "ExperimentStatusEnum": "editorial.models_ops.ExperimentStatus",
+        "BoostStatusEnum": "editorial.models.BoostStatus",
+        "ReviewStatusEnum": "editorial.models.ReviewStatus",
+        "EditorialStatusEnum": "editorial.models.EditorialStatus",
+    },
 }
 
 # LOG_FORMAT=json: one JSON object per line with the request id that follows a generation from
