@@ -1,0 +1,484 @@
+"""Every write of the feedback loop: event ingestion, affinities, taste exclusions, CF factors,
+bandit counts, and the privacy hooks (erasure, retention, withdrawn listening history)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from accounts.consent import consent_require
+from accounts.models import ConsentPurpose, User
+from catalog.models import Artist, Track
+from config.errors import ApplicationError
+from feedback.events import MAX_BATCH, EventError, EventIn, events_parse
+from feedback.learning import bandit, cf, signals
+from feedback.models import (
+    AnonymousTrackCount,
+    CFModelRun,
+    ExclusionKind,
+    ItemFactor,
+    ListeningEvent,
+    PolicyStat,
+    TasteExclusion,
+    TrackAffinity,
+    UserFactor,
+)
+from playlists.models import PlaylistVersion
+
+logger = logging.getLogger(__name__)
+
+USER_VECTOR_DEBOUNCE_SECONDS = 30
+
+
+class BatchTooLarge(ApplicationError):
+    """More than MAX_BATCH events in one request (the API answers 413)."""
+
+
+@dataclass
+class IngestResult:
+    stored: int = 0
+    duplicates: int = 0
+    errors: list[EventError] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "rejected": len(self.errors),
+            "errors": [error.to_dict() for error in self.errors],
+        }
+
+
+# --- ingestion ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def events_ingest(*, user: User, events: Any, now: datetime | None = None) -> IngestResult:
+    """Store a batch of events; invalid ones get an error entry, valid ones are stored.
+
+    Idempotent per client event id (a retried batch stores nothing twice and moves no affinity).
+    Refused as a whole (ConsentRequired, HTTP 403) without the listening_history consent.
+    """
+    consent_require(user, ConsentPurpose.LISTENING_HISTORY)
+    if not isinstance(events, list) or not events:
+        raise ApplicationError("Send a JSON object with 'events': a non-empty list of events.")
+    if len(events) > MAX_BATCH:
+        raise BatchTooLarge(
+            f"At most {MAX_BATCH} events in one request; this one has {len(events)}.", extra={"limit": MAX_BATCH}
+        )
+    now = now or timezone.now()
+    parsed, errors = events_parse(events, now=now)
+    durations = dict(
+        Track.objects.filter(pk__in={event.track_id for event in parsed}).values_list("pk", "duration_ms")
+    )
+    versions = _versions_of(user, parsed)
+    accepted: list[tuple[EventIn, int | None]] = []
+    for event in parsed:
+        if event.track_id not in durations:
+            errors.append(EventError(event.index, str(event.client_event_id), "track", f"No track {event.track_id} in the catalog."))
+            continue
+        version_id = None
+        if event.playlist_id is not None:
+            found = versions.get((event.playlist_id, event.version_number or 0))
+            if found is None:
+                errors.append(
+                    EventError(
+                        event.index,
+                        str(event.client_event_id),
+                        "version",
+                        f"No version {event.version_number} of playlist {event.playlist_id} among yours.",
+                    )
+                )
+                continue
+            version_id = found[0]
+        accepted.append((event, version_id))
+    errors.sort(key=lambda error: error.index)
+    inserted = _events_insert(user=user, accepted=accepted, durations=durations, now=now)
+    stored = [(event, version_id) for event, version_id in accepted if event.client_event_id in inserted]
+    if stored:
+        _affinity_apply(user=user, stored=stored, durations=durations)
+        _bandit_apply(user=user, stored=stored, durations=durations, versions=versions)
+        _user_vector_refresh_soon(user.pk)
+    return IngestResult(stored=len(stored), duplicates=len(accepted) - len(stored), errors=errors)
+
+
+def _versions_of(user: User, events: list[EventIn]) -> dict[tuple[int, int], tuple[int, str]]:
+    playlist_ids = {event.playlist_id for event in events if event.playlist_id is not None}
+    if not playlist_ids:
+        return {}
+    rows = PlaylistVersion.objects.filter(playlist__owner=user, playlist_id__in=playlist_ids).values_list(
+        "playlist_id", "number", "pk", "policy"
+    )
+    return {(playlist_id, number): (pk, policy) for playlist_id, number, pk, policy in rows}
+
+
+def _weight(event: EventIn, durations: dict[int, int | None]) -> float:
+    return signals.event_weight(
+        signals.Signal(
+            kind=event.kind,
+            occurred_at=event.occurred_at,
+            position_ms=event.position_ms,
+            duration_ms=durations.get(event.track_id),
+        )
+    )
+
+
+INSERT_EVENTS = """
+INSERT INTO feedback_listeningevent
+    (user_id, client_event_id, kind, track_id, version_id, position, position_ms, occurred_at,
+     received_at, device, local_hour, weight)
+SELECT %s, * FROM unnest(
+    %s::uuid[], %s::text[], %s::int[], %s::bigint[], %s::smallint[], %s::int[], %s::timestamptz[],
+    %s::timestamptz[], %s::text[], %s::smallint[], %s::float8[])
+ON CONFLICT (user_id, client_event_id) DO NOTHING
+RETURNING client_event_id
+"""
+
+
+def _events_insert(
+    *, user: User, accepted: list[tuple[EventIn, int | None]], durations: dict[int, int | None], now: datetime
+) -> set[Any]:
+    """One INSERT … SELECT unnest(…) ON CONFLICT DO NOTHING; returns the ids actually stored."""
+    if not accepted:
+        return set()
+    columns: list[list[Any]] = [[] for _ in range(11)]
+    for event, version_id in accepted:
+        row = (
+            event.client_event_id,
+            event.kind,
+            event.track_id,
+            version_id,
+            event.position,
+            event.position_ms,
+            event.occurred_at,
+            now,
+            event.device,
+            event.local_hour,
+            _weight(event, durations),
+        )
+        for column, value in zip(columns, row, strict=True):
+            column.append(value)
+    with connection.cursor() as cursor:
+        cursor.execute(INSERT_EVENTS, [user.pk, *columns])
+        return {row[0] for row in cursor.fetchall()}
+
+
+UPSERT_AFFINITY = """
+INSERT INTO feedback_trackaffinity (user_id, track_id, mass, events, last_event_at, disliked)
+SELECT %s, track_id, mass, events, last_event_at, false
+FROM unnest(%s::int[], %s::float8[], %s::int[], %s::timestamptz[]) AS t(track_id, mass, events, last_event_at)
+ON CONFLICT (user_id, track_id) DO UPDATE SET
+    mass = feedback_trackaffinity.mass + excluded.mass,
+    events = feedback_trackaffinity.events + excluded.events,
+    last_event_at = GREATEST(feedback_trackaffinity.last_event_at, excluded.last_event_at)
+"""
+
+
+def _affinity_apply(*, user: User, stored: list[tuple[EventIn, int | None]], durations: dict[int, int | None]) -> None:
+    """Add the new events' decay-scaled weights to the listener's per-track affinities."""
+    windows = list(
+        TasteExclusion.objects.filter(user=user, kind=ExclusionKind.WINDOW).values_list("starts_at", "ends_at")
+    )
+    masses: dict[int, float] = defaultdict(float)
+    counts: dict[int, int] = defaultdict(int)
+    last: dict[int, datetime] = {}
+    # The latest like or dislike decides whether a track is "disliked" (never served again).
+    verdicts: dict[int, tuple[datetime, bool]] = {}
+    for event, _ in stored:
+        track = event.track_id
+        counts[track] += 1
+        last[track] = max(last.get(track, event.occurred_at), event.occurred_at)
+        if event.kind in ("like", "dislike") and (track not in verdicts or verdicts[track][0] <= event.occurred_at):
+            verdicts[track] = (event.occurred_at, event.kind == "dislike")
+        if any(start <= event.occurred_at < end for start, end in windows):
+            continue  # left out of the taste by the listener
+        masses[track] += signals.mass(_weight(event, durations), event.occurred_at)
+    tracks = list(counts)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            UPSERT_AFFINITY,
+            [user.pk, tracks, [masses[track] for track in tracks], [counts[track] for track in tracks], [last[track] for track in tracks]],
+        )
+        if verdicts:
+            cursor.execute(
+                """
+                UPDATE feedback_trackaffinity AS a SET disliked = v.disliked
+                FROM unnest(%s::int[], %s::bool[]) AS v(track_id, disliked)
+                WHERE a.user_id = %s AND a.track_id = v.track_id
+                """,
+                [list(verdicts), [verdict[1] for verdict in verdicts.values()], user.pk],
+            )
+
+
+UPSERT_USER_POLICY = """
+INSERT INTO feedback_policystat (user_id, policy, successes, failures, updated_at)
+SELECT %s, policy, s, f, now() FROM unnest(%s::text[], %s::float8[], %s::float8[]) AS t(policy, s, f)
+ON CONFLICT (user_id, policy) DO UPDATE SET
+    successes = feedback_policystat.successes + excluded.successes,
+    failures = feedback_policystat.failures + excluded.failures,
+    updated_at = excluded.updated_at
+"""
+UPSERT_GLOBAL_POLICY = """
+INSERT INTO feedback_policystat (user_id, policy, successes, failures, updated_at)
+SELECT NULL, policy, s, f, now() FROM unnest(%s::text[], %s::float8[], %s::float8[]) AS t(policy, s, f)
+ON CONFLICT (policy) WHERE user_id IS NULL DO UPDATE SET
+    successes = feedback_policystat.successes + excluded.successes,
+    failures = feedback_policystat.failures + excluded.failures,
+    updated_at = excluded.updated_at
+"""
+
+
+def reward_kind(kind: str, position_ms: int | None, duration_ms: int | None) -> str:
+    """The bandit's name for an event: skips split into early and late."""
+    if kind == "skip":
+        return "early_skip" if signals.is_early_skip(position_ms, duration_ms) else "late_skip"
+    return kind
+
+
+def _bandit_apply(
+    *,
+    user: User,
+    stored: list[tuple[EventIn, int | None]],
+    durations: dict[int, int | None],
+    versions: dict[tuple[int, int], tuple[int, str]],
+) -> None:
+    """Credit the policy that built each event's version (the listener's counts and the global)."""
+    totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for event, version_id in stored:
+        if version_id is None:
+            continue
+        policy = versions[(event.playlist_id or 0, event.version_number or 0)][1]
+        if not policy:
+            continue
+        successes, failures = bandit.reward_counts(
+            reward_kind(event.kind, event.position_ms, durations.get(event.track_id))
+        )
+        if successes or failures:
+            totals[policy][0] += successes
+            totals[policy][1] += failures
+    if not totals:
+        return
+    policies = list(totals)
+    successes = [totals[policy][0] for policy in policies]
+    failures = [totals[policy][1] for policy in policies]
+    with connection.cursor() as cursor:
+        cursor.execute(UPSERT_USER_POLICY, [user.pk, policies, successes, failures])
+        cursor.execute(UPSERT_GLOBAL_POLICY, [policies, successes, failures])
+
+
+def _user_vector_refresh_soon(user_id: int) -> None:
+    """Queue one CF vector refresh per listener per debounce window (not one per batch)."""
+    from feedback.tasks import refresh_user_vector
+
+    if cache.add(f"feedback:user-vector:{user_id}", 1, USER_VECTOR_DEBOUNCE_SECONDS):
+        refresh_user_vector.delay_on_commit(user_id=user_id)  # type: ignore[attr-defined]
+
+
+# --- affinities and taste exclusions ---------------------------------------------------------------
+
+
+@transaction.atomic
+def affinity_rebuild(*, user: User) -> int:
+    """Recompute the listener's affinities from their raw events (after a window exclusion)."""
+    windows = list(
+        TasteExclusion.objects.filter(user=user, kind=ExclusionKind.WINDOW).values_list("starts_at", "ends_at")
+    )
+    masses: dict[int, float] = defaultdict(float)
+    counts: dict[int, int] = defaultdict(int)
+    last: dict[int, datetime] = {}
+    verdicts: dict[int, tuple[datetime, bool]] = {}
+    for track, kind, weight, occurred_at in ListeningEvent.objects.filter(user=user).values_list(
+        "track_id", "kind", "weight", "occurred_at"
+    ):
+        counts[track] += 1
+        last[track] = max(last.get(track, occurred_at), occurred_at)
+        if kind in ("like", "dislike") and (track not in verdicts or verdicts[track][0] <= occurred_at):
+            verdicts[track] = (occurred_at, kind == "dislike")
+        if not any(start <= occurred_at < end for start, end in windows):
+            masses[track] += signals.mass(weight, occurred_at)
+    TrackAffinity.objects.filter(user=user).delete()
+    TrackAffinity.objects.bulk_create(
+        TrackAffinity(
+            user=user,
+            track_id=track,
+            mass=masses[track],
+            events=counts[track],
+            last_event_at=last[track],
+            disliked=verdicts.get(track, (last[track], False))[1],
+        )
+        for track in counts
+    )
+    return len(counts)
+
+
+@transaction.atomic
+def taste_exclusion_add(
+    *,
+    user: User,
+    track_id: int | None = None,
+    artist_id: int | None = None,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+) -> TasteExclusion:
+    """Leave a track, an artist or a time window out of the listener's taste; applies at once."""
+    given = [track_id is not None, artist_id is not None, starts_at is not None or ends_at is not None]
+    if sum(given) != 1:
+        raise ApplicationError("Leave out one thing: a track, an artist, or a time window.")
+    if track_id is not None:
+        if not Track.objects.filter(pk=track_id).exists():
+            raise ApplicationError(f"No track {track_id} in the catalog.")
+        exclusion, _ = TasteExclusion.objects.get_or_create(user=user, kind=ExclusionKind.TRACK, track_id=track_id)
+        return exclusion
+    if artist_id is not None:
+        if not Artist.objects.filter(pk=artist_id).exists():
+            raise ApplicationError(f"No artist {artist_id} in the catalog.")
+        exclusion, _ = TasteExclusion.objects.get_or_create(user=user, kind=ExclusionKind.ARTIST, artist_id=artist_id)
+        return exclusion
+    if starts_at is None or ends_at is None or starts_at >= ends_at:
+        raise ApplicationError("A time window needs a start before its end.")
+    exclusion = TasteExclusion.objects.create(user=user, kind=ExclusionKind.WINDOW, starts_at=starts_at, ends_at=ends_at)
+    affinity_rebuild(user=user)
+    return exclusion
+
+
+@transaction.atomic
+def taste_exclusion_remove(*, user: User, exclusion_id: int) -> None:
+    exclusion = TasteExclusion.objects.filter(user=user, pk=exclusion_id).first()
+    if exclusion is None:
+        raise ApplicationError("No such exclusion among yours.")
+    exclusion.delete()
+    if exclusion.kind == ExclusionKind.WINDOW:
+        affinity_rebuild(user=user)
+
+
+# --- collaborative filtering ---------------------------------------------------------------------
+
+MIN_TRAIN_USERS = 2
+
+
+def cf_train(*, factors: int = cf.FACTORS, iterations: int = cf.ITERATIONS) -> CFModelRun | None:
+    """Retrain ALS on every positive affinity and store user and item factors (None: too little data)."""
+    started = time.perf_counter()
+    decay = signals.decay_factor(timezone.now())
+    rows = list(TrackAffinity.objects.filter(mass__gt=0).values_list("user_id", "track_id", "mass"))
+    users = sorted({row[0] for row in rows})
+    if len(users) < MIN_TRAIN_USERS:
+        return None
+    items = sorted({row[1] for row in rows})
+    user_row = {user: index for index, user in enumerate(users)}
+    item_col = {item: index for index, item in enumerate(items)}
+    matrix = cf.interaction_matrix(
+        np.array([user_row[row[0]] for row in rows]),
+        np.array([item_col[row[1]] for row in rows]),
+        np.array([row[2] * decay for row in rows], dtype=np.float32),
+        (len(users), len(items)),
+    )
+    trained = cf.als_train(matrix, factors=factors, iterations=iterations)
+    return _factors_store(users=users, items=items, trained=trained, interactions=len(rows), started=started)
+
+
+@transaction.atomic
+def _factors_store(*, users: list[int], items: list[int], trained: cf.Factors, interactions: int, started: float) -> CFModelRun:
+    run = CFModelRun.objects.create(users=len(users), items=len(items), interactions=interactions)
+    ItemFactor.objects.all().delete()
+    ItemFactor.objects.bulk_create(
+        (ItemFactor(track_id=item, vector=_pad(trained.items[index]), model_version=run.pk) for index, item in enumerate(items)),
+        batch_size=2000,
+    )
+    UserFactor.objects.all().delete()
+    UserFactor.objects.bulk_create(
+        UserFactor(user_id=user, vector=_pad(trained.users[index]), model_version=run.pk) for index, user in enumerate(users)
+    )
+    run.finished_at = timezone.now()
+    run.seconds = round(time.perf_counter() - started, 3)
+    run.save(update_fields=["finished_at", "seconds"])
+    return run
+
+
+def _pad(vector: np.ndarray) -> np.ndarray:
+    """Factors of a smaller model fit the fixed-size column (zeros do not change dot products)."""
+    padded = np.zeros(cf.FACTORS, dtype=np.float32)
+    padded[: min(len(vector), cf.FACTORS)] = vector[: cf.FACTORS]
+    return padded
+
+
+@transaction.atomic
+def user_vector_refresh(*, user_id: int) -> bool:
+    """Recompute one listener's CF vector from the stored item factors (no retrain)."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return False
+    masses = dict(TrackAffinity.objects.filter(user=user, mass__gt=0).values_list("track_id", "mass"))
+    item_rows = list(ItemFactor.objects.values_list("track_id", "vector", "model_version"))
+    if not masses or not item_rows:
+        return False
+    item_factors = np.asarray([row[1] for row in item_rows], dtype=np.float32)
+    decay = signals.decay_factor(timezone.now())
+    observed = [(index, masses[row[0]] * decay) for index, row in enumerate(item_rows) if row[0] in masses]
+    if not observed:
+        return False
+    vector = cf.user_vector(
+        item_factors,
+        np.array([index for index, _ in observed]),
+        cf.confidence_of(np.array([weight for _, weight in observed], dtype=np.float32)),
+    )
+    UserFactor.objects.update_or_create(user=user, defaults={"vector": vector, "model_version": item_rows[0][2]})
+    return True
+
+
+# --- privacy hooks -----------------------------------------------------------------------------------
+
+
+def _fold_into_anonymous_counts(events: Any) -> int:
+    """Add per-(track, kind) counts of these events to the anonymous counts, then delete them."""
+    grouped = list(events.order_by().values("track_id", "kind").annotate(n=Count("pk")).values_list("track_id", "kind", "n"))
+    if grouped:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO feedback_anonymoustrackcount (track_id, kind, count)
+                SELECT * FROM unnest(%s::int[], %s::text[], %s::int[])
+                ON CONFLICT (track_id, kind) DO UPDATE
+                SET count = feedback_anonymoustrackcount.count + excluded.count
+                """,
+                [[row[0] for row in grouped], [row[1] for row in grouped], [row[2] for row in grouped]],
+            )
+    deleted, _ = events.delete()
+    return int(deleted)
+
+
+def events_erase_for_user(*, user: Any) -> None:
+    """Erasure hook: the listener's events become anonymous per-track counts before deletion."""
+    _fold_into_anonymous_counts(ListeningEvent.objects.filter(user=user))
+
+
+def listening_history_erase(*, user: Any) -> int:
+    """Purpose eraser (listening_history withdrawn, data asked gone): events and what came of them."""
+    deleted = _fold_into_anonymous_counts(ListeningEvent.objects.filter(user=user))
+    for queryset in (
+        TrackAffinity.objects.filter(user=user),
+        TasteExclusion.objects.filter(user=user),
+        UserFactor.objects.filter(user=user),
+        PolicyStat.objects.filter(user=user),
+    ):
+        count, _ = queryset.delete()
+        deleted += count
+    return deleted
+
+
+def events_retention_purge(*, cutoff: datetime) -> int:
+    """Retention hook: raw events older than the cutoff become anonymous counts and go.
+
+    Affinities keep their (decayed) masses: they are the derived profile, not raw events.
+    """
+    return _fold_into_anonymous_counts(ListeningEvent.objects.filter(occurred_at__lt=cutoff))
