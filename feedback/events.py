@@ -72,7 +72,9 @@ def _integer(raw: dict[str, Any], name: str, *, low: int, high: int, required: b
 
 def _timestamp(value: Any, now: datetime) -> datetime:
     if not isinstance(value, str):
-        raise _Invalid("occurred_at", "Give an ISO 8601 timestamp with a time zone, e.g. 2026-11-25T15:04:05Z.")
+        raise _Invalid(
+            "occurred_at", "Give an ISO 8601 timestamp with a time zone, e.g. 2026-11-25T15:04:05Z."
+        )
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
@@ -90,7 +92,9 @@ def _parse(index: int, raw: dict[str, Any], now: datetime) -> EventIn:
     try:
         client_id = uuid.UUID(str(raw.get("id", "")))
     except ValueError:
-        raise _Invalid("id", "Give a UUID as the event id (the client makes it; a repeat is ignored).") from None
+        raise _Invalid(
+            "id", "Give a UUID as the event id (the client makes it; a repeat is ignored)."
+        ) from None
     kind = raw.get("kind")
     if kind not in EVENT_KINDS:
         raise _Invalid("kind", f"Unknown event kind {kind!r}; the kinds are: {', '.join(EVENT_KINDS)}.")
@@ -130,5 +134,9 @@ def events_parse(raw_events: list[Any], *, now: datetime) -> tuple[list[EventIn]
             valid.append(_parse(index, raw, now))
         except _Invalid as invalid:
             raw_id = raw.get("id")
-            errors.append(EventError(index, str(raw_id)[:64] if raw_id is not None else None, invalid.field, invalid.message))
+            errors.append(
+                EventError(
+                    index, str(raw_id)[:64] if raw_id is not None else None, invalid.field, invalid.message
+                )
+            )
     return valid, errors

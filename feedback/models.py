@@ -34,7 +34,9 @@ class DeviceKind(models.TextChoices):
 class ListeningEvent(models.Model):
     """One play / skip / like… Stored only with the listening_history consent."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listening_events")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listening_events"
+    )
     # The client's own id: a retried batch stores nothing twice.
     client_event_id = models.UUIDField()
     kind = models.CharField(max_length=10, choices=EventKind.choices)
@@ -71,7 +73,9 @@ class ListeningEvent(models.Model):
 class TrackAffinity(models.Model):
     """Σ of decay-scaled event weights (``mass``); read with feedback.learning.signals.decay_factor."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="track_affinities")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="track_affinities"
+    )
     track = models.ForeignKey("catalog.Track", on_delete=models.CASCADE, related_name="+")
     mass = models.FloatField(default=0.0)
     events = models.PositiveIntegerField(default=0)
@@ -93,12 +97,18 @@ class ExclusionKind(models.TextChoices):
 
 
 class TasteExclusion(models.Model):
-    """"Leave out of my taste": events of this track / artist / time window no longer shape it."""
+    """ "Leave out of my taste": events of this track / artist / time window no longer shape it."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="taste_exclusions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="taste_exclusions"
+    )
     kind = models.CharField(max_length=8, choices=ExclusionKind.choices)
-    track = models.ForeignKey("catalog.Track", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    artist = models.ForeignKey("catalog.Artist", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    track = models.ForeignKey(
+        "catalog.Track", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    artist = models.ForeignKey(
+        "catalog.Artist", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     starts_at = models.DateTimeField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -110,7 +120,12 @@ class TasteExclusion(models.Model):
                 condition=(
                     Q(kind="track", track__isnull=False, artist__isnull=True)
                     | Q(kind="artist", artist__isnull=False, track__isnull=True)
-                    | Q(kind="window", starts_at__isnull=False, ends_at__isnull=False, starts_at__lt=models.F("ends_at"))
+                    | Q(
+                        kind="window",
+                        starts_at__isnull=False,
+                        ends_at__isnull=False,
+                        starts_at__lt=models.F("ends_at"),
+                    )
                 ),
                 name="taste_exclusion_shape",
             ),
@@ -137,13 +152,21 @@ class UserFactor(models.Model):
 class ItemFactor(models.Model):
     """A track's ALS vector; HNSW inner-product index for a listener's nearest tracks."""
 
-    track = models.OneToOneField("catalog.Track", on_delete=models.CASCADE, primary_key=True, related_name="cf_factor")
+    track = models.OneToOneField(
+        "catalog.Track", on_delete=models.CASCADE, primary_key=True, related_name="cf_factor"
+    )
     vector = VectorField(dimensions=FACTORS)
     model_version = models.PositiveIntegerField()
 
     class Meta:
         indexes = [
-            HnswIndex(name="item_factor_hnsw", fields=["vector"], m=16, ef_construction=64, opclasses=["vector_ip_ops"])
+            HnswIndex(
+                name="item_factor_hnsw",
+                fields=["vector"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_ip_ops"],
+            )
         ]
 
     def __str__(self) -> str:
@@ -181,7 +204,9 @@ class PolicyStat(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "policy"], name="policy_stat_user_unique"),
-            models.UniqueConstraint(fields=["policy"], condition=Q(user__isnull=True), name="policy_stat_global_unique"),
+            models.UniqueConstraint(
+                fields=["policy"], condition=Q(user__isnull=True), name="policy_stat_global_unique"
+            ),
         ]
 
     def __str__(self) -> str:

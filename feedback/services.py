@@ -23,7 +23,6 @@ from config.errors import ApplicationError
 from feedback.events import MAX_BATCH, EventError, EventIn, events_parse
 from feedback.learning import bandit, cf, signals
 from feedback.models import (
-    AnonymousTrackCount,
     CFModelRun,
     ExclusionKind,
     ItemFactor,
@@ -74,7 +73,8 @@ def events_ingest(*, user: User, events: Any, now: datetime | None = None) -> In
         raise ApplicationError("Send a JSON object with 'events': a non-empty list of events.")
     if len(events) > MAX_BATCH:
         raise BatchTooLarge(
-            f"At most {MAX_BATCH} events in one request; this one has {len(events)}.", extra={"limit": MAX_BATCH}
+            f"At most {MAX_BATCH} events in one request; this one has {len(events)}.",
+            extra={"limit": MAX_BATCH},
         )
     now = now or timezone.now()
     parsed, errors = events_parse(events, now=now)
@@ -85,7 +85,14 @@ def events_ingest(*, user: User, events: Any, now: datetime | None = None) -> In
     accepted: list[tuple[EventIn, int | None]] = []
     for event in parsed:
         if event.track_id not in durations:
-            errors.append(EventError(event.index, str(event.client_event_id), "track", f"No track {event.track_id} in the catalog."))
+            errors.append(
+                EventError(
+                    event.index,
+                    str(event.client_event_id),
+                    "track",
+                    f"No track {event.track_id} in the catalog.",
+                )
+            )
             continue
         version_id = None
         if event.playlist_id is not None:
@@ -184,10 +191,14 @@ ON CONFLICT (user_id, track_id) DO UPDATE SET
 """
 
 
-def _affinity_apply(*, user: User, stored: list[tuple[EventIn, int | None]], durations: dict[int, int | None]) -> None:
+def _affinity_apply(
+    *, user: User, stored: list[tuple[EventIn, int | None]], durations: dict[int, int | None]
+) -> None:
     """Add the new events' decay-scaled weights to the listener's per-track affinities."""
     windows = list(
-        TasteExclusion.objects.filter(user=user, kind=ExclusionKind.WINDOW).values_list("starts_at", "ends_at")
+        TasteExclusion.objects.filter(user=user, kind=ExclusionKind.WINDOW).values_list(
+            "starts_at", "ends_at"
+        )
     )
     masses: dict[int, float] = defaultdict(float)
     counts: dict[int, int] = defaultdict(int)
@@ -198,7 +209,9 @@ def _affinity_apply(*, user: User, stored: list[tuple[EventIn, int | None]], dur
         track = event.track_id
         counts[track] += 1
         last[track] = max(last.get(track, event.occurred_at), event.occurred_at)
-        if event.kind in ("like", "dislike") and (track not in verdicts or verdicts[track][0] <= event.occurred_at):
+        if event.kind in ("like", "dislike") and (
+            track not in verdicts or verdicts[track][0] <= event.occurred_at
+        ):
             verdicts[track] = (event.occurred_at, event.kind == "dislike")
         if any(start <= event.occurred_at < end for start, end in windows):
             continue  # left out of the taste by the listener
@@ -207,7 +220,13 @@ def _affinity_apply(*, user: User, stored: list[tuple[EventIn, int | None]], dur
     with connection.cursor() as cursor:
         cursor.execute(
             UPSERT_AFFINITY,
-            [user.pk, tracks, [masses[track] for track in tracks], [counts[track] for track in tracks], [last[track] for track in tracks]],
+            [
+                user.pk,
+                tracks,
+                [masses[track] for track in tracks],
+                [counts[track] for track in tracks],
+                [last[track] for track in tracks],
+            ],
         )
         if verdicts:
             cursor.execute(
@@ -291,7 +310,9 @@ def _user_vector_refresh_soon(user_id: int) -> None:
 def affinity_rebuild(*, user: User) -> int:
     """Recompute the listener's affinities from their raw events (after a window exclusion)."""
     windows = list(
-        TasteExclusion.objects.filter(user=user, kind=ExclusionKind.WINDOW).values_list("starts_at", "ends_at")
+        TasteExclusion.objects.filter(user=user, kind=ExclusionKind.WINDOW).values_list(
+            "starts_at", "ends_at"
+        )
     )
     masses: dict[int, float] = defaultdict(float)
     counts: dict[int, int] = defaultdict(int)
@@ -337,16 +358,22 @@ def taste_exclusion_add(
     if track_id is not None:
         if not Track.objects.filter(pk=track_id).exists():
             raise ApplicationError(f"No track {track_id} in the catalog.")
-        exclusion, _ = TasteExclusion.objects.get_or_create(user=user, kind=ExclusionKind.TRACK, track_id=track_id)
+        exclusion, _ = TasteExclusion.objects.get_or_create(
+            user=user, kind=ExclusionKind.TRACK, track_id=track_id
+        )
         return exclusion
     if artist_id is not None:
         if not Artist.objects.filter(pk=artist_id).exists():
             raise ApplicationError(f"No artist {artist_id} in the catalog.")
-        exclusion, _ = TasteExclusion.objects.get_or_create(user=user, kind=ExclusionKind.ARTIST, artist_id=artist_id)
+        exclusion, _ = TasteExclusion.objects.get_or_create(
+            user=user, kind=ExclusionKind.ARTIST, artist_id=artist_id
+        )
         return exclusion
     if starts_at is None or ends_at is None or starts_at >= ends_at:
         raise ApplicationError("A time window needs a start before its end.")
-    exclusion = TasteExclusion.objects.create(user=user, kind=ExclusionKind.WINDOW, starts_at=starts_at, ends_at=ends_at)
+    exclusion = TasteExclusion.objects.create(
+        user=user, kind=ExclusionKind.WINDOW, starts_at=starts_at, ends_at=ends_at
+    )
     affinity_rebuild(user=user)
     return exclusion
 
@@ -388,16 +415,22 @@ def cf_train(*, factors: int = cf.FACTORS, iterations: int = cf.ITERATIONS) -> C
 
 
 @transaction.atomic
-def _factors_store(*, users: list[int], items: list[int], trained: cf.Factors, interactions: int, started: float) -> CFModelRun:
+def _factors_store(
+    *, users: list[int], items: list[int], trained: cf.Factors, interactions: int, started: float
+) -> CFModelRun:
     run = CFModelRun.objects.create(users=len(users), items=len(items), interactions=interactions)
     ItemFactor.objects.all().delete()
     ItemFactor.objects.bulk_create(
-        (ItemFactor(track_id=item, vector=_pad(trained.items[index]), model_version=run.pk) for index, item in enumerate(items)),
+        (
+            ItemFactor(track_id=item, vector=_pad(trained.items[index]), model_version=run.pk)
+            for index, item in enumerate(items)
+        ),
         batch_size=2000,
     )
     UserFactor.objects.all().delete()
     UserFactor.objects.bulk_create(
-        UserFactor(user_id=user, vector=_pad(trained.users[index]), model_version=run.pk) for index, user in enumerate(users)
+        UserFactor(user_id=user, vector=_pad(trained.users[index]), model_version=run.pk)
+        for index, user in enumerate(users)
     )
     run.finished_at = timezone.now()
     run.seconds = round(time.perf_counter() - started, 3)
@@ -432,7 +465,9 @@ def user_vector_refresh(*, user_id: int) -> bool:
         np.array([index for index, _ in observed]),
         cf.confidence_of(np.array([weight for _, weight in observed], dtype=np.float32)),
     )
-    UserFactor.objects.update_or_create(user=user, defaults={"vector": vector, "model_version": item_rows[0][2]})
+    UserFactor.objects.update_or_create(
+        user=user, defaults={"vector": vector, "model_version": item_rows[0][2]}
+    )
     return True
 
 
@@ -441,7 +476,12 @@ def user_vector_refresh(*, user_id: int) -> bool:
 
 def _fold_into_anonymous_counts(events: Any) -> int:
     """Add per-(track, kind) counts of these events to the anonymous counts, then delete them."""
-    grouped = list(events.order_by().values("track_id", "kind").annotate(n=Count("pk")).values_list("track_id", "kind", "n"))
+    grouped = list(
+        events.order_by()
+        .values("track_id", "kind")
+        .annotate(n=Count("pk"))
+        .values_list("track_id", "kind", "n")
+    )
     if grouped:
         with connection.cursor() as cursor:
             cursor.execute(

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config import embedded
@@ -238,6 +239,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.retention_purge",
         "schedule": RETENTION_SWEEP_SECONDS,
     },
+    # Collaborative filtering: ALS retrained nightly on every affinity (on demand: the
+    # `train_cf` command or POST /api/feedback/cf/train/); listener vectors refresh in between.
+    "feedback-train-cf": {
+        "task": "feedback.tasks.train_cf",
+        "schedule": crontab(hour=env.int("CF_TRAIN_HOUR", default=3), minute=0),
+    },
 }
 
 # --- API ------------------------------------------------------------------------------
@@ -259,6 +266,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="60/minute"),
         "user": env("API_THROTTLE_USER", default="600/minute"),
+        # Event batches: a player posts often; its own budget, apart from the rest of the API.
+        "feedback": env("API_THROTTLE_FEEDBACK", default="6000/minute"),
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",

@@ -19,10 +19,38 @@ import numpy as np
 
 # Weight presets (names of playlists.engine.scoring.Weights fields). "balanced" is the engine default.
 POLICIES: dict[str, dict[str, float]] = {
-    "balanced": {"semantic": 1.0, "feature_fit": 2.0, "tag_match": 2.0, "taste": 1.0, "popularity": 0.15, "discovery": 0.3},
-    "familiar": {"semantic": 1.0, "feature_fit": 2.0, "tag_match": 2.0, "taste": 2.0, "popularity": 0.4, "discovery": 0.0},
-    "discovery": {"semantic": 1.0, "feature_fit": 2.0, "tag_match": 2.0, "taste": 0.6, "popularity": 0.0, "discovery": 1.0},
-    "prompt-first": {"semantic": 1.6, "feature_fit": 2.5, "tag_match": 2.5, "taste": 0.3, "popularity": 0.15, "discovery": 0.3},
+    "balanced": {
+        "semantic": 1.0,
+        "feature_fit": 2.0,
+        "tag_match": 2.0,
+        "taste": 1.0,
+        "popularity": 0.15,
+        "discovery": 0.3,
+    },
+    "familiar": {
+        "semantic": 1.0,
+        "feature_fit": 2.0,
+        "tag_match": 2.0,
+        "taste": 2.0,
+        "popularity": 0.4,
+        "discovery": 0.0,
+    },
+    "discovery": {
+        "semantic": 1.0,
+        "feature_fit": 2.0,
+        "tag_match": 2.0,
+        "taste": 0.6,
+        "popularity": 0.0,
+        "discovery": 1.0,
+    },
+    "prompt-first": {
+        "semantic": 1.6,
+        "feature_fit": 2.5,
+        "tag_match": 2.5,
+        "taste": 0.3,
+        "popularity": 0.15,
+        "discovery": 0.3,
+    },
 }
 DEFAULT_POLICY = "balanced"
 PRIOR_STRENGTH = 10.0  # the global prior counts as at most this many observations
@@ -66,7 +94,10 @@ def posterior(global_counts: ArmCounts, user_counts: ArmCounts) -> tuple[float, 
 def _parameters(
     policies: list[str], global_counts: Mapping[str, ArmCounts], user_counts: Mapping[str, ArmCounts]
 ) -> tuple[np.ndarray, np.ndarray]:
-    pairs = [posterior(global_counts.get(name, ArmCounts()), user_counts.get(name, ArmCounts())) for name in policies]
+    pairs = [
+        posterior(global_counts.get(name, ArmCounts()), user_counts.get(name, ArmCounts()))
+        for name in policies
+    ]
     return np.array([pair[0] for pair in pairs]), np.array([pair[1] for pair in pairs])
 
 

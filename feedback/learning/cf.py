@@ -28,7 +28,9 @@ class Factors:
     items: np.ndarray  # (n_items, FACTORS)
 
 
-def interaction_matrix(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
+def interaction_matrix(
+    rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int]
+) -> sparse.csr_matrix:
     """A users × items CSR of positive values (duplicates summed, non-positive dropped)."""
     keep = values > 0
     matrix = sparse.coo_matrix((values[keep].astype(np.float32), (rows[keep], cols[keep])), shape=shape)
@@ -66,7 +68,11 @@ def als_train(
 
 
 def user_vector(
-    item_factors: np.ndarray, item_rows: np.ndarray, weights: np.ndarray, *, regularization: float = REGULARIZATION
+    item_factors: np.ndarray,
+    item_rows: np.ndarray,
+    weights: np.ndarray,
+    *,
+    regularization: float = REGULARIZATION,
 ) -> np.ndarray:
     """The ALS least-squares user vector for fixed item factors (no retrain).
 
@@ -95,7 +101,9 @@ class Split:
     test: dict[int, set[int]]  # user row -> held-out item columns
 
 
-def holdout_split(matrix: sparse.csr_matrix, *, fraction: float = 0.2, min_items: int = 5, seed: int = 0) -> Split:
+def holdout_split(
+    matrix: sparse.csr_matrix, *, fraction: float = 0.2, min_items: int = 5, seed: int = 0
+) -> Split:
     """Hold out ``fraction`` of each user's items (users with at least ``min_items``)."""
     rng = np.random.default_rng(seed)
     matrix = matrix.tocsr()
@@ -114,7 +122,9 @@ def holdout_split(matrix: sparse.csr_matrix, *, fraction: float = 0.2, min_items
     return Split(train=train_csr, test=test)
 
 
-def ranking_metrics(recommended: dict[int, np.ndarray], test: dict[int, set[int]], k: int) -> tuple[float, float]:
+def ranking_metrics(
+    recommended: dict[int, np.ndarray], test: dict[int, set[int]], k: int
+) -> tuple[float, float]:
     """Mean recall@k (hits / min(k, held-out)) and NDCG@k over the test users."""
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
     recalls, ndcgs = [], []
@@ -142,7 +152,9 @@ def recommend_popularity(train: sparse.csr_matrix, users: list[int], k: int) -> 
     }
 
 
-def recommend_factors(factors: Factors, train: sparse.csr_matrix, users: list[int], k: int) -> dict[int, np.ndarray]:
+def recommend_factors(
+    factors: Factors, train: sparse.csr_matrix, users: list[int], k: int
+) -> dict[int, np.ndarray]:
     return {
         user: _top_k_excluding(
             factors.items @ factors.users[user], train.indices[train.indptr[user] : train.indptr[user + 1]], k
@@ -151,7 +163,9 @@ def recommend_factors(factors: Factors, train: sparse.csr_matrix, users: list[in
     }
 
 
-def recommend_item_knn(train: sparse.csr_matrix, users: list[int], k: int, neighbours: int = 100) -> dict[int, np.ndarray]:
+def recommend_item_knn(
+    train: sparse.csr_matrix, users: list[int], k: int, neighbours: int = 100
+) -> dict[int, np.ndarray]:
     from implicit.nearest_neighbours import CosineRecommender
 
     model = CosineRecommender(K=neighbours)

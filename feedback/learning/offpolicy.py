@@ -45,4 +45,6 @@ def estimate(decisions: Sequence[LoggedDecision], target: Callable[[str], str]) 
     ips = float(np.mean(weights * rewards))
     snips = float((weights * rewards).sum() / weight_sum) if weight_sum > 0 else float("nan")
     ess = weight_sum**2 / float((weights**2).sum()) if weight_sum > 0 else 0.0
-    return Estimate(ips=ips, snips=snips, matched=int(agree.sum()), total=len(decisions), effective_sample_size=ess)
+    return Estimate(
+        ips=ips, snips=snips, matched=int(agree.sum()), total=len(decisions), effective_sample_size=ess
+    )

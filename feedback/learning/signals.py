@@ -13,7 +13,7 @@ Weights (one event's contribution to a listener's affinity for a track, before d
 | skip before 30 s (or < 25 %)           |  −2.0  | early skip: a strong negative |
 | skip later                             |  −0.5  | late skip: mild (heard most of it) |
 | remove from playlist                   |  −2.0  | explicit negative about this track here |
-| dislike                                |  −4.0  | explicit: the strongest negative (and never served again) |
+| dislike                                |  −4.0  | explicit: the strongest negative (never served again) |
 
 Time decay: a contribution halves every ``HALF_LIFE_DAYS`` (90 days). To keep the affinity
 current *incrementally*, each contribution is stored pre-scaled as a "mass"
@@ -82,7 +82,11 @@ def is_early_skip(position_ms: int | None, duration_ms: int | None) -> bool:
 def event_weight(signal: Signal) -> float:
     """The undecayed contribution of one event (see the table in the module doc)."""
     if signal.kind == "skip":
-        return WEIGHTS["early_skip"] if is_early_skip(signal.position_ms, signal.duration_ms) else WEIGHTS["late_skip"]
+        return (
+            WEIGHTS["early_skip"]
+            if is_early_skip(signal.position_ms, signal.duration_ms)
+            else WEIGHTS["late_skip"]
+        )
     if signal.kind == "progress":
         if not signal.position_ms or not signal.duration_ms:
             return 0.0
@@ -111,4 +115,8 @@ def decay_factor(now: datetime) -> float:
 
 def affinity(signals: Iterable[Signal], now: datetime) -> float:
     """The affinity of one track from its events, computed directly (the reference for tests)."""
-    return sum(event_weight(signal) * math.pow(0.5, (now - signal.occurred_at).total_seconds() / (HALF_LIFE_DAYS * 86400.0)) for signal in signals)
+    return sum(
+        event_weight(signal)
+        * math.pow(0.5, (now - signal.occurred_at).total_seconds() / (HALF_LIFE_DAYS * 86400.0))
+        for signal in signals
+    )
