@@ -78,12 +78,17 @@ def events_ingest(*, user: User, events: Any, now: datetime | None = None) -> In
         )
     now = now or timezone.now()
     parsed, errors = events_parse(events, now=now)
+    parse_errors = len(errors)
     durations = dict(
         Track.objects.filter(pk__in={event.track_id for event in parsed}).values_list("pk", "duration_ms")
     )
     versions = _versions_of(user, parsed)
     accepted: list[tuple[EventIn, int | None]] = []
+    seen: set[Any] = set()
     for event in parsed:
+        if event.client_event_id in seen:
+            continue  # a repeat within the batch: counted as a duplicate below
+        seen.add(event.client_event_id)
         if event.track_id not in durations:
             errors.append(
                 EventError(
@@ -109,6 +114,7 @@ def events_ingest(*, user: User, events: Any, now: datetime | None = None) -> In
                 continue
             version_id = found[0]
         accepted.append((event, version_id))
+    rejected = len(errors) - parse_errors
     errors.sort(key=lambda error: error.index)
     inserted = _events_insert(user=user, accepted=accepted, durations=durations, now=now)
     stored = [(event, version_id) for event, version_id in accepted if event.client_event_id in inserted]
@@ -116,7 +122,7 @@ def events_ingest(*, user: User, events: Any, now: datetime | None = None) -> In
         _affinity_apply(user=user, stored=stored, durations=durations)
         _bandit_apply(user=user, stored=stored, durations=durations, versions=versions)
         _user_vector_refresh_soon(user.pk)
-    return IngestResult(stored=len(stored), duplicates=len(accepted) - len(stored), errors=errors)
+    return IngestResult(stored=len(stored), duplicates=len(parsed) - len(stored) - rejected, errors=errors)
 
 
 def _versions_of(user: User, events: list[EventIn]) -> dict[tuple[int, int], tuple[int, str]]:
