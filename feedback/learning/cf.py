@@ -59,10 +59,10 @@ def als_train(
     """Fit ALS on a users × items matrix of raw positive weights."""
     from implicit.cpu.als import AlternatingLeastSquares
 
-    model = AlternatingLeastSquares(
-        factors=factors, regularization=regularization, iterations=iterations, random_state=seed
-    )
     with threadpool_limits(1, "blas"):
+        model = AlternatingLeastSquares(
+            factors=factors, regularization=regularization, iterations=iterations, random_state=seed
+        )
         model.fit(confidence(matrix), show_progress=False)
     return Factors(users=np.asarray(model.user_factors), items=np.asarray(model.item_factors))
 
