@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+import psycopg
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count
@@ -158,6 +159,17 @@ RETURNING client_event_id
 """
 
 
+def _bound_cursor() -> psycopg.Cursor:
+    """A server-side-binding cursor on Django's connection (same transaction).
+
+    Django's psycopg backend binds parameters on the client, rendering every array element into
+    the SQL text; for the batch statements (arrays of a few hundred values) sending them as bound
+    parameters is several milliseconds faster per batch.
+    """
+    connection.ensure_connection()
+    return psycopg.Cursor(connection.connection)
+
+
 def _events_insert(
     *, user: User, accepted: list[tuple[EventIn, int | None]], durations: dict[int, int | None], now: datetime
 ) -> set[Any]:
@@ -181,7 +193,7 @@ def _events_insert(
         )
         for column, value in zip(columns, row, strict=True):
             column.append(value)
-    with connection.cursor() as cursor:
+    with _bound_cursor() as cursor:
         cursor.execute(INSERT_EVENTS, [user.pk, *columns])
         return {row[0] for row in cursor.fetchall()}
 
@@ -223,7 +235,7 @@ def _affinity_apply(
             continue  # left out of the taste by the listener
         masses[track] += signals.mass(_weight(event, durations), event.occurred_at)
     tracks = list(counts)
-    with connection.cursor() as cursor:
+    with _bound_cursor() as cursor:
         cursor.execute(
             UPSERT_AFFINITY,
             [
@@ -296,7 +308,7 @@ def _bandit_apply(
     policies = list(totals)
     successes = [totals[policy][0] for policy in policies]
     failures = [totals[policy][1] for policy in policies]
-    with connection.cursor() as cursor:
+    with _bound_cursor() as cursor:
         cursor.execute(UPSERT_USER_POLICY, [user.pk, policies, successes, failures])
         cursor.execute(UPSERT_GLOBAL_POLICY, [policies, successes, failures])
 

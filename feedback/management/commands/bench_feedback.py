@@ -1,0 +1,183 @@
+"""Event ingestion benchmark: batches through the real API stack vs the raw COPY ceiling.
+
+Posts ``--batches`` batches of ``--batch-size`` events (default 100) through the full Django
+stack (middleware, token authentication with the ``feedback`` scope, throttling, consent check,
+validation, the INSERT … ON CONFLICT and the affinity/bandit upserts) from ``--clients``
+concurrent clients, then COPYs the same rows straight into the events table in the same run,
+and prints events/s, per-batch p50/p95/p99 and the ratio to the raw ceiling. The bench users
+and all their rows are deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import statistics
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, connections
+from rest_framework.test import APIClient
+
+from accounts.models import ConsentPurpose, Role, TokenScope, User
+from accounts.services import consent_record_choices, token_create, user_create
+from catalog.models import Track
+from feedback.learning.signals import EVENT_KINDS
+
+BENCH_EMAIL = "bench-feedback-{}@segue.invalid"
+KIND_MIX = ["play"] * 4 + ["progress"] * 3 + ["complete"] * 3 + ["skip"] * 3 + list(EVENT_KINDS)
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def _host() -> str:
+    """A host the settings accept (the API client otherwise sends 'testserver')."""
+    hosts = [host.lstrip(".") for host in settings.ALLOWED_HOSTS if host != "*"]
+    return "localhost" if "localhost" in hosts or not hosts else hosts[0]
+
+
+class Command(BaseCommand):
+    help = "Benchmark event ingestion through the API against the raw database insert rate."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--batches", type=int, default=300)
+        parser.add_argument("--batch-size", type=int, default=100)
+        parser.add_argument(
+            "--clients", type=int, default=1, help="Concurrent API clients (threads; the GIL limits them)."
+        )
+        parser.add_argument("--seed", type=int, default=5)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        rng = random.Random(options["seed"])
+        track_ids = list(Track.objects.order_by("?").values_list("pk", flat=True)[:5000])
+        if not track_ids:
+            raise CommandError("The catalog is empty: import or load a catalog first.")
+        clients = max(1, options["clients"])
+        size = options["batch_size"]
+        users, tokens = self._users(clients + 1)
+        try:
+            per_client = [
+                [self._batch(rng, track_ids, size) for _ in range(options["batches"] // clients)]
+                for _ in range(clients)
+            ]
+            api = self._through_api(tokens[:clients], per_client)
+            raw = self._raw_copy(users[-1], [batch for batches in per_client for batch in batches])
+        finally:
+            User.objects.filter(email__startswith="bench-feedback-").delete()
+        self._report(api, raw, size, clients)
+
+    def _users(self, count: int) -> tuple[list[User], list[str]]:
+        User.objects.filter(email__startswith="bench-feedback-").delete()
+        users, tokens = [], []
+        for index in range(count):
+            user = user_create(email=BENCH_EMAIL.format(index), password=uuid.uuid4().hex, role=Role.LISTENER)
+            consent_record_choices(user=user, choices=dict.fromkeys(ConsentPurpose.values, True))
+            _, raw = token_create(user=user, name="bench", scopes=[TokenScope.FEEDBACK])
+            users.append(user)
+            tokens.append(raw)
+        return users, tokens
+
+    def _batch(self, rng: random.Random, track_ids: list[int], size: int) -> list[dict[str, Any]]:
+        now = datetime.now(UTC)
+        events = []
+        for _ in range(size):
+            kind = rng.choice(KIND_MIX)
+            event: dict[str, Any] = {
+                "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "kind": kind,
+                "track": rng.choice(track_ids),
+                "occurred_at": (now - timedelta(seconds=rng.randint(1, 30 * 86400))).isoformat(),
+                "device": "web",
+                "local_hour": rng.randint(0, 23),
+            }
+            if kind in ("skip", "progress"):
+                event["position_ms"] = rng.randint(0, 240_000)
+            events.append(event)
+        return events
+
+    def _through_api(self, tokens: list[str], per_client: list[list[list[dict]]]) -> dict[str, Any]:
+        latencies: list[float] = []
+        failures: list[str] = []
+        lock = threading.Lock()
+        barrier = threading.Barrier(len(tokens) + 1)
+
+        def run(token: str, batches: list[list[dict]]) -> None:
+            client = APIClient(HTTP_HOST=_host())
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+            # Warm-up outside the timed part (first request compiles URL patterns, opens a connection).
+            client.post("/api/feedback/events/", {"events": batches[0][:1]}, format="json")
+            barrier.wait()
+            mine = []
+            for batch in batches:
+                started = time.perf_counter()
+                response = client.post("/api/feedback/events/", {"events": batch}, format="json")
+                mine.append(time.perf_counter() - started)
+                if response.status_code != 200 or response.json()["rejected"]:
+                    failures.append(f"{response.status_code}: {response.content[:200]!r}")
+            with lock:
+                latencies.extend(mine)
+            connections.close_all()
+
+        threads = [
+            threading.Thread(target=run, args=(token, batches)) for token, batches in zip(tokens, per_client)
+        ]
+        for thread in threads:
+            thread.start()
+        barrier.wait()
+        started = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+        if failures:
+            raise CommandError(f"{len(failures)} batches failed, e.g. {failures[0]}")
+        events = sum(len(batch) for batches in per_client for batch in batches)
+        return {"events": events, "seconds": wall, "latencies": latencies}
+
+    def _raw_copy(self, user: User, batches: list[list[dict]]) -> dict[str, Any]:
+        """The same rows COPYed straight into the table (no HTTP, no validation): the ceiling."""
+        buffer = io.StringIO()
+        received = datetime.now(UTC).isoformat()
+        null = "\\N"
+        for batch in batches:
+            for event in batch:
+                buffer.write(
+                    f"{user.pk}\t{uuid.uuid4()}\t{event['kind']}\t{event['track']}\t{null}\t{null}\t"
+                    f"{event.get('position_ms', null)}\t{event['occurred_at']}\t{received}\tweb\t"
+                    f"{event['local_hour']}\t0.5\n"
+                )
+        rows = sum(len(batch) for batch in batches)
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            copy_sql = (
+                "COPY feedback_listeningevent (user_id, client_event_id, kind, track_id, version_id, position, "
+                "position_ms, occurred_at, received_at, device, local_hour, weight) FROM STDIN"
+            )
+            with cursor.cursor.copy(copy_sql) as copy:
+                copy.write(buffer.getvalue())
+        seconds = time.perf_counter() - started
+        return {"rows": rows, "seconds": seconds}
+
+    def _report(self, api: dict[str, Any], raw: dict[str, Any], size: int, clients: int) -> None:
+        rate = api["events"] / api["seconds"]
+        raw_rate = raw["rows"] / raw["seconds"]
+        latencies_ms = [value * 1000 for value in api["latencies"]]
+        p95 = _percentile(latencies_ms, 0.95)
+        lines = [
+            f"API: {api['events']} events in {len(latencies_ms)} batches of {size} from {clients} client(s): "
+            f"{rate:,.0f} events/s",
+            f"  per batch: p50 {statistics.median(latencies_ms):.1f} ms, p95 {p95:.1f} ms, "
+            f"p99 {_percentile(latencies_ms, 0.99):.1f} ms, max {max(latencies_ms):.1f} ms",
+            f"Raw COPY of the same rows: {raw['rows']} rows in {raw['seconds']:.2f} s: {raw_rate:,.0f} rows/s",
+            f"API / raw ceiling: {rate / raw_rate:.1%}",
+            f"Targets: >= 5,000 events/s {'met' if rate >= 5000 else 'MISSED'}; "
+            f"p95 <= 100 ms {'met' if p95 <= 100 else 'MISSED'}",
+        ]
+        self.stdout.write("\n".join(lines))
