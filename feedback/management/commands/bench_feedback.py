@@ -127,7 +127,8 @@ class Command(BaseCommand):
             connections.close_all()
 
         threads = [
-            threading.Thread(target=run, args=(token, batches)) for token, batches in zip(tokens, per_client)
+            threading.Thread(target=run, args=(token, batches))
+            for token, batches in zip(tokens, per_client, strict=True)
         ]
         for thread in threads:
             thread.start()
@@ -157,8 +158,8 @@ class Command(BaseCommand):
         started = time.perf_counter()
         with connection.cursor() as cursor:
             copy_sql = (
-                "COPY feedback_listeningevent (user_id, client_event_id, kind, track_id, version_id, position, "
-                "position_ms, occurred_at, received_at, device, local_hour, weight) FROM STDIN"
+                "COPY feedback_listeningevent (user_id, client_event_id, kind, track_id, version_id, "
+                "position, position_ms, occurred_at, received_at, device, local_hour, weight) FROM STDIN"
             )
             with cursor.cursor.copy(copy_sql) as copy:
                 copy.write(buffer.getvalue())
@@ -175,7 +176,8 @@ class Command(BaseCommand):
             f"{rate:,.0f} events/s",
             f"  per batch: p50 {statistics.median(latencies_ms):.1f} ms, p95 {p95:.1f} ms, "
             f"p99 {_percentile(latencies_ms, 0.99):.1f} ms, max {max(latencies_ms):.1f} ms",
-            f"Raw COPY of the same rows: {raw['rows']} rows in {raw['seconds']:.2f} s: {raw_rate:,.0f} rows/s",
+            f"Raw COPY of the same rows: {raw['rows']} rows in {raw['seconds']:.2f} s: "
+            f"{raw_rate:,.0f} rows/s",
             f"API / raw ceiling: {rate / raw_rate:.1%}",
             f"Targets: >= 5,000 events/s {'met' if rate >= 5000 else 'MISSED'}; "
             f"p95 <= 100 ms {'met' if p95 <= 100 else 'MISSED'}",
