@@ -264,3 +264,41 @@ def policy_choose(*, user: User, personalized: bool, rng: np.random.Generator | 
     return bandit.choose(
         global_counts=global_counts, user_counts=user_counts, rng=rng or np.random.default_rng()
     )
+
+
+def logged_decisions() -> list[Any]:
+    """Every version built by a logged policy choice, with the reward its feedback earned.
+
+    For off-policy evaluation (an operator's aggregate, under pseudonyms): the reward of a
+    version is successes / (successes + failures) over its events, weighted as the bandit's.
+    Versions without any rewarding event are left out.
+    """
+    from feedback.learning import bandit
+    from feedback.learning.offpolicy import LoggedDecision
+    from playlists.models import PlaylistVersion
+
+    totals: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for version_id, kind, position_ms, duration_ms in ListeningEvent.objects.filter(
+        version__isnull=False, version__propensity__isnull=False
+    ).values_list("version_id", "kind", "position_ms", "track__duration_ms"):
+        name = kind
+        if kind == "skip":
+            name = "early_skip" if signals.is_early_skip(position_ms, duration_ms) else "late_skip"
+        successes, failures = bandit.reward_counts(name)
+        totals[version_id][0] += successes
+        totals[version_id][1] += failures
+    from accounts.pseudonyms import pseudonym_for
+
+    decisions = []
+    versions = PlaylistVersion.objects.filter(pk__in=[pk for pk, (s, f) in totals.items() if s + f > 0])
+    for version in versions.select_related("playlist__owner"):
+        successes, failures = totals[version.pk]
+        decisions.append(
+            LoggedDecision(
+                context=pseudonym_for(version.playlist.owner),
+                action=version.policy,
+                propensity=float(version.propensity or 1.0),
+                reward=successes / (successes + failures),
+            )
+        )
+    return decisions

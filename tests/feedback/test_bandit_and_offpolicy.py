@@ -91,3 +91,38 @@ def test_ips_of_the_logging_policy_itself_recovers_the_average_reward() -> None:
 def test_propensities_outside_zero_one_are_refused() -> None:
     with pytest.raises(ValueError):
         estimate([LoggedDecision("a", "x", 0.0, 1.0)], lambda context: "x")
+
+
+@pytest.mark.django_db
+def test_evaluate_policies_reads_the_logged_versions(owner: object) -> None:
+    import uuid
+    from datetime import UTC, datetime
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from feedback import services
+    from tests.catalog.factories import TrackFactory
+    from tests.playlists.factories import playlist_make, version_make
+
+    track = TrackFactory()
+    version = version_make(playlist_make(owner=owner), tracks=[track], policy="familiar", propensity=0.5)
+    services.events_ingest(
+        user=owner,
+        events=[
+            {
+                "id": str(uuid.uuid4()),
+                "kind": "complete",
+                "track": track.pk,
+                "playlist": version.playlist_id,
+                "version": version.number,
+                "occurred_at": datetime.now(UTC).isoformat(),
+            }
+        ],
+    )
+    out = StringIO()
+
+    call_command("evaluate_policies", stdout=out)
+
+    familiar = next(line for line in out.getvalue().splitlines() if line.startswith("familiar"))
+    assert familiar.split()[1:3] == ["2.000", "1.000"]  # IPS = 1/0.5, SNIPS = 1
