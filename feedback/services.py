@@ -209,51 +209,65 @@ ON CONFLICT (user_id, track_id) DO UPDATE SET
 """
 
 
+def _exclusion_windows(user: User) -> list[tuple[datetime, datetime]]:
+    return [
+        (start, end)
+        for start, end in TasteExclusion.objects.filter(user=user, kind=ExclusionKind.WINDOW).values_list(
+            "starts_at", "ends_at"
+        )
+        if start is not None and end is not None
+    ]
+
+
+@dataclass
+class _AffinityDelta:
+    """Per-track sums of decay-scaled weights; events in an excluded window count, weigh nothing."""
+
+    windows: list[tuple[datetime, datetime]]
+    masses: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    counts: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    last: dict[int, datetime] = field(default_factory=dict)
+    # The latest like or dislike decides whether a track is "disliked" (never served again).
+    verdicts: dict[int, tuple[datetime, bool]] = field(default_factory=dict)
+
+    def add(self, track: int, kind: str, weight: float, occurred_at: datetime) -> None:
+        self.counts[track] += 1
+        self.last[track] = max(self.last.get(track, occurred_at), occurred_at)
+        if kind in ("like", "dislike") and (
+            track not in self.verdicts or self.verdicts[track][0] <= occurred_at
+        ):
+            self.verdicts[track] = (occurred_at, kind == "dislike")
+        if not any(start <= occurred_at < end for start, end in self.windows):
+            self.masses[track] += signals.mass(weight, occurred_at)
+
+
 def _affinity_apply(
     *, user: User, stored: list[tuple[EventIn, int | None]], durations: dict[int, int | None]
 ) -> None:
     """Add the new events' decay-scaled weights to the listener's per-track affinities."""
-    windows = list(
-        TasteExclusion.objects.filter(user=user, kind=ExclusionKind.WINDOW).values_list(
-            "starts_at", "ends_at"
-        )
-    )
-    masses: dict[int, float] = defaultdict(float)
-    counts: dict[int, int] = defaultdict(int)
-    last: dict[int, datetime] = {}
-    # The latest like or dislike decides whether a track is "disliked" (never served again).
-    verdicts: dict[int, tuple[datetime, bool]] = {}
+    delta = _AffinityDelta(windows=_exclusion_windows(user))
     for event, _ in stored:
-        track = event.track_id
-        counts[track] += 1
-        last[track] = max(last.get(track, event.occurred_at), event.occurred_at)
-        if event.kind in ("like", "dislike") and (
-            track not in verdicts or verdicts[track][0] <= event.occurred_at
-        ):
-            verdicts[track] = (event.occurred_at, event.kind == "dislike")
-        if any(start <= event.occurred_at < end for start, end in windows):
-            continue  # left out of the taste by the listener
-        masses[track] += signals.mass(_weight(event, durations), event.occurred_at)
-    tracks = list(counts)
+        delta.add(event.track_id, event.kind, _weight(event, durations), event.occurred_at)
+    tracks = list(delta.counts)
     with _bound_cursor() as cursor:
         cursor.execute(
             UPSERT_AFFINITY,
             [
                 user.pk,
                 tracks,
-                [masses[track] for track in tracks],
-                [counts[track] for track in tracks],
-                [last[track] for track in tracks],
+                [delta.masses[track] for track in tracks],
+                [delta.counts[track] for track in tracks],
+                [delta.last[track] for track in tracks],
             ],
         )
-        if verdicts:
+        if delta.verdicts:
             cursor.execute(
                 """
                 UPDATE feedback_trackaffinity AS a SET disliked = v.disliked
                 FROM unnest(%s::int[], %s::bool[]) AS v(track_id, disliked)
                 WHERE a.user_id = %s AND a.track_id = v.track_id
                 """,
-                [list(verdicts), [verdict[1] for verdict in verdicts.values()], user.pk],
+                [list(delta.verdicts), [verdict[1] for verdict in delta.verdicts.values()], user.pk],
             )
 
 
@@ -306,11 +320,11 @@ def _bandit_apply(
     if not totals:
         return
     policies = list(totals)
-    successes = [totals[policy][0] for policy in policies]
-    failures = [totals[policy][1] for policy in policies]
+    wins = [totals[policy][0] for policy in policies]
+    losses = [totals[policy][1] for policy in policies]
     with _bound_cursor() as cursor:
-        cursor.execute(UPSERT_USER_POLICY, [user.pk, policies, successes, failures])
-        cursor.execute(UPSERT_GLOBAL_POLICY, [policies, successes, failures])
+        cursor.execute(UPSERT_USER_POLICY, [user.pk, policies, wins, losses])
+        cursor.execute(UPSERT_GLOBAL_POLICY, [policies, wins, losses])
 
 
 def _user_vector_refresh_soon(user_id: int) -> None:
@@ -327,37 +341,24 @@ def _user_vector_refresh_soon(user_id: int) -> None:
 @transaction.atomic
 def affinity_rebuild(*, user: User) -> int:
     """Recompute the listener's affinities from their raw events (after a window exclusion)."""
-    windows = list(
-        TasteExclusion.objects.filter(user=user, kind=ExclusionKind.WINDOW).values_list(
-            "starts_at", "ends_at"
-        )
-    )
-    masses: dict[int, float] = defaultdict(float)
-    counts: dict[int, int] = defaultdict(int)
-    last: dict[int, datetime] = {}
-    verdicts: dict[int, tuple[datetime, bool]] = {}
+    delta = _AffinityDelta(windows=_exclusion_windows(user))
     for track, kind, weight, occurred_at in ListeningEvent.objects.filter(user=user).values_list(
         "track_id", "kind", "weight", "occurred_at"
     ):
-        counts[track] += 1
-        last[track] = max(last.get(track, occurred_at), occurred_at)
-        if kind in ("like", "dislike") and (track not in verdicts or verdicts[track][0] <= occurred_at):
-            verdicts[track] = (occurred_at, kind == "dislike")
-        if not any(start <= occurred_at < end for start, end in windows):
-            masses[track] += signals.mass(weight, occurred_at)
+        delta.add(track, kind, weight, occurred_at)
     TrackAffinity.objects.filter(user=user).delete()
     TrackAffinity.objects.bulk_create(
         TrackAffinity(
             user=user,
             track_id=track,
-            mass=masses[track],
-            events=counts[track],
-            last_event_at=last[track],
-            disliked=verdicts.get(track, (last[track], False))[1],
+            mass=delta.masses[track],
+            events=delta.counts[track],
+            last_event_at=delta.last[track],
+            disliked=delta.verdicts.get(track, (delta.last[track], False))[1],
         )
-        for track in counts
+        for track in delta.counts
     )
-    return len(counts)
+    return len(delta.counts)
 
 
 @transaction.atomic

@@ -32,7 +32,7 @@ def read_spotify(path: Path) -> tuple[Catalog, dict[str, list[int]], dict[str, i
     genre_of: list[str] = []
     playlists: dict[str, list[int]] = defaultdict(list)
     playlist_genre: dict[str, str] = {}
-    with opener(path, "rt", encoding="utf-8", newline="") as handle:  # type: ignore[operator]
+    with opener(path, "rt", encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             try:
                 values = [float(row[name]) for name in FEATURES]
