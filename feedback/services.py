@@ -80,9 +80,7 @@ def events_ingest(*, user: User, events: Any, now: datetime | None = None) -> In
     now = now or timezone.now()
     parsed, errors = events_parse(events, now=now)
     parse_errors = len(errors)
-    durations = dict(
-        Track.objects.filter(pk__in={event.track_id for event in parsed}).values_list("pk", "duration_ms")
-    )
+    durations = _track_durations({event.track_id for event in parsed})
     versions = _versions_of(user, parsed)
     accepted: list[tuple[EventIn, int | None]] = []
     seen: set[Any] = set()
@@ -124,6 +122,17 @@ def events_ingest(*, user: User, events: Any, now: datetime | None = None) -> In
         _bandit_apply(user=user, stored=stored, durations=durations, versions=versions)
         _user_vector_refresh_soon(user.pk)
     return IngestResult(stored=len(stored), duplicates=len(parsed) - len(stored) - rejected, errors=errors)
+
+
+def _track_durations(track_ids: set[int]) -> dict[int, int | None]:
+    """Which of these tracks exist, with their length (one bound query: this runs per batch)."""
+    if not track_ids:
+        return {}
+    with _bound_cursor() as cursor:
+        cursor.execute(
+            "SELECT id, duration_ms FROM catalog_track WHERE id = ANY(%s::int[])", [list(track_ids)]
+        )
+        return dict(cursor.fetchall())
 
 
 def _versions_of(user: User, events: list[EventIn]) -> dict[tuple[int, int], tuple[int, str]]:
