@@ -383,19 +383,16 @@ def taste_exclusion_add(
     given = [track_id is not None, artist_id is not None, starts_at is not None or ends_at is not None]
     if sum(given) != 1:
         raise ApplicationError("Leave out one thing: a track, an artist, or a time window.")
-    if track_id is not None:
-        if not Track.objects.filter(pk=track_id).exists():
-            raise ApplicationError(f"No track {track_id} in the catalog.")
-        exclusion, _ = TasteExclusion.objects.get_or_create(
-            user=user, kind=ExclusionKind.TRACK, track_id=track_id
-        )
-        return exclusion
-    if artist_id is not None:
-        if not Artist.objects.filter(pk=artist_id).exists():
-            raise ApplicationError(f"No artist {artist_id} in the catalog.")
-        exclusion, _ = TasteExclusion.objects.get_or_create(
-            user=user, kind=ExclusionKind.ARTIST, artist_id=artist_id
-        )
+    for kind, model, object_id in (
+        (ExclusionKind.TRACK, Track, track_id),
+        (ExclusionKind.ARTIST, Artist, artist_id),
+    ):
+        if object_id is None:
+            continue
+        if not model.objects.filter(pk=object_id).exists():
+            raise ApplicationError(f"No {kind} {object_id} in the catalog.")
+        target: dict[str, Any] = {f"{kind}_id": object_id}
+        exclusion, _ = TasteExclusion.objects.get_or_create(user=user, kind=kind, **target)
         return exclusion
     if starts_at is None or ends_at is None or starts_at >= ends_at:
         raise ApplicationError("A time window needs a start before its end.")
