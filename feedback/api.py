@@ -147,5 +147,5 @@ class CFTrainApi(APIView):
     def post(self, request: Request) -> Response:
         from feedback.tasks import train_cf
 
-        train_cf.delay()
+        train_cf.delay_on_commit()  # type: ignore[attr-defined]
         return Response({"detail": "Retraining queued."}, status=status.HTTP_202_ACCEPTED)

@@ -185,3 +185,18 @@ def test_feedback_on_a_version_credits_its_policy_for_the_listener_and_globally(
     assert (mine.successes, mine.failures) == (1.0, 1.0)
     assert (overall.successes, overall.failures) == (1.0, 1.0)
     assert PlaylistVersion.objects.get(pk=version.pk).events.count() == 2
+
+
+def test_the_feedback_endpoints_are_in_the_openapi_schema(api: APIClient) -> None:
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
+
+    for path in ["/api/feedback/events/", "/api/feedback/taste/", "/api/feedback/taste/exclusions/"]:
+        assert path in schema
+
+
+def test_curators_can_queue_a_cf_retrain_and_listeners_cannot(api: APIClient, curator: User) -> None:
+    curators = APIClient()
+    curators.force_authenticate(user=curator)
+
+    assert api.post("/api/feedback/cf/train/").status_code == 403
+    assert curators.post("/api/feedback/cf/train/").status_code == 202

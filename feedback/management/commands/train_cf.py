@@ -19,7 +19,7 @@ class Command(BaseCommand):
         if options["queue"]:
             from feedback.tasks import train_cf
 
-            train_cf.delay()
+            train_cf.delay_on_commit()  # type: ignore[attr-defined]
             self.stdout.write("Retraining queued.")
             return
         run = services.cf_train()
