@@ -207,14 +207,31 @@ def _events_insert(
         return {row[0] for row in cursor.fetchall()}
 
 
+# Two upserts in one statement over disjoint tracks: those whose like/dislike verdict this batch
+# sets, and the rest (whose "disliked" flag stays as it was). Each row is touched once.
 UPSERT_AFFINITY = """
-INSERT INTO feedback_trackaffinity (user_id, track_id, mass, events, last_event_at, disliked)
-SELECT %s, track_id, mass, events, last_event_at, false
-FROM unnest(%s::int[], %s::float8[], %s::int[], %s::timestamptz[]) AS t(track_id, mass, events, last_event_at)
+WITH plain AS (
+    INSERT INTO feedback_trackaffinity AS a (user_id, track_id, mass, events, last_event_at, disliked)
+    SELECT %(user)s, track_id, mass, events, last_event_at, false
+    FROM unnest(%(tracks)s::int[], %(masses)s::float8[], %(counts)s::int[], %(last)s::timestamptz[])
+        AS t(track_id, mass, events, last_event_at)
+    ON CONFLICT (user_id, track_id) DO UPDATE SET
+        mass = a.mass + excluded.mass,
+        events = a.events + excluded.events,
+        last_event_at = GREATEST(a.last_event_at, excluded.last_event_at)
+    RETURNING 1
+)
+INSERT INTO feedback_trackaffinity AS a (user_id, track_id, mass, events, last_event_at, disliked)
+SELECT %(user)s, track_id, mass, events, last_event_at, disliked
+FROM unnest(
+    %(v_tracks)s::int[], %(v_masses)s::float8[], %(v_counts)s::int[], %(v_last)s::timestamptz[],
+    %(v_disliked)s::bool[]
+) AS t(track_id, mass, events, last_event_at, disliked)
 ON CONFLICT (user_id, track_id) DO UPDATE SET
-    mass = feedback_trackaffinity.mass + excluded.mass,
-    events = feedback_trackaffinity.events + excluded.events,
-    last_event_at = GREATEST(feedback_trackaffinity.last_event_at, excluded.last_event_at)
+    mass = a.mass + excluded.mass,
+    events = a.events + excluded.events,
+    last_event_at = GREATEST(a.last_event_at, excluded.last_event_at),
+    disliked = excluded.disliked
 """
 
 
@@ -257,43 +274,44 @@ def _affinity_apply(
     delta = _AffinityDelta(windows=_exclusion_windows(user))
     for event, _ in stored:
         delta.add(event.track_id, event.kind, _weight(event, durations), event.occurred_at)
-    tracks = list(delta.counts)
+    plain = [track for track in delta.counts if track not in delta.verdicts]
+    judged = list(delta.verdicts)
     with _bound_cursor() as cursor:
         cursor.execute(
             UPSERT_AFFINITY,
-            [
-                user.pk,
-                tracks,
-                [delta.masses[track] for track in tracks],
-                [delta.counts[track] for track in tracks],
-                [delta.last[track] for track in tracks],
-            ],
+            {
+                "user": user.pk,
+                "tracks": plain,
+                "masses": [delta.masses[track] for track in plain],
+                "counts": [delta.counts[track] for track in plain],
+                "last": [delta.last[track] for track in plain],
+                "v_tracks": judged,
+                "v_masses": [delta.masses[track] for track in judged],
+                "v_counts": [delta.counts[track] for track in judged],
+                "v_last": [delta.last[track] for track in judged],
+                "v_disliked": [delta.verdicts[track][1] for track in judged],
+            },
         )
-        if delta.verdicts:
-            cursor.execute(
-                """
-                UPDATE feedback_trackaffinity AS a SET disliked = v.disliked
-                FROM unnest(%s::int[], %s::bool[]) AS v(track_id, disliked)
-                WHERE a.user_id = %s AND a.track_id = v.track_id
-                """,
-                [list(delta.verdicts), [verdict[1] for verdict in delta.verdicts.values()], user.pk],
-            )
 
 
-UPSERT_USER_POLICY = """
-INSERT INTO feedback_policystat (user_id, policy, successes, failures, updated_at)
-SELECT %s, policy, s, f, now() FROM unnest(%s::text[], %s::float8[], %s::float8[]) AS t(policy, s, f)
-ON CONFLICT (user_id, policy) DO UPDATE SET
-    successes = feedback_policystat.successes + excluded.successes,
-    failures = feedback_policystat.failures + excluded.failures,
-    updated_at = excluded.updated_at
-"""
-UPSERT_GLOBAL_POLICY = """
-INSERT INTO feedback_policystat (user_id, policy, successes, failures, updated_at)
-SELECT NULL, policy, s, f, now() FROM unnest(%s::text[], %s::float8[], %s::float8[]) AS t(policy, s, f)
+# The listener's counts and the global ones (user NULL, its own partial unique index) at once.
+UPSERT_POLICY = """
+WITH mine AS (
+    INSERT INTO feedback_policystat AS p (user_id, policy, successes, failures, updated_at)
+    SELECT %(user)s, policy, s, f, now()
+    FROM unnest(%(policies)s::text[], %(wins)s::float8[], %(losses)s::float8[]) AS t(policy, s, f)
+    ON CONFLICT (user_id, policy) DO UPDATE SET
+        successes = p.successes + excluded.successes,
+        failures = p.failures + excluded.failures,
+        updated_at = excluded.updated_at
+    RETURNING 1
+)
+INSERT INTO feedback_policystat AS p (user_id, policy, successes, failures, updated_at)
+SELECT NULL, policy, s, f, now()
+FROM unnest(%(policies)s::text[], %(wins)s::float8[], %(losses)s::float8[]) AS t(policy, s, f)
 ON CONFLICT (policy) WHERE user_id IS NULL DO UPDATE SET
-    successes = feedback_policystat.successes + excluded.successes,
-    failures = feedback_policystat.failures + excluded.failures,
+    successes = p.successes + excluded.successes,
+    failures = p.failures + excluded.failures,
     updated_at = excluded.updated_at
 """
 
@@ -332,8 +350,7 @@ def _bandit_apply(
     wins = [totals[policy][0] for policy in policies]
     losses = [totals[policy][1] for policy in policies]
     with _bound_cursor() as cursor:
-        cursor.execute(UPSERT_USER_POLICY, [user.pk, policies, wins, losses])
-        cursor.execute(UPSERT_GLOBAL_POLICY, [policies, wins, losses])
+        cursor.execute(UPSERT_POLICY, {"user": user.pk, "policies": policies, "wins": wins, "losses": losses})
 
 
 def _user_vector_refresh_soon(user_id: int) -> None:

@@ -11,9 +11,9 @@ and all their rows are deleted afterwards.
 from __future__ import annotations
 
 import io
+import multiprocessing
 import random
 import statistics
-import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -28,6 +28,7 @@ from accounts.models import ConsentPurpose, Role, TokenScope, User
 from accounts.services import consent_record_choices, token_create, user_create
 from catalog.models import Track
 from feedback.learning.signals import EVENT_KINDS
+from playlists.models import Playlist, PlaylistVersion, VersionStatus
 
 BENCH_EMAIL = "bench-feedback-{}@segue.invalid"
 KIND_MIX = ["play"] * 4 + ["progress"] * 3 + ["complete"] * 3 + ["skip"] * 3 + list(EVENT_KINDS)
@@ -44,6 +45,26 @@ def _host() -> str:
     return "localhost" if "localhost" in hosts or not hosts else hosts[0]
 
 
+def _client_run(
+    token: str, warm_up: list[dict], batches: list[list[dict]], barrier: Any, results: Any
+) -> None:
+    """One API client in its own process: warm up, wait for the others, post every batch."""
+    client = APIClient(HTTP_HOST=_host())
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    # Outside the timed part: the first request opens a connection and compiles URL patterns.
+    client.post("/api/feedback/events/", {"events": warm_up}, format="json")
+    barrier.wait()
+    latencies, failures = [], []
+    for batch in batches:
+        started = time.perf_counter()
+        response = client.post("/api/feedback/events/", {"events": batch}, format="json")
+        latencies.append(time.perf_counter() - started)
+        if response.status_code != 200 or response.json()["rejected"]:
+            failures.append(f"{response.status_code}: {response.content[:200]!r}")
+    connections.close_all()
+    results.put((latencies, failures))
+
+
 class Command(BaseCommand):
     help = "Benchmark event ingestion through the API against the raw database insert rate."
 
@@ -51,13 +72,14 @@ class Command(BaseCommand):
         parser.add_argument("--batches", type=int, default=300)
         parser.add_argument("--batch-size", type=int, default=100)
         parser.add_argument(
-            "--clients", type=int, default=1, help="Concurrent API clients (threads; the GIL limits them)."
+            "--clients", type=int, default=2, help="Concurrent API clients, one process each (2 cores: 2)."
         )
         parser.add_argument("--seed", type=int, default=5)
 
     def handle(self, *args: Any, **options: Any) -> None:
         rng = random.Random(options["seed"])
         track_ids = list(Track.objects.order_by("?").values_list("pk", flat=True)[:5000])
+        self._track_ids = track_ids
         if not track_ids:
             raise CommandError("The catalog is empty: import or load a catalog first.")
         clients = max(1, options["clients"])
@@ -65,8 +87,11 @@ class Command(BaseCommand):
         users, tokens = self._users(clients + 1)
         try:
             per_client = [
-                [self._batch(rng, track_ids, size) for _ in range(options["batches"] // clients)]
-                for _ in range(clients)
+                [
+                    self._batch(rng, track_ids, size, self._playlists[client])
+                    for _ in range(options["batches"] // clients)
+                ]
+                for client in range(clients)
             ]
             api = self._through_api(tokens[:clients], per_client)
             raw = self._raw_copy(users[-1], [batch for batches in per_client for batch in batches])
@@ -77,15 +102,27 @@ class Command(BaseCommand):
     def _users(self, count: int) -> tuple[list[User], list[str]]:
         User.objects.filter(email__startswith="bench-feedback-").delete()
         users, tokens = [], []
+        self._playlists: list[int] = []
+        self._versions: list[int] = []
         for index in range(count):
             user = user_create(email=BENCH_EMAIL.format(index), password=uuid.uuid4().hex, role=Role.LISTENER)
             consent_record_choices(user=user, choices=dict.fromkeys(ConsentPurpose.values, True))
             _, raw = token_create(user=user, name="bench", scopes=[TokenScope.FEEDBACK])
+            # A ready playlist version to attribute events to (bench data, made directly: no worker).
+            playlist = Playlist.objects.create(owner=user, name="bench", prompt="bench")
+            version = PlaylistVersion.objects.create(
+                playlist=playlist, number=1, status=VersionStatus.READY, policy="balanced", propensity=0.5
+            )
+            self._playlists.append(playlist.pk)
+            self._versions.append(version.pk)
             users.append(user)
             tokens.append(raw)
         return users, tokens
 
-    def _batch(self, rng: random.Random, track_ids: list[int], size: int) -> list[dict[str, Any]]:
+    def _batch(
+        self, rng: random.Random, track_ids: list[int], size: int, playlist: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Random events; with a playlist, half of them come from its version 1 (as a player's do)."""
         now = datetime.now(UTC)
         events = []
         for _ in range(size):
@@ -100,57 +137,51 @@ class Command(BaseCommand):
             }
             if kind in ("skip", "progress"):
                 event["position_ms"] = rng.randint(0, 240_000)
+            if playlist is not None and rng.random() < 0.5:
+                event.update(playlist=playlist, version=1, position=rng.randint(1, 30))
             events.append(event)
         return events
 
     def _through_api(self, tokens: list[str], per_client: list[list[list[dict]]]) -> dict[str, Any]:
-        latencies: list[float] = []
-        failures: list[str] = []
-        lock = threading.Lock()
-        barrier = threading.Barrier(len(tokens) + 1)
-
-        def run(token: str, batches: list[list[dict]]) -> None:
-            client = APIClient(HTTP_HOST=_host())
-            client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-            # Warm-up outside the timed part (first request compiles URL patterns, opens a connection).
-            client.post("/api/feedback/events/", {"events": batches[0][:1]}, format="json")
-            barrier.wait()
-            mine = []
-            for batch in batches:
-                started = time.perf_counter()
-                response = client.post("/api/feedback/events/", {"events": batch}, format="json")
-                mine.append(time.perf_counter() - started)
-                if response.status_code != 200 or response.json()["rejected"]:
-                    failures.append(f"{response.status_code}: {response.content[:200]!r}")
-            with lock:
-                latencies.extend(mine)
-            connections.close_all()
-
-        threads = [
-            threading.Thread(target=run, args=(token, batches))
-            for token, batches in zip(tokens, per_client, strict=True)
+        """Each client is its own process (as web workers are), so the two cores are both used."""
+        context = multiprocessing.get_context("fork")
+        barrier = context.Barrier(len(tokens) + 1)
+        results = context.Queue()
+        warm_up = [self._batch(random.Random(index), self._track_ids[:50], 1) for index in range(len(tokens))]
+        connections.close_all()  # children must not share the parent's database connection
+        processes = [
+            context.Process(target=_client_run, args=(token, warm, batches, barrier, results))
+            for token, warm, batches in zip(tokens, warm_up, per_client, strict=True)
         ]
-        for thread in threads:
-            thread.start()
+        for process in processes:
+            process.start()
         barrier.wait()
         started = time.perf_counter()
-        for thread in threads:
-            thread.join()
+        outcomes = [results.get() for _ in processes]
         wall = time.perf_counter() - started
+        for process in processes:
+            process.join()
+        failures = [failure for _, failed in outcomes for failure in failed]
         if failures:
             raise CommandError(f"{len(failures)} batches failed, e.g. {failures[0]}")
         events = sum(len(batch) for batches in per_client for batch in batches)
-        return {"events": events, "seconds": wall, "latencies": latencies}
+        return {
+            "events": events,
+            "seconds": wall,
+            "latencies": [value for mine, _ in outcomes for value in mine],
+        }
 
     def _raw_copy(self, user: User, batches: list[list[dict]]) -> dict[str, Any]:
         """The same rows COPYed straight into the table (no HTTP, no validation): the ceiling."""
         buffer = io.StringIO()
         received = datetime.now(UTC).isoformat()
         null = "\\N"
+        version = self._versions[-1]
         for batch in batches:
             for event in batch:
                 buffer.write(
-                    f"{user.pk}\t{uuid.uuid4()}\t{event['kind']}\t{event['track']}\t{null}\t{null}\t"
+                    f"{user.pk}\t{uuid.uuid4()}\t{event['kind']}\t{event['track']}\t"
+                    f"{version if 'playlist' in event else null}\t{event.get('position', null)}\t"
                     f"{event.get('position_ms', null)}\t{event['occurred_at']}\t{received}\tweb\t"
                     f"{event['local_hour']}\t0.5\n"
                 )
