@@ -11,7 +11,8 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import ConsentPurpose, Role, User
-from accounts.services import consent_record_choices, user_create
+from accounts.consent import policy_current
+from accounts.services import consent_record_choices, policy_publish, user_create
 from config.celery import app as celery_app
 
 USER_PASSWORD = "listen-to-the-segue-42"
@@ -31,12 +32,20 @@ def _clear_cache() -> Iterator[None]:
     cache.clear()
 
 
+def policy_ensure_published() -> None:
+    """The initial policy, published by a data migration, is gone after a transactional test
+    flushed the database; publish it again for the tests that follow."""
+    if policy_current() is None:
+        policy_publish(version="2026-11", text="Segue privacy policy (tests).")
+
+
 def consenting_user(email: str, role: Role) -> User:
     """A user who answered yes to every consent purpose under the current policy.
 
     Fixture users are active listeners; a test about a missing consent withdraws it
     (``consent_withdraw``) or uses ``unconsented_user``.
     """
+    policy_ensure_published()
     user = user_create(email=email, password=USER_PASSWORD, role=role)
     consent_record_choices(user=user, choices=dict.fromkeys(ConsentPurpose.values, True))
     return user
