@@ -33,7 +33,6 @@ from feedback.models import (
     TrackAffinity,
     UserFactor,
 )
-from playlists.models import PlaylistVersion
 
 logger = logging.getLogger(__name__)
 
@@ -80,8 +79,8 @@ def events_ingest(*, user: User, events: Any, now: datetime | None = None) -> In
     now = now or timezone.now()
     parsed, errors = events_parse(events, now=now)
     parse_errors = len(errors)
-    durations = _track_durations({event.track_id for event in parsed})
-    versions = _versions_of(user, parsed)
+    lookups = _batch_lookups(user, parsed)
+    durations, versions = lookups.durations, lookups.versions
     accepted: list[tuple[EventIn, int | None]] = []
     seen: set[Any] = set()
     for event in parsed:
@@ -118,31 +117,48 @@ def events_ingest(*, user: User, events: Any, now: datetime | None = None) -> In
     inserted = _events_insert(user=user, accepted=accepted, durations=durations, now=now)
     stored = [(event, version_id) for event, version_id in accepted if event.client_event_id in inserted]
     if stored:
-        _affinity_apply(user=user, stored=stored, durations=durations)
+        _affinity_apply(user=user, stored=stored, durations=durations, windows=lookups.windows)
         _bandit_apply(user=user, stored=stored, durations=durations, versions=versions)
         _user_vector_refresh_soon(user.pk)
     return IngestResult(stored=len(stored), duplicates=len(parsed) - len(stored) - rejected, errors=errors)
 
 
-def _track_durations(track_ids: set[int]) -> dict[int, int | None]:
-    """Which of these tracks exist, with their length (one bound query: this runs per batch)."""
-    if not track_ids:
-        return {}
+@dataclass
+class _BatchLookups:
+    durations: dict[int, int | None]  # the batch's tracks that exist -> length
+    versions: dict[tuple[int, int], tuple[int, str]]  # (playlist, number) of the caller's -> (pk, policy)
+    windows: list[tuple[datetime, datetime]]  # the caller's "leave out of my taste" windows
+
+
+BATCH_LOOKUPS = """
+SELECT 't', id, duration_ms, NULL::int, NULL::text, NULL::timestamptz, NULL::timestamptz
+FROM catalog_track WHERE id = ANY(%(tracks)s::int[])
+UNION ALL
+SELECT 'v', v.id, v.number, v.playlist_id, v.policy, NULL, NULL
+FROM playlists_playlistversion v JOIN playlists_playlist p ON p.id = v.playlist_id
+WHERE p.owner_id = %(user)s AND v.playlist_id = ANY(%(playlists)s::int[])
+UNION ALL
+SELECT 'w', NULL, NULL, NULL, NULL, starts_at, ends_at
+FROM feedback_tasteexclusion WHERE user_id = %(user)s AND kind = 'window'
+"""
+
+
+def _batch_lookups(user: User, events: list[EventIn]) -> _BatchLookups:
+    """Everything a batch must check against, in one round trip (this runs thousands of times a
+    second): which tracks exist, which playlist versions are the caller's, their taste windows."""
+    lookups = _BatchLookups(durations={}, versions={}, windows=[])
+    tracks = list({event.track_id for event in events})
+    playlists = list({event.playlist_id for event in events if event.playlist_id is not None})
     with _bound_cursor() as cursor:
-        cursor.execute(
-            "SELECT id, duration_ms FROM catalog_track WHERE id = ANY(%s::int[])", [list(track_ids)]
-        )
-        return dict(cursor.fetchall())
-
-
-def _versions_of(user: User, events: list[EventIn]) -> dict[tuple[int, int], tuple[int, str]]:
-    playlist_ids = {event.playlist_id for event in events if event.playlist_id is not None}
-    if not playlist_ids:
-        return {}
-    rows = PlaylistVersion.objects.filter(playlist__owner=user, playlist_id__in=playlist_ids).values_list(
-        "playlist_id", "number", "pk", "policy"
-    )
-    return {(playlist_id, number): (pk, policy) for playlist_id, number, pk, policy in rows}
+        cursor.execute(BATCH_LOOKUPS, {"tracks": tracks, "playlists": playlists, "user": user.pk})
+        for kind, pk, number, playlist_id, policy, starts_at, ends_at in cursor.fetchall():
+            if kind == "t":
+                lookups.durations[pk] = number
+            elif kind == "v":
+                lookups.versions[(playlist_id, number)] = (pk, policy)
+            else:
+                lookups.windows.append((starts_at, ends_at))
+    return lookups
 
 
 def _weight(event: EventIn, durations: dict[int, int | None]) -> float:
@@ -268,10 +284,14 @@ class _AffinityDelta:
 
 
 def _affinity_apply(
-    *, user: User, stored: list[tuple[EventIn, int | None]], durations: dict[int, int | None]
+    *,
+    user: User,
+    stored: list[tuple[EventIn, int | None]],
+    durations: dict[int, int | None],
+    windows: list[tuple[datetime, datetime]],
 ) -> None:
     """Add the new events' decay-scaled weights to the listener's per-track affinities."""
-    delta = _AffinityDelta(windows=_exclusion_windows(user))
+    delta = _AffinityDelta(windows=windows)
     for event, _ in stored:
         delta.add(event.track_id, event.kind, _weight(event, durations), event.occurred_at)
     plain = [track for track in delta.counts if track not in delta.verdicts]
