@@ -183,6 +183,9 @@ DATA_EXPORT_TTL_HOURS = env.int("DATA_EXPORT_TTL_HOURS", default=48)
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=365)
 # How often beat runs the retention purge (and removes expired exports), in seconds.
 RETENTION_SWEEP_SECONDS = env.int("RETENTION_SWEEP_SECONDS", default=6 * 60 * 60)
+# Event batches commit without waiting for the WAL flush (a crash may lose the last fraction of
+# a second of events, never corrupt anything); true waits like every other write.
+FEEDBACK_SYNCHRONOUS_COMMIT = env.bool("FEEDBACK_SYNCHRONOUS_COMMIT", default=False)
 
 # --- Content-Security-Policy (django-csp) -------------------------------------------------
 # No inline script anywhere: htmx is served from static/, CSRF travels in hx-headers. Inline

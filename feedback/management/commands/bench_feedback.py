@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import multiprocessing
+import os
 import random
 import statistics
 import time
@@ -55,14 +56,16 @@ def _client_run(
     client.post("/api/feedback/events/", {"events": warm_up}, format="json")
     barrier.wait()
     latencies, failures = [], []
+    cpu_started = time.process_time()
     for batch in batches:
         started = time.perf_counter()
         response = client.post("/api/feedback/events/", {"events": batch}, format="json")
         latencies.append(time.perf_counter() - started)
         if response.status_code != 200 or response.json()["rejected"]:
             failures.append(f"{response.status_code}: {response.content[:200]!r}")
+    cpu = time.process_time() - cpu_started
     connections.close_all()
-    results.put((latencies, failures))
+    results.put((latencies, failures, cpu))
 
 
 class Command(BaseCommand):
@@ -83,6 +86,7 @@ class Command(BaseCommand):
         if not track_ids:
             raise CommandError("The catalog is empty: import or load a catalog first.")
         clients = max(1, options["clients"])
+        self._load_before = os.getloadavg()[0]
         size = options["batch_size"]
         users, tokens = self._users(clients + 1)
         try:
@@ -161,14 +165,15 @@ class Command(BaseCommand):
         wall = time.perf_counter() - started
         for process in processes:
             process.join()
-        failures = [failure for _, failed in outcomes for failure in failed]
+        failures = [failure for _, failed, _ in outcomes for failure in failed]
         if failures:
             raise CommandError(f"{len(failures)} batches failed, e.g. {failures[0]}")
         events = sum(len(batch) for batches in per_client for batch in batches)
         return {
             "events": events,
             "seconds": wall,
-            "latencies": [value for mine, _ in outcomes for value in mine],
+            "latencies": [value for mine, _, _ in outcomes for value in mine],
+            "cpu_seconds": sum(cpu for _, _, cpu in outcomes),
         }
 
     def _raw_copy(self, user: User, batches: list[list[dict]]) -> dict[str, Any]:
@@ -202,7 +207,10 @@ class Command(BaseCommand):
         raw_rate = raw["rows"] / raw["seconds"]
         latencies_ms = [value * 1000 for value in api["latencies"]]
         p95 = _percentile(latencies_ms, 0.95)
+        cpu_ms = 1000 * api["cpu_seconds"] / len(latencies_ms)
         lines = [
+            f"load average before / after: {self._load_before:.2f} / {os.getloadavg()[0]:.2f} "
+            "(2 cores; other work on the machine slows every figure)",
             f"API: {api['events']} events in {len(latencies_ms)} batches of {size} from {clients} client(s): "
             f"{rate:,.0f} events/s",
             f"  per batch: p50 {statistics.median(latencies_ms):.1f} ms, p95 {p95:.1f} ms, "
@@ -210,6 +218,7 @@ class Command(BaseCommand):
             f"Raw COPY of the same rows: {raw['rows']} rows in {raw['seconds']:.2f} s: "
             f"{raw_rate:,.0f} rows/s",
             f"API / raw ceiling: {rate / raw_rate:.1%}",
+            f"web-process CPU per batch: {cpu_ms:.1f} ms (the database's own work is on top)",
             f"Targets: >= 5,000 events/s {'met' if rate >= 5000 else 'MISSED'}; "
             f"p95 <= 100 ms {'met' if p95 <= 100 else 'MISSED'}",
         ]
