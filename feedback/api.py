@@ -131,7 +131,8 @@ class TasteExclusionDeleteApi(APIView):
         responses={204: None},
     )
     def delete(self, request: Request, exclusion_id: int) -> Response:
-        services.taste_exclusion_remove(user=_user(request), exclusion_id=exclusion_id)
+        exclusion = selectors.taste_exclusion_get(user=_user(request), exclusion_id=exclusion_id)
+        services.taste_exclusion_remove(exclusion=exclusion)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

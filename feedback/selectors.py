@@ -8,7 +8,9 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+from django.db import connection, transaction
 from django.db.models import Q
+from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
@@ -105,11 +107,17 @@ def _cf_neighbours(user: User, *, exclude: set[int]) -> dict[int, float]:
         return {}
     from pgvector.django import MaxInnerProduct
 
-    rows = list(
-        ItemFactor.objects.annotate(distance=MaxInnerProduct("vector", factor))
-        .order_by("distance")
-        .values_list("track_id", "distance")[: CF_NEIGHBOURS + len(exclude)]
-    )
+    wanted = CF_NEIGHBOURS + len(exclude)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # HNSW returns at most ef_search rows per scan; ask for enough, and let the iterative
+        # scan go on past the tracks the listener already has (the order is re-sorted below).
+        cursor.execute(f"SET LOCAL hnsw.ef_search = {max(40, min(wanted, 1000))}")
+        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        rows = list(
+            ItemFactor.objects.annotate(distance=MaxInnerProduct("vector", factor))
+            .order_by("distance")
+            .values_list("track_id", "distance")[:wanted]
+        )
     scores = {track: -distance for track, distance in rows if track not in exclude}
     top = sorted(scores, key=lambda track: -scores[track])[:CF_NEIGHBOURS]
     best = max((scores[track] for track in top), default=0.0)
@@ -234,6 +242,14 @@ def refresh_left_out(*, user: User, playlist_id: int) -> frozenset[int]:
         .filter(Q(kind="remove") | Q(kind="skip", weight__lte=signals.WEIGHTS["early_skip"]))
         .values_list("track_id", flat=True)
     )
+
+
+def taste_exclusion_get(*, user: User, exclusion_id: int) -> TasteExclusion:
+    """One of the listener's exclusions; another listener's (or none) is a 404."""
+    exclusion = TasteExclusion.objects.filter(user=user, pk=exclusion_id).select_related("user").first()
+    if exclusion is None:
+        raise Http404("No such exclusion among yours.")
+    return exclusion
 
 
 def disliked_tracks(*, user: User) -> frozenset[int]:

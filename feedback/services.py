@@ -448,10 +448,9 @@ def taste_exclusion_add(
 
 
 @transaction.atomic
-def taste_exclusion_remove(*, user: User, exclusion_id: int) -> None:
-    exclusion = TasteExclusion.objects.filter(user=user, pk=exclusion_id).first()
-    if exclusion is None:
-        raise ApplicationError("No such exclusion among yours.")
+def taste_exclusion_remove(*, exclusion: TasteExclusion) -> None:
+    """Put it back in the taste (a window's events count again at once)."""
+    user = exclusion.user
     exclusion.delete()
     if exclusion.kind == ExclusionKind.WINDOW:
         affinity_rebuild(user=user)

@@ -68,9 +68,7 @@ def exclusion_add(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def exclusion_remove(request: HttpRequest, exclusion_id: int) -> HttpResponse:
-    try:
-        services.taste_exclusion_remove(user=cast(User, request.user), exclusion_id=exclusion_id)
-        messages.success(request, "Back in your taste.")
-    except ApplicationError as error:
-        messages.error(request, error.message)
+    exclusion = selectors.taste_exclusion_get(user=cast(User, request.user), exclusion_id=exclusion_id)
+    services.taste_exclusion_remove(exclusion=exclusion)
+    messages.success(request, "Back in your taste.")
     return redirect("feedback:taste")

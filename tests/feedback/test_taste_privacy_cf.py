@@ -86,7 +86,7 @@ def test_the_taste_api_and_exclusions_are_per_listener(
     assert mine.get("/api/feedback/taste/").json()["top_artists"][0]["name"] == "Nina Simone"
     assert theirs.get("/api/feedback/taste/").json()["has_data"] is False
     created = mine.post("/api/feedback/taste/exclusions/", {"track": listened["liked"]}, format="json").json()
-    assert theirs.delete(f"/api/feedback/taste/exclusions/{created['id']}/").status_code == 400
+    assert theirs.delete(f"/api/feedback/taste/exclusions/{created['id']}/").status_code == 404
     assert mine.delete(f"/api/feedback/taste/exclusions/{created['id']}/").status_code == 204
 
 
