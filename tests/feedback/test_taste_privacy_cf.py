@@ -159,3 +159,11 @@ def test_cf_training_stores_factors_and_a_listeners_vector_follows_new_events(ow
     assert not np.allclose(before, after)
     neighbours = selectors.learned_taste(user=owner)
     assert neighbours is not None
+
+
+def test_the_data_export_includes_the_taste_profile(owner: User, listened: dict[str, int]) -> None:
+    from accounts import privacy
+
+    part = privacy.export_parts()["taste_profile"](user=owner)
+
+    assert part["top_artists"][0]["name"] == "Nina Simone"
