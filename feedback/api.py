@@ -14,7 +14,8 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.permissions import IsCurator, TokenHasScope
 from feedback import selectors, services
-from feedback.events import MAX_BATCH
+from feedback.events import DEVICES, MAX_BATCH
+from feedback.learning.signals import EVENT_KINDS
 
 
 def _user(request: Request) -> User:
@@ -27,16 +28,14 @@ class EventSerializer(serializers.Serializer):
     id = serializers.UUIDField(
         help_text="The client's id for this event; a repeat is ignored (safe retries)."
     )
-    kind = serializers.ChoiceField(
-        choices=["play", "progress", "complete", "skip", "like", "dislike", "save", "remove", "replay"]
-    )
+    kind = serializers.ChoiceField(choices=list(EVENT_KINDS))
     track = serializers.IntegerField(help_text="Catalog track id.")
     occurred_at = serializers.DateTimeField(help_text="ISO 8601 with a time zone; not in the future.")
     playlist = serializers.IntegerField(required=False, help_text="The playlist it was played from …")
     version = serializers.IntegerField(required=False, help_text="… and that playlist's version number.")
     position = serializers.IntegerField(required=False, help_text="Position in the version (from 1).")
     position_ms = serializers.IntegerField(required=False, help_text="Where in the track (skip, progress).")
-    device = serializers.ChoiceField(choices=["web", "mobile", "desktop", "speaker", "other"], required=False)
+    device = serializers.ChoiceField(choices=list(DEVICES), required=False)
     local_hour = serializers.IntegerField(required=False, min_value=0, max_value=23)
 
 
