@@ -27,6 +27,8 @@ urlpatterns = [
     path("api/playlists/", include("playlists.api_urls")),
     path("api/", include("accounts.api_urls")),
     path("api/editorial/", include("editorial.api_urls")),
+    path("api/feedback/", include("feedback.api_urls")),
+    path("taste/", include("feedback.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's set-up script as a file: no inline script (CSP).
     path("api/docs/", docs_csp(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from playlists.composer import Composition, EditorialRules, ListenerContext
     from playlists.intent import Intent
 
-DEFAULT_POLICY = "hybrid-v1"
 SEED_TRACKS = 200  # popular tracks of the onboarding picks averaged into a new listener's taste
 
 
@@ -41,15 +40,31 @@ class GeneratedVersion:
 
 def version_compose(version: PlaylistVersion, *, on_stage: Callable[[str], None]) -> GeneratedVersion:
     """Compose ``version``: its Intent, the owner's listening data when consented, curator rules."""
+    from feedback.learning.bandit import POLICIES
+    from feedback.selectors import policy_choose
     from playlists.composer import playlist_compose
+    from playlists.engine.scoring import Weights
     from playlists.intent import PromptError
 
     playlist = version.playlist
     listener = listener_context(playlist.owner)
-    weights, assignment = experiment_weights(playlist.owner)
     excluded = refresh_exclusions(version)
     if playlist.new_only and listener is not None:
         excluded |= listener.heard_track_ids
+    # A listener in an A/B experiment gets their variant's engine configuration (no bandit
+    # randomization, so no propensity: off-policy estimates stay unmixed); everyone else gets
+    # the weight preset the bandit picks, logged with its propensity.
+    weights, assignment = experiment_weights(playlist.owner)
+    propensity: float | None = None
+    if assignment is not None:
+        policy = assignment.variant.policy or f"variant-{assignment.variant_id}"
+    else:
+        choice = policy_choose(user=playlist.owner, personalized=listener is not None)
+        weights, policy, propensity = (
+            Weights.from_dict(POLICIES[choice.policy]),
+            choice.policy,
+            choice.propensity,
+        )
     try:
         composition = playlist_compose(
             prompt=playlist.prompt,
@@ -63,7 +78,7 @@ def version_compose(version: PlaylistVersion, *, on_stage: Callable[[str], None]
         )
     except PromptError as error:
         raise ApplicationError(str(error)) from error
-    policy = assignment.variant.policy if assignment and assignment.variant.policy else DEFAULT_POLICY
+    composition.propensity = propensity
     return GeneratedVersion(
         composition=composition, policy=policy, personalized=listener is not None, assignment=assignment
     )
@@ -97,23 +112,61 @@ def _version_intent(version: PlaylistVersion, on_stage: Callable[[str], None]) -
 def listener_context(owner: User) -> ListenerContext | None:
     """What personalization may use for ``owner``; None without the consent or without data.
 
-    Until listening history exists (the feedback loop), a listener's taste is what they picked
-    at onboarding: their favourite artists, and a taste vector averaged over the most popular
-    tracks of those artists and genres.
+    Two sources, merged: the onboarding picks (favourite artists, and a taste vector averaged
+    over the most popular tracks of those artists and genres) and what the feedback loop learned
+    (decayed affinities, heard tracks, a content vector of the liked tracks, CF neighbours). The
+    learned vector takes over from the seeds as positive feedback accumulates.
     """
+    from feedback.selectors import learned_taste
     from playlists.composer import ListenerContext
 
     if not consent_allows(owner, ConsentPurpose.PERSONALIZATION):
         return None
     seeds = taste_seeds_for_user(user=owner)
-    if not seeds.tags and not seeds.artists:
+    has_seeds = bool(seeds.tags or seeds.artists)
+    learned = learned_taste(user=owner)
+    if not has_seeds and learned is None:
         return None
-    return ListenerContext(
-        taste_vector=_seed_taste_vector(
+    seed_vector = (
+        _seed_taste_vector(
             artist_ids=[artist.pk for artist in seeds.artists], tag_ids=[tag.pk for tag in seeds.tags]
-        ),
-        favourite_artist_names=tuple(artist.name for artist in seeds.artists),
+        )
+        if has_seeds
+        else None
     )
+    favourites = tuple(artist.name for artist in seeds.artists)
+    if learned is None:
+        return ListenerContext(taste_vector=seed_vector, favourite_artist_names=favourites)
+    positives = sum(1 for value in learned.affinity.values() if value > 0)
+    return ListenerContext(
+        taste_vector=_blend(
+            seed_vector, learned.taste_vector, learned_share=min(1.0, positives / LEARNED_TAKEOVER)
+        ),
+        heard_track_ids=learned.heard,
+        track_affinity=_track_affinity(learned.affinity, learned.cf_scores),
+        favourite_artist_names=favourites,
+    )
+
+
+LEARNED_TAKEOVER = 20  # positive tracks after which the learned vector alone is the taste
+CF_AFFINITY_SHARE = 0.5  # a CF neighbour counts at most half as much as the strongest liked track
+
+
+def _blend(seed: np.ndarray | None, learned: np.ndarray | None, *, learned_share: float) -> np.ndarray | None:
+    if seed is None or learned is None:
+        return learned if learned is not None else seed
+    mixed = (1.0 - learned_share) * seed + learned_share * learned
+    norm = float(np.linalg.norm(mixed))
+    return mixed / norm if norm else None
+
+
+def _track_affinity(affinity: dict[int, float], cf_scores: dict[int, float]) -> dict[int, float]:
+    """Affinities scaled to at most 1 in magnitude, plus CF neighbours the listener has not met."""
+    scale = max((abs(value) for value in affinity.values()), default=0.0) or 1.0
+    merged = {track: value / scale for track, value in affinity.items()}
+    for track, score in cf_scores.items():
+        merged.setdefault(track, CF_AFFINITY_SHARE * score)
+    return merged
 
 
 def _seed_taste_vector(*, artist_ids: list[int], tag_ids: list[int]) -> np.ndarray | None:
@@ -143,5 +196,11 @@ def editorial_rules(*, version: PlaylistVersion) -> EditorialRules:
 
 
 def refresh_exclusions(version: PlaylistVersion) -> frozenset[int]:
-    """Tracks a scheduled refresh leaves out: what the listener skipped or disliked."""
-    return frozenset()
+    """Tracks a new version leaves out: everything the listener disliked (never again), and what
+    they skipped early or removed in this playlist's earlier versions. Needs personalization."""
+    from feedback.selectors import disliked_tracks, refresh_left_out
+
+    owner = version.playlist.owner
+    if not consent_allows(owner, ConsentPurpose.PERSONALIZATION):
+        return frozenset()
+    return disliked_tracks(user=owner) | refresh_left_out(user=owner, playlist_id=version.playlist_id)

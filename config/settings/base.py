@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config import embedded
@@ -204,6 +205,9 @@ DATA_EXPORT_TTL_HOURS = env.int("DATA_EXPORT_TTL_HOURS", default=48)
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=365)
 # How often beat runs the retention purge (and removes expired exports), in seconds.
 RETENTION_SWEEP_SECONDS = env.int("RETENTION_SWEEP_SECONDS", default=6 * 60 * 60)
+# Event batches commit without waiting for the WAL flush (a crash may lose the last fraction of
+# a second of events, never corrupt anything); true waits like every other write.
+FEEDBACK_SYNCHRONOUS_COMMIT = env.bool("FEEDBACK_SYNCHRONOUS_COMMIT", default=False)
 
 # --- Content-Security-Policy (django-csp) -------------------------------------------------
 # No inline script anywhere: htmx is served from static/, CSRF travels in hx-headers. Inline
@@ -274,6 +278,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "editorial.ops_tasks.drift_report",
         "schedule": env.int("DRIFT_REPORT_SECONDS", default=24 * 60 * 60),
     },
+    # Collaborative filtering: ALS retrained nightly on every affinity (on demand: the
+    # `train_cf` command or POST /api/feedback/cf/train/); listener vectors refresh in between.
+    "feedback-train-cf": {
+        "task": "feedback.tasks.train_cf",
+        "schedule": crontab(hour=env.int("CF_TRAIN_HOUR", default=3), minute=0),
+    },
 }
 
 # --- Experiments and monitoring -------------------------------------------------------------
@@ -316,6 +326,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="60/minute"),
         "user": env("API_THROTTLE_USER", default="600/minute"),
+        # Event batches: a player posts often; its own budget, apart from the rest of the API.
+        "feedback": env("API_THROTTLE_FEEDBACK", default="6000/minute"),
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",

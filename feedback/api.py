@@ -1,0 +1,151 @@
+"""Feedback REST API: a batch of listening events, the taste profile, exclusions, CF retrain."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from accounts.models import User
+from accounts.permissions import IsCurator, TokenHasScope
+from feedback import selectors, services
+from feedback.events import DEVICES, MAX_BATCH
+from feedback.learning.signals import EVENT_KINDS
+
+
+def _user(request: Request) -> User:
+    return cast(User, request.user)
+
+
+class EventSerializer(serializers.Serializer):
+    """One event (documentation only: events are validated one by one, errors reported per event)."""
+
+    id = serializers.UUIDField(
+        help_text="The client's id for this event; a repeat is ignored (safe retries)."
+    )
+    kind = serializers.ChoiceField(choices=list(EVENT_KINDS))
+    track = serializers.IntegerField(help_text="Catalog track id.")
+    occurred_at = serializers.DateTimeField(help_text="ISO 8601 with a time zone; not in the future.")
+    playlist = serializers.IntegerField(required=False, help_text="The playlist it was played from …")
+    version = serializers.IntegerField(required=False, help_text="… and that playlist's version number.")
+    position = serializers.IntegerField(required=False, help_text="Position in the version (from 1).")
+    position_ms = serializers.IntegerField(required=False, help_text="Where in the track (skip, progress).")
+    device = serializers.ChoiceField(choices=list(DEVICES), required=False)
+    local_hour = serializers.IntegerField(required=False, min_value=0, max_value=23)
+
+
+class EventBatchApi(APIView):
+    required_scope = "feedback"
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "feedback"
+
+    class BatchSerializer(serializers.Serializer):
+        events = EventSerializer(many=True, help_text=f"At most {MAX_BATCH}.")
+
+    @extend_schema(
+        operation_id="feedback_events_create",
+        summary="Post a batch of listening events",
+        description=(
+            f"Up to {MAX_BATCH} events. Each is validated on its own: invalid ones (unknown track, a "
+            "timestamp in the future, a malformed id, another listener's playlist) come back in "
+            "`errors` with their index while the valid ones are stored. Repeated ids are counted in "
+            "`duplicates` and change nothing. Needs the listening_history consent (403 otherwise, "
+            "nothing stored) and, with a token, the `feedback` scope."
+        ),
+        request=BatchSerializer,
+        responses={
+            200: inline_serializer(
+                "EventBatchResult",
+                {
+                    "stored": serializers.IntegerField(),
+                    "duplicates": serializers.IntegerField(),
+                    "rejected": serializers.IntegerField(),
+                    "errors": serializers.ListField(child=serializers.DictField()),
+                },
+            ),
+            400: OpenApiResponse(description="Not a batch of events."),
+            403: OpenApiResponse(description="No listening_history consent, or a token without `feedback`."),
+            413: OpenApiResponse(description=f"More than {MAX_BATCH} events."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = request.data
+        events = data.get("events") if isinstance(data, dict) else data
+        try:
+            result = services.events_ingest(user=_user(request), events=events)
+        except services.BatchTooLarge as error:
+            return Response(
+                {"detail": error.message, **error.extra}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+            )
+        return Response(result.to_dict())
+
+
+class TasteApi(APIView):
+    @extend_schema(
+        operation_id="feedback_taste",
+        summary="My taste profile: top artists, tags, audio profile, exclusions",
+        responses={200: OpenApiResponse(description="The profile.")},
+    )
+    def get(self, request: Request) -> Response:
+        profile = selectors.taste_profile(user=_user(request))
+        return Response(profile.to_dict())
+
+
+class TasteExclusionApi(APIView):
+    class ExclusionSerializer(serializers.Serializer):
+        track = serializers.IntegerField(required=False)
+        artist = serializers.IntegerField(required=False)
+        starts_at = serializers.DateTimeField(required=False)
+        ends_at = serializers.DateTimeField(required=False)
+
+    @extend_schema(
+        operation_id="feedback_taste_exclusion_create",
+        summary="Leave a track, an artist or a time window out of my taste",
+        request=ExclusionSerializer,
+        responses={201: OpenApiResponse(description="Applied at once.")},
+    )
+    def post(self, request: Request) -> Response:
+        data = self.ExclusionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        exclusion = services.taste_exclusion_add(
+            user=_user(request),
+            track_id=values.get("track"),
+            artist_id=values.get("artist"),
+            starts_at=values.get("starts_at"),
+            ends_at=values.get("ends_at"),
+        )
+        return Response({"id": exclusion.pk, "kind": exclusion.kind}, status=status.HTTP_201_CREATED)
+
+
+class TasteExclusionDeleteApi(APIView):
+    @extend_schema(
+        operation_id="feedback_taste_exclusion_delete",
+        summary="Take an exclusion back",
+        responses={204: None},
+    )
+    def delete(self, request: Request, exclusion_id: int) -> Response:
+        exclusion = selectors.taste_exclusion_get(user=_user(request), exclusion_id=exclusion_id)
+        services.taste_exclusion_remove(exclusion=exclusion)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CFTrainApi(APIView):
+    permission_classes = [IsCurator, TokenHasScope]
+
+    @extend_schema(
+        operation_id="feedback_cf_train",
+        summary="Retrain collaborative filtering now (curators)",
+        request=None,
+        responses={202: OpenApiResponse(description="Queued.")},
+    )
+    def post(self, request: Request) -> Response:
+        from feedback.tasks import train_cf
+
+        train_cf.delay_on_commit()  # type: ignore[attr-defined]
+        return Response({"detail": "Retraining queued."}, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from feedback import api
+
+app_name = "feedback_api"
+
+urlpatterns = [
+    path("events/", api.EventBatchApi.as_view(), name="events"),
+    path("taste/", api.TasteApi.as_view(), name="taste"),
+    path("taste/exclusions/", api.TasteExclusionApi.as_view(), name="exclusions"),
+    path(
+        "taste/exclusions/<int:exclusion_id>/", api.TasteExclusionDeleteApi.as_view(), name="exclusion_delete"
+    ),
+    path("cf/train/", api.CFTrainApi.as_view(), name="cf_train"),
+]

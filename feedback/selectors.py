@@ -1,0 +1,320 @@
+"""Reads of the feedback loop, always for one listener."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from django.db import connection, transaction
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import User
+from catalog.models import Track, TrackArtist, TrackTag
+from feedback.learning import signals
+from feedback.models import (
+    ExclusionKind,
+    ItemFactor,
+    ListeningEvent,
+    PolicyStat,
+    TasteExclusion,
+    TrackAffinity,
+    UserFactor,
+)
+
+PROFILE_TRACKS = 200  # strongest positive affinities averaged into the content vector
+HEARD_LIMIT = 5000
+CF_NEIGHBOURS = 100
+PROFILE_FEATURES = ("energy", "valence", "danceability", "acousticness", "instrumentalness", "speechiness")
+
+
+@dataclass(frozen=True)
+class LearnedTaste:
+    """What the events taught, with the listener's exclusions applied (for generation)."""
+
+    affinity: dict[int, float]  # track id -> decayed affinity (negative: skipped / disliked)
+    disliked: frozenset[int]
+    heard: frozenset[int]
+    taste_vector: np.ndarray | None
+    cf_scores: dict[int, float] = field(default_factory=dict)  # nearest tracks by CF, 0..1
+
+
+def _excluded(user: User) -> tuple[set[int], set[int]]:
+    tracks: set[int] = set()
+    artists: set[int] = set()
+    for kind, track_id, artist_id in TasteExclusion.objects.filter(user=user).values_list(
+        "kind", "track_id", "artist_id"
+    ):
+        if kind == ExclusionKind.TRACK and track_id:
+            tracks.add(track_id)
+        elif kind == ExclusionKind.ARTIST and artist_id:
+            artists.add(artist_id)
+    if artists:
+        tracks |= set(TrackArtist.objects.filter(artist_id__in=artists).values_list("track_id", flat=True))
+    return tracks, artists
+
+
+def learned_taste(*, user: User, now: datetime | None = None) -> LearnedTaste | None:
+    """The listener's decayed affinities, dislikes, heard tracks, content vector and CF neighbours."""
+    rows = list(TrackAffinity.objects.filter(user=user).values_list("track_id", "mass", "disliked"))
+    if not rows:
+        return None
+    decay = signals.decay_factor(now or timezone.now())
+    excluded_tracks, _ = _excluded(user)
+    disliked = frozenset(track for track, _, is_disliked in rows if is_disliked)
+    affinity = {track: mass * decay for track, mass, _ in rows if track not in excluded_tracks}
+    heard = frozenset(
+        ListeningEvent.objects.filter(user=user)
+        .exclude(kind__in=["like", "dislike", "save", "remove"])
+        .order_by()
+        .values_list("track_id", flat=True)
+        .distinct()[:HEARD_LIMIT]
+    )
+    return LearnedTaste(
+        affinity=affinity,
+        disliked=disliked,
+        heard=heard,
+        taste_vector=_content_vector(affinity),
+        cf_scores=_cf_neighbours(user, exclude=set(affinity) | excluded_tracks | disliked),
+    )
+
+
+def _content_vector(affinity: dict[int, float]) -> np.ndarray | None:
+    positive = sorted(
+        (track for track, value in affinity.items() if value > 0), key=lambda track: -affinity[track]
+    )
+    positive = positive[:PROFILE_TRACKS]
+    if not positive:
+        return None
+    rows = list(Track.objects.filter(pk__in=positive, embedding__isnull=False).values_list("pk", "embedding"))
+    if not rows:
+        return None
+    weights = np.array([affinity[pk] for pk, _ in rows], dtype=np.float32)
+    vectors = np.asarray([vector for _, vector in rows], dtype=np.float32)
+    mean = (weights[:, None] * vectors).sum(axis=0) / weights.sum()
+    norm = float(np.linalg.norm(mean))
+    return mean / norm if norm else None
+
+
+def _cf_neighbours(user: User, *, exclude: set[int]) -> dict[int, float]:
+    """The tracks whose ALS item vectors score highest for the listener (pgvector inner product)."""
+    factor = UserFactor.objects.filter(user=user).values_list("vector", flat=True).first()
+    if factor is None:
+        return {}
+    from pgvector.django import MaxInnerProduct
+
+    wanted = CF_NEIGHBOURS + len(exclude)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # HNSW returns at most ef_search rows per scan; ask for enough, and let the iterative
+        # scan go on past the tracks the listener already has (the order is re-sorted below).
+        cursor.execute(f"SET LOCAL hnsw.ef_search = {max(40, min(wanted, 1000))}")
+        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        rows = list(
+            ItemFactor.objects.annotate(distance=MaxInnerProduct("vector", factor))
+            .order_by("distance")
+            .values_list("track_id", "distance")[:wanted]
+        )
+    scores = {track: -distance for track, distance in rows if track not in exclude}
+    top = sorted(scores, key=lambda track: -scores[track])[:CF_NEIGHBOURS]
+    best = max((scores[track] for track in top), default=0.0)
+    return {track: max(scores[track], 0.0) / best for track in top} if best > 0 else {}
+
+
+def policy_counts(*, user: User | None) -> dict[str, tuple[float, float]]:
+    """Bandit counts per policy: the listener's (user given) or the global ones (None)."""
+    rows = (
+        PolicyStat.objects.filter(user=user)
+        if user is not None
+        else PolicyStat.objects.filter(user__isnull=True)
+    )
+    return {
+        policy: (successes, failures)
+        for policy, successes, failures in rows.values_list("policy", "successes", "failures")
+    }
+
+
+@dataclass
+class TasteProfile:
+    has_data: bool
+    events: int
+    top_artists: list[dict[str, Any]]
+    top_tags: list[dict[str, Any]]
+    features: list[dict[str, Any]]
+    top_tracks: list[dict[str, Any]]
+    exclusions: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "has_data": self.has_data,
+            "events": self.events,
+            "top_artists": self.top_artists,
+            "top_tags": self.top_tags,
+            "features": self.features,
+            "top_tracks": self.top_tracks,
+            "exclusions": self.exclusions,
+        }
+
+
+def _bars(scores: dict[Any, float], names: dict[Any, str], limit: int) -> list[dict[str, Any]]:
+    top = sorted((key for key in scores if scores[key] > 0), key=lambda key: -scores[key])[:limit]
+    best = scores[top[0]] if top else 1.0
+    return [
+        {
+            "id": key,
+            "name": names.get(key, str(key)),
+            "score": round(scores[key], 3),
+            "percent": round(100 * scores[key] / best),
+        }
+        for key in top
+    ]
+
+
+def taste_profile(*, user: User, limit: int = 10) -> TasteProfile:
+    """ "Your taste": top artists, tags and tracks by affinity, the audio profile, the exclusions."""
+    learned = learned_taste(user=user)
+    exclusions = [
+        {
+            "id": exclusion.pk,
+            "kind": exclusion.kind,
+            "label": _exclusion_label(exclusion),
+        }
+        for exclusion in TasteExclusion.objects.filter(user=user).select_related("track", "artist")
+    ]
+    events = ListeningEvent.objects.filter(user=user).count()
+    if learned is None or not any(value > 0 for value in learned.affinity.values()):
+        return TasteProfile(False, events, [], [], [], [], exclusions)
+    positive = {track: value for track, value in learned.affinity.items() if value > 0}
+    artist_scores: dict[int, float] = defaultdict(float)
+    artist_names: dict[int, str] = {}
+    for track, artist, name in TrackArtist.objects.filter(track_id__in=positive).values_list(
+        "track_id", "artist_id", "artist__name"
+    ):
+        artist_scores[artist] += positive[track]
+        artist_names[artist] = name
+    tag_scores: dict[str, float] = defaultdict(float)
+    for track, tag in TrackTag.objects.filter(track_id__in=positive).values_list("track_id", "tag__name"):
+        tag_scores[tag] += positive[track]
+    tracks = dict(Track.objects.filter(pk__in=positive).values_list("pk", "title"))
+    feature_rows = Track.objects.filter(pk__in=positive).values_list("pk", *PROFILE_FEATURES)
+    totals = np.zeros(len(PROFILE_FEATURES))
+    weight_sums = np.zeros(len(PROFILE_FEATURES))
+    for row in feature_rows:
+        for index, value in enumerate(row[1:]):
+            if value is not None:
+                totals[index] += positive[row[0]] * value
+                weight_sums[index] += positive[row[0]]
+    features = [
+        {
+            "name": name,
+            "value": round(float(totals[i] / weight_sums[i]), 3),
+            "percent": round(100 * float(totals[i] / weight_sums[i])),
+        }
+        for i, name in enumerate(PROFILE_FEATURES)
+        if weight_sums[i] > 0
+    ]
+    return TasteProfile(
+        True,
+        events,
+        _bars(artist_scores, artist_names, limit),
+        _bars(tag_scores, {tag: tag for tag in tag_scores}, limit),
+        features,
+        _bars(positive, tracks, limit),
+        exclusions,
+    )
+
+
+def _exclusion_label(exclusion: TasteExclusion) -> str:
+    if exclusion.kind == ExclusionKind.TRACK and exclusion.track is not None:
+        return f"Track: {exclusion.track.title}"
+    if exclusion.kind == ExclusionKind.ARTIST and exclusion.artist is not None:
+        return f"Artist: {exclusion.artist.name}"
+    return f"Listening from {exclusion.starts_at:%Y-%m-%d %H:%M} to {exclusion.ends_at:%Y-%m-%d %H:%M}"
+
+
+def refresh_left_out(*, user: User, playlist_id: int) -> frozenset[int]:
+    """Tracks skipped early or removed in this playlist's earlier versions."""
+    return frozenset(
+        ListeningEvent.objects.filter(user=user, version__playlist_id=playlist_id)
+        .filter(Q(kind="remove") | Q(kind="skip", weight__lte=signals.WEIGHTS["early_skip"]))
+        .values_list("track_id", flat=True)
+    )
+
+
+def taste_exclusion_get(*, user: User, exclusion_id: int) -> TasteExclusion:
+    """One of the listener's exclusions; another listener's (or none) is a 404."""
+    exclusion = TasteExclusion.objects.filter(user=user, pk=exclusion_id).select_related("user").first()
+    if exclusion is None:
+        raise Http404("No such exclusion among yours.")
+    return exclusion
+
+
+def disliked_tracks(*, user: User) -> frozenset[int]:
+    return frozenset(
+        TrackAffinity.objects.filter(user=user, disliked=True).values_list("track_id", flat=True)
+    )
+
+
+def policy_choose(*, user: User, personalized: bool, rng: np.random.Generator | None = None) -> Any:
+    """Which weight preset builds the listener's next version, and with what probability.
+
+    With the experiments consent: Thompson sampling over the listener's counts (when
+    personalization is allowed) on the global prior; the propensity is logged on the version.
+    Without it nobody is randomized: the globally best policy (posterior mean), propensity 1.
+    """
+    from accounts.consent import consent_allows
+    from accounts.models import ConsentPurpose
+    from feedback.learning import bandit
+
+    global_counts = {name: bandit.ArmCounts(*pair) for name, pair in policy_counts(user=None).items()}
+    if not consent_allows(user, ConsentPurpose.EXPERIMENTS):
+        return bandit.Choice(policy=bandit.greedy(counts=global_counts), propensity=1.0)
+    user_counts = (
+        {name: bandit.ArmCounts(*pair) for name, pair in policy_counts(user=user).items()}
+        if personalized
+        else {}
+    )
+    return bandit.choose(
+        global_counts=global_counts, user_counts=user_counts, rng=rng or np.random.default_rng()
+    )
+
+
+def logged_decisions() -> list[Any]:
+    """Every version built by a logged policy choice, with the reward its feedback earned.
+
+    For off-policy evaluation (an operator's aggregate, under pseudonyms): the reward of a
+    version is successes / (successes + failures) over its events, weighted as the bandit's.
+    Versions without any rewarding event are left out.
+    """
+    from feedback.learning import bandit
+    from feedback.learning.offpolicy import LoggedDecision
+    from playlists.models import PlaylistVersion
+
+    totals: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for version_id, kind, position_ms, duration_ms in ListeningEvent.objects.filter(
+        version__isnull=False, version__propensity__isnull=False
+    ).values_list("version_id", "kind", "position_ms", "track__duration_ms"):
+        name = kind
+        if kind == "skip":
+            name = "early_skip" if signals.is_early_skip(position_ms, duration_ms) else "late_skip"
+        successes, failures = bandit.reward_counts(name)
+        totals[version_id][0] += successes
+        totals[version_id][1] += failures
+    from accounts.pseudonyms import pseudonym_for
+
+    decisions = []
+    versions = PlaylistVersion.objects.filter(pk__in=[pk for pk, (s, f) in totals.items() if s + f > 0])
+    for version in versions.select_related("playlist__owner"):
+        successes, failures = totals[version.pk]
+        decisions.append(
+            LoggedDecision(
+                context=pseudonym_for(version.playlist.owner),
+                action=version.policy,
+                propensity=float(version.propensity or 1.0),
+                reward=successes / (successes + failures),
+            )
+        )
+    return decisions

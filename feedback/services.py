@@ -1,0 +1,592 @@
+"""Every write of the feedback loop: event ingestion, affinities, taste exclusions, CF factors,
+bandit counts, and the privacy hooks (erasure, retention, withdrawn listening history)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import psycopg
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from accounts.consent import consent_require
+from accounts.models import ConsentPurpose, User
+from catalog.models import Artist, Track
+from config.errors import ApplicationError
+from feedback.events import MAX_BATCH, EventError, EventIn, events_parse
+from feedback.learning import bandit, cf, signals
+from feedback.models import (
+    CFModelRun,
+    ExclusionKind,
+    ItemFactor,
+    ListeningEvent,
+    PolicyStat,
+    TasteExclusion,
+    TrackAffinity,
+    UserFactor,
+)
+
+logger = logging.getLogger(__name__)
+
+USER_VECTOR_DEBOUNCE_SECONDS = 30
+
+
+class BatchTooLarge(ApplicationError):
+    """More than MAX_BATCH events in one request (the API answers 413)."""
+
+
+@dataclass
+class IngestResult:
+    stored: int = 0
+    duplicates: int = 0
+    errors: list[EventError] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "rejected": len(self.errors),
+            "errors": [error.to_dict() for error in self.errors],
+        }
+
+
+# --- ingestion ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def events_ingest(*, user: User, events: Any, now: datetime | None = None) -> IngestResult:
+    """Store a batch of events; invalid ones get an error entry, valid ones are stored.
+
+    Idempotent per client event id (a retried batch stores nothing twice and moves no affinity).
+    Refused as a whole (ConsentRequired, HTTP 403) without the listening_history consent.
+    """
+    consent_require(user, ConsentPurpose.LISTENING_HISTORY)
+    if not isinstance(events, list) or not events:
+        raise ApplicationError("Send a JSON object with 'events': a non-empty list of events.")
+    if len(events) > MAX_BATCH:
+        raise BatchTooLarge(
+            f"At most {MAX_BATCH} events in one request; this one has {len(events)}.",
+            extra={"limit": MAX_BATCH},
+        )
+    if not settings.FEEDBACK_SYNCHRONOUS_COMMIT:
+        # Listening events tolerate losing the last fraction of a second on a database crash
+        # (never corruption); not waiting for the WAL flush at commit is the largest saving per
+        # batch. Only this transaction is affected.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    now = now or timezone.now()
+    parsed, errors = events_parse(events, now=now)
+    parse_errors = len(errors)
+    lookups = _batch_lookups(user, parsed)
+    durations, versions = lookups.durations, lookups.versions
+    accepted: list[tuple[EventIn, int | None]] = []
+    seen: set[Any] = set()
+    for event in parsed:
+        if event.client_event_id in seen:
+            continue  # a repeat within the batch: counted as a duplicate below
+        seen.add(event.client_event_id)
+        if event.track_id not in durations:
+            errors.append(
+                EventError(
+                    event.index,
+                    str(event.client_event_id),
+                    "track",
+                    f"No track {event.track_id} in the catalog.",
+                )
+            )
+            continue
+        version_id = None
+        if event.playlist_id is not None:
+            found = versions.get((event.playlist_id, event.version_number or 0))
+            if found is None:
+                errors.append(
+                    EventError(
+                        event.index,
+                        str(event.client_event_id),
+                        "version",
+                        f"No version {event.version_number} of playlist {event.playlist_id} among yours.",
+                    )
+                )
+                continue
+            version_id = found[0]
+        accepted.append((event, version_id))
+    rejected = len(errors) - parse_errors
+    errors.sort(key=lambda error: error.index)
+    inserted = _events_insert(user=user, accepted=accepted, durations=durations, now=now)
+    stored = [(event, version_id) for event, version_id in accepted if event.client_event_id in inserted]
+    if stored:
+        _affinity_apply(user=user, stored=stored, durations=durations, windows=lookups.windows)
+        _bandit_apply(user=user, stored=stored, durations=durations, versions=versions)
+        _user_vector_refresh_soon(user.pk)
+    return IngestResult(stored=len(stored), duplicates=len(parsed) - len(stored) - rejected, errors=errors)
+
+
+@dataclass
+class _BatchLookups:
+    durations: dict[int, int | None]  # the batch's tracks that exist -> length
+    versions: dict[tuple[int, int], tuple[int, str]]  # (playlist, number) of the caller's -> (pk, policy)
+    windows: list[tuple[datetime, datetime]]  # the caller's "leave out of my taste" windows
+
+
+BATCH_LOOKUPS = """
+SELECT 't', id, duration_ms, NULL::int, NULL::text, NULL::timestamptz, NULL::timestamptz
+FROM catalog_track WHERE id = ANY(%(tracks)s::int[])
+UNION ALL
+SELECT 'v', v.id, v.number, v.playlist_id, v.policy, NULL, NULL
+FROM playlists_playlistversion v JOIN playlists_playlist p ON p.id = v.playlist_id
+WHERE p.owner_id = %(user)s AND v.playlist_id = ANY(%(playlists)s::int[])
+UNION ALL
+SELECT 'w', NULL, NULL, NULL, NULL, starts_at, ends_at
+FROM feedback_tasteexclusion WHERE user_id = %(user)s AND kind = 'window'
+"""
+
+
+def _batch_lookups(user: User, events: list[EventIn]) -> _BatchLookups:
+    """Everything a batch must check against, in one round trip (this runs thousands of times a
+    second): which tracks exist, which playlist versions are the caller's, their taste windows."""
+    lookups = _BatchLookups(durations={}, versions={}, windows=[])
+    tracks = list({event.track_id for event in events})
+    playlists = list({event.playlist_id for event in events if event.playlist_id is not None})
+    with _bound_cursor() as cursor:
+        cursor.execute(BATCH_LOOKUPS, {"tracks": tracks, "playlists": playlists, "user": user.pk})
+        for kind, pk, number, playlist_id, policy, starts_at, ends_at in cursor.fetchall():
+            if kind == "t":
+                lookups.durations[pk] = number
+            elif kind == "v":
+                lookups.versions[(playlist_id, number)] = (pk, policy)
+            else:
+                lookups.windows.append((starts_at, ends_at))
+    return lookups
+
+
+def _weight(event: EventIn, durations: dict[int, int | None]) -> float:
+    return signals.event_weight(
+        signals.Signal(
+            kind=event.kind,
+            occurred_at=event.occurred_at,
+            position_ms=event.position_ms,
+            duration_ms=durations.get(event.track_id),
+        )
+    )
+
+
+INSERT_EVENTS = """
+INSERT INTO feedback_listeningevent
+    (user_id, client_event_id, kind, track_id, version_id, position, position_ms, occurred_at,
+     received_at, device, local_hour, weight)
+SELECT %s, * FROM unnest(
+    %s::uuid[], %s::text[], %s::int[], %s::bigint[], %s::smallint[], %s::int[], %s::timestamptz[],
+    %s::timestamptz[], %s::text[], %s::smallint[], %s::float8[])
+ON CONFLICT (user_id, client_event_id) DO NOTHING
+RETURNING client_event_id
+"""
+
+
+def _bound_cursor() -> psycopg.Cursor:
+    """A server-side-binding cursor on Django's connection (same transaction).
+
+    Django's psycopg backend binds parameters on the client, rendering every array element into
+    the SQL text; for the batch statements (arrays of a few hundred values) sending them as bound
+    parameters is several milliseconds faster per batch.
+    """
+    connection.ensure_connection()
+    return psycopg.Cursor(connection.connection)
+
+
+def _events_insert(
+    *, user: User, accepted: list[tuple[EventIn, int | None]], durations: dict[int, int | None], now: datetime
+) -> set[Any]:
+    """One INSERT … SELECT unnest(…) ON CONFLICT DO NOTHING; returns the ids actually stored."""
+    if not accepted:
+        return set()
+    columns: list[list[Any]] = [[] for _ in range(11)]
+    for event, version_id in accepted:
+        row = (
+            event.client_event_id,
+            event.kind,
+            event.track_id,
+            version_id,
+            event.position,
+            event.position_ms,
+            event.occurred_at,
+            now,
+            event.device,
+            event.local_hour,
+            _weight(event, durations),
+        )
+        for column, value in zip(columns, row, strict=True):
+            column.append(value)
+    with _bound_cursor() as cursor:
+        cursor.execute(INSERT_EVENTS, [user.pk, *columns])
+        return {row[0] for row in cursor.fetchall()}
+
+
+# Two upserts in one statement over disjoint tracks: those whose like/dislike verdict this batch
+# sets, and the rest (whose "disliked" flag stays as it was). Each row is touched once.
+UPSERT_AFFINITY = """
+WITH plain AS (
+    INSERT INTO feedback_trackaffinity AS a (user_id, track_id, mass, events, last_event_at, disliked)
+    SELECT %(user)s, track_id, mass, events, last_event_at, false
+    FROM unnest(%(tracks)s::int[], %(masses)s::float8[], %(counts)s::int[], %(last)s::timestamptz[])
+        AS t(track_id, mass, events, last_event_at)
+    ON CONFLICT (user_id, track_id) DO UPDATE SET
+        mass = a.mass + excluded.mass,
+        events = a.events + excluded.events,
+        last_event_at = GREATEST(a.last_event_at, excluded.last_event_at)
+    RETURNING 1
+)
+INSERT INTO feedback_trackaffinity AS a (user_id, track_id, mass, events, last_event_at, disliked)
+SELECT %(user)s, track_id, mass, events, last_event_at, disliked
+FROM unnest(
+    %(v_tracks)s::int[], %(v_masses)s::float8[], %(v_counts)s::int[], %(v_last)s::timestamptz[],
+    %(v_disliked)s::bool[]
+) AS t(track_id, mass, events, last_event_at, disliked)
+ON CONFLICT (user_id, track_id) DO UPDATE SET
+    mass = a.mass + excluded.mass,
+    events = a.events + excluded.events,
+    last_event_at = GREATEST(a.last_event_at, excluded.last_event_at),
+    disliked = excluded.disliked
+"""
+
+
+def _exclusion_windows(user: User) -> list[tuple[datetime, datetime]]:
+    return [
+        (start, end)
+        for start, end in TasteExclusion.objects.filter(user=user, kind=ExclusionKind.WINDOW).values_list(
+            "starts_at", "ends_at"
+        )
+        if start is not None and end is not None
+    ]
+
+
+@dataclass
+class _AffinityDelta:
+    """Per-track sums of decay-scaled weights; events in an excluded window count, weigh nothing."""
+
+    windows: list[tuple[datetime, datetime]]
+    masses: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    counts: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    last: dict[int, datetime] = field(default_factory=dict)
+    # The latest like or dislike decides whether a track is "disliked" (never served again).
+    verdicts: dict[int, tuple[datetime, bool]] = field(default_factory=dict)
+
+    def add(self, track: int, kind: str, weight: float, occurred_at: datetime) -> None:
+        self.counts[track] += 1
+        self.last[track] = max(self.last.get(track, occurred_at), occurred_at)
+        if kind in ("like", "dislike") and (
+            track not in self.verdicts or self.verdicts[track][0] <= occurred_at
+        ):
+            self.verdicts[track] = (occurred_at, kind == "dislike")
+        if not any(start <= occurred_at < end for start, end in self.windows):
+            self.masses[track] += signals.mass(weight, occurred_at)
+
+
+def _affinity_apply(
+    *,
+    user: User,
+    stored: list[tuple[EventIn, int | None]],
+    durations: dict[int, int | None],
+    windows: list[tuple[datetime, datetime]],
+) -> None:
+    """Add the new events' decay-scaled weights to the listener's per-track affinities."""
+    delta = _AffinityDelta(windows=windows)
+    for event, _ in stored:
+        delta.add(event.track_id, event.kind, _weight(event, durations), event.occurred_at)
+    plain = [track for track in delta.counts if track not in delta.verdicts]
+    judged = list(delta.verdicts)
+    with _bound_cursor() as cursor:
+        cursor.execute(
+            UPSERT_AFFINITY,
+            {
+                "user": user.pk,
+                "tracks": plain,
+                "masses": [delta.masses[track] for track in plain],
+                "counts": [delta.counts[track] for track in plain],
+                "last": [delta.last[track] for track in plain],
+                "v_tracks": judged,
+                "v_masses": [delta.masses[track] for track in judged],
+                "v_counts": [delta.counts[track] for track in judged],
+                "v_last": [delta.last[track] for track in judged],
+                "v_disliked": [delta.verdicts[track][1] for track in judged],
+            },
+        )
+
+
+# The listener's counts and the global ones (user NULL, its own partial unique index) at once.
+UPSERT_POLICY = """
+WITH mine AS (
+    INSERT INTO feedback_policystat AS p (user_id, policy, successes, failures, updated_at)
+    SELECT %(user)s, policy, s, f, now()
+    FROM unnest(%(policies)s::text[], %(wins)s::float8[], %(losses)s::float8[]) AS t(policy, s, f)
+    ON CONFLICT (user_id, policy) DO UPDATE SET
+        successes = p.successes + excluded.successes,
+        failures = p.failures + excluded.failures,
+        updated_at = excluded.updated_at
+    RETURNING 1
+)
+INSERT INTO feedback_policystat AS p (user_id, policy, successes, failures, updated_at)
+SELECT NULL, policy, s, f, now()
+FROM unnest(%(policies)s::text[], %(wins)s::float8[], %(losses)s::float8[]) AS t(policy, s, f)
+ON CONFLICT (policy) WHERE user_id IS NULL DO UPDATE SET
+    successes = p.successes + excluded.successes,
+    failures = p.failures + excluded.failures,
+    updated_at = excluded.updated_at
+"""
+
+
+def reward_kind(kind: str, position_ms: int | None, duration_ms: int | None) -> str:
+    """The bandit's name for an event: skips split into early and late."""
+    if kind == "skip":
+        return "early_skip" if signals.is_early_skip(position_ms, duration_ms) else "late_skip"
+    return kind
+
+
+def _bandit_apply(
+    *,
+    user: User,
+    stored: list[tuple[EventIn, int | None]],
+    durations: dict[int, int | None],
+    versions: dict[tuple[int, int], tuple[int, str]],
+) -> None:
+    """Credit the policy that built each event's version (the listener's counts and the global)."""
+    totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for event, version_id in stored:
+        if version_id is None:
+            continue
+        policy = versions[(event.playlist_id or 0, event.version_number or 0)][1]
+        if not policy:
+            continue
+        successes, failures = bandit.reward_counts(
+            reward_kind(event.kind, event.position_ms, durations.get(event.track_id))
+        )
+        if successes or failures:
+            totals[policy][0] += successes
+            totals[policy][1] += failures
+    if not totals:
+        return
+    policies = list(totals)
+    wins = [totals[policy][0] for policy in policies]
+    losses = [totals[policy][1] for policy in policies]
+    with _bound_cursor() as cursor:
+        cursor.execute(UPSERT_POLICY, {"user": user.pk, "policies": policies, "wins": wins, "losses": losses})
+
+
+def _user_vector_refresh_soon(user_id: int) -> None:
+    """Queue one CF vector refresh per listener per debounce window (not one per batch)."""
+    from feedback.tasks import refresh_user_vector
+
+    if cache.add(f"feedback:user-vector:{user_id}", 1, USER_VECTOR_DEBOUNCE_SECONDS):
+        refresh_user_vector.delay_on_commit(user_id=user_id)  # type: ignore[attr-defined]
+
+
+# --- affinities and taste exclusions ---------------------------------------------------------------
+
+
+@transaction.atomic
+def affinity_rebuild(*, user: User) -> int:
+    """Recompute the listener's affinities from their raw events (after a window exclusion)."""
+    delta = _AffinityDelta(windows=_exclusion_windows(user))
+    for track, kind, weight, occurred_at in ListeningEvent.objects.filter(user=user).values_list(
+        "track_id", "kind", "weight", "occurred_at"
+    ):
+        delta.add(track, kind, weight, occurred_at)
+    TrackAffinity.objects.filter(user=user).delete()
+    TrackAffinity.objects.bulk_create(
+        TrackAffinity(
+            user=user,
+            track_id=track,
+            mass=delta.masses[track],
+            events=delta.counts[track],
+            last_event_at=delta.last[track],
+            disliked=delta.verdicts.get(track, (delta.last[track], False))[1],
+        )
+        for track in delta.counts
+    )
+    return len(delta.counts)
+
+
+@transaction.atomic
+def taste_exclusion_add(
+    *,
+    user: User,
+    track_id: int | None = None,
+    artist_id: int | None = None,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+) -> TasteExclusion:
+    """Leave a track, an artist or a time window out of the listener's taste; applies at once."""
+    given = [track_id is not None, artist_id is not None, starts_at is not None or ends_at is not None]
+    if sum(given) != 1:
+        raise ApplicationError("Leave out one thing: a track, an artist, or a time window.")
+    for kind, model, object_id in (
+        (ExclusionKind.TRACK, Track, track_id),
+        (ExclusionKind.ARTIST, Artist, artist_id),
+    ):
+        if object_id is None:
+            continue
+        if not model.objects.filter(pk=object_id).exists():
+            raise ApplicationError(f"No {kind} {object_id} in the catalog.")
+        target: dict[str, Any] = {f"{kind}_id": object_id}
+        exclusion, _ = TasteExclusion.objects.get_or_create(user=user, kind=kind, **target)
+        return exclusion
+    if starts_at is None or ends_at is None or starts_at >= ends_at:
+        raise ApplicationError("A time window needs a start before its end.")
+    exclusion = TasteExclusion.objects.create(
+        user=user, kind=ExclusionKind.WINDOW, starts_at=starts_at, ends_at=ends_at
+    )
+    affinity_rebuild(user=user)
+    return exclusion
+
+
+@transaction.atomic
+def taste_exclusion_remove(*, exclusion: TasteExclusion) -> None:
+    """Put it back in the taste (a window's events count again at once)."""
+    user = exclusion.user
+    exclusion.delete()
+    if exclusion.kind == ExclusionKind.WINDOW:
+        affinity_rebuild(user=user)
+
+
+# --- collaborative filtering ---------------------------------------------------------------------
+
+MIN_TRAIN_USERS = 2
+
+
+def cf_train(*, factors: int = cf.FACTORS, iterations: int = cf.ITERATIONS) -> CFModelRun | None:
+    """Retrain ALS on every positive affinity and store user and item factors (None: too little data)."""
+    started = time.perf_counter()
+    decay = signals.decay_factor(timezone.now())
+    rows = list(TrackAffinity.objects.filter(mass__gt=0).values_list("user_id", "track_id", "mass"))
+    users = sorted({row[0] for row in rows})
+    if len(users) < MIN_TRAIN_USERS:
+        return None
+    items = sorted({row[1] for row in rows})
+    user_row = {user: index for index, user in enumerate(users)}
+    item_col = {item: index for index, item in enumerate(items)}
+    matrix = cf.interaction_matrix(
+        np.array([user_row[row[0]] for row in rows]),
+        np.array([item_col[row[1]] for row in rows]),
+        np.array([row[2] * decay for row in rows], dtype=np.float32),
+        (len(users), len(items)),
+    )
+    trained = cf.als_train(matrix, factors=factors, iterations=iterations)
+    return _factors_store(users=users, items=items, trained=trained, interactions=len(rows), started=started)
+
+
+@transaction.atomic
+def _factors_store(
+    *, users: list[int], items: list[int], trained: cf.Factors, interactions: int, started: float
+) -> CFModelRun:
+    run = CFModelRun.objects.create(users=len(users), items=len(items), interactions=interactions)
+    ItemFactor.objects.all().delete()
+    ItemFactor.objects.bulk_create(
+        (
+            ItemFactor(track_id=item, vector=_pad(trained.items[index]), model_version=run.pk)
+            for index, item in enumerate(items)
+        ),
+        batch_size=2000,
+    )
+    UserFactor.objects.all().delete()
+    UserFactor.objects.bulk_create(
+        UserFactor(user_id=user, vector=_pad(trained.users[index]), model_version=run.pk)
+        for index, user in enumerate(users)
+    )
+    run.finished_at = timezone.now()
+    run.seconds = round(time.perf_counter() - started, 3)
+    run.save(update_fields=["finished_at", "seconds"])
+    return run
+
+
+def _pad(vector: np.ndarray) -> np.ndarray:
+    """Factors of a smaller model fit the fixed-size column (zeros do not change dot products)."""
+    padded = np.zeros(cf.FACTORS, dtype=np.float32)
+    padded[: min(len(vector), cf.FACTORS)] = vector[: cf.FACTORS]
+    return padded
+
+
+@transaction.atomic
+def user_vector_refresh(*, user_id: int) -> bool:
+    """Recompute one listener's CF vector from the stored item factors (no retrain)."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return False
+    masses = dict(TrackAffinity.objects.filter(user=user, mass__gt=0).values_list("track_id", "mass"))
+    item_rows = list(ItemFactor.objects.values_list("track_id", "vector", "model_version"))
+    if not masses or not item_rows:
+        return False
+    item_factors = np.asarray([row[1] for row in item_rows], dtype=np.float32)
+    decay = signals.decay_factor(timezone.now())
+    observed = [(index, masses[row[0]] * decay) for index, row in enumerate(item_rows) if row[0] in masses]
+    if not observed:
+        return False
+    vector = cf.user_vector(
+        item_factors,
+        np.array([index for index, _ in observed]),
+        cf.confidence_of(np.array([weight for _, weight in observed], dtype=np.float32)),
+    )
+    UserFactor.objects.update_or_create(
+        user=user, defaults={"vector": vector, "model_version": item_rows[0][2]}
+    )
+    return True
+
+
+# --- privacy hooks -----------------------------------------------------------------------------------
+
+
+def _fold_into_anonymous_counts(events: Any) -> int:
+    """Add per-(track, kind) counts of these events to the anonymous counts, then delete them."""
+    grouped = list(
+        events.order_by()
+        .values("track_id", "kind")
+        .annotate(n=Count("pk"))
+        .values_list("track_id", "kind", "n")
+    )
+    if grouped:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO feedback_anonymoustrackcount (track_id, kind, count)
+                SELECT * FROM unnest(%s::int[], %s::text[], %s::int[])
+                ON CONFLICT (track_id, kind) DO UPDATE
+                SET count = feedback_anonymoustrackcount.count + excluded.count
+                """,
+                [[row[0] for row in grouped], [row[1] for row in grouped], [row[2] for row in grouped]],
+            )
+    deleted, _ = events.delete()
+    return int(deleted)
+
+
+def events_erase_for_user(*, user: Any) -> None:
+    """Erasure hook: the listener's events become anonymous per-track counts before deletion."""
+    _fold_into_anonymous_counts(ListeningEvent.objects.filter(user=user))
+
+
+def listening_history_erase(*, user: Any) -> int:
+    """Purpose eraser (listening_history withdrawn, data asked gone): events and what came of them."""
+    deleted = _fold_into_anonymous_counts(ListeningEvent.objects.filter(user=user))
+    for queryset in (
+        TrackAffinity.objects.filter(user=user),
+        TasteExclusion.objects.filter(user=user),
+        UserFactor.objects.filter(user=user),
+        PolicyStat.objects.filter(user=user),
+    ):
+        count, _ = queryset.delete()
+        deleted += count
+    return deleted
+
+
+def events_retention_purge(*, cutoff: datetime) -> int:
+    """Retention hook: raw events older than the cutoff become anonymous counts and go.
+
+    Affinities keep their (decayed) masses: they are the derived profile, not raw events.
+    """
+    return _fold_into_anonymous_counts(ListeningEvent.objects.filter(occurred_at__lt=cutoff))

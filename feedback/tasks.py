@@ -1,0 +1,31 @@
+"""Thin Celery tasks: ids in, a service call, safe to run twice."""
+
+from celery import shared_task
+
+from feedback import services
+
+CF_TRAIN_TIME_LIMIT_SECONDS = 1800
+USER_VECTOR_TIME_LIMIT_SECONDS = 60
+
+
+@shared_task(
+    time_limit=CF_TRAIN_TIME_LIMIT_SECONDS,
+    soft_time_limit=CF_TRAIN_TIME_LIMIT_SECONDS - 60,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def train_cf() -> int | None:
+    """Retrain ALS on all affinities (nightly from beat, or on demand); returns the run id."""
+    run = services.cf_train()
+    return run.pk if run else None
+
+
+@shared_task(
+    time_limit=USER_VECTOR_TIME_LIMIT_SECONDS,
+    soft_time_limit=USER_VECTOR_TIME_LIMIT_SECONDS - 10,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def refresh_user_vector(user_id: int) -> bool:
+    """One listener's CF vector from the current item factors, right after new events."""
+    return services.user_vector_refresh(user_id=user_id)

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from feedback import views
+
+app_name = "feedback"
+
+urlpatterns = [
+    path("", views.taste, name="taste"),
+    path("exclusions/", views.exclusion_add, name="exclusion_add"),
+    path("exclusions/<int:exclusion_id>/remove/", views.exclusion_remove, name="exclusion_remove"),
+]

@@ -1,0 +1,169 @@
+"""The taste page and its exclusions, the privacy hooks, and CF training on stored affinities."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from accounts.models import ConsentPurpose, Role, User
+from accounts.services import account_erase, purpose_data_erase, retention_purge
+from catalog.models import Artist
+from feedback import selectors, services
+from feedback.models import AnonymousTrackCount, ItemFactor, ListeningEvent, TrackAffinity, UserFactor
+from tests.catalog.factories import TrackFactory
+from tests.conftest import consenting_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _ingest(user: User, events: list[tuple[int, str]], *, when: datetime | None = None) -> None:
+    moment = (when or datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    payload = [
+        {"id": str(uuid.uuid4()), "kind": kind, "track": track, "occurred_at": moment}
+        for track, kind in events
+    ]
+    result = services.events_ingest(user=user, events=payload)
+    assert not result.errors
+
+
+@pytest.fixture
+def listened(owner: User) -> dict[str, int]:
+    nina = Artist.objects.create(name="Nina Simone")
+    other = Artist.objects.create(name="Someone Else")
+    liked = TrackFactory(artists=[nina], tags=["jazz"], energy=0.3)
+    second = TrackFactory(artists=[nina], tags=["jazz"])
+    party = TrackFactory(artists=[other], tags=["dance"])
+    _ingest(owner, [(liked.pk, "like"), (second.pk, "complete")])
+    _ingest(owner, [(party.pk, "like")], when=datetime.now(UTC) - timedelta(days=3))
+    return {"liked": liked.pk, "second": second.pk, "party": party.pk, "nina": nina.pk, "other": other.pk}
+
+
+def test_the_taste_page_shows_top_artists_tags_and_a_chart(owner: User, listened: dict[str, int]) -> None:
+    browser = Client()
+    browser.force_login(owner)
+
+    page = browser.get("/taste/").content.decode()
+
+    assert "Nina Simone" in page and "jazz" in page
+    assert "<svg" in page and "taste-chart" in page
+    assert 'href="/taste/"' in page  # the nav link
+
+
+def test_leaving_an_artist_and_a_time_window_out_applies_at_once(
+    owner: User, listened: dict[str, int]
+) -> None:
+    browser = Client()
+    browser.force_login(owner)
+
+    browser.post("/taste/exclusions/", {"artist": listened["nina"]})
+    profile = selectors.taste_profile(user=owner)
+    assert "Nina Simone" not in [bar["name"] for bar in profile.top_artists]
+
+    start = (datetime.now(UTC) - timedelta(days=4)).strftime("%Y-%m-%d %H:%M")
+    end = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
+    browser.post("/taste/exclusions/", {"starts_at": start, "ends_at": end})
+
+    learned = selectors.learned_taste(user=owner)
+    assert learned is not None
+    assert learned.affinity[listened["party"]] == 0.0
+    assert listened["liked"] not in learned.affinity  # the artist's tracks are left out too
+    assert not selectors.taste_profile(user=owner).has_data
+
+
+def test_the_taste_api_and_exclusions_are_per_listener(
+    owner: User, other_user: User, listened: dict[str, int]
+) -> None:
+    mine = APIClient()
+    mine.force_authenticate(user=owner)
+    theirs = APIClient()
+    theirs.force_authenticate(user=other_user)
+
+    assert mine.get("/api/feedback/taste/").json()["top_artists"][0]["name"] == "Nina Simone"
+    assert theirs.get("/api/feedback/taste/").json()["has_data"] is False
+    created = mine.post("/api/feedback/taste/exclusions/", {"track": listened["liked"]}, format="json").json()
+    assert theirs.delete(f"/api/feedback/taste/exclusions/{created['id']}/").status_code == 404
+    assert mine.delete(f"/api/feedback/taste/exclusions/{created['id']}/").status_code == 204
+
+
+def test_the_player_buttons_are_disabled_without_listening_history_consent(owner: User) -> None:
+    from accounts.services import consent_withdraw
+    from tests.playlists.factories import playlist_make, version_make
+
+    track = TrackFactory()
+    playlist = playlist_make(owner=owner)
+    version_make(playlist, tracks=[track])
+    browser = Client()
+    browser.force_login(owner)
+
+    enabled = browser.get(f"/playlists/{playlist.pk}/").content.decode()
+    consent_withdraw(user=owner, purpose=ConsentPurpose.LISTENING_HISTORY)
+    disabled = browser.get(f"/playlists/{playlist.pk}/").content.decode()
+
+    assert 'data-kind="like"' in enabled and 'data-disabled="true"' not in enabled
+    assert 'data-disabled="true"' in disabled and "disabled" in disabled
+    assert "/privacy/" in disabled
+
+
+def test_erasure_folds_events_into_anonymous_counts(owner: User, listened: dict[str, int]) -> None:
+    account_erase(user_id=owner.pk)
+
+    assert not ListeningEvent.objects.exists()
+    assert not TrackAffinity.objects.exists()
+    assert AnonymousTrackCount.objects.get(track_id=listened["liked"], kind="like").count == 1
+
+
+def test_withdrawn_listening_history_can_be_erased_with_what_came_of_it(
+    owner: User, listened: dict[str, int]
+) -> None:
+    deleted = purpose_data_erase(user=owner, purpose=ConsentPurpose.LISTENING_HISTORY)
+
+    assert deleted >= 3 + 3
+    assert not ListeningEvent.objects.filter(user=owner).exists()
+    assert not TrackAffinity.objects.filter(user=owner).exists()
+
+
+def test_retention_aggregates_and_purges_old_raw_events(owner: User, settings: object) -> None:
+    track = TrackFactory()
+    _ingest(owner, [(track.pk, "complete")], when=datetime.now(UTC) - timedelta(days=800))
+    _ingest(owner, [(track.pk, "like")])
+
+    retention_purge()
+
+    assert list(ListeningEvent.objects.values_list("kind", flat=True)) == ["like"]
+    assert AnonymousTrackCount.objects.get(track=track, kind="complete").count == 1
+    assert TrackAffinity.objects.get(user=owner, track=track).events == 2
+
+
+def test_cf_training_stores_factors_and_a_listeners_vector_follows_new_events(owner: User) -> None:
+    tracks = [TrackFactory().pk for _ in range(12)]
+    listeners = [owner] + [
+        consenting_user(f"listener{index}@example.com", Role.LISTENER) for index in range(5)
+    ]
+    for index, listener in enumerate(listeners):
+        group = tracks[:6] if index % 2 == 0 else tracks[6:]
+        _ingest(listener, [(track, "complete") for track in group])
+
+    run = services.cf_train(factors=8, iterations=5)
+
+    assert run is not None and run.users == 6 and run.items == 12
+    assert ItemFactor.objects.count() == 12 and UserFactor.objects.count() == 6
+    before = np.asarray(UserFactor.objects.get(user=owner).vector)
+    _ingest(owner, [(track, "like") for track in tracks[6:]])
+    assert services.user_vector_refresh(user_id=owner.pk)
+    after = np.asarray(UserFactor.objects.get(user=owner).vector)
+    assert not np.allclose(before, after)
+    neighbours = selectors.learned_taste(user=owner)
+    assert neighbours is not None
+
+
+def test_the_data_export_includes_the_taste_profile(owner: User, listened: dict[str, int]) -> None:
+    from accounts import privacy
+
+    part = privacy.export_parts()["taste_profile"](user=owner)
+
+    assert part["top_artists"][0]["name"] == "Nina Simone"
