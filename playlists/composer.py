@@ -10,20 +10,21 @@ each relaxation is recorded in ``Composition.relaxed``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import psycopg
 from django.db import connection
 from django.db.models import Count, Max
 from django.db.models.functions import Lower
 
 from catalog.embeddings import encode_documents
-from catalog.features import AUDIO_FEATURE_RANGES
-from catalog.models import Artist, Tag, Track, TrackArtist, TrackTag
+from catalog.features import AUDIO_FEATURE_RANGES, EMBEDDING_DIMENSIONS
+from catalog.models import Artist, Tag, Track, TrackTag
 from catalog.search import RANGE_COLUMNS, SearchFilters, apply_filters, track_vector_search
 from playlists.engine.candidates import CandidatePool, merge_candidates
 from playlists.engine.explain import ExplainContext, explain
@@ -379,7 +380,8 @@ def _enough(filters: SearchFilters, need: int) -> bool:
 def _relax(intent: Intent, constraints: _Constraints, need: int) -> list[str]:
     """Drop numeric hard constraints, most specific first, until ``need`` tracks pass."""
     relaxed: list[str] = []
-    if _enough(constraints.filters(), need):
+    nothing_to_relax = not (constraints.audio or constraints.columns or constraints.era != (None, None))
+    if nothing_to_relax or _enough(constraints.filters(), need):
         return relaxed
     for feature in [*constraints.audio, *constraints.columns]:
         spec = intent.feature_ranges[feature]
@@ -423,13 +425,14 @@ def _candidates(
         for feature, spec in intent.feature_ranges.items()
         if not spec.hard and feature in AUDIO_FEATURE_RANGES and spec.confidence >= 0.5
     }
-    depth = max(3 * size, 120)
+    depth = max(2 * size, 60)
     sources: dict[str, list[int]] = {}
     if include or soft_audio:
         sources["strict"] = _search(query_vector, depth, constraints.filters(tags_any=include, soft_audio=soft_audio))
-    if include:
-        sources["tags"] = _search(query_vector, depth // 2, constraints.filters(tags_any=include))
-    sources["semantic"] = _search(query_vector, max(size, 60), constraints.filters())
+    if include and len(sources.get("strict", ())) < depth:
+        # The soft ranges left few tracks of the asked-for genres: widen to the genres alone.
+        sources["tags"] = _search(query_vector, depth, constraints.filters(tags_any=include))
+    sources["semantic"] = _search(query_vector, max(size, 40), constraints.filters())
     if intent.seed_artists:
         sources["seed"] = _seed_tracks(intent.seed_artists, constraints.filters(), limit=max(size, 30))
     if listener.taste_vector is not None:
@@ -466,44 +469,58 @@ def _seed_tracks(names: list[str], filters: SearchFilters, *, limit: int) -> lis
     return list(queryset.order_by("-popularity").values_list("pk", flat=True).distinct()[:limit])
 
 
+_POOL_SQL = f"""
+SELECT t.id, t.embedding, {", ".join(f"t.{column}::float8" for column in FEATURE_COLUMNS)},
+       ARRAY(SELECT tt.tag_id FROM catalog_tracktag tt WHERE tt.track_id = t.id),
+       ARRAY(SELECT ta.artist_id FROM catalog_trackartist ta WHERE ta.track_id = t.id ORDER BY ta.position)
+FROM catalog_track t WHERE t.id = ANY(%s) AND t.embedding IS NOT NULL
+"""
+
+
 def _load_pool(merged: Mapping[int, set[str]]) -> CandidatePool:
-    track_ids = list(merged)
-    rows = {
-        row[0]: row
-        for row in Track.objects.filter(pk__in=track_ids).values_list("pk", "embedding", *FEATURE_COLUMNS)
-    }
-    track_ids = [track_id for track_id in track_ids if track_id in rows]
-    tag_names = dict(Tag.objects.values_list("pk", "name"))
-    tags: dict[int, set[str]] = {}
-    for track_id, tag_id in TrackTag.objects.filter(track_id__in=track_ids).values_list("track_id", "tag_id"):
-        tags.setdefault(track_id, set()).add(tag_names[tag_id])
-    artists: dict[int, list[tuple[int, str]]] = {}
-    for track_id, artist_id, name in (
-        TrackArtist.objects.filter(track_id__in=track_ids)
-        .order_by("track_id", "position")
-        .values_list("track_id", "artist_id", "artist__name")
-    ):
-        artists.setdefault(track_id, []).append((artist_id, name))
+    """Features, tags, artists and embeddings of the candidates in two queries.
+
+    The embeddings come in pgvector's binary format: parsing 384 floats per row from text
+    took most of this stage's time (15 ms for 250 rows against 2 ms).
+    """
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(_POOL_SQL, [list(merged)], binary=True)
+        fetched = {row[0]: row for row in cursor.fetchall()}
+    track_ids = [track_id for track_id in merged if track_id in fetched]
+    rows = [fetched[track_id] for track_id in track_ids]
+    artist_names = _artist_names({artist_id for row in rows for artist_id in row[-1]})
+    tag_names = _tag_names()
+    width = len(FEATURE_COLUMNS)
     features = {
-        column: np.array(
-            [np.nan if rows[track_id][2 + index] is None else float(rows[track_id][2 + index]) for track_id in track_ids]
-        )
+        column: np.array([np.nan if row[2 + index] is None else row[2 + index] for row in rows], dtype=float)
         for index, column in enumerate(FEATURE_COLUMNS)
     }
-    embeddings = (
-        np.stack([np.asarray(rows[track_id][1], dtype=np.float32) for track_id in track_ids])
-        if track_ids
-        else np.zeros((0, 384), dtype=np.float32)
-    )
     return CandidatePool(
         track_ids=np.array(track_ids, dtype=np.int64),
-        embeddings=embeddings,
+        embeddings=_embeddings(row[1] for row in rows),
         features=features,
-        tags=[frozenset(tags.get(track_id, ())) for track_id in track_ids],
-        artist_ids=[tuple(artist_id for artist_id, _ in artists.get(track_id, [])) for track_id in track_ids],
-        artist_names=[tuple(name for _, name in artists.get(track_id, [])) for track_id in track_ids],
+        tags=[frozenset(tag_names[tag_id] for tag_id in row[2 + width]) for row in rows],
+        artist_ids=[tuple(row[3 + width]) for row in rows],
+        artist_names=[tuple(artist_names.get(artist_id, "") for artist_id in row[3 + width]) for row in rows],
         sources=[frozenset(merged[track_id]) for track_id in track_ids],
     )
+
+
+def _embeddings(blobs: Iterable[bytes]) -> np.ndarray:
+    # pgvector binary: int16 dimensions, int16 unused, then big-endian float4 values.
+    vectors = [np.frombuffer(blob, dtype=">f4", offset=4) for blob in blobs]
+    if not vectors:
+        return np.zeros((0, EMBEDDING_DIMENSIONS), dtype=np.float32)
+    return np.stack(vectors).astype(np.float32)
+
+
+def _artist_names(artist_ids: set[int]) -> dict[int, str]:
+    return dict(Artist.objects.filter(pk__in=artist_ids).values_list("pk", "name"))
+
+
+def _tag_names() -> dict[int, str]:
+    return dict(Tag.objects.values_list("pk", "name"))
 
 
 # --- explanations -------------------------------------------------------------------------------

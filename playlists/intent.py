@@ -599,12 +599,19 @@ def _exclude(intent: Intent, vocabulary: Vocabulary, phrase: str, vectors: Mappi
             intent.exclude_artists.append(artist)
         return
     if best_sim >= TAG_MATCH_MIN:
-        strong = [name for name, sim in family if sim >= max(EXCLUDE_FAMILY_MIN, best_sim - 0.2)]
+        best_tag = family[0][0]
+        # "no gangsta rap" leaves the broader "rap" alone: parents of the matched tag stay.
+        parents = {parent for parent, children in vocabulary.tag_children.items() if best_tag in children}
+        strong = [
+            name
+            for name, sim in family
+            if sim >= max(EXCLUDE_FAMILY_MIN, best_sim - 0.2) and name not in parents
+        ]
         for name in _with_children(vocabulary, strong):
             if name not in intent.exclude_tags:
                 intent.exclude_tags.append(name)
         for name, sim in family:
-            if sim < EXCLUDE_FAMILY_MIN and name not in intent.avoid_tags:
+            if name not in strong and name not in parents and name not in intent.avoid_tags:
                 intent.avoid_tags.append(name)
         return
     if vector is not None and len(vocabulary.phrase_owner):
@@ -635,7 +642,7 @@ def _feature_scale(feature: str) -> tuple[float, float]:
 def _drop_contradictions(intent: Intent) -> None:
     """An explicitly included tag is never excluded by a broader negation ("rock but no hard rock")."""
     included = set(intent.include_tag_names())
-    explicit = {tag.name for tag in intent.include_tags if tag.confidence >= 0.95}
+    explicit = {tag.name for tag in intent.include_tags if tag.name == tag.source}
     intent.exclude_tags = [name for name in intent.exclude_tags if name not in explicit]
     intent.avoid_tags = [name for name in intent.avoid_tags if name not in included]
     excluded = set(intent.exclude_tags)
@@ -646,6 +653,7 @@ def _semantic_text(prompt: str, negated: Sequence[str]) -> str:
     text = _normalize(prompt)
     text, _ = _negated_clauses(text)
     text = re.sub(r"\s+", " ", text).strip(" ,.;")
+    text = re.sub(r"(?:\s+\b(?:but|and|or|with|yet)\b)+\s*(?=,|$)", "", text).strip(" ,.;")
     return text or _normalize(prompt)
 
 
