@@ -329,18 +329,18 @@ class _Constraints:
         self,
         *,
         tags_any: list[str] | None = None,
-        soft_audio: Mapping[str, tuple[float, float]] | None = None,
+        soft_ranges: Mapping[str, tuple[float, float]] | None = None,
     ) -> SearchFilters:
-        audio = dict(self.audio)
-        for feature, bounds in (soft_audio or {}).items():
-            audio.setdefault(feature, bounds)
+        audio, columns = dict(self.audio), dict(self.columns)
+        for feature, bounds in (soft_ranges or {}).items():
+            (audio if feature in AUDIO_FEATURE_RANGES else columns).setdefault(feature, bounds)
         return SearchFilters(
             tags_any=tags_any or (),
             tags_none=self.tags_none,
             feature_ranges=audio,
             year_range=self.era,
             exclude_ids=self.exclude_ids,
-            column_ranges=self.columns,
+            column_ranges=columns,
             exclude_artist_ids=self.exclude_artist_ids,
         )
 
@@ -420,15 +420,17 @@ def _candidates(
     constraints = _constraints(intent, listener, rules, exclude_track_ids)
     relaxed = _relax(intent, constraints, size)
     include = intent.include_tag_names()
-    soft_audio = {
+    soft_ranges = {
         feature: (spec.low, spec.high)
         for feature, spec in intent.feature_ranges.items()
-        if not spec.hard and feature in AUDIO_FEATURE_RANGES and spec.confidence >= 0.5
+        if not spec.hard and (feature in AUDIO_FEATURE_RANGES or feature in RANGE_COLUMNS) and spec.confidence >= 0.5
     }
     depth = max(2 * size, 60)
     sources: dict[str, list[int]] = {}
-    if include or soft_audio:
-        sources["strict"] = _search(query_vector, depth, constraints.filters(tags_any=include, soft_audio=soft_audio))
+    if include or soft_ranges:
+        sources["strict"] = _search(
+            query_vector, depth, constraints.filters(tags_any=include, soft_ranges=soft_ranges)
+        )
     if include and len(sources.get("strict", ())) < depth:
         # The soft ranges left few tracks of the asked-for genres: widen to the genres alone.
         sources["tags"] = _search(query_vector, depth, constraints.filters(tags_any=include))
