@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import psycopg
 from django.db import connection
-from django.db.models import Count, Max
-from django.db.models.functions import Lower
+from django.db.models import Count, F, FloatField, Max, Value
+from django.db.models.functions import Greatest, Lower
 
 from catalog.embeddings import encode_documents
 from catalog.features import AUDIO_FEATURE_RANGES, EMBEDDING_DIMENSIONS
@@ -378,35 +378,75 @@ def _enough(filters: SearchFilters, need: int) -> bool:
 
 
 def _relax(intent: Intent, constraints: _Constraints, need: int) -> list[str]:
-    """Drop numeric hard constraints, most specific first, until ``need`` tracks pass."""
+    """Widen numeric hard constraints to the nearest values that ``need`` tracks have.
+
+    Exclusions are never relaxed. Each numeric constraint that leaves too few tracks (given
+    the others) moves to the closest range the catalog can fill, and the change is recorded.
+    """
     relaxed: list[str] = []
     nothing_to_relax = not (constraints.audio or constraints.columns or constraints.era != (None, None))
     if nothing_to_relax or _enough(constraints.filters(), need):
         return relaxed
-    for feature in [*constraints.audio, *constraints.columns]:
-        spec = intent.feature_ranges[feature]
-        constraints.audio.pop(feature, None)
-        constraints.columns.pop(feature, None)
-        spec.hard = False
+    for column in [*constraints.audio, *constraints.columns, "release_year"]:
+        group = constraints.audio if column in constraints.audio else constraints.columns
+        if column == "release_year":
+            if constraints.era == (None, None):
+                continue
+            asked: tuple[float | None, float | None] = constraints.era
+            constraints.era = (None, None)
+        else:
+            asked = group.pop(column)
+        widened = _closest_range(constraints.filters(), column, asked, need)
+        if widened is None:
+            continue
+        low, high = widened
+        if column == "release_year":
+            constraints.era = (int(low), int(high))
+            intent.era = (int(low), int(high))
+        else:
+            group[column] = (low, high)
+            intent.feature_ranges[column].low, intent.feature_ranges[column].high = low, high
         relaxed.append(
-            f"{feature} {_bounds_text(feature, spec)}: too few tracks match; "
-            "ranked by closeness instead of filtering"
+            f"{_range_text(column, asked)}: too few tracks; used the closest, {_range_text(column, (low, high))}"
         )
         if _enough(constraints.filters(), need):
-            return relaxed
-    if constraints.era != (None, None) and intent.era:
-        constraints.era = (None, None)
-        relaxed.append(
-            f"era {intent.era[0]}-{intent.era[1]}: too few tracks match; ranked by closeness instead of filtering"
-        )
+            break
     return relaxed
 
 
-def _bounds_text(feature: str, spec: FeatureRange) -> str:
-    if feature == "duration_ms":
-        return f"{spec.low / 60000:g}-{spec.high / 60000:g} min"
-    unit = " bpm" if feature == "tempo" else ""
-    return f"{spec.low:g}-{spec.high:g}{unit}"
+def _closest_range(
+    filters: SearchFilters, column: str, asked: tuple[float | None, float | None], need: int
+) -> tuple[float, float] | None:
+    """The (low, high) of the ``need`` tracks nearest to the asked range, under ``filters``."""
+    low = asked[0] if asked[0] is not None else -1e12
+    high = asked[1] if asked[1] is not None else 1e12
+    distance = Greatest(Value(low) - F(column), F(column) - Value(high), Value(0.0), output_field=FloatField())
+    values = list(
+        apply_filters(Track.objects.filter(embedding__isnull=False, **{f"{column}__isnull": False}), filters)
+        .annotate(distance=distance)
+        .order_by("distance")
+        .values_list(column, flat=True)[:need]
+    )
+    if not values:
+        return None
+    return float(min(values)), float(max(values))
+
+
+def _range_text(column: str, bounds: tuple[float | None, float | None]) -> str:
+    low, high = bounds
+    names = {"duration_ms": "length", "release_year": "year"}
+    scale = 60000.0 if column == "duration_ms" else 1.0
+    unit = {"tempo": " bpm", "duration_ms": " min"}.get(column, "")
+    name = names.get(column, column)
+
+    def show(value: float) -> str:
+        return f"{value / scale:.4g}{unit}"
+
+    if low is None or low <= 0:
+        return f"{name} under {show(high or 0)}"
+    if high is None or high < low or high >= 1e6 or (column == "tempo" and high >= 300):
+        return f"{name} over {show(low)}"
+    return f"{name} {show(low)}-{show(high)}"
 
 
 def _candidates(

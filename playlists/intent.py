@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from playlists.lexicon import ARC_PHRASES, LexiconEntry
+from playlists.lexicon import ARC_PHRASES, ENERGY_ARCS, LexiconEntry
 
 MAX_PROMPT_CHARS = 2000
 MIN_SIZE, MAX_SIZE = 1, 200
@@ -220,11 +220,22 @@ def _read_track_length(scan: _Scan) -> None:
     def longer(match: re.Match[str]) -> None:
         _set_range(scan.intent, "duration_ms", _number(match[1]) * 60_000, 3_600_000.0, source=match[0])
 
-    subject = r"(?:songs?|tracks?|ones?)\s+(?:that are\s+|which are\s+)?"
-    _scan_all(scan, rf"{subject}{_SHORTER}\s+{_NUMBER}\s*{_MINUTES}(?:\s+long)?", shorter)
-    _scan_all(scan, rf"{subject}{_LONGER}\s+{_NUMBER}\s*{_MINUTES}(?:\s+long)?", longer)
-    _scan_all(scan, rf"\b(?:short|shorter)\b[^,.;]*?{_SHORTER}\s+{_NUMBER}\s*{_MINUTES}", shorter)
-    _scan_all(scan, rf"\b(?:long|longer)\b[^,.;]*?{_LONGER}\s+{_NUMBER}\s*{_MINUTES}", longer)
+    # A comparison with a few minutes is about each track ("under three minutes"); a bare
+    # length ("a 30-minute run", "an hour of") is about the whole playlist.
+    track_minutes = rf"{_NUMBER}\s*{_MINUTES}(?:\s+long)?"
+    _scan_all(scan, rf"\b{_SHORTER}\s+{track_minutes}", lambda match: _track_bound(scan, match, shorter))
+    _scan_all(scan, rf"\b{_LONGER}\s+{track_minutes}", lambda match: _track_bound(scan, match, longer))
+
+
+MAX_TRACK_MINUTES = 12
+
+
+def _track_bound(scan: _Scan, match: re.Match[str], handle: Callable[[re.Match[str]], None]) -> None:
+    minutes = _number(match[1])
+    if minutes <= MAX_TRACK_MINUTES:
+        handle(match)
+    else:
+        scan.intent.duration_seconds = int(minutes * 60)
 
 
 def _read_playlist_length(scan: _Scan) -> None:
@@ -444,11 +455,12 @@ def _resolve_tag_hint(vocabulary: Vocabulary, hint: str, vectors: Mapping[str, n
 
 
 def _add_include(intent: Intent, name: str, confidence: float, source: str) -> None:
+    confidence = round(min(1.0, confidence), 3)
     for tag in intent.include_tags:
         if tag.name == name:
             tag.confidence = max(tag.confidence, confidence)
             return
-    intent.include_tags.append(TagChoice(name=name, confidence=round(confidence, 3), source=source))
+    intent.include_tags.append(TagChoice(name=name, confidence=confidence, source=source))
 
 
 def _apply_lexicon(intent: Intent, entry: LexiconEntry, confidence: float, source: str) -> None:
@@ -465,13 +477,12 @@ def _apply_lexicon(intent: Intent, entry: LexiconEntry, confidence: float, sourc
                 existing.low, existing.high = overlap_low, overlap_high
                 existing.confidence = max(existing.confidence, weight)
                 continue
-            intent.warnings.append(
-                f"'{existing.source}' and '{source}' ask for opposite {feature}; kept the stronger one"
-            )
+            kept = existing.source if existing.confidence >= weight else entry.label
+            intent.relaxed.append(f"{feature}: '{existing.source}' and '{entry.label}' contradict; kept '{kept}'")
             if existing.confidence >= weight:
                 continue
         intent.feature_ranges[feature] = FeatureRange(
-            low=low, high=high, hard=False, confidence=round(weight, 3), source=source
+            low=low, high=high, hard=False, confidence=round(weight, 3), source=entry.label
         )
     if entry.kind == "activity" and intent.activity is None:
         intent.activity = entry.label
@@ -563,6 +574,7 @@ def parse_prompt(prompt: str, *, vocabulary: Vocabulary) -> Intent:
     for phrase in negated:
         _exclude(intent, vocabulary, phrase, vectors)
     _drop_contradictions(intent)
+    _make_room_for_arc(intent)
     if intent.size is not None:
         validate_size(intent.size)
     return intent
@@ -639,13 +651,24 @@ def _feature_scale(feature: str) -> tuple[float, float]:
     return {"tempo": (0.0, 250.0), "popularity": (0.0, 100.0), "loudness": (-60.0, 5.0)}.get(feature, (0.0, 1.0))
 
 
+def _make_room_for_arc(intent: Intent) -> None:
+    """A run "easing into calm songs" needs calm songs too: widen a soft energy range to the arc."""
+    if not isinstance(intent.energy_arc, str) or intent.energy_arc not in ENERGY_ARCS:
+        return
+    spec = intent.feature_ranges.get("energy")
+    if spec is None or spec.hard:
+        return
+    start, end = ENERGY_ARCS[intent.energy_arc]
+    spec.low, spec.high = min(spec.low, start, end), max(spec.high, start, end)
+
+
 def _drop_contradictions(intent: Intent) -> None:
     """An explicitly included tag is never excluded by a broader negation ("rock but no hard rock")."""
     included = set(intent.include_tag_names())
     explicit = {tag.name for tag in intent.include_tags if tag.name == tag.source}
     intent.exclude_tags = [name for name in intent.exclude_tags if name not in explicit]
-    intent.avoid_tags = [name for name in intent.avoid_tags if name not in included]
     excluded = set(intent.exclude_tags)
+    intent.avoid_tags = [name for name in intent.avoid_tags if name not in included and name not in excluded]
     intent.include_tags = [tag for tag in intent.include_tags if tag.name not in excluded]
 
 

@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+# Embedding similarity above which two tracks are the same recording (remaster, re-release).
+NEAR_DUPLICATE = 0.97
+
+
 @dataclass(frozen=True)
 class RerankRules:
     max_per_artist: int = 2
@@ -98,7 +102,7 @@ def _greedy_fill(
             break
         alive[pick] = False
         row = int(cand[pick])
-        if any(per_artist[artist] >= cap for artist in artist_ids[row]):
+        if any(per_artist[artist] >= cap for artist in artist_ids[row]) or max_sim[pick] >= NEAR_DUPLICATE:
             continue
         result.rows.append(row)
         per_artist.update(artist_ids[row])
