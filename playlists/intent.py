@@ -30,6 +30,7 @@ TAG_FAMILY_MIN = 0.78
 LEXICON_MATCH_MIN = 0.62
 EXCLUDE_FAMILY_MIN = 0.78
 AVOID_MIN = 0.62
+SPAN_WORD_BONUS = 0.1
 
 
 class PromptError(ValueError):
@@ -157,7 +158,11 @@ _LONGER = r"(?:over|above|longer than|more than|at least)"
 _SHORTER = r"(?:under|below|shorter than|less than|at most|no longer than)"
 _MINUTES = r"(?:minutes?|mins?)"
 
-NEGATION_CUES = r"(?:no|not|without|except|excluding|minus|avoid|nothing|none of|never|skip|but not|no more)"
+# English, plus the commonest Spanish/French/German/Italian/Portuguese "without".
+NEGATION_CUES = (
+    r"(?:no|not|without|except|excluding|minus|avoid|nothing|none of|never|skip|but not|no more"
+    r"|sin|sans|ohne|senza|sem)"
+)
 CLAUSE_END = re.compile(r"[,.;!?()]|\b(?:but|with|for|that|just|only|while|so|then|please)\b")
 STOP_WORDS = frozenset(
     """a an the and or of to for in on at by from with some any my me i i'm im we us our you your please
@@ -417,8 +422,8 @@ def _best_matches(
             best_phrase = int(np.argmax(phrase_sims))
             entry = vocabulary.phrase_owner[best_phrase]
             scored.append(_SpanMatch(start, end, text, float(phrase_sims[best_phrase]), "lexicon", entry))
-    # Longer spans win ties: "hard rock" over "rock", "late night" over "night".
-    scored.sort(key=lambda match: (-round(match.score, 2), -(match.end - match.start)))
+    # Longer spans win near-ties: "hard rock" over "rock", "teen pop" (-> "post-teen pop") over "pop".
+    scored.sort(key=lambda match: (-(match.score + SPAN_WORD_BONUS * (match.end - match.start - 1)), match.start))
     taken: set[int] = set()
     chosen = []
     for match in scored:
@@ -475,7 +480,7 @@ def _apply_lexicon(intent: Intent, entry: LexiconEntry, confidence: float, sourc
             overlap_low, overlap_high = max(existing.low, low), min(existing.high, high)
             if overlap_low <= overlap_high:
                 existing.low, existing.high = overlap_low, overlap_high
-                existing.confidence = max(existing.confidence, weight)
+                existing.confidence = round(max(existing.confidence, weight), 3)
                 continue
             kept = existing.source if existing.confidence >= weight else entry.label
             intent.relaxed.append(f"{feature}: '{existing.source}' and '{entry.label}' contradict; kept '{kept}'")

@@ -79,13 +79,24 @@ LEXICON: tuple[LexiconEntry, ...] = (
     _entry(
         "mellow",
         "mood",
-        ("soft", "gentle", "quiet", "low key", "subdued", "smooth", "warm and mellow"),
+        ("soft", "gentle", "quiet", "low key", "subdued", "smooth", "warm and mellow", "rainy day", "cozy"),
         {"energy": (0.0, 0.55)},
     ),
     _entry(
         "energetic",
         "mood",
-        ("high energy", "powerful", "pumped up", "intense", "hype", "adrenaline", "explosive", "full of energy"),
+        (
+            "high energy",
+            "powerful",
+            "pumped up",
+            "intense",
+            "hype",
+            "adrenaline",
+            "explosive",
+            "full of energy",
+            "motivational",
+            "motivation",
+        ),
         {"energy": (0.75, 1.0)},
     ),
     _entry(
@@ -243,8 +254,16 @@ LEXICON: tuple[LexiconEntry, ...] = (
         {"popularity": (0.0, 35.0)},
     ),
     _entry("loud", "character", ("noisy", "blasting"), {"loudness": (-6.0, 5.0)}),
+    _entry(
+        "throwback",
+        "character",
+        ("old school", "retro", "oldies", "back in the day", "nostalgic"),
+        {"release_year": (1950.0, 2005.0)},
+        weights={"release_year": 0.4},
+    ),
     # Genre aliases: spellings and scene words that embed poorly, resolved to catalog tags.
     _entry("hip hop", "genre", ("hiphop", "hip-hop"), tags=("hip hop", "rap")),
+    _entry("dirty south", "genre", ("crunk", "southern rap"), tags=("southern hip hop",)),
     _entry("r&b", "genre", ("rnb", "r and b", "rhythm and blues"), tags=("r&b",)),
     _entry("edm", "genre", ("electronic dance music", "electronic", "electronica"), tags=("edm",)),
     _entry("reggaeton", "genre", ("perreo", "dembow", "reguetón", "reggaetón"), tags=("reggaeton",)),
