@@ -124,13 +124,15 @@ class Composition:
 # --- vocabulary ---------------------------------------------------------------------------------
 
 
-def _tag_version() -> tuple[int, int | None]:
-    stats = Tag.objects.aggregate(count=Count("pk"), last=Max("pk"))
-    return stats["count"], stats["last"]
+def _catalog_version() -> tuple[int, int | None, int | None]:
+    """Changes when tags are added or removed, or artists added: the vocabulary is rebuilt then."""
+    tags = Tag.objects.aggregate(count=Count("pk"), last=Max("pk"))
+    last_artist = Artist.objects.aggregate(last=Max("pk"))["last"]
+    return tags["count"], tags["last"], last_artist
 
 
 @lru_cache(maxsize=1)
-def _vocabulary_for(version: tuple[int, int | None]) -> CatalogVocabulary:
+def _vocabulary_for(version: tuple[int, int | None, int | None]) -> CatalogVocabulary:
     counts = dict(
         TrackTag.objects.values("tag__name").annotate(n=Count("pk")).values_list("tag__name", "n").order_by()
     )
@@ -145,28 +147,25 @@ def _vocabulary_for(version: tuple[int, int | None]) -> CatalogVocabulary:
         )
         pairs = {(first, second): count for first, second, count in cursor.fetchall()}
     return vocabulary_build(
-        tag_counts=counts, pair_counts=pairs, encoder=encode_documents, artist_lookup=_artist_lookup
+        tag_counts=counts, pair_counts=pairs, encoder=encode_documents, artist_lookup=lru_cache(4096)(_artist_lookup)
     )
 
 
-@lru_cache(maxsize=4096)
 def _artist_lookup(text: str) -> str | None:
+    """The catalog's spelling of an artist named ``text`` (any case), or None."""
     if not text or len(text) > 300:
         return None
-    name = (
+    return (
         Artist.objects.annotate(lower_name=Lower("name"))
         .filter(lower_name=text.lower())
         .values_list("name", flat=True)
         .first()
     )
-    return name
 
 
 def vocabulary_load() -> CatalogVocabulary:
-    """The catalog's vocabulary, cached per process until tags are added or removed."""
-    version = _tag_version()
-    vocabulary = _vocabulary_for(version)
-    return vocabulary
+    """The catalog's vocabulary, cached per process until its tags or artists change."""
+    return _vocabulary_for(_catalog_version())
 
 
 # --- composing ----------------------------------------------------------------------------------

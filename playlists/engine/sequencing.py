@@ -68,24 +68,29 @@ def sequence(
     count = len(tempo)
     if count <= 2:
         return list(range(count))
+    energy_filled = np.nan_to_num(energy, nan=0.5)
+    if arc is not None:
+        return _follow_arc(energy_filled, arc_targets(arc, count))
     keys = [camelot(k, m) for k, m in zip(key, mode, strict=True)]
     costs = transition_costs(tempo, energy, keys)
-    energy_filled = np.nan_to_num(energy, nan=0.5)
-    targets = arc_targets(arc, count) if arc is not None else None
-    # Without an arc, start from the calmest end so the list opens gently and builds.
-    current = int(np.argmin(np.abs(energy_filled - targets[0]))) if targets is not None else 0
+    # Start from the calmest track so the list opens gently, then always take the smoothest next.
+    current = int(np.argmin(energy_filled))
     order = [current]
     unused = np.ones(count, dtype=bool)
     unused[current] = False
-    for position in range(1, count):
-        step = costs[current].copy()
-        if targets is not None:
-            step = 0.3 * step + np.abs(energy_filled - targets[position]) / 0.05
-        step[~unused] = np.inf
+    for _ in range(1, count):
+        step = np.where(unused, costs[current], np.inf)
         current = int(np.argmin(step))
         order.append(current)
         unused[current] = False
     return order
+
+
+def _follow_arc(energy: np.ndarray, targets: np.ndarray) -> list[int]:
+    """The k-th calmest track goes where the k-th lowest target is (the least total mismatch)."""
+    order = np.empty(len(energy), dtype=int)
+    order[np.argsort(targets, kind="stable")] = np.argsort(energy, kind="stable")
+    return [int(index) for index in order]
 
 
 def smoothness(order: Sequence[int], tempo: np.ndarray, energy: np.ndarray, key: np.ndarray, mode: np.ndarray) -> float:
