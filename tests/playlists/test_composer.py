@@ -1,0 +1,146 @@
+"""playlist_compose against a small catalog made here, embedded with the real model."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog.models import Track
+from catalog.services import track_documents_refresh, track_embed_pending
+from playlists.composer import EditorialRules, ListenerContext, Pin, playlist_compose, vocabulary_load
+from playlists.intent import PromptError
+from tests.catalog.factories import TrackFactory
+
+pytestmark = [pytest.mark.model, pytest.mark.django_db]
+
+# (title, artist, tags, energy, valence, tempo, year)
+CATALOG = [
+    *[(f"Blue Night {n}", f"Jazz Trio {n}", ["jazz"], 0.15 + n * 0.01, 0.4, 80 + n, 1960 + n) for n in range(10)],
+    *[(f"Drake Slow Jam {n}", "Drake", ["jazz", "rap"], 0.2, 0.4, 85.0, 2015) for n in range(4)],
+    *[(f"Road Anthem {n}", f"Rock Band {n % 5}", ["rock"], 0.7 + n * 0.02, 0.6, 120 + n, 1975 + n) for n in range(10)],
+    *[(f"Heavy Riff {n}", f"Metal Crew {n % 5}", ["rock", "hard rock"], 0.95, 0.3, 150.0, 1985) for n in range(10)],
+    *[(f"Street Verse {n}", f"MC {n % 5}", ["rap"], 0.8, 0.5, 95.0 + n, 2005) for n in range(8)],
+]
+
+
+@pytest.fixture
+def catalog(db: None) -> dict[str, Track]:
+    tracks = {}
+    for title, artist, tags, energy, valence, tempo, year in CATALOG:
+        tracks[title] = TrackFactory(
+            title=title,
+            artists=[artist],
+            tags=tags,
+            energy=energy,
+            valence=valence,
+            tempo=tempo,
+            release_year=year,
+            embedding=None,
+            document="",
+        )
+    track_documents_refresh(track_ids=[track.pk for track in tracks.values()])
+    assert track_embed_pending(limit=len(tracks)) == len(tracks)
+    return tracks
+
+
+def titles(composition) -> list[str]:  # type: ignore[no-untyped-def]
+    by_id = Track.objects.in_bulk([item.track_id for item in composition.items])
+    return [by_id[item.track_id].title for item in composition.items]
+
+
+def test_calm_jazz_without_drake(catalog: dict[str, Track]) -> None:
+    stages: list[str] = []
+    composition = playlist_compose(prompt="calm jazz without Drake", size=8, on_stage=stages.append)
+    names = titles(composition)
+    assert len(names) == 8
+    assert all(name.startswith("Blue Night") for name in names)
+    assert composition.intent.exclude_artists == ["Drake"]
+    assert stages == ["parse", "candidates", "score", "rerank", "sequence", "explain"]
+    assert set(composition.stage_seconds) == set(stages)
+    assert all(item.reasons for item in composition.items)
+    assert any("jazz" in reason for item in composition.items for reason in item.reasons)
+    assert set(composition.items[0].components) == {
+        "semantic",
+        "feature_fit",
+        "tag_match",
+        "taste",
+        "popularity",
+        "discovery",
+    }
+    assert composition.propensity is None
+    assert [item.position for item in composition.items] == list(range(8))
+
+
+def test_exclusion_is_never_violated_even_when_the_playlist_comes_up_short(catalog: dict[str, Track]) -> None:
+    composition = playlist_compose(prompt="rock but no hard rock", size=40)
+    names = titles(composition)
+    assert names and not any(name.startswith("Heavy Riff") for name in names)
+    assert any(note.startswith("size: only") for note in composition.relaxed)
+
+
+def test_unsatisfiable_tempo_is_relaxed_and_reported(catalog: dict[str, Track]) -> None:
+    composition = playlist_compose(prompt="songs over 400 bpm", size=5)
+    assert len(composition.items) == 5
+    assert any("tempo over 400 bpm" in note for note in composition.relaxed)
+    # The closest tracks: the fastest ones.
+    tempos = [Track.objects.get(pk=item.track_id).tempo for item in composition.items]
+    assert min(tempos) >= 120
+
+
+def test_era_is_a_hard_constraint(catalog: dict[str, Track]) -> None:
+    composition = playlist_compose(prompt="rock from the 70s", size=5)
+    years = [Track.objects.get(pk=item.track_id).release_year for item in composition.items]
+    assert years and all(1970 <= year <= 1979 for year in years)
+
+
+def test_blocked_tracks_and_artists_never_appear_and_pins_do(catalog: dict[str, Track]) -> None:
+    blocked_track = catalog["Blue Night 0"]
+    blocked_artist = catalog["Blue Night 1"].artists.get()
+    pinned = catalog["Road Anthem 3"]
+    rules = EditorialRules(
+        blocked_track_ids=frozenset({blocked_track.pk}),
+        blocked_artist_ids=frozenset({blocked_artist.pk}),
+        pinned=(Pin(track_id=pinned.pk, position=0),),
+    )
+    composition = playlist_compose(prompt="calm jazz", size=10, rules=rules)
+    track_ids = [item.track_id for item in composition.items]
+    assert blocked_track.pk not in track_ids
+    assert not Track.objects.filter(pk__in=track_ids, artists=blocked_artist).exists()
+    assert track_ids[0] == pinned.pk
+    assert "curator pick" in composition.items[0].reasons
+
+
+def test_new_only_leaves_out_heard_tracks_and_says_new_to_you(catalog: dict[str, Track]) -> None:
+    heard = frozenset(track.pk for title, track in catalog.items() if title.startswith("Blue Night"))
+    listener = ListenerContext(heard_track_ids=heard, favourite_artist_names=("Rock Band 1",))
+    composition = playlist_compose(prompt="jazz songs I haven't heard", size=5, listener=listener)
+    assert composition.intent.familiarity == "new_only"
+    assert not heard & {item.track_id for item in composition.items}
+    assert all("new to you" in item.reasons for item in composition.items)
+
+
+def test_regenerating_from_an_edited_intent(catalog: dict[str, Track]) -> None:
+    first = playlist_compose(prompt="hard rock", size=5)
+    edited = first.intent
+    edited.include_tags = []
+    edited.exclude_tags = ["hard rock"]
+    second = playlist_compose(intent=edited, size=5)
+    names = titles(second)
+    assert names and not any(name.startswith("Heavy Riff") for name in names)
+
+
+def test_vocabulary_comes_from_the_catalog_tags(catalog: dict[str, Track]) -> None:
+    vocabulary = vocabulary_load()
+    assert {"jazz", "rock", "hard rock", "rap"} <= set(vocabulary.tag_names)
+    assert vocabulary.tag_children["rock"] == ["hard rock"]
+    assert vocabulary_load() is vocabulary
+
+
+@pytest.mark.parametrize(("prompt", "size"), [("", 10), ("🎶🎶", 10), ("jazz", 0), ("jazz", 500)])
+def test_bad_input_raises_prompt_error(catalog: dict[str, Track], prompt: str, size: int) -> None:
+    with pytest.raises(PromptError):
+        playlist_compose(prompt=prompt, size=size)
+
+
+def test_another_language_still_gives_a_playlist(catalog: dict[str, Track]) -> None:
+    composition = playlist_compose(prompt="música tranquila de jazz para la noche", size=5)
+    assert len(composition.items) == 5
