@@ -29,7 +29,14 @@ from catalog.search import RANGE_COLUMNS, SearchFilters, apply_filters, track_ve
 from playlists.engine.candidates import CandidatePool, merge_candidates
 from playlists.engine.explain import ExplainContext, explain
 from playlists.engine.rerank import RerankRules, rerank
-from playlists.engine.scoring import FIT_SCALES, DEFAULT_FIT_SCALE, RangeSpec, Weights, range_fit, score_candidates
+from playlists.engine.scoring import (
+    DEFAULT_FIT_SCALE,
+    FIT_SCALES,
+    RangeSpec,
+    Weights,
+    range_fit,
+    score_candidates,
+)
 from playlists.engine.sequencing import sequence
 from playlists.intent import (
     DEFAULT_SIZE,
@@ -147,7 +154,10 @@ def _vocabulary_for(version: tuple[int, int | None, int | None]) -> CatalogVocab
         )
         pairs = {(first, second): count for first, second, count in cursor.fetchall()}
     return vocabulary_build(
-        tag_counts=counts, pair_counts=pairs, encoder=encode_documents, artist_lookup=lru_cache(4096)(_artist_lookup)
+        tag_counts=counts,
+        pair_counts=pairs,
+        encoder=encode_documents,
+        artist_lookup=lru_cache(4096)(_artist_lookup),
     )
 
 
@@ -273,7 +283,9 @@ def playlist_compose(
         )
         ordered = _place_pins([rows[index] for index in order], chosen.pinned_rows)
     with stages.stage("explain"):
-        items = _explained_items(ordered, pool, intent, listener, rules, scores, components, chosen.pinned_rows)
+        items = _explained_items(
+            ordered, pool, intent, listener, rules, scores, components, chosen.pinned_rows
+        )
     return Composition(
         intent=intent,
         items=items,
@@ -293,7 +305,9 @@ def _place_pins(ordered: list[int], pinned_rows: Mapping[int, int]) -> list[int]
 
 def _score_ranges(intent: Intent) -> dict[str, RangeSpec]:
     ranges = {
-        feature: RangeSpec(spec.low, spec.high, weight=max(spec.confidence, 0.05) * (2.0 if spec.hard else 1.0))
+        feature: RangeSpec(
+            spec.low, spec.high, weight=max(spec.confidence, 0.05) * (2.0 if spec.hard else 1.0)
+        )
         for feature, spec in intent.feature_ranges.items()
     }
     if intent.era:
@@ -367,7 +381,9 @@ def _artist_ids(names: list[str]) -> list[int]:
         return []
     lowered = [name.lower() for name in names]
     return list(
-        Artist.objects.annotate(lower_name=Lower("name")).filter(lower_name__in=lowered).values_list("pk", flat=True)
+        Artist.objects.annotate(lower_name=Lower("name"))
+        .filter(lower_name__in=lowered)
+        .values_list("pk", flat=True)
     )
 
 
@@ -405,9 +421,8 @@ def _relax(intent: Intent, constraints: _Constraints, need: int) -> list[str]:
         else:
             group[column] = (low, high)
             intent.feature_ranges[column].low, intent.feature_ranges[column].high = low, high
-        relaxed.append(
-            f"{_range_text(column, asked)}: too few tracks; used the closest, {_range_text(column, (low, high))}"
-        )
+        closest = _range_text(column, (low, high))
+        relaxed.append(f"{_range_text(column, asked)}: too few tracks; used the closest, {closest}")
         if _enough(constraints.filters(), need):
             break
     return relaxed
@@ -419,7 +434,9 @@ def _closest_range(
     """The (low, high) of the ``need`` tracks nearest to the asked range, under ``filters``."""
     low = asked[0] if asked[0] is not None else -1e12
     high = asked[1] if asked[1] is not None else 1e12
-    distance = Greatest(Value(low) - F(column), F(column) - Value(high), Value(0.0), output_field=FloatField())
+    distance = Greatest(
+        Value(low) - F(column), F(column) - Value(high), Value(0.0), output_field=FloatField()
+    )
     values = list(
         apply_filters(Track.objects.filter(embedding__isnull=False, **{f"{column}__isnull": False}), filters)
         .annotate(distance=distance)
@@ -462,7 +479,9 @@ def _candidates(
     soft_ranges = {
         feature: (spec.low, spec.high)
         for feature, spec in intent.feature_ranges.items()
-        if not spec.hard and (feature in AUDIO_FEATURE_RANGES or feature in RANGE_COLUMNS) and spec.confidence >= 0.5
+        if not spec.hard
+        and (feature in AUDIO_FEATURE_RANGES or feature in RANGE_COLUMNS)
+        and spec.confidence >= 0.5
     }
     depth = max(2 * size, 60)
     sources: dict[str, list[int]] = {}
@@ -595,7 +614,8 @@ def _explained_items(
             artist_names=pool.artist_names[row],
             components=row_components,
             heard=int(pool.track_ids[row]) in listener.heard_track_ids,
-            curator_pick=row in pinned_rows or bool(rules.boosted_artist_ids.intersection(pool.artist_ids[row])),
+            curator_pick=row in pinned_rows
+            or bool(rules.boosted_artist_ids.intersection(pool.artist_ids[row])),
         )
         items.append(
             ComposedItem(

@@ -88,7 +88,15 @@ class Intent:
         }
         era = values.get("era")
         values["era"] = (int(era[0]), int(era[1])) if era else None
-        for key in ("exclude_tags", "avoid_tags", "exclude_artists", "seed_artists", "moods", "relaxed", "warnings"):
+        for key in (
+            "exclude_tags",
+            "avoid_tags",
+            "exclude_artists",
+            "seed_artists",
+            "moods",
+            "relaxed",
+            "warnings",
+        ):
             values[key] = list(values.get(key, []))
         return cls(**values)
 
@@ -109,12 +117,23 @@ class Intent:
 class Vocabulary(Protocol):
     """What the parser matches words against; built Django-side from the catalog."""
 
-    tag_names: Sequence[str]
-    tag_vectors: np.ndarray  # (n_tags, dims), unit rows
-    tag_children: Mapping[str, Sequence[str]]  # tag -> narrower tags that imply it
-    lexicon: Sequence[LexiconEntry]
-    phrase_owner: Sequence[int]  # lexicon phrase row -> index into lexicon
-    phrase_vectors: np.ndarray  # (n_phrases, dims), unit rows
+    @property
+    def tag_names(self) -> Sequence[str]: ...
+
+    @property
+    def tag_vectors(self) -> np.ndarray: ...  # (n_tags, dims), unit rows
+
+    @property
+    def tag_children(self) -> Mapping[str, Sequence[str]]: ...  # tag -> narrower tags that imply it
+
+    @property
+    def lexicon(self) -> Sequence[LexiconEntry]: ...
+
+    @property
+    def phrase_owner(self) -> Sequence[int]: ...  # lexicon phrase row -> index into lexicon
+
+    @property
+    def phrase_vectors(self) -> np.ndarray: ...  # (n_phrases, dims), unit rows
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -164,13 +183,14 @@ NEGATION_CUES = (
     r"|sin|sans|ohne|senza|sem)"
 )
 CLAUSE_END = re.compile(r"[,.;!?()]|\b(?:but|with|for|that|just|only|while|so|then|please)\b")
-STOP_WORDS = frozenset(
-    """a an the and or of to for in on at by from with some any my me i i'm im we us our you your please
-    give make play create want need put get songs song tracks track music mix playlist playlists tunes
-    stuff things something kind sort type types bit more but very really just like that this these
-    those good great best nice perfect vibe vibes vibey beats sounds sound list set selection collection
-    while when during is are be it its it's all also new only quick break""".split()
-)
+_STOP_WORDS_TEXT = """
+    a an the and or of to for in on at by from with some any my me i i'm im we us our you your
+    please give make play create want need put get songs song tracks track music mix playlist
+    playlists tunes stuff things something kind sort type types bit more but very really just like
+    that this these those good great best nice perfect vibe vibes vibey beats sounds sound list set
+    selection collection while when during is are be it its it's all also new only quick break
+"""
+STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 _WORD = re.compile(r"[\w&'+]+(?:-[\w&'+]+)*", re.UNICODE)
 
 
@@ -212,10 +232,10 @@ def _read_tempo(scan: _Scan) -> None:
         bpm = _number(match[1])
         _set_range(scan.intent, "tempo", bpm - 6, bpm + 6, source=match[0])
 
-    _scan_all(scan, rf"(\d+)\s*(?:-|to|and)\s*(\d+)\s*bpm", between)
+    _scan_all(scan, r"(\d+)\s*(?:-|to|and)\s*(\d+)\s*bpm", between)
     _scan_all(scan, rf"{_MORE}\s*{_NUMBER}\s*(?:bpm|beats per minute)", over)
     _scan_all(scan, rf"{_LESS}\s*{_NUMBER}\s*(?:bpm|beats per minute)", under)
-    _scan_all(scan, rf"(?:around|about|at|~)?\s*(\d+)\s*(?:bpm|beats per minute)", around)
+    _scan_all(scan, r"(?:around|about|at|~)?\s*(\d+)\s*(?:bpm|beats per minute)", around)
 
 
 def _read_track_length(scan: _Scan) -> None:
@@ -259,7 +279,10 @@ def _read_playlist_length(scan: _Scan) -> None:
     _scan_all(scan, rf"\b{_NUMBER}\s*(?:-\s*)?{_MINUTES}\b(?:\s+long)?", minutes)
 
 
-DECADE = r"(?:(?:the\s+)?(?:(19|20)?(\d)0'?s)|(?:the\s+)?(fifties|sixties|seventies|eighties|nineties|two thousands))"
+DECADE = (
+    r"(?:(?:the\s+)?(?:(19|20)?(\d)0'?s)"
+    r"|(?:the\s+)?(fifties|sixties|seventies|eighties|nineties|two thousands))"
+)
 DECADE_WORDS = {"fifties": 1950, "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990}
 DECADE_WORDS["two thousands"] = 2000
 
@@ -324,7 +347,9 @@ def _merge_era(intent: Intent, low: int, high: int) -> None:
 
 
 def _set_range(intent: Intent, feature: str, low: float, high: float, *, source: str) -> None:
-    intent.feature_ranges[feature] = FeatureRange(low=low, high=high, hard=True, confidence=1.0, source=source.strip())
+    intent.feature_ranges[feature] = FeatureRange(
+        low=low, high=high, hard=True, confidence=1.0, source=source.strip()
+    )
 
 
 FAMILIARITY_PATTERNS = {
@@ -423,7 +448,9 @@ def _best_matches(
             entry = vocabulary.phrase_owner[best_phrase]
             scored.append(_SpanMatch(start, end, text, float(phrase_sims[best_phrase]), "lexicon", entry))
     # Longer spans win near-ties: "hard rock" over "rock", "teen pop" (-> "post-teen pop") over "pop".
-    scored.sort(key=lambda match: (-(match.score + SPAN_WORD_BONUS * (match.end - match.start - 1)), match.start))
+    scored.sort(
+        key=lambda match: (-(match.score + SPAN_WORD_BONUS * (match.end - match.start - 1)), match.start)
+    )
     taken: set[int] = set()
     chosen = []
     for match in scored:
@@ -483,7 +510,9 @@ def _apply_lexicon(intent: Intent, entry: LexiconEntry, confidence: float, sourc
                 existing.confidence = round(max(existing.confidence, weight), 3)
                 continue
             kept = existing.source if existing.confidence >= weight else entry.label
-            intent.relaxed.append(f"{feature}: '{existing.source}' and '{entry.label}' contradict; kept '{kept}'")
+            intent.relaxed.append(
+                f"{feature}: '{existing.source}' and '{entry.label}' contradict; kept '{kept}'"
+            )
             if existing.confidence >= weight:
                 continue
         intent.feature_ranges[feature] = FeatureRange(
@@ -507,7 +536,9 @@ def _negated_clauses(text: str) -> tuple[str, list[str]]:
         end = end_match.start() if end_match else len(text)
         clause = text[match.end() : end].strip()
         if clause:
-            excluded.extend(part.strip() for part in re.split(r"\s*(?:\band\b|\bor\b|\bnor\b|/|&(?!b))\s*", clause))
+            excluded.extend(
+                part.strip() for part in re.split(r"\s*(?:\band\b|\bor\b|\bnor\b|/|&(?!b))\s*", clause)
+            )
         text = text[: match.start()] + " " * (end - match.start()) + text[end:]
 
 
@@ -530,9 +561,13 @@ def embeddable_phrases(lexicon: Sequence[LexiconEntry]) -> list[tuple[int, str]]
 
 def validate_prompt(prompt: str | None) -> str:
     if prompt is None or not prompt.strip():
-        raise PromptError("The prompt is empty: describe the playlist you want, e.g. 'relaxing evening jazz'.")
+        raise PromptError(
+            "The prompt is empty: describe the playlist you want, e.g. 'relaxing evening jazz'."
+        )
     if len(prompt) >= MAX_PROMPT_CHARS:
-        raise PromptError(f"The prompt is too long ({len(prompt)} characters); keep it under {MAX_PROMPT_CHARS}.")
+        raise PromptError(
+            f"The prompt is too long ({len(prompt)} characters); keep it under {MAX_PROMPT_CHARS}."
+        )
     if not any(character.isalnum() for character in prompt):
         raise PromptError("The prompt has no words in it: describe the music in a few words.")
     return prompt.strip()
@@ -561,7 +596,9 @@ def parse_prompt(prompt: str, *, vocabulary: Vocabulary) -> Intent:
     words = [word for word in _WORD.findall(scan.text)]
     spans = [text for _, _, text in _spans(words)]
     semantic_text = _semantic_text(prompt, negated)
-    hints = sorted({hint for entry in vocabulary.lexicon for hint in entry.tag_hints} - set(vocabulary.tag_names))
+    hints = sorted(
+        {hint for entry in vocabulary.lexicon for hint in entry.tag_hints} - set(vocabulary.tag_names)
+    )
     texts = list(dict.fromkeys([semantic_text, *spans, *negated, *hints]))
     vectors = dict(zip(texts, vocabulary.encode(texts), strict=True)) if texts else {}
     intent.semantic_text = semantic_text
@@ -596,7 +633,9 @@ def _read_lexicon_literals(scan: _Scan, vocabulary: Vocabulary) -> None:
                 scan.consume(match)
 
 
-def _include_tag_family(intent: Intent, vocabulary: Vocabulary, vector: np.ndarray, match: _SpanMatch) -> None:
+def _include_tag_family(
+    intent: Intent, vocabulary: Vocabulary, vector: np.ndarray, match: _SpanMatch
+) -> None:
     best = vocabulary.tag_names[match.index]
     family = _tag_family(vocabulary, vector, max(TAG_FAMILY_MIN, match.score - 0.25))
     for name, sim in [(best, match.score), *family]:
@@ -609,7 +648,9 @@ def _exclude(intent: Intent, vocabulary: Vocabulary, phrase: str, vectors: Mappi
         return
     artist = vocabulary.find_artist(phrase)
     vector = vectors.get(phrase)
-    family = _tag_family(vocabulary, vector, AVOID_MIN) if vector is not None and len(vocabulary.tag_names) else []
+    family = (
+        _tag_family(vocabulary, vector, AVOID_MIN) if vector is not None and len(vocabulary.tag_names) else []
+    )
     best_sim = family[0][1] if family else 0.0
     if artist and best_sim < 0.9:
         if artist not in intent.exclude_artists:
@@ -627,7 +668,7 @@ def _exclude(intent: Intent, vocabulary: Vocabulary, phrase: str, vectors: Mappi
         for name in _with_children(vocabulary, strong):
             if name not in intent.exclude_tags:
                 intent.exclude_tags.append(name)
-        for name, sim in family:
+        for name, _ in family:
             if name not in strong and name not in parents and name not in intent.avoid_tags:
                 intent.avoid_tags.append(name)
         return
@@ -653,7 +694,9 @@ def _avoid_lexicon(intent: Intent, entry: LexiconEntry, phrase: str) -> None:
 
 
 def _feature_scale(feature: str) -> tuple[float, float]:
-    return {"tempo": (0.0, 250.0), "popularity": (0.0, 100.0), "loudness": (-60.0, 5.0)}.get(feature, (0.0, 1.0))
+    return {"tempo": (0.0, 250.0), "popularity": (0.0, 100.0), "loudness": (-60.0, 5.0)}.get(
+        feature, (0.0, 1.0)
+    )
 
 
 def _make_room_for_arc(intent: Intent) -> None:
@@ -723,7 +766,9 @@ def _refine_clause(intent: Intent, clause: str, vocabulary: Vocabulary) -> None:
         rest = " ".join(words[1:])
         change = parse_prompt(f"no {rest}", vocabulary=vocabulary)
         # "less rap" ranks rap down rather than forbidding it.
-        intent.avoid_tags = list(dict.fromkeys([*intent.avoid_tags, *change.exclude_tags, *change.avoid_tags]))
+        intent.avoid_tags = list(
+            dict.fromkeys([*intent.avoid_tags, *change.exclude_tags, *change.avoid_tags])
+        )
         removed = set(change.exclude_tags)
         intent.include_tags = [tag for tag in intent.include_tags if tag.name not in removed]
         for feature, spec in change.feature_ranges.items():

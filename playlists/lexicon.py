@@ -54,7 +54,16 @@ LEXICON: tuple[LexiconEntry, ...] = (
     _entry(
         "sad",
         "mood",
-        ("melancholic", "melancholy", "heartbreak", "heartbroken", "depressing", "crying", "gloomy", "tearjerker"),
+        (
+            "melancholic",
+            "melancholy",
+            "heartbreak",
+            "heartbroken",
+            "depressing",
+            "crying",
+            "gloomy",
+            "tearjerker",
+        ),
         {"valence": (0.0, 0.28)},
     ),
     _entry(
@@ -118,7 +127,12 @@ LEXICON: tuple[LexiconEntry, ...] = (
         {"energy": (0.0, 0.5), "tempo": (0.0, 110.0)},
         weights={"tempo": 0.4},
     ),
-    _entry("fast", "mood", ("fast paced", "high tempo", "speedy", "rapid", "quick tempo"), {"tempo": (135.0, 250.0)}),
+    _entry(
+        "fast",
+        "mood",
+        ("fast paced", "high tempo", "speedy", "rapid", "quick tempo"),
+        {"tempo": (135.0, 250.0)},
+    ),
     _entry(
         "dark",
         "mood",
@@ -150,7 +164,18 @@ LEXICON: tuple[LexiconEntry, ...] = (
     _entry(
         "workout",
         "activity",
-        ("gym", "training", "exercise", "running", "run", "cardio", "lifting", "work out", "5k", "spin class"),
+        (
+            "gym",
+            "training",
+            "exercise",
+            "running",
+            "run",
+            "cardio",
+            "lifting",
+            "work out",
+            "5k",
+            "spin class",
+        ),
         {"energy": (0.78, 1.0), "tempo": (118.0, 220.0)},
     ),
     _entry(
@@ -222,7 +247,12 @@ LEXICON: tuple[LexiconEntry, ...] = (
         weights={"instrumentalness": 0.5},
     ),
     # Character of the sound
-    _entry("acoustic", "character", ("unplugged", "stripped back", "stripped down"), {"acousticness": (0.55, 1.0)}),
+    _entry(
+        "acoustic",
+        "character",
+        ("unplugged", "stripped back", "stripped down"),
+        {"acousticness": (0.55, 1.0)},
+    ),
     _entry(
         "instrumental",
         "character",
@@ -289,6 +319,14 @@ ARC_PHRASES: dict[str, tuple[str, ...]] = {
         "calm at the end",
         "slowing down",
     ),
-    "ramp_up": ("build up", "building up", "ramp up", "warm up", "warming up", "getting faster", "gradually more"),
+    "ramp_up": (
+        "build up",
+        "building up",
+        "ramp up",
+        "warm up",
+        "warming up",
+        "getting faster",
+        "gradually more",
+    ),
     "peak": ("peak in the middle", "build and release", "rise and fall"),
 }

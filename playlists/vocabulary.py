@@ -22,7 +22,10 @@ CHILD_MIN_SHARE = 0.95
 
 
 def tag_hierarchy(
-    tag_counts: Mapping[str, int], pair_counts: Mapping[tuple[str, str], int], *, min_share: float = CHILD_MIN_SHARE
+    tag_counts: Mapping[str, int],
+    pair_counts: Mapping[tuple[str, str], int],
+    *,
+    min_share: float = CHILD_MIN_SHARE,
 ) -> dict[str, list[str]]:
     """Parent tag -> narrower tags ("rock" -> "hard rock") from how often tags co-occur."""
     children: dict[str, list[str]] = {}
@@ -56,7 +59,9 @@ class CatalogVocabulary:
             self._cache.move_to_end(text)
         while len(self._cache) > PHRASE_CACHE_SIZE:
             self._cache.popitem(last=False)
-        return np.stack([self._cache[text] for text in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+        return (
+            np.stack([self._cache[text] for text in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+        )
 
     def clear_cache(self) -> None:
         self._cache.clear()

@@ -12,7 +12,13 @@ from playlists.engine.candidates import CandidatePool
 COMPONENTS = ("semantic", "feature_fit", "tag_match", "taste", "popularity", "discovery")
 
 # How far outside a range a value may be before its fit halves, per feature unit.
-FIT_SCALES = {"tempo": 12.0, "popularity": 10.0, "loudness": 3.0, "duration_ms": 20_000.0, "release_year": 3.0}
+FIT_SCALES = {
+    "tempo": 12.0,
+    "popularity": 10.0,
+    "loudness": 3.0,
+    "duration_ms": 20_000.0,
+    "release_year": 3.0,
+}
 DEFAULT_FIT_SCALE = 0.06
 
 

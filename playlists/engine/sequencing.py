@@ -32,7 +32,9 @@ def camelot_distance(first: tuple[int, str] | None, second: tuple[int, str] | No
     return steps + (0 if first[1] == second[1] else 1)
 
 
-def transition_costs(tempo: np.ndarray, energy: np.ndarray, keys: Sequence[tuple[int, str] | None]) -> np.ndarray:
+def transition_costs(
+    tempo: np.ndarray, energy: np.ndarray, keys: Sequence[tuple[int, str] | None]
+) -> np.ndarray:
     """Pairwise cost of playing track j right after track i."""
     tempo = np.nan_to_num(tempo, nan=float(np.nanmean(tempo)) if np.isfinite(tempo).any() else 120.0)
     energy = np.nan_to_num(energy, nan=0.5)
@@ -93,7 +95,9 @@ def _follow_arc(energy: np.ndarray, targets: np.ndarray) -> list[int]:
     return [int(index) for index in order]
 
 
-def smoothness(order: Sequence[int], tempo: np.ndarray, energy: np.ndarray, key: np.ndarray, mode: np.ndarray) -> float:
+def smoothness(
+    order: Sequence[int], tempo: np.ndarray, energy: np.ndarray, key: np.ndarray, mode: np.ndarray
+) -> float:
     """Mean transition cost along ``order`` (lower is smoother)."""
     if len(order) < 2:
         return 0.0

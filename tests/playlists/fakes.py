@@ -36,7 +36,15 @@ def fake_vocabulary(
     pairs: dict[tuple[str, str], int] | None = None,
     artists: Sequence[str] = ("Drake", "Nina Simone", "Radiohead"),
 ) -> CatalogVocabulary:
-    tags = tags or {"rock": 100, "hard rock": 30, "classic rock": 40, "rap": 80, "trap": 20, "jazz": 50, "pop": 90}
+    tags = tags or {
+        "rock": 100,
+        "hard rock": 30,
+        "classic rock": 40,
+        "rap": 80,
+        "trap": 20,
+        "jazz": 50,
+        "pop": 90,
+    }
     pairs = pairs or {("hard rock", "rock"): 30, ("classic rock", "rock"): 40, ("rap", "trap"): 20}
     known = {name.lower(): name for name in artists}
     return vocabulary_build(

@@ -210,6 +210,11 @@ def test_explanations_name_the_signals() -> None:
 def test_explanation_falls_back_to_the_words() -> None:
     context = ExplainContext(include_tags={}, mood_labels={})
     reasons = explain(
-        context=context, tags=set(), artist_names=["X"], components={"semantic": 0.6}, heard=False, curator_pick=False
+        context=context,
+        tags=set(),
+        artist_names=["X"],
+        components={"semantic": 0.6},
+        heard=False,
+        curator_pick=False,
     )
     assert reasons == ["close to your words"]

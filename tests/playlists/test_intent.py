@@ -2,7 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from playlists.intent import FeatureRange, Intent, PromptError, TagChoice, parse_prompt, refine_intent, validate_size
+from playlists.intent import (
+    FeatureRange,
+    Intent,
+    PromptError,
+    TagChoice,
+    parse_prompt,
+    refine_intent,
+    validate_size,
+)
 from tests.playlists.fakes import fake_vocabulary
 
 

@@ -48,7 +48,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--warm-phrases",
             action="store_true",
-            help="Keep the per-process phrase-embedding cache between runs (default: cleared, as for new prompts).",
+            help="Keep the phrase-embedding cache between runs (default: cleared, as for new prompts).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -70,10 +70,8 @@ class Command(BaseCommand):
         tracks = Track.objects.filter(embedding__isnull=False).count()
         self.stdout.write(f"catalog: {tracks} embedded tracks; {len(totals)} playlists of {options['size']}")
         for name in STAGES:
-            values = per_stage[name]
-            self.stdout.write(
-                f"  {name:<10} p50 {percentile(values, 0.5) * 1000:6.1f} ms   p95 {percentile(values, 0.95) * 1000:6.1f} ms"
-            )
+            p50_ms, p95_ms = percentile(per_stage[name], 0.5) * 1000, percentile(per_stage[name], 0.95) * 1000
+            self.stdout.write(f"  {name:<10} p50 {p50_ms:6.1f} ms   p95 {p95_ms:6.1f} ms")
         p50, p95 = percentile(totals, 0.5), percentile(totals, 0.95)
         floor50, floor95 = percentile(floors, 0.5), percentile(floors, 0.95)
         self.stdout.write(f"service time  p50 {p50 * 1000:6.1f} ms   p95 {p95 * 1000:6.1f} ms")

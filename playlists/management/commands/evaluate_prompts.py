@@ -73,8 +73,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"      intent: {composition.intent.to_dict()}")
         if not precisions:
             raise CommandError("No lines evaluated.")
+        p50_ms, p95_ms = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.95) * 1000
         self.stdout.write(
             f"mean precision@k {sum(precisions) / len(precisions):.3f} over {len(precisions)} prompts; "
-            f"constraint violations {total_violations}; latency p50 {percentile(latencies, 0.5) * 1000:.0f} ms, "
-            f"p95 {percentile(latencies, 0.95) * 1000:.0f} ms"
+            f"constraint violations {total_violations}; latency p50 {p50_ms:.0f} ms, p95 {p95_ms:.0f} ms"
         )
