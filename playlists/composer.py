@@ -38,6 +38,13 @@ from playlists.engine.scoring import (
     score_candidates,
 )
 from playlists.engine.sequencing import sequence
+from playlists.engine.taste import (
+    TasteProfile,
+    favourite_artists,
+    profile_affinity,
+    taste_profile,
+    taste_vector,
+)
 from playlists.intent import (
     DEFAULT_SIZE,
     FeatureRange,
@@ -57,6 +64,7 @@ __all__ = [
     "PromptError",
     "Weights",
     "playlist_compose",
+    "listener_context_build",
     "vocabulary_load",
 ]
 
@@ -226,7 +234,10 @@ def playlist_compose(
         target = size or intent.target_size(DEFAULT_SIZE)
         query_vector = vocabulary.encode([intent.semantic_text or (prompt or "music")])[0]
     with stages.stage("candidates"):
-        pool, relaxed, blocked = _candidates(intent, target, query_vector, listener, rules, exclude_track_ids)
+        profile = _listener_profile(listener)
+        pool, relaxed, blocked = _candidates(
+            intent, target, query_vector, listener, rules, exclude_track_ids, profile
+        )
     intent.relaxed.extend(relaxed)
     with stages.stage("score"):
         ranges = _score_ranges(intent)
@@ -249,6 +260,14 @@ def playlist_compose(
             avoid_tags=intent.avoid_tags,
             taste_vector=listener.taste_vector,
             affinity=affinity,
+            taste_tags=None
+            if profile.is_empty
+            else profile_affinity(
+                pool_tags=pool.tags,
+                pool_artists=pool.artist_ids,
+                pool_years=pool.feature("release_year"),
+                profile=profile,
+            ),
             heard=heard,
             weights=weights,
         )
@@ -322,6 +341,50 @@ def _editorial_boost(pool: CandidatePool, rules: EditorialRules) -> np.ndarray:
             if rules.boosted_artist_ids.intersection(artist_ids):
                 boost[row] = 0.3
     return boost
+
+
+# --- listeners ----------------------------------------------------------------------------------
+
+TASTE_TAG_MIN_SHARE = 0.3
+TASTE_ARTISTS = 30
+FAVOURITE_ARTISTS = 5
+
+
+def listener_context_build(*, track_weights: Mapping[int, float]) -> ListenerContext:
+    """A ListenerContext from how much a listener played each catalog track (see ``play_weight``).
+
+    The caller decides whether personalization is allowed; pass nothing when it is not.
+    """
+    weights = {track_id: weight for track_id, weight in track_weights.items() if weight > 0}
+    if not weights:
+        return ListenerContext(heard_track_ids=frozenset(track_weights))
+    pool = _load_pool({track_id: {"history"} for track_id in weights})
+    played = np.array([weights[int(track_id)] for track_id in pool.track_ids])
+    return ListenerContext(
+        taste_vector=taste_vector(pool.embeddings, played),
+        heard_track_ids=frozenset(track_weights),
+        track_affinity=dict(weights),
+        favourite_artist_names=favourite_artists(
+            (
+                (name, weight)
+                for names, weight in zip(pool.artist_names, played, strict=True)
+                for name in names[:1]
+            ),
+            top=FAVOURITE_ARTISTS,
+        ),
+    )
+
+
+def _listener_profile(listener: ListenerContext) -> TasteProfile:
+    if not listener.track_affinity:
+        return TasteProfile()
+    played = _load_pool({track_id: {"history"} for track_id in listener.track_affinity})
+    return taste_profile(
+        track_tags=played.tags,
+        track_artists=played.artist_ids,
+        years=played.feature("release_year"),
+        weights=np.array([listener.track_affinity[int(track_id)] for track_id in played.track_ids]),
+    )
 
 
 # --- candidates ---------------------------------------------------------------------------------
@@ -472,6 +535,7 @@ def _candidates(
     listener: ListenerContext,
     rules: EditorialRules,
     exclude_track_ids: frozenset[int],
+    profile: TasteProfile,
 ) -> tuple[CandidatePool, list[str], np.ndarray]:
     constraints = _constraints(intent, listener, rules, exclude_track_ids)
     relaxed = _relax(intent, constraints, size)
@@ -496,7 +560,17 @@ def _candidates(
     if intent.seed_artists:
         sources["seed"] = _seed_tracks(intent.seed_artists, constraints.filters(), limit=max(size, 30))
     if listener.taste_vector is not None:
-        sources["taste"] = _search(listener.taste_vector, max(size, 60), constraints.filters())
+        sources["taste"] = _search(listener.taste_vector, max(2 * size, 60), constraints.filters())
+        favourite_tags = [tag for tag, share in profile.tag_shares.items() if share >= TASTE_TAG_MIN_SHARE]
+        if favourite_tags:
+            sources["taste_tags"] = _search(
+                listener.taste_vector, max(4 * size, 150), constraints.filters(tags_any=favourite_tags)
+            )
+    if profile.artist_shares:
+        top_artists = sorted(profile.artist_shares, key=lambda artist: -profile.artist_shares[artist])
+        sources["taste_artists"] = _artist_tracks(
+            top_artists[:TASTE_ARTISTS], constraints.filters(), limit=5 * size
+        )
     if intent.familiarity == "favourites" and listener.track_affinity:
         favourites = sorted(listener.track_affinity, key=lambda track: -listener.track_affinity[track])
         sources["favourites"] = _passing(favourites[: 5 * size], constraints.filters())
@@ -524,9 +598,12 @@ def _passing(track_ids: list[int], filters: SearchFilters) -> list[int]:
 
 
 def _seed_tracks(names: list[str], filters: SearchFilters, *, limit: int) -> list[int]:
-    artist_ids = _artist_ids(names)
+    return _artist_tracks(_artist_ids(names), filters, limit=limit)
+
+
+def _artist_tracks(artist_ids: list[int], filters: SearchFilters, *, limit: int) -> list[int]:
     queryset = apply_filters(Track.objects.filter(artists__in=artist_ids, embedding__isnull=False), filters)
-    return list(queryset.order_by("-popularity").values_list("pk", flat=True).distinct()[:limit])
+    return list(queryset.order_by("-popularity", "pk").values_list("pk", flat=True).distinct()[:limit])
 
 
 _POOL_SQL = f"""

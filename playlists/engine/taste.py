@@ -1,0 +1,113 @@
+"""A listener's taste from what they played (no Django imports)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+FULL_PLAY_MS = 30_000  # Spotify counts a stream from 30 s
+SKIP_WEIGHT = 0.1
+
+
+def play_weight(*, ms_played: int, skipped: bool) -> float:
+    """How much one play says the listener likes the track: a skip little, a full play 1."""
+    if skipped:
+        return SKIP_WEIGHT
+    return min(1.0, ms_played / FULL_PLAY_MS) if ms_played < FULL_PLAY_MS else 1.0
+
+
+def taste_vector(embeddings: np.ndarray, weights: np.ndarray) -> np.ndarray | None:
+    """Unit-length weighted mean of the played tracks' embeddings; None without plays."""
+    if len(embeddings) == 0 or float(weights.sum()) <= 0:
+        return None
+    mean = (embeddings * weights[:, None]).sum(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return (mean / norm).astype(np.float32) if norm > 0 else None
+
+
+def favourite_artists(artist_weights: Iterable[tuple[str, float]], *, top: int = 5) -> tuple[str, ...]:
+    totals: Counter[str] = Counter()
+    for name, weight in artist_weights:
+        totals[name] += weight
+    return tuple(name for name, _ in totals.most_common(top))
+
+
+def tag_profile(track_tags: Sequence[Iterable[str]], weights: Sequence[float]) -> dict[str, float]:
+    """Share of the listener's play weight on each tag (0..1)."""
+    totals: Counter[str] = Counter()
+    for tags, weight in zip(track_tags, weights, strict=True):
+        for tag in tags:
+            totals[tag] += weight
+    whole = sum(weights) or 1.0
+    return {tag: value / whole for tag, value in totals.items()}
+
+
+def tag_affinity(pool_tags: Sequence[frozenset[str]], profile: Mapping[str, float]) -> np.ndarray:
+    """Per candidate, the best share of the listener's plays among its tags."""
+    return np.array([max((profile.get(tag, 0.0) for tag in tags), default=0.0) for tags in pool_tags])
+
+
+@dataclass(frozen=True)
+class TasteProfile:
+    """What a listener's plays say beyond the taste vector: tags, artists and era they favour."""
+
+    tag_shares: Mapping[str, float] = field(default_factory=dict)
+    artist_shares: Mapping[int, float] = field(default_factory=dict)
+    year_range: tuple[float, float] | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.tag_shares or self.artist_shares or self.year_range)
+
+
+def taste_profile(
+    *,
+    track_tags: Sequence[Iterable[str]],
+    track_artists: Sequence[Iterable[int]],
+    years: np.ndarray,
+    weights: np.ndarray,
+) -> TasteProfile:
+    whole = float(weights.sum()) or 1.0
+    artists: Counter[int] = Counter()
+    for artist_ids, weight in zip(track_artists, weights, strict=True):
+        for artist_id in artist_ids:
+            artists[artist_id] += float(weight)
+    known = ~np.isnan(years)
+    year_range = None
+    if known.sum() >= 3:
+        low, high = np.percentile(years[known], [15, 85])
+        year_range = (float(low), float(high))
+    return TasteProfile(
+        tag_shares=tag_profile(track_tags, [float(weight) for weight in weights]),
+        artist_shares={artist: value / whole for artist, value in artists.items()},
+        year_range=year_range,
+    )
+
+
+def profile_affinity(
+    *,
+    pool_tags: Sequence[frozenset[str]],
+    pool_artists: Sequence[tuple[int, ...]],
+    pool_years: np.ndarray,
+    profile: TasteProfile,
+) -> np.ndarray:
+    """Per candidate (0..~2): share of the listener's plays on its tags, on its artists, and era fit."""
+    scores = tag_affinity(pool_tags, profile.tag_shares)
+    top_artist = max(profile.artist_shares.values(), default=0.0) or 1.0
+    scores += (
+        np.array(
+            [
+                max((profile.artist_shares.get(artist, 0.0) for artist in artists), default=0.0) / top_artist
+                for artists in pool_artists
+            ]
+        )
+        * 0.5
+    )
+    if profile.year_range is not None:
+        low, high = profile.year_range
+        distance = np.maximum(low - pool_years, 0.0) + np.maximum(pool_years - high, 0.0)
+        scores += 0.5 * np.where(np.isnan(pool_years), 0.5, np.power(0.5, distance / 3.0))
+    return scores
