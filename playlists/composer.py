@@ -266,6 +266,7 @@ def playlist_compose(
                 pool_tags=pool.tags,
                 pool_artists=pool.artist_ids,
                 pool_years=pool.feature("release_year"),
+                pool_popularity=pool.feature("popularity"),
                 profile=profile,
             ),
             heard=heard,
@@ -383,6 +384,7 @@ def _listener_profile(listener: ListenerContext) -> TasteProfile:
         track_tags=played.tags,
         track_artists=played.artist_ids,
         years=played.feature("release_year"),
+        popularity=played.feature("popularity"),
         weights=np.array([listener.track_affinity[int(track_id)] for track_id in played.track_ids]),
     )
 

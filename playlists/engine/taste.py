@@ -57,6 +57,7 @@ class TasteProfile:
     tag_shares: Mapping[str, float] = field(default_factory=dict)
     artist_shares: Mapping[int, float] = field(default_factory=dict)
     year_range: tuple[float, float] | None = None
+    popularity_range: tuple[float, float] | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -68,6 +69,7 @@ def taste_profile(
     track_tags: Sequence[Iterable[str]],
     track_artists: Sequence[Iterable[int]],
     years: np.ndarray,
+    popularity: np.ndarray,
     weights: np.ndarray,
 ) -> TasteProfile:
     whole = float(weights.sum()) or 1.0
@@ -75,16 +77,29 @@ def taste_profile(
     for artist_ids, weight in zip(track_artists, weights, strict=True):
         for artist_id in artist_ids:
             artists[artist_id] += float(weight)
-    known = ~np.isnan(years)
-    year_range = None
-    if known.sum() >= 3:
-        low, high = np.percentile(years[known], [15, 85])
-        year_range = (float(low), float(high))
     return TasteProfile(
         tag_shares=tag_profile(track_tags, [float(weight) for weight in weights]),
         artist_shares={artist: value / whole for artist, value in artists.items()},
-        year_range=year_range,
+        year_range=_usual_range(years),
+        popularity_range=_usual_range(popularity),
     )
+
+
+def _usual_range(values: np.ndarray, *, minimum: int = 3) -> tuple[float, float] | None:
+    """The middle 70% of the known values; None with fewer than ``minimum``."""
+    known = values[~np.isnan(values)]
+    if len(known) < minimum:
+        return None
+    low, high = np.percentile(known, [15, 85])
+    return float(low), float(high)
+
+
+# How much each part of the profile counts next to the tag share (0..1).
+ARTIST_WEIGHT = 1.0
+YEAR_WEIGHT = 0.5
+YEAR_SCALE = 3.0  # years outside the listener's usual range before the fit halves
+POPULARITY_WEIGHT = 0.5
+POPULARITY_SCALE = 10.0
 
 
 def profile_affinity(
@@ -92,22 +107,27 @@ def profile_affinity(
     pool_tags: Sequence[frozenset[str]],
     pool_artists: Sequence[tuple[int, ...]],
     pool_years: np.ndarray,
+    pool_popularity: np.ndarray,
     profile: TasteProfile,
 ) -> np.ndarray:
-    """Per candidate (0..~2): share of the listener's plays on its tags, on its artists, and era fit."""
+    """Per candidate: share of the listener's plays on its tags and artists, and era/popularity fit."""
     scores = tag_affinity(pool_tags, profile.tag_shares)
     top_artist = max(profile.artist_shares.values(), default=0.0) or 1.0
-    scores += (
-        np.array(
-            [
-                max((profile.artist_shares.get(artist, 0.0) for artist in artists), default=0.0) / top_artist
-                for artists in pool_artists
-            ]
-        )
-        * 0.5
-    )
+    artist_share = [
+        max((profile.artist_shares.get(artist, 0.0) for artist in artists), default=0.0)
+        for artists in pool_artists
+    ]
+    scores += ARTIST_WEIGHT * np.array(artist_share) / top_artist
     if profile.year_range is not None:
-        low, high = profile.year_range
-        distance = np.maximum(low - pool_years, 0.0) + np.maximum(pool_years - high, 0.0)
-        scores += 0.5 * np.where(np.isnan(pool_years), 0.5, np.power(0.5, distance / 3.0))
+        scores += YEAR_WEIGHT * _range_closeness(pool_years, profile.year_range, YEAR_SCALE)
+    if profile.popularity_range is not None:
+        scores += POPULARITY_WEIGHT * _range_closeness(
+            pool_popularity, profile.popularity_range, POPULARITY_SCALE
+        )
     return scores
+
+
+def _range_closeness(values: np.ndarray, bounds: tuple[float, float], scale: float) -> np.ndarray:
+    low, high = bounds
+    distance = np.maximum(low - values, 0.0) + np.maximum(values - high, 0.0)
+    return np.where(np.isnan(values), 0.5, np.power(0.5, distance / scale))

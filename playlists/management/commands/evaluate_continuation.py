@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from catalog.models import Track
 from feedback.importers import HistoryFormatError, parse_history_files
 from feedback.matching import plays_match
-from playlists.composer import listener_context_build, playlist_compose, vocabulary_load
+from playlists.composer import Weights, listener_context_build, playlist_compose, vocabulary_load
 from playlists.engine.taste import play_weight
 from playlists.evaluation import ndcg_at_k, percentile, precision_at_k, read_jsonl
 from playlists.intent import PromptError, parse_prompt
@@ -25,6 +25,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("folder")
         parser.add_argument("--limit", type=int)
+        parser.add_argument(
+            "--weights", default="{}", help='JSON overrides of the scoring weights, e.g. {"taste": 2}.'
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         folder = Path(options["folder"])
@@ -32,6 +35,7 @@ class Command(BaseCommand):
             raise CommandError(f"No bench.jsonl in {folder}")
         r_precisions, ndcgs, latencies = [], [], []
         vocabulary = vocabulary_load()
+        scoring_weights = Weights.from_dict({**Weights().to_dict(), **json.loads(options["weights"])})
         for number, line in enumerate(read_jsonl(folder / "bench.jsonl")):
             if options["limit"] is not None and number >= options["limit"]:
                 break
@@ -52,7 +56,9 @@ class Command(BaseCommand):
                 intent = parse_prompt("music", vocabulary=vocabulary)
             if line.get("new_only", True):
                 intent.familiarity = "new_only"
-            composition = playlist_compose(intent=intent, size=line["k"], listener=listener)
+            composition = playlist_compose(
+                intent=intent, size=line["k"], listener=listener, weights=scoring_weights
+            )
             latencies.append(time.perf_counter() - started)
             ids = dict(
                 Track.objects.filter(pk__in=[item.track_id for item in composition.items]).values_list(
