@@ -45,7 +45,8 @@ def plays_match(*, plays: Sequence[Play]) -> MatchResult:
     _match_identifiers(plays, found)
     _match_by_name(plays, found)
     return MatchResult(
-        track_ids=found, unmatched=[play for play, track_id in zip(plays, found, strict=True) if track_id is None]
+        track_ids=found,
+        unmatched=[play for play, track_id in zip(plays, found, strict=True) if track_id is None],
     )
 
 
@@ -95,11 +96,12 @@ def _match_by_name(plays: Sequence[Play], found: list[int | None]) -> None:
     pending = [index for index, track_id in enumerate(found) if track_id is None]
     if not pending:
         return
+    # Candidates by artist name (any title spelling: "Song - Remastered 2011") or exact title.
+    artists = {plays[index].artist_name.lower() for index in pending}
     titles = {plays[index].track_name.lower() for index in pending}
-    titles |= {normalize_title(plays[index].track_name) for index in pending}
     candidates = (
-        TrackArtist.objects.annotate(lower_title=Lower("track__title"))
-        .filter(lower_title__in=titles)
+        TrackArtist.objects.annotate(lower_title=Lower("track__title"), lower_artist=Lower("artist__name"))
+        .filter(Q(lower_artist__in=artists) | Q(lower_title__in=titles))
         .values_list("track_id", "track__title", "artist__name")
     )
     by_key: dict[tuple[str, str], int] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -29,15 +29,15 @@ def taste_vector(embeddings: np.ndarray, weights: np.ndarray) -> np.ndarray | No
 
 
 def favourite_artists(artist_weights: Iterable[tuple[str, float]], *, top: int = 5) -> tuple[str, ...]:
-    totals: Counter[str] = Counter()
+    totals: defaultdict[str, float] = defaultdict(float)
     for name, weight in artist_weights:
         totals[name] += weight
-    return tuple(name for name, _ in totals.most_common(top))
+    return tuple(sorted(totals, key=lambda name: -totals[name])[:top])
 
 
 def tag_profile(track_tags: Sequence[Iterable[str]], weights: Sequence[float]) -> dict[str, float]:
     """Share of the listener's play weight on each tag (0..1)."""
-    totals: Counter[str] = Counter()
+    totals: defaultdict[str, float] = defaultdict(float)
     for tags, weight in zip(track_tags, weights, strict=True):
         for tag in tags:
             totals[tag] += weight
@@ -73,7 +73,7 @@ def taste_profile(
     weights: np.ndarray,
 ) -> TasteProfile:
     whole = float(weights.sum()) or 1.0
-    artists: Counter[int] = Counter()
+    artists: defaultdict[int, float] = defaultdict(float)
     for artist_ids, weight in zip(track_artists, weights, strict=True):
         for artist_id in artist_ids:
             artists[artist_id] += float(weight)

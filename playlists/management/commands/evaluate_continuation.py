@@ -79,7 +79,8 @@ class Command(BaseCommand):
         if not r_precisions:
             raise CommandError("No lines evaluated.")
         p50_ms, p95_ms = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.95) * 1000
+        mean_r, mean_ndcg = sum(r_precisions) / len(r_precisions), sum(ndcgs) / len(ndcgs)
         self.stdout.write(
-            f"mean R-precision {sum(r_precisions) / len(r_precisions):.3f}  mean NDCG {sum(ndcgs) / len(ndcgs):.3f} "
+            f"mean R-precision {mean_r:.3f}  mean NDCG {mean_ndcg:.3f} "
             f"over {len(r_precisions)} lines; latency p50 {p50_ms:.0f} ms, p95 {p95_ms:.0f} ms"
         )
