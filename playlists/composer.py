@@ -247,6 +247,9 @@ def playlist_compose(
             if not listener.is_empty
             else None
         )
+        if heard is not None and intent.familiarity == "favourites":
+            # "My favourites": the discovery signal turns around and rewards what they know.
+            heard = ~heard
         affinity = (
             np.array([listener.track_affinity.get(int(track_id), 0.0) for track_id in pool.track_ids])
             if listener.track_affinity

@@ -6,8 +6,15 @@ import pytest
 
 from catalog.models import Track
 from catalog.services import track_documents_refresh, track_embed_pending
-from playlists.composer import EditorialRules, ListenerContext, Pin, playlist_compose, vocabulary_load
-from playlists.intent import PromptError
+from playlists.composer import (
+    EditorialRules,
+    ListenerContext,
+    Pin,
+    listener_context_build,
+    playlist_compose,
+    vocabulary_load,
+)
+from playlists.intent import PromptError, parse_prompt
 from tests.catalog.factories import TrackFactory
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
@@ -153,3 +160,29 @@ def test_bad_input_raises_prompt_error(catalog: dict[str, Track], prompt: str, s
 def test_another_language_still_gives_a_playlist(catalog: dict[str, Track]) -> None:
     composition = playlist_compose(prompt="música tranquila de jazz para la noche", size=5)
     assert len(composition.items) == 5
+
+
+def test_favourites_come_from_what_the_listener_played(catalog: dict[str, Track]) -> None:
+    loved = [catalog[f"Road Anthem {n}"] for n in range(4)]
+    listener = ListenerContext(
+        heard_track_ids=frozenset(track.pk for track in loved),
+        track_affinity={track.pk: 5.0 for track in loved},
+    )
+    composition = playlist_compose(prompt="my favourites", size=4, listener=listener)
+    assert {item.track_id for item in composition.items} == {track.pk for track in loved}
+
+
+def test_listener_context_from_plays_personalizes(catalog: dict[str, Track]) -> None:
+    played = {catalog[f"Blue Night {n}"].pk: 1.0 for n in range(3)}
+    listener = listener_context_build(track_weights=played)
+    assert listener.taste_vector is not None
+    assert listener.heard_track_ids == frozenset(played)
+    assert set(listener.favourite_artist_names) <= {f"Jazz Trio {n}" for n in range(3)}
+    intent = parse_prompt("something for tonight", vocabulary=vocabulary_load())
+    intent.familiarity = "new_only"
+    composition = playlist_compose(intent=intent, size=5, listener=listener)
+    names = titles(composition)
+    assert not set(played) & {item.track_id for item in composition.items}
+    # The listener's jazz taste outweighs a prompt that names no genre.
+    assert sum(name.startswith(("Blue Night", "Drake Slow Jam")) for name in names) >= 4
+    assert all("new to you" in item.reasons for item in composition.items)
