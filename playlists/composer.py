@@ -231,7 +231,7 @@ def playlist_compose(
         else:
             intent = Intent.from_dict(intent.to_dict())
             intent.relaxed = []
-        target = size or intent.target_size(DEFAULT_SIZE)
+        target = validate_size(size or intent.target_size(DEFAULT_SIZE)) or DEFAULT_SIZE
         query_vector = vocabulary.encode([intent.semantic_text or (prompt or "music")])[0]
     with stages.stage("candidates"):
         profile = _listener_profile(listener)
@@ -561,7 +561,10 @@ def _candidates(
     if include and len(sources.get("strict", ())) < depth:
         # The soft ranges left few tracks of the asked-for genres: widen to the genres alone.
         sources["tags"] = _search(query_vector, depth, constraints.filters(tags_any=include))
-    sources["semantic"] = _search(query_vector, max(size, 40), constraints.filters())
+    if len(sources.get("strict", ())) < depth:
+        # Words alone, under the hard filters: the fallback when the intent's tags and soft
+        # ranges leave too few tracks (a full strict list already outranks these).
+        sources["semantic"] = _search(query_vector, max(size, 40), constraints.filters())
     if intent.seed_artists:
         sources["seed"] = _seed_tracks(intent.seed_artists, constraints.filters(), limit=max(size, 30))
     if listener.taste_vector is not None:
