@@ -46,6 +46,13 @@ class TagChoice:
 
 @dataclass
 class FeatureRange:
+    """An inclusive range on a Track column, in that column's units: tempo in BPM, duration_ms in
+    milliseconds, popularity 0..100, release_year in years, loudness in dB, the rest 0..1.
+
+    ``hard`` ranges (explicit numbers) filter; soft ones (moods, activities) rank, weighted by
+    ``confidence``. ``source`` is the lexicon label or the prompt words it came from.
+    """
+
     low: float
     high: float
     hard: bool = False
@@ -55,6 +62,13 @@ class FeatureRange:
 
 @dataclass
 class Intent:
+    """A compiled prompt. JSON-safe through to_dict()/from_dict(); the listener may edit any field
+    and regenerate from the edited copy. ``era`` is an inclusive (first, last) year range and a
+    hard constraint; ``energy_arc`` is "ramp_up", "ramp_down", "peak", "steady" or a list of target
+    energies (0..1) over the playlist; ``relaxed`` says which constraints could not be met and
+    what was done instead.
+    """
+
     semantic_text: str = ""
     include_tags: list[TagChoice] = field(default_factory=list)
     exclude_tags: list[str] = field(default_factory=list)
