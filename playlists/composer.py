@@ -9,8 +9,9 @@ each relaxation is recorded in ``Composition.relaxed``.
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import psycopg
+import torch
 from django.db import connection
 from django.db.models import Count, F, FloatField, Max, Value
 from django.db.models.functions import Greatest, Lower
@@ -64,6 +66,7 @@ __all__ = [
     "PromptError",
     "Weights",
     "playlist_compose",
+    "encode_prompt_texts",
     "listener_context_build",
     "vocabulary_load",
 ]
@@ -164,9 +167,28 @@ def _vocabulary_for(version: tuple[int, int | None, int | None]) -> CatalogVocab
     return vocabulary_build(
         tag_counts=counts,
         pair_counts=pairs,
-        encoder=encode_documents,
+        encoder=encode_prompt_texts,
         artist_lookup=lru_cache(4096)(_artist_lookup),
     )
+
+
+_encode_lock = threading.Lock()
+
+
+def encode_prompt_texts(texts: Sequence[str]) -> np.ndarray:
+    """Embed a prompt's few short texts on one thread.
+
+    For a handful of short texts a second intra-op thread gains nothing, and on a busy machine
+    (2 cores shared with a worker or a web process) its spin-waiting made one prompt cost
+    130-250 ms instead of 20-33 ms (measured). The thread count is process-wide, hence the lock.
+    """
+    with _encode_lock:
+        previous = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return encode_documents(list(texts))
+        finally:
+            torch.set_num_threads(previous)
 
 
 def _artist_lookup(text: str) -> str | None:
