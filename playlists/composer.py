@@ -586,7 +586,7 @@ def _candidates(
     if len(sources.get("strict", ())) < depth:
         # Words alone, under the hard filters: the fallback when the intent's tags and soft
         # ranges leave too few tracks (a full strict list already outranks these).
-        sources["semantic"] = _search(query_vector, max(size, 40), constraints.filters())
+        sources["semantic"] = _search(query_vector, depth, constraints.filters())
     if intent.seed_artists:
         sources["seed"] = _seed_tracks(intent.seed_artists, constraints.filters(), limit=max(size, 30))
     if listener.taste_vector is not None:
