@@ -299,6 +299,31 @@ LEXICON: tuple[LexiconEntry, ...] = (
     _entry("reggaeton", "genre", ("perreo", "dembow", "reguetón", "reggaetón"), tags=("reggaeton",)),
 )
 
+# Common words of other languages (the model is English-only), folded into the entries above.
+FOREIGN_PHRASES: dict[str, tuple[str, ...]] = {
+    "happy": ("alegre", "feliz", "joyeux", "heureux", "fröhlich", "allegro"),
+    "sad": ("triste", "traurig", "tristeza"),
+    "chill": ("tranquila", "tranquilo", "relajante", "calme", "entspannt", "rilassante"),
+    "dance": ("bailar", "para bailar", "danser", "tanzen", "ballare"),
+    "party": ("fiesta", "fête", "festa"),
+    "workout": ("correr", "gimnasio", "entrenar", "courir", "laufen"),
+    "sleep": ("dormir", "schlafen", "dormire"),
+    "romantic": ("romántica", "romántico", "romantique", "romantisch"),
+    "energetic": ("energía", "énergique", "energisch"),
+    "summer": ("verano", "été", "sommer", "estate"),
+}
+LEXICON = tuple(
+    LexiconEntry(
+        label=entry.label,
+        kind=entry.kind,
+        phrases=entry.phrases + FOREIGN_PHRASES.get(entry.label, ()),
+        ranges=entry.ranges,
+        range_weights=entry.range_weights,
+        tag_hints=entry.tag_hints,
+    )
+    for entry in LEXICON
+)
+
 # Named energy arcs: keyword phrases (matched literally) -> target energy at start and end.
 ENERGY_ARCS: dict[str, tuple[float, float]] = {
     "ramp_up": (0.35, 0.9),
