@@ -54,12 +54,13 @@ class Command(BaseCommand):
             started = time.perf_counter()
             composition = playlist_compose(prompt=line["prompt"], size=line["k"])
             latencies.append(time.perf_counter() - started)
+            track_ids = [item.track_id for item in composition.items]
             ids = dict(
-                Track.objects.filter(pk__in=[item.track_id for item in composition.items]).values_list(
+                Track.objects.filter(pk__in=track_ids, source=options["source"]).values_list(
                     "pk", "source_id"
                 )
             )
-            generated = [ids[item.track_id] for item in composition.items]
+            generated = [ids.get(track_id, "") for track_id in track_ids]
             precision = precision_at_k(generated, set(line["relevant"]), line["k"])
             violations = constraint_violations(composition)
             precisions.append(precision)
