@@ -105,6 +105,8 @@ LEXICON: tuple[LexiconEntry, ...] = (
             "full of energy",
             "motivational",
             "motivation",
+            "gaming",
+            "cleaning the house",
         ),
         {"energy": (0.75, 1.0)},
     ),
@@ -148,6 +150,19 @@ LEXICON: tuple[LexiconEntry, ...] = (
     ),
     _entry("dreamy", "mood", ("atmospheric", "ethereal", "hazy", "ambient"), {"energy": (0.0, 0.5)}),
     _entry(
+        "euphoric",
+        "mood",
+        ("ecstatic", "blissful", "elated", "on top of the world"),
+        {"valence": (0.65, 1.0), "energy": (0.75, 1.0)},
+    ),
+    _entry(
+        "moody",
+        "mood",
+        ("emotional", "introspective", "bittersweet", "pensive", "in my feelings"),
+        {"valence": (0.0, 0.4), "energy": (0.0, 0.6)},
+        weights={"energy": 0.5},
+    ),
+    _entry(
         "groovy",
         "mood",
         ("grooves", "groove", "funky", "danceable groove"),
@@ -181,7 +196,7 @@ LEXICON: tuple[LexiconEntry, ...] = (
     _entry(
         "party",
         "activity",
-        ("celebration", "pregame", "house party", "get the party started", "turn up"),
+        ("celebration", "pregame", "house party", "get the party started", "turn up", "wedding", "birthday"),
         {"danceability": (0.72, 1.0), "energy": (0.6, 1.0)},
         weights={"energy": 0.5},
     ),
@@ -202,7 +217,7 @@ LEXICON: tuple[LexiconEntry, ...] = (
     _entry(
         "dinner",
         "activity",
-        ("dinner party", "cooking", "wine", "brunch", "cafe", "coffee shop"),
+        ("dinner party", "cooking", "wine", "brunch", "cafe", "coffee shop", "bbq", "cookout"),
         {"energy": (0.2, 0.6), "valence": (0.4, 1.0)},
         weights={"valence": 0.5},
     ),
@@ -284,6 +299,15 @@ LEXICON: tuple[LexiconEntry, ...] = (
         {"popularity": (0.0, 35.0)},
     ),
     _entry("loud", "character", ("noisy", "blasting"), {"loudness": (-6.0, 5.0)}),
+    _entry(
+        "short", "character", ("short songs", "quick songs", "bite-sized"), {"duration_ms": (0.0, 175_000.0)}
+    ),
+    _entry(
+        "long",
+        "character",
+        ("long songs", "long tracks", "extended", "epic length"),
+        {"duration_ms": (300_000.0, 3_600_000.0)},
+    ),
     _entry(
         "throwback",
         "character",
