@@ -94,11 +94,20 @@ class Intent:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Intent:
+        """The Intent of ``to_dict()`` output, possibly edited; PromptError when it is malformed."""
+        try:
+            return cls._from_dict(data)
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError) as error:
+            raise PromptError(f"The edited intent is not valid: {error}") from error
+
+    @classmethod
+    def _from_dict(cls, data: Mapping[str, Any]) -> Intent:
         known = {name for name in cls.__dataclass_fields__}
         values = {key: value for key, value in data.items() if key in known}
         values["include_tags"] = [TagChoice(**tag) for tag in values.get("include_tags", [])]
         values["feature_ranges"] = {
-            feature: FeatureRange(**spec) for feature, spec in values.get("feature_ranges", {}).items()
+            str(feature): _checked_range(FeatureRange(**spec))
+            for feature, spec in values.get("feature_ranges", {}).items()
         }
         era = values.get("era")
         values["era"] = (int(era[0]), int(era[1])) if era else None
@@ -126,6 +135,13 @@ class Intent:
 
     def hard_ranges(self) -> dict[str, tuple[float, float]]:
         return {name: (spec.low, spec.high) for name, spec in self.feature_ranges.items() if spec.hard}
+
+
+def _checked_range(spec: FeatureRange) -> FeatureRange:
+    spec.low, spec.high, spec.confidence = float(spec.low), float(spec.high), float(spec.confidence)
+    if not 0.0 <= spec.confidence <= 1.0:
+        raise ValueError(f"confidence {spec.confidence} is outside 0..1")
+    return spec
 
 
 class Vocabulary(Protocol):

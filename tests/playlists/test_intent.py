@@ -189,3 +189,17 @@ def test_refine_slower_lowers_tempo(vocabulary) -> None:  # type: ignore[no-unty
 def test_refine_more_upbeat_adds_the_mood(vocabulary) -> None:  # type: ignore[no-untyped-def]
     refined = refine_intent(parse("jazz", vocabulary), "more upbeat", vocabulary=vocabulary)
     assert refined.feature_ranges["valence"].low >= 0.5
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"feature_ranges": {"energy": {"low": 0.1}}},
+        {"include_tags": ["rock"]},
+        {"era": [1990]},
+        {"feature_ranges": {"energy": {"low": 0, "high": 1, "confidence": 3}}},
+    ],
+)
+def test_malformed_edited_intent_raises_prompt_error(data: dict) -> None:
+    with pytest.raises(PromptError, match="edited intent"):
+        Intent.from_dict(data)
