@@ -30,7 +30,7 @@ from catalog.models import Artist, Tag, Track, TrackTag
 from catalog.search import RANGE_COLUMNS, SearchFilters, apply_filters, track_vector_search
 from playlists.engine.candidates import CandidatePool, merge_candidates
 from playlists.engine.explain import ExplainContext, explain
-from playlists.engine.rerank import RerankRules, rerank
+from playlists.engine.rerank import RerankRules, artist_cap, rerank
 from playlists.engine.scoring import (
     DEFAULT_FIT_SCALE,
     FIT_SCALES,
@@ -39,7 +39,7 @@ from playlists.engine.scoring import (
     range_fit,
     score_candidates,
 )
-from playlists.engine.sequencing import sequence
+from playlists.engine.sequencing import arc_select, arc_targets, sequence
 from playlists.engine.taste import (
     TasteProfile,
     favourite_artists,
@@ -302,11 +302,13 @@ def playlist_compose(
         row_of = {int(track_id): row for row, track_id in enumerate(pool.track_ids)}
         pinned = [(row_of[pin.track_id], pin.position) for pin in rules.pinned if pin.track_id in row_of]
         popularity = pool.feature("popularity")
+        # An energy arc picks from a wider, still diverse list so every stretch of the arc
+        # finds tracks of its energy.
         chosen = rerank(
             scores=scores,
             embeddings=pool.embeddings,
             artist_ids=pool.artist_ids,
-            size=target,
+            size=target * ARC_CHOICE_FACTOR if intent.energy_arc else target,
             blocked=blocked,
             pinned=pinned,
             long_tail=np.nan_to_num(popularity, nan=0.0) < LONG_TAIL_POPULARITY,
@@ -318,15 +320,9 @@ def playlist_compose(
                 f"size: only {len(chosen.rows)} of {target} tracks satisfy the exclusions and limits"
             )
     with stages.stage("sequence"):
-        rows = chosen.rows
-        order = sequence(
-            tempo=pool.feature("tempo")[rows],
-            energy=pool.feature("energy")[rows],
-            key=pool.feature("key")[rows],
-            mode=pool.feature("mode")[rows],
-            arc=intent.energy_arc,
-        )
-        ordered = _place_pins([rows[index] for index in order], chosen.pinned_rows)
+        unpinned = [row for row in chosen.rows if row not in chosen.pinned_rows]
+        free_slots = target - len(chosen.pinned_rows)
+        ordered = _place_pins(_ordered_rows(unpinned, pool, scores, intent, free_slots), chosen.pinned_rows)
     with stages.stage("explain"):
         items = _explained_items(
             ordered, pool, intent, listener, rules, scores, components, chosen.pinned_rows
@@ -339,6 +335,33 @@ def playlist_compose(
         relaxed=list(intent.relaxed),
         propensity=None,
     )
+
+
+ARC_CHOICE_FACTOR = 5
+
+
+def _ordered_rows(
+    rows: list[int], pool: CandidatePool, scores: np.ndarray, intent: Intent, size: int
+) -> list[int]:
+    """``size`` of ``rows`` in playing order: along the energy arc, or smooth transitions."""
+    if size <= 0:
+        return []
+    if intent.energy_arc:
+        return arc_select(
+            rows=rows,
+            scores=scores,
+            energy=pool.feature("energy"),
+            artist_ids=pool.artist_ids,
+            targets=arc_targets(intent.energy_arc, min(size, len(rows))),
+            cap=artist_cap(size, RerankRules()),
+        )
+    order = sequence(
+        tempo=pool.feature("tempo")[rows],
+        energy=pool.feature("energy")[rows],
+        key=pool.feature("key")[rows],
+        mode=pool.feature("mode")[rows],
+    )
+    return [rows[index] for index in order]
 
 
 def _place_pins(ordered: list[int], pinned_rows: Mapping[int, int]) -> list[int]:

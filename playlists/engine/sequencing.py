@@ -104,3 +104,46 @@ def smoothness(
     keys = [camelot(k, m) for k, m in zip(key, mode, strict=True)]
     costs = transition_costs(tempo, energy, keys)
     return float(np.mean([costs[a, b] for a, b in zip(order, order[1:], strict=False)]))
+
+
+# The arc was asked for explicitly, so closeness to it outweighs relevance (scaled to 0..1
+# among the rows offered, which all fit the prompt already).
+ARC_FIT_WEIGHT = 4.0
+ARC_FIT_SCALE = 0.2  # energy distance at which the arc fit falls to 1/e
+
+
+def arc_select(
+    *,
+    rows: Sequence[int],
+    scores: np.ndarray,
+    energy: np.ndarray,
+    artist_ids: Sequence[tuple[int, ...]],
+    targets: np.ndarray,
+    cap: int,
+) -> list[int]:
+    """Fill the positions of an energy arc in order: for each, the best of score + closeness to
+    that position's target energy among ``rows`` (already filtered and ranked), keeping the
+    artist cap. Returns rows in playing order; shorter when ``rows`` run out.
+    """
+    energy_filled = np.nan_to_num(energy, nan=0.5)
+    remaining = list(rows)
+    offered = scores[remaining] if remaining else np.zeros(1)
+    low, spread = float(offered.min()), float(offered.max() - offered.min()) or 1.0
+    per_artist: dict[int, int] = {}
+    chosen: list[int] = []
+    for target in targets:
+        best, best_value = None, -np.inf
+        for row in remaining:
+            if any(per_artist.get(artist, 0) >= cap for artist in artist_ids[row]):
+                continue
+            relevance = (scores[row] - low) / spread
+            value = relevance + ARC_FIT_WEIGHT * np.exp(-abs(energy_filled[row] - target) / ARC_FIT_SCALE)
+            if value > best_value:
+                best, best_value = row, value
+        if best is None:
+            break
+        chosen.append(best)
+        remaining.remove(best)
+        for artist in artist_ids[best]:
+            per_artist[artist] = per_artist.get(artist, 0) + 1
+    return chosen

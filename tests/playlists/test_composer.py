@@ -146,3 +146,11 @@ def test_listener_context_from_plays_personalizes(catalog: dict[str, Track]) -> 
     # The listener's jazz taste outweighs a prompt that names no genre.
     assert sum(name.startswith(("Blue Night", "Drake Slow Jam")) for name in names) >= 4
     assert all("new to you" in item.reasons for item in composition.items)
+
+
+def test_energy_arc_eases_into_calm_songs(catalog: dict[str, Track]) -> None:
+    composition = playlist_compose(prompt="a run, easing into calm songs at the end", size=10)
+    assert composition.intent.energy_arc == "ramp_down"
+    assert len(composition.items) == 10
+    energies = [Track.objects.get(pk=item.track_id).energy for item in composition.items]
+    assert sum(energies[:3]) / 3 > sum(energies[-3:]) / 3 + 0.4

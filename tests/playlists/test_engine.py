@@ -218,3 +218,19 @@ def test_explanation_falls_back_to_the_words() -> None:
         curator_pick=False,
     )
     assert reasons == ["close to your words"]
+
+
+def test_arc_select_fills_each_stretch_with_its_energy() -> None:
+    from playlists.engine.sequencing import arc_select
+
+    energy = np.array([0.9, 0.85, 0.8, 0.2, 0.25, 0.5])
+    rows = arc_select(
+        rows=range(6),
+        scores=np.array([1.0, 1.0, 1.0, 0.5, 0.5, 0.9]),
+        energy=energy,
+        artist_ids=[(row,) for row in range(6)],
+        targets=arc_targets("ramp_down", 4),
+        cap=1,
+    )
+    assert len(rows) == 4
+    assert energy[rows[0]] >= 0.8 and energy[rows[-1]] <= 0.3
