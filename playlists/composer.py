@@ -30,7 +30,7 @@ from catalog.models import Artist, Tag, Track, TrackTag
 from catalog.search import RANGE_COLUMNS, SearchFilters, apply_filters, track_vector_search
 from playlists.engine.candidates import CandidatePool, merge_candidates
 from playlists.engine.explain import ExplainContext, explain
-from playlists.engine.rerank import RerankRules, artist_cap, rerank
+from playlists.engine.rerank import RerankResult, RerankRules, artist_cap, rerank
 from playlists.engine.scoring import (
     DEFAULT_FIT_SCALE,
     FIT_SCALES,
@@ -262,63 +262,9 @@ def playlist_compose(
         )
     intent.relaxed.extend(relaxed)
     with stages.stage("score"):
-        ranges = _score_ranges(intent)
-        include = {tag.name: tag.confidence for tag in intent.include_tags}
-        heard = (
-            np.array([int(track_id) in listener.heard_track_ids for track_id in pool.track_ids])
-            if not listener.is_empty
-            else None
-        )
-        if heard is not None and intent.familiarity == "favourites":
-            # "My favourites": the discovery signal turns around and rewards what they know.
-            heard = ~heard
-        affinity = (
-            np.array([listener.track_affinity.get(int(track_id), 0.0) for track_id in pool.track_ids])
-            if listener.track_affinity
-            else None
-        )
-        scores, components = score_candidates(
-            pool,
-            query_vector=query_vector,
-            ranges=ranges,
-            include_tags=include,
-            avoid_tags=intent.avoid_tags,
-            taste_vector=listener.taste_vector,
-            affinity=affinity,
-            taste_tags=None
-            if profile.is_empty
-            else profile_affinity(
-                pool_tags=pool.tags,
-                pool_artists=pool.artist_ids,
-                pool_years=pool.feature("release_year"),
-                pool_popularity=pool.feature("popularity"),
-                profile=profile,
-            ),
-            heard=heard,
-            weights=weights,
-        )
-        scores = scores + _editorial_boost(pool, rules)
+        scores, components = _score(pool, intent, query_vector, listener, profile, rules, weights)
     with stages.stage("rerank"):
-        row_of = {int(track_id): row for row, track_id in enumerate(pool.track_ids)}
-        pinned = [(row_of[pin.track_id], pin.position) for pin in rules.pinned if pin.track_id in row_of]
-        popularity = pool.feature("popularity")
-        # An energy arc picks from a wider, still diverse list so every stretch of the arc
-        # finds tracks of its energy.
-        chosen = rerank(
-            scores=scores,
-            embeddings=pool.embeddings,
-            artist_ids=pool.artist_ids,
-            size=target * ARC_CHOICE_FACTOR if intent.energy_arc else target,
-            blocked=blocked,
-            pinned=pinned,
-            long_tail=np.nan_to_num(popularity, nan=0.0) < LONG_TAIL_POPULARITY,
-            rules=RerankRules(exposure_floor=rules.exposure_floor),
-        )
-        intent.relaxed.extend(chosen.relaxed)
-        if len(chosen.rows) < target:
-            intent.relaxed.append(
-                f"size: only {len(chosen.rows)} of {target} tracks satisfy the exclusions and limits"
-            )
+        chosen = _choose(pool, intent, scores, blocked, rules, target)
     with stages.stage("sequence"):
         unpinned = [row for row in chosen.rows if row not in chosen.pinned_rows]
         free_slots = target - len(chosen.pinned_rows)
@@ -338,6 +284,78 @@ def playlist_compose(
 
 
 ARC_CHOICE_FACTOR = 5
+
+
+def _score(
+    pool: CandidatePool,
+    intent: Intent,
+    query_vector: np.ndarray,
+    listener: ListenerContext,
+    profile: TasteProfile,
+    rules: EditorialRules,
+    weights: Weights,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    heard = None
+    if not listener.is_empty:
+        heard = np.array([int(track_id) in listener.heard_track_ids for track_id in pool.track_ids])
+        if intent.familiarity == "favourites":
+            # "My favourites": the discovery signal turns around and rewards what they know.
+            heard = ~heard
+    affinity = None
+    if listener.track_affinity:
+        affinity = np.array([listener.track_affinity.get(int(track_id), 0.0) for track_id in pool.track_ids])
+    taste_tags = None
+    if not profile.is_empty:
+        taste_tags = profile_affinity(
+            pool_tags=pool.tags,
+            pool_artists=pool.artist_ids,
+            pool_years=pool.feature("release_year"),
+            pool_popularity=pool.feature("popularity"),
+            profile=profile,
+        )
+    scores, components = score_candidates(
+        pool,
+        query_vector=query_vector,
+        ranges=_score_ranges(intent),
+        include_tags={tag.name: tag.confidence for tag in intent.include_tags},
+        avoid_tags=intent.avoid_tags,
+        taste_vector=listener.taste_vector,
+        affinity=affinity,
+        taste_tags=taste_tags,
+        heard=heard,
+        weights=weights,
+    )
+    return scores + _editorial_boost(pool, rules), components
+
+
+def _choose(
+    pool: CandidatePool,
+    intent: Intent,
+    scores: np.ndarray,
+    blocked: np.ndarray,
+    rules: EditorialRules,
+    target: int,
+) -> RerankResult:
+    row_of = {int(track_id): row for row, track_id in enumerate(pool.track_ids)}
+    pinned = [(row_of[pin.track_id], pin.position) for pin in rules.pinned if pin.track_id in row_of]
+    # An energy arc picks from a wider, still diverse list so every stretch of the arc finds
+    # tracks of its energy.
+    chosen = rerank(
+        scores=scores,
+        embeddings=pool.embeddings,
+        artist_ids=pool.artist_ids,
+        size=target * ARC_CHOICE_FACTOR if intent.energy_arc else target,
+        blocked=blocked,
+        pinned=pinned,
+        long_tail=np.nan_to_num(pool.feature("popularity"), nan=0.0) < LONG_TAIL_POPULARITY,
+        rules=RerankRules(exposure_floor=rules.exposure_floor),
+    )
+    intent.relaxed.extend(chosen.relaxed)
+    if len(chosen.rows) < target:
+        intent.relaxed.append(
+            f"size: only {len(chosen.rows)} of {target} tracks satisfy the exclusions and limits"
+        )
+    return chosen
 
 
 def _ordered_rows(
