@@ -23,7 +23,6 @@ from pgvector.django import CosineDistance
 from catalog.features import AUDIO_FEATURE_RANGES
 from catalog.models import Tag, Track, TrackArtist, TrackTag
 
-
 RANGE_COLUMNS = frozenset({"duration_ms", "popularity", "release_year"})
 
 
@@ -84,12 +83,18 @@ def apply_filters(queryset: QuerySet[Track], filters: SearchFilters) -> QuerySet
         queryset = queryset.filter(explicit=False)
     if filters.exclude_artist_ids:
         queryset = queryset.exclude(
-            Exists(TrackArtist.objects.filter(track=OuterRef("pk"), artist_id__in=list(filters.exclude_artist_ids)))
+            Exists(
+                TrackArtist.objects.filter(
+                    track=OuterRef("pk"), artist_id__in=list(filters.exclude_artist_ids)
+                )
+            )
         )
     return queryset
 
 
-def _in_range(queryset: QuerySet[Track], column: str, low: float | None, high: float | None) -> QuerySet[Track]:
+def _in_range(
+    queryset: QuerySet[Track], column: str, low: float | None, high: float | None
+) -> QuerySet[Track]:
     if low is not None:
         queryset = queryset.filter(**{f"{column}__gte": low})
     if high is not None:

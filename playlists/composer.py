@@ -9,27 +9,44 @@ each relaxation is recorded in ``Composition.relaxed``.
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import psycopg
+import torch
 from django.db import connection
-from django.db.models import Count, Max
-from django.db.models.functions import Lower
+from django.db.models import Count, F, FloatField, Max, Value
+from django.db.models.functions import Greatest, Lower
 
 from catalog.embeddings import encode_documents
-from catalog.features import AUDIO_FEATURE_RANGES
-from catalog.models import Artist, Tag, Track, TrackArtist, TrackTag
+from catalog.features import AUDIO_FEATURE_RANGES, EMBEDDING_DIMENSIONS
+from catalog.models import Artist, Tag, Track, TrackTag
 from catalog.search import RANGE_COLUMNS, SearchFilters, apply_filters, track_vector_search
 from playlists.engine.candidates import CandidatePool, merge_candidates
 from playlists.engine.explain import ExplainContext, explain
-from playlists.engine.rerank import RerankRules, rerank
-from playlists.engine.scoring import FIT_SCALES, DEFAULT_FIT_SCALE, RangeSpec, Weights, range_fit, score_candidates
-from playlists.engine.sequencing import sequence
+from playlists.engine.rerank import RerankResult, RerankRules, artist_cap, rerank
+from playlists.engine.scoring import (
+    DEFAULT_FIT_SCALE,
+    FIT_SCALES,
+    RangeSpec,
+    Weights,
+    range_fit,
+    score_candidates,
+)
+from playlists.engine.sequencing import arc_select, arc_targets, sequence
+from playlists.engine.taste import (
+    TasteProfile,
+    favourite_artists,
+    profile_affinity,
+    taste_profile,
+    taste_vector,
+)
 from playlists.intent import (
     DEFAULT_SIZE,
     FeatureRange,
@@ -49,6 +66,8 @@ __all__ = [
     "PromptError",
     "Weights",
     "playlist_compose",
+    "encode_prompt_texts",
+    "listener_context_build",
     "vocabulary_load",
 ]
 
@@ -123,13 +142,15 @@ class Composition:
 # --- vocabulary ---------------------------------------------------------------------------------
 
 
-def _tag_version() -> tuple[int, int | None]:
-    stats = Tag.objects.aggregate(count=Count("pk"), last=Max("pk"))
-    return stats["count"], stats["last"]
+def _catalog_version() -> tuple[int, int | None, int | None]:
+    """Changes when tags are added or removed, or artists added: the vocabulary is rebuilt then."""
+    tags = Tag.objects.aggregate(count=Count("pk"), last=Max("pk"))
+    last_artist = Artist.objects.aggregate(last=Max("pk"))["last"]
+    return tags["count"], tags["last"], last_artist
 
 
 @lru_cache(maxsize=1)
-def _vocabulary_for(version: tuple[int, int | None]) -> CatalogVocabulary:
+def _vocabulary_for(version: tuple[int, int | None, int | None]) -> CatalogVocabulary:
     counts = dict(
         TrackTag.objects.values("tag__name").annotate(n=Count("pk")).values_list("tag__name", "n").order_by()
     )
@@ -144,28 +165,47 @@ def _vocabulary_for(version: tuple[int, int | None]) -> CatalogVocabulary:
         )
         pairs = {(first, second): count for first, second, count in cursor.fetchall()}
     return vocabulary_build(
-        tag_counts=counts, pair_counts=pairs, encoder=encode_documents, artist_lookup=_artist_lookup
+        tag_counts=counts,
+        pair_counts=pairs,
+        encoder=encode_prompt_texts,
+        artist_lookup=lru_cache(4096)(_artist_lookup),
     )
 
 
-@lru_cache(maxsize=4096)
+_encode_lock = threading.Lock()
+
+
+def encode_prompt_texts(texts: Sequence[str]) -> np.ndarray:
+    """Embed a prompt's few short texts on one thread.
+
+    For a handful of short texts a second intra-op thread gains nothing, and on a busy machine
+    (2 cores shared with a worker or a web process) its spin-waiting made one prompt cost
+    130-250 ms instead of 20-33 ms (measured). The thread count is process-wide, hence the lock.
+    """
+    with _encode_lock:
+        previous = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return encode_documents(list(texts))
+        finally:
+            torch.set_num_threads(previous)
+
+
 def _artist_lookup(text: str) -> str | None:
+    """The catalog's spelling of an artist named ``text`` (any case), or None."""
     if not text or len(text) > 300:
         return None
-    name = (
+    return (
         Artist.objects.annotate(lower_name=Lower("name"))
         .filter(lower_name=text.lower())
         .values_list("name", flat=True)
         .first()
     )
-    return name
 
 
 def vocabulary_load() -> CatalogVocabulary:
-    """The catalog's vocabulary, cached per process until tags are added or removed."""
-    version = _tag_version()
-    vocabulary = _vocabulary_for(version)
-    return vocabulary
+    """The catalog's vocabulary, cached per process until its tags or artists change."""
+    return _vocabulary_for(_catalog_version())
 
 
 # --- composing ----------------------------------------------------------------------------------
@@ -213,67 +253,26 @@ def playlist_compose(
         else:
             intent = Intent.from_dict(intent.to_dict())
             intent.relaxed = []
-        target = size or intent.target_size(DEFAULT_SIZE)
+        target = validate_size(size or intent.target_size(DEFAULT_SIZE)) or DEFAULT_SIZE
         query_vector = vocabulary.encode([intent.semantic_text or (prompt or "music")])[0]
     with stages.stage("candidates"):
-        pool, relaxed, blocked = _candidates(intent, target, query_vector, listener, rules, exclude_track_ids)
+        profile = _listener_profile(listener)
+        pool, relaxed, blocked = _candidates(
+            intent, target, query_vector, listener, rules, exclude_track_ids, profile
+        )
     intent.relaxed.extend(relaxed)
     with stages.stage("score"):
-        ranges = _score_ranges(intent)
-        include = {tag.name: tag.confidence for tag in intent.include_tags}
-        heard = (
-            np.array([int(track_id) in listener.heard_track_ids for track_id in pool.track_ids])
-            if not listener.is_empty
-            else None
-        )
-        affinity = (
-            np.array([listener.track_affinity.get(int(track_id), 0.0) for track_id in pool.track_ids])
-            if listener.track_affinity
-            else None
-        )
-        scores, components = score_candidates(
-            pool,
-            query_vector=query_vector,
-            ranges=ranges,
-            include_tags=include,
-            avoid_tags=intent.avoid_tags,
-            taste_vector=listener.taste_vector,
-            affinity=affinity,
-            heard=heard,
-            weights=weights,
-        )
-        scores = scores + _editorial_boost(pool, rules)
+        scores, components = _score(pool, intent, query_vector, listener, profile, rules, weights)
     with stages.stage("rerank"):
-        row_of = {int(track_id): row for row, track_id in enumerate(pool.track_ids)}
-        pinned = [(row_of[pin.track_id], pin.position) for pin in rules.pinned if pin.track_id in row_of]
-        popularity = pool.feature("popularity")
-        chosen = rerank(
-            scores=scores,
-            embeddings=pool.embeddings,
-            artist_ids=pool.artist_ids,
-            size=target,
-            blocked=blocked,
-            pinned=pinned,
-            long_tail=np.nan_to_num(popularity, nan=0.0) < LONG_TAIL_POPULARITY,
-            rules=RerankRules(exposure_floor=rules.exposure_floor),
-        )
-        intent.relaxed.extend(chosen.relaxed)
-        if len(chosen.rows) < target:
-            intent.relaxed.append(
-                f"size: only {len(chosen.rows)} of {target} tracks satisfy the exclusions and limits"
-            )
+        chosen = _choose(pool, intent, scores, blocked, rules, target)
     with stages.stage("sequence"):
-        rows = chosen.rows
-        order = sequence(
-            tempo=pool.feature("tempo")[rows],
-            energy=pool.feature("energy")[rows],
-            key=pool.feature("key")[rows],
-            mode=pool.feature("mode")[rows],
-            arc=intent.energy_arc,
-        )
-        ordered = _place_pins([rows[index] for index in order], chosen.pinned_rows)
+        unpinned = [row for row in chosen.rows if row not in chosen.pinned_rows]
+        free_slots = target - len(chosen.pinned_rows)
+        ordered = _place_pins(_ordered_rows(unpinned, pool, scores, intent, free_slots), chosen.pinned_rows)
     with stages.stage("explain"):
-        items = _explained_items(ordered, pool, intent, listener, rules, scores, components, chosen.pinned_rows)
+        items = _explained_items(
+            ordered, pool, intent, listener, rules, scores, components, chosen.pinned_rows
+        )
     return Composition(
         intent=intent,
         items=items,
@@ -282,6 +281,105 @@ def playlist_compose(
         relaxed=list(intent.relaxed),
         propensity=None,
     )
+
+
+ARC_CHOICE_FACTOR = 5
+
+
+def _score(
+    pool: CandidatePool,
+    intent: Intent,
+    query_vector: np.ndarray,
+    listener: ListenerContext,
+    profile: TasteProfile,
+    rules: EditorialRules,
+    weights: Weights,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    heard = None
+    if not listener.is_empty:
+        heard = np.array([int(track_id) in listener.heard_track_ids for track_id in pool.track_ids])
+        if intent.familiarity == "favourites":
+            # "My favourites": the discovery signal turns around and rewards what they know.
+            heard = ~heard
+    affinity = None
+    if listener.track_affinity:
+        affinity = np.array([listener.track_affinity.get(int(track_id), 0.0) for track_id in pool.track_ids])
+    taste_tags = None
+    if not profile.is_empty:
+        taste_tags = profile_affinity(
+            pool_tags=pool.tags,
+            pool_artists=pool.artist_ids,
+            pool_years=pool.feature("release_year"),
+            pool_popularity=pool.feature("popularity"),
+            profile=profile,
+        )
+    scores, components = score_candidates(
+        pool,
+        query_vector=query_vector,
+        ranges=_score_ranges(intent),
+        include_tags={tag.name: tag.confidence for tag in intent.include_tags},
+        avoid_tags=intent.avoid_tags,
+        taste_vector=listener.taste_vector,
+        affinity=affinity,
+        taste_tags=taste_tags,
+        heard=heard,
+        weights=weights,
+    )
+    return scores + _editorial_boost(pool, rules), components
+
+
+def _choose(
+    pool: CandidatePool,
+    intent: Intent,
+    scores: np.ndarray,
+    blocked: np.ndarray,
+    rules: EditorialRules,
+    target: int,
+) -> RerankResult:
+    row_of = {int(track_id): row for row, track_id in enumerate(pool.track_ids)}
+    pinned = [(row_of[pin.track_id], pin.position) for pin in rules.pinned if pin.track_id in row_of]
+    # An energy arc picks from a wider, still diverse list so every stretch of the arc finds
+    # tracks of its energy.
+    chosen = rerank(
+        scores=scores,
+        embeddings=pool.embeddings,
+        artist_ids=pool.artist_ids,
+        size=target * ARC_CHOICE_FACTOR if intent.energy_arc else target,
+        blocked=blocked,
+        pinned=pinned,
+        long_tail=np.nan_to_num(pool.feature("popularity"), nan=0.0) < LONG_TAIL_POPULARITY,
+        rules=RerankRules(exposure_floor=rules.exposure_floor),
+    )
+    intent.relaxed.extend(chosen.relaxed)
+    if len(chosen.rows) < target:
+        intent.relaxed.append(
+            f"size: only {len(chosen.rows)} of {target} tracks satisfy the exclusions and limits"
+        )
+    return chosen
+
+
+def _ordered_rows(
+    rows: list[int], pool: CandidatePool, scores: np.ndarray, intent: Intent, size: int
+) -> list[int]:
+    """``size`` of ``rows`` in playing order: along the energy arc, or smooth transitions."""
+    if size <= 0:
+        return []
+    if intent.energy_arc:
+        return arc_select(
+            rows=rows,
+            scores=scores,
+            energy=pool.feature("energy"),
+            artist_ids=pool.artist_ids,
+            targets=arc_targets(intent.energy_arc, min(size, len(rows))),
+            cap=artist_cap(size, RerankRules()),
+        )
+    order = sequence(
+        tempo=pool.feature("tempo")[rows],
+        energy=pool.feature("energy")[rows],
+        key=pool.feature("key")[rows],
+        mode=pool.feature("mode")[rows],
+    )
+    return [rows[index] for index in order]
 
 
 def _place_pins(ordered: list[int], pinned_rows: Mapping[int, int]) -> list[int]:
@@ -293,7 +391,9 @@ def _place_pins(ordered: list[int], pinned_rows: Mapping[int, int]) -> list[int]
 
 def _score_ranges(intent: Intent) -> dict[str, RangeSpec]:
     ranges = {
-        feature: RangeSpec(spec.low, spec.high, weight=max(spec.confidence, 0.05) * (2.0 if spec.hard else 1.0))
+        feature: RangeSpec(
+            spec.low, spec.high, weight=max(spec.confidence, 0.05) * (2.0 if spec.hard else 1.0)
+        )
         for feature, spec in intent.feature_ranges.items()
     }
     if intent.era:
@@ -308,6 +408,51 @@ def _editorial_boost(pool: CandidatePool, rules: EditorialRules) -> np.ndarray:
             if rules.boosted_artist_ids.intersection(artist_ids):
                 boost[row] = 0.3
     return boost
+
+
+# --- listeners ----------------------------------------------------------------------------------
+
+TASTE_TAG_MIN_SHARE = 0.3
+TASTE_ARTISTS = 30
+FAVOURITE_ARTISTS = 5
+
+
+def listener_context_build(*, track_weights: Mapping[int, float]) -> ListenerContext:
+    """A ListenerContext from how much a listener played each catalog track (see ``play_weight``).
+
+    The caller decides whether personalization is allowed; pass nothing when it is not.
+    """
+    weights = {track_id: weight for track_id, weight in track_weights.items() if weight > 0}
+    if not weights:
+        return ListenerContext(heard_track_ids=frozenset(track_weights))
+    pool = _load_pool({track_id: {"history"} for track_id in weights})
+    played = np.array([weights[int(track_id)] for track_id in pool.track_ids])
+    return ListenerContext(
+        taste_vector=taste_vector(pool.embeddings, played),
+        heard_track_ids=frozenset(track_weights),
+        track_affinity=dict(weights),
+        favourite_artist_names=favourite_artists(
+            (
+                (name, weight)
+                for names, weight in zip(pool.artist_names, played, strict=True)
+                for name in names[:1]
+            ),
+            top=FAVOURITE_ARTISTS,
+        ),
+    )
+
+
+def _listener_profile(listener: ListenerContext) -> TasteProfile:
+    if not listener.track_affinity:
+        return TasteProfile()
+    played = _load_pool({track_id: {"history"} for track_id in listener.track_affinity})
+    return taste_profile(
+        track_tags=played.tags,
+        track_artists=played.artist_ids,
+        years=played.feature("release_year"),
+        popularity=played.feature("popularity"),
+        weights=np.array([listener.track_affinity[int(track_id)] for track_id in played.track_ids]),
+    )
 
 
 # --- candidates ---------------------------------------------------------------------------------
@@ -328,18 +473,18 @@ class _Constraints:
         self,
         *,
         tags_any: list[str] | None = None,
-        soft_audio: Mapping[str, tuple[float, float]] | None = None,
+        soft_ranges: Mapping[str, tuple[float, float]] | None = None,
     ) -> SearchFilters:
-        audio = dict(self.audio)
-        for feature, bounds in (soft_audio or {}).items():
-            audio.setdefault(feature, bounds)
+        audio, columns = dict(self.audio), dict(self.columns)
+        for feature, bounds in (soft_ranges or {}).items():
+            (audio if feature in AUDIO_FEATURE_RANGES else columns).setdefault(feature, bounds)
         return SearchFilters(
             tags_any=tags_any or (),
             tags_none=self.tags_none,
             feature_ranges=audio,
             year_range=self.era,
             exclude_ids=self.exclude_ids,
-            column_ranges=self.columns,
+            column_ranges=columns,
             exclude_artist_ids=self.exclude_artist_ids,
         )
 
@@ -367,7 +512,9 @@ def _artist_ids(names: list[str]) -> list[int]:
         return []
     lowered = [name.lower() for name in names]
     return list(
-        Artist.objects.annotate(lower_name=Lower("name")).filter(lower_name__in=lowered).values_list("pk", flat=True)
+        Artist.objects.annotate(lower_name=Lower("name"))
+        .filter(lower_name__in=lowered)
+        .values_list("pk", flat=True)
     )
 
 
@@ -377,34 +524,76 @@ def _enough(filters: SearchFilters, need: int) -> bool:
 
 
 def _relax(intent: Intent, constraints: _Constraints, need: int) -> list[str]:
-    """Drop numeric hard constraints, most specific first, until ``need`` tracks pass."""
+    """Widen numeric hard constraints to the nearest values that ``need`` tracks have.
+
+    Exclusions are never relaxed. Each numeric constraint that leaves too few tracks (given
+    the others) moves to the closest range the catalog can fill, and the change is recorded.
+    """
     relaxed: list[str] = []
-    if _enough(constraints.filters(), need):
+    nothing_to_relax = not (constraints.audio or constraints.columns or constraints.era != (None, None))
+    if nothing_to_relax or _enough(constraints.filters(), need):
         return relaxed
-    for feature in [*constraints.audio, *constraints.columns]:
-        spec = intent.feature_ranges[feature]
-        constraints.audio.pop(feature, None)
-        constraints.columns.pop(feature, None)
-        spec.hard = False
-        relaxed.append(
-            f"{feature} {_bounds_text(feature, spec)}: too few tracks match; "
-            "ranked by closeness instead of filtering"
-        )
+    for column in [*constraints.audio, *constraints.columns, "release_year"]:
+        group = constraints.audio if column in constraints.audio else constraints.columns
+        if column == "release_year":
+            if constraints.era == (None, None):
+                continue
+            asked: tuple[float | None, float | None] = constraints.era
+            constraints.era = (None, None)
+        else:
+            asked = group.pop(column)
+        widened = _closest_range(constraints.filters(), column, asked, need)
+        if widened is None:
+            continue
+        low, high = widened
+        if column == "release_year":
+            constraints.era = (int(low), int(high))
+            intent.era = (int(low), int(high))
+        else:
+            group[column] = (low, high)
+            intent.feature_ranges[column].low, intent.feature_ranges[column].high = low, high
+        closest = _range_text(column, (low, high))
+        relaxed.append(f"{_range_text(column, asked)}: too few tracks; used the closest, {closest}")
         if _enough(constraints.filters(), need):
-            return relaxed
-    if constraints.era != (None, None) and intent.era:
-        constraints.era = (None, None)
-        relaxed.append(
-            f"era {intent.era[0]}-{intent.era[1]}: too few tracks match; ranked by closeness instead of filtering"
-        )
+            break
     return relaxed
 
 
-def _bounds_text(feature: str, spec: FeatureRange) -> str:
-    if feature == "duration_ms":
-        return f"{spec.low / 60000:g}-{spec.high / 60000:g} min"
-    unit = " bpm" if feature == "tempo" else ""
-    return f"{spec.low:g}-{spec.high:g}{unit}"
+def _closest_range(
+    filters: SearchFilters, column: str, asked: tuple[float | None, float | None], need: int
+) -> tuple[float, float] | None:
+    """The (low, high) of the ``need`` tracks nearest to the asked range, under ``filters``."""
+    low = asked[0] if asked[0] is not None else -1e12
+    high = asked[1] if asked[1] is not None else 1e12
+    distance = Greatest(
+        Value(low) - F(column), F(column) - Value(high), Value(0.0), output_field=FloatField()
+    )
+    values = list(
+        apply_filters(Track.objects.filter(embedding__isnull=False, **{f"{column}__isnull": False}), filters)
+        .annotate(distance=distance)
+        .order_by("distance")
+        .values_list(column, flat=True)[:need]
+    )
+    if not values:
+        return None
+    return float(min(values)), float(max(values))
+
+
+def _range_text(column: str, bounds: tuple[float | None, float | None]) -> str:
+    low, high = bounds
+    names = {"duration_ms": "length", "release_year": "year"}
+    scale = 60000.0 if column == "duration_ms" else 1.0
+    unit = {"tempo": " bpm", "duration_ms": " min"}.get(column, "")
+    name = names.get(column, column)
+
+    def show(value: float) -> str:
+        return f"{value / scale:.4g}{unit}"
+
+    if low is None or low <= 0:
+        return f"{name} under {show(high or 0)}"
+    if high is None or high < low or high >= 1e6 or (column == "tempo" and high >= 300):
+        return f"{name} over {show(low)}"
+    return f"{name} {show(low)}-{show(high)}"
 
 
 def _candidates(
@@ -414,26 +603,45 @@ def _candidates(
     listener: ListenerContext,
     rules: EditorialRules,
     exclude_track_ids: frozenset[int],
+    profile: TasteProfile,
 ) -> tuple[CandidatePool, list[str], np.ndarray]:
     constraints = _constraints(intent, listener, rules, exclude_track_ids)
     relaxed = _relax(intent, constraints, size)
     include = intent.include_tag_names()
-    soft_audio = {
+    soft_ranges = {
         feature: (spec.low, spec.high)
         for feature, spec in intent.feature_ranges.items()
-        if not spec.hard and feature in AUDIO_FEATURE_RANGES and spec.confidence >= 0.5
+        if not spec.hard
+        and (feature in AUDIO_FEATURE_RANGES or feature in RANGE_COLUMNS)
+        and spec.confidence >= 0.5
     }
-    depth = max(3 * size, 120)
+    depth = max(2 * size, 60)
     sources: dict[str, list[int]] = {}
-    if include or soft_audio:
-        sources["strict"] = _search(query_vector, depth, constraints.filters(tags_any=include, soft_audio=soft_audio))
-    if include:
-        sources["tags"] = _search(query_vector, depth // 2, constraints.filters(tags_any=include))
-    sources["semantic"] = _search(query_vector, max(size, 60), constraints.filters())
+    if include or soft_ranges:
+        sources["strict"] = _search(
+            query_vector, depth, constraints.filters(tags_any=include, soft_ranges=soft_ranges)
+        )
+    if include and len(sources.get("strict", ())) < depth:
+        # The soft ranges left few tracks of the asked-for genres: widen to the genres alone.
+        sources["tags"] = _search(query_vector, depth, constraints.filters(tags_any=include))
+    if len(sources.get("strict", ())) < depth:
+        # Words alone, under the hard filters: the fallback when the intent's tags and soft
+        # ranges leave too few tracks (a full strict list already outranks these).
+        sources["semantic"] = _search(query_vector, depth, constraints.filters())
     if intent.seed_artists:
         sources["seed"] = _seed_tracks(intent.seed_artists, constraints.filters(), limit=max(size, 30))
     if listener.taste_vector is not None:
-        sources["taste"] = _search(listener.taste_vector, max(size, 60), constraints.filters())
+        sources["taste"] = _search(listener.taste_vector, max(2 * size, 60), constraints.filters())
+        favourite_tags = [tag for tag, share in profile.tag_shares.items() if share >= TASTE_TAG_MIN_SHARE]
+        if favourite_tags:
+            sources["taste_tags"] = _search(
+                listener.taste_vector, max(4 * size, 150), constraints.filters(tags_any=favourite_tags)
+            )
+    if profile.artist_shares:
+        top_artists = sorted(profile.artist_shares, key=lambda artist: -profile.artist_shares[artist])
+        sources["taste_artists"] = _artist_tracks(
+            top_artists[:TASTE_ARTISTS], constraints.filters(), limit=5 * size
+        )
     if intent.familiarity == "favourites" and listener.track_affinity:
         favourites = sorted(listener.track_affinity, key=lambda track: -listener.track_affinity[track])
         sources["favourites"] = _passing(favourites[: 5 * size], constraints.filters())
@@ -461,49 +669,66 @@ def _passing(track_ids: list[int], filters: SearchFilters) -> list[int]:
 
 
 def _seed_tracks(names: list[str], filters: SearchFilters, *, limit: int) -> list[int]:
-    artist_ids = _artist_ids(names)
+    return _artist_tracks(_artist_ids(names), filters, limit=limit)
+
+
+def _artist_tracks(artist_ids: list[int], filters: SearchFilters, *, limit: int) -> list[int]:
     queryset = apply_filters(Track.objects.filter(artists__in=artist_ids, embedding__isnull=False), filters)
-    return list(queryset.order_by("-popularity").values_list("pk", flat=True).distinct()[:limit])
+    return list(queryset.order_by("-popularity", "pk").values_list("pk", flat=True).distinct()[:limit])
+
+
+_POOL_SQL = f"""
+SELECT t.id, t.embedding, {", ".join(f"t.{column}::float8" for column in FEATURE_COLUMNS)},
+       ARRAY(SELECT tt.tag_id FROM catalog_tracktag tt WHERE tt.track_id = t.id),
+       ARRAY(SELECT ta.artist_id FROM catalog_trackartist ta WHERE ta.track_id = t.id ORDER BY ta.position)
+FROM catalog_track t WHERE t.id = ANY(%s) AND t.embedding IS NOT NULL
+"""
 
 
 def _load_pool(merged: Mapping[int, set[str]]) -> CandidatePool:
-    track_ids = list(merged)
-    rows = {
-        row[0]: row
-        for row in Track.objects.filter(pk__in=track_ids).values_list("pk", "embedding", *FEATURE_COLUMNS)
-    }
-    track_ids = [track_id for track_id in track_ids if track_id in rows]
-    tag_names = dict(Tag.objects.values_list("pk", "name"))
-    tags: dict[int, set[str]] = {}
-    for track_id, tag_id in TrackTag.objects.filter(track_id__in=track_ids).values_list("track_id", "tag_id"):
-        tags.setdefault(track_id, set()).add(tag_names[tag_id])
-    artists: dict[int, list[tuple[int, str]]] = {}
-    for track_id, artist_id, name in (
-        TrackArtist.objects.filter(track_id__in=track_ids)
-        .order_by("track_id", "position")
-        .values_list("track_id", "artist_id", "artist__name")
-    ):
-        artists.setdefault(track_id, []).append((artist_id, name))
+    """Features, tags, artists and embeddings of the candidates in two queries.
+
+    The embeddings come in pgvector's binary format: parsing 384 floats per row from text
+    took most of this stage's time (15 ms for 250 rows against 2 ms).
+    """
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(_POOL_SQL, [list(merged)], binary=True)
+        fetched = {row[0]: row for row in cursor.fetchall()}
+    track_ids = [track_id for track_id in merged if track_id in fetched]
+    rows = [fetched[track_id] for track_id in track_ids]
+    artist_names = _artist_names({artist_id for row in rows for artist_id in row[-1]})
+    tag_names = _tag_names()
+    width = len(FEATURE_COLUMNS)
     features = {
-        column: np.array(
-            [np.nan if rows[track_id][2 + index] is None else float(rows[track_id][2 + index]) for track_id in track_ids]
-        )
+        column: np.array([np.nan if row[2 + index] is None else row[2 + index] for row in rows], dtype=float)
         for index, column in enumerate(FEATURE_COLUMNS)
     }
-    embeddings = (
-        np.stack([np.asarray(rows[track_id][1], dtype=np.float32) for track_id in track_ids])
-        if track_ids
-        else np.zeros((0, 384), dtype=np.float32)
-    )
     return CandidatePool(
         track_ids=np.array(track_ids, dtype=np.int64),
-        embeddings=embeddings,
+        embeddings=_embeddings(row[1] for row in rows),
         features=features,
-        tags=[frozenset(tags.get(track_id, ())) for track_id in track_ids],
-        artist_ids=[tuple(artist_id for artist_id, _ in artists.get(track_id, [])) for track_id in track_ids],
-        artist_names=[tuple(name for _, name in artists.get(track_id, [])) for track_id in track_ids],
+        tags=[frozenset(tag_names[tag_id] for tag_id in row[2 + width]) for row in rows],
+        artist_ids=[tuple(row[3 + width]) for row in rows],
+        artist_names=[tuple(artist_names.get(artist_id, "") for artist_id in row[3 + width]) for row in rows],
         sources=[frozenset(merged[track_id]) for track_id in track_ids],
     )
+
+
+def _embeddings(blobs: Iterable[bytes]) -> np.ndarray:
+    # pgvector binary: int16 dimensions, int16 unused, then big-endian float4 values.
+    vectors = [np.frombuffer(blob, dtype=">f4", offset=4) for blob in blobs]
+    if not vectors:
+        return np.zeros((0, EMBEDDING_DIMENSIONS), dtype=np.float32)
+    return np.stack(vectors).astype(np.float32)
+
+
+def _artist_names(artist_ids: set[int]) -> dict[int, str]:
+    return dict(Artist.objects.filter(pk__in=artist_ids).values_list("pk", "name"))
+
+
+def _tag_names() -> dict[int, str]:
+    return dict(Tag.objects.values_list("pk", "name"))
 
 
 # --- explanations -------------------------------------------------------------------------------
@@ -537,7 +762,8 @@ def _explained_items(
             artist_names=pool.artist_names[row],
             components=row_components,
             heard=int(pool.track_ids[row]) in listener.heard_track_ids,
-            curator_pick=row in pinned_rows or bool(rules.boosted_artist_ids.intersection(pool.artist_ids[row])),
+            curator_pick=row in pinned_rows
+            or bool(rules.boosted_artist_ids.intersection(pool.artist_ids[row])),
         )
         items.append(
             ComposedItem(

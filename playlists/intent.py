@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from playlists.lexicon import ARC_PHRASES, LexiconEntry
+from playlists.lexicon import ARC_PHRASES, ENERGY_ARCS, LexiconEntry
 
 MAX_PROMPT_CHARS = 2000
 MIN_SIZE, MAX_SIZE = 1, 200
@@ -30,6 +30,7 @@ TAG_FAMILY_MIN = 0.78
 LEXICON_MATCH_MIN = 0.62
 EXCLUDE_FAMILY_MIN = 0.78
 AVOID_MIN = 0.62
+SPAN_WORD_BONUS = 0.1
 
 
 class PromptError(ValueError):
@@ -45,6 +46,13 @@ class TagChoice:
 
 @dataclass
 class FeatureRange:
+    """An inclusive range on a Track column, in that column's units: tempo in BPM, duration_ms in
+    milliseconds, popularity 0..100, release_year in years, loudness in dB, the rest 0..1.
+
+    ``hard`` ranges (explicit numbers) filter; soft ones (moods, activities) rank, weighted by
+    ``confidence``. ``source`` is the lexicon label or the prompt words it came from.
+    """
+
     low: float
     high: float
     hard: bool = False
@@ -54,6 +62,13 @@ class FeatureRange:
 
 @dataclass
 class Intent:
+    """A compiled prompt. JSON-safe through to_dict()/from_dict(); the listener may edit any field
+    and regenerate from the edited copy. ``era`` is an inclusive (first, last) year range and a
+    hard constraint; ``energy_arc`` is "ramp_up", "ramp_down", "peak", "steady" or a list of target
+    energies (0..1) over the playlist; ``relaxed`` says which constraints could not be met and
+    what was done instead.
+    """
+
     semantic_text: str = ""
     include_tags: list[TagChoice] = field(default_factory=list)
     exclude_tags: list[str] = field(default_factory=list)
@@ -79,15 +94,32 @@ class Intent:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Intent:
+        """The Intent of ``to_dict()`` output, possibly edited; PromptError when it is malformed."""
+        try:
+            return cls._from_dict(data)
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError) as error:
+            raise PromptError(f"The edited intent is not valid: {error}") from error
+
+    @classmethod
+    def _from_dict(cls, data: Mapping[str, Any]) -> Intent:
         known = {name for name in cls.__dataclass_fields__}
         values = {key: value for key, value in data.items() if key in known}
         values["include_tags"] = [TagChoice(**tag) for tag in values.get("include_tags", [])]
         values["feature_ranges"] = {
-            feature: FeatureRange(**spec) for feature, spec in values.get("feature_ranges", {}).items()
+            str(feature): _checked_range(FeatureRange(**spec))
+            for feature, spec in values.get("feature_ranges", {}).items()
         }
         era = values.get("era")
         values["era"] = (int(era[0]), int(era[1])) if era else None
-        for key in ("exclude_tags", "avoid_tags", "exclude_artists", "seed_artists", "moods", "relaxed", "warnings"):
+        for key in (
+            "exclude_tags",
+            "avoid_tags",
+            "exclude_artists",
+            "seed_artists",
+            "moods",
+            "relaxed",
+            "warnings",
+        ):
             values[key] = list(values.get(key, []))
         return cls(**values)
 
@@ -105,15 +137,33 @@ class Intent:
         return {name: (spec.low, spec.high) for name, spec in self.feature_ranges.items() if spec.hard}
 
 
+def _checked_range(spec: FeatureRange) -> FeatureRange:
+    spec.low, spec.high, spec.confidence = float(spec.low), float(spec.high), float(spec.confidence)
+    if not 0.0 <= spec.confidence <= 1.0:
+        raise ValueError(f"confidence {spec.confidence} is outside 0..1")
+    return spec
+
+
 class Vocabulary(Protocol):
     """What the parser matches words against; built Django-side from the catalog."""
 
-    tag_names: Sequence[str]
-    tag_vectors: np.ndarray  # (n_tags, dims), unit rows
-    tag_children: Mapping[str, Sequence[str]]  # tag -> narrower tags that imply it
-    lexicon: Sequence[LexiconEntry]
-    phrase_owner: Sequence[int]  # lexicon phrase row -> index into lexicon
-    phrase_vectors: np.ndarray  # (n_phrases, dims), unit rows
+    @property
+    def tag_names(self) -> Sequence[str]: ...
+
+    @property
+    def tag_vectors(self) -> np.ndarray: ...  # (n_tags, dims), unit rows
+
+    @property
+    def tag_children(self) -> Mapping[str, Sequence[str]]: ...  # tag -> narrower tags that imply it
+
+    @property
+    def lexicon(self) -> Sequence[LexiconEntry]: ...
+
+    @property
+    def phrase_owner(self) -> Sequence[int]: ...  # lexicon phrase row -> index into lexicon
+
+    @property
+    def phrase_vectors(self) -> np.ndarray: ...  # (n_phrases, dims), unit rows
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -157,15 +207,20 @@ _LONGER = r"(?:over|above|longer than|more than|at least)"
 _SHORTER = r"(?:under|below|shorter than|less than|at most|no longer than)"
 _MINUTES = r"(?:minutes?|mins?)"
 
-NEGATION_CUES = r"(?:no|not|without|except|excluding|minus|avoid|nothing|none of|never|skip|but not|no more)"
-CLAUSE_END = re.compile(r"[,.;!?()]|\b(?:but|with|for|that|just|only|while|so|then|please)\b")
-STOP_WORDS = frozenset(
-    """a an the and or of to for in on at by from with some any my me i i'm im we us our you your please
-    give make play create want need put get songs song tracks track music mix playlist playlists tunes
-    stuff things something kind sort type types bit more but very really just like that this these
-    those good great best nice perfect vibe vibes vibey beats sounds sound list set selection collection
-    while when during is are be it its it's all also new only quick break""".split()
+# English, plus the commonest Spanish/French/German/Italian/Portuguese "without".
+NEGATION_CUES = (
+    r"(?:no|not|without|except|excluding|minus|avoid|nothing|none of|never|skip|but not|no more"
+    r"|sin|sans|ohne|senza|sem)"
 )
+CLAUSE_END = re.compile(r"[,.;!?()]|\b(?:but|with|for|that|just|only|while|so|then|please)\b")
+_STOP_WORDS_TEXT = """
+    a an the and or of to for in on at by from with some any my me i i'm im we us our you your
+    please give make play create want need put get songs song tracks track music mix playlist
+    playlists tunes stuff things something kind sort type types bit more but very really just like
+    that this these those good great best nice perfect vibe vibes vibey beats sounds sound list set
+    selection collection while when during is are be it its it's all also new only quick break
+"""
+STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 _WORD = re.compile(r"[\w&'+]+(?:-[\w&'+]+)*", re.UNICODE)
 
 
@@ -207,10 +262,10 @@ def _read_tempo(scan: _Scan) -> None:
         bpm = _number(match[1])
         _set_range(scan.intent, "tempo", bpm - 6, bpm + 6, source=match[0])
 
-    _scan_all(scan, rf"(\d+)\s*(?:-|to|and)\s*(\d+)\s*bpm", between)
+    _scan_all(scan, r"(\d+)\s*(?:-|to|and)\s*(\d+)\s*bpm", between)
     _scan_all(scan, rf"{_MORE}\s*{_NUMBER}\s*(?:bpm|beats per minute)", over)
     _scan_all(scan, rf"{_LESS}\s*{_NUMBER}\s*(?:bpm|beats per minute)", under)
-    _scan_all(scan, rf"(?:around|about|at|~)?\s*(\d+)\s*(?:bpm|beats per minute)", around)
+    _scan_all(scan, r"(?:around|about|at|~)?\s*(\d+)\s*(?:bpm|beats per minute)", around)
 
 
 def _read_track_length(scan: _Scan) -> None:
@@ -220,11 +275,22 @@ def _read_track_length(scan: _Scan) -> None:
     def longer(match: re.Match[str]) -> None:
         _set_range(scan.intent, "duration_ms", _number(match[1]) * 60_000, 3_600_000.0, source=match[0])
 
-    subject = r"(?:songs?|tracks?|ones?)\s+(?:that are\s+|which are\s+)?"
-    _scan_all(scan, rf"{subject}{_SHORTER}\s+{_NUMBER}\s*{_MINUTES}(?:\s+long)?", shorter)
-    _scan_all(scan, rf"{subject}{_LONGER}\s+{_NUMBER}\s*{_MINUTES}(?:\s+long)?", longer)
-    _scan_all(scan, rf"\b(?:short|shorter)\b[^,.;]*?{_SHORTER}\s+{_NUMBER}\s*{_MINUTES}", shorter)
-    _scan_all(scan, rf"\b(?:long|longer)\b[^,.;]*?{_LONGER}\s+{_NUMBER}\s*{_MINUTES}", longer)
+    # A comparison with a few minutes is about each track ("under three minutes"); a bare
+    # length ("a 30-minute run", "an hour of") is about the whole playlist.
+    track_minutes = rf"{_NUMBER}\s*{_MINUTES}(?:\s+long)?"
+    _scan_all(scan, rf"\b{_SHORTER}\s+{track_minutes}", lambda match: _track_bound(scan, match, shorter))
+    _scan_all(scan, rf"\b{_LONGER}\s+{track_minutes}", lambda match: _track_bound(scan, match, longer))
+
+
+MAX_TRACK_MINUTES = 12
+
+
+def _track_bound(scan: _Scan, match: re.Match[str], handle: Callable[[re.Match[str]], None]) -> None:
+    minutes = _number(match[1])
+    if minutes <= MAX_TRACK_MINUTES:
+        handle(match)
+    else:
+        scan.intent.duration_seconds = int(minutes * 60)
 
 
 def _read_playlist_length(scan: _Scan) -> None:
@@ -243,7 +309,10 @@ def _read_playlist_length(scan: _Scan) -> None:
     _scan_all(scan, rf"\b{_NUMBER}\s*(?:-\s*)?{_MINUTES}\b(?:\s+long)?", minutes)
 
 
-DECADE = r"(?:(?:the\s+)?(?:(19|20)?(\d)0'?s)|(?:the\s+)?(fifties|sixties|seventies|eighties|nineties|two thousands))"
+DECADE = (
+    r"(?:(?:the\s+)?(?:(19|20)?(\d)0'?s)"
+    r"|(?:the\s+)?(fifties|sixties|seventies|eighties|nineties|two thousands))"
+)
 DECADE_WORDS = {"fifties": 1950, "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990}
 DECADE_WORDS["two thousands"] = 2000
 
@@ -308,7 +377,9 @@ def _merge_era(intent: Intent, low: int, high: int) -> None:
 
 
 def _set_range(intent: Intent, feature: str, low: float, high: float, *, source: str) -> None:
-    intent.feature_ranges[feature] = FeatureRange(low=low, high=high, hard=True, confidence=1.0, source=source.strip())
+    intent.feature_ranges[feature] = FeatureRange(
+        low=low, high=high, hard=True, confidence=1.0, source=source.strip()
+    )
 
 
 FAMILIARITY_PATTERNS = {
@@ -406,8 +477,10 @@ def _best_matches(
             best_phrase = int(np.argmax(phrase_sims))
             entry = vocabulary.phrase_owner[best_phrase]
             scored.append(_SpanMatch(start, end, text, float(phrase_sims[best_phrase]), "lexicon", entry))
-    # Longer spans win ties: "hard rock" over "rock", "late night" over "night".
-    scored.sort(key=lambda match: (-round(match.score, 2), -(match.end - match.start)))
+    # Longer spans win near-ties: "hard rock" over "rock", "teen pop" (-> "post-teen pop") over "pop".
+    scored.sort(
+        key=lambda match: (-(match.score + SPAN_WORD_BONUS * (match.end - match.start - 1)), match.start)
+    )
     taken: set[int] = set()
     chosen = []
     for match in scored:
@@ -444,11 +517,12 @@ def _resolve_tag_hint(vocabulary: Vocabulary, hint: str, vectors: Mapping[str, n
 
 
 def _add_include(intent: Intent, name: str, confidence: float, source: str) -> None:
+    confidence = round(min(1.0, confidence), 3)
     for tag in intent.include_tags:
         if tag.name == name:
             tag.confidence = max(tag.confidence, confidence)
             return
-    intent.include_tags.append(TagChoice(name=name, confidence=round(confidence, 3), source=source))
+    intent.include_tags.append(TagChoice(name=name, confidence=confidence, source=source))
 
 
 def _apply_lexicon(intent: Intent, entry: LexiconEntry, confidence: float, source: str) -> None:
@@ -463,15 +537,16 @@ def _apply_lexicon(intent: Intent, entry: LexiconEntry, confidence: float, sourc
             overlap_low, overlap_high = max(existing.low, low), min(existing.high, high)
             if overlap_low <= overlap_high:
                 existing.low, existing.high = overlap_low, overlap_high
-                existing.confidence = max(existing.confidence, weight)
+                existing.confidence = round(max(existing.confidence, weight), 3)
                 continue
-            intent.warnings.append(
-                f"'{existing.source}' and '{source}' ask for opposite {feature}; kept the stronger one"
+            kept = existing.source if existing.confidence >= weight else entry.label
+            intent.relaxed.append(
+                f"{feature}: '{existing.source}' and '{entry.label}' contradict; kept '{kept}'"
             )
             if existing.confidence >= weight:
                 continue
         intent.feature_ranges[feature] = FeatureRange(
-            low=low, high=high, hard=False, confidence=round(weight, 3), source=source
+            low=low, high=high, hard=False, confidence=round(weight, 3), source=entry.label
         )
     if entry.kind == "activity" and intent.activity is None:
         intent.activity = entry.label
@@ -491,7 +566,9 @@ def _negated_clauses(text: str) -> tuple[str, list[str]]:
         end = end_match.start() if end_match else len(text)
         clause = text[match.end() : end].strip()
         if clause:
-            excluded.extend(part.strip() for part in re.split(r"\s*(?:\band\b|\bor\b|\bnor\b|/|&(?!b))\s*", clause))
+            excluded.extend(
+                part.strip() for part in re.split(r"\s*(?:\band\b|\bor\b|\bnor\b|/|&(?!b))\s*", clause)
+            )
         text = text[: match.start()] + " " * (end - match.start()) + text[end:]
 
 
@@ -514,9 +591,13 @@ def embeddable_phrases(lexicon: Sequence[LexiconEntry]) -> list[tuple[int, str]]
 
 def validate_prompt(prompt: str | None) -> str:
     if prompt is None or not prompt.strip():
-        raise PromptError("The prompt is empty: describe the playlist you want, e.g. 'relaxing evening jazz'.")
+        raise PromptError(
+            "The prompt is empty: describe the playlist you want, e.g. 'relaxing evening jazz'."
+        )
     if len(prompt) >= MAX_PROMPT_CHARS:
-        raise PromptError(f"The prompt is too long ({len(prompt)} characters); keep it under {MAX_PROMPT_CHARS}.")
+        raise PromptError(
+            f"The prompt is too long ({len(prompt)} characters); keep it under {MAX_PROMPT_CHARS}."
+        )
     if not any(character.isalnum() for character in prompt):
         raise PromptError("The prompt has no words in it: describe the music in a few words.")
     return prompt.strip()
@@ -545,7 +626,9 @@ def parse_prompt(prompt: str, *, vocabulary: Vocabulary) -> Intent:
     words = [word for word in _WORD.findall(scan.text)]
     spans = [text for _, _, text in _spans(words)]
     semantic_text = _semantic_text(prompt, negated)
-    hints = sorted({hint for entry in vocabulary.lexicon for hint in entry.tag_hints} - set(vocabulary.tag_names))
+    hints = sorted(
+        {hint for entry in vocabulary.lexicon for hint in entry.tag_hints} - set(vocabulary.tag_names)
+    )
     texts = list(dict.fromkeys([semantic_text, *spans, *negated, *hints]))
     vectors = dict(zip(texts, vocabulary.encode(texts), strict=True)) if texts else {}
     intent.semantic_text = semantic_text
@@ -563,6 +646,7 @@ def parse_prompt(prompt: str, *, vocabulary: Vocabulary) -> Intent:
     for phrase in negated:
         _exclude(intent, vocabulary, phrase, vectors)
     _drop_contradictions(intent)
+    _make_room_for_arc(intent)
     if intent.size is not None:
         validate_size(intent.size)
     return intent
@@ -579,7 +663,9 @@ def _read_lexicon_literals(scan: _Scan, vocabulary: Vocabulary) -> None:
                 scan.consume(match)
 
 
-def _include_tag_family(intent: Intent, vocabulary: Vocabulary, vector: np.ndarray, match: _SpanMatch) -> None:
+def _include_tag_family(
+    intent: Intent, vocabulary: Vocabulary, vector: np.ndarray, match: _SpanMatch
+) -> None:
     best = vocabulary.tag_names[match.index]
     family = _tag_family(vocabulary, vector, max(TAG_FAMILY_MIN, match.score - 0.25))
     for name, sim in [(best, match.score), *family]:
@@ -592,19 +678,28 @@ def _exclude(intent: Intent, vocabulary: Vocabulary, phrase: str, vectors: Mappi
         return
     artist = vocabulary.find_artist(phrase)
     vector = vectors.get(phrase)
-    family = _tag_family(vocabulary, vector, AVOID_MIN) if vector is not None and len(vocabulary.tag_names) else []
+    family = (
+        _tag_family(vocabulary, vector, AVOID_MIN) if vector is not None and len(vocabulary.tag_names) else []
+    )
     best_sim = family[0][1] if family else 0.0
     if artist and best_sim < 0.9:
         if artist not in intent.exclude_artists:
             intent.exclude_artists.append(artist)
         return
     if best_sim >= TAG_MATCH_MIN:
-        strong = [name for name, sim in family if sim >= max(EXCLUDE_FAMILY_MIN, best_sim - 0.2)]
+        best_tag = family[0][0]
+        # "no gangsta rap" leaves the broader "rap" alone: parents of the matched tag stay.
+        parents = {parent for parent, children in vocabulary.tag_children.items() if best_tag in children}
+        strong = [
+            name
+            for name, sim in family
+            if sim >= max(EXCLUDE_FAMILY_MIN, best_sim - 0.2) and name not in parents
+        ]
         for name in _with_children(vocabulary, strong):
             if name not in intent.exclude_tags:
                 intent.exclude_tags.append(name)
-        for name, sim in family:
-            if sim < EXCLUDE_FAMILY_MIN and name not in intent.avoid_tags:
+        for name, _ in family:
+            if name not in strong and name not in parents and name not in intent.avoid_tags:
                 intent.avoid_tags.append(name)
         return
     if vector is not None and len(vocabulary.phrase_owner):
@@ -629,16 +724,29 @@ def _avoid_lexicon(intent: Intent, entry: LexiconEntry, phrase: str) -> None:
 
 
 def _feature_scale(feature: str) -> tuple[float, float]:
-    return {"tempo": (0.0, 250.0), "popularity": (0.0, 100.0), "loudness": (-60.0, 5.0)}.get(feature, (0.0, 1.0))
+    return {"tempo": (0.0, 250.0), "popularity": (0.0, 100.0), "loudness": (-60.0, 5.0)}.get(
+        feature, (0.0, 1.0)
+    )
+
+
+def _make_room_for_arc(intent: Intent) -> None:
+    """A run "easing into calm songs" needs calm songs too: widen a soft energy range to the arc."""
+    if not isinstance(intent.energy_arc, str) or intent.energy_arc not in ENERGY_ARCS:
+        return
+    spec = intent.feature_ranges.get("energy")
+    if spec is None or spec.hard:
+        return
+    start, end = ENERGY_ARCS[intent.energy_arc]
+    spec.low, spec.high = min(spec.low, start, end), max(spec.high, start, end)
 
 
 def _drop_contradictions(intent: Intent) -> None:
     """An explicitly included tag is never excluded by a broader negation ("rock but no hard rock")."""
     included = set(intent.include_tag_names())
-    explicit = {tag.name for tag in intent.include_tags if tag.confidence >= 0.95}
+    explicit = {tag.name for tag in intent.include_tags if tag.name == tag.source}
     intent.exclude_tags = [name for name in intent.exclude_tags if name not in explicit]
-    intent.avoid_tags = [name for name in intent.avoid_tags if name not in included]
     excluded = set(intent.exclude_tags)
+    intent.avoid_tags = [name for name in intent.avoid_tags if name not in included and name not in excluded]
     intent.include_tags = [tag for tag in intent.include_tags if tag.name not in excluded]
 
 
@@ -646,6 +754,7 @@ def _semantic_text(prompt: str, negated: Sequence[str]) -> str:
     text = _normalize(prompt)
     text, _ = _negated_clauses(text)
     text = re.sub(r"\s+", " ", text).strip(" ,.;")
+    text = re.sub(r"(?:\s+\b(?:but|and|or|with|yet)\b)+\s*(?=,|$)", "", text).strip(" ,.;")
     return text or _normalize(prompt)
 
 
@@ -687,7 +796,9 @@ def _refine_clause(intent: Intent, clause: str, vocabulary: Vocabulary) -> None:
         rest = " ".join(words[1:])
         change = parse_prompt(f"no {rest}", vocabulary=vocabulary)
         # "less rap" ranks rap down rather than forbidding it.
-        intent.avoid_tags = list(dict.fromkeys([*intent.avoid_tags, *change.exclude_tags, *change.avoid_tags]))
+        intent.avoid_tags = list(
+            dict.fromkeys([*intent.avoid_tags, *change.exclude_tags, *change.avoid_tags])
+        )
         removed = set(change.exclude_tags)
         intent.include_tags = [tag for tag in intent.include_tags if tag.name not in removed]
         for feature, spec in change.feature_ranges.items():

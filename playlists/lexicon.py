@@ -54,7 +54,16 @@ LEXICON: tuple[LexiconEntry, ...] = (
     _entry(
         "sad",
         "mood",
-        ("melancholic", "melancholy", "heartbreak", "heartbroken", "depressing", "crying", "gloomy", "tearjerker"),
+        (
+            "melancholic",
+            "melancholy",
+            "heartbreak",
+            "heartbroken",
+            "depressing",
+            "crying",
+            "gloomy",
+            "tearjerker",
+        ),
         {"valence": (0.0, 0.28)},
     ),
     _entry(
@@ -79,13 +88,26 @@ LEXICON: tuple[LexiconEntry, ...] = (
     _entry(
         "mellow",
         "mood",
-        ("soft", "gentle", "quiet", "low key", "subdued", "smooth", "warm and mellow"),
+        ("soft", "gentle", "quiet", "low key", "subdued", "smooth", "warm and mellow", "rainy day", "cozy"),
         {"energy": (0.0, 0.55)},
     ),
     _entry(
         "energetic",
         "mood",
-        ("high energy", "powerful", "pumped up", "intense", "hype", "adrenaline", "explosive", "full of energy"),
+        (
+            "high energy",
+            "powerful",
+            "pumped up",
+            "intense",
+            "hype",
+            "adrenaline",
+            "explosive",
+            "full of energy",
+            "motivational",
+            "motivation",
+            "gaming",
+            "cleaning the house",
+        ),
         {"energy": (0.75, 1.0)},
     ),
     _entry(
@@ -107,7 +129,12 @@ LEXICON: tuple[LexiconEntry, ...] = (
         {"energy": (0.0, 0.5), "tempo": (0.0, 110.0)},
         weights={"tempo": 0.4},
     ),
-    _entry("fast", "mood", ("fast paced", "high tempo", "speedy", "rapid", "quick tempo"), {"tempo": (135.0, 250.0)}),
+    _entry(
+        "fast",
+        "mood",
+        ("fast paced", "high tempo", "speedy", "rapid", "quick tempo"),
+        {"tempo": (135.0, 250.0)},
+    ),
     _entry(
         "dark",
         "mood",
@@ -122,6 +149,19 @@ LEXICON: tuple[LexiconEntry, ...] = (
         weights={"energy": 0.6},
     ),
     _entry("dreamy", "mood", ("atmospheric", "ethereal", "hazy", "ambient"), {"energy": (0.0, 0.5)}),
+    _entry(
+        "euphoric",
+        "mood",
+        ("ecstatic", "blissful", "elated", "on top of the world"),
+        {"valence": (0.65, 1.0), "energy": (0.75, 1.0)},
+    ),
+    _entry(
+        "moody",
+        "mood",
+        ("emotional", "introspective", "bittersweet", "pensive", "in my feelings"),
+        {"valence": (0.0, 0.4), "energy": (0.0, 0.6)},
+        weights={"energy": 0.5},
+    ),
     _entry(
         "groovy",
         "mood",
@@ -139,13 +179,24 @@ LEXICON: tuple[LexiconEntry, ...] = (
     _entry(
         "workout",
         "activity",
-        ("gym", "training", "exercise", "running", "run", "cardio", "lifting", "work out", "5k", "spin class"),
+        (
+            "gym",
+            "training",
+            "exercise",
+            "running",
+            "run",
+            "cardio",
+            "lifting",
+            "work out",
+            "5k",
+            "spin class",
+        ),
         {"energy": (0.78, 1.0), "tempo": (118.0, 220.0)},
     ),
     _entry(
         "party",
         "activity",
-        ("celebration", "pregame", "house party", "get the party started", "turn up"),
+        ("celebration", "pregame", "house party", "get the party started", "turn up", "wedding", "birthday"),
         {"danceability": (0.72, 1.0), "energy": (0.6, 1.0)},
         weights={"energy": 0.5},
     ),
@@ -166,7 +217,7 @@ LEXICON: tuple[LexiconEntry, ...] = (
     _entry(
         "dinner",
         "activity",
-        ("dinner party", "cooking", "wine", "brunch", "cafe", "coffee shop"),
+        ("dinner party", "cooking", "wine", "brunch", "cafe", "coffee shop", "bbq", "cookout"),
         {"energy": (0.2, 0.6), "valence": (0.4, 1.0)},
         weights={"valence": 0.5},
     ),
@@ -211,7 +262,12 @@ LEXICON: tuple[LexiconEntry, ...] = (
         weights={"instrumentalness": 0.5},
     ),
     # Character of the sound
-    _entry("acoustic", "character", ("unplugged", "stripped back", "stripped down"), {"acousticness": (0.55, 1.0)}),
+    _entry(
+        "acoustic",
+        "character",
+        ("unplugged", "stripped back", "stripped down"),
+        {"acousticness": (0.55, 1.0)},
+    ),
     _entry(
         "instrumental",
         "character",
@@ -243,11 +299,53 @@ LEXICON: tuple[LexiconEntry, ...] = (
         {"popularity": (0.0, 35.0)},
     ),
     _entry("loud", "character", ("noisy", "blasting"), {"loudness": (-6.0, 5.0)}),
+    _entry(
+        "short", "character", ("short songs", "quick songs", "bite-sized"), {"duration_ms": (0.0, 175_000.0)}
+    ),
+    _entry(
+        "long",
+        "character",
+        ("long songs", "long tracks", "extended", "epic length"),
+        {"duration_ms": (300_000.0, 3_600_000.0)},
+    ),
+    _entry(
+        "throwback",
+        "character",
+        ("old school", "retro", "oldies", "back in the day", "nostalgic"),
+        {"release_year": (1950.0, 2005.0)},
+        weights={"release_year": 0.4},
+    ),
     # Genre aliases: spellings and scene words that embed poorly, resolved to catalog tags.
     _entry("hip hop", "genre", ("hiphop", "hip-hop"), tags=("hip hop", "rap")),
+    _entry("dirty south", "genre", ("crunk", "southern rap"), tags=("southern hip hop",)),
     _entry("r&b", "genre", ("rnb", "r and b", "rhythm and blues"), tags=("r&b",)),
     _entry("edm", "genre", ("electronic dance music", "electronic", "electronica"), tags=("edm",)),
     _entry("reggaeton", "genre", ("perreo", "dembow", "reguetón", "reggaetón"), tags=("reggaeton",)),
+)
+
+# Common words of other languages (the model is English-only), folded into the entries above.
+FOREIGN_PHRASES: dict[str, tuple[str, ...]] = {
+    "happy": ("alegre", "feliz", "joyeux", "heureux", "fröhlich", "allegro"),
+    "sad": ("triste", "traurig", "tristeza"),
+    "chill": ("tranquila", "tranquilo", "relajante", "calme", "entspannt", "rilassante"),
+    "dance": ("bailar", "para bailar", "danser", "tanzen", "ballare"),
+    "party": ("fiesta", "fête", "festa"),
+    "workout": ("correr", "gimnasio", "entrenar", "courir", "laufen"),
+    "sleep": ("dormir", "schlafen", "dormire"),
+    "romantic": ("romántica", "romántico", "romantique", "romantisch"),
+    "energetic": ("energía", "énergique", "energisch"),
+    "summer": ("verano", "été", "sommer", "estate"),
+}
+LEXICON = tuple(
+    LexiconEntry(
+        label=entry.label,
+        kind=entry.kind,
+        phrases=entry.phrases + FOREIGN_PHRASES.get(entry.label, ()),
+        ranges=entry.ranges,
+        range_weights=entry.range_weights,
+        tag_hints=entry.tag_hints,
+    )
+    for entry in LEXICON
 )
 
 # Named energy arcs: keyword phrases (matched literally) -> target energy at start and end.
@@ -270,6 +368,14 @@ ARC_PHRASES: dict[str, tuple[str, ...]] = {
         "calm at the end",
         "slowing down",
     ),
-    "ramp_up": ("build up", "building up", "ramp up", "warm up", "warming up", "getting faster", "gradually more"),
+    "ramp_up": (
+        "build up",
+        "building up",
+        "ramp up",
+        "warm up",
+        "warming up",
+        "getting faster",
+        "gradually more",
+    ),
     "peak": ("peak in the middle", "build and release", "rise and fall"),
 }

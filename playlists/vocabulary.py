@@ -22,7 +22,10 @@ CHILD_MIN_SHARE = 0.95
 
 
 def tag_hierarchy(
-    tag_counts: Mapping[str, int], pair_counts: Mapping[tuple[str, str], int], *, min_share: float = CHILD_MIN_SHARE
+    tag_counts: Mapping[str, int],
+    pair_counts: Mapping[tuple[str, str], int],
+    *,
+    min_share: float = CHILD_MIN_SHARE,
 ) -> dict[str, list[str]]:
     """Parent tag -> narrower tags ("rock" -> "hard rock") from how often tags co-occur."""
     children: dict[str, list[str]] = {}
@@ -46,17 +49,30 @@ class CatalogVocabulary:
     artist_lookup: Callable[[str], str | None]
     _cache: OrderedDict[str, np.ndarray] = field(default_factory=OrderedDict)
 
+    _known: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Tag names and lexicon phrases are embedded already: a prompt word equal to one is free.
+        self._known.update(zip(self.tag_names, self.tag_vectors, strict=True))
+        for row, (_, phrase) in enumerate(embeddable_phrases(self.lexicon)):
+            self._known.setdefault(phrase, self.phrase_vectors[row])
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors for ``texts``; phrases seen before come from a per-process cache."""
-        missing = [text for text in dict.fromkeys(texts) if text not in self._cache]
+        missing = [
+            text for text in dict.fromkeys(texts) if text not in self._known and text not in self._cache
+        ]
         if missing:
             for text, vector in zip(missing, self.encoder(missing), strict=True):
                 self._cache[text] = vector
         for text in texts:
-            self._cache.move_to_end(text)
+            if text in self._cache:
+                self._cache.move_to_end(text)
         while len(self._cache) > PHRASE_CACHE_SIZE:
             self._cache.popitem(last=False)
-        return np.stack([self._cache[text] for text in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.stack([self._known[text] if text in self._known else self._cache[text] for text in texts])
 
     def clear_cache(self) -> None:
         self._cache.clear()

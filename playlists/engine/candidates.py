@@ -28,7 +28,9 @@ class CandidatePool:
         return values if values is not None else np.full(len(self), np.nan)
 
 
-def merge_candidates(sources: Mapping[str, Iterable[int]], *, exclude: Iterable[int] = ()) -> dict[int, set[str]]:
+def merge_candidates(
+    sources: Mapping[str, Iterable[int]], *, exclude: Iterable[int] = ()
+) -> dict[int, set[str]]:
     """Track id -> names of the sources that proposed it, in first-seen order, minus ``exclude``."""
     excluded = set(exclude)
     merged: dict[int, set[str]] = {}

@@ -28,18 +28,25 @@ def explain(
     curator_pick: bool,
 ) -> list[str]:
     reasons = []
-    matched_tags = sorted((tag for tag in tags if tag in context.include_tags), key=lambda t: -context.include_tags[t])
+    matched_tags = sorted(
+        (tag for tag in tags if tag in context.include_tags), key=lambda t: -context.include_tags[t]
+    )
     matched = [*matched_tags[:2], *(label for label, fit in context.mood_labels.items() if fit >= 0.99)]
     if matched:
         reasons.append("matches: " + ", ".join(matched))
     lower_names = {name.lower(): name for name in artist_names}
-    favourites = [lower_names[name.lower()] for name in context.favourite_artists if name.lower() in lower_names]
+    favourites = [
+        lower_names[name.lower()] for name in context.favourite_artists if name.lower() in lower_names
+    ]
     if favourites:
         reasons.append(f"because you play {favourites[0]}")
     seeds = [name for name in context.seed_artists if name.lower() in lower_names]
     if seeds:
         reasons.append(f"by {lower_names[seeds[0].lower()]}, as asked")
-    elif any(seed.lower() not in lower_names for seed in context.seed_artists) and components.get("semantic", 0) > 0.5:
+    elif (
+        any(seed.lower() not in lower_names for seed in context.seed_artists)
+        and components.get("semantic", 0) > 0.5
+    ):
         reasons.append(f"sounds like {', '.join(context.seed_artists)}")
     if curator_pick:
         reasons.append("curator pick")

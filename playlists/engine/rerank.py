@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+# Embedding similarity above which two tracks are the same recording (remaster, re-release).
+NEAR_DUPLICATE = 0.97
+
 
 @dataclass(frozen=True)
 class RerankRules:
@@ -89,7 +92,11 @@ def _greedy_fill(
     while len(result.rows) < size and alive.any():
         mmr = scores[cand] - rules.diversity * np.maximum(max_sim, 0.0)
         mmr = np.where(alive, mmr, -np.inf)
-        if long_tail is not None and tail_have < tail_needed and size - len(result.rows) <= tail_needed - tail_have:
+        if (
+            long_tail is not None
+            and tail_have < tail_needed
+            and size - len(result.rows) <= tail_needed - tail_have
+        ):
             tail_mask = long_tail[cand] & alive
             if tail_mask.any():
                 mmr = np.where(tail_mask, mmr, -np.inf)
@@ -98,7 +105,7 @@ def _greedy_fill(
             break
         alive[pick] = False
         row = int(cand[pick])
-        if any(per_artist[artist] >= cap for artist in artist_ids[row]):
+        if any(per_artist[artist] >= cap for artist in artist_ids[row]) or max_sim[pick] >= NEAR_DUPLICATE:
             continue
         result.rows.append(row)
         per_artist.update(artist_ids[row])

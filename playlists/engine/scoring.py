@@ -12,7 +12,13 @@ from playlists.engine.candidates import CandidatePool
 COMPONENTS = ("semantic", "feature_fit", "tag_match", "taste", "popularity", "discovery")
 
 # How far outside a range a value may be before its fit halves, per feature unit.
-FIT_SCALES = {"tempo": 12.0, "popularity": 10.0, "loudness": 3.0, "duration_ms": 20_000.0, "release_year": 3.0}
+FIT_SCALES = {
+    "tempo": 12.0,
+    "popularity": 10.0,
+    "loudness": 3.0,
+    "duration_ms": 20_000.0,
+    "release_year": 3.0,
+}
 DEFAULT_FIT_SCALE = 0.06
 
 
@@ -79,6 +85,7 @@ def score_candidates(
     avoid_tags: Collection[str] = (),
     taste_vector: np.ndarray | None = None,
     affinity: np.ndarray | None = None,
+    taste_tags: np.ndarray | None = None,
     heard: np.ndarray | None = None,
     weights: Weights,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -88,7 +95,7 @@ def score_candidates(
         "semantic": pool.embeddings @ query_vector if count else np.zeros(0),
         "feature_fit": feature_fit(pool, ranges),
         "tag_match": tag_match(pool, include_tags, avoid_tags),
-        "taste": _taste(pool, taste_vector, affinity),
+        "taste": _taste(pool, taste_vector, affinity, taste_tags),
         "popularity": np.nan_to_num(pool.feature("popularity"), nan=30.0) / 100.0,
         "discovery": (1.0 - heard.astype(float)) if heard is not None else np.zeros(count),
     }
@@ -99,10 +106,18 @@ def score_candidates(
     return total, components
 
 
-def _taste(pool: CandidatePool, taste_vector: np.ndarray | None, affinity: np.ndarray | None) -> np.ndarray:
+def _taste(
+    pool: CandidatePool,
+    taste_vector: np.ndarray | None,
+    affinity: np.ndarray | None,
+    taste_tags: np.ndarray | None,
+) -> np.ndarray:
+    """Closeness to the listener's taste vector, plus their own plays and their tags' share."""
     taste = np.zeros(len(pool))
     if taste_vector is not None and len(pool):
         taste += pool.embeddings @ taste_vector
     if affinity is not None and len(pool) and affinity.max() > 0:
         taste += 0.5 * affinity / affinity.max()
+    if taste_tags is not None and len(pool):
+        taste += taste_tags
     return taste

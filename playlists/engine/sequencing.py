@@ -32,7 +32,9 @@ def camelot_distance(first: tuple[int, str] | None, second: tuple[int, str] | No
     return steps + (0 if first[1] == second[1] else 1)
 
 
-def transition_costs(tempo: np.ndarray, energy: np.ndarray, keys: Sequence[tuple[int, str] | None]) -> np.ndarray:
+def transition_costs(
+    tempo: np.ndarray, energy: np.ndarray, keys: Sequence[tuple[int, str] | None]
+) -> np.ndarray:
     """Pairwise cost of playing track j right after track i."""
     tempo = np.nan_to_num(tempo, nan=float(np.nanmean(tempo)) if np.isfinite(tempo).any() else 120.0)
     energy = np.nan_to_num(energy, nan=0.5)
@@ -68,30 +70,80 @@ def sequence(
     count = len(tempo)
     if count <= 2:
         return list(range(count))
+    energy_filled = np.nan_to_num(energy, nan=0.5)
+    if arc is not None:
+        return _follow_arc(energy_filled, arc_targets(arc, count))
     keys = [camelot(k, m) for k, m in zip(key, mode, strict=True)]
     costs = transition_costs(tempo, energy, keys)
-    energy_filled = np.nan_to_num(energy, nan=0.5)
-    targets = arc_targets(arc, count) if arc is not None else None
-    # Without an arc, start from the calmest end so the list opens gently and builds.
-    current = int(np.argmin(np.abs(energy_filled - targets[0]))) if targets is not None else 0
+    # Start from the calmest track so the list opens gently, then always take the smoothest next.
+    current = int(np.argmin(energy_filled))
     order = [current]
     unused = np.ones(count, dtype=bool)
     unused[current] = False
-    for position in range(1, count):
-        step = costs[current].copy()
-        if targets is not None:
-            step = 0.3 * step + np.abs(energy_filled - targets[position]) / 0.05
-        step[~unused] = np.inf
+    for _ in range(1, count):
+        step = np.where(unused, costs[current], np.inf)
         current = int(np.argmin(step))
         order.append(current)
         unused[current] = False
     return order
 
 
-def smoothness(order: Sequence[int], tempo: np.ndarray, energy: np.ndarray, key: np.ndarray, mode: np.ndarray) -> float:
+def _follow_arc(energy: np.ndarray, targets: np.ndarray) -> list[int]:
+    """The k-th calmest track goes where the k-th lowest target is (the least total mismatch)."""
+    order = np.empty(len(energy), dtype=int)
+    order[np.argsort(targets, kind="stable")] = np.argsort(energy, kind="stable")
+    return [int(index) for index in order]
+
+
+def smoothness(
+    order: Sequence[int], tempo: np.ndarray, energy: np.ndarray, key: np.ndarray, mode: np.ndarray
+) -> float:
     """Mean transition cost along ``order`` (lower is smoother)."""
     if len(order) < 2:
         return 0.0
     keys = [camelot(k, m) for k, m in zip(key, mode, strict=True)]
     costs = transition_costs(tempo, energy, keys)
     return float(np.mean([costs[a, b] for a, b in zip(order, order[1:], strict=False)]))
+
+
+# The arc was asked for explicitly, so closeness to it outweighs relevance (scaled to 0..1
+# among the rows offered, which all fit the prompt already).
+ARC_FIT_WEIGHT = 4.0
+ARC_FIT_SCALE = 0.2  # energy distance at which the arc fit falls to 1/e
+
+
+def arc_select(
+    *,
+    rows: Sequence[int],
+    scores: np.ndarray,
+    energy: np.ndarray,
+    artist_ids: Sequence[tuple[int, ...]],
+    targets: np.ndarray,
+    cap: int,
+) -> list[int]:
+    """Fill the positions of an energy arc in order: for each, the best of score + closeness to
+    that position's target energy among ``rows`` (already filtered and ranked), keeping the
+    artist cap. Returns rows in playing order; shorter when ``rows`` run out.
+    """
+    energy_filled = np.nan_to_num(energy, nan=0.5)
+    remaining = list(rows)
+    offered = scores[remaining] if remaining else np.zeros(1)
+    low, spread = float(offered.min()), float(offered.max() - offered.min()) or 1.0
+    per_artist: dict[int, int] = {}
+    chosen: list[int] = []
+    for target in targets:
+        best, best_value = None, -np.inf
+        for row in remaining:
+            if any(per_artist.get(artist, 0) >= cap for artist in artist_ids[row]):
+                continue
+            relevance = (scores[row] - low) / spread
+            value = relevance + ARC_FIT_WEIGHT * np.exp(-abs(energy_filled[row] - target) / ARC_FIT_SCALE)
+            if value > best_value:
+                best, best_value = row, value
+        if best is None:
+            break
+        chosen.append(best)
+        remaining.remove(best)
+        for artist in artist_ids[best]:
+            per_artist[artist] = per_artist.get(artist, 0) + 1
+    return chosen

@@ -54,12 +54,13 @@ class Command(BaseCommand):
             started = time.perf_counter()
             composition = playlist_compose(prompt=line["prompt"], size=line["k"])
             latencies.append(time.perf_counter() - started)
+            track_ids = [item.track_id for item in composition.items]
             ids = dict(
-                Track.objects.filter(pk__in=[item.track_id for item in composition.items]).values_list(
+                Track.objects.filter(pk__in=track_ids, source=options["source"]).values_list(
                     "pk", "source_id"
                 )
             )
-            generated = [ids[item.track_id] for item in composition.items]
+            generated = [ids.get(track_id, "") for track_id in track_ids]
             precision = precision_at_k(generated, set(line["relevant"]), line["k"])
             violations = constraint_violations(composition)
             precisions.append(precision)
@@ -73,8 +74,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"      intent: {composition.intent.to_dict()}")
         if not precisions:
             raise CommandError("No lines evaluated.")
+        p50_ms, p95_ms = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.95) * 1000
         self.stdout.write(
             f"mean precision@k {sum(precisions) / len(precisions):.3f} over {len(precisions)} prompts; "
-            f"constraint violations {total_violations}; latency p50 {percentile(latencies, 0.5) * 1000:.0f} ms, "
-            f"p95 {percentile(latencies, 0.95) * 1000:.0f} ms"
+            f"constraint violations {total_violations}; latency p50 {p50_ms:.0f} ms, p95 {p95_ms:.0f} ms"
         )

@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from catalog.models import Track
-from playlists.composer import ListenerContext, playlist_compose
-from playlists.intent import PromptError
+from playlists.composer import Composition, ListenerContext, playlist_compose, vocabulary_load
+from playlists.intent import PromptError, parse_prompt
 
 
 class Command(BaseCommand):
@@ -24,36 +24,23 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", dest="as_json")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["user"] and not get_user_model().objects.filter(email=options["user"]).exists():
+            raise CommandError(f"No user with email {options['user']}")
+        # Listening history (and so a taste profile) arrives with the feedback app; until
+        # then a listener is composed for like a new one.
         listener = ListenerContext()
-        if options["user"]:
-            if not get_user_model().objects.filter(email=options["user"]).exists():
-                raise CommandError(f"No user with email {options['user']}")
-            # Listening history arrives with the feedback app; until then a user has none.
         try:
-            composition = playlist_compose(prompt=options["prompt"], size=options["size"], listener=listener)
+            intent = parse_prompt(options["prompt"], vocabulary=vocabulary_load())
+            if options["new_only"]:
+                intent.familiarity = "new_only"
+            composition = playlist_compose(intent=intent, size=options["size"], listener=listener)
         except PromptError as error:
             raise CommandError(str(error)) from error
-        if options["new_only"]:
-            composition.intent.familiarity = "new_only"
-        tracks = Track.objects.in_bulk([item.track_id for item in composition.items])
-        items = []
-        for item in composition.items:
-            track = tracks[item.track_id]
-            items.append(
-                {
-                    "position": item.position,
-                    "source": track.source,
-                    "source_id": track.source_id,
-                    "title": track.title,
-                    "artists": [artist.name for artist in track.artists.all()],
-                    "score": item.score,
-                    "components": item.components,
-                    "reasons": item.reasons,
-                }
-            )
+        items = _printable_items(composition)
         if options["as_json"]:
-            payload = {**composition.to_dict(), "items": items}
-            self.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False))
+            self.stdout.write(
+                json.dumps({**composition.to_dict(), "items": items}, indent=2, ensure_ascii=False)
+            )
             return
         self.stdout.write(f"intent: {json.dumps(composition.intent.to_dict(), ensure_ascii=False)}")
         for relaxed in composition.relaxed:
@@ -61,7 +48,27 @@ class Command(BaseCommand):
         for item in items:
             self.stdout.write(
                 f"{item['position'] + 1:3d}. {item['title']} — {', '.join(item['artists'])} "
-                f"[{item['source']}:{item['source_id']}] score {item['score']:.3f} · {'; '.join(item['reasons'])}"
+                f"[{item['source']}:{item['source_id']}] score {item['score']:.3f} · "
+                + "; ".join(item["reasons"])
             )
-        stages = ", ".join(f"{name} {seconds * 1000:.1f} ms" for name, seconds in composition.stage_seconds.items())
+        stages = ", ".join(
+            f"{name} {seconds * 1000:.1f} ms" for name, seconds in composition.stage_seconds.items()
+        )
         self.stdout.write(f"stages: {stages}")
+
+
+def _printable_items(composition: Composition) -> list[dict[str, Any]]:
+    tracks = Track.objects.prefetch_related("artists").in_bulk([item.track_id for item in composition.items])
+    return [
+        {
+            "position": item.position,
+            "source": tracks[item.track_id].source,
+            "source_id": tracks[item.track_id].source_id,
+            "title": tracks[item.track_id].title,
+            "artists": [artist.name for artist in tracks[item.track_id].artists.all()],
+            "score": item.score,
+            "components": item.components,
+            "reasons": item.reasons,
+        }
+        for item in composition.items
+    ]

@@ -1,0 +1,205 @@
+from __future__ import annotations
+
+import pytest
+
+from playlists.intent import (
+    FeatureRange,
+    Intent,
+    PromptError,
+    TagChoice,
+    parse_prompt,
+    refine_intent,
+    validate_size,
+)
+from tests.playlists.fakes import fake_vocabulary
+
+
+@pytest.fixture(scope="module")
+def vocabulary():  # type: ignore[no-untyped-def]
+    return fake_vocabulary()
+
+
+def parse(text: str, vocabulary) -> Intent:  # type: ignore[no-untyped-def]
+    return parse_prompt(text, vocabulary=vocabulary)
+
+
+def test_genre_word_includes_the_tag_and_its_narrower_tags(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("rock for the weekend", vocabulary)
+    assert {"rock", "hard rock", "classic rock"} <= set(intent.include_tag_names())
+    assert all(0 < tag.confidence <= 1 for tag in intent.include_tags)
+
+
+def test_negated_genre_is_excluded_and_its_parent_kept(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("rock but no hard rock", vocabulary)
+    assert intent.exclude_tags == ["hard rock"]
+    assert "rock" in intent.include_tag_names()
+    assert "hard rock" not in intent.include_tag_names()
+    assert "hard" not in intent.semantic_text
+
+
+@pytest.mark.parametrize("prompt", ["dance music without any rap", "no rap, just pop", "pop sin rap"])
+def test_negations_exclude_rap_and_its_subgenres(vocabulary, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    intent = parse(prompt, vocabulary)
+    assert {"rap", "trap"} <= set(intent.exclude_tags)
+    assert "rap" not in intent.semantic_text
+
+
+def test_negated_artist_is_excluded(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("party songs without drake", vocabulary)
+    assert intent.exclude_artists == ["Drake"]
+    assert intent.exclude_tags == []
+
+
+def test_seed_artist(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    assert parse("songs like Radiohead", vocabulary).seed_artists == ["Radiohead"]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "low", "high"),
+    [
+        ("fast songs over 150 bpm", 150, 300),
+        ("under 100 bpm please", 0, 100),
+        ("140 bpm", 134, 146),
+        ("between 100 and 120 bpm", 100, 120),
+    ],
+)
+def test_tempo_numbers_are_hard_ranges(vocabulary, prompt: str, low: float, high: float) -> None:  # type: ignore[no-untyped-def]
+    spec = parse(prompt, vocabulary).feature_ranges["tempo"]
+    assert (spec.low, spec.high, spec.hard) == (low, high, True)
+
+
+def test_track_length_from_a_comparison(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("short songs under three minutes for a quick break", vocabulary)
+    assert intent.feature_ranges["duration_ms"].high == 180_000
+    assert intent.feature_ranges["duration_ms"].hard
+    assert intent.duration_seconds is None
+
+
+@pytest.mark.parametrize(
+    ("prompt", "size", "seconds"),
+    [("20 songs of jazz", 20, None), ("an hour of jazz", None, 3600), ("30-minute 5K run", None, 1800)],
+)
+def test_playlist_length(vocabulary, prompt: str, size: int | None, seconds: int | None) -> None:  # type: ignore[no-untyped-def]
+    intent = parse(prompt, vocabulary)
+    assert (intent.size, intent.duration_seconds) == (size, seconds)
+
+
+def test_an_hour_is_about_seventeen_tracks(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    assert 15 <= parse("an hour of jazz", vocabulary).target_size() <= 18
+
+
+@pytest.mark.parametrize(
+    ("prompt", "era"),
+    [
+        ("90s hip hop", (1990, 1999)),
+        ("classic rock from the 70s", (1970, 1979)),
+        ("songs from 2015", (2015, 2015)),
+        ("early 2000s pop", (2000, 2004)),
+        ("the eighties", (1980, 1989)),
+        ("80s and 90s rock", (1980, 1999)),
+        ("rock since 2010", (2010, 2100)),
+    ],
+)
+def test_eras(vocabulary, prompt: str, era: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert parse(prompt, vocabulary).era == era
+
+
+def test_moods_become_soft_feature_ranges(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("sad slow songs", vocabulary)
+    assert intent.feature_ranges["valence"].high <= 0.3
+    assert not intent.feature_ranges["valence"].hard
+    assert intent.feature_ranges["energy"].high <= 0.55
+
+
+def test_activity_and_familiarity(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("workout songs I haven't heard", vocabulary)
+    assert intent.activity == "workout"
+    assert intent.familiarity == "new_only"
+    assert parse("my favourites", vocabulary).familiarity == "favourites"
+
+
+def test_energy_arc(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("30-minute run, easing into calm songs at the end", vocabulary)
+    assert intent.energy_arc == "ramp_down"
+
+
+def test_contradictory_moods_are_reported(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("sad happy songs", vocabulary)
+    assert any("contradict" in note for note in intent.relaxed)
+
+
+def test_no_vocals_means_instrumental_not_an_exclusion(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("focus music with no vocals", vocabulary)
+    assert intent.feature_ranges["instrumentalness"].low >= 0.5
+    assert intent.exclude_tags == []
+
+
+@pytest.mark.parametrize("prompt", ["", "   ", "🎵🎶 !!!", "?!.,", "x" * 2000])
+def test_bad_prompts_raise_prompt_error(vocabulary, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(PromptError):
+        parse(prompt, vocabulary)
+
+
+def test_html_and_sql_are_just_text(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("<script>alert(1)</script> rock'; DROP TABLE tracks; --", vocabulary)
+    assert "rock" in intent.include_tag_names()
+    assert "<script>" in intent.semantic_text
+
+
+@pytest.mark.parametrize("size", [0, -1, 201])
+def test_size_out_of_range(size: int) -> None:
+    with pytest.raises(PromptError):
+        validate_size(size)
+
+
+def test_intent_round_trips_through_json_safe_dict(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    intent = parse("90s rock without drake, over 120 bpm, easing into calm songs at the end", vocabulary)
+    data = json.loads(json.dumps(intent.to_dict()))
+    assert Intent.from_dict(data) == intent
+
+
+def test_edited_intent_round_trips() -> None:
+    intent = Intent(
+        semantic_text="jazz",
+        include_tags=[TagChoice("jazz", 0.9, "jazz")],
+        feature_ranges={"energy": FeatureRange(0.0, 0.4, hard=False, confidence=0.8, source="calm")},
+        era=(1950, 1969),
+        energy_arc=[0.2, 0.5, 0.3],
+    )
+    assert Intent.from_dict(intent.to_dict()) == intent
+
+
+def test_refine_less_and_no(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("rap and rock", vocabulary)
+    refined = refine_intent(intent, "less rap, no drake", vocabulary=vocabulary)
+    assert "rap" in refined.avoid_tags
+    assert "rap" not in refined.include_tag_names()
+    assert refined.exclude_artists == ["Drake"]
+    assert "rap" in intent.include_tag_names()  # the original is untouched
+
+
+def test_refine_slower_lowers_tempo(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("songs between 120 and 140 bpm", vocabulary)
+    refined = refine_intent(intent, "slower", vocabulary=vocabulary)
+    assert refined.feature_ranges["tempo"].high < 140
+
+
+def test_refine_more_upbeat_adds_the_mood(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    refined = refine_intent(parse("jazz", vocabulary), "more upbeat", vocabulary=vocabulary)
+    assert refined.feature_ranges["valence"].low >= 0.5
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"feature_ranges": {"energy": {"low": 0.1}}},
+        {"include_tags": ["rock"]},
+        {"era": [1990]},
+        {"feature_ranges": {"energy": {"low": 0, "high": 1, "confidence": 3}}},
+    ],
+)
+def test_malformed_edited_intent_raises_prompt_error(data: dict) -> None:
+    with pytest.raises(PromptError, match="edited intent"):
+        Intent.from_dict(data)
