@@ -10,7 +10,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAdminUser
@@ -31,6 +31,7 @@ from catalog.serializers import (
     TrackSerializer,
 )
 from catalog.services import catalog_import_request
+from config.uploads import upload_size_check
 
 ERROR_RESPONSE = OpenApiResponse(description="Bad parameters: field name → list of messages, or `detail`.")
 SEARCH_K_MAX = 200
@@ -81,11 +82,6 @@ def filters_from_query(request: Request) -> TrackFilterForm:
         }
         raise ValidationError(errors)
     return form
-
-
-class PayloadTooLarge(APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "payload_too_large"
 
 
 class TrackListApi(APIView):
@@ -220,11 +216,7 @@ class CatalogImportListCreateApi(APIView):
         # Before authentication: session authentication checks CSRF, which reads (and stores)
         # the whole multipart body; an oversized upload is refused before a byte of it is read.
         self.format_kwarg = self.get_format_suffix(**kwargs)  # the error response's renderer needs it
-        if request.method == "POST":
-            content_length = _content_length(request)
-            if content_length > settings.CATALOG_UPLOAD_MAX_BYTES:
-                limit = settings.CATALOG_UPLOAD_MAX_BYTES
-                raise PayloadTooLarge(f"The upload is {content_length} bytes; the limit is {limit} bytes.")
+        upload_size_check(request, limit=settings.CATALOG_UPLOAD_MAX_BYTES)
         super().initial(request, *args, **kwargs)
 
     @extend_schema(
@@ -284,10 +276,3 @@ class EmbeddingStatusApi(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response(EmbeddingStatusSerializer(selectors.embedding_progress()).data)
-
-
-def _content_length(request: Request) -> int:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0

@@ -24,6 +24,7 @@ from catalog.forms import FILTER_FEATURES, SLIDER_FEATURES, CatalogImportForm, S
 from catalog.models import JobStatus, TagKind, Track
 from catalog.services import catalog_import_request
 from config.errors import ApplicationError
+from config.uploads import content_length as upload_content_length
 
 TRACKS_PER_PAGE = 50
 SEMANTIC_RESULTS = 50
@@ -237,13 +238,6 @@ def _require_staff(request: HttpRequest) -> User:
     return user
 
 
-def _content_length(request: HttpRequest) -> int:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0
-
-
 def _jobs_context(request: HttpRequest) -> dict[str, Any]:
     jobs = list(selectors.catalog_import_list(user=request.user))
     active = any(job.status in (JobStatus.QUEUED, JobStatus.RUNNING) for job in jobs)
@@ -271,7 +265,7 @@ def _render_imports(
 def imports(request: HttpRequest) -> HttpResponse:
     _require_staff(request)
     if request.method == "POST":
-        content_length = _content_length(request)
+        content_length = upload_content_length(request)
         if content_length > settings.CATALOG_UPLOAD_MAX_BYTES:
             message = (
                 f"That upload is {filesizeformat(content_length)}; files up to "

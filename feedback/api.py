@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import cast
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -13,9 +15,11 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.permissions import IsCurator, TokenHasScope
+from config.uploads import PayloadTooLarge, upload_size_check
 from feedback import selectors, services
 from feedback.events import DEVICES, MAX_BATCH
 from feedback.learning.signals import EVENT_KINDS
+from feedback.models import HistoryFormat, HistoryImport
 
 
 def _user(request: Request) -> User:
@@ -149,3 +153,94 @@ class CFTrainApi(APIView):
 
         train_cf.delay_on_commit()  # type: ignore[attr-defined]
         return Response({"detail": "Retraining queued."}, status=status.HTTP_202_ACCEPTED)
+
+
+class HistoryImportSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = HistoryImport
+        fields = [
+            "id",
+            "history_format",
+            "original_name",
+            "status",
+            "percent_done",
+            "bytes_total",
+            "plays_read",
+            "plays_matched",
+            "plays_unmatched",
+            "events_stored",
+            "events_already_imported",
+            "rows_skipped",
+            "skipped_rows",
+            "unmatched_tracks",
+            "error",
+            "created_at",
+            "finished_at",
+        ]
+
+
+class HistoryImportListCreateApi(APIView):
+    required_scope = "feedback"
+    parser_classes = [MultiPartParser, FormParser]
+
+    class HistoryUploadSerializer(serializers.Serializer):
+        file = serializers.FileField(help_text="The export: JSON, JSON lines, CSV, or the service's ZIP.")
+        format = serializers.ChoiceField(choices=HistoryFormat.choices)
+
+    def initial(self, request: Request, *args: object, **kwargs: object) -> None:
+        # Before authentication: its CSRF check would read (and store) the whole upload.
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        upload_size_check(request, limit=settings.HISTORY_UPLOAD_MAX_BYTES)
+        super().initial(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="feedback_history_imports_list",
+        summary="Your listening-history imports",
+        responses={200: HistoryImportSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        jobs = selectors.history_import_list(user=_user(request))
+        return Response(HistoryImportSerializer(jobs, many=True).data)
+
+    @extend_schema(
+        operation_id="feedback_history_imports_create",
+        summary="Import a listening history (Spotify, ListenBrainz, Last.fm)",
+        description=(
+            "Queues a background import and answers 202 with the job; poll its URL. Plays are matched "
+            "to the catalog by Spotify URI, ISRC or MusicBrainz id, else artist and title; the job "
+            "reports matched and unmatched plays and skipped rows. Importing the same file twice "
+            "adds nothing. Needs the listening_history consent."
+        ),
+        request={"multipart/form-data": HistoryUploadSerializer},
+        responses={
+            202: HistoryImportSerializer,
+            400: OpenApiResponse(description="No file, an unknown format or an empty file."),
+            403: OpenApiResponse(description="No listening_history consent, or a token without `feedback`."),
+            413: OpenApiResponse(description="Larger than HISTORY_UPLOAD_MAX_BYTES."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = self.HistoryUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            job = services.history_import_request(
+                user=_user(request),
+                uploaded_file=data.validated_data["file"],
+                history_format=data.validated_data["format"],
+            )
+        except services.HistoryFileTooLarge as error:
+            raise PayloadTooLarge(error.message) from error
+        return Response(HistoryImportSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class HistoryImportDetailApi(APIView):
+    required_scope = "feedback"
+
+    @extend_schema(
+        operation_id="feedback_history_imports_retrieve",
+        summary="One history import: progress and report",
+        responses={200: HistoryImportSerializer, 404: OpenApiResponse(description="Not yours, or none.")},
+    )
+    def get(self, request: Request, import_id: int) -> Response:
+        job = selectors.history_import_get(user=_user(request), import_id=import_id)
+        return Response(HistoryImportSerializer(job).data)

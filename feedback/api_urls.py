@@ -12,4 +12,6 @@ urlpatterns = [
         "taste/exclusions/<int:exclusion_id>/", api.TasteExclusionDeleteApi.as_view(), name="exclusion_delete"
     ),
     path("cf/train/", api.CFTrainApi.as_view(), name="cf_train"),
+    path("history-imports/", api.HistoryImportListCreateApi.as_view(), name="history_imports"),
+    path("history-imports/<int:import_id>/", api.HistoryImportDetailApi.as_view(), name="history_import"),
 ]

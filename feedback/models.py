@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from pgvector.django import HnswIndex, VectorField
 
+from catalog.models import JobStatus
 from feedback.learning.cf import FACTORS
 
 
@@ -227,3 +228,53 @@ class AnonymousTrackCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.track_id} {self.kind} ×{self.count}"
+
+
+class HistoryFormat(models.TextChoices):
+    SPOTIFY = "spotify", "Spotify extended streaming history (JSON or ZIP)"
+    LISTENBRAINZ = "listenbrainz", "ListenBrainz export (JSON lines or ZIP)"
+    LASTFM = "lastfm", "Last.fm scrobbles (CSV)"
+
+
+class HistoryImport(models.Model):
+    """A listening history from another service, imported in the background into events."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="history_imports"
+    )
+    history_format = models.CharField(max_length=12, choices=HistoryFormat.choices)
+    original_name = models.CharField(max_length=255)
+    # Deleted once imported: the events are what is kept.
+    file = models.FileField(upload_to="history-imports/", blank=True)
+    bytes_total = models.PositiveBigIntegerField(default=0)
+    bytes_read = models.PositiveBigIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    plays_read = models.PositiveIntegerField(default=0)
+    plays_matched = models.PositiveIntegerField(default=0)
+    plays_unmatched = models.PositiveIntegerField(default=0)
+    events_stored = models.PositiveIntegerField(default=0)
+    events_already_imported = models.PositiveIntegerField(default=0)
+    rows_skipped = models.PositiveIntegerField(default=0)
+    # The first rows skipped ({"where", "reason"}) and the most played unmatched tracks
+    # ({"artist", "title", "plays"}), for the report.
+    skipped_rows = models.JSONField(default=list, blank=True)
+    unmatched_tracks = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.history_format}) for {self.user_id}"
+
+    @property
+    def percent_done(self) -> int:
+        if self.status == JobStatus.SUCCEEDED:
+            return 100
+        return min(99, int(100 * self.bytes_read / self.bytes_total)) if self.bytes_total else 0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)

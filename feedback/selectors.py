@@ -11,6 +11,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.db.models import Q
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import User
@@ -18,6 +19,7 @@ from catalog.models import Track, TrackArtist, TrackTag
 from feedback.learning import signals
 from feedback.models import (
     ExclusionKind,
+    HistoryImport,
     ItemFactor,
     ListeningEvent,
     PolicyStat,
@@ -318,3 +320,12 @@ def logged_decisions() -> list[Any]:
             )
         )
     return decisions
+
+
+def history_import_list(*, user: User, limit: int = 20) -> list[HistoryImport]:
+    return list(HistoryImport.objects.filter(user=user).order_by("-created_at", "-id")[:limit])
+
+
+def history_import_get(*, user: User, import_id: int) -> HistoryImport:
+    """One of the listener's history imports; another listener's is a 404."""
+    return get_object_or_404(HistoryImport.objects.filter(user=user), pk=import_id)

@@ -29,3 +29,17 @@ def train_cf() -> int | None:
 def refresh_user_vector(user_id: int) -> bool:
     """One listener's CF vector from the current item factors, right after new events."""
     return services.user_vector_refresh(user_id=user_id)
+
+
+HISTORY_IMPORT_TIME_LIMIT_SECONDS = 60 * 60
+
+
+@shared_task(
+    time_limit=HISTORY_IMPORT_TIME_LIMIT_SECONDS,
+    soft_time_limit=HISTORY_IMPORT_TIME_LIMIT_SECONDS - 60,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def run_history_import(*, import_id: int) -> None:
+    """Import an uploaded listening history (only a job still queued is started)."""
+    services.history_import_run(import_id=import_id)

@@ -208,6 +208,9 @@ RETENTION_SWEEP_SECONDS = env.int("RETENTION_SWEEP_SECONDS", default=6 * 60 * 60
 # Event batches commit without waiting for the WAL flush (a crash may lose the last fraction of
 # a second of events, never corrupt anything); true waits like every other write.
 FEEDBACK_SYNCHRONOUS_COMMIT = env.bool("FEEDBACK_SYNCHRONOUS_COMMIT", default=False)
+# Listening-history uploads (Spotify, ListenBrainz, Last.fm) larger than this get HTTP 413;
+# `manage.py import_history` reads files of any size.
+HISTORY_UPLOAD_MAX_BYTES = env.int("HISTORY_UPLOAD_MAX_BYTES", default=200 * 1024 * 1024)
 
 # --- Content-Security-Policy (django-csp) -------------------------------------------------
 # No inline script anywhere: htmx is served from static/, CSRF travels in hx-headers. Inline

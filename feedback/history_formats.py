@@ -1,0 +1,276 @@
+"""Listening-history files from other services, read as a stream of plays (no Django imports).
+
+Three formats, each streamed so a 100 MB file is read in bounded memory:
+
+- ``spotify``: Spotify's "extended streaming history" — JSON files (``Streaming_History_Audio_*
+  .json``, each a list of plays), or the ZIP they come in. Parsed item by item with ijson.
+- ``listenbrainz``: a ListenBrainz export — JSON lines, one listen a line (``listened_at``,
+  ``track_metadata``), plain or inside the export ZIP (``listens/YYYY/M.jsonl``).
+- ``lastfm``: Last.fm scrobbles as CSV — with a header (``uts,utc_time,artist,artist_mbid,album,
+  album_mbid,track,track_mbid``, the usual export tools' columns) or without (``artist,album,
+  track,date``).
+
+A file that is not the format asked for raises ``HistoryFormatError`` naming the file and what is
+wrong before anything is yielded from it; a bad row inside a good file is reported as a
+``RowProblem`` (line or item number and reason) and skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import IO, Any
+
+import ijson
+
+from feedback.importers import HistoryFormatError, Play, parse_play
+
+FORMATS = ("spotify", "listenbrainz", "lastfm")
+ZIP_MAGIC = b"PK\x03\x04"
+SNIFF_BYTES = 64
+LASTFM_DATE_FORMATS = ("%d %b %Y %H:%M", "%d %b %Y, %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    where: str  # "file.json item 12", "listens.jsonl line 3"
+    reason: str
+
+
+Parsed = Play | RowProblem
+
+
+def history_read(handle: IO[bytes], *, history_format: str, name: str) -> Iterator[Parsed]:
+    """Plays (and row problems) from one uploaded file, ZIP or not, in file order."""
+    if history_format not in FORMATS:
+        raise HistoryFormatError(f"Unknown history format “{history_format}”; use {', '.join(FORMATS)}.")
+    head = handle.read(4)
+    handle.seek(0)
+    if head == ZIP_MAGIC:
+        yield from _zip_members(handle, history_format=history_format, name=name)
+        return
+    yield from READERS[history_format](handle, name)
+
+
+def _zip_members(handle: IO[bytes], *, history_format: str, name: str) -> Iterator[Parsed]:
+    try:
+        archive = zipfile.ZipFile(handle)
+    except zipfile.BadZipFile as error:
+        raise HistoryFormatError(f"{name}: not a readable ZIP ({error}).") from error
+    wanted = [member for member in archive.infolist() if _member_wanted(member.filename, history_format)]
+    if not wanted:
+        expected = {"spotify": "Streaming_History_Audio_*.json", "listenbrainz": "*.jsonl", "lastfm": "*.csv"}
+        raise HistoryFormatError(
+            f"{name}: the ZIP holds no {history_format} history files (expected {expected[history_format]})."
+        )
+    with archive:
+        for member in wanted:
+            with archive.open(member) as inner:
+                yield from READERS[history_format](inner, f"{name}:{member.filename}")
+
+
+def _member_wanted(filename: str, history_format: str) -> bool:
+    base = filename.rsplit("/", 1)[-1]
+    if base.startswith(".") or filename.startswith("__MACOSX"):
+        return False
+    if history_format == "spotify":
+        # Video history shares the format but holds no tracks.
+        return base.endswith(".json") and "Video" not in base
+    return base.endswith(".jsonl" if history_format == "listenbrainz" else ".csv")
+
+
+# --- Spotify ------------------------------------------------------------------------------------
+
+
+def _spotify(handle: IO[bytes], name: str) -> Iterator[Parsed]:
+    head = handle.read(SNIFF_BYTES)
+    if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
+        raise HistoryFormatError(f"{name}: not a Spotify streaming history (a JSON list of plays).")
+    items = ijson.items(_Rejoined(head, handle), "item")
+    number = 0
+    try:
+        for number, row in enumerate(items, start=1):
+            if not isinstance(row, dict):
+                yield RowProblem(f"{name} item {number}", "not an object")
+                continue
+            play = parse_play(row)
+            if play is None:
+                if row.get("episode_name") or row.get("spotify_episode_uri"):
+                    continue  # podcasts are not music
+                yield RowProblem(f"{name} item {number}", "no track name, artist or timestamp")
+                continue
+            yield play
+    except ijson.JSONError as error:
+        if number == 0:
+            raise HistoryFormatError(
+                f"{name}: not a Spotify streaming history (a JSON list of plays): {error}"
+            ) from error
+        yield RowProblem(f"{name} after item {number}", f"the file is cut short or broken: {error}")
+
+
+class _Rejoined:
+    """A stream read again from its start: the bytes already sniffed, then the rest."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self.head, self.rest = head, rest
+
+    def read(self, size: int = -1) -> bytes:
+        if not self.head:
+            return self.rest.read(size)
+        if size < 0:
+            data, self.head = self.head + self.rest.read(), b""
+            return data
+        data, self.head = self.head[:size], self.head[size:]
+        return data
+
+
+# --- ListenBrainz --------------------------------------------------------------------------------
+
+
+@contextmanager
+def _text(handle: IO[bytes], *, encoding: str) -> Iterator[io.TextIOWrapper]:
+    """The bytes as text, leaving ``handle`` open afterwards (a wrapper closes what it wraps)."""
+    text = io.TextIOWrapper(handle, encoding=encoding, errors="strict", newline="")  # type: ignore[type-var]
+    try:
+        yield text
+    finally:
+        text.detach()
+
+
+def _listenbrainz(handle: IO[bytes], name: str) -> Iterator[Parsed]:
+    with _text(handle, encoding="utf-8") as text:
+        yield from _listenbrainz_lines(text, name)
+
+
+def _listenbrainz_lines(text: io.TextIOWrapper, name: str) -> Iterator[Parsed]:
+    try:
+        for number, line in enumerate(text, start=1):
+            if not line.strip():
+                continue
+            where = f"{name} line {number}"
+            try:
+                listen = json.loads(line)
+            except json.JSONDecodeError as error:
+                if number == 1:
+                    raise HistoryFormatError(f"{name}: not ListenBrainz JSON lines ({error}).") from error
+                yield RowProblem(where, f"not JSON ({error.msg})")
+                continue
+            yield _listenbrainz_play(listen, where)
+    except UnicodeDecodeError as error:
+        raise HistoryFormatError(f"{name}: not UTF-8 text ({error.reason}).") from error
+
+
+def _listenbrainz_play(listen: Any, where: str) -> Parsed:
+    if not isinstance(listen, dict) or not isinstance(listen.get("track_metadata"), dict):
+        return RowProblem(where, "no track_metadata")
+    metadata = listen["track_metadata"]
+    info = metadata.get("additional_info") or {}
+    mapping = metadata.get("mbid_mapping") or {}
+    track, artist = metadata.get("track_name"), metadata.get("artist_name")
+    if not track or not artist:
+        return RowProblem(where, "no track_name or artist_name")
+    try:
+        listened_at = datetime.fromtimestamp(int(listen["listened_at"]), tz=UTC)
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        return RowProblem(where, "no valid listened_at")
+    spotify_id = str(info.get("spotify_id") or "")
+    return Play(
+        ts=listened_at,
+        ms_played=_int(info.get("duration_ms")),
+        track_name=str(track),
+        artist_name=str(artist),
+        album_name=str(metadata.get("release_name") or ""),
+        spotify_track_uri=_spotify_uri(spotify_id),
+        isrc=str(info.get("isrc") or ""),
+        musicbrainz_recording_id=str(mapping.get("recording_mbid") or info.get("recording_mbid") or ""),
+    )
+
+
+def _spotify_uri(value: str) -> str:
+    """``spotify:track:<id>`` from a URI or an open.spotify.com link."""
+    if value.startswith("spotify:track:"):
+        return value
+    if "open.spotify.com/track/" in value:
+        return "spotify:track:" + value.rsplit("/", 1)[-1].split("?", 1)[0]
+    return ""
+
+
+# --- Last.fm -------------------------------------------------------------------------------------
+
+
+def _lastfm(handle: IO[bytes], name: str) -> Iterator[Parsed]:
+    with _text(handle, encoding="utf-8-sig") as text:
+        yield from _lastfm_rows(text, name)
+
+
+def _lastfm_rows(text: io.TextIOWrapper, name: str) -> Iterator[Parsed]:
+    try:
+        reader = csv.reader(text)
+        first = next(reader, None)
+        if first is None:
+            raise HistoryFormatError(f"{name}: the file is empty.")
+        header = [column.strip().lower() for column in first]
+        if {"artist", "track"} <= set(header):
+            columns = header
+        else:
+            # No header: the first row must itself be a readable scrobble (artist, album, track, date).
+            columns = ["artist", "album", "track", "date"]
+            first_play = _lastfm_play(dict(zip(columns, first, strict=False)), f"{name} line 1")
+            if len(first) < len(columns) or isinstance(first_play, RowProblem):
+                raise HistoryFormatError(
+                    f"{name}: not a Last.fm scrobbles CSV (expected the columns artist, album, track, date)."
+                )
+            yield first_play
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                yield _lastfm_play(dict(zip(columns, row, strict=False)), f"{name} line {reader.line_num}")
+    except UnicodeDecodeError as error:
+        raise HistoryFormatError(f"{name}: not UTF-8 text ({error.reason}).") from error
+    except csv.Error as error:
+        raise HistoryFormatError(f"{name}: not readable as CSV ({error}).") from error
+
+
+def _lastfm_play(row: dict[str, str], where: str) -> Parsed:
+    artist, track = (row.get("artist") or "").strip(), (row.get("track") or "").strip()
+    if not artist or not track:
+        return RowProblem(where, "no artist or track")
+    played = _lastfm_time(row)
+    if played is None:
+        return RowProblem(where, "no readable date")
+    return Play(
+        ts=played,
+        ms_played=0,
+        track_name=track,
+        artist_name=artist,
+        album_name=(row.get("album") or "").strip(),
+        musicbrainz_recording_id=(row.get("track_mbid") or "").strip(),
+    )
+
+
+def _lastfm_time(row: dict[str, str]) -> datetime | None:
+    uts = (row.get("uts") or "").strip()
+    if uts.isdigit():
+        return datetime.fromtimestamp(int(uts), tz=UTC)
+    text = (row.get("utc_time") or row.get("date") or "").strip()
+    for pattern in LASTFM_DATE_FORMATS:
+        try:
+            return datetime.strptime(text, pattern).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+def _int(value: Any) -> int:
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return 0
+
+
+READERS = {"spotify": _spotify, "listenbrainz": _listenbrainz, "lastfm": _lastfm}
