@@ -136,7 +136,7 @@ class _Rejoined:
 @contextmanager
 def _text(handle: IO[bytes], *, encoding: str) -> Iterator[io.TextIOWrapper]:
     """The bytes as text, leaving ``handle`` open afterwards (a wrapper closes what it wraps)."""
-    text = io.TextIOWrapper(handle, encoding=encoding, errors="strict", newline="")  # type: ignore[type-var]
+    text = io.TextIOWrapper(handle, encoding=encoding, errors="strict", newline="")
     try:
         yield text
     finally:

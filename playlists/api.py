@@ -41,7 +41,7 @@ def _user(request: Request) -> User:
 
 def _accepted(request: Request, playlist: Playlist) -> Response:
     latest = selectors.version_latest(playlist=playlist)
-    body = {
+    body: dict[str, Any] = {
         "id": playlist.pk,
         "version": latest.number if latest else None,
         "status": latest.status if latest else None,

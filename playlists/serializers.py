@@ -68,7 +68,7 @@ class ItemTrackSerializer(serializers.Serializer):
     album = serializers.CharField()
     release_year = serializers.IntegerField(allow_null=True)
     duration_ms = serializers.IntegerField(allow_null=True)
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.source
     source_id = serializers.CharField()
     spotify_uri = serializers.CharField()
     isrc = serializers.CharField()

@@ -128,7 +128,11 @@ def test_listenbrainz_lines_carry_ids_and_bad_lines_are_reported_by_number() -> 
 
 
 def test_lastfm_csv_with_or_without_a_header() -> None:
-    with_header = "uts,utc_time,artist,artist_mbid,album,album_mbid,track,track_mbid\n1709323200,,Portishead,,Dummy,,Roads,\n,,,,,,,\n"
+    with_header = (
+        "uts,utc_time,artist,artist_mbid,album,album_mbid,track,track_mbid\n"
+        "1709323200,,Portishead,,Dummy,,Roads,\n"
+        ",,,,,,,\n"
+    )
     without_header = "Portishead,Dummy,Roads,01 Mar 2024 20:00\nNobody,,,\n"
 
     (play,) = _read(with_header.encode(), "lastfm")
