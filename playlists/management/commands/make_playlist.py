@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.models import User
 from catalog.models import Track
 from playlists.composer import Composition, ListenerContext, playlist_compose, vocabulary_load
+from playlists.generation import listener_context
 from playlists.intent import PromptError, parse_prompt
 
 
@@ -24,11 +25,15 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", dest="as_json")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["user"] and not get_user_model().objects.filter(email=options["user"]).exists():
-            raise CommandError(f"No user with email {options['user']}")
-        # Listening history (and so a taste profile) arrives with the feedback app; until
-        # then a listener is composed for like a new one.
         listener = ListenerContext()
+        if options["user"]:
+            try:
+                user = User.objects.get_by_natural_key(options["user"])
+            except User.DoesNotExist:
+                raise CommandError(f"No user with email {options['user']}") from None
+            # What generation itself uses: taste seeds and learned taste, only with the
+            # personalization consent (a listener without it is composed for like a new one).
+            listener = listener_context(user) or ListenerContext()
         try:
             intent = parse_prompt(options["prompt"], vocabulary=vocabulary_load())
             if options["new_only"]:
