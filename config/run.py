@@ -260,6 +260,13 @@ def _request_shutdown(signum: int, _frame: object) -> None:
     _shutdown.set()
 
 
+def metrics_files_clear() -> None:
+    """Drop the last run's per-process metric files: counters restart with the processes."""
+    folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR", str(embedded.data_dir() / "prometheus")))
+    for path in folder.glob("*.db"):
+        path.unlink(missing_ok=True)
+
+
 def load_dotenv() -> None:
     """Read .env like the settings do, so DATABASE_URL/REDIS_URL set there are honoured here."""
     import environ
@@ -278,6 +285,7 @@ def run() -> int:
     signal.signal(signal.SIGINT, _request_shutdown)
     signal.signal(signal.SIGTERM, _request_shutdown)
 
+    metrics_files_clear()
     started = StartedServices()
     children: list[Child] = []
     exit_code = 0
