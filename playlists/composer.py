@@ -235,10 +235,13 @@ def playlist_compose(
     listener: ListenerContext | None = None,
     rules: EditorialRules | None = None,
     weights: Weights | None = None,
+    diversity: float | None = None,
     exclude_track_ids: frozenset[int] = frozenset(),
     on_stage: Callable[[str], None] | None = None,
 ) -> Composition:
-    """Compose a playlist from ``prompt`` or an (edited) ``intent``; raises PromptError on bad input."""
+    """Compose a playlist from ``prompt`` or an (edited) ``intent``; raises PromptError on bad input.
+
+    ``diversity`` overrides the re-ranking's MMR strength (an experiment variant's setting)."""
     validate_size(size)
     listener = listener or ListenerContext()
     rules = rules or EditorialRules()
@@ -264,7 +267,7 @@ def playlist_compose(
     with stages.stage("score"):
         scores, components = _score(pool, intent, query_vector, listener, profile, rules, weights)
     with stages.stage("rerank"):
-        chosen = _choose(pool, intent, scores, blocked, rules, target)
+        chosen = _choose(pool, intent, scores, blocked, rules, target, diversity=diversity)
     with stages.stage("sequence"):
         unpinned = [row for row in chosen.rows if row not in chosen.pinned_rows]
         free_slots = target - len(chosen.pinned_rows)
@@ -328,6 +331,12 @@ def _score(
     return scores + _editorial_boost(pool, rules), components
 
 
+def _rerank_rules(rules: EditorialRules, diversity: float | None) -> RerankRules:
+    if diversity is None:
+        return RerankRules(exposure_floor=rules.exposure_floor)
+    return RerankRules(exposure_floor=rules.exposure_floor, diversity=diversity)
+
+
 def _choose(
     pool: CandidatePool,
     intent: Intent,
@@ -335,6 +344,8 @@ def _choose(
     blocked: np.ndarray,
     rules: EditorialRules,
     target: int,
+    *,
+    diversity: float | None = None,
 ) -> RerankResult:
     row_of = {int(track_id): row for row, track_id in enumerate(pool.track_ids)}
     pinned = [(row_of[pin.track_id], pin.position) for pin in rules.pinned if pin.track_id in row_of]
@@ -348,7 +359,7 @@ def _choose(
         blocked=blocked,
         pinned=pinned,
         long_tail=np.nan_to_num(pool.feature("popularity"), nan=0.0) < LONG_TAIL_POPULARITY,
-        rules=RerankRules(exposure_floor=rules.exposure_floor),
+        rules=_rerank_rules(rules, diversity),
     )
     intent.relaxed.extend(chosen.relaxed)
     if len(chosen.rows) < target:

@@ -73,6 +73,7 @@ def version_compose(version: PlaylistVersion, *, on_stage: Callable[[str], None]
             listener=listener,
             rules=editorial_rules(version=version),
             weights=weights,
+            diversity=assignment.variant.diversity if assignment is not None else None,
             exclude_track_ids=excluded,
             on_stage=on_stage,
         )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 
 from catalog.models import Track
+from playlists import composer
 from playlists.composer import (
     EditorialRules,
     ListenerContext,
@@ -13,6 +16,7 @@ from playlists.composer import (
     playlist_compose,
     vocabulary_load,
 )
+from playlists.engine.rerank import RerankRules
 from playlists.intent import PromptError, parse_prompt
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
@@ -154,3 +158,12 @@ def test_energy_arc_eases_into_calm_songs(catalog: dict[str, Track]) -> None:
     assert len(composition.items) == 10
     energies = [Track.objects.get(pk=item.track_id).energy for item in composition.items]
     assert sum(energies[:3]) / 3 > sum(energies[-3:]) / 3 + 0.4
+
+
+def test_an_experiment_variants_diversity_reaches_the_reranking(catalog: dict[str, Track]) -> None:
+    with mock.patch("playlists.composer.rerank", wraps=composer.rerank) as rerank:
+        playlist_compose(prompt="calm jazz", size=5, diversity=0.9)
+        playlist_compose(prompt="calm jazz", size=5)
+
+    assert rerank.call_args_list[0].kwargs["rules"].diversity == 0.9
+    assert rerank.call_args_list[1].kwargs["rules"].diversity == RerankRules().diversity
