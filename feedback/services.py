@@ -25,6 +25,7 @@ from accounts.consent import ConsentRequired, consent_require
 from accounts.models import ConsentPurpose, User
 from catalog.models import Artist, JobStatus, Track
 from config.errors import ApplicationError
+from config.metrics import metrics_count_events
 from feedback.events import MAX_BATCH, MAX_POSITION_MS, EventError, EventIn, events_parse
 from feedback.history_formats import RowProblem, history_read
 from feedback.importers import HistoryFormatError, Play
@@ -135,6 +136,8 @@ def events_ingest(*, user: User, events: Any, now: datetime | None = None) -> In
         _affinity_apply(user=user, stored=stored, durations=durations, windows=lookups.windows)
         _bandit_apply(user=user, stored=stored, durations=durations, versions=versions)
         _user_vector_refresh_soon(user.pk)
+        count = len(stored)
+        transaction.on_commit(lambda: metrics_count_events(count))
     return IngestResult(stored=len(stored), duplicates=len(parsed) - len(stored) - rejected, errors=errors)
 
 
@@ -470,7 +473,13 @@ MIN_TRAIN_USERS = 2
 
 
 def cf_train(*, factors: int = cf.FACTORS, iterations: int = cf.ITERATIONS) -> CFModelRun | None:
-    """Retrain ALS on every positive affinity and store user and item factors (None: too little data)."""
+    """Retrain ALS on every positive affinity and store user and item factors.
+
+    None: too little data, or the quality gate refused the new model — evaluated with the
+    current one on the affinities that are new since the current model was trained (neither
+    model has seen them), it must not do worse (``editorial.ops_services.model_promotion_decide``
+    records every decision for the monitoring panel).
+    """
     started = time.perf_counter()
     decay = signals.decay_factor(timezone.now())
     rows = list(TrackAffinity.objects.filter(mass__gt=0).values_list("user_id", "track_id", "mass"))
@@ -480,14 +489,96 @@ def cf_train(*, factors: int = cf.FACTORS, iterations: int = cf.ITERATIONS) -> C
     items = sorted({row[1] for row in rows})
     user_row = {user: index for index, user in enumerate(users)}
     item_col = {item: index for index, item in enumerate(items)}
-    matrix = cf.interaction_matrix(
-        np.array([user_row[row[0]] for row in rows]),
-        np.array([item_col[row[1]] for row in rows]),
-        np.array([row[2] * decay for row in rows], dtype=np.float32),
-        (len(users), len(items)),
-    )
+    cells = np.array([(user_row[row[0]], item_col[row[1]]) for row in rows])
+    weights = np.array([row[2] * decay for row in rows], dtype=np.float32)
+    shape = (len(users), len(items))
+    current = CFModelRun.objects.filter(finished_at__isnull=False).order_by("-pk").first()
+    if current is not None:
+        # Affinities that events received since the current model was trained added to or moved.
+        new_pairs = set(
+            ListeningEvent.objects.filter(received_at__gt=current.started_at).values_list(
+                "user_id", "track_id"
+            )
+        )
+        recent = np.array([(row[0], row[1]) in new_pairs for row in rows], dtype=bool)
+        promotion = _cf_promotion_check(
+            cells=cells,
+            weights=weights,
+            recent=recent,
+            shape=shape,
+            items=items,
+            factors=factors,
+            iterations=iterations,
+        )
+        if promotion is not None and not promotion.promoted:
+            return None
+    matrix = cf.interaction_matrix(cells[:, 0], cells[:, 1], weights, shape)
     trained = cf.als_train(matrix, factors=factors, iterations=iterations)
     return _factors_store(users=users, items=items, trained=trained, interactions=len(rows), started=started)
+
+
+CF_PROMOTION_K = 20
+
+
+def _cf_promotion_check(
+    *,
+    cells: np.ndarray,
+    weights: np.ndarray,
+    recent: np.ndarray,
+    shape: tuple[int, int],
+    items: list[int],
+    factors: int,
+    iterations: int,
+) -> Any:
+    """Both models on the new affinities of listeners the current model knew; None: too little to
+    judge by (fewer such listeners than MODEL_PROMOTION_MIN_USERS)."""
+    from editorial.ops.quality import ModelMetrics
+    from editorial.ops_services import model_promotion_decide
+
+    train = cf.interaction_matrix(cells[~recent, 0], cells[~recent, 1], weights[~recent], shape)
+    known_users = set(cells[~recent, 0].tolist())
+    test: dict[int, set[int]] = defaultdict(set)
+    for user, item in cells[recent]:
+        if int(user) in known_users:
+            test[int(user)].add(int(item))
+    k = min(CF_PROMOTION_K, shape[1] - 1)
+    if len(test) < settings.MODEL_PROMOTION_MIN_USERS or k < 1:
+        # Too few listeners with new affinities to tell a worse model from noise: retrain.
+        return None
+    test_users = sorted(test)
+    candidate = cf.als_train(train, factors=factors, iterations=iterations)
+    candidate_metrics = cf.ranking_metrics(cf.recommend_factors(candidate, train, test_users, k), test, k)
+    current_metrics = cf.ranking_metrics(_cf_current_recommendations(train, test_users, items, k), test, k)
+    return model_promotion_decide(
+        model_name="cf-als",
+        candidate_version=f"{shape[0]} listeners x {shape[1]} tracks",
+        current=ModelMetrics(*current_metrics, users=len(test_users)),
+        candidate=ModelMetrics(*candidate_metrics, users=len(test_users)),
+    )
+
+
+def _cf_current_recommendations(
+    train: Any, users: list[int], items: list[int], k: int
+) -> dict[int, np.ndarray]:
+    """The stored model's top k per listener, its user vectors solved from ``train`` alone (the
+    stored ones may already have folded the held-out affinities in)."""
+    stored = dict(ItemFactor.objects.filter(track_id__in=items).values_list("track_id", "vector"))
+    known = np.array([item in stored for item in items])
+    item_factors = np.zeros(
+        (len(items), cf.FACTORS if not stored else len(next(iter(stored.values())))), np.float32
+    )
+    for column, item in enumerate(items):
+        if item in stored:
+            item_factors[column] = stored[item]
+    recommendations = {}
+    for user in users:
+        seen = train.indices[train.indptr[user] : train.indptr[user + 1]]
+        vector = cf.user_vector(
+            item_factors, seen, cf.confidence_of(train.data[train.indptr[user] : train.indptr[user + 1]])
+        )
+        scores = np.where(known, item_factors @ vector, -np.inf)
+        recommendations[user] = cf.top_k_excluding(scores, seen, k)
+    return recommendations
 
 
 @transaction.atomic

@@ -137,7 +137,7 @@ def ranking_metrics(
     return float(np.mean(recalls)), float(np.mean(ndcgs))
 
 
-def _top_k_excluding(scores: np.ndarray, seen: np.ndarray, k: int) -> np.ndarray:
+def top_k_excluding(scores: np.ndarray, seen: np.ndarray, k: int) -> np.ndarray:
     scores = scores.copy()
     scores[seen] = -np.inf
     top = np.argpartition(-scores, k)[:k]
@@ -147,7 +147,7 @@ def _top_k_excluding(scores: np.ndarray, seen: np.ndarray, k: int) -> np.ndarray
 def recommend_popularity(train: sparse.csr_matrix, users: list[int], k: int) -> dict[int, np.ndarray]:
     popularity = np.asarray((train > 0).sum(axis=0)).ravel().astype(float)
     return {
-        user: _top_k_excluding(popularity, train.indices[train.indptr[user] : train.indptr[user + 1]], k)
+        user: top_k_excluding(popularity, train.indices[train.indptr[user] : train.indptr[user + 1]], k)
         for user in users
     }
 
@@ -156,7 +156,7 @@ def recommend_factors(
     factors: Factors, train: sparse.csr_matrix, users: list[int], k: int
 ) -> dict[int, np.ndarray]:
     return {
-        user: _top_k_excluding(
+        user: top_k_excluding(
             factors.items @ factors.users[user], train.indices[train.indptr[user] : train.indptr[user + 1]], k
         )
         for user in users

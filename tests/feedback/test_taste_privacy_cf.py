@@ -167,3 +167,42 @@ def test_the_data_export_includes_the_taste_profile(owner: User, listened: dict[
     part = privacy.export_parts()["taste_profile"](user=owner)
 
     assert part["top_artists"][0]["name"] == "Nina Simone"
+
+
+def test_a_retrained_cf_model_goes_through_the_quality_gate(owner: User, settings) -> None:  # type: ignore[no-untyped-def]
+    from unittest import mock
+
+    from editorial.models_ops import ModelPromotion
+    from editorial.ops.quality import PromotionDecision
+
+    tracks = [TrackFactory().pk for _ in range(12)]
+    listeners = [owner] + [consenting_user(f"gate{index}@example.com", Role.LISTENER) for index in range(5)]
+    for index, listener in enumerate(listeners):
+        _ingest(listener, [(track, "complete") for track in (tracks[:6] if index % 2 == 0 else tracks[6:])])
+    first = services.cf_train(factors=8, iterations=5)
+    assert first is not None
+    assert not ModelPromotion.objects.exists()  # nothing to compare the first model with
+
+    _ingest(owner, [(tracks[6], "like"), (tracks[7], "like")])  # new since the first model
+    settings.MODEL_PROMOTION_MIN_USERS = 2
+    assert services.cf_train(factors=8, iterations=5) is not None  # one listener: too little to judge by
+    assert not ModelPromotion.objects.exists()
+    settings.MODEL_PROMOTION_MIN_USERS = 1
+    _ingest(owner, [(tracks[8], "like")])
+    refused = PromotionDecision(promote=False, reason="recall@k fell")
+    with mock.patch("editorial.ops_services.promotion_decide", return_value=refused):
+        assert services.cf_train(factors=8, iterations=5) is None
+    kept = ItemFactor.objects.values_list("model_version", flat=True).first()
+    assert set(ItemFactor.objects.values_list("model_version", flat=True)) == {kept}
+
+    judged = services.cf_train(factors=8, iterations=5)
+
+    refusal, decision = ModelPromotion.objects.order_by("pk")
+    assert (refusal.promoted, decision.model_name) == (False, "cf-als")
+    assert decision.candidate_metrics["users"] == 1
+    assert 0.0 <= decision.current_metrics["ndcg_at_k"] <= 1.0
+    versions = set(ItemFactor.objects.values_list("model_version", flat=True))
+    if decision.promoted:
+        assert judged is not None and versions == {judged.pk}
+    else:
+        assert judged is None and versions == {kept}
