@@ -352,6 +352,7 @@ SPECTACULAR_SETTINGS = {
     # each enum named once.
     "ENUM_NAME_OVERRIDES": {
         "ImportFormatEnum": "catalog.models.ImportFormat",
+        "HistoryFormatEnum": "feedback.models.HistoryFormat",
         "JobStatusEnum": "catalog.models.JobStatus",
         "VersionStatusEnum": "playlists.models.VersionStatus",
         "ExportStatusEnum": "accounts.models.ExportStatus",
