@@ -116,7 +116,7 @@ def onboarding_taste(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             messages.success(request, "Welcome to Segue! Your picks will shape your first playlists.")
-            return redirect("catalog:browse")
+            return redirect("playlists:home")
     return render(
         request, "accounts/onboarding_taste.html", {"form": form}, status=400 if form.errors else 200
     )

@@ -111,7 +111,7 @@ CACHES = {
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "catalog:browse"
+LOGIN_REDIRECT_URL = "playlists:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 # django-axes checks every login first (lockout), then Django checks the password.
 AUTHENTICATION_BACKENDS = [

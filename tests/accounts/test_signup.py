@@ -55,7 +55,7 @@ def test_signup_then_consents_then_taste_then_the_app(client: Client) -> None:
 
     artist_id = TrackFactory._meta.model.objects.get().artists.get().pk
     taste = client.post("/accounts/onboarding/taste/", {"tags": [rock.pk], "artists": [artist_id]})
-    assert taste["Location"] == "/catalog/"
+    assert taste["Location"] == "/playlists/"
     seeds = taste_seeds_for_user(user=user)
     assert [tag.name for tag in seeds.tags] == ["rock"]
     assert [artist.name for artist in seeds.artists] == ["The Dawns"]
