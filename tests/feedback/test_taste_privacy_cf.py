@@ -50,7 +50,7 @@ def test_the_taste_page_shows_top_artists_tags_and_a_chart(owner: User, listened
     page = browser.get("/taste/").content.decode()
 
     assert "Nina Simone" in page and "jazz" in page
-    assert "<svg" in page and "taste-chart" in page
+    assert "<svg" in page and "taste-bar" in page
     assert 'href="/taste/"' in page  # the nav link
 
 
