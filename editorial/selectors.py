@@ -180,10 +180,26 @@ class PromptSkipRate:
     skip_rate: float
 
 
+SKIP_RATE_MIN_OUTCOMES = 5  # listened-to tracks a prompt needs before its skip rate means much
+
+
 def prompt_skip_rates(*, days: int = 30, limit: int = 10) -> list[PromptSkipRate]:
-    """Prompts whose playlists are skipped most. Listening events (the feedback app) do not
-    exist on this branch yet: no data until they do; the dashboard says so."""
-    return []
+    """Prompts whose generated playlists are skipped most: skips / (skips + completions) of the
+    tracks played from them, over the last ``days``."""
+    from feedback.models import ListeningEvent
+
+    since = timezone.now() - timedelta(days=days)
+    rows = (
+        ListeningEvent.objects.filter(
+            version__isnull=False, occurred_at__gte=since, kind__in=("skip", "complete")
+        )
+        .annotate(prompt=Lower("version__playlist__prompt"))
+        .values("prompt")
+        .annotate(skips=Count("pk", filter=Q(kind="skip")), outcomes=Count("pk"))
+        .filter(outcomes__gte=SKIP_RATE_MIN_OUTCOMES)
+    )
+    rates = [PromptSkipRate(row["prompt"], row["outcomes"], row["skips"] / row["outcomes"]) for row in rows]
+    return sorted(rates, key=lambda rate: (-rate.skip_rate, -rate.plays))[:limit]
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,12 @@ def home(request: HttpRequest) -> HttpResponse:
         "counts": selectors.queue_counts(),
         "reasons": QueueReason.choices,
         "prompts_chart": bar_chart([(row.label, row.count, str(row.count)) for row in prompts]),
-        "skip_rates": selectors.prompt_skip_rates(),
+        "skip_chart": bar_chart(
+            [
+                (row.prompt, row.skip_rate, f"{row.skip_rate:.0%} of {row.plays}")
+                for row in selectors.prompt_skip_rates()
+            ]
+        ),
         "themes_chart": bar_chart(
             [(row.label, row.count, str(row.count)) for row in selectors.theme_matches()]
         ),

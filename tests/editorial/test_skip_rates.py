@@ -1,0 +1,57 @@
+"""The dashboard's worst-feedback chart: skip rate per prompt from listening events."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from editorial.selectors import prompt_skip_rates
+from feedback.services import events_ingest
+from tests.catalog.factories import TrackFactory
+from tests.playlists.factories import playlist_make, version_make
+
+pytestmark = pytest.mark.django_db
+
+
+def _listen(owner: User, version, outcomes: list[str]) -> None:  # type: ignore[no-untyped-def]
+    when = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    items = list(version.items.order_by("position"))
+    events = [
+        {
+            "id": str(uuid.uuid4()),
+            "kind": kind,
+            "track": item.track_id,
+            "occurred_at": when,
+            "playlist": version.playlist_id,
+            "version": version.number,
+            "position": item.position,
+        }
+        for item, kind in zip(items, outcomes, strict=False)
+    ]
+    assert not events_ingest(user=owner, events=events).errors
+
+
+def test_prompts_are_ranked_by_the_share_of_their_tracks_skipped(owner: User, curator: User) -> None:
+    tracks = [TrackFactory() for _ in range(6)]
+    skipped = version_make(playlist_make(owner=owner, prompt="Sad Polka"), tracks=tracks)
+    liked = version_make(playlist_make(owner=owner, prompt="calm jazz"), tracks=tracks)
+    few = version_make(playlist_make(owner=owner, prompt="rare prompt"), tracks=tracks)
+    _listen(owner, skipped, ["skip", "skip", "skip", "skip", "complete", "play"])
+    _listen(owner, liked, ["complete", "complete", "complete", "complete", "skip"])
+    _listen(owner, few, ["skip", "skip"])  # too few outcomes to rank
+
+    rates = prompt_skip_rates()
+
+    assert [(rate.prompt, rate.plays, rate.skip_rate) for rate in rates] == [
+        ("sad polka", 5, pytest.approx(0.8)),
+        ("calm jazz", 5, pytest.approx(0.2)),
+    ]
+    client = Client()
+    client.force_login(curator)
+    page = client.get(reverse("desk:home")).content.decode()
+    assert "sad polka: 80% of 5" in page
