@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +17,29 @@ from accounts.services import consent_record_choices, policy_ensure_initial, use
 from config.celery import app as celery_app
 
 USER_PASSWORD = "listen-to-the-segue-42"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_EXIT_STATUS] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Leave without native libraries' exit-time teardown, once pytest has reported.
+
+    torch's thread pools, once a test's Celery worker thread has used the model, can abort the
+    interpreter at exit ("terminate called without an active exception", SIGABRT) after every
+    test has passed, which would turn a green run red.
+    """
+    status = config.stash.get(_EXIT_STATUS, None)
+    if status is None:
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
+_EXIT_STATUS = pytest.StashKey[int]()
 
 
 @pytest.fixture
