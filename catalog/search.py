@@ -137,8 +137,14 @@ def track_vector_search(
     k: int = 10,
     filters: SearchFilters | None = None,
     exact: bool = False,
+    complete: bool = True,
 ) -> list[SearchHit]:
-    """The k tracks most similar to ``query_vector`` (unit-normalized) that pass ``filters``."""
+    """The k tracks most similar to ``query_vector`` (unit-normalized) that pass ``filters``.
+
+    ``complete=False`` accepts fewer than k hits when the index walk gives up (after
+    ``VECTOR_SEARCH_MAX_SCAN_TUPLES``) instead of ranking the whole filtered set exactly: for
+    callers gathering candidates from several searches, where a bounded time matters more.
+    """
     if k <= 0:
         return []
     filters = filters or SearchFilters()
@@ -150,10 +156,11 @@ def track_vector_search(
         # Iterative scans keep walking the graph when filtered-out or dead rows (deleted,
         # rolled back, not yet vacuumed) use up the first ef_search candidates.
         _set_local("hnsw.iterative_scan", "relaxed_order")
+        _set_local("hnsw.max_scan_tuples", settings.VECTOR_SEARCH_MAX_SCAN_TUPLES)
         hits = _ranked(queryset, query_vector, k)
         # relaxed_order may return rows slightly out of order; re-sort them.
         hits.sort(key=lambda hit: -hit.similarity)
-        if len(hits) < k:
+        if len(hits) < k and complete:
             return _ranked(queryset, query_vector, k, use_index=False)
         return hits
 

@@ -156,6 +156,8 @@ EMBED_REBUILD_INDEX_MIN_SHARE = env.float("EMBED_REBUILD_INDEX_MIN_SHARE", defau
 # maintenance_work_mem for that build: the graph is built fastest when it fits.
 VECTOR_INDEX_BUILD_MEMORY = env("VECTOR_INDEX_BUILD_MEMORY", default="2GB")
 VECTOR_SEARCH_EF_SEARCH = env.int("VECTOR_SEARCH_EF_SEARCH", default=200)
+# How far a filtered index scan may walk (pgvector's hnsw.max_scan_tuples) before it stops.
+VECTOR_SEARCH_MAX_SCAN_TUPLES = env.int("VECTOR_SEARCH_MAX_SCAN_TUPLES", default=8000)
 # At or below this many rows a filtered search scans the filtered set exactly.
 VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS = env.int("VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS", default=20000)
 # ... and when they are at most this share of the catalog (the index serves broad filters best).

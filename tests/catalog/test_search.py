@@ -69,6 +69,28 @@ def test_one_percent_selective_filter_still_returns_k_rows_through_the_index_pat
     assert similarities == sorted(similarities, reverse=True)
 
 
+@override_settings(VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS=5)
+def test_a_walk_that_gives_up_is_completed_exactly_unless_the_caller_takes_what_was_found() -> None:
+    from unittest import mock
+
+    from catalog import search
+
+    _bulk_catalog()
+    rare = SearchFilters(year_range=(1970, 1979))
+    real_ranked = search._ranked
+
+    def index_walk_gives_up(queryset, query_vector, k, use_index=True):  # type: ignore[no-untyped-def]
+        hits = real_ranked(queryset, query_vector, k, use_index=use_index)
+        return hits[:3] if use_index else hits
+
+    with mock.patch.object(search, "_ranked", side_effect=index_walk_gives_up):
+        complete = track_vector_search(query_vector=unit_vector(999), k=10, filters=rare)
+        partial = track_vector_search(query_vector=unit_vector(999), k=10, filters=rare, complete=False)
+
+    assert len(complete) == 10
+    assert len(partial) == 3
+
+
 def test_selective_filter_uses_exact_scan_and_matches_exact_order() -> None:
     _bulk_catalog()
     query = unit_vector(5)
