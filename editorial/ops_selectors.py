@@ -647,7 +647,20 @@ def _schedule_text(schedule: Any) -> str:
         if seconds % 60 == 0:
             return f"every {seconds // 60} min"
         return f"every {seconds} s"
+    daily = _crontab_daily_time(schedule)
+    if daily:
+        return f"daily at {daily}"
     return str(schedule)
+
+
+def _crontab_daily_time(schedule: Any) -> str:
+    """ "03:00" for a crontab that fires once a day at a fixed time; "" otherwise."""
+    minute, hour = (str(getattr(schedule, f"_orig_{name}", "")) for name in ("minute", "hour"))
+    other_fields = ("day_of_week", "day_of_month", "month_of_year")
+    every_day = all(str(getattr(schedule, f"_orig_{name}", "")) == "*" for name in other_fields)
+    if every_day and minute.isdigit() and hour.isdigit():
+        return f"{int(hour):02d}:{int(minute):02d}"
+    return ""
 
 
 def task_runs(*, user: User, task: str | None = None, limit: int = 50) -> list[TaskRun]:
