@@ -59,7 +59,7 @@ def test_ips_and_snips_by_hand() -> None:
         LoggedDecision("d", "y", 1.0, 1.0),
     ]
 
-    result = estimate(logged, lambda context: "x")
+    result = estimate(logged, "x")
 
     # weights 2, 0, 4, 0 -> IPS = (2*1 + 4*0) / 4; SNIPS = 2 / 6
     assert result.ips == pytest.approx(0.5)
@@ -82,7 +82,7 @@ def test_ips_of_the_logging_policy_itself_recovers_the_average_reward() -> None:
             )
         )
 
-    always_x = estimate(logged, lambda context: "x")
+    always_x = estimate(logged, "x")
 
     assert always_x.ips == pytest.approx(0.8, abs=0.05)
     assert always_x.snips == pytest.approx(0.8, abs=0.03)
@@ -90,7 +90,7 @@ def test_ips_of_the_logging_policy_itself_recovers_the_average_reward() -> None:
 
 def test_propensities_outside_zero_one_are_refused() -> None:
     with pytest.raises(ValueError):
-        estimate([LoggedDecision("a", "x", 0.0, 1.0)], lambda context: "x")
+        estimate([LoggedDecision("a", "x", 0.0, 1.0)], "x")
 
 
 @pytest.mark.django_db

@@ -10,7 +10,6 @@ self-normalized variant, next to the logged policy's own average reward.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -19,11 +18,6 @@ from django.core.management.base import BaseCommand, CommandParser
 from feedback.learning.bandit import POLICIES
 from feedback.learning.offpolicy import estimate
 from feedback.selectors import logged_decisions
-
-
-def _always(policy: str) -> Callable[[str], str]:
-    """The deterministic target policy "use ``policy`` for every listener"."""
-    return lambda context: policy
 
 
 class Command(BaseCommand):
@@ -43,7 +37,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"{'policy':<14} {'IPS':>7} {'SNIPS':>7} {'matched':>8} {'ESS':>7}")
         for name in options["policy"] or sorted(POLICIES):
-            result = estimate(decisions, _always(name))
+            result = estimate(decisions, name)
             self.stdout.write(
                 f"{name:<14} {result.ips:>7.3f} {result.snips:>7.3f} {result.matched:>8} "
                 f"{result.effective_sample_size:>7.1f}"
