@@ -29,7 +29,7 @@ from typing import IO, Any
 
 import ijson
 
-from feedback.importers import HistoryFormatError, Play, parse_play
+from feedback.importers import HistoryFormatError, Play, non_negative_int, parse_play
 
 FORMATS = ("spotify", "listenbrainz", "lastfm")
 ZIP_MAGIC = b"PK\x03\x04"
@@ -182,7 +182,7 @@ def _listenbrainz_play(listen: Any, where: str) -> Parsed:
     spotify_id = str(info.get("spotify_id") or "")
     return Play(
         ts=listened_at,
-        ms_played=_int(info.get("duration_ms")),
+        ms_played=non_negative_int(info.get("duration_ms")),
         track_name=str(track),
         artist_name=str(artist),
         album_name=str(metadata.get("release_name") or ""),
@@ -264,13 +264,6 @@ def _lastfm_time(row: dict[str, str]) -> datetime | None:
         except ValueError:
             continue
     return None
-
-
-def _int(value: Any) -> int:
-    try:
-        return max(0, int(value))
-    except (TypeError, ValueError):
-        return 0
 
 
 READERS = {"spotify": _spotify, "listenbrainz": _listenbrainz, "lastfm": _lastfm}

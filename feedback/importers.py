@@ -57,7 +57,7 @@ def parse_play(row: Any) -> Play | None:
         return None
     return Play(
         ts=ts,
-        ms_played=_int(row.get("ms_played", row.get("msPlayed", 0))),
+        ms_played=non_negative_int(row.get("ms_played", row.get("msPlayed", 0))),
         track_name=str(track),
         artist_name=str(artist),
         album_name=str(row.get("master_metadata_album_album_name") or ""),
@@ -120,7 +120,8 @@ def _timestamp(value: Any) -> datetime | None:
         return None
 
 
-def _int(value: Any) -> int:
+def non_negative_int(value: Any) -> int:
+    """A count from an export's field: 0 when missing, negative or not a number."""
     try:
         return max(0, int(value))
     except (TypeError, ValueError):
