@@ -329,3 +329,17 @@ def history_import_list(*, user: User, limit: int = 20) -> list[HistoryImport]:
 def history_import_get(*, user: User, import_id: int) -> HistoryImport:
     """One of the listener's history imports; another listener's is a 404."""
     return get_object_or_404(HistoryImport.objects.filter(user=user), pk=import_id)
+
+
+def track_reactions(*, user: User, track_ids: list[int]) -> dict[int, str]:
+    """The listener's latest like or dislike of each of ``track_ids`` ("like" / "dislike")."""
+    latest: dict[int, str] = {}
+    reactions = (
+        ListeningEvent.objects.filter(user=user, track_id__in=track_ids, kind__in=("like", "dislike"))
+        .order_by("track_id", "-occurred_at", "-id")
+        .distinct("track_id")
+        .values_list("track_id", "kind")
+    )
+    for track_id, kind in reactions:
+        latest[track_id] = kind
+    return latest

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from config.errors import ApplicationError
+from feedback.selectors import track_reactions
 from playlists import selectors, services
 from playlists.exporting import EXPORT_FORMATS
 from playlists.forms import PlaylistSettingsForm, PromptForm, RefineForm
@@ -121,6 +122,9 @@ def _version_number(request: HttpRequest) -> int | None:
 def _detail_context(playlist: Playlist, shown: PlaylistVersion | None, **extra: Any) -> dict[str, Any]:
     latest = selectors.version_latest(playlist=playlist)
     items = selectors.version_items(version=shown) if shown else []
+    reactions = track_reactions(user=playlist.owner, track_ids=[item.track_id for item in items])
+    for item in items:
+        item.reaction = reactions.get(item.track_id, "")  # type: ignore[attr-defined]
     context: dict[str, Any] = {
         "playlist": playlist,
         "version": shown,

@@ -356,3 +356,34 @@ def test_the_playlist_endpoints_are_in_the_openapi_schema(api: APIClient) -> Non
         "/api/playlists/{playlist_id}/export/{export_format}/",
     ]:
         assert path in schema
+
+
+def test_the_page_shows_which_tracks_the_listener_liked_or_disliked(browser: Client, owner: User) -> None:
+    import uuid
+
+    from feedback.services import events_ingest
+
+    liked, disliked, untouched = TrackFactory(), TrackFactory(), TrackFactory()
+    playlist = playlist_make(owner=owner)
+    version_make(playlist, tracks=[liked, disliked, untouched])
+    when = (timezone.now() - timedelta(minutes=1)).isoformat()
+    events_ingest(
+        user=owner,
+        events=[
+            {"id": str(uuid.uuid4()), "kind": "dislike", "track": liked.pk, "occurred_at": when},
+            {
+                "id": str(uuid.uuid4()),
+                "kind": "like",
+                "track": liked.pk,
+                "occurred_at": timezone.now().isoformat(),
+            },
+            {"id": str(uuid.uuid4()), "kind": "dislike", "track": disliked.pk, "occurred_at": when},
+        ],
+    )
+
+    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+
+    assert page.count('data-kind="like" aria-pressed="true"') == 1
+    assert page.count('data-kind="dislike" aria-pressed="true"') == 1
+    assert f'aria-pressed="true" aria-label="Like {liked.title}"' in page
+    assert f'aria-pressed="true" aria-label="Dislike {disliked.title}: never suggest it again"' in page
