@@ -133,8 +133,9 @@ class PlaylistDetailApi(APIView):
     )
     def get(self, request: Request, playlist_id: int) -> Response:
         playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
-        number = request.query_params.get("version", "")
-        version = selectors.version_get(playlist=playlist, number=int(number) if number.isdigit() else None)
+        version = selectors.version_get(
+            playlist=playlist, number=selectors.version_number_param(request.query_params)
+        )
         items = selectors.version_items(version=version) if version else []
         serializer = PlaylistDetailSerializer(playlist, context={"version": version, "items": items})
         return Response(serializer.data)

@@ -87,12 +87,12 @@ def version_compose(version: PlaylistVersion, *, on_stage: Callable[[str], None]
 
 def _playlist_size(playlist: Playlist) -> int | None:
     """The size asked for in the form or API; None lets the prompt decide ("20 songs", "an hour")."""
-    from playlists.intent import AVERAGE_TRACK_SECONDS, MAX_SIZE, MIN_SIZE
+    from playlists.intent import size_for_duration
 
     if playlist.size:
         return playlist.size
     if playlist.duration_seconds:
-        return max(MIN_SIZE, min(MAX_SIZE, round(playlist.duration_seconds / AVERAGE_TRACK_SECONDS)))
+        return size_for_duration(playlist.duration_seconds)
     return None
 
 

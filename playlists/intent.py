@@ -127,7 +127,7 @@ class Intent:
         if self.size:
             return self.size
         if self.duration_seconds:
-            return max(MIN_SIZE, min(MAX_SIZE, round(self.duration_seconds / AVERAGE_TRACK_SECONDS)))
+            return size_for_duration(self.duration_seconds)
         return default
 
     def include_tag_names(self) -> list[str]:
@@ -589,6 +589,11 @@ def embeddable_phrases(lexicon: Sequence[LexiconEntry]) -> list[tuple[int, str]]
     ]
 
 
+def size_for_duration(seconds: float) -> int:
+    """How many tracks of average length fill ``seconds`` ("an hour"), within the size limits."""
+    return max(MIN_SIZE, min(MAX_SIZE, round(seconds / AVERAGE_TRACK_SECONDS)))
+
+
 def validate_prompt(prompt: str | None) -> str:
     if prompt is None or not prompt.strip():
         raise PromptError(
@@ -596,7 +601,7 @@ def validate_prompt(prompt: str | None) -> str:
         )
     if len(prompt) >= MAX_PROMPT_CHARS:
         raise PromptError(
-            f"The prompt is too long ({len(prompt)} characters); keep it under {MAX_PROMPT_CHARS}."
+            f"The prompt is too long ({len(prompt):,} characters); keep it under {MAX_PROMPT_CHARS:,}."
         )
     if not any(character.isalnum() for character in prompt):
         raise PromptError("The prompt has no words in it: describe the music in a few words.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -43,6 +44,12 @@ def version_get(*, playlist: Playlist, number: int | None = None) -> PlaylistVer
             raise Http404("This playlist has no such version.")
         return version
     return versions.filter(status=VersionStatus.READY).order_by("-number").first() or versions.first()
+
+
+def version_number_param(params: Mapping[str, str]) -> int | None:
+    """The ``?version=N`` of a page or API request (None when absent or not a number)."""
+    number = params.get("version", "")
+    return int(number) if number.isdigit() else None
 
 
 def version_latest(*, playlist: Playlist) -> PlaylistVersion | None:

@@ -15,11 +15,9 @@ from config.errors import ApplicationError
 from config.metrics import metrics_record_generation
 from editorial.ops_services import version_assignment_record
 from playlists.generation import GeneratedVersion, version_compose
+from playlists.intent import PromptError, validate_prompt, validate_size
 from playlists.models import (
     NAME_MAX_LENGTH,
-    PROMPT_MAX_LENGTH,
-    SIZE_MAX,
-    SIZE_MIN,
     Playlist,
     PlaylistItem,
     PlaylistVersion,
@@ -42,23 +40,20 @@ _WORD = re.compile(r"\w", re.UNICODE)
 
 
 def prompt_clean(prompt: str) -> str:
-    """The prompt with whitespace collapsed, or an ApplicationError saying what is wrong with it."""
+    """The prompt with whitespace collapsed, or an ApplicationError saying what is wrong with it
+    (the engine's own rules: not empty, not too long, has words)."""
     cleaned = " ".join((prompt or "").split())
-    if not cleaned:
-        raise ApplicationError("Describe the playlist you want, e.g. “relaxing evening jazz”.")
-    if len(cleaned) > PROMPT_MAX_LENGTH:
-        raise ApplicationError(
-            f"The prompt is {len(cleaned):,} characters long; keep it under {PROMPT_MAX_LENGTH:,}."
-        )
-    if not _WORD.search(cleaned):
-        raise ApplicationError("The prompt has no words in it; say in words what you would like to hear.")
-    return cleaned
+    try:
+        return validate_prompt(cleaned)
+    except PromptError as error:
+        raise ApplicationError(str(error)) from error
 
 
 def size_check(size: int | None) -> int | None:
-    if size is not None and not SIZE_MIN <= size <= SIZE_MAX:
-        raise ApplicationError(f"A playlist has {SIZE_MIN} to {SIZE_MAX} tracks; {size} is out of range.")
-    return size
+    try:
+        return validate_size(size)
+    except PromptError as error:
+        raise ApplicationError(str(error)) from error
 
 
 def _change_clean(change: str) -> str:
@@ -190,15 +185,19 @@ def playlists_refresh_due(*, now: datetime | None = None) -> int:
         .filter(next_refresh_at__lte=now)
         .values_list("pk", flat=True)
     )
+    queued = 0
     for playlist_id in due:
         with transaction.atomic():
             playlist = Playlist.objects.select_for_update(skip_locked=True).filter(pk=playlist_id).first()
             if playlist is None or playlist.next_refresh_at is None or playlist.next_refresh_at > now:
-                continue
+                continue  # another sweep took it, or it was rescheduled meanwhile
             playlist.next_refresh_at = now + REFRESH_INTERVALS[RefreshSchedule(playlist.refresh)]
             playlist.save(update_fields=["next_refresh_at"])
+            if not playlist.versions.filter(status=VersionStatus.READY).exists():
+                continue  # nothing to refresh from yet; tried again next time
             _version_queue(playlist, cause=VersionCause.REFRESH, change="", intent=_current_intent(playlist))
-    return len(due)
+            queued += 1
+    return queued
 
 
 def _locked(playlist: Playlist) -> Playlist:

@@ -110,13 +110,8 @@ def playlist_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 def playlist_detail(request: HttpRequest, playlist_id: int) -> HttpResponse:
     playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
-    shown = selectors.version_get(playlist=playlist, number=_version_number(request))
+    shown = selectors.version_get(playlist=playlist, number=selectors.version_number_param(request.GET))
     return render(request, "playlists/detail.html", _detail_context(playlist, shown))
-
-
-def _version_number(request: HttpRequest) -> int | None:
-    number = request.GET.get("version", "")
-    return int(number) if number.isdigit() else None
 
 
 def _detail_context(playlist: Playlist, shown: PlaylistVersion | None, **extra: Any) -> dict[str, Any]:
@@ -255,7 +250,7 @@ def export_response(request: HttpRequest, playlist: Playlist, export_format: str
     kind = EXPORT_FORMATS.get(export_format)
     if kind is None:
         raise Http404(f"No export format “{export_format}”; use {', '.join(EXPORT_FORMATS)}.")
-    version = selectors.version_get(playlist=playlist, number=_version_number(request))
+    version = selectors.version_get(playlist=playlist, number=selectors.version_number_param(request.GET))
     url = request.build_absolute_uri(reverse("playlists:detail", args=[playlist.pk]))
     try:
         content = selectors.playlist_export(playlist=playlist, version=version, kind=kind, url=url)

@@ -387,3 +387,20 @@ def test_the_page_shows_which_tracks_the_listener_liked_or_disliked(browser: Cli
     assert page.count('data-kind="dislike" aria-pressed="true"') == 1
     assert f'aria-pressed="true" aria-label="Like {liked.title}"' in page
     assert f'aria-pressed="true" aria-label="Dislike {disliked.title}: never suggest it again"' in page
+
+
+def test_a_due_refresh_of_a_playlist_never_generated_waits_instead_of_stopping_the_sweep(owner: User) -> None:
+    now = timezone.now()
+    failed = playlist_make(
+        owner=owner, refresh=RefreshSchedule.DAILY, next_refresh_at=now - timedelta(hours=1)
+    )
+    version_make(failed, status=VersionStatus.FAILED, error="no catalog")
+    due = playlist_make(owner=owner, refresh=RefreshSchedule.DAILY, next_refresh_at=now - timedelta(hours=1))
+    version_make(due, tracks=[TrackFactory()])
+
+    assert services.playlists_refresh_due(now=now) == 1
+
+    assert failed.versions.count() == 1
+    failed.refresh_from_db()
+    assert failed.next_refresh_at == now + timedelta(days=1)
+    assert due.versions.count() == 2
