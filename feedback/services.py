@@ -875,6 +875,11 @@ def _history_event(*, user: User, play: Play, track_id: int, history_format: str
 
 
 def _history_job_record(job: HistoryImport, summary: HistoryImportSummary, *, bytes_read: int) -> None:
+    _history_job_counts(job, summary, bytes_read=bytes_read)
+    job.save()
+
+
+def _history_job_counts(job: HistoryImport, summary: HistoryImportSummary, *, bytes_read: int) -> None:
     job.bytes_read = min(bytes_read, job.bytes_total)
     job.plays_read = summary.plays_read
     job.plays_matched = summary.plays_matched
@@ -884,13 +889,12 @@ def _history_job_record(job: HistoryImport, summary: HistoryImportSummary, *, by
     job.rows_skipped = summary.rows_skipped
     job.skipped_rows = [{"where": problem.where, "reason": problem.reason} for problem in summary.skipped]
     job.unmatched_tracks = summary.unmatched_report()
-    job.save()
 
 
 def _history_job_finish(
     job: HistoryImport, summary: HistoryImportSummary, *, status: str, error: str = ""
 ) -> None:
-    _history_job_record(
+    _history_job_counts(
         job, summary, bytes_read=job.bytes_total if status == JobStatus.SUCCEEDED else job.bytes_read
     )
     job.status = status

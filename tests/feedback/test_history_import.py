@@ -240,3 +240,20 @@ def test_the_history_page_uploads_and_lists_imports(
     listing = client.get("/taste/history/").content.decode()
     assert "Streaming_History_Audio_2024.json" in listing
     assert 'hx-get="/taste/history/status/"' in listing  # live status while it is queued
+
+
+@pytest.mark.django_db
+def test_anonymous_visitors_cannot_import_or_read_imports() -> None:
+    from django.test import Client
+
+    page = Client().get("/taste/history/")
+    upload = APIClient().post(
+        "/api/feedback/history-imports/",
+        {"file": SimpleUploadedFile("h.json", b"[]"), "format": "spotify"},
+        format="multipart",
+    )
+
+    assert page.status_code == 302 and "/accounts/login/" in page["Location"]
+    assert upload.status_code in (401, 403)
+    assert APIClient().get("/api/feedback/history-imports/").status_code in (401, 403)
+    assert not HistoryImport.objects.exists()
