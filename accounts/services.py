@@ -7,7 +7,7 @@ import logging
 import secrets
 import zipfile
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from django.core import serializers
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts import privacy
@@ -248,8 +249,13 @@ def data_export_request(*, user: User) -> DataExport:
     """Queue a ZIP of everything held about the user; an export already under way is reused."""
     from accounts.tasks import build_data_export
 
-    active = DataExport.objects.select_for_update().filter(
-        user=user, status__in=(ExportStatus.QUEUED, ExportStatus.RUNNING)
+    active = (
+        DataExport.objects.select_for_update()
+        .filter(user=user)
+        .filter(
+            Q(status=ExportStatus.QUEUED)
+            | Q(status=ExportStatus.RUNNING, started_at__gte=_export_lost_before())
+        )
     )
     existing = active.first()
     if existing is not None:
@@ -311,10 +317,20 @@ extra/<part>.json    data kept outside those records (e.g. derived model factors
 """
 
 
+def _export_lost_before() -> datetime:
+    from accounts.tasks import EXPORT_TIME_LIMIT_SECONDS
+
+    return timezone.now() - timedelta(seconds=EXPORT_TIME_LIMIT_SECONDS)
+
+
 def data_export_build(*, export_id: int) -> None:
-    """Build the ZIP of one queued export. Idempotent: only a queued export is picked up."""
-    claimed = DataExport.objects.filter(pk=export_id, status=ExportStatus.QUEUED).update(
-        status=ExportStatus.RUNNING
+    """Build the ZIP of one queued export. Idempotent: only a queued export is picked up, or
+    one whose run died with its worker (still "running" past the task's time limit)."""
+    lost = Q(status=ExportStatus.RUNNING, started_at__lt=_export_lost_before())
+    claimed = (
+        DataExport.objects.filter(pk=export_id)
+        .filter(Q(status=ExportStatus.QUEUED) | lost)
+        .update(status=ExportStatus.RUNNING, started_at=timezone.now())
     )
     if claimed != 1:
         return

@@ -52,6 +52,8 @@ def rules_for_theme(*, theme_id: int | None, now: datetime | None = None) -> Edi
         blocked_artist_ids=frozenset(artist_id for _, artist_id in blocks if artist_id),
         pinned=pins,
         boosted_artist_ids=boosted,
+        # The fairness setting whose effect the fairness report shows (ENGINE_EXPOSURE_FLOOR).
+        exposure_floor=float(settings.ENGINE_EXPOSURE_FLOOR),
     )
 
 

@@ -19,7 +19,6 @@ from editorial.models import (
     Block,
     EditorialItem,
     EditorialPlaylist,
-    EditorialStatus,
     QueueReason,
     QueueSnapshot,
     Report,
@@ -274,13 +273,14 @@ def queue_history(*, days: int = 14) -> QueueHistory:
 def editorial_playlist_list(*, published_only: bool) -> QuerySet[EditorialPlaylist]:
     playlists = EditorialPlaylist.objects.annotate(track_count=Count("items"))
     if published_only:
-        return playlists.filter(status=EditorialStatus.PUBLISHED).order_by("-published_at", "-id")
+        # Published ones stay visible while a curator rebuilds them (or a rebuild failed).
+        return playlists.filter(published_at__isnull=False).order_by("-published_at", "-id")
     return playlists.order_by("-updated_at", "-id")
 
 
 def editorial_playlist_get(*, playlist_id: int, published_only: bool) -> EditorialPlaylist:
     """Listeners reach only published playlists (another is a 404); curators reach every one."""
-    scope = Q(status=EditorialStatus.PUBLISHED) if published_only else Q()
+    scope = Q(published_at__isnull=False) if published_only else Q()
     return get_object_or_404(EditorialPlaylist.objects.filter(scope), pk=playlist_id)
 
 

@@ -617,6 +617,10 @@ def editorial_playlist_build(*, playlist_id: int) -> None:
     except PromptError as error:
         _build_fail(playlist_id, str(error))
         return
+    except Exception:
+        # Never leave it "building" for good: the curator sees the failure and can rebuild.
+        _build_fail(playlist_id, "The build failed unexpectedly; rebuild to try again.")
+        raise
     pinned_ids = {track_id for track_id, _ in pinned}
     _build_store(
         playlist_id,
@@ -657,9 +661,16 @@ def _editable(playlist: EditorialPlaylist, revision: int) -> EditorialPlaylist:
         raise ApplicationError(
             STALE_EDIT_MESSAGE.format(current=locked.revision, yours=revision), extra={"stale": True}
         )
-    if locked.status == EditorialStatus.BUILDING:
+    if locked.status == EditorialStatus.BUILDING and not _build_lost(locked):
         raise ApplicationError("This playlist is being built; wait a moment and reload.")
     return locked
+
+
+def _build_lost(playlist: EditorialPlaylist) -> bool:
+    """A build still "running" past the task's hard time limit died with its worker."""
+    from editorial.tasks import BUILD_TIME_LIMIT_SECONDS
+
+    return playlist.updated_at < timezone.now() - timedelta(seconds=BUILD_TIME_LIMIT_SECONDS)
 
 
 def _rows(playlist: EditorialPlaylist) -> list[Row]:

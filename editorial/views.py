@@ -278,12 +278,15 @@ def boost_create(request: HttpRequest, theme_id: int) -> HttpResponse:
 @require_POST
 def boost_change(request: HttpRequest, boost_id: int) -> HttpResponse:
     boost = get_object_or_404(ArtistBoost, pk=boost_id)
-    if request.POST.get("action") == "accept":
-        _act(
-            request, lambda: services.boost_accept(actor=_user(request), boost=boost), done="Boost accepted."
-        )
-    else:
-        _act(request, lambda: services.boost_delete(actor=_user(request), boost=boost), done="Boost removed.")
+    actions = {
+        "accept": (services.boost_accept, "Boost accepted."),
+        "delete": (services.boost_delete, "Boost removed."),
+    }
+    action = actions.get(request.POST.get("action", ""))
+    if action is None:
+        return HttpResponse("Unknown action: use accept or delete.", status=400, content_type="text/plain")
+    change, done = action
+    _act(request, lambda: change(actor=_user(request), boost=boost), done=done)
     return redirect("desk:theme", theme_id=boost.theme_id)
 
 

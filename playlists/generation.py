@@ -7,7 +7,7 @@ consent or editorial desks; this module gathers what it needs for one version an
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,7 +18,7 @@ from accounts.models import ConsentPurpose, User
 from accounts.selectors import taste_seeds_for_user
 from catalog.models import Track
 from config.errors import ApplicationError
-from editorial.ops_services import engine_exposure_floor, experiment_weights
+from editorial.ops_services import experiment_weights
 from playlists.models import Playlist, PlaylistVersion, VersionCause
 
 if TYPE_CHECKING:
@@ -187,7 +187,6 @@ def editorial_rules(*, version: PlaylistVersion) -> EditorialRules:
     from editorial.services import version_theme_record
 
     rules, match = rules_for_prompt(prompt=version.playlist.prompt)
-    rules = replace(rules, exposure_floor=engine_exposure_floor())
     version_theme_record(
         version_id=version.pk,
         theme_id=match.theme_id if match else None,

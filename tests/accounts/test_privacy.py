@@ -168,6 +168,23 @@ def test_export_request_reuses_an_export_under_way(media_root: Path, owner: User
     assert data_export_request(user=owner).pk == first.pk
 
 
+def test_an_export_whose_worker_died_is_built_by_the_redelivered_task(media_root: Path, owner: User) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    export = data_export_request(user=owner)
+    long_ago = timezone.now() - timedelta(hours=3)
+    DataExport.objects.filter(pk=export.pk).update(status=ExportStatus.RUNNING, started_at=long_ago)
+
+    assert data_export_request(user=owner).pk != export.pk  # a lost run does not block a new request
+    data_export_build(export_id=export.pk)
+
+    export.refresh_from_db()
+    assert export.status == ExportStatus.READY
+    assert export.file_path
+
+
 def test_export_build_runs_once(media_root: Path, owner: User) -> None:
     export = build_export(owner)
     data_export_build(export_id=export.pk)  # a redelivered task
