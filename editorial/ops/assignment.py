@@ -37,8 +37,3 @@ def variant_for(pseudonym: str, salt: str, splits: Sequence[tuple[str, float]]) 
         if point < cumulative:
             return name
     return chosen
-
-
-def chi_square_statistic(observed: Sequence[float], expected: Sequence[float]) -> float:
-    """Pearson's chi-square of observed counts against expected counts."""
-    return float(sum((o - e) ** 2 / e for o, e in zip(observed, expected, strict=True) if e > 0))

@@ -8,7 +8,6 @@ the current model serving.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 
@@ -23,20 +22,6 @@ class ModelMetrics:
 class PromotionDecision:
     promote: bool
     reason: str
-
-
-def recall_at_k(recommended: Sequence[int], held_out: Collection[int], k: int) -> float:
-    if not held_out:
-        return math.nan
-    return len(set(recommended[:k]) & set(held_out)) / min(len(held_out), k)
-
-
-def ndcg_at_k(recommended: Sequence[int], held_out: Collection[int], k: int) -> float:
-    if not held_out:
-        return math.nan
-    gain = sum(1 / math.log2(rank + 2) for rank, item in enumerate(recommended[:k]) if item in held_out)
-    ideal = sum(1 / math.log2(rank + 2) for rank in range(min(len(held_out), k)))
-    return gain / ideal
 
 
 def promotion_decide(

@@ -37,18 +37,6 @@ class Interval:
     n: int
 
 
-def wilson_interval(successes: int, trials: int, *, confidence: float = 0.95) -> Interval:
-    """Wilson score interval of a proportion (sound near 0 and 1, unlike the normal one)."""
-    if trials <= 0:
-        return Interval(math.nan, math.nan, math.nan, 0)
-    z = z_value(confidence)
-    share = successes / trials
-    denominator = 1 + z * z / trials
-    centre = (share + z * z / (2 * trials)) / denominator
-    half = z * math.sqrt(share * (1 - share) / trials + z * z / (4 * trials * trials)) / denominator
-    return Interval(share, max(0.0, centre - half), min(1.0, centre + half), trials)
-
-
 def mean_interval(values: Sequence[float] | np.ndarray, *, confidence: float = 0.95) -> Interval:
     """Normal-approximation interval of a mean (the CLT holds at the sample sizes we test at)."""
     data = np.asarray(values, dtype=float)

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats as scipy_stats
 
 from editorial.ops import assignment, drift, fairness, offpolicy, quality, stats
 from editorial.ops.charts import line_chart
@@ -27,7 +28,7 @@ def test_assignment_is_balanced_by_chi_square_on_many_ids() -> None:
     counts = dict.fromkeys("ABCD", 0)
     for n in range(ids):
         counts[assignment.variant_for(f"{n:032x}", "exp-balanced", splits)] += 1
-    statistic = assignment.chi_square_statistic(list(counts.values()), [ids / 4] * 4)
+    statistic, _ = scipy_stats.chisquare(list(counts.values()), [ids / 4] * 4)
     assert statistic < CHI2_DF3_P001
 
 
@@ -44,13 +45,6 @@ def test_a_new_salt_reshuffles_assignments() -> None:
         for n in range(4000)
     )
     assert same / 4000 == pytest.approx(0.5, abs=0.05)
-
-
-def test_wilson_interval_contains_the_share_and_stays_in_bounds() -> None:
-    interval = stats.wilson_interval(0, 20)
-    assert interval.low == pytest.approx(0.0, abs=1e-12) and 0 < interval.high < 0.2
-    interval = stats.wilson_interval(50, 100)
-    assert interval.low < 0.5 < interval.high
 
 
 def test_verdict_finds_a_known_effect_in_the_right_direction() -> None:
@@ -183,12 +177,6 @@ def test_a_worse_model_is_not_promoted() -> None:
     assert quality.promotion_decide(current=None, candidate=better).promote
     tiny = quality.ModelMetrics(recall_at_k=0.9, ndcg_at_k=0.9, users=3)
     assert not quality.promotion_decide(current=current, candidate=tiny).promote
-
-
-def test_ranking_metrics() -> None:
-    assert quality.recall_at_k([1, 2, 3], {3, 9}, k=3) == 0.5
-    assert quality.ndcg_at_k([1, 2], {1, 2}, k=2) == pytest.approx(1.0)
-    assert math.isnan(quality.recall_at_k([1], set(), k=1))
 
 
 def test_intra_list_diversity() -> None:
