@@ -672,7 +672,11 @@ def events_erase_for_user(*, user: Any) -> None:
 def listening_history_erase(*, user: Any) -> int:
     """Purpose eraser (listening_history withdrawn, data asked gone): events and what came of them."""
     deleted = _fold_into_anonymous_counts(ListeningEvent.objects.filter(user=user))
+    for job in HistoryImport.objects.filter(user=user).exclude(file=""):
+        job.file.delete(save=False)  # an upload not yet imported
     for queryset in (
+        # The import reports name the listener's unmatched tracks: history too.
+        HistoryImport.objects.filter(user=user),
         TrackAffinity.objects.filter(user=user),
         TasteExclusion.objects.filter(user=user),
         UserFactor.objects.filter(user=user),

@@ -454,16 +454,28 @@ def listener_context_build(*, track_weights: Mapping[int, float]) -> ListenerCon
 
 
 def _listener_profile(listener: ListenerContext) -> TasteProfile:
-    if not listener.track_affinity:
+    liked = _liked(listener)
+    if not liked:
         return TasteProfile()
-    played = _load_pool({track_id: {"history"} for track_id in listener.track_affinity})
+    played = _load_pool({track_id: {"history"} for track_id in liked})
     return taste_profile(
         track_tags=played.tags,
         track_artists=played.artist_ids,
         years=played.feature("release_year"),
         popularity=played.feature("popularity"),
-        weights=np.array([listener.track_affinity[int(track_id)] for track_id in played.track_ids]),
+        weights=np.array([liked[int(track_id)] for track_id in played.track_ids]),
     )
+
+
+def _liked(listener: ListenerContext) -> dict[int, float]:
+    """The heard tracks the listener likes: the taste profile and "my favourites" come from
+    these alone (``track_affinity`` also carries skips and dislikes, negative, and CF tracks
+    they never heard)."""
+    return {
+        track_id: weight
+        for track_id, weight in listener.track_affinity.items()
+        if weight > 0 and (not listener.heard_track_ids or track_id in listener.heard_track_ids)
+    }
 
 
 # --- candidates ---------------------------------------------------------------------------------
@@ -653,8 +665,9 @@ def _candidates(
         sources["taste_artists"] = _artist_tracks(
             top_artists[:TASTE_ARTISTS], constraints.filters(), limit=5 * size
         )
-    if intent.familiarity == "favourites" and listener.track_affinity:
-        favourites = sorted(listener.track_affinity, key=lambda track: -listener.track_affinity[track])
+    liked = _liked(listener)
+    if intent.familiarity == "favourites" and liked:
+        favourites = sorted(liked, key=lambda track: -liked[track])
         sources["favourites"] = _passing(favourites[: 5 * size], constraints.filters())
     if rules.pinned:
         sources["pin"] = _passing([pin.track_id for pin in rules.pinned], constraints.filters())

@@ -120,11 +120,21 @@ def test_erasure_folds_events_into_anonymous_counts(owner: User, listened: dict[
 def test_withdrawn_listening_history_can_be_erased_with_what_came_of_it(
     owner: User, listened: dict[str, int]
 ) -> None:
+    from feedback.models import HistoryImport
+
+    HistoryImport.objects.create(
+        user=owner,
+        history_format="lastfm",
+        original_name="scrobbles.csv",
+        unmatched_tracks=[{"artist": "Someone", "title": "Private", "plays": 3}],
+    )
+
     deleted = purpose_data_erase(user=owner, purpose=ConsentPurpose.LISTENING_HISTORY)
 
     assert deleted >= 3 + 3
     assert not ListeningEvent.objects.filter(user=owner).exists()
     assert not TrackAffinity.objects.filter(user=owner).exists()
+    assert not HistoryImport.objects.filter(user=owner).exists()
 
 
 def test_retention_aggregates_and_purges_old_raw_events(owner: User, settings: object) -> None:
