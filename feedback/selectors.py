@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.http import Http404
@@ -113,8 +114,13 @@ def _cf_neighbours(user: User, *, exclude: set[int]) -> dict[int, float]:
     with transaction.atomic(), connection.cursor() as cursor:
         # HNSW returns at most ef_search rows per scan; ask for enough, and let the iterative
         # scan go on past the tracks the listener already has (the order is re-sorted below).
-        cursor.execute(f"SET LOCAL hnsw.ef_search = {max(40, min(wanted, 1000))}")
+        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(max(40, min(wanted, 1000)))])
         cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        # Bounded like every filtered catalog search (VECTOR_SEARCH_MAX_SCAN_TUPLES).
+        cursor.execute(
+            "SELECT set_config('hnsw.max_scan_tuples', %s, true)",
+            [str(settings.VECTOR_SEARCH_MAX_SCAN_TUPLES)],
+        )
         rows = list(
             ItemFactor.objects.annotate(distance=MaxInnerProduct("vector", factor))
             .order_by("distance")
@@ -299,10 +305,7 @@ def logged_decisions() -> list[Any]:
     for version_id, kind, position_ms, duration_ms in ListeningEvent.objects.filter(
         version__isnull=False, version__propensity__isnull=False
     ).values_list("version_id", "kind", "position_ms", "track__duration_ms"):
-        name = kind
-        if kind == "skip":
-            name = "early_skip" if signals.is_early_skip(position_ms, duration_ms) else "late_skip"
-        successes, failures = bandit.reward_counts(name)
+        successes, failures = bandit.reward_counts(signals.reward_kind(kind, position_ms, duration_ms))
         totals[version_id][0] += successes
         totals[version_id][1] += failures
     from accounts.pseudonyms import pseudonym_for

@@ -354,13 +354,6 @@ ON CONFLICT (policy) WHERE user_id IS NULL DO UPDATE SET
 """
 
 
-def reward_kind(kind: str, position_ms: int | None, duration_ms: int | None) -> str:
-    """The bandit's name for an event: skips split into early and late."""
-    if kind == "skip":
-        return "early_skip" if signals.is_early_skip(position_ms, duration_ms) else "late_skip"
-    return kind
-
-
 def _bandit_apply(
     *,
     user: User,
@@ -377,7 +370,7 @@ def _bandit_apply(
         if not policy:
             continue
         successes, failures = bandit.reward_counts(
-            reward_kind(event.kind, event.position_ms, durations.get(event.track_id))
+            signals.reward_kind(event.kind, event.position_ms, durations.get(event.track_id))
         )
         if successes or failures:
             totals[policy][0] += successes

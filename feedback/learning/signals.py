@@ -120,3 +120,10 @@ def affinity(signals: Iterable[Signal], now: datetime) -> float:
         * math.pow(0.5, (now - signal.occurred_at).total_seconds() / (HALF_LIFE_DAYS * 86400.0))
         for signal in signals
     )
+
+
+def reward_kind(kind: str, position_ms: int | None, duration_ms: int | None) -> str:
+    """The bandit's name for an event: skips split into early and late."""
+    if kind == "skip":
+        return "early_skip" if is_early_skip(position_ms, duration_ms) else "late_skip"
+    return kind
