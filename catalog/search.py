@@ -142,8 +142,10 @@ def track_vector_search(
     """The k tracks most similar to ``query_vector`` (unit-normalized) that pass ``filters``.
 
     ``complete=False`` accepts fewer than k hits when the index walk gives up (after
-    ``VECTOR_SEARCH_MAX_SCAN_TUPLES``) instead of ranking the whole filtered set exactly: for
-    callers gathering candidates from several searches, where a bounded time matters more.
+    ``VECTOR_SEARCH_MAX_SCAN_TUPLES``) and the filtered set is too large to rank exactly in
+    bounded time (over ``VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS``): for callers gathering candidates
+    from several searches, where a bounded time matters more. A short walk over a small set
+    (a graph full of dead rows not yet vacuumed, say) is still completed.
     """
     if k <= 0:
         return []
@@ -160,7 +162,7 @@ def track_vector_search(
         hits = _ranked(queryset, query_vector, k)
         # relaxed_order may return rows slightly out of order; re-sort them.
         hits.sort(key=lambda hit: -hit.similarity)
-        if len(hits) < k and complete:
+        if len(hits) < k and (complete or _exact_scan_bounded(queryset)):
             return _ranked(queryset, query_vector, k, use_index=False)
         return hits
 
@@ -180,6 +182,12 @@ def _small_filtered_set(queryset: QuerySet[Track], filters: SearchFilters) -> bo
     # A broad filter on a small catalog is still best served by the index.
     total = _estimated_rows(Track.objects.filter(embedding__isnull=False))
     return filtered <= settings.VECTOR_SEARCH_EXACT_SCAN_MAX_SHARE * total
+
+
+def _exact_scan_bounded(queryset: QuerySet[Track]) -> bool:
+    """Whether the planner expects few enough rows that an exact ranking takes bounded time."""
+    filtered = _estimated_rows(queryset.filter(embedding__isnull=False))
+    return filtered <= settings.VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS
 
 
 def _estimated_rows(queryset: QuerySet[Track]) -> float:

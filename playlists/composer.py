@@ -142,15 +142,18 @@ class Composition:
 # --- vocabulary ---------------------------------------------------------------------------------
 
 
-def _catalog_version() -> tuple[int, int | None, int | None]:
-    """Changes when tags are added or removed, or artists added: the vocabulary is rebuilt then."""
+def _catalog_version() -> tuple[int, int | None]:
+    """Changes when tags are added or removed: the vocabulary is rebuilt then.
+
+    Artists are not part of it: they are looked up in the database (an index seek on the
+    lower-cased name) each time, so an import that adds artists does not rebuild the vocabulary.
+    """
     tags = Tag.objects.aggregate(count=Count("pk"), last=Max("pk"))
-    last_artist = Artist.objects.aggregate(last=Max("pk"))["last"]
-    return tags["count"], tags["last"], last_artist
+    return tags["count"], tags["last"]
 
 
 @lru_cache(maxsize=1)
-def _vocabulary_for(version: tuple[int, int | None, int | None]) -> CatalogVocabulary:
+def _vocabulary_for(version: tuple[int, int | None]) -> CatalogVocabulary:
     counts = dict(
         TrackTag.objects.values("tag__name").annotate(n=Count("pk")).values_list("tag__name", "n").order_by()
     )
@@ -168,7 +171,7 @@ def _vocabulary_for(version: tuple[int, int | None, int | None]) -> CatalogVocab
         tag_counts=counts,
         pair_counts=pairs,
         encoder=encode_prompt_texts,
-        artist_lookup=lru_cache(4096)(_artist_lookup),
+        artist_lookup=_artist_lookup,
     )
 
 
@@ -204,7 +207,7 @@ def _artist_lookup(text: str) -> str | None:
 
 
 def vocabulary_load() -> CatalogVocabulary:
-    """The catalog's vocabulary, cached per process until its tags or artists change."""
+    """The catalog's vocabulary, cached per process until its tags change."""
     return _vocabulary_for(_catalog_version())
 
 

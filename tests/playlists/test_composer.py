@@ -6,7 +6,7 @@ from unittest import mock
 
 import pytest
 
-from catalog.models import Track
+from catalog.models import Artist, Track
 from playlists import composer
 from playlists.composer import (
     EditorialRules,
@@ -113,6 +113,15 @@ def test_vocabulary_comes_from_the_catalog_tags(catalog: dict[str, Track]) -> No
     assert {"jazz", "rock", "hard rock", "rap"} <= set(vocabulary.tag_names)
     assert vocabulary.tag_children["rock"] == ["hard rock"]
     assert vocabulary_load() is vocabulary
+
+
+def test_an_artist_added_by_an_import_is_known_without_rebuilding_the_vocabulary(
+    catalog: dict[str, Track],
+) -> None:
+    vocabulary = vocabulary_load()
+    Artist.objects.create(name="Nina Newcomer")
+    assert vocabulary_load() is vocabulary
+    assert vocabulary.find_artist("nina newcomer") == "Nina Newcomer"
 
 
 @pytest.mark.parametrize(("prompt", "size"), [("", 10), ("🎶🎶", 10), ("jazz", 0), ("jazz", 500)])
