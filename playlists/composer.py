@@ -728,8 +728,8 @@ def _load_pool(merged: Mapping[int, set[str]]) -> CandidatePool:
     track_ids = [track_id for track_id in merged if track_id in fetched]
     rows = [fetched[track_id] for track_id in track_ids]
     artist_names = _artist_names({artist_id for row in rows for artist_id in row[-1]})
-    tag_names = _tag_names()
     width = len(FEATURE_COLUMNS)
+    tag_names = _tag_names({tag_id for row in rows for tag_id in row[2 + width]})
     features = {
         column: np.array([np.nan if row[2 + index] is None else row[2 + index] for row in rows], dtype=float)
         for index, column in enumerate(FEATURE_COLUMNS)
@@ -757,8 +757,8 @@ def _artist_names(artist_ids: set[int]) -> dict[int, str]:
     return dict(Artist.objects.filter(pk__in=artist_ids).values_list("pk", "name"))
 
 
-def _tag_names() -> dict[int, str]:
-    return dict(Tag.objects.values_list("pk", "name"))
+def _tag_names(tag_ids: set[int]) -> dict[int, str]:
+    return dict(Tag.objects.filter(pk__in=tag_ids).values_list("pk", "name"))
 
 
 # --- explanations -------------------------------------------------------------------------------

@@ -250,6 +250,13 @@ def test_retention_purge_deletes_expired_zips_and_runs_hooks(media_root: Path, o
     assert timezone.now() - cutoffs[0] >= timedelta(days=364)
 
 
+def test_retention_purge_clears_expired_sessions(owner: User, client: Client) -> None:
+    client.force_login(owner)
+    Session.objects.update(expire_date=timezone.now() - timedelta(minutes=1))
+    retention_purge()
+    assert not Session.objects.exists()
+
+
 # --- erasure --------------------------------------------------------------------------------------
 
 
@@ -258,6 +265,10 @@ def test_erasure_leaves_nothing_that_refers_to_the_user(
 ) -> None:
     give_user_data(owner, client, user_password)
     give_user_data(other_user, Client(), user_password)
+    stale = Client()
+    stale.force_login(owner)  # a session that has expired still names the user
+    yesterday = timezone.now() - timedelta(days=1)
+    Session.objects.filter(pk=stale.session.session_key).update(expire_date=yesterday)
     build_export(owner)
     owner_id = owner.pk
     assert references_to(owner_id, "owner@example.com")  # the check sees data when it is there
