@@ -27,8 +27,7 @@ from catalog.models import Artist, JobStatus, Track
 from config.errors import ApplicationError
 from config.metrics import metrics_count_events
 from feedback.events import MAX_BATCH, MAX_POSITION_MS, EventError, EventIn, events_parse
-from feedback.history_formats import RowProblem, history_read
-from feedback.importers import HistoryFormatError, Play
+from feedback.history_formats import HistoryFormatError, Play, RowProblem, history_read
 from feedback.learning import bandit, cf, signals
 from feedback.matching import plays_match
 from feedback.models import (
