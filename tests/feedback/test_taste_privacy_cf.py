@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 from django.test import Client
+from pytest_django import DjangoAssertNumQueries
 from rest_framework.test import APIClient
 
 from accounts.models import ConsentPurpose, Role, User
@@ -52,6 +53,22 @@ def test_the_taste_page_shows_top_artists_tags_and_a_chart(owner: User, listened
     assert "Nina Simone" in page and "jazz" in page
     assert "<svg" in page and "taste-bar" in page
     assert 'href="/taste/"' in page  # the nav link
+
+
+def test_the_taste_page_runs_no_cf_or_content_vector_query(
+    owner: User, listened: dict[str, int], django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
+    """The page shows affinities only: generation's CF neighbours and vectors are not read."""
+    browser = Client()
+    browser.force_login(owner)
+    services.taste_exclusion_add(user=owner, artist_id=listened["other"])
+
+    with django_assert_num_queries(13) as captured:
+        assert browser.get("/taste/").status_code == 200
+
+    sql = " ".join(query["sql"] for query in captured.captured_queries)
+    assert "feedback_userfactor" not in sql and "feedback_itemfactor" not in sql
+    assert '"catalog_track"."embedding"' not in sql
 
 
 def test_leaving_an_artist_and_a_time_window_out_applies_at_once(
