@@ -33,3 +33,4 @@ class PolicyStatAdmin(ReadOnlyAdmin):
 @admin.register(CFModelRun)
 class CFModelRunAdmin(ReadOnlyAdmin):
     list_display = ("pk", "started_at", "finished_at", "users", "items", "interactions", "seconds")
+    exclude = ("item_gram",)  # a thousand numbers that tell a reader nothing

@@ -12,7 +12,8 @@ Three formats, each streamed so a 100 MB file is read in bounded memory:
 
 A file that is not the format asked for raises ``HistoryFormatError`` naming the file and what is
 wrong before anything is yielded from it; a bad row inside a good file is reported as a
-``RowProblem`` (line or item number and reason) and skipped.
+``RowProblem`` (line or item number and reason) and skipped. Podcast episodes are not music and
+are left out silently.
 """
 
 from __future__ import annotations
@@ -29,12 +30,34 @@ from typing import IO, Any
 
 import ijson
 
-from feedback.importers import HistoryFormatError, Play, non_negative_int, parse_play
-
 FORMATS = ("spotify", "listenbrainz", "lastfm")
 ZIP_MAGIC = b"PK\x03\x04"
 SNIFF_BYTES = 64
 LASTFM_DATE_FORMATS = ("%d %b %Y %H:%M", "%d %b %Y, %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+
+
+class HistoryFormatError(ValueError):
+    """The file is not the history format asked for; the message says which file and why."""
+
+
+@dataclass(frozen=True)
+class Play:
+    ts: datetime
+    ms_played: int
+    track_name: str
+    artist_name: str
+    album_name: str = ""
+    spotify_track_uri: str = ""
+    reason_end: str = ""
+    skipped: bool = False
+    isrc: str = ""
+    musicbrainz_recording_id: str = ""
+
+    @property
+    def spotify_track_id(self) -> str:
+        """The 22-character id of ``spotify:track:<id>``, or ""."""
+        prefix = "spotify:track:"
+        return self.spotify_track_uri[len(prefix) :] if self.spotify_track_uri.startswith(prefix) else ""
 
 
 @dataclass(frozen=True)
@@ -99,7 +122,7 @@ def _spotify(handle: IO[bytes], name: str) -> Iterator[Parsed]:
             if not isinstance(row, dict):
                 yield RowProblem(f"{name} item {number}", "not an object")
                 continue
-            play = parse_play(row)
+            play = _spotify_play(row)
             if play is None:
                 if row.get("episode_name") or row.get("spotify_episode_uri"):
                     continue  # podcasts are not music
@@ -112,6 +135,50 @@ def _spotify(handle: IO[bytes], name: str) -> Iterator[Parsed]:
                 f"{name}: not a Spotify streaming history (a JSON list of plays): {error}"
             ) from error
         yield RowProblem(f"{name} after item {number}", f"the file is cut short or broken: {error}")
+
+
+def _spotify_play(row: dict[str, Any]) -> Play | None:
+    """One play from an export row; None for podcasts, videos and rows without a track.
+
+    Reads the extended history's fields (``ts``, ``master_metadata_*``, ``ms_played``) and the
+    older account-data ones (``endTime``, ``trackName``, ``artistName``, ``msPlayed``).
+    """
+    track = row.get("master_metadata_track_name") or row.get("trackName")
+    artist = row.get("master_metadata_album_artist_name") or row.get("artistName")
+    if not track or not artist:
+        return None
+    ts = _timestamp(row.get("ts") or row.get("endTime"))
+    if ts is None:
+        return None
+    return Play(
+        ts=ts,
+        ms_played=_non_negative_int(row.get("ms_played", row.get("msPlayed", 0))),
+        track_name=str(track),
+        artist_name=str(artist),
+        album_name=str(row.get("master_metadata_album_album_name") or ""),
+        spotify_track_uri=str(row.get("spotify_track_uri") or ""),
+        reason_end=str(row.get("reason_end") or ""),
+        skipped=bool(row.get("skipped")),
+        isrc=str(row.get("isrc") or ""),
+        musicbrainz_recording_id=str(row.get("musicbrainz_recording_id") or ""),
+    )
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _non_negative_int(value: Any) -> int:
+    """A count from an export's field: 0 when missing, negative or not a number."""
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return 0
 
 
 class _Rejoined:
@@ -182,7 +249,7 @@ def _listenbrainz_play(listen: Any, where: str) -> Parsed:
     spotify_id = str(info.get("spotify_id") or "")
     return Play(
         ts=listened_at,
-        ms_played=non_negative_int(info.get("duration_ms")),
+        ms_played=_non_negative_int(info.get("duration_ms")),
         track_name=str(track),
         artist_name=str(artist),
         album_name=str(metadata.get("release_name") or ""),

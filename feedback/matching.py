@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from catalog.models import Track, TrackArtist
-from feedback.importers import Play
+from feedback.history_formats import Play
 
 SPOTIFY_SOURCE = "spotify"
 

@@ -4,9 +4,10 @@ bandit counts, and the anonymous per-track counts left when raw events go (erasu
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from pgvector.django import HnswIndex, VectorField
 
 from catalog.models import JobStatus
@@ -74,6 +75,16 @@ class ListeningEvent(models.Model):
         return f"{self.user_id} {self.kind} {self.track_id}"
 
 
+class TrackAffinityQuerySet(models.QuerySet["TrackAffinity"]):
+    def outside_exclusions(self) -> TrackAffinityQuerySet:
+        """Without what each listener left out of their taste: an excluded track, or any track of
+        an excluded artist. (Excluded time windows need no filter: their events add no mass.)"""
+        theirs = TasteExclusion.objects.filter(user_id=OuterRef("user_id"))
+        return self.exclude(Exists(theirs.filter(track_id=OuterRef("track_id")))).exclude(
+            Exists(theirs.filter(artist__artist_tracks__track_id=OuterRef("track_id")))
+        )
+
+
 class TrackAffinity(models.Model):
     """Σ of decay-scaled event weights (``mass``); read with feedback.learning.signals.decay_factor."""
 
@@ -85,6 +96,8 @@ class TrackAffinity(models.Model):
     events = models.PositiveIntegerField(default=0)
     last_event_at = models.DateTimeField()
     disliked = models.BooleanField(default=False)
+
+    objects = TrackAffinityQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "track"], name="affinity_user_track_unique")]
@@ -185,6 +198,9 @@ class CFModelRun(models.Model):
     items = models.PositiveIntegerField(default=0)
     interactions = models.PositiveIntegerField(default=0)
     seconds = models.FloatField(default=0.0)
+    # YᵀY of the item factors it stored (FACTORS × FACTORS, row by row): a listener's vector is
+    # then solved from the factors of their own tracks alone (feedback.learning.cf.user_vector_solve).
+    item_gram = ArrayField(models.FloatField(), default=list, blank=True)
 
     class Meta:
         ordering = ["-id"]

@@ -61,15 +61,32 @@ def _excluded(user: User) -> tuple[set[int], set[int]]:
     return tracks, artists
 
 
-def learned_taste(*, user: User, now: datetime | None = None) -> LearnedTaste | None:
-    """The listener's decayed affinities, dislikes, heard tracks, content vector and CF neighbours."""
+@dataclass(frozen=True)
+class _Affinities:
+    affinity: dict[int, float]  # decayed, without the excluded tracks
+    disliked: frozenset[int]
+    excluded_tracks: set[int]
+
+
+def _affinities(user: User, now: datetime | None) -> _Affinities | None:
     rows = list(TrackAffinity.objects.filter(user=user).values_list("track_id", "mass", "disliked"))
     if not rows:
         return None
     decay = signals.decay_factor(now or timezone.now())
     excluded_tracks, _ = _excluded(user)
-    disliked = frozenset(track for track, _, is_disliked in rows if is_disliked)
-    affinity = {track: mass * decay for track, mass, _ in rows if track not in excluded_tracks}
+    return _Affinities(
+        affinity={track: mass * decay for track, mass, _ in rows if track not in excluded_tracks},
+        disliked=frozenset(track for track, _, is_disliked in rows if is_disliked),
+        excluded_tracks=excluded_tracks,
+    )
+
+
+def learned_taste(*, user: User, now: datetime | None = None) -> LearnedTaste | None:
+    """The listener's decayed affinities, dislikes, heard tracks, content vector and CF neighbours."""
+    learned = _affinities(user, now)
+    if learned is None:
+        return None
+    affinity, disliked = learned.affinity, learned.disliked
     heard = frozenset(
         ListeningEvent.objects.filter(user=user)
         .exclude(kind__in=["like", "dislike", "save", "remove"])
@@ -82,7 +99,7 @@ def learned_taste(*, user: User, now: datetime | None = None) -> LearnedTaste | 
         disliked=disliked,
         heard=heard,
         taste_vector=_content_vector(affinity),
-        cf_scores=_cf_neighbours(user, exclude=set(affinity) | excluded_tracks | disliked),
+        cf_scores=_cf_neighbours(user, exclude=set(affinity) | learned.excluded_tracks | disliked),
     )
 
 
@@ -182,20 +199,26 @@ def _bars(scores: dict[Any, float], names: dict[Any, str], limit: int) -> list[d
 
 
 def taste_profile(*, user: User, limit: int = 10) -> TasteProfile:
-    """ "Your taste": top artists, tags and tracks by affinity, the audio profile, the exclusions."""
-    learned = learned_taste(user=user)
+    """ "Your taste": top artists, tags and tracks by affinity, the audio profile, the exclusions.
+
+    Reads the affinities alone: the heard tracks, content vector and CF neighbours that
+    generation uses are not shown here.
+    """
+    affinities = _affinities(user, None)
     exclusions = [
         {
             "id": exclusion.pk,
             "kind": exclusion.kind,
             "label": _exclusion_label(exclusion),
         }
-        for exclusion in TasteExclusion.objects.filter(user=user).select_related("track", "artist")
+        for exclusion in TasteExclusion.objects.filter(user=user)
+        .select_related("track", "artist")
+        .only("kind", "starts_at", "ends_at", "track__title", "artist__name")  # not the track's vectors
     ]
     events = ListeningEvent.objects.filter(user=user).count()
-    if learned is None or not any(value > 0 for value in learned.affinity.values()):
+    if affinities is None or not any(value > 0 for value in affinities.affinity.values()):
         return TasteProfile(False, events, [], [], [], [], exclusions)
-    positive = {track: value for track, value in learned.affinity.items() if value > 0}
+    positive = {track: value for track, value in affinities.affinity.items() if value > 0}
     artist_scores: dict[int, float] = defaultdict(float)
     artist_names: dict[int, str] = {}
     for track, artist, name in TrackArtist.objects.filter(track_id__in=positive).values_list(
@@ -206,15 +229,17 @@ def taste_profile(*, user: User, limit: int = 10) -> TasteProfile:
     tag_scores: dict[str, float] = defaultdict(float)
     for track, tag in TrackTag.objects.filter(track_id__in=positive).values_list("track_id", "tag__name"):
         tag_scores[tag] += positive[track]
-    tracks = dict(Track.objects.filter(pk__in=positive).values_list("pk", "title"))
-    feature_rows = Track.objects.filter(pk__in=positive).values_list("pk", *PROFILE_FEATURES)
+    tracks: dict[int, str] = {}
     totals = np.zeros(len(PROFILE_FEATURES))
     weight_sums = np.zeros(len(PROFILE_FEATURES))
-    for row in feature_rows:
-        for index, value in enumerate(row[1:]):
+    for pk, title, *feature_values in Track.objects.filter(pk__in=positive).values_list(
+        "pk", "title", *PROFILE_FEATURES
+    ):
+        tracks[pk] = title
+        for index, value in enumerate(feature_values):
             if value is not None:
-                totals[index] += positive[row[0]] * value
-                weight_sums[index] += positive[row[0]]
+                totals[index] += positive[pk] * value
+                weight_sums[index] += positive[pk]
     features = [
         {
             "name": name,

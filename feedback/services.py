@@ -27,8 +27,7 @@ from catalog.models import Artist, JobStatus, Track
 from config.errors import ApplicationError
 from config.metrics import metrics_count_events
 from feedback.events import MAX_BATCH, MAX_POSITION_MS, EventError, EventIn, events_parse
-from feedback.history_formats import RowProblem, history_read
-from feedback.importers import HistoryFormatError, Play
+from feedback.history_formats import HistoryFormatError, Play, RowProblem, history_read
 from feedback.learning import bandit, cf, signals
 from feedback.matching import plays_match
 from feedback.models import (
@@ -427,7 +426,8 @@ def taste_exclusion_add(
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
 ) -> TasteExclusion:
-    """Leave a track, an artist or a time window out of the listener's taste; applies at once."""
+    """Leave a track, an artist or a time window out of the listener's taste; applies at once,
+    to the affinities generation reads and to the listener's CF vector."""
     given = [track_id is not None, artist_id is not None, starts_at is not None or ends_at is not None]
     if sum(given) != 1:
         raise ApplicationError("Leave out one thing: a track, an artist, or a time window.")
@@ -441,6 +441,7 @@ def taste_exclusion_add(
             raise ApplicationError(f"No {kind} {object_id} in the catalog.")
         target: dict[str, Any] = {f"{kind}_id": object_id}
         exclusion, _ = TasteExclusion.objects.get_or_create(user=user, kind=kind, **target)
+        user_vector_refresh(user_id=user.pk)
         return exclusion
     if starts_at is None or ends_at is None or starts_at >= ends_at:
         raise ApplicationError("A time window needs a start before its end.")
@@ -448,6 +449,7 @@ def taste_exclusion_add(
         user=user, kind=ExclusionKind.WINDOW, starts_at=starts_at, ends_at=ends_at
     )
     affinity_rebuild(user=user)
+    user_vector_refresh(user_id=user.pk)
     return exclusion
 
 
@@ -458,6 +460,7 @@ def taste_exclusion_remove(*, exclusion: TasteExclusion) -> None:
     exclusion.delete()
     if exclusion.kind == ExclusionKind.WINDOW:
         affinity_rebuild(user=user)
+    user_vector_refresh(user_id=user.pk)
 
 
 # --- collaborative filtering ---------------------------------------------------------------------
@@ -468,6 +471,9 @@ MIN_TRAIN_USERS = 2
 def cf_train(*, factors: int = cf.FACTORS, iterations: int = cf.ITERATIONS) -> CFModelRun | None:
     """Retrain ALS on every positive affinity and store user and item factors.
 
+    What a listener left out of their taste (a track, an artist's tracks) is not trained on: it
+    shapes neither their vector nor, through them, the items'.
+
     None: too little data, or the quality gate refused the new model — evaluated with the
     current one on the affinities that are new since the current model was trained (neither
     model has seen them), it must not do worse (``editorial.ops_services.model_promotion_decide``
@@ -475,7 +481,11 @@ def cf_train(*, factors: int = cf.FACTORS, iterations: int = cf.ITERATIONS) -> C
     """
     started = time.perf_counter()
     decay = signals.decay_factor(timezone.now())
-    rows = list(TrackAffinity.objects.filter(mass__gt=0).values_list("user_id", "track_id", "mass"))
+    rows = list(
+        TrackAffinity.objects.outside_exclusions()
+        .filter(mass__gt=0)
+        .values_list("user_id", "track_id", "mass")
+    )
     users = sorted({row[0] for row in rows})
     if len(users) < MIN_TRAIN_USERS:
         return None
@@ -578,11 +588,17 @@ def _cf_current_recommendations(
 def _factors_store(
     *, users: list[int], items: list[int], trained: cf.Factors, interactions: int, started: float
 ) -> CFModelRun:
-    run = CFModelRun.objects.create(users=len(users), items=len(items), interactions=interactions)
+    item_factors = np.stack([_pad(vector) for vector in trained.items])
+    run = CFModelRun.objects.create(
+        users=len(users),
+        items=len(items),
+        interactions=interactions,
+        item_gram=cf.item_gram(item_factors).ravel().tolist(),
+    )
     ItemFactor.objects.all().delete()
     ItemFactor.objects.bulk_create(
         (
-            ItemFactor(track_id=item, vector=_pad(trained.items[index]), model_version=run.pk)
+            ItemFactor(track_id=item, vector=item_factors[index], model_version=run.pk)
             for index, item in enumerate(items)
         ),
         batch_size=2000,
@@ -605,28 +621,46 @@ def _pad(vector: np.ndarray) -> np.ndarray:
     return padded
 
 
+# A listener's strongest affinities the refresh solves for; training uses them all, and a vector
+# from the strongest few thousand differs from it only for the most prolific listeners.
+USER_VECTOR_MAX_ITEMS = 5000
+
+
 @transaction.atomic
 def user_vector_refresh(*, user_id: int) -> bool:
-    """Recompute one listener's CF vector from the stored item factors (no retrain)."""
+    """Recompute one listener's CF vector from the stored model (no retrain).
+
+    Reads the item factors of the listener's own tracks only (their strongest
+    USER_VECTOR_MAX_ITEMS affinities outside their taste exclusions) and the model's YᵀY. With
+    none of those tracks in the model the listener's vector goes: nothing they kept drives it.
+    False when no vector was written.
+    """
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         return False
-    masses = dict(TrackAffinity.objects.filter(user=user, mass__gt=0).values_list("track_id", "mass"))
-    item_rows = list(ItemFactor.objects.values_list("track_id", "vector", "model_version"))
-    if not masses or not item_rows:
-        return False
-    item_factors = np.asarray([row[1] for row in item_rows], dtype=np.float32)
-    decay = signals.decay_factor(timezone.now())
-    observed = [(index, masses[row[0]] * decay) for index, row in enumerate(item_rows) if row[0] in masses]
+    observed = list(
+        TrackAffinity.objects.outside_exclusions()
+        .filter(user=user, mass__gt=0, track__cf_factor__isnull=False)
+        .order_by("-mass")
+        .values_list("mass", "track__cf_factor__vector", "track__cf_factor__model_version")[
+            :USER_VECTOR_MAX_ITEMS
+        ]
+    )
     if not observed:
+        UserFactor.objects.filter(user=user).delete()
         return False
-    vector = cf.user_vector(
-        item_factors,
-        np.array([index for index, _ in observed]),
-        cf.confidence_of(np.array([weight for _, weight in observed], dtype=np.float32)),
+    model_version = observed[0][2]
+    gram = CFModelRun.objects.filter(pk=model_version).values_list("item_gram", flat=True).first()
+    if not gram:
+        return False  # no such model, or one stored without its YᵀY: the next training stores both
+    decay = signals.decay_factor(timezone.now())
+    vector = cf.user_vector_solve(
+        np.asarray(gram, dtype=np.float64).reshape(cf.FACTORS, cf.FACTORS),
+        np.asarray([row[1] for row in observed], dtype=np.float32),
+        cf.confidence_of(np.array([row[0] * decay for row in observed], dtype=np.float32)),
     )
     UserFactor.objects.update_or_create(
-        user=user, defaults={"vector": vector, "model_version": item_rows[0][2]}
+        user=user, defaults={"vector": vector, "model_version": model_version}
     )
     return True
 

@@ -67,6 +67,13 @@ def als_train(
     return Factors(users=np.asarray(model.user_factors), items=np.asarray(model.item_factors))
 
 
+def item_gram(item_factors: np.ndarray) -> np.ndarray:
+    """YᵀY over every item (factors × factors): what ``user_vector_solve`` needs of the items a
+    listener has not played, computed once per model."""
+    factors = item_factors.astype(np.float64)
+    return factors.T @ factors
+
+
 def user_vector(
     item_factors: np.ndarray,
     item_rows: np.ndarray,
@@ -74,19 +81,32 @@ def user_vector(
     *,
     regularization: float = REGULARIZATION,
 ) -> np.ndarray:
-    """The ALS least-squares user vector for fixed item factors (no retrain).
+    """The ALS least-squares user vector for fixed item factors (no retrain); ``item_rows`` are
+    the listener's items in ``item_factors``, one per weight."""
+    return user_vector_solve(
+        item_gram(item_factors), item_factors[item_rows], weights, regularization=regularization
+    )
+
+
+def user_vector_solve(
+    gram: np.ndarray,
+    observed: np.ndarray,
+    weights: np.ndarray,
+    *,
+    regularization: float = REGULARIZATION,
+) -> np.ndarray:
+    """The ALS user vector from the model's ``item_gram`` and the factors of the listener's own
+    items (``observed``, one row per weight): no other item factor is needed.
 
     Solves (YᵀY + Yᵀ(C − I)Y + λI) x = YᵀCp with p = 1 on the listener's items and confidence
     C = 1 + w (w already scaled, e.g. a log of the affinity). The Gram matrix YᵀY covers every
     item, so unobserved items count as weak negatives, exactly as in training.
     """
-    factors = item_factors.shape[1]
+    factors = gram.shape[0]
     keep = weights > 0
-    rows, confidences = item_rows[keep], 1.0 + weights[keep]
-    if not len(rows):
+    observed, confidences = observed[keep], 1.0 + weights[keep]
+    if not len(observed):
         return np.zeros(factors, dtype=np.float32)
-    gram = item_factors.T @ item_factors
-    observed = item_factors[rows]
     left = gram + (observed.T * (confidences - 1.0)) @ observed + regularization * np.eye(factors)
     right = (observed * confidences[:, None]).sum(axis=0)
     return np.linalg.solve(left, right).astype(np.float32)

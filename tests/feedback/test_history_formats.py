@@ -8,8 +8,7 @@ import zipfile
 
 import pytest
 
-from feedback.history_formats import RowProblem, history_read
-from feedback.importers import HistoryFormatError, Play
+from feedback.history_formats import HistoryFormatError, Play, RowProblem, history_read
 
 SPOTIFY_ROWS = [
     {
@@ -50,6 +49,20 @@ def test_spotify_plays_are_read_podcasts_left_out_and_broken_rows_reported() -> 
     )
     assert isinstance(problem, RowProblem)
     assert problem.where == "Streaming_History_Audio_2024.json item 3"
+
+
+def test_spotify_rows_keep_skips_and_times_and_a_bad_count_reads_as_zero() -> None:
+    skipped = {**SPOTIFY_ROWS[0], "ms_played": 5000, "skipped": True, "reason_end": "fwdbtn"}
+    bad_count = {**SPOTIFY_ROWS[0], "ms_played": "oops"}
+    older_export = {"endTime": "2024-03-02 08:00", "trackName": "Roads", "artistName": "Portishead"}
+
+    first, second, third = _read(json.dumps([skipped, bad_count, older_export]).encode(), "spotify")
+
+    assert isinstance(first, Play) and isinstance(second, Play) and isinstance(third, Play)
+    assert (first.skipped, first.ms_played, first.reason_end) == (True, 5000, "fwdbtn")
+    assert first.ts.tzinfo is not None and first.ts.year == 2024
+    assert second.ms_played == 0
+    assert (third.artist_name, third.track_name, third.ms_played) == ("Portishead", "Roads", 0)
 
 
 def test_a_spotify_zip_reads_audio_history_and_ignores_video_and_other_files() -> None:

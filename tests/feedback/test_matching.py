@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from feedback.importers import Play
+from feedback.history_formats import Play
 from feedback.matching import normalize_title, plays_match
 from tests.catalog.factories import TrackFactory
 

@@ -56,3 +56,21 @@ def test_a_listeners_vector_from_fixed_items_ranks_their_items_first() -> None:
 
     top = np.argsort(-(items @ vector))[:6]
     assert len(set(top) & set(mine)) >= 2
+
+
+def test_a_listeners_vector_needs_only_their_items_factors_and_the_models_gram() -> None:
+    rng = np.random.default_rng(3)
+    items = rng.standard_normal((50, 6)).astype(np.float32)
+    mine = np.array([4, 9, 20])
+    weights = cf.confidence_of(np.array([1.0, 3.0, 8.0]))
+    # The textbook ALS step over every item: (Yᵀ C Y + λI) x = Yᵀ C p.
+    confidence = np.ones(len(items))
+    confidence[mine] += weights
+    preference = np.zeros(len(items))
+    preference[mine] = 1.0
+    left = items.T @ (confidence[:, None] * items) + cf.REGULARIZATION * np.eye(6)
+    expected = np.linalg.solve(left, items.T @ (confidence * preference))
+
+    vector = cf.user_vector_solve(cf.item_gram(items), items[mine], weights)
+
+    assert np.allclose(vector, expected, atol=1e-4)

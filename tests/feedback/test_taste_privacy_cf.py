@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pytest
 from django.test import Client
+from pytest_django import DjangoAssertNumQueries
 from rest_framework.test import APIClient
 
 from accounts.models import ConsentPurpose, Role, User
 from accounts.services import account_erase, purpose_data_erase, retention_purge
 from catalog.models import Artist
 from feedback import selectors, services
+from feedback.learning import cf, signals
 from feedback.models import AnonymousTrackCount, ItemFactor, ListeningEvent, TrackAffinity, UserFactor
 from tests.catalog.factories import TrackFactory
 from tests.conftest import consenting_user
@@ -52,6 +55,22 @@ def test_the_taste_page_shows_top_artists_tags_and_a_chart(owner: User, listened
     assert "Nina Simone" in page and "jazz" in page
     assert "<svg" in page and "taste-bar" in page
     assert 'href="/taste/"' in page  # the nav link
+
+
+def test_the_taste_page_runs_no_cf_or_content_vector_query(
+    owner: User, listened: dict[str, int], django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
+    """The page shows affinities only: generation's CF neighbours and vectors are not read."""
+    browser = Client()
+    browser.force_login(owner)
+    services.taste_exclusion_add(user=owner, artist_id=listened["other"])
+
+    with django_assert_num_queries(13) as captured:
+        assert browser.get("/taste/").status_code == 200
+
+    sql = " ".join(query["sql"] for query in captured.captured_queries)
+    assert "feedback_userfactor" not in sql and "feedback_itemfactor" not in sql
+    assert '"catalog_track"."embedding"' not in sql
 
 
 def test_leaving_an_artist_and_a_time_window_out_applies_at_once(
@@ -216,3 +235,119 @@ def test_a_retrained_cf_model_goes_through_the_quality_gate(owner: User, setting
         assert judged is not None and versions == {judged.pk}
     else:
         assert judged is None and versions == {kept}
+
+
+# --- taste exclusions in collaborative filtering ---------------------------------------------------
+
+
+@pytest.fixture
+def two_crowds(db: None) -> dict[str, Any]:
+    """Twelve tracks, each half played by its own crowd; the first half is one artist's."""
+    nina = Artist.objects.create(name="Nina Simone")
+    hers = [TrackFactory(artists=[nina]).pk for _ in range(6)]
+    others = [TrackFactory().pk for _ in range(6)]
+    for index in range(6):
+        listener = consenting_user(f"crowd{index}@example.com", Role.LISTENER)
+        _ingest(listener, [(track, "complete") for track in (hers if index % 2 == 0 else others)])
+    return {"nina": nina.pk, "hers": hers, "others": others}
+
+
+def _leaning(user: User, crowds: dict[str, Any]) -> float:
+    """How much more the listener's CF vector scores the artist's tracks than the other crowd's."""
+    vector = np.asarray(UserFactor.objects.get(user=user).vector)
+    factors = dict(ItemFactor.objects.values_list("track_id", "vector"))
+    return float(
+        np.mean([np.asarray(factors[track]) @ vector for track in crowds["hers"]])
+        - np.mean([np.asarray(factors[track]) @ vector for track in crowds["others"]])
+    )
+
+
+def test_an_excluded_artist_is_not_trained_on_for_that_listener(
+    owner: User, two_crowds: dict[str, Any]
+) -> None:
+    _ingest(owner, [(track, "like") for track in two_crowds["hers"]])  # the strong affinity
+    _ingest(owner, [(two_crowds["others"][0], "complete")])  # and a weak one
+    services.taste_exclusion_add(user=owner, artist_id=two_crowds["nina"])
+
+    run = services.cf_train(factors=8, iterations=5)
+
+    assert run is not None and run.interactions == 6 * 6 + 1  # the crowds', and the one kept
+    assert _leaning(owner, two_crowds) < 0
+
+
+def test_exclusions_leave_out_only_that_listeners_affinities(
+    owner: User, other_user: User, two_crowds: dict[str, Any]
+) -> None:
+    track, hers = two_crowds["others"][0], two_crowds["hers"][0]
+    for listener in (owner, other_user):
+        _ingest(listener, [(track, "like"), (hers, "like")])
+    services.taste_exclusion_add(user=owner, track_id=track)
+    services.taste_exclusion_add(user=owner, artist_id=two_crowds["nina"])
+
+    kept = TrackAffinity.objects.outside_exclusions().filter(user__in=[owner, other_user])
+
+    assert sorted(kept.values_list("user_id", "track_id")) == sorted(
+        [(other_user.pk, track), (other_user.pk, hers)]
+    )
+
+
+def test_leaving_an_artist_out_moves_the_listeners_cf_vector_at_once(
+    owner: User, two_crowds: dict[str, Any]
+) -> None:
+    _ingest(owner, [(track, "like") for track in two_crowds["hers"]])
+    _ingest(owner, [(two_crowds["others"][0], "complete")])
+    services.cf_train(factors=8, iterations=5)
+    assert _leaning(owner, two_crowds) > 0
+    browser = Client()
+    browser.force_login(owner)
+
+    browser.post("/taste/exclusions/", {"artist": two_crowds["nina"]})
+
+    assert _leaning(owner, two_crowds) < 0
+    assert services.user_vector_refresh(user_id=owner.pk)  # a later refresh keeps it left out
+    assert _leaning(owner, two_crowds) < 0
+
+
+def test_a_listener_whose_only_taste_is_excluded_gets_no_cf_neighbours(
+    owner: User, two_crowds: dict[str, Any]
+) -> None:
+    _ingest(owner, [(track, "like") for track in two_crowds["hers"][:3]])
+    services.cf_train(factors=8, iterations=5)
+    assert UserFactor.objects.filter(user=owner).exists()
+
+    services.taste_exclusion_add(user=owner, artist_id=two_crowds["nina"])
+
+    assert not UserFactor.objects.filter(user=owner).exists()
+    learned = selectors.learned_taste(user=owner)
+    assert learned is not None and learned.cf_scores == {}
+    assert services.cf_train(factors=8, iterations=5) is not None
+    assert not UserFactor.objects.filter(user=owner).exists()
+
+
+def test_a_vector_refresh_reads_only_the_listeners_own_item_factors(
+    owner: User, two_crowds: dict[str, Any], django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
+    mine = [two_crowds["hers"][0], *two_crowds["others"][:2]]
+    _ingest(owner, [(track, "like") for track in mine])
+    services.cf_train(factors=8, iterations=5)
+    _ingest(owner, [(two_crowds["others"][3], "like")])
+    every_factor = dict(ItemFactor.objects.values_list("track_id", "vector"))
+
+    with django_assert_num_queries(9) as captured:  # savepoints counted
+        assert services.user_vector_refresh(user_id=owner.pk)
+
+    factor_reads = [
+        query["sql"] for query in captured.captured_queries if "feedback_itemfactor" in query["sql"]
+    ]
+    assert len(factor_reads) == 1
+    assert "feedback_trackaffinity" in factor_reads[0] and "LIMIT" in factor_reads[0]
+    # The same vector as one solved over every item factor.
+    tracks = list(every_factor)
+    masses = dict(TrackAffinity.objects.filter(user=owner).values_list("track_id", "mass"))
+    decay = signals.decay_factor(datetime.now(UTC))
+    expected = cf.user_vector(
+        np.asarray([every_factor[track] for track in tracks], dtype=np.float32),
+        np.array([tracks.index(track) for track in masses]),
+        cf.confidence_of(np.array([masses[track] * decay for track in masses], dtype=np.float32)),
+    )
+    assert np.allclose(np.asarray(UserFactor.objects.get(user=owner).vector), expected, atol=1e-4)

@@ -62,6 +62,8 @@ def test_evaluate_continuation(catalog: dict[str, Track], tmp_path: Path) -> Non
         }
         for n, track in enumerate(heard)
     ]
+    # A podcast episode: not music, left out without a word.
+    history.append({"ts": "2020-01-05T10:00:00Z", "episode_name": "Talk", "spotify_episode_uri": "x"})
     (tmp_path / "listener00.json").write_text(json.dumps(history))
     relevant = [catalog[f"Street Verse {n}"].source_id for n in range(4, 8)]
     line = {
@@ -76,3 +78,14 @@ def test_evaluate_continuation(catalog: dict[str, Track], tmp_path: Path) -> Non
     output = run("evaluate_continuation", str(tmp_path))
     assert "matched 4/4 plays" in output
     assert "mean R-precision 1.000" in output
+
+
+def test_evaluate_continuation_names_a_history_file_it_cannot_read(
+    catalog: dict[str, Track], tmp_path: Path
+) -> None:
+    (tmp_path / "listener00.json").write_text('{"not": "a list"}')
+    line = {"id": "c0", "prompt": "rap", "history": "listener00.json", "k": 4, "relevant": []}
+    (tmp_path / "bench.jsonl").write_text(json.dumps(line) + "\n")
+
+    with pytest.raises(CommandError, match="listener00.json: not a Spotify streaming history"):
+        run("evaluate_continuation", str(tmp_path))

@@ -12,7 +12,7 @@ from accounts.consent import ConsentRequired
 from accounts.models import User
 from config.errors import ApplicationError
 from feedback import services
-from feedback.importers import HistoryFormatError
+from feedback.history_formats import HistoryFormatError
 from feedback.models import HistoryFormat
 
 EXIT_BAD_FILE = 2

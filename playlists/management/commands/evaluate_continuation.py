@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from catalog.models import Track
-from feedback.importers import HistoryFormatError, parse_history_files
+from feedback.history_formats import HistoryFormatError, Play, RowProblem, history_read
 from feedback.matching import plays_match
 from playlists.composer import Weights, listener_context_build, playlist_compose, vocabulary_load
 from playlists.engine.taste import play_weight
@@ -39,10 +39,7 @@ class Command(BaseCommand):
         for number, line in enumerate(read_jsonl(folder / "bench.jsonl")):
             if options["limit"] is not None and number >= options["limit"]:
                 break
-            try:
-                plays = parse_history_files([folder / line["history"]])
-            except HistoryFormatError as error:
-                raise CommandError(str(error)) from error
+            plays, problems = _history_plays(folder / line["history"])
             match = plays_match(plays=plays)
             weights: dict[int, float] = defaultdict(float)
             for play, track_id in zip(plays, match.track_ids, strict=True):
@@ -73,7 +70,8 @@ class Command(BaseCommand):
             ndcgs.append(ndcg)
             self.stdout.write(
                 f"{line['id']}  R-prec {r_precision:.3f}  NDCG@{line['k']} {ndcg:.3f}  "
-                f"matched {len(match.matched_ids)}/{len(plays)} plays  {latencies[-1] * 1000:.0f} ms  "
+                f"matched {len(match.matched_ids)}/{len(plays)} plays{_skipped_note(problems)}  "
+                f"{latencies[-1] * 1000:.0f} ms  "
                 f"{json.dumps(line['prompt'], ensure_ascii=False)}"
             )
         if not r_precisions:
@@ -84,3 +82,25 @@ class Command(BaseCommand):
             f"mean R-precision {mean_r:.3f}  mean NDCG {mean_ndcg:.3f} "
             f"over {len(r_precisions)} lines; latency p50 {p50_ms:.0f} ms, p95 {p95_ms:.0f} ms"
         )
+
+
+def _history_plays(path: Path) -> tuple[list[Play], list[RowProblem]]:
+    """The plays of a Spotify streaming history (JSON or ZIP), and the rows that could not be read."""
+    plays: list[Play] = []
+    problems: list[RowProblem] = []
+    try:
+        with path.open("rb") as handle:
+            for parsed in history_read(handle, history_format="spotify", name=path.name):
+                if isinstance(parsed, RowProblem):
+                    problems.append(parsed)
+                else:
+                    plays.append(parsed)
+    except (OSError, HistoryFormatError) as error:
+        raise CommandError(str(error)) from error
+    return plays, problems
+
+
+def _skipped_note(problems: list[RowProblem]) -> str:
+    if not problems:
+        return ""
+    return f" ({len(problems)} rows skipped, first: {problems[0].where}: {problems[0].reason})"
