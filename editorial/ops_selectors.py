@@ -12,6 +12,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
+from cron_descriptor import (
+    ExpressionDescriptor,
+    FormatException,
+    MissingFieldException,
+    Options,
+    WrongArgumentException,
+)
 from django.apps import apps
 from django.conf import settings
 from django.db.models import Count, Model, Q
@@ -614,9 +621,12 @@ def schedule_status(*, user: User) -> list[ScheduleEntry]:
     for name, row in periodic.items():
         if name.startswith("celery."):
             continue
-        current = entries.setdefault(
-            name, {"task": row.task, "schedule": str(row.schedule), "enabled": row.enabled}
-        )
+        added_in_admin = {
+            "task": row.task,
+            "schedule": row.crontab.human_readable if row.crontab else str(row.schedule),
+            "enabled": row.enabled,
+        }
+        current = entries.setdefault(name, added_in_admin)
         current["enabled"] = row.enabled
     tasks = {entry["task"] for entry in entries.values()}
     latest: dict[str, TaskRun] = {}
@@ -647,20 +657,19 @@ def _schedule_text(schedule: Any) -> str:
         if seconds % 60 == 0:
             return f"every {seconds // 60} min"
         return f"every {seconds} s"
-    daily = _crontab_daily_time(schedule)
-    if daily:
-        return f"daily at {daily}"
-    return str(schedule)
+    return _crontab_text(schedule)
 
 
-def _crontab_daily_time(schedule: Any) -> str:
-    """ "03:00" for a crontab that fires once a day at a fixed time; "" otherwise."""
-    minute, hour = (str(getattr(schedule, f"_orig_{name}", "")) for name in ("minute", "hour"))
-    other_fields = ("day_of_week", "day_of_month", "month_of_year")
-    every_day = all(str(getattr(schedule, f"_orig_{name}", "")) == "*" for name in other_fields)
-    if every_day and minute.isdigit() and hour.isdigit():
-        return f"{int(hour):02d}:{int(minute):02d}"
-    return ""
+def _crontab_text(schedule: Any) -> str:
+    """A crontab in words ("At 03:00"), by cron-descriptor (what django-celery-beat uses too)."""
+    fields = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
+    expression = " ".join(str(getattr(schedule, f"_orig_{name}", "*")) for name in fields)
+    options = Options()
+    options.use_24hour_time_format = True
+    try:
+        return str(ExpressionDescriptor(expression, options).get_description())
+    except (FormatException, MissingFieldException, WrongArgumentException):
+        return str(schedule)
 
 
 def task_runs(*, user: User, task: str | None = None, limit: int = 50) -> list[TaskRun]:

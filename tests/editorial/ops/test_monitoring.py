@@ -110,6 +110,20 @@ def test_the_schedule_lists_every_beat_entry_with_its_last_run(curator: User) ->
     )
 
 
+def test_schedules_read_in_words(curator: User) -> None:
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    weekdays = CrontabSchedule.objects.create(minute="*/15", hour="*", day_of_week="1-5")
+    PeriodicTask.objects.create(name="curator-digest", task="editorial.tasks.digest", crontab=weekdays)
+
+    entries = {entry.name: entry for entry in ops_selectors.schedule_status(user=curator)}
+
+    assert entries["feedback-train-cf"].schedule == "At 03:00"
+    assert entries["curator-digest"].schedule.startswith("Every 15 minutes")
+    assert "Monday" in entries["curator-digest"].schedule and "Friday" in entries["curator-digest"].schedule
+    assert entries["embed-pending-tracks"].schedule == "every 10 min"
+
+
 def _hashing_encoder(texts: list[str]) -> np.ndarray:
     """A stand-in for the text model: bag of hashed words, unit length (what drift needs)."""
     vectors = np.zeros((len(texts), 256))
