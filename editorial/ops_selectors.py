@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts.models import User
 from catalog.features import AUDIO_FEATURES
 from catalog.models import Tag, TagKind, Track, TrackArtist, TrackTag
+from editorial.charts import LineChart, line_chart
 from editorial.models_ops import (
     DriftReport,
     Experiment,
@@ -32,7 +33,6 @@ from editorial.models_ops import (
     VersionAssignment,
 )
 from editorial.ops import fairness, offpolicy, stats
-from editorial.ops.charts import Chart, line_chart
 from playlists.models import PlaylistItem, PlaylistVersion, VersionCause, VersionStatus
 
 DRIFT_FEATURES = ("energy", "valence", "danceability", "tempo", "acousticness", "popularity")
@@ -221,7 +221,7 @@ class ExperimentResults:
     rows: list[MetricRow]
     verdicts: list[stats.Verdict | None]  # per variant on the primary metric
     exposure_gini: list[float]
-    chart: Chart
+    chart: LineChart
     has_outcomes: bool
     suggested_horizon: int | None = None
     assigned: list[int] = field(default_factory=list)
@@ -324,7 +324,7 @@ def _experiment_chart(
     records: list[tuple[int, int, datetime | None]],
     outcomes: dict[int, Outcome],
     measures: dict[int, ListMeasures],
-) -> Chart:
+) -> LineChart:
     """Cumulative mean of the primary metric per variant, day by day."""
     days = sorted({finished.date() for _, _, finished in records if finished})
     series: dict[str, list[float | None]] = {}
@@ -414,7 +414,7 @@ class FloorRow:
 
 def fairness_report(
     *, user: User, days: int = 30, now: datetime | None = None
-) -> tuple[list[FairnessDay], list[FloorRow], dict[str, Chart]]:
+) -> tuple[list[FairnessDay], list[FloorRow], dict[str, LineChart]]:
     _curator_only(user)
     now = now or timezone.now()
     versions = list(
@@ -556,7 +556,7 @@ def drift_reports(*, user: User, limit: int = 30) -> list[DriftReport]:
     return list(DriftReport.objects.order_by("-created_at")[:limit])
 
 
-def drift_trend_chart(reports: Sequence[DriftReport]) -> Chart:
+def drift_trend_chart(reports: Sequence[DriftReport]) -> LineChart:
     """Each check's value over the stored reports, oldest first (checks without a value leave gaps)."""
     ordered = list(reversed(reports))
     names: list[str] = []

@@ -97,7 +97,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "exposure_chart": bar_chart(
             [(row.artist.name, row.exposure.count, f"{row.exposure.share:.1%}") for row in exposure.top]
         ),
-        "queue_chart": line_chart(history.labels, history.series) if history.labels else None,
+        "queue_chart": line_chart(history.labels, history.series),
     }
     return render(request, "editorial/home.html", context)
 

@@ -85,6 +85,27 @@ def test_bar_chart_scales_to_the_largest_value() -> None:
 
 
 def test_line_chart_puts_zero_at_the_bottom_and_the_top_value_at_the_top() -> None:
-    chart = line_chart(["mon", "tue"], {"reports": [0.0, 4.0]}, width=100, height=50)
-    assert chart.series[0].points == "0.0,50.0 100.0,0.0"
-    assert (chart.first_label, chart.last_label, chart.max_value) == ("mon", "tue", 4.0)
+    chart = line_chart(["mon", "tue"], {"reports": [0.0, 4.0]})
+    (left, bottom), (right, top) = chart.series[0].dots
+    assert (left, right) == (chart.plot_left, chart.plot_right)
+    assert (bottom, top) == (chart.plot_bottom, chart.plot_top)
+    assert chart.series[0].points == f"{left},{bottom} {right},{top}"
+    assert chart.series[0].last_value == 4.0
+    assert [label for _, label in chart.x_labels] == ["mon", "tue"]
+    assert chart.y_ticks[0] == (chart.plot_bottom, "0") and chart.y_ticks[-1] == (chart.plot_top, "4")
+
+
+def test_line_chart_leaves_gaps_for_missing_values() -> None:
+    chart = line_chart(
+        ["d1", "d2", "d3"], {"A": [0.1, None, 0.3], "B": [float("nan")] * 3}, guides={"floor": 0.2}
+    )
+    assert len(chart.series[0].dots) == 2 and chart.series[1].dots == []
+    assert chart.series[0].last_value == 0.3 and chart.series[1].last_value is None
+    assert not chart.is_empty and len(chart.guides) == 1
+    assert line_chart([], {"A": []}).is_empty
+
+
+def test_line_chart_series_take_the_shared_colour_classes_in_turn() -> None:
+    chart = line_chart(["d1"], {f"s{n}": [float(n)] for n in range(7)}, y_range=(0.0, 10.0))
+    assert [series.css_class for series in chart.series][:2] == ["series-0", "series-1"]
+    assert chart.series[6].css_class == "series-0"
