@@ -219,9 +219,16 @@ class FairnessApi(_CuratorApi):
             days = max(1, min(int(request.query_params.get("days", 30)), 365))
         except ValueError:
             days = 30
-        rows, floors, _ = ops_selectors.fairness_report(user=_user(request), days=days)
+        report = ops_selectors.fairness_report(user=_user(request), days=days)
         return Response(
             {
+                "window": {
+                    "placements": report.window.placements,
+                    "artists": report.window.artists,
+                    "exposure_gini": _number(report.window.gini),
+                    "long_tail_share": _number(report.window.long_tail_share),
+                },
+                "complete_since": report.complete_since,
                 "days": [
                     {
                         "day": row.day,
@@ -231,7 +238,7 @@ class FairnessApi(_CuratorApi):
                         "genre_coverage": _number(row.genre_coverage),
                         "listener_diversity": _number(row.listener_diversity),
                     }
-                    for row in rows
+                    for row in report.days
                 ],
                 "by_exposure_floor": [
                     {
@@ -239,7 +246,7 @@ class FairnessApi(_CuratorApi):
                         "playlists": row.versions,
                         "long_tail_share": _number(row.long_tail_share),
                     }
-                    for row in floors
+                    for row in report.floors
                 ],
             }
         )

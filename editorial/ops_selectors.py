@@ -14,14 +14,23 @@ from typing import Any
 import numpy as np
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Count, Model, Q
+from django.db.models import Count, F, Model, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
 from catalog.features import AUDIO_FEATURES
-from catalog.models import Tag, TagKind, Track, TrackArtist, TrackTag
+from catalog.models import Tag, TagKind, Track, TrackArtist
 from editorial.charts import LineChart, line_chart
+from editorial.exposure import (
+    ExposureCount,
+    ExposureSummary,
+    exposure_summary,
+    gini,
+    is_long_tail,
+    long_tail_share,
+)
 from editorial.models_ops import (
     DriftReport,
     Experiment,
@@ -33,6 +42,7 @@ from editorial.models_ops import (
     VersionAssignment,
 )
 from editorial.ops import fairness, offpolicy, stats
+from editorial.selectors import LONG_TAIL, exposure_count, exposure_counts, exposure_placements
 from playlists.models import PlaylistItem, PlaylistVersion, VersionCause, VersionStatus
 
 DRIFT_FEATURES = ("energy", "valence", "danceability", "tempo", "acousticness", "popularity")
@@ -122,15 +132,14 @@ def version_outcomes(version_ids: Iterable[int]) -> dict[int, Outcome]:
 class ListMeasures:
     diversity: float  # 1 - mean pairwise cosine of the tracks' embeddings (NaN when not asked)
     artist_variety: float  # distinct lead artists per track
-    long_tail_share: float
+    long_tail_share: float  # editorial.exposure's definition, over this version's placements
     lead_artists: list[int]
-    genres: set[str]
 
 
 def version_list_measures(
-    version_ids: Sequence[int], *, with_genres: bool = False, with_embeddings: bool = False
+    version_ids: Sequence[int], *, with_embeddings: bool = False
 ) -> dict[int, ListMeasures]:
-    """Per version: diversity, artist variety, long-tail share, lead artists (and genres)."""
+    """Per version: diversity, artist variety, long-tail share and lead artists."""
     items = list(
         PlaylistItem.objects.filter(version_id__in=version_ids).values_list(
             "version_id", "track_id", "track__popularity"
@@ -140,16 +149,10 @@ def version_list_measures(
     leads: dict[int, int] = {}
     for track_id, artist_id in (
         TrackArtist.objects.filter(track_id__in=track_ids)
-        .order_by("track_id", "-position")
+        .order_by("track_id", "-position", "-artist_id")
         .values_list("track_id", "artist_id")
     ):
-        leads[track_id] = artist_id  # the lowest position is written last
-    genres: dict[int, set[str]] = defaultdict(set)
-    if with_genres:
-        for track_id, name in TrackTag.objects.filter(
-            track_id__in=track_ids, tag__kind=TagKind.GENRE
-        ).values_list("track_id", "tag__name"):
-            genres[track_id].add(name)
+        leads[track_id] = artist_id  # the lowest position (then id) is written last
     embeddings: dict[int, np.ndarray] = {}
     if with_embeddings:
         embeddings = {
@@ -165,12 +168,12 @@ def version_list_measures(
     for version_id, rows in per_version.items():
         artists = [[leads[track_id]] if track_id in leads else [] for track_id, _ in rows]
         vectors = [embeddings[track_id] for track_id, _ in rows if track_id in embeddings]
+        long_tail = sum(1 for _, popularity in rows if is_long_tail(popularity))
         measures[version_id] = ListMeasures(
             diversity=fairness.intra_list_diversity(np.vstack(vectors)) if len(vectors) > 1 else math.nan,
             artist_variety=fairness.list_diversity(artists),
-            long_tail_share=fairness.long_tail_share([popularity for _, popularity in rows]),
+            long_tail_share=long_tail_share(long_tail, len(rows)),
             lead_artists=[leads[track_id] for track_id, _ in rows if track_id in leads],
-            genres=set().union(*(genres[track_id] for track_id, _ in rows)) if with_genres else set(),
         )
     return measures
 
@@ -275,13 +278,13 @@ def experiment_results(*, user: User, experiment_id: int) -> ExperimentResults:
         for variant, comparison in zip(variants[1:], primary.comparisons[1:], strict=True)
         if comparison is not None
     ]
-    exposure = []
+    exposure_gini = []
     for variant in variants:
         counts: Counter[int] = Counter()
         for variant_id, version_id, _ in records:
             if variant_id == variant.pk and version_id in measures:
                 counts.update(measures[version_id].lead_artists)
-        exposure.append(fairness.gini(list(counts.values())))
+        exposure_gini.append(gini(list(counts.values())))
     control_values = np.asarray(values[control.pk][experiment.primary_metric], dtype=float)
     suggested = None
     if experiment.primary_metric in (ExperimentMetric.SKIP_RATE, ExperimentMetric.COMPLETION_RATE) and (
@@ -297,7 +300,7 @@ def experiment_results(*, user: User, experiment_id: int) -> ExperimentResults:
         with_outcomes=[len(values[variant.pk]["skip_rate"]) for variant in variants],
         rows=rows,
         verdicts=verdicts,
-        exposure_gini=exposure,
+        exposure_gini=exposure_gini,
         chart=_experiment_chart(experiment, variants, records, outcomes, measures),
         has_outcomes=bool(outcomes),
         suggested_horizon=suggested,
@@ -394,6 +397,8 @@ def offpolicy_report(*, user: User, limit: int = 20_000) -> tuple[list[OffPolicy
 
 # --- fairness -------------------------------------------------------------------------------
 
+FAIRNESS_MAX_ROWS = 100_000  # per grouped query: (day, lead artist) and (day, listener) rows
+
 
 @dataclass
 class FairnessDay:
@@ -412,56 +417,92 @@ class FloorRow:
     long_tail_share: float
 
 
-def fairness_report(
-    *, user: User, days: int = 30, now: datetime | None = None
-) -> tuple[list[FairnessDay], list[FloorRow], dict[str, LineChart]]:
+@dataclass
+class FairnessReport:
+    days: list[FairnessDay]
+    floors: list[FloorRow]
+    window: ExposureSummary  # the whole window, computed as the desk home computes it
+    charts: dict[str, LineChart]
+    complete_since: date | None = None  # the row cap cut the window: days before this are left out
+
+
+def _newest_days(rows: QuerySet, *, limit: int) -> tuple[list[dict[str, Any]], date | None]:
+    """At most ``limit`` grouped rows, newest day first. When there are more, the oldest day
+    read may be partial, so it is dropped; also returns the first day kept (None: nothing cut)."""
+    fetched = list(rows.order_by("-day")[: limit + 1])
+    if len(fetched) <= limit:
+        return fetched, None
+    oldest = fetched[-1]["day"]
+    kept = [row for row in fetched if row["day"] != oldest]
+    return kept, oldest + timedelta(days=1)
+
+
+def fairness_report(*, user: User, days: int = 30, now: datetime | None = None) -> FairnessReport:
+    """Per day and for the whole window, aggregated in the database: exposure (Gini, long-tail
+    share, as on the desk home), genre coverage and per-listener diversity; and the long-tail
+    share by the exposure floor the versions were built with."""
     _curator_only(user)
     now = now or timezone.now()
-    versions = list(
-        PlaylistVersion.objects.filter(
-            status=VersionStatus.READY, finished_at__gte=now - timedelta(days=days)
-        )
-        .values_list("pk", "finished_at", "playlist__owner_id", "ops_assignment__exposure_floor")
-        .order_by("finished_at")
+    placements = exposure_placements(since=now - timedelta(days=days)).annotate(
+        day=TruncDate("version__finished_at", tzinfo=timezone.get_current_timezone())
     )
-    measures = version_list_measures([pk for pk, _, _, _ in versions], with_genres=True)
+    exposure_rows, exposure_cut = _newest_days(exposure_counts(placements, "day"), limit=FAIRNESS_MAX_ROWS)
+    listener_rows, listener_cut = _newest_days(
+        placements.values("day", "version__playlist__owner_id")
+        .annotate(tracks=Count("lead_artist"), artists=Count("lead_artist", distinct=True))
+        .filter(tracks__gt=0)
+        .order_by(),
+        limit=FAIRNESS_MAX_ROWS,
+    )
+    complete_since = max((cut for cut in (exposure_cut, listener_cut) if cut), default=None)
+    versions = dict(
+        placements.values("day")
+        .annotate(n=Count("version", distinct=True))
+        .values_list("day", "n")
+        .order_by()
+    )
+    genres = dict(
+        placements.filter(track__track_tags__tag__kind=TagKind.GENRE)
+        .values("day")
+        .annotate(n=Count("track__track_tags__tag", distinct=True))
+        .values_list("day", "n")
+        .order_by()
+    )
     catalog_genres = Tag.objects.filter(kind=TagKind.GENRE).count()
-    by_day: dict[date, list[tuple[int, int]]] = defaultdict(list)
-    for pk, finished, owner_id, _ in versions:
-        if pk in measures:
-            by_day[timezone.localdate(finished)].append((pk, owner_id))
+
+    exposure_by_day: dict[date, list[ExposureCount]] = defaultdict(list)
+    for row in exposure_rows:
+        if complete_since is None or row["day"] >= complete_since:
+            exposure_by_day[row["day"]].append(exposure_count(row))
+    diversity_by_day: dict[date, list[float]] = defaultdict(list)
+    for row in listener_rows:
+        diversity_by_day[row["day"]].append(row["artists"] / row["tracks"])
     rows = []
-    for day, members in sorted(by_day.items()):
-        exposure: Counter[int] = Counter()
-        genres: set[str] = set()
-        per_listener: dict[int, list[int]] = defaultdict(list)
-        tail = []
-        for pk, owner_id in members:
-            measure = measures[pk]
-            exposure.update(measure.lead_artists)
-            genres |= measure.genres
-            per_listener[owner_id].extend(measure.lead_artists)
-            tail.append(measure.long_tail_share)
-        listener_diversity = [
-            len(set(artists)) / len(artists) for artists in per_listener.values() if artists
-        ]
+    for day, counts in sorted(exposure_by_day.items()):
+        summary = exposure_summary(counts)
+        listener_diversity = diversity_by_day.get(day)
         rows.append(
             FairnessDay(
                 day=day,
-                versions=len(members),
-                gini=fairness.gini(list(exposure.values())),
-                long_tail_share=float(np.nanmean(tail)) if tail else math.nan,
-                genre_coverage=fairness.genre_coverage(genres, catalog_genres),
+                versions=versions.get(day, 0),
+                gini=summary.gini,
+                long_tail_share=summary.long_tail_share,
+                genre_coverage=fairness.genre_coverage(genres.get(day, 0), catalog_genres),
                 listener_diversity=float(np.mean(listener_diversity)) if listener_diversity else math.nan,
             )
         )
-    floors: dict[float | None, list[float]] = defaultdict(list)
-    for pk, _, _, floor in versions:
-        if pk in measures:
-            floors[floor].append(measures[pk].long_tail_share)
     floor_rows = [
-        FloorRow(floor, len(shares), float(np.nanmean(shares)))
-        for floor, shares in sorted(floors.items(), key=lambda item: (item[0] is None, item[0] or 0.0))
+        FloorRow(row["floor"], row["versions"], long_tail_share(row["long_tail"], row["placements"]))
+        for row in sorted(
+            placements.values(floor=F("version__ops_assignment__exposure_floor"))
+            .annotate(
+                versions=Count("version", distinct=True),
+                placements=Count("pk"),
+                long_tail=Count("pk", filter=LONG_TAIL),
+            )
+            .order_by(),
+            key=lambda row: (row["floor"] is None, row["floor"] or 0.0),
+        )
     ]
     labels = [row.day.isoformat() for row in rows]
     charts = {
@@ -483,7 +524,13 @@ def fairness_report(
             guides={"exposure floor": float(settings.ENGINE_EXPOSURE_FLOOR)},
         ),
     }
-    return rows, floor_rows, charts
+    return FairnessReport(
+        days=rows,
+        floors=floor_rows,
+        window=exposure_summary(count for counts in exposure_by_day.values() for count in counts),
+        charts=charts,
+        complete_since=complete_since,
+    )
 
 
 # --- drift ----------------------------------------------------------------------------------

@@ -128,16 +128,15 @@ def fairness(request: HttpRequest) -> HttpResponse:
         days = max(1, min(int(request.GET.get("days", 30)), 365))
     except ValueError:
         days = 30
-    rows, floors, charts = ops_selectors.fairness_report(user=_user(request), days=days)
+    report = ops_selectors.fairness_report(user=_user(request), days=days)
     return render(
         request,
         "editorial/ops/fairness.html",
         {
-            "rows": rows,
-            "floors": floors,
-            "charts": charts,
+            "report": report,
             "days": days,
             "exposure_floor": ops_services.engine_exposure_floor(),
+            "row_cap": ops_selectors.FAIRNESS_MAX_ROWS,
         },
     )
 

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 from editorial.charts import bar_chart, line_chart
-from editorial.exposure import gini, long_tail_share, most_exposed
+from editorial.exposure import (
+    ExposureCount,
+    exposure_summary,
+    gini,
+    is_long_tail,
+    long_tail_share,
+    most_exposed,
+)
 from editorial.matching import best_theme
 from editorial.signals import intent_confidence, prompt_key, rising_prompts
 
 
-def test_gini_is_zero_for_equal_exposure_and_nothing() -> None:
+def test_gini_is_zero_for_equal_exposure_and_undefined_for_nothing() -> None:
     assert gini([5, 5, 5, 5]) == pytest.approx(0.0)
-    assert gini([]) == 0.0
-    assert gini([0, 0]) == 0.0
+    assert gini([7]) == pytest.approx(0.0)
+    assert math.isnan(gini([])) and math.isnan(gini([0, 0]))
 
 
 def test_gini_grows_as_one_artist_takes_everything() -> None:
@@ -28,9 +37,32 @@ def test_gini_refuses_negative_counts() -> None:
         gini([3, -1])
 
 
-def test_long_tail_share_is_the_share_of_placements() -> None:
-    assert long_tail_share({1: 6, 2: 3, 3: 1}, {2, 3}) == pytest.approx(0.4)
-    assert long_tail_share({}, {1}) == 0.0
+def test_a_long_tail_track_is_below_popularity_30_or_of_unknown_popularity() -> None:
+    assert [is_long_tail(p) for p in (0, 29, 30, 90, None, math.nan)] == [
+        True,
+        True,
+        False,
+        False,
+        True,
+        True,
+    ]
+    assert long_tail_share(4, 10) == pytest.approx(0.4)
+    assert math.isnan(long_tail_share(0, 0))
+
+
+def test_exposure_summary_adds_up_an_artists_rows_and_counts_artistless_placements() -> None:
+    summary = exposure_summary(
+        [
+            ExposureCount(1, 6, 0),
+            ExposureCount(2, 2, 2),
+            ExposureCount(1, 6, 0),  # artist 1 again, another day
+            ExposureCount(None, 2, 2),  # tracks without a credited artist
+        ]
+    )
+    assert (summary.placements, summary.artists, summary.per_artist) == (16, 2, {1: 12, 2: 2})
+    assert summary.gini == pytest.approx(gini([12, 2]))
+    assert summary.long_tail_share == pytest.approx(4 / 16)
+    assert math.isnan(exposure_summary([]).gini)
 
 
 def test_most_exposed_ranks_by_count_then_id() -> None:

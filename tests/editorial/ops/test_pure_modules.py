@@ -187,8 +187,6 @@ def test_intra_list_diversity() -> None:
 
 
 def test_fairness_measures() -> None:
-    assert fairness.gini([5, 5, 5, 5]) == pytest.approx(0.0)
-    assert fairness.gini([0, 0, 0, 100]) == pytest.approx(0.75)
-    assert fairness.long_tail_share([10, 50, None, 20]) == 0.5
-    assert fairness.genre_coverage(["a", "b", "a"], 4) == 0.5
+    assert fairness.genre_coverage(2, 4) == 0.5
+    assert math.isnan(fairness.genre_coverage(2, 0))
     assert fairness.list_diversity([[1], [1, 2], [3]]) == pytest.approx(2 / 3)
