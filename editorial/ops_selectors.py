@@ -42,6 +42,7 @@ from editorial.models_ops import (
     VersionAssignment,
 )
 from editorial.ops import fairness, offpolicy, stats
+from editorial.outcomes import skip_rate
 from editorial.selectors import LONG_TAIL, exposure_count, exposure_counts, exposure_placements
 from playlists.models import PlaylistItem, PlaylistVersion, VersionCause, VersionStatus
 
@@ -67,11 +68,17 @@ class Outcome:
     saves: int = 0
 
     @property
+    def observed(self) -> bool:
+        """Anything was heard: a play started or ended."""
+        return bool(self.plays or self.skips or self.completions)
+
+    @property
     def skip_rate(self) -> float:
-        return self.skips / self.plays if self.plays else math.nan
+        return skip_rate(skips=self.skips, completions=self.completions)
 
     @property
     def completion_rate(self) -> float:
+        """Completions over play starts (the off-policy reward)."""
         return self.completions / self.plays if self.plays else math.nan
 
     def add(self, other: Outcome) -> None:
@@ -197,8 +204,8 @@ def experiment_get(*, user: User, experiment_id: int) -> Experiment:
 
 
 METRICS: dict[str, tuple[str, bool]] = {  # key -> (label, higher is better)
-    "skip_rate": ("Skip rate", False),
-    "completion_rate": ("Completion rate", True),
+    "skip_rate": ("Skip rate (skipped ÷ skipped or completed tracks)", False),
+    "completion_rate": ("Completion rate (completed ÷ started tracks)", True),
     "likes": ("Likes per playlist", True),
     "saves": ("Tracks saved per playlist", True),
     "diversity": ("Diversity (1 − mean similarity of its tracks)", True),
@@ -240,21 +247,14 @@ def experiment_results(*, user: User, experiment_id: int) -> ExperimentResults:
     )
     version_ids = [version_id for _, version_id, _ in records]
     outcomes = version_outcomes(version_ids)
+    observed = {version_id for version_id, outcome in outcomes.items() if outcome.observed}
     measures = version_list_measures(version_ids, with_embeddings=True)
     values: dict[int, dict[str, list[float]]] = {variant.pk: defaultdict(list) for variant in variants}
     for variant_id, version_id, _ in records:
-        row = values[variant_id]
-        outcome = outcomes.get(version_id)
-        if outcome is not None and outcome.plays:
-            row["skip_rate"].append(outcome.skip_rate)
-            row["completion_rate"].append(outcome.completion_rate)
-            row["likes"].append(float(outcome.likes))
-            row["saves"].append(float(outcome.saves))
-        measure = measures.get(version_id)
-        if measure is not None:
-            row["diversity"].append(measure.diversity)
-            row["artist_variety"].append(measure.artist_variety)
-            row["long_tail_share"].append(measure.long_tail_share)
+        for key in METRICS:
+            value = _metric_value(key, outcomes.get(version_id), measures.get(version_id))
+            if not math.isnan(value):
+                values[variant_id][key].append(value)
     confidence = experiment.confidence
     control = variants[0]
     rows = []
@@ -297,7 +297,10 @@ def experiment_results(*, user: User, experiment_id: int) -> ExperimentResults:
         experiment=experiment,
         variants=variants,
         playlists=[sum(1 for v, _, _ in records if v == variant.pk) for variant in variants],
-        with_outcomes=[len(values[variant.pk]["skip_rate"]) for variant in variants],
+        with_outcomes=[
+            sum(1 for v, version_id, _ in records if v == variant.pk and version_id in observed)
+            for variant in variants
+        ],
         rows=rows,
         verdicts=verdicts,
         exposure_gini=exposure_gini,
@@ -309,9 +312,10 @@ def experiment_results(*, user: User, experiment_id: int) -> ExperimentResults:
 
 
 def _metric_value(key: str, outcome: Outcome | None, measure: ListMeasures | None) -> float:
+    """One version's value of a metric; NaN when it has none (left out of the means)."""
     if key in ("diversity", "artist_variety", "long_tail_share"):
         return getattr(measure, key) if measure else math.nan
-    if outcome is None or not outcome.plays:
+    if outcome is None or not outcome.observed:
         return math.nan
     return {
         "skip_rate": outcome.skip_rate,
@@ -592,9 +596,9 @@ def outcome_rates_between(
             status=VersionStatus.READY, created_at__gte=start, created_at__lt=stop
         ).values_list("pk", flat=True)
         for outcome in version_outcomes(ids).values():
-            if outcome.plays:
-                rates["skip_rate"][window].append(outcome.skip_rate)
-                rates["completion_rate"][window].append(outcome.completion_rate)
+            for key, rate in (("skip_rate", outcome.skip_rate), ("completion_rate", outcome.completion_rate)):
+                if not math.isnan(rate):
+                    rates[key][window].append(rate)
     return rates
 
 

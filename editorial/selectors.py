@@ -28,6 +28,7 @@ from editorial.models import (
     TrackDecision,
     VersionTheme,
 )
+from editorial.outcomes import skip_rate
 from playlists.models import Playlist, PlaylistItem, VersionStatus
 
 
@@ -173,16 +174,15 @@ def theme_matches(*, days: int = 30) -> list[LabelCount]:
 @dataclass(frozen=True)
 class PromptSkipRate:
     prompt: str
-    plays: int
-    skip_rate: float
+    ended: int  # tracks played from it that were skipped or completed
+    skip_rate: float  # editorial.outcomes.skip_rate
 
 
-SKIP_RATE_MIN_OUTCOMES = 5  # listened-to tracks a prompt needs before its skip rate means much
+SKIP_RATE_MIN_ENDED = 5  # ended plays a prompt needs before its skip rate means much
 
 
 def prompt_skip_rates(*, days: int = 30, limit: int = 10) -> list[PromptSkipRate]:
-    """Prompts whose generated playlists are skipped most: skips / (skips + completions) of the
-    tracks played from them, over the last ``days``."""
+    """Prompts whose generated playlists are skipped most over the last ``days``."""
     from feedback.models import ListeningEvent
 
     since = timezone.now() - timedelta(days=days)
@@ -192,11 +192,20 @@ def prompt_skip_rates(*, days: int = 30, limit: int = 10) -> list[PromptSkipRate
         )
         .annotate(prompt=Lower("version__playlist__prompt"))
         .values("prompt")
-        .annotate(skips=Count("pk", filter=Q(kind="skip")), outcomes=Count("pk"))
-        .filter(outcomes__gte=SKIP_RATE_MIN_OUTCOMES)
+        .annotate(
+            skips=Count("pk", filter=Q(kind="skip")),
+            completions=Count("pk", filter=Q(kind="complete")),
+            ended=Count("pk"),
+        )
+        .filter(ended__gte=SKIP_RATE_MIN_ENDED)
     )
-    rates = [PromptSkipRate(row["prompt"], row["outcomes"], row["skips"] / row["outcomes"]) for row in rows]
-    return sorted(rates, key=lambda rate: (-rate.skip_rate, -rate.plays))[:limit]
+    rates = [
+        PromptSkipRate(
+            row["prompt"], row["ended"], skip_rate(skips=row["skips"], completions=row["completions"])
+        )
+        for row in rows
+    ]
+    return sorted(rates, key=lambda rate: (-rate.skip_rate, -rate.ended))[:limit]
 
 
 # Placements and their exposure, as editorial.exposure defines them, for the desk home and the
