@@ -32,6 +32,7 @@ from editorial.exposure import (
     long_tail_share,
 )
 from editorial.models_ops import (
+    Assignment,
     DriftReport,
     Experiment,
     ExperimentMetric,
@@ -238,23 +239,44 @@ class ExperimentResults:
 
 
 def experiment_results(*, user: User, experiment_id: int) -> ExperimentResults:
+    """Per variant: counts, every metric's interval and difference to the control, the verdict
+    on the primary metric, exposure Gini and the primary metric over time. A fixed number of
+    queries however many variants and versions; each version's values are computed once."""
     experiment = experiment_get(user=user, experiment_id=experiment_id)
     variants = sorted(experiment.variants.all(), key=lambda variant: variant.position)
-    records = list(
-        VersionAssignment.objects.filter(
-            experiment=experiment, version__status=VersionStatus.READY
-        ).values_list("variant_id", "version_id", "version__finished_at")
+    versions: dict[int, list[tuple[int, datetime | None]]] = {variant.pk: [] for variant in variants}
+    for variant_id, version_id, finished in VersionAssignment.objects.filter(
+        experiment=experiment, version__status=VersionStatus.READY
+    ).values_list("variant_id", "version_id", "version__finished_at"):
+        if variant_id in versions:
+            versions[variant_id].append((version_id, finished))
+    listeners = dict(
+        Assignment.objects.filter(experiment=experiment)
+        .values("variant")
+        .annotate(n=Count("pk"))
+        .values_list("variant", "n")
+        .order_by()
     )
-    version_ids = [version_id for _, version_id, _ in records]
+    version_ids = [version_id for members in versions.values() for version_id, _ in members]
     outcomes = version_outcomes(version_ids)
-    observed = {version_id for version_id, outcome in outcomes.items() if outcome.observed}
     measures = version_list_measures(version_ids, with_embeddings=True)
-    values: dict[int, dict[str, list[float]]] = {variant.pk: defaultdict(list) for variant in variants}
-    for variant_id, version_id, _ in records:
-        for key in METRICS:
-            value = _metric_value(key, outcomes.get(version_id), measures.get(version_id))
-            if not math.isnan(value):
-                values[variant_id][key].append(value)
+    metric_values = {
+        version_id: {
+            key: _metric_value(key, outcomes.get(version_id), measures.get(version_id)) for key in METRICS
+        }
+        for version_id in version_ids
+    }
+    values = {
+        variant_id: {
+            key: [
+                metric_values[version_id][key]
+                for version_id, _ in members
+                if not math.isnan(metric_values[version_id][key])
+            ]
+            for key in METRICS
+        }
+        for variant_id, members in versions.items()
+    }
     confidence = experiment.confidence
     control = variants[0]
     rows = []
@@ -278,13 +300,6 @@ def experiment_results(*, user: User, experiment_id: int) -> ExperimentResults:
         for variant, comparison in zip(variants[1:], primary.comparisons[1:], strict=True)
         if comparison is not None
     ]
-    exposure_gini = []
-    for variant in variants:
-        counts: Counter[int] = Counter()
-        for variant_id, version_id, _ in records:
-            if variant_id == variant.pk and version_id in measures:
-                counts.update(measures[version_id].lead_artists)
-        exposure_gini.append(gini(list(counts.values())))
     control_values = np.asarray(values[control.pk][experiment.primary_metric], dtype=float)
     suggested = None
     if experiment.primary_metric in (ExperimentMetric.SKIP_RATE, ExperimentMetric.COMPLETION_RATE) and (
@@ -293,21 +308,22 @@ def experiment_results(*, user: User, experiment_id: int) -> ExperimentResults:
         suggested = stats.sample_size_per_variant(
             std=float(control_values.std(ddof=1)), minimum_effect=0.05, alpha=1 - confidence
         )
+    observed = {version_id for version_id, outcome in outcomes.items() if outcome.observed}
+    primary_values = {
+        version_id: metric_values[version_id][experiment.primary_metric] for version_id in version_ids
+    }
     return ExperimentResults(
         experiment=experiment,
         variants=variants,
-        playlists=[sum(1 for v, _, _ in records if v == variant.pk) for variant in variants],
-        with_outcomes=[
-            sum(1 for v, version_id, _ in records if v == variant.pk and version_id in observed)
-            for variant in variants
-        ],
+        playlists=[len(versions[variant.pk]) for variant in variants],
+        with_outcomes=[sum(1 for pk, _ in versions[variant.pk] if pk in observed) for variant in variants],
         rows=rows,
         verdicts=verdicts,
-        exposure_gini=exposure_gini,
-        chart=_experiment_chart(experiment, variants, records, outcomes, measures),
+        exposure_gini=[_exposure_gini(versions[variant.pk], measures) for variant in variants],
+        chart=_experiment_chart(variants, versions, primary_values),
         has_outcomes=bool(outcomes),
         suggested_horizon=suggested,
-        assigned=[variant.assignments.count() for variant in variants],
+        assigned=[listeners.get(variant.pk, 0) for variant in variants],
     )
 
 
@@ -325,28 +341,35 @@ def _metric_value(key: str, outcome: Outcome | None, measure: ListMeasures | Non
     }[key]
 
 
+def _exposure_gini(members: list[tuple[int, datetime | None]], measures: dict[int, ListMeasures]) -> float:
+    counts: Counter[int] = Counter()
+    for version_id, _ in members:
+        if version_id in measures:
+            counts.update(measures[version_id].lead_artists)
+    return gini(list(counts.values()))
+
+
 def _experiment_chart(
-    experiment: Experiment,
     variants: list[Variant],
-    records: list[tuple[int, int, datetime | None]],
-    outcomes: dict[int, Outcome],
-    measures: dict[int, ListMeasures],
+    versions: dict[int, list[tuple[int, datetime | None]]],
+    primary_values: dict[int, float],
 ) -> LineChart:
-    """Cumulative mean of the primary metric per variant, day by day."""
-    days = sorted({finished.date() for _, _, finished in records if finished})
+    """Cumulative mean of the primary metric per variant, by the (local) day versions finished."""
+    days = sorted(
+        {timezone.localdate(finished) for members in versions.values() for _, finished in members if finished}
+    )
     series: dict[str, list[float | None]] = {}
     for variant in variants:
-        running: list[float] = []
+        by_day: dict[date, list[float]] = defaultdict(list)
+        for version_id, finished in versions[variant.pk]:
+            if finished and not math.isnan(primary_values[version_id]):
+                by_day[timezone.localdate(finished)].append(primary_values[version_id])
+        total, count = 0.0, 0
         points: list[float | None] = []
         for day in days:
-            for variant_id, version_id, finished in records:
-                if variant_id == variant.pk and finished and finished.date() == day:
-                    value = _metric_value(
-                        experiment.primary_metric, outcomes.get(version_id), measures.get(version_id)
-                    )
-                    if not math.isnan(value):
-                        running.append(value)
-            points.append(float(np.mean(running)) if running else None)
+            total += sum(by_day.get(day, ()))
+            count += len(by_day.get(day, ()))
+            points.append(total / count if count else None)
         series[variant.name] = points
     return line_chart([day.isoformat() for day in days], series)
 
