@@ -18,6 +18,7 @@ from accounts.permissions import IsCurator, TokenHasScope
 from editorial import ops_selectors, ops_services
 from editorial.models_ops import Experiment, ExperimentMetric
 from editorial.ops.stats import Interval
+from editorial.ops_forms import fairness_days
 
 
 def _user(request: Request) -> User:
@@ -215,11 +216,9 @@ class OffPolicyApi(_CuratorApi):
 class FairnessApi(_CuratorApi):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
-        try:
-            days = max(1, min(int(request.query_params.get("days", 30)), 365))
-        except ValueError:
-            days = 30
-        report = ops_selectors.fairness_report(user=_user(request), days=days)
+        report = ops_selectors.fairness_report(
+            user=_user(request), days=fairness_days(request.query_params.get("days"))
+        )
         return Response(
             {
                 "window": {

@@ -10,6 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from accounts.models import User
 from catalog.models import Artist, Track, TrackArtist
@@ -76,6 +77,10 @@ def test_the_desk_home_and_the_fairness_page_report_the_same_exposure(
     home = client.get(reverse("desk:home"))
     page = client.get(reverse("editorial_ops:fairness") + "?days=30")
     assert home.context["exposure"].gini == page.context["report"].window.gini
+    api = APIClient()
+    api.force_authenticate(user=curator)
+    window = api.get(reverse("editorial_ops:api_fairness") + "?days=30").json()["window"]
+    assert window["exposure_gini"] == pytest.approx(desk.gini) and window["placements"] == 9
     facts = "<dt>Placements</dt><dd>9 across 2 artists</dd>"
     shown_gini = f"{gini([5, 3]):.3f}"
     for response in (home, page):
