@@ -518,10 +518,11 @@ def fairness_report(*, user: User, days: int = 30, now: datetime | None = None) 
                 listener_diversity=float(np.mean(listener_diversity)) if listener_diversity else math.nan,
             )
         )
+    counted = placements.filter(day__gte=complete_since) if complete_since else placements
     floor_rows = [
         FloorRow(row["floor"], row["versions"], long_tail_share(row["long_tail"], row["placements"]))
         for row in sorted(
-            placements.values(floor=F("version__ops_assignment__exposure_floor"))
+            counted.values(floor=F("version__ops_assignment__exposure_floor"))
             .annotate(
                 versions=Count("version", distinct=True),
                 placements=Count("pk"),

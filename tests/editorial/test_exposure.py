@@ -116,6 +116,7 @@ def test_the_fairness_page_says_when_the_row_cap_cuts_the_window(
     report = ops_selectors.fairness_report(user=curator, days=30)
 
     assert len(report.days) == 2 and report.window.placements == 4
+    assert [row.versions for row in report.floors] == [2]
     assert report.complete_since == report.days[0].day
     client = Client()
     client.force_login(curator)
