@@ -1,17 +1,26 @@
-"""Server-rendered SVG charts: geometry only (no Django), drawn by templates/editorial/_*.svg.
+"""Server-rendered SVG charts for the desk and the ops panel: geometry only (no Django).
 
-The CSP allows no inline script, so the dashboards draw with SVG shapes computed here.
+The CSP allows no inline script, so pages draw with SVG shapes computed here:
+bar charts with ``templates/editorial/_bar_chart.html``, line charts with
+``templates/editorial/_line_chart.html``. Series colours come from the ``series-N`` classes.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+CHART_WIDTH = 640
 
 BAR_HEIGHT = 22
 BAR_GAP = 6
 LABEL_WIDTH = 260
-CHART_WIDTH = 640
+
+LINE_HEIGHT = 220
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 48, 12, 12, 28
+SERIES_CLASSES = 6  # series-0 … series-5 in static/css/segue.css, then they repeat
+MAX_X_LABELS = 8
 
 
 @dataclass(frozen=True)
@@ -59,45 +68,74 @@ def bar_chart(rows: Sequence[tuple[str, float, str]]) -> BarChart:
 @dataclass(frozen=True)
 class Series:
     name: str
-    points: str  # "x,y x,y ..." for an SVG polyline
     css_class: str
-    last_value: float
-    markers: tuple[tuple[float, float], ...] = ()  # the same points, drawn as dots
+    points: str  # "x,y x,y ..." for <polyline points=…>
+    dots: list[tuple[float, float]]
+    last_value: float | None  # the latest value drawn (None: nothing drawn)
 
 
 @dataclass(frozen=True)
 class LineChart:
     series: list[Series]
-    max_value: float
-    first_label: str
-    last_label: str
+    y_ticks: list[tuple[float, str]]  # (y pixel, label)
+    x_labels: list[tuple[float, str]]  # (x pixel, label)
+    guides: list[tuple[float, str]] = field(default_factory=list)  # horizontal reference lines
     width: int = CHART_WIDTH
-    height: int = 200
+    height: int = LINE_HEIGHT
+    plot_left: int = MARGIN_LEFT
+    plot_right: int = CHART_WIDTH - MARGIN_RIGHT
+    plot_top: int = MARGIN_TOP
+    plot_bottom: int = LINE_HEIGHT - MARGIN_BOTTOM
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(series.dots for series in self.series)
 
 
 def line_chart(
     labels: Sequence[str],
-    series: Mapping[str, Sequence[float]],
+    values: Mapping[str, Sequence[float | None]],
     *,
-    width: int = CHART_WIDTH,
-    height: int = 200,
+    y_range: tuple[float, float] | None = None,
+    guides: Mapping[str, float] | None = None,
 ) -> LineChart:
-    """Lines over shared x labels (oldest first), on one y scale starting at zero."""
-    top = max((max(values, default=0.0) for values in series.values()), default=0.0) or 1.0
-    steps = max(len(labels) - 1, 1)
-    drawn = []
-    for index, (name, values) in enumerate(series.items()):
-        markers = tuple(
-            (round(width * position / steps, 1), round(height - height * value / top, 1))
-            for position, value in enumerate(values)
+    """One line per entry of ``values`` over the x ``labels`` (None and NaN leave gaps).
+
+    The y axis runs from ``y_range`` when given, else from zero (or the lowest value, when
+    below zero) to the highest value or guide.
+    """
+    finite = [v for series in values.values() for v in series if v is not None and not math.isnan(v)]
+    finite += list((guides or {}).values())
+    low, high = y_range if y_range else (min([0.0, *finite]), max(finite, default=1.0))
+    if high <= low:
+        high = low + 1.0
+    plot_width = CHART_WIDTH - MARGIN_LEFT - MARGIN_RIGHT
+    plot_height = LINE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+
+    def x_of(index: int) -> float:
+        return MARGIN_LEFT + (plot_width * index / (len(labels) - 1) if len(labels) > 1 else plot_width / 2)
+
+    def y_of(value: float) -> float:
+        return MARGIN_TOP + plot_height * (1 - (value - low) / (high - low))
+
+    series = []
+    for number, (name, points) in enumerate(values.items()):
+        drawn = [(i, v) for i, v in enumerate(points) if v is not None and not math.isnan(v)]
+        dots = [(round(x_of(i), 1), round(y_of(v), 1)) for i, v in drawn]
+        series.append(
+            Series(
+                name=name,
+                css_class=f"series-{number % SERIES_CLASSES}",
+                points=" ".join(f"{x},{y}" for x, y in dots),
+                dots=dots,
+                last_value=drawn[-1][1] if drawn else None,
+            )
         )
-        points = " ".join(f"{x},{y}" for x, y in markers)
-        drawn.append(Series(name, points, f"series-{index}", values[-1] if values else 0.0, markers))
-    return LineChart(
-        series=drawn,
-        max_value=top,
-        first_label=labels[0] if labels else "",
-        last_label=labels[-1] if labels else "",
-        width=width,
-        height=height,
-    )
+    ticks = [
+        (round(y_of(low + (high - low) * step / 4), 1), f"{low + (high - low) * step / 4:.3g}")
+        for step in range(5)
+    ]
+    every = max(1, math.ceil(len(labels) / MAX_X_LABELS))
+    x_labels = [(round(x_of(i), 1), label) for i, label in enumerate(labels) if i % every == 0]
+    guide_lines = [(round(y_of(value), 1), name) for name, value in (guides or {}).items()]
+    return LineChart(series=series, y_ticks=ticks, x_labels=x_labels, guides=guide_lines)

@@ -18,6 +18,7 @@ from accounts.permissions import IsCurator, TokenHasScope
 from editorial import ops_selectors, ops_services
 from editorial.models_ops import Experiment, ExperimentMetric
 from editorial.ops.stats import Interval
+from editorial.ops_forms import fairness_days
 
 
 def _user(request: Request) -> User:
@@ -215,13 +216,18 @@ class OffPolicyApi(_CuratorApi):
 class FairnessApi(_CuratorApi):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
-        try:
-            days = max(1, min(int(request.query_params.get("days", 30)), 365))
-        except ValueError:
-            days = 30
-        rows, floors, _ = ops_selectors.fairness_report(user=_user(request), days=days)
+        report = ops_selectors.fairness_report(
+            user=_user(request), days=fairness_days(request.query_params.get("days"))
+        )
         return Response(
             {
+                "window": {
+                    "placements": report.window.placements,
+                    "artists": report.window.artists,
+                    "exposure_gini": _number(report.window.gini),
+                    "long_tail_share": _number(report.window.long_tail_share),
+                },
+                "complete_since": report.complete_since,
                 "days": [
                     {
                         "day": row.day,
@@ -231,7 +237,7 @@ class FairnessApi(_CuratorApi):
                         "genre_coverage": _number(row.genre_coverage),
                         "listener_diversity": _number(row.listener_diversity),
                     }
-                    for row in rows
+                    for row in report.days
                 ],
                 "by_exposure_floor": [
                     {
@@ -239,7 +245,7 @@ class FairnessApi(_CuratorApi):
                         "playlists": row.versions,
                         "long_tail_share": _number(row.long_tail_share),
                     }
-                    for row in floors
+                    for row in report.floors
                 ],
             }
         )

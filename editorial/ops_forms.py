@@ -10,6 +10,7 @@ from editorial.models_ops import ExperimentMetric
 from playlists.engine.scoring import COMPONENTS, Weights
 
 VARIANT_PREFIXES = ("a", "b", "c")
+FAIRNESS_DAYS, FAIRNESS_MAX_DAYS = 30, 365
 CONFIDENCE_CHOICES = [("0.9", "90%"), ("0.95", "95%"), ("0.99", "99%")]
 
 
@@ -68,3 +69,11 @@ def variant_forms(data: Any = None) -> list[VariantForm]:
         VariantForm(data, prefix=prefix, initial=values)
         for prefix, values in zip(VARIANT_PREFIXES, initial, strict=True)
     ]
+
+
+def fairness_days(value: str | None) -> int:
+    """The fairness window asked for (page or API), held to 1..FAIRNESS_MAX_DAYS; 30 when unreadable."""
+    try:
+        return max(1, min(int(value if value is not None else FAIRNESS_DAYS), FAIRNESS_MAX_DAYS))
+    except ValueError:
+        return FAIRNESS_DAYS

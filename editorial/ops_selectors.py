@@ -21,14 +21,25 @@ from cron_descriptor import (
 )
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Count, Model, Q
+from django.db.models import Count, F, Model, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
 from catalog.features import AUDIO_FEATURES
-from catalog.models import Tag, TagKind, Track, TrackArtist, TrackTag
+from catalog.models import Tag, TagKind, Track, TrackArtist
+from editorial.charts import LineChart, line_chart
+from editorial.exposure import (
+    ExposureCount,
+    ExposureSummary,
+    exposure_summary,
+    gini,
+    is_long_tail,
+    long_tail_share,
+)
 from editorial.models_ops import (
+    Assignment,
     DriftReport,
     Experiment,
     ExperimentMetric,
@@ -39,7 +50,8 @@ from editorial.models_ops import (
     VersionAssignment,
 )
 from editorial.ops import fairness, offpolicy, stats
-from editorial.ops.charts import Chart, line_chart
+from editorial.outcomes import skip_rate
+from editorial.selectors import LONG_TAIL, exposure_count, exposure_counts, exposure_placements
 from playlists.models import PlaylistItem, PlaylistVersion, VersionCause, VersionStatus
 
 DRIFT_FEATURES = ("energy", "valence", "danceability", "tempo", "acousticness", "popularity")
@@ -64,11 +76,17 @@ class Outcome:
     saves: int = 0
 
     @property
+    def observed(self) -> bool:
+        """Anything was heard: a play started or ended."""
+        return bool(self.plays or self.skips or self.completions)
+
+    @property
     def skip_rate(self) -> float:
-        return self.skips / self.plays if self.plays else math.nan
+        return skip_rate(skips=self.skips, completions=self.completions)
 
     @property
     def completion_rate(self) -> float:
+        """Completions over play starts (the off-policy reward)."""
         return self.completions / self.plays if self.plays else math.nan
 
     def add(self, other: Outcome) -> None:
@@ -129,15 +147,14 @@ def version_outcomes(version_ids: Iterable[int]) -> dict[int, Outcome]:
 class ListMeasures:
     diversity: float  # 1 - mean pairwise cosine of the tracks' embeddings (NaN when not asked)
     artist_variety: float  # distinct lead artists per track
-    long_tail_share: float
+    long_tail_share: float  # editorial.exposure's definition, over this version's placements
     lead_artists: list[int]
-    genres: set[str]
 
 
 def version_list_measures(
-    version_ids: Sequence[int], *, with_genres: bool = False, with_embeddings: bool = False
+    version_ids: Sequence[int], *, with_embeddings: bool = False
 ) -> dict[int, ListMeasures]:
-    """Per version: diversity, artist variety, long-tail share, lead artists (and genres)."""
+    """Per version: diversity, artist variety, long-tail share and lead artists."""
     items = list(
         PlaylistItem.objects.filter(version_id__in=version_ids).values_list(
             "version_id", "track_id", "track__popularity"
@@ -147,16 +164,10 @@ def version_list_measures(
     leads: dict[int, int] = {}
     for track_id, artist_id in (
         TrackArtist.objects.filter(track_id__in=track_ids)
-        .order_by("track_id", "-position")
+        .order_by("track_id", "-position", "-artist_id")
         .values_list("track_id", "artist_id")
     ):
-        leads[track_id] = artist_id  # the lowest position is written last
-    genres: dict[int, set[str]] = defaultdict(set)
-    if with_genres:
-        for track_id, name in TrackTag.objects.filter(
-            track_id__in=track_ids, tag__kind=TagKind.GENRE
-        ).values_list("track_id", "tag__name"):
-            genres[track_id].add(name)
+        leads[track_id] = artist_id  # the lowest position (then id) is written last
     embeddings: dict[int, np.ndarray] = {}
     if with_embeddings:
         embeddings = {
@@ -172,12 +183,12 @@ def version_list_measures(
     for version_id, rows in per_version.items():
         artists = [[leads[track_id]] if track_id in leads else [] for track_id, _ in rows]
         vectors = [embeddings[track_id] for track_id, _ in rows if track_id in embeddings]
+        long_tail = sum(1 for _, popularity in rows if is_long_tail(popularity))
         measures[version_id] = ListMeasures(
             diversity=fairness.intra_list_diversity(np.vstack(vectors)) if len(vectors) > 1 else math.nan,
             artist_variety=fairness.list_diversity(artists),
-            long_tail_share=fairness.long_tail_share([popularity for _, popularity in rows]),
+            long_tail_share=long_tail_share(long_tail, len(rows)),
             lead_artists=[leads[track_id] for track_id, _ in rows if track_id in leads],
-            genres=set().union(*(genres[track_id] for track_id, _ in rows)) if with_genres else set(),
         )
     return measures
 
@@ -201,8 +212,8 @@ def experiment_get(*, user: User, experiment_id: int) -> Experiment:
 
 
 METRICS: dict[str, tuple[str, bool]] = {  # key -> (label, higher is better)
-    "skip_rate": ("Skip rate", False),
-    "completion_rate": ("Completion rate", True),
+    "skip_rate": ("Skip rate (skipped ÷ skipped or completed tracks)", False),
+    "completion_rate": ("Completion rate (completed ÷ started tracks)", True),
     "likes": ("Likes per playlist", True),
     "saves": ("Tracks saved per playlist", True),
     "diversity": ("Diversity (1 − mean similarity of its tracks)", True),
@@ -228,37 +239,51 @@ class ExperimentResults:
     rows: list[MetricRow]
     verdicts: list[stats.Verdict | None]  # per variant on the primary metric
     exposure_gini: list[float]
-    chart: Chart
+    chart: LineChart
     has_outcomes: bool
     suggested_horizon: int | None = None
     assigned: list[int] = field(default_factory=list)
 
 
 def experiment_results(*, user: User, experiment_id: int) -> ExperimentResults:
+    """Per variant: counts, every metric's interval and difference to the control, the verdict
+    on the primary metric, exposure Gini and the primary metric over time. A fixed number of
+    queries however many variants and versions; each version's values are computed once."""
     experiment = experiment_get(user=user, experiment_id=experiment_id)
     variants = sorted(experiment.variants.all(), key=lambda variant: variant.position)
-    records = list(
-        VersionAssignment.objects.filter(
-            experiment=experiment, version__status=VersionStatus.READY
-        ).values_list("variant_id", "version_id", "version__finished_at")
+    versions: dict[int, list[tuple[int, datetime | None]]] = {variant.pk: [] for variant in variants}
+    for variant_id, version_id, finished in VersionAssignment.objects.filter(
+        experiment=experiment, version__status=VersionStatus.READY
+    ).values_list("variant_id", "version_id", "version__finished_at"):
+        if variant_id in versions:
+            versions[variant_id].append((version_id, finished))
+    listeners = dict(
+        Assignment.objects.filter(experiment=experiment)
+        .values("variant")
+        .annotate(n=Count("pk"))
+        .values_list("variant", "n")
+        .order_by()
     )
-    version_ids = [version_id for _, version_id, _ in records]
+    version_ids = [version_id for members in versions.values() for version_id, _ in members]
     outcomes = version_outcomes(version_ids)
     measures = version_list_measures(version_ids, with_embeddings=True)
-    values: dict[int, dict[str, list[float]]] = {variant.pk: defaultdict(list) for variant in variants}
-    for variant_id, version_id, _ in records:
-        row = values[variant_id]
-        outcome = outcomes.get(version_id)
-        if outcome is not None and outcome.plays:
-            row["skip_rate"].append(outcome.skip_rate)
-            row["completion_rate"].append(outcome.completion_rate)
-            row["likes"].append(float(outcome.likes))
-            row["saves"].append(float(outcome.saves))
-        measure = measures.get(version_id)
-        if measure is not None:
-            row["diversity"].append(measure.diversity)
-            row["artist_variety"].append(measure.artist_variety)
-            row["long_tail_share"].append(measure.long_tail_share)
+    metric_values = {
+        version_id: {
+            key: _metric_value(key, outcomes.get(version_id), measures.get(version_id)) for key in METRICS
+        }
+        for version_id in version_ids
+    }
+    values = {
+        variant_id: {
+            key: [
+                metric_values[version_id][key]
+                for version_id, _ in members
+                if not math.isnan(metric_values[version_id][key])
+            ]
+            for key in METRICS
+        }
+        for variant_id, members in versions.items()
+    }
     confidence = experiment.confidence
     control = variants[0]
     rows = []
@@ -282,13 +307,6 @@ def experiment_results(*, user: User, experiment_id: int) -> ExperimentResults:
         for variant, comparison in zip(variants[1:], primary.comparisons[1:], strict=True)
         if comparison is not None
     ]
-    exposure = []
-    for variant in variants:
-        counts: Counter[int] = Counter()
-        for variant_id, version_id, _ in records:
-            if variant_id == variant.pk and version_id in measures:
-                counts.update(measures[version_id].lead_artists)
-        exposure.append(fairness.gini(list(counts.values())))
     control_values = np.asarray(values[control.pk][experiment.primary_metric], dtype=float)
     suggested = None
     if experiment.primary_metric in (ExperimentMetric.SKIP_RATE, ExperimentMetric.COMPLETION_RATE) and (
@@ -297,25 +315,30 @@ def experiment_results(*, user: User, experiment_id: int) -> ExperimentResults:
         suggested = stats.sample_size_per_variant(
             std=float(control_values.std(ddof=1)), minimum_effect=0.05, alpha=1 - confidence
         )
+    observed = {version_id for version_id, outcome in outcomes.items() if outcome.observed}
+    primary_values = {
+        version_id: metric_values[version_id][experiment.primary_metric] for version_id in version_ids
+    }
     return ExperimentResults(
         experiment=experiment,
         variants=variants,
-        playlists=[sum(1 for v, _, _ in records if v == variant.pk) for variant in variants],
-        with_outcomes=[len(values[variant.pk]["skip_rate"]) for variant in variants],
+        playlists=[len(versions[variant.pk]) for variant in variants],
+        with_outcomes=[sum(1 for pk, _ in versions[variant.pk] if pk in observed) for variant in variants],
         rows=rows,
         verdicts=verdicts,
-        exposure_gini=exposure,
-        chart=_experiment_chart(experiment, variants, records, outcomes, measures),
+        exposure_gini=[_exposure_gini(versions[variant.pk], measures) for variant in variants],
+        chart=_experiment_chart(variants, versions, primary_values),
         has_outcomes=bool(outcomes),
         suggested_horizon=suggested,
-        assigned=[variant.assignments.count() for variant in variants],
+        assigned=[listeners.get(variant.pk, 0) for variant in variants],
     )
 
 
 def _metric_value(key: str, outcome: Outcome | None, measure: ListMeasures | None) -> float:
+    """One version's value of a metric; NaN when it has none (left out of the means)."""
     if key in ("diversity", "artist_variety", "long_tail_share"):
         return getattr(measure, key) if measure else math.nan
-    if outcome is None or not outcome.plays:
+    if outcome is None or not outcome.observed:
         return math.nan
     return {
         "skip_rate": outcome.skip_rate,
@@ -325,28 +348,35 @@ def _metric_value(key: str, outcome: Outcome | None, measure: ListMeasures | Non
     }[key]
 
 
+def _exposure_gini(members: list[tuple[int, datetime | None]], measures: dict[int, ListMeasures]) -> float:
+    counts: Counter[int] = Counter()
+    for version_id, _ in members:
+        if version_id in measures:
+            counts.update(measures[version_id].lead_artists)
+    return gini(list(counts.values()))
+
+
 def _experiment_chart(
-    experiment: Experiment,
     variants: list[Variant],
-    records: list[tuple[int, int, datetime | None]],
-    outcomes: dict[int, Outcome],
-    measures: dict[int, ListMeasures],
-) -> Chart:
-    """Cumulative mean of the primary metric per variant, day by day."""
-    days = sorted({finished.date() for _, _, finished in records if finished})
+    versions: dict[int, list[tuple[int, datetime | None]]],
+    primary_values: dict[int, float],
+) -> LineChart:
+    """Cumulative mean of the primary metric per variant, by the (local) day versions finished."""
+    days = sorted(
+        {timezone.localdate(finished) for members in versions.values() for _, finished in members if finished}
+    )
     series: dict[str, list[float | None]] = {}
     for variant in variants:
-        running: list[float] = []
+        by_day: dict[date, list[float]] = defaultdict(list)
+        for version_id, finished in versions[variant.pk]:
+            if finished and not math.isnan(primary_values[version_id]):
+                by_day[timezone.localdate(finished)].append(primary_values[version_id])
+        total, count = 0.0, 0
         points: list[float | None] = []
         for day in days:
-            for variant_id, version_id, finished in records:
-                if variant_id == variant.pk and finished and finished.date() == day:
-                    value = _metric_value(
-                        experiment.primary_metric, outcomes.get(version_id), measures.get(version_id)
-                    )
-                    if not math.isnan(value):
-                        running.append(value)
-            points.append(float(np.mean(running)) if running else None)
+            total += sum(by_day.get(day, ()))
+            count += len(by_day.get(day, ()))
+            points.append(total / count if count else None)
         series[variant.name] = points
     return line_chart([day.isoformat() for day in days], series)
 
@@ -401,6 +431,8 @@ def offpolicy_report(*, user: User, limit: int = 20_000) -> tuple[list[OffPolicy
 
 # --- fairness -------------------------------------------------------------------------------
 
+FAIRNESS_MAX_ROWS = 100_000  # per grouped query: (day, lead artist) and (day, listener) rows
+
 
 @dataclass
 class FairnessDay:
@@ -419,56 +451,93 @@ class FloorRow:
     long_tail_share: float
 
 
-def fairness_report(
-    *, user: User, days: int = 30, now: datetime | None = None
-) -> tuple[list[FairnessDay], list[FloorRow], dict[str, Chart]]:
+@dataclass
+class FairnessReport:
+    days: list[FairnessDay]
+    floors: list[FloorRow]
+    window: ExposureSummary  # the whole window, computed as the desk home computes it
+    charts: dict[str, LineChart]
+    complete_since: date | None = None  # the row cap cut the window: days before this are left out
+
+
+def _newest_days(rows: QuerySet, *, limit: int) -> tuple[list[dict[str, Any]], date | None]:
+    """At most ``limit`` grouped rows, newest day first. When there are more, the oldest day
+    read may be partial, so it is dropped; also returns the first day kept (None: nothing cut)."""
+    fetched = list(rows.order_by("-day")[: limit + 1])
+    if len(fetched) <= limit:
+        return fetched, None
+    oldest = fetched[-1]["day"]
+    kept = [row for row in fetched if row["day"] != oldest]
+    return kept, oldest + timedelta(days=1)
+
+
+def fairness_report(*, user: User, days: int = 30, now: datetime | None = None) -> FairnessReport:
+    """Per day and for the whole window, aggregated in the database: exposure (Gini, long-tail
+    share, as on the desk home), genre coverage and per-listener diversity; and the long-tail
+    share by the exposure floor the versions were built with."""
     _curator_only(user)
     now = now or timezone.now()
-    versions = list(
-        PlaylistVersion.objects.filter(
-            status=VersionStatus.READY, finished_at__gte=now - timedelta(days=days)
-        )
-        .values_list("pk", "finished_at", "playlist__owner_id", "ops_assignment__exposure_floor")
-        .order_by("finished_at")
+    placements = exposure_placements(since=now - timedelta(days=days)).annotate(
+        day=TruncDate("version__finished_at", tzinfo=timezone.get_current_timezone())
     )
-    measures = version_list_measures([pk for pk, _, _, _ in versions], with_genres=True)
+    exposure_rows, exposure_cut = _newest_days(exposure_counts(placements, "day"), limit=FAIRNESS_MAX_ROWS)
+    listener_rows, listener_cut = _newest_days(
+        placements.values("day", "version__playlist__owner_id")
+        .annotate(tracks=Count("lead_artist"), artists=Count("lead_artist", distinct=True))
+        .filter(tracks__gt=0)
+        .order_by(),
+        limit=FAIRNESS_MAX_ROWS,
+    )
+    complete_since = max((cut for cut in (exposure_cut, listener_cut) if cut), default=None)
+    versions = dict(
+        placements.values("day")
+        .annotate(n=Count("version", distinct=True))
+        .values_list("day", "n")
+        .order_by()
+    )
+    genres = dict(
+        placements.filter(track__track_tags__tag__kind=TagKind.GENRE)
+        .values("day")
+        .annotate(n=Count("track__track_tags__tag", distinct=True))
+        .values_list("day", "n")
+        .order_by()
+    )
     catalog_genres = Tag.objects.filter(kind=TagKind.GENRE).count()
-    by_day: dict[date, list[tuple[int, int]]] = defaultdict(list)
-    for pk, finished, owner_id, _ in versions:
-        if pk in measures:
-            by_day[timezone.localdate(finished)].append((pk, owner_id))
+
+    exposure_by_day: dict[date, list[ExposureCount]] = defaultdict(list)
+    for row in exposure_rows:
+        if complete_since is None or row["day"] >= complete_since:
+            exposure_by_day[row["day"]].append(exposure_count(row))
+    diversity_by_day: dict[date, list[float]] = defaultdict(list)
+    for row in listener_rows:
+        diversity_by_day[row["day"]].append(row["artists"] / row["tracks"])
     rows = []
-    for day, members in sorted(by_day.items()):
-        exposure: Counter[int] = Counter()
-        genres: set[str] = set()
-        per_listener: dict[int, list[int]] = defaultdict(list)
-        tail = []
-        for pk, owner_id in members:
-            measure = measures[pk]
-            exposure.update(measure.lead_artists)
-            genres |= measure.genres
-            per_listener[owner_id].extend(measure.lead_artists)
-            tail.append(measure.long_tail_share)
-        listener_diversity = [
-            len(set(artists)) / len(artists) for artists in per_listener.values() if artists
-        ]
+    for day, counts in sorted(exposure_by_day.items()):
+        summary = exposure_summary(counts)
+        listener_diversity = diversity_by_day.get(day)
         rows.append(
             FairnessDay(
                 day=day,
-                versions=len(members),
-                gini=fairness.gini(list(exposure.values())),
-                long_tail_share=float(np.nanmean(tail)) if tail else math.nan,
-                genre_coverage=fairness.genre_coverage(genres, catalog_genres),
+                versions=versions.get(day, 0),
+                gini=summary.gini,
+                long_tail_share=summary.long_tail_share,
+                genre_coverage=fairness.genre_coverage(genres.get(day, 0), catalog_genres),
                 listener_diversity=float(np.mean(listener_diversity)) if listener_diversity else math.nan,
             )
         )
-    floors: dict[float | None, list[float]] = defaultdict(list)
-    for pk, _, _, floor in versions:
-        if pk in measures:
-            floors[floor].append(measures[pk].long_tail_share)
+    counted = placements.filter(day__gte=complete_since) if complete_since else placements
     floor_rows = [
-        FloorRow(floor, len(shares), float(np.nanmean(shares)))
-        for floor, shares in sorted(floors.items(), key=lambda item: (item[0] is None, item[0] or 0.0))
+        FloorRow(row["floor"], row["versions"], long_tail_share(row["long_tail"], row["placements"]))
+        for row in sorted(
+            counted.values(floor=F("version__ops_assignment__exposure_floor"))
+            .annotate(
+                versions=Count("version", distinct=True),
+                placements=Count("pk"),
+                long_tail=Count("pk", filter=LONG_TAIL),
+            )
+            .order_by(),
+            key=lambda row: (row["floor"] is None, row["floor"] or 0.0),
+        )
     ]
     labels = [row.day.isoformat() for row in rows]
     charts = {
@@ -490,7 +559,13 @@ def fairness_report(
             guides={"exposure floor": float(settings.ENGINE_EXPOSURE_FLOOR)},
         ),
     }
-    return rows, floor_rows, charts
+    return FairnessReport(
+        days=rows,
+        floors=floor_rows,
+        window=exposure_summary(count for counts in exposure_by_day.values() for count in counts),
+        charts=charts,
+        complete_since=complete_since,
+    )
 
 
 # --- drift ----------------------------------------------------------------------------------
@@ -552,9 +627,9 @@ def outcome_rates_between(
             status=VersionStatus.READY, created_at__gte=start, created_at__lt=stop
         ).values_list("pk", flat=True)
         for outcome in version_outcomes(ids).values():
-            if outcome.plays:
-                rates["skip_rate"][window].append(outcome.skip_rate)
-                rates["completion_rate"][window].append(outcome.completion_rate)
+            for key, rate in (("skip_rate", outcome.skip_rate), ("completion_rate", outcome.completion_rate)):
+                if not math.isnan(rate):
+                    rates[key][window].append(rate)
     return rates
 
 
@@ -563,7 +638,7 @@ def drift_reports(*, user: User, limit: int = 30) -> list[DriftReport]:
     return list(DriftReport.objects.order_by("-created_at")[:limit])
 
 
-def drift_trend_chart(reports: Sequence[DriftReport]) -> Chart:
+def drift_trend_chart(reports: Sequence[DriftReport]) -> LineChart:
     """Each check's value over the stored reports, oldest first (checks without a value leave gaps)."""
     ordered = list(reversed(reports))
     names: list[str] = []

@@ -11,7 +11,7 @@ from accounts.models import User
 from accounts.permissions import curator_required
 from config.errors import ApplicationError
 from editorial import ops_selectors, ops_services
-from editorial.ops_forms import ExperimentForm, variant_forms
+from editorial.ops_forms import FAIRNESS_MAX_DAYS, ExperimentForm, fairness_days, variant_forms
 
 
 def _user(request: HttpRequest) -> User:
@@ -124,20 +124,17 @@ def drift(request: HttpRequest) -> HttpResponse:
 @curator_required
 @require_GET
 def fairness(request: HttpRequest) -> HttpResponse:
-    try:
-        days = max(1, min(int(request.GET.get("days", 30)), 365))
-    except ValueError:
-        days = 30
-    rows, floors, charts = ops_selectors.fairness_report(user=_user(request), days=days)
+    days = fairness_days(request.GET.get("days"))
+    report = ops_selectors.fairness_report(user=_user(request), days=days)
     return render(
         request,
         "editorial/ops/fairness.html",
         {
-            "rows": rows,
-            "floors": floors,
-            "charts": charts,
+            "report": report,
             "days": days,
+            "max_days": FAIRNESS_MAX_DAYS,
             "exposure_floor": ops_services.engine_exposure_floor(),
+            "row_cap": ops_selectors.FAIRNESS_MAX_ROWS,
         },
     )
 

@@ -7,13 +7,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Lower, Trim
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from catalog.models import Artist, Track, TrackArtist
-from editorial.exposure import Exposed, gini, long_tail_share, most_exposed
+from catalog.models import Artist, TrackArtist
+from editorial.exposure import LONG_TAIL_POPULARITY, Exposed, ExposureCount, exposure_summary, most_exposed
 from editorial.models import (
     AuditEntry,
     Block,
@@ -28,9 +28,8 @@ from editorial.models import (
     TrackDecision,
     VersionTheme,
 )
+from editorial.outcomes import skip_rate
 from playlists.models import Playlist, PlaylistItem, VersionStatus
-
-LONG_TAIL_POPULARITY = 30  # as the engine's exposure floor: an artist whose best track is below
 
 
 def _tracks_with_artists(queryset: QuerySet) -> QuerySet:
@@ -175,16 +174,15 @@ def theme_matches(*, days: int = 30) -> list[LabelCount]:
 @dataclass(frozen=True)
 class PromptSkipRate:
     prompt: str
-    plays: int
-    skip_rate: float
+    ended: int  # tracks played from it that were skipped or completed
+    skip_rate: float  # editorial.outcomes.skip_rate
 
 
-SKIP_RATE_MIN_OUTCOMES = 5  # listened-to tracks a prompt needs before its skip rate means much
+SKIP_RATE_MIN_ENDED = 5  # ended plays a prompt needs before its skip rate means much
 
 
 def prompt_skip_rates(*, days: int = 30, limit: int = 10) -> list[PromptSkipRate]:
-    """Prompts whose generated playlists are skipped most: skips / (skips + completions) of the
-    tracks played from them, over the last ``days``."""
+    """Prompts whose generated playlists are skipped most over the last ``days``."""
     from feedback.models import ListeningEvent
 
     since = timezone.now() - timedelta(days=days)
@@ -194,11 +192,53 @@ def prompt_skip_rates(*, days: int = 30, limit: int = 10) -> list[PromptSkipRate
         )
         .annotate(prompt=Lower("version__playlist__prompt"))
         .values("prompt")
-        .annotate(skips=Count("pk", filter=Q(kind="skip")), outcomes=Count("pk"))
-        .filter(outcomes__gte=SKIP_RATE_MIN_OUTCOMES)
+        .annotate(
+            skips=Count("pk", filter=Q(kind="skip")),
+            completions=Count("pk", filter=Q(kind="complete")),
+            ended=Count("pk"),
+        )
+        .filter(ended__gte=SKIP_RATE_MIN_ENDED)
     )
-    rates = [PromptSkipRate(row["prompt"], row["outcomes"], row["skips"] / row["outcomes"]) for row in rows]
-    return sorted(rates, key=lambda rate: (-rate.skip_rate, -rate.plays))[:limit]
+    rates = [
+        PromptSkipRate(
+            row["prompt"], row["ended"], skip_rate(skips=row["skips"], completions=row["completions"])
+        )
+        for row in rows
+    ]
+    return sorted(rates, key=lambda rate: (-rate.skip_rate, -rate.ended))[:limit]
+
+
+# Placements and their exposure, as editorial.exposure defines them, for the desk home and the
+# fairness page alike: both read these, so they report the same numbers on the same data.
+
+# editorial.exposure.is_long_tail, in SQL, for a PlaylistItem queryset.
+LONG_TAIL = Q(track__popularity__lt=LONG_TAIL_POPULARITY) | Q(track__popularity__isnull=True)
+
+
+def exposure_placements(*, since: datetime) -> QuerySet[PlaylistItem]:
+    """Placements (items of ready versions finished since ``since``), each annotated with
+    ``lead_artist``: the track's artist at the lowest position (ties: lowest id)."""
+    lead = (
+        TrackArtist.objects.filter(track_id=OuterRef("track_id"))
+        .order_by("position", "artist_id")
+        .values("artist_id")[:1]
+    )
+    return PlaylistItem.objects.filter(
+        version__status=VersionStatus.READY, version__finished_at__gte=since
+    ).annotate(lead_artist=Subquery(lead))
+
+
+def exposure_counts(placements: QuerySet[PlaylistItem], *group_by: str) -> QuerySet:
+    """Placements and long-tail placements per lead artist (and per ``group_by`` fields)."""
+    return (
+        placements.values(*group_by, "lead_artist")
+        .annotate(placements=Count("pk"), long_tail=Count("pk", filter=LONG_TAIL))
+        .order_by()
+    )
+
+
+def exposure_count(row: dict) -> ExposureCount:
+    return ExposureCount(row["lead_artist"], row["placements"], row["long_tail"])
 
 
 @dataclass(frozen=True)
@@ -217,31 +257,18 @@ class ArtistExposure:
 
 
 def artist_exposure(*, days: int = 30, limit: int = 10) -> ArtistExposure:
-    """How generated playlists spread their placements over artists (ready versions only)."""
+    """How generated playlists of the last ``days`` spread their placements over artists."""
     since = timezone.now() - timedelta(days=days)
-    counts = dict(
-        TrackArtist.objects.filter(
-            track__playlist_items__version__status=VersionStatus.READY,
-            track__playlist_items__version__created_at__gte=since,
-        )
-        .values("artist_id")
-        .annotate(n=Count("pk"))
-        .values_list("artist_id", "n")
+    summary = exposure_summary(
+        exposure_count(row) for row in exposure_counts(exposure_placements(since=since))
     )
-    best = dict(
-        Track.objects.filter(artists__in=list(counts))
-        .values("artists")
-        .annotate(top=Max("popularity"))
-        .values_list("artists", "top")
-    )
-    long_tail = {artist_id for artist_id, top in best.items() if top is None or top < LONG_TAIL_POPULARITY}
-    exposed = most_exposed(counts, limit=limit)
+    exposed = most_exposed(summary.per_artist, limit=limit)
     artists = Artist.objects.in_bulk([row.artist_id for row in exposed])
     return ArtistExposure(
-        placements=sum(counts.values()),
-        artists=len(counts),
-        gini=round(gini(list(counts.values())), 3),
-        long_tail_share=round(long_tail_share(counts, long_tail), 3),
+        placements=summary.placements,
+        artists=summary.artists,
+        gini=summary.gini,
+        long_tail_share=summary.long_tail_share,
         top=[ExposedArtist(artists[row.artist_id], row) for row in exposed if row.artist_id in artists],
     )
 

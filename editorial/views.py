@@ -86,7 +86,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "prompts_chart": bar_chart([(row.label, row.count, str(row.count)) for row in prompts]),
         "skip_chart": bar_chart(
             [
-                (row.prompt, row.skip_rate, f"{row.skip_rate:.0%} of {row.plays}")
+                (row.prompt, row.skip_rate, f"{row.skip_rate:.0%} of {row.ended} ended")
                 for row in selectors.prompt_skip_rates()
             ]
         ),
@@ -97,7 +97,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "exposure_chart": bar_chart(
             [(row.artist.name, row.exposure.count, f"{row.exposure.share:.1%}") for row in exposure.top]
         ),
-        "queue_chart": line_chart(history.labels, history.series) if history.labels else None,
+        "queue_chart": line_chart(history.labels, history.series),
     }
     return render(request, "editorial/home.html", context)
 

@@ -1,35 +1,19 @@
-"""Fairness toward artists and variety for listeners (no Django)."""
+"""Variety for listeners and genre coverage (no Django).
+
+Artist exposure (its Gini, the long tail) is defined once, in editorial.exposure.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-LONG_TAIL_POPULARITY = 30  # the engine's line (playlists.composer.LONG_TAIL_POPULARITY)
 
-
-def gini(counts: Sequence[float] | np.ndarray) -> float:
-    """Gini coefficient of exposure counts: 0 every artist equally often, towards 1 a few take all."""
-    values = np.sort(np.asarray(counts, dtype=float))
-    n = values.size
-    if n == 0 or values.sum() == 0:
-        return math.nan
-    ranks = np.arange(1, n + 1)
-    return float((2 * np.sum(ranks * values)) / (n * values.sum()) - (n + 1) / n)
-
-
-def long_tail_share(popularities: Sequence[float | None], *, threshold: int = LONG_TAIL_POPULARITY) -> float:
-    """Share of items whose track popularity is below ``threshold`` (unknown counts as not)."""
-    if not popularities:
-        return math.nan
-    return sum(1 for value in popularities if value is not None and value < threshold) / len(popularities)
-
-
-def genre_coverage(genres_seen: Iterable[str], catalog_genres: int) -> float:
+def genre_coverage(genres_seen: int, catalog_genres: int) -> float:
     """Share of the catalog's genres that appeared at least once."""
-    return len(set(genres_seen)) / catalog_genres if catalog_genres else math.nan
+    return genres_seen / catalog_genres if catalog_genres else math.nan
 
 
 def list_diversity(artists_per_item: Sequence[Sequence[int]]) -> float:

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 from editorial.charts import bar_chart, line_chart
-from editorial.exposure import gini, long_tail_share, most_exposed
+from editorial.exposure import (
+    ExposureCount,
+    exposure_summary,
+    gini,
+    is_long_tail,
+    long_tail_share,
+    most_exposed,
+)
 from editorial.matching import best_theme
 from editorial.signals import intent_confidence, prompt_key, rising_prompts
 
 
-def test_gini_is_zero_for_equal_exposure_and_nothing() -> None:
+def test_gini_is_zero_for_equal_exposure_and_undefined_for_nothing() -> None:
     assert gini([5, 5, 5, 5]) == pytest.approx(0.0)
-    assert gini([]) == 0.0
-    assert gini([0, 0]) == 0.0
+    assert gini([7]) == pytest.approx(0.0)
+    assert math.isnan(gini([])) and math.isnan(gini([0, 0]))
 
 
 def test_gini_grows_as_one_artist_takes_everything() -> None:
@@ -28,9 +37,32 @@ def test_gini_refuses_negative_counts() -> None:
         gini([3, -1])
 
 
-def test_long_tail_share_is_the_share_of_placements() -> None:
-    assert long_tail_share({1: 6, 2: 3, 3: 1}, {2, 3}) == pytest.approx(0.4)
-    assert long_tail_share({}, {1}) == 0.0
+def test_a_long_tail_track_is_below_popularity_30_or_of_unknown_popularity() -> None:
+    assert [is_long_tail(p) for p in (0, 29, 30, 90, None, math.nan)] == [
+        True,
+        True,
+        False,
+        False,
+        True,
+        True,
+    ]
+    assert long_tail_share(4, 10) == pytest.approx(0.4)
+    assert math.isnan(long_tail_share(0, 0))
+
+
+def test_exposure_summary_adds_up_an_artists_rows_and_counts_artistless_placements() -> None:
+    summary = exposure_summary(
+        [
+            ExposureCount(1, 6, 0),
+            ExposureCount(2, 2, 2),
+            ExposureCount(1, 6, 0),  # artist 1 again, another day
+            ExposureCount(None, 2, 2),  # tracks without a credited artist
+        ]
+    )
+    assert (summary.placements, summary.artists, summary.per_artist) == (16, 2, {1: 12, 2: 2})
+    assert summary.gini == pytest.approx(gini([12, 2]))
+    assert summary.long_tail_share == pytest.approx(4 / 16)
+    assert math.isnan(exposure_summary([]).gini)
 
 
 def test_most_exposed_ranks_by_count_then_id() -> None:
@@ -85,6 +117,27 @@ def test_bar_chart_scales_to_the_largest_value() -> None:
 
 
 def test_line_chart_puts_zero_at_the_bottom_and_the_top_value_at_the_top() -> None:
-    chart = line_chart(["mon", "tue"], {"reports": [0.0, 4.0]}, width=100, height=50)
-    assert chart.series[0].points == "0.0,50.0 100.0,0.0"
-    assert (chart.first_label, chart.last_label, chart.max_value) == ("mon", "tue", 4.0)
+    chart = line_chart(["mon", "tue"], {"reports": [0.0, 4.0]})
+    (left, bottom), (right, top) = chart.series[0].dots
+    assert (left, right) == (chart.plot_left, chart.plot_right)
+    assert (bottom, top) == (chart.plot_bottom, chart.plot_top)
+    assert chart.series[0].points == f"{left},{bottom} {right},{top}"
+    assert chart.series[0].last_value == 4.0
+    assert [label for _, label in chart.x_labels] == ["mon", "tue"]
+    assert chart.y_ticks[0] == (chart.plot_bottom, "0") and chart.y_ticks[-1] == (chart.plot_top, "4")
+
+
+def test_line_chart_leaves_gaps_for_missing_values() -> None:
+    chart = line_chart(
+        ["d1", "d2", "d3"], {"A": [0.1, None, 0.3], "B": [float("nan")] * 3}, guides={"floor": 0.2}
+    )
+    assert len(chart.series[0].dots) == 2 and chart.series[1].dots == []
+    assert chart.series[0].last_value == 0.3 and chart.series[1].last_value is None
+    assert not chart.is_empty and len(chart.guides) == 1
+    assert line_chart([], {"A": []}).is_empty
+
+
+def test_line_chart_series_take_the_shared_colour_classes_in_turn() -> None:
+    chart = line_chart(["d1"], {f"s{n}": [float(n)] for n in range(7)}, y_range=(0.0, 10.0))
+    assert [series.css_class for series in chart.series][:2] == ["series-0", "series-1"]
+    assert chart.series[6].css_class == "series-0"

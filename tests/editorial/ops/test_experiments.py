@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import ConsentPurpose, User
 from accounts.pseudonyms import pseudonym_for
@@ -126,6 +128,33 @@ def test_results_find_a_known_effect_once_the_horizon_is_reached(curator: User) 
     long_tail = next(row for row in results.rows if row.key == "long_tail_share")
     assert long_tail.intervals[0].estimate == pytest.approx(0.5)
     assert not results.chart.is_empty
+
+
+def test_results_cost_the_same_queries_however_many_variants_and_playlists(curator: User) -> None:
+    def run(experiment_id: int, listeners: list[User]) -> int:
+        for listener in listeners:
+            _, assignment = ops_services.experiment_weights(listener)
+            version = version_make(playlist_make(owner=listener), tracks=tracks)
+            ops_services.version_assignment_record(version=version, assignment=assignment)
+            ops_services.simulated_outcome_record(version=version, plays=4, skips=1, completions=3)
+        ops_selectors.experiment_results(user=curator, experiment_id=experiment_id)  # warms the curator check
+        with CaptureQueriesContext(connection) as captured:
+            results = ops_selectors.experiment_results(user=curator, experiment_id=experiment_id)
+        assert sum(results.assigned) == sum(results.playlists) == sum(results.with_outcomes) == len(listeners)
+        return len(captured)
+
+    tracks = tracks_make(4)
+    small = experiment_make(name="Two variants")
+    few = run(small.pk, listeners_make(2, prefix="few"))
+    ops_services.experiment_stop(experiment=small)
+    large = ops_services.experiment_create(
+        name="Four variants",
+        created_by=None,
+        horizon=20,
+        variants=[{"name": name, "traffic": 25} for name in "ABCD"],
+    )
+    ops_services.experiment_start(experiment=large)
+    assert run(large.pk, listeners_make(16, prefix="many")) == few
 
 
 def test_results_say_collecting_before_the_horizon(curator: User) -> None:

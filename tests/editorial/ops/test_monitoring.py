@@ -191,8 +191,9 @@ def test_the_fairness_report_shows_the_exposure_floors_effect(
         for _ in range(3):
             version = version_make(playlist_make(owner=owner), tracks=tracks)
             ops_services.version_assignment_record(version=version, assignment=None)
-    rows, floors, charts = ops_selectors.fairness_report(user=curator, days=3)
-    by_floor = {row.floor: row for row in floors}
+    report = ops_selectors.fairness_report(user=curator, days=3)
+    by_floor = {row.floor: row for row in report.floors}
     assert by_floor[0.0].long_tail_share == 0.0 and by_floor[0.5].long_tail_share == 0.5
-    assert rows and 0.0 <= rows[-1].gini <= 1.0
-    assert not charts["long_tail"].is_empty
+    assert by_floor[0.0].versions == by_floor[0.5].versions == 3
+    assert report.days and 0.0 <= report.days[-1].gini <= 1.0
+    assert not report.charts["long_tail"].is_empty

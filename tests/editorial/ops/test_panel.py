@@ -10,6 +10,7 @@ from accounts.models import User
 from editorial import ops_services
 from editorial.models_ops import Experiment, ExperimentStatus
 from editorial.ops.quality import ModelMetrics
+from editorial.ops_forms import fairness_days
 from tests.editorial.ops.factories import experiment_make, listeners_make, tracks_make
 from tests.playlists.factories import playlist_make, version_make
 
@@ -172,3 +173,8 @@ def test_listeners_cannot_start_stop_or_run_anything(owner: User, curator: User)
     # A curator's "run a report now" queues the task once the request commits, then redirects.
     response = _client(curator).post("/desk/ops/drift/")
     assert response.status_code == 302 and response["Location"] == "/desk/ops/drift/"
+
+
+@pytest.mark.parametrize(("asked", "days"), [(None, 30), ("7", 7), ("0", 1), ("9999", 365), ("a week", 30)])
+def test_the_fairness_window_is_held_between_one_day_and_a_year(asked: str | None, days: int) -> None:
+    assert fairness_days(asked) == days

@@ -9,7 +9,6 @@ import pytest
 from scipy import stats as scipy_stats
 
 from editorial.ops import assignment, drift, fairness, offpolicy, quality, stats
-from editorial.ops.charts import line_chart
 
 # Chi-square critical value, 3 degrees of freedom, p = 0.001.
 CHI2_DF3_P001 = 16.27
@@ -188,16 +187,6 @@ def test_intra_list_diversity() -> None:
 
 
 def test_fairness_measures() -> None:
-    assert fairness.gini([5, 5, 5, 5]) == pytest.approx(0.0)
-    assert fairness.gini([0, 0, 0, 100]) == pytest.approx(0.75)
-    assert fairness.long_tail_share([10, 50, None, 20]) == 0.5
-    assert fairness.genre_coverage(["a", "b", "a"], 4) == 0.5
+    assert fairness.genre_coverage(2, 4) == 0.5
+    assert math.isnan(fairness.genre_coverage(2, 0))
     assert fairness.list_diversity([[1], [1, 2], [3]]) == pytest.approx(2 / 3)
-
-
-def test_line_chart_leaves_gaps_for_missing_values() -> None:
-    chart = line_chart(
-        ["d1", "d2", "d3"], {"A": [0.1, None, 0.3], "B": [float("nan")] * 3}, guides={"floor": 0.2}
-    )
-    assert len(chart.series[0].dots) == 2 and chart.series[1].dots == []
-    assert not chart.is_empty and len(chart.guides) == 1
