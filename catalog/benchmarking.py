@@ -90,6 +90,54 @@ def jitter(vectors: np.ndarray, *, sigma: float, rng: np.random.Generator) -> np
     return unit_rows(vectors + noise)
 
 
+@dataclass(frozen=True)
+class Spread:
+    """How a set of rows varies: its principal axes (rows of ``axes``) and the standard
+    deviation along each (``deviations``), from the eigendecomposition of its covariance."""
+
+    axes: np.ndarray
+    deviations: np.ndarray
+
+    @property
+    def total_variance(self) -> float:
+        return float(np.square(self.deviations).sum())
+
+
+def spread_of(vectors: np.ndarray) -> Spread:
+    rows = np.asarray(vectors, dtype=np.float64)
+    centered = rows - rows.mean(axis=0)
+    covariance = centered.T @ centered / max(len(rows) - 1, 1)
+    variances, axes = np.linalg.eigh(covariance)
+    return Spread(
+        axes=axes.T.astype(np.float32),
+        deviations=np.sqrt(np.clip(variances, 0.0, None)).astype(np.float32),
+    )
+
+
+def jitter_along(
+    vectors: np.ndarray, *, spread: Spread, cosine: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Each row plus noise drawn from ``spread`` (the real rows' own covariance), renormalized.
+
+    The noise is scaled so a copy sits at about ``cosine`` from its source: a row moves the
+    ways real rows differ from one another, not in every one of the 384 dimensions alike.
+    For unit rows and noise of total variance v, the expected cosine is about 1 / sqrt(1 + v).
+    """
+    if not 0.0 < cosine < 1.0:
+        raise ValueError("cosine must be between 0 and 1")
+    scale = math.sqrt((1.0 / cosine**2 - 1.0) / spread.total_variance)
+    standard = rng.standard_normal((len(vectors), len(spread.deviations)), dtype=np.float32)
+    noise = (standard * (spread.deviations * np.float32(scale))) @ spread.axes
+    return unit_rows(np.asarray(vectors, dtype=np.float32) + noise)
+
+
+def nearest_neighbour_cosines(rows: np.ndarray, sample_rows: np.ndarray) -> np.ndarray:
+    """For each row index in ``sample_rows``, the cosine of that row to its nearest other row."""
+    similarities = rows[sample_rows] @ rows.T
+    similarities[np.arange(len(sample_rows)), sample_rows] = -np.inf
+    return similarities.max(axis=1)
+
+
 def exact_top_k(
     vectors: np.ndarray,
     queries: np.ndarray,

@@ -103,6 +103,27 @@ def test_jitter_keeps_rows_unit_length_near_the_expected_cosine() -> None:
     assert cosines.mean() == pytest.approx(1 / math.sqrt(1 + 384 * 0.01**2), abs=0.01)
 
 
+def test_jitter_along_the_spread_moves_rows_only_the_ways_the_rows_differ() -> None:
+    rng = np.random.default_rng(2)
+    basis = np.linalg.qr(rng.standard_normal((384, 3)))[0].T  # the rows live in a 3-d subspace
+    vectors = benchmarking.unit_rows(rng.standard_normal((3000, 3)) @ basis)
+    spread = benchmarking.spread_of(vectors)
+
+    copies = benchmarking.jitter_along(vectors, spread=spread, cosine=0.9, rng=rng)
+
+    np.testing.assert_allclose(np.linalg.norm(copies, axis=1), 1.0, rtol=1e-5)
+    outside = copies - (copies @ basis.T) @ basis
+    assert np.abs(outside).max() < 1e-4
+    assert np.einsum("ij,ij->i", copies, vectors).mean() == pytest.approx(0.9, abs=0.03)
+    with pytest.raises(ValueError, match="cosine"):
+        benchmarking.jitter_along(vectors, spread=spread, cosine=1.0, rng=rng)
+
+
+def test_nearest_neighbour_cosines_skip_the_row_itself() -> None:
+    rows = benchmarking.unit_rows(np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]]))
+    np.testing.assert_allclose(benchmarking.nearest_neighbour_cosines(rows, np.array([0, 2])), [0.8, 0.6])
+
+
 def test_command_refuses_a_missing_spotify_file(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="No Spotify file"):
         call_command("bench_catalog", spotify=tmp_path / "missing.csv.gz")
@@ -113,6 +134,8 @@ def test_command_refuses_bad_sizes(tmp_path: Path) -> None:
     data.write_text("track_id\n")
     with pytest.raises(CommandError, match="--sizes"):
         call_command("bench_catalog", spotify=data, sizes="lots")
+    with pytest.raises(CommandError, match="--copy-cosine"):
+        call_command("bench_catalog", spotify=data, copy_cosine=1.5)
 
 
 SPOTIFY_COLUMNS = [
