@@ -530,8 +530,9 @@ class Command(BaseCommand):
             "jittered_copy_to_source_cosine_mean": float(to_source.mean()),
         }
         self.stdout.write(
-            f"\n{self._jitter_text().capitalize()}: a copy's cosine to its source is {to_source.mean():.3f} on "
-            f"average. Nearest-neighbour cosine (median) among {catalog.real_count:,} real rows "
+            f"\n{self._jitter_text().capitalize()}: a copy's cosine to its source is "
+            f"{to_source.mean():.3f} on average. Nearest-neighbour cosine (median) among "
+            f"{catalog.real_count:,} real rows "
             f"{np.median(real_nearest):.3f}, among as many copies {np.median(copy_nearest):.3f}"
         )
 
