@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pytest
 from django.test import override_settings
@@ -69,14 +71,10 @@ def test_one_percent_selective_filter_still_returns_k_rows_through_the_index_pat
     assert similarities == sorted(similarities, reverse=True)
 
 
-@override_settings(VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS=0)  # the planner never expects fewer than 1 row
-def test_a_walk_that_gives_up_is_completed_exactly_unless_the_caller_takes_what_was_found() -> None:
-    from unittest import mock
-
+def _search_with_an_index_walk_giving_up_after_3(filters: SearchFilters, *, complete: bool) -> list:
+    """Search as if the index walk stopped after 3 rows (max_scan_tuples spent on dead rows)."""
     from catalog import search
 
-    _bulk_catalog()
-    rare = SearchFilters(year_range=(1970, 1979))
     real_ranked = search._ranked
 
     def index_walk_gives_up(queryset, query_vector, k, use_index=True):  # type: ignore[no-untyped-def]
@@ -84,32 +82,25 @@ def test_a_walk_that_gives_up_is_completed_exactly_unless_the_caller_takes_what_
         return hits[:3] if use_index else hits
 
     with mock.patch.object(search, "_ranked", side_effect=index_walk_gives_up):
-        complete = track_vector_search(query_vector=unit_vector(999), k=10, filters=rare)
-        partial = track_vector_search(query_vector=unit_vector(999), k=10, filters=rare, complete=False)
+        return track_vector_search(query_vector=unit_vector(999), k=10, filters=filters, complete=complete)
 
-    assert len(complete) == 10
-    assert len(partial) == 3
+
+@override_settings(VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS=0)  # the planner never expects fewer than 1 row
+def test_a_walk_that_gives_up_is_completed_exactly_unless_the_caller_takes_what_was_found() -> None:
+    _bulk_catalog()
+    rare = SearchFilters(year_range=(1970, 1979))
+
+    assert len(_search_with_an_index_walk_giving_up_after_3(rare, complete=True)) == 10
+    assert len(_search_with_an_index_walk_giving_up_after_3(rare, complete=False)) == 3
 
 
 @override_settings(VECTOR_SEARCH_EXACT_SCAN_MAX_SHARE=0.0)
 def test_a_short_walk_over_a_small_filtered_set_is_completed_even_for_a_caller_taking_partial() -> None:
     """Dead rows not yet vacuumed can end an index walk early; a small set is still ranked in full."""
-    from unittest import mock
-
-    from catalog import search
-
     _bulk_catalog()
     rare = SearchFilters(year_range=(1970, 1979))
-    real_ranked = search._ranked
 
-    def index_walk_gives_up(queryset, query_vector, k, use_index=True):  # type: ignore[no-untyped-def]
-        hits = real_ranked(queryset, query_vector, k, use_index=use_index)
-        return hits[:3] if use_index else hits
-
-    with mock.patch.object(search, "_ranked", side_effect=index_walk_gives_up):
-        hits = track_vector_search(query_vector=unit_vector(999), k=10, filters=rare, complete=False)
-
-    assert len(hits) == 10
+    assert len(_search_with_an_index_walk_giving_up_after_3(rare, complete=False)) == 10
 
 
 def test_selective_filter_uses_exact_scan_and_matches_exact_order() -> None:
