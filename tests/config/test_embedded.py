@@ -1,0 +1,48 @@
+"""Settings Segue gives the embedded PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from config import embedded
+
+
+def test_shared_buffers_default_to_a_quarter_of_memory_within_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EMBEDDED_POSTGRES_SHARED_BUFFERS", raising=False)
+    megabytes = int(embedded.postgres_settings()["shared_buffers"].removesuffix("MB"))
+    assert 128 <= megabytes <= 8192
+
+    monkeypatch.setenv("EMBEDDED_POSTGRES_SHARED_BUFFERS", "512MB")
+    assert embedded.postgres_settings() == {"shared_buffers": "512MB"}
+
+
+def test_settings_go_to_an_included_file_once(tmp_path: Path) -> None:
+    (tmp_path / "postgresql.conf").write_text("max_connections = 100\n")
+
+    embedded.postgres_settings_write(tmp_path, {"shared_buffers": "1GB"})
+    embedded.postgres_settings_write(tmp_path, {"shared_buffers": "2GB"})
+
+    main_conf = (tmp_path / "postgresql.conf").read_text()
+    assert main_conf.count(embedded.POSTGRES_INCLUDE_LINE) == 1
+    assert main_conf.startswith("max_connections = 100\n")
+    assert "shared_buffers = '2GB'" in (tmp_path / embedded.POSTGRES_SETTINGS_FILE).read_text()
+
+
+def test_the_embedded_server_reads_them(db: None) -> None:
+    """The server parses segue.conf (pg_file_settings re-reads the files; a running server applies
+    shared_buffers at its next start)."""
+    from django.db import connection
+
+    if os.environ.get("DATABASE_URL"):
+        pytest.skip("DATABASE_URL points at an external server")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setting, error FROM pg_file_settings "
+            "WHERE name = 'shared_buffers' AND sourcefile LIKE %s",
+            [f"%/{embedded.POSTGRES_SETTINGS_FILE}"],
+        )
+        rows = cursor.fetchall()
+    assert rows == [(embedded.postgres_settings()["shared_buffers"], None)]
