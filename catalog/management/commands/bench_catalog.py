@@ -289,7 +289,8 @@ class Command(BaseCommand):
             if size > catalog.size:
                 result.load_seconds = self._grow(catalog, size)
             result.load_average = os.getloadavg()[0]
-            self._prewarm()
+            if not self._prewarm():
+                self._warm_with(queries)
             self.stdout.write(f"\nSearch at {catalog.size:,} rows ({len(queries)} queries per variant)")
             result.variants = self._search(catalog, queries)
             self._print_search(result)
@@ -656,7 +657,13 @@ class Command(BaseCommand):
             cursor.execute("VACUUM ANALYZE catalog_track")
             cursor.execute("VACUUM ANALYZE catalog_tracktag")
 
-    def _prewarm(self) -> None:
+    def _warm_with(self, queries: np.ndarray) -> None:
+        """Without pg_prewarm: one untimed pass of the queries reads the pages they walk."""
+        self.stderr.write("Warming the cache with one untimed pass of the queries...")
+        for query in queries:
+            track_vector_search(query_vector=query, k=K)
+
+    def _prewarm(self) -> bool:
         """Load the table and its HNSW index into shared buffers (pg_prewarm), as a server that has
         been answering searches for a while holds them: the timings are then the steady state, not
         the first reads of a freshly built 2 GB index. Skipped, and said so, without pg_prewarm."""
@@ -666,9 +673,10 @@ class Command(BaseCommand):
                 cursor.execute("SELECT pg_prewarm('catalog_track'), pg_prewarm('track_embedding_hnsw')")
                 table_blocks, index_blocks = cursor.fetchone()
         except DatabaseError as exc:
-            self.stderr.write(f"No prewarm (pg_prewarm unavailable: {exc}); first queries read cold pages.")
-            return
+            self.stderr.write(f"No prewarm (pg_prewarm unavailable: {exc}).")
+            return False
         self.stderr.write(f"Prewarmed {table_blocks:,} table and {index_blocks:,} index blocks.")
+        return True
 
     # --- search ----------------------------------------------------------------------------
 
