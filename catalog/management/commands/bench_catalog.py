@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.test.utils import override_settings
 from pgvector.django import CosineDistance
 from tqdm import tqdm
@@ -289,8 +289,7 @@ class Command(BaseCommand):
             if size > catalog.size:
                 result.load_seconds = self._grow(catalog, size)
             result.load_average = os.getloadavg()[0]
-            if not self._prewarm():
-                self._warm_with(queries)
+            self._warm_with(queries)
             self.stdout.write(f"\nSearch at {catalog.size:,} rows ({len(queries)} queries per variant)")
             result.variants = self._search(catalog, queries)
             self._print_search(result)
@@ -658,25 +657,11 @@ class Command(BaseCommand):
             cursor.execute("VACUUM ANALYZE catalog_tracktag")
 
     def _warm_with(self, queries: np.ndarray) -> None:
-        """Without pg_prewarm: one untimed pass of the queries reads the pages they walk."""
+        """One untimed pass of the queries, so the timings are a serving server's steady state and
+        not the first reads of a freshly built 2 GB index (the embedded PostgreSQL has no pg_prewarm)."""
         self.stderr.write("Warming the cache with one untimed pass of the queries...")
         for query in queries:
             track_vector_search(query_vector=query, k=K)
-
-    def _prewarm(self) -> bool:
-        """Load the table and its HNSW index into shared buffers (pg_prewarm), as a server that has
-        been answering searches for a while holds them: the timings are then the steady state, not
-        the first reads of a freshly built 2 GB index. Skipped, and said so, without pg_prewarm."""
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
-                cursor.execute("SELECT pg_prewarm('catalog_track'), pg_prewarm('track_embedding_hnsw')")
-                table_blocks, index_blocks = cursor.fetchone()
-        except DatabaseError as exc:
-            self.stderr.write(f"No prewarm (pg_prewarm unavailable: {exc}).")
-            return False
-        self.stderr.write(f"Prewarmed {table_blocks:,} table and {index_blocks:,} index blocks.")
-        return True
 
     # --- search ----------------------------------------------------------------------------
 
