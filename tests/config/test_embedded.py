@@ -45,4 +45,7 @@ def test_the_embedded_server_reads_them(db: None) -> None:
             [f"%/{embedded.POSTGRES_SETTINGS_FILE}"],
         )
         rows = cursor.fetchall()
-    assert rows == [(embedded.postgres_settings()["shared_buffers"], None)]
+    [(setting, error)] = rows
+    assert setting == embedded.postgres_settings()["shared_buffers"]
+    # A server started before the value changed reports it as waiting for a restart, not invalid.
+    assert error is None or "restart" in error or "could not be applied" in error
