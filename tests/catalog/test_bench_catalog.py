@@ -119,6 +119,46 @@ def test_jitter_along_the_spread_moves_rows_only_the_ways_the_rows_differ() -> N
         benchmarking.jitter_along(vectors, spread=spread, cosine=1.0, rng=rng)
 
 
+def _figures(
+    rows: int, *, p95: float, recall: float, filtered_recall: float, short: int
+) -> benchmarking.SizeFigures:
+    return benchmarking.SizeFigures(
+        rows=rows,
+        variants={
+            "unfiltered": benchmarking.VariantFigures(p95_ms=p95, recall_at_10=recall, short_answers=0),
+            "tag rock": benchmarking.VariantFigures(
+                p95_ms=60.0, recall_at_10=filtered_recall, short_answers=short
+            ),
+        },
+    )
+
+
+def test_targets_judge_unfiltered_latency_and_recall_at_1m_and_k_rows_for_filtered_queries() -> None:
+    searches = [
+        _figures(28_356, p95=99.0, recall=0.5, filtered_recall=0.5, short=3),  # below 1M: not judged
+        _figures(1_000_000, p95=19.5, recall=0.993, filtered_recall=0.73, short=0),
+    ]
+
+    targets = benchmarking.catalog_targets(0.91, searches)
+
+    assert [target.passed for target in targets] == [True, True, True, True]
+    assert "recall@10 0.730, no target" in targets[-1].name
+    assert targets[-1].shown == "0 short answers"
+
+
+def test_targets_fail_over_the_bounds_and_say_when_1m_was_not_run() -> None:
+    slow = benchmarking.catalog_targets(
+        0.79, [_figures(1_000_000, p95=20.5, recall=0.949, filtered_recall=0.99, short=2)]
+    )
+    assert [target.passed for target in slow] == [False, False, False, False]
+
+    [throughput, search] = benchmarking.catalog_targets(
+        0.85, [_figures(28_356, p95=5, recall=1, filtered_recall=1, short=0)]
+    )
+    assert throughput.passed is True
+    assert (search.passed, search.shown) == (None, "not run")
+
+
 def test_nearest_neighbour_cosines_skip_the_row_itself() -> None:
     rows = benchmarking.unit_rows(np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]]))
     np.testing.assert_allclose(benchmarking.nearest_neighbour_cosines(rows, np.array([0, 2])), [0.8, 0.6])

@@ -103,6 +103,37 @@ def test_a_short_walk_over_a_small_filtered_set_is_completed_even_for_a_caller_t
     assert len(_search_with_an_index_walk_giving_up_after_3(rare, complete=False)) == 10
 
 
+@override_settings(VECTOR_SEARCH_EF_SEARCH=123, VECTOR_SEARCH_MAX_SCAN_TUPLES=4567)
+def test_the_index_walk_runs_with_the_configured_scan_settings() -> None:
+    from django.db import connection
+
+    from catalog import search
+
+    TrackFactory()
+    real_ranked = search._ranked
+    seen: list[tuple[str, ...]] = []
+
+    def ranked_noting_settings(queryset, query_vector, k, use_index=True):  # type: ignore[no-untyped-def]
+        seen.append(_scan_settings(connection))
+        return real_ranked(queryset, query_vector, k, use_index=use_index)
+
+    def walk_settings(k: int) -> tuple[str, ...]:
+        seen.clear()
+        with mock.patch.object(search, "_ranked", side_effect=ranked_noting_settings):
+            track_vector_search(query_vector=unit_vector(1), k=k)
+        return seen[0]  # the index walk; a short answer is then completed exactly
+
+    assert walk_settings(1) == ("123", "relaxed_order", "4567")
+    assert walk_settings(400) == ("400", "relaxed_order", "4567")  # ef_search is at least k
+
+
+def _scan_settings(connection) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    names = ("hnsw.ef_search", "hnsw.iterative_scan", "hnsw.max_scan_tuples")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join("current_setting(%s)" for _ in names), names)
+        return tuple(cursor.fetchone())
+
+
 def test_selective_filter_uses_exact_scan_and_matches_exact_order() -> None:
     _bulk_catalog()
     query = unit_vector(5)

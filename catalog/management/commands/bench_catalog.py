@@ -62,11 +62,6 @@ EXACT_SQL_SAMPLE = 10
 NEIGHBOUR_SAMPLE = 2000
 SEED = 20200121
 
-TARGET_THROUGHPUT_RATIO = 0.80
-TARGET_SIZE = 1_000_000
-TARGET_P95_MS = 20.0
-TARGET_RECALL = 0.95
-
 # Prompts a listener might type; their embeddings are the realistic part of the query set.
 PROMPTS = (
     "relaxing evening jazz",
@@ -115,7 +110,7 @@ PROMPTS = (
 
 # The filtered variants: a common genre (~16%), a ~1% combination, a wide feature range (~34%).
 VARIANTS: dict[str, SearchFilters] = {
-    "unfiltered": SearchFilters(),
+    benchmarking.UNFILTERED: SearchFilters(),
     "tag rock": SearchFilters(tags_any=["rock"]),
     "r&b up to 1989": SearchFilters(tags_any=["r&b"], year_range=(None, 1989)),
     "energy >= 0.8": SearchFilters(feature_ranges={"energy": (0.8, None)}),
@@ -435,7 +430,8 @@ class Command(BaseCommand):
         for label, seconds, rate in rows:
             self.stdout.write(f"  {label:<52} {seconds:>9.1f} {_number(rate, 1):>9}")
         self.stdout.write(
-            f"  end to end / raw encoder: {figures['ratio']:.2f} (target >= {TARGET_THROUGHPUT_RATIO}); "
+            f"  end to end / raw encoder: {figures['ratio']:.2f} "
+            f"(target >= {benchmarking.TARGET_THROUGHPUT_RATIO}); "
             f"share of end to end spent encoding: {figures['encoding_share_of_end_to_end']:.2f}"
         )
         self.stdout.write(
@@ -801,38 +797,21 @@ class Command(BaseCommand):
     # --- targets ---------------------------------------------------------------------------
 
     def _targets(self, throughput: dict[str, Any], results: list[SizeResult]) -> list[dict[str, Any]]:
-        targets = [
-            _target(
-                "import + embed >= 80% of the raw encoder's throughput",
-                throughput["ratio"],
-                passed=throughput["ratio"] >= TARGET_THROUGHPUT_RATIO,
-                shown=f"{throughput['ratio']:.2f}",
-            )
-        ]
-        at_target = [result for result in results if result.rows >= TARGET_SIZE]
-        if not at_target:
-            targets.append(
-                _target(f"search targets at {TARGET_SIZE:,} rows", None, passed=None, shown="not run")
-            )
-        for result in at_target[:1]:
-            unfiltered = result.variants["unfiltered"]
-            targets.append(
-                _target(
-                    f"p95 <= {TARGET_P95_MS:g} ms unfiltered at {result.rows:,} rows",
-                    unfiltered.latency_ms.p95,
-                    passed=unfiltered.latency_ms.p95 <= TARGET_P95_MS,
-                    shown=f"{unfiltered.latency_ms.p95:.1f} ms",
-                )
-            )
-            for label, variant in result.variants.items():
-                targets.append(
-                    _target(
-                        f"recall@10 >= {TARGET_RECALL} at {result.rows:,} rows, {label}",
-                        variant.recall_at_10,
-                        passed=variant.recall_at_10 >= TARGET_RECALL,
-                        shown=f"{variant.recall_at_10:.3f}",
+        searches = [
+            benchmarking.SizeFigures(
+                rows=result.rows,
+                variants={
+                    label: benchmarking.VariantFigures(
+                        p95_ms=variant.latency_ms.p95,
+                        recall_at_10=variant.recall_at_10,
+                        short_answers=variant.short_answers,
                     )
-                )
+                    for label, variant in result.variants.items()
+                },
+            )
+            for result in results
+        ]
+        targets = [asdict(target) for target in benchmarking.catalog_targets(throughput["ratio"], searches)]
         self.stdout.write(self.style.MIGRATE_HEADING("\nTargets"))
         for target in targets:
             verdict = {True: self.style.SUCCESS("PASS"), False: self.style.ERROR("FAIL"), None: "----"}[
@@ -853,10 +832,6 @@ _OPTION_KEYS = (
     "scratch_db",
     "keep_db",
 )
-
-
-def _target(name: str, value: float | None, *, passed: bool | None, shown: str) -> dict[str, Any]:
-    return {"name": name, "value": value, "passed": passed, "shown": shown}
 
 
 def _binary_field(data: bytes) -> bytes:
