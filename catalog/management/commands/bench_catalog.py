@@ -169,7 +169,8 @@ class SizeResult:
 class Command(BaseCommand):
     help = (
         "Benchmark import + embedding throughput and vector search (latency, recall@10 against exact "
-        "search) on the Spotify set, in a scratch database. The 1m size takes 10-15 minutes on 2 cores."
+        "search) on the Spotify set, in a scratch database. The default run (28k and 1m) takes 40-60 minutes "
+        "on 2 cores, most of it embedding and the 1M HNSW build."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
