@@ -19,7 +19,7 @@ help:
 	@echo "make test        run the test suite (PYTEST_ARGS='-k name' to narrow)"
 	@echo "make lint        ruff check, ruff format --check, mypy"
 	@echo "make bench       catalog benchmark (BENCH_ARGS='--tracks 200000')"
-	@echo "make stop        stop the embedded PostgreSQL and Redis"
+	@echo "make stop        stop a running make run (web, worker, beat) and the embedded services"
 	@echo "make clean-data  stop them and delete .data/ (database, broker, media)"
 
 venv install: $(INSTALLED)

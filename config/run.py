@@ -1,7 +1,7 @@
 """`make run`: start everything Segue needs on one machine, stop it all on Ctrl-C.
 
     python -m config.run          # embedded services, migrate, demo data, web + worker + beat
-    python -m config.run --stop   # stop the embedded PostgreSQL and Redis
+    python -m config.run --stop   # stop a running `make run` (from any terminal) and the services
 
 Steps: start the embedded PostgreSQL/Redis unless DATABASE_URL/REDIS_URL point elsewhere,
 migrate, collect static files, load the demo catalog and users, then run the web server,
@@ -14,6 +14,9 @@ Why not honcho: it is not a dependency, and its Manager owns signal handling and
 loop entirely, while we need our own steps around it (services up before and down after,
 migrate/collectstatic/bootstrap_demo in between, the same Ctrl-C aborting any of those).
 The hand-written part is small: one process group per child, one reader thread per child.
+
+A running supervisor records its pid in `.data/run.pid`; `--stop` sends it SIGTERM (the same
+clean shutdown as Ctrl-C) and waits for it, then stops any embedded service still running.
 
 No Django import here: this is a launcher; Django runs in the children.
 """
@@ -109,6 +112,50 @@ def services_stop(started: StartedServices | None = None) -> None:
     if (started is None or started.postgres) and postgres_running():
         say("stopping embedded PostgreSQL")
         embedded.postgres_stop()
+
+
+# --- the supervisor's pid file --------------------------------------------------------------
+
+
+def pid_file() -> Path:
+    return embedded.data_dir() / "run.pid"
+
+
+def pid_file_write(path: Path) -> None:
+    path.write_text(f"{os.getpid()}\n")
+
+
+def pid_file_remove(path: Path) -> None:
+    # Only our own: a second `make run` that failed to start must not orphan the first one's.
+    with contextlib.suppress(FileNotFoundError, ValueError):
+        if int(path.read_text()) == os.getpid():
+            path.unlink()
+
+
+def supervisor_pid(path: Path) -> int | None:
+    """The pid in the file if that process is alive and is a `config.run` (not a reused pid)."""
+    try:
+        pid = int(path.read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ValueError):
+        return None
+    return pid if b"config.run" in cmdline else None
+
+
+def supervisor_stop(path: Path, *, timeout: float) -> bool:
+    """SIGTERM a running supervisor and wait for it to exit; False if it was still running."""
+    pid = supervisor_pid(path)
+    if pid is None:
+        return True
+    say(f"stopping the running Segue (pid {pid})")
+    _signal_quietly(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if supervisor_pid(path) is None:
+            return True
+        time.sleep(POLL_SECONDS)
+    say(f"pid {pid} did not stop in {timeout:.0f} s")
+    return False
 
 
 # --- child processes ----------------------------------------------------------------------
@@ -282,6 +329,10 @@ def run() -> int:
     os.environ.setdefault("XDG_RUNTIME_DIR", str(embedded.data_dir() / "run"))
     host = os.environ.get("SEGUE_HOST", DEFAULT_HOST)
     port = os.environ.get("SEGUE_PORT", DEFAULT_PORT)
+    running = pid_file()
+    if (other := supervisor_pid(running)) is not None:
+        say(f"Segue is already running (pid {other}); `make stop` stops it")
+        return 1
     signal.signal(signal.SIGINT, _request_shutdown)
     signal.signal(signal.SIGTERM, _request_shutdown)
 
@@ -290,6 +341,7 @@ def run() -> int:
     children: list[Child] = []
     exit_code = 0
     try:
+        pid_file_write(running)
         services_start(started)
         for name, command in prepare_steps():
             if not step_run(name, command):
@@ -304,6 +356,7 @@ def run() -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         children_stop(children)
         services_stop(started)
+        pid_file_remove(running)
         say("stopped")
     return exit_code
 
@@ -312,11 +365,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m config.run", description="Run Segue (web, worker, beat) with its services."
     )
-    parser.add_argument("--stop", action="store_true", help="stop the embedded PostgreSQL and Redis")
+    parser.add_argument(
+        "--stop",
+        action="store_true",
+        help="stop a running `make run`, then the embedded PostgreSQL and Redis",
+    )
     args = parser.parse_args(argv)
     if args.stop:
         load_dotenv()
         os.environ.setdefault("XDG_RUNTIME_DIR", str(embedded.data_dir() / "run"))
+        # Its children get STOP_GRACE_SECONDS, then the services it started their own shutdown.
+        if not supervisor_stop(pid_file(), timeout=STOP_GRACE_SECONDS + 60):
+            return 1
         services_stop()
         return 0
     return run()
