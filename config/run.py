@@ -126,20 +126,21 @@ def pid_file_write(path: Path) -> None:
 
 
 def pid_file_remove(path: Path) -> None:
-    # Only our own: a second `make run` that failed to start must not orphan the first one's.
+    # Only our own: should two runs race at start, the loser must not remove the winner's file.
     with contextlib.suppress(FileNotFoundError, ValueError):
         if int(path.read_text()) == os.getpid():
             path.unlink()
 
 
 def supervisor_pid(path: Path) -> int | None:
-    """The pid in the file if that process is alive and is a `config.run` (not a reused pid)."""
+    """The pid in the file if that process is alive and is another `config.run` (a stale file's
+    pid may have been reused, even by this very `--stop`)."""
     try:
         pid = int(path.read_text())
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (FileNotFoundError, ValueError):
         return None
-    return pid if b"config.run" in cmdline else None
+    return pid if pid != os.getpid() and b"config.run" in cmdline else None
 
 
 def supervisor_stop(path: Path, *, timeout: float) -> bool:

@@ -68,6 +68,13 @@ def test_a_missing_file_a_dead_pid_or_a_reused_pid_is_no_supervisor(tmp_path, sp
     assert run.supervisor_pid(tmp_path / "garbled") is None
 
 
+def test_a_stale_pid_reused_by_the_stopping_process_itself_is_no_supervisor(tmp_path, spawn, monkeypatch):
+    stopping = spawn(SLEEPER, "config.run", "--stop")
+    monkeypatch.setattr(run.os, "getpid", lambda: stopping.pid)  # seen from inside that process
+
+    assert run.supervisor_pid(_pid_file(tmp_path, stopping.pid)) is None
+
+
 def test_stop_sends_sigterm_and_waits_until_the_supervisor_is_gone(tmp_path, spawn):
     supervisor = spawn(SLEEPER, "config.run")
 
