@@ -1,6 +1,8 @@
 """Audio-feature vocabulary shared by models, importers and search (no Django imports)."""
 
 EMBEDDING_DIMENSIONS = 384
+# The sound vector (catalog.audio): timbre, harmony and rhythm statistics of a track's audio.
+SOUND_VECTOR_DIMENSIONS = 64
 
 # Inclusive valid range of each audio feature, as Spotify defines them.
 AUDIO_FEATURE_RANGES: dict[str, tuple[float, float]] = {

@@ -7,7 +7,7 @@ from django.db.models.functions import Lower
 from pgvector.django import HnswIndex, VectorField
 
 from catalog.demo import DEMO_SOURCE
-from catalog.features import AUDIO_FEATURE_RANGES, EMBEDDING_DIMENSIONS
+from catalog.features import AUDIO_FEATURE_RANGES, EMBEDDING_DIMENSIONS, SOUND_VECTOR_DIMENSIONS
 
 
 class Artist(models.Model):
@@ -90,9 +90,20 @@ class Track(models.Model):
     key = models.SmallIntegerField(null=True, blank=True, help_text="Pitch class 0-11, -1 when none.")
     mode = models.SmallIntegerField(null=True, blank=True, help_text="1 major, 0 minor.")
 
+    # Measured from the audio file by catalog.audio (null when not analysed, or not estimable).
+    loudness_lufs = models.FloatField(
+        null=True, blank=True, help_text="Integrated loudness, ITU-R BS.1770 (LUFS)."
+    )
+    dynamic_range = models.FloatField(
+        null=True, blank=True, help_text="Loudness range of the analysed excerpt, in LU."
+    )
+
     # The text the embedding was made from; a changed document clears the embedding.
     document = models.TextField(blank=True)
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
+    # Timbre, harmony and rhythm statistics of the audio (catalog.audio), unit length: "more like
+    # this track" and seed-track candidates. Null for tracks without analysed audio.
+    sound_vector = VectorField(dimensions=SOUND_VECTOR_DIMENSIONS, null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -120,6 +131,11 @@ class Track(models.Model):
                 # (BENCHMARKS.md); the build is about 3.6x slower (11 min at 1M rows).
                 m=32,
                 ef_construction=128,
+                opclasses=["vector_cosine_ops"],
+            ),
+            HnswIndex(
+                name="track_sound_vector_hnsw",
+                fields=["sound_vector"],
                 opclasses=["vector_cosine_ops"],
             ),
             models.Index(fields=["release_year"], name="track_release_year_idx"),
@@ -179,6 +195,7 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
 
 
 class CatalogImport(models.Model):
@@ -224,3 +241,137 @@ class CatalogImport(models.Model):
         if not self.bytes_total:
             return 0
         return min(99, int(100 * self.bytes_read / self.bytes_total))
+
+
+class LibrarySourceKind(models.TextChoices):
+    FOLDER = "folder", "Music folder"
+    SUBSONIC = "subsonic", "Subsonic server"
+
+
+class LibrarySource(models.Model):
+    """Where a listener's music lives: a folder on this machine (or, later, a media server).
+
+    A folder source's ``root`` is an absolute path; every ``MediaFile.path`` is relative to it and
+    nothing outside it is ever read or served.
+    """
+
+    kind = models.CharField(
+        max_length=20, choices=LibrarySourceKind.choices, default=LibrarySourceKind.FOLDER
+    )
+    name = models.CharField(max_length=200)
+    root = models.CharField(max_length=1000, blank=True, help_text="Absolute folder path (folder sources).")
+    base_url = models.URLField(max_length=500, blank=True, help_text="Server address (Subsonic sources).")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_scan_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["root"], condition=Q(kind="folder"), name="librarysource_folder_root_unique"
+            ),
+        ]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LibraryScan(models.Model):
+    """One scan of a library source: a background job with live counts, cancellable, resumable."""
+
+    source = models.ForeignKey(LibrarySource, on_delete=models.CASCADE, related_name="scans")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    cancel_requested = models.BooleanField(default=False)
+    files_total = models.PositiveIntegerField(default=0)
+    files_seen = models.PositiveIntegerField(default=0)
+    files_new = models.PositiveIntegerField(default=0)
+    files_changed = models.PositiveIntegerField(default=0)
+    files_unchanged = models.PositiveIntegerField(default=0)
+    files_removed = models.PositiveIntegerField(default=0)
+    files_failed = models.PositiveIntegerField(default=0)
+    failures = models.JSONField(default=list, blank=True, help_text="First failed files: path and reason.")
+    # Resuming after a cancel or a lost worker starts after the last path committed.
+    resume_after = models.CharField(max_length=2000, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One scan at a time per source.
+            models.UniqueConstraint(
+                fields=["source"],
+                condition=Q(status__in=["queued", "running"]),
+                name="libraryscan_one_active_per_source",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"scan of {self.source_id} ({self.status})"
+
+    @property
+    def percent_done(self) -> int:
+        if self.status == JobStatus.SUCCEEDED:
+            return 100
+        if not self.files_total:
+            return 0
+        return min(99, int(100 * self.files_seen / self.files_total))
+
+
+class MediaFile(models.Model):
+    """An audio file of a library source, and the catalog track it is a recording of.
+
+    ``removed_at`` marks a file gone from the folder: its track leaves new playlists but stays in
+    history and exports. ``content_hash`` (a hash of the file's audio-bearing bytes) recognises a
+    moved file.
+    """
+
+    source = models.ForeignKey(LibrarySource, on_delete=models.CASCADE, related_name="files")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="media_files")
+    path = models.CharField(max_length=2000, help_text="Relative to the source's root.")
+    size = models.BigIntegerField()
+    mtime = models.FloatField(help_text="Modification time, seconds since the epoch.")
+    content_hash = models.CharField(max_length=64, blank=True)
+    audio_format = models.CharField(max_length=10, help_text="mp3, flac, ogg, opus, m4a, wav, aiff")
+    content_type = models.CharField(max_length=50)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    bitrate = models.PositiveIntegerField(null=True, blank=True)
+    sample_rate = models.PositiveIntegerField(null=True, blank=True)
+    tagged_from_path = models.BooleanField(default=False, help_text="No tags: names came from the path.")
+    musicbrainz_release_id = models.UUIDField(null=True, blank=True)
+    musicbrainz_artist_ids = models.JSONField(default=list, blank=True)
+    album_artist = models.CharField(max_length=500, blank=True)
+    track_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    disc_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    replaygain_track_gain = models.FloatField(null=True, blank=True)
+    replaygain_album_gain = models.FloatField(null=True, blank=True)
+    cover = models.BinaryField(null=True, blank=True, help_text="Embedded cover art, a small JPEG thumbnail.")
+    analysed_at = models.DateTimeField(null=True, blank=True)
+    analysis_error = models.TextField(blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "path"], name="mediafile_source_path_unique")
+        ]
+        indexes = [
+            models.Index(fields=["content_hash"], name="mediafile_content_hash_idx"),
+            models.Index(
+                fields=["id"], name="mediafile_pending_analysis_idx", condition=Q(analysed_at__isnull=True)
+            ),
+        ]
+        ordering = ["source", "path"]
+
+    def __str__(self) -> str:
+        return self.path

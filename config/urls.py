@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("privacy/", include("accounts.privacy_urls")),
     path("catalog/", include("catalog.urls")),
+    path("tracks/", include("catalog.stream_urls")),
     path("playlists/", include("playlists.urls")),
     path("desk/", include("editorial.urls")),
     path("editorial/", include("editorial.listener_urls")),

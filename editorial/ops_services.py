@@ -155,6 +155,20 @@ def experiment_start(*, experiment: Experiment, now: datetime | None = None) -> 
 
 
 @transaction.atomic
+def experiment_salt_set(*, experiment: Experiment, salt: str) -> Experiment:
+    """Fix a draft experiment's hash salt (reproducible simulations); only before anyone is assigned."""
+    experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
+    assigned = Assignment.objects.filter(experiment=experiment).exists()
+    if experiment.status != ExperimentStatus.DRAFT or assigned:
+        raise ApplicationError("The salt can change only on a draft experiment nobody is assigned to.")
+    if not 8 <= len(salt) <= 64:
+        raise ApplicationError("A salt has 8 to 64 characters.")
+    experiment.salt = salt
+    experiment.save(update_fields=["salt"])
+    return experiment
+
+
+@transaction.atomic
 def experiment_stop(*, experiment: Experiment, now: datetime | None = None) -> Experiment:
     experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
     if experiment.status != ExperimentStatus.RUNNING:

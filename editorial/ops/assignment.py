@@ -7,7 +7,9 @@ assignments of different experiments independent of each other.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
 
 _BUCKET_HEX_DIGITS = 15
 
@@ -37,3 +39,31 @@ def variant_for(pseudonym: str, salt: str, splits: Sequence[tuple[str, float]]) 
         if point < cumulative:
             return name
     return chosen
+
+
+def balanced_salt(
+    pseudonyms: Sequence[str],
+    splits: Sequence[tuple[str, float]],
+    candidates: Iterable[str],
+    *,
+    floor: float = 0.8,
+) -> str:
+    """The first candidate salt that gives every variant at least ``floor`` of its expected share.
+
+    For simulations and demos, which know their listeners before the experiment starts: with a
+    handful of listeners a random salt can put them all in one arm. Falls back to the candidate
+    whose smallest arm is fullest.
+    """
+    total = sum(weight for _, weight in splits if weight > 0)
+    needed = {name: floor * weight / total * len(pseudonyms) for name, weight in splits if weight > 0}
+    best, best_margin = "", -math.inf
+    for salt in candidates:
+        counts = Counter(variant_for(pseudonym, salt, splits) for pseudonym in pseudonyms)
+        margin = min(counts[name] - want for name, want in needed.items())
+        if margin >= 0:
+            return salt
+        if margin > best_margin:
+            best, best_margin = salt, margin
+    if not best:
+        raise ValueError("No candidate salt was given.")
+    return best

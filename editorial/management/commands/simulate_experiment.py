@@ -26,6 +26,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from accounts.models import ConsentPurpose, Role, User
+from accounts.pseudonyms import pseudonym_for
 from accounts.services import consent_record_choices, user_create
 from catalog.models import Track
 from config.celery import app as celery_app
@@ -33,6 +34,7 @@ from config.errors import ApplicationError
 from config.request_id import request_id_new, request_id_var
 from editorial import ops_services
 from editorial.models_ops import Assignment, Experiment, ExperimentStatus, VersionAssignment
+from editorial.ops import assignment as assignment_math
 from playlists.models import PlaylistVersion, VersionStatus
 from playlists.services import playlist_create, playlist_version_generate
 
@@ -151,6 +153,7 @@ class Command(BaseCommand):
                     description="Created by simulate_experiment.",
                     horizon=options["horizon"],
                 )
+                self._salt_balance(experiment, listeners=options["listeners"], seed=options["seed"])
                 return ops_services.experiment_start(experiment=experiment)
             except ApplicationError as error:
                 raise CommandError(error.message) from error
@@ -167,6 +170,21 @@ class Command(BaseCommand):
         if experiment_or_none.status != ExperimentStatus.RUNNING:
             raise CommandError(f"“{experiment_or_none.name}” is not running; start it in the panel first.")
         return experiment_or_none
+
+    def _salt_balance(self, experiment: Experiment, *, listeners: int, seed: int) -> None:
+        """Pick the experiment's salt so its few simulated listeners fill every arm.
+
+        A random salt can put all of a dozen listeners in one arm, which would leave the run (and
+        a test built on it) to chance. The candidates follow ``--seed``, so a seeded run repeats.
+        """
+        if listeners < 2:
+            return
+        pseudonyms = [pseudonym_for(self._listener(experiment, number)) for number in range(listeners)]
+        variants = experiment.variants.order_by("position")
+        splits = [(variant.name, float(variant.traffic)) for variant in variants]
+        candidates = (f"sim-{seed}-{experiment.pk}-{attempt:04d}" for attempt in range(500))
+        salt = assignment_math.balanced_salt(pseudonyms, splits, candidates)
+        ops_services.experiment_salt_set(experiment=experiment, salt=salt)
 
     def _listener(self, experiment: Experiment, number: int) -> User:
         email = f"sim-{experiment.pk}-{number}@{SIM_DOMAIN}"

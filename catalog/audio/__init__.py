@@ -1,0 +1,1 @@
+"""Audio analysis and synthesis on numpy arrays and files (no Django)."""

@@ -1,0 +1,1 @@
+"""Reading a music folder: walking it safely and reading each file's tags (no Django)."""
