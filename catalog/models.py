@@ -147,6 +147,14 @@ class Track(models.Model):
             models.Index(
                 fields=["id"], name="track_pending_embedding_idx", condition=Q(embedding__isnull=True)
             ),
+            # A scanned file finds the catalog track of its recording by these (catalog.sources).
+            models.Index(fields=["isrc"], name="track_isrc_idx", condition=~Q(isrc="")),
+            models.Index(
+                fields=["musicbrainz_recording_id"],
+                name="track_mb_recording_idx",
+                condition=Q(musicbrainz_recording_id__isnull=False),
+            ),
+            models.Index(Lower("title"), name="track_title_lower_idx"),
         ]
         ordering = ["id"]
 
@@ -358,6 +366,9 @@ class MediaFile(models.Model):
     analysed_at = models.DateTimeField(null=True, blank=True)
     analysis_error = models.TextField(blank=True)
     removed_at = models.DateTimeField(null=True, blank=True)
+    # The last scan that found this file (a scan id, not a key: scans may be deleted). A
+    # finished scan marks the files it did not find as removed.
+    last_seen_scan = models.PositiveBigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,12 +1,19 @@
 """Thin Celery tasks: ids in, a service call, safe to run twice."""
 
+from datetime import timedelta
+
 from celery import shared_task
 from django.conf import settings
 
-from catalog import services
+from catalog import services, sources
 
 IMPORT_TIME_LIMIT_SECONDS = 2 * 60 * 60
 EMBED_TIME_LIMIT_SECONDS = 10 * 60
+# A scan of a very large folder on a slow disk; a stopped scan resumes where it stopped.
+SCAN_TIME_LIMIT_SECONDS = 12 * 60 * 60
+# A batch of LIBRARY_ANALYSIS_BATCH_SIZE files at about a second each, with room for slow files.
+ANALYSIS_TIME_LIMIT_SECONDS = 30 * 60
+SWEEP_TIME_LIMIT_SECONDS = 60
 
 
 @shared_task(
@@ -30,3 +37,35 @@ def embed_pending_tracks() -> None:
     embedded = services.track_embed_pending(limit=settings.EMBEDDING_BATCH_SIZE)
     if embedded:
         embed_pending_tracks.delay()
+
+
+@shared_task(
+    time_limit=SCAN_TIME_LIMIT_SECONDS,
+    soft_time_limit=SCAN_TIME_LIMIT_SECONDS - 60,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def scan_library_source(*, scan_id: int) -> None:
+    """Run a queued library scan (routed to the "analysis" queue; a rerun finds it claimed)."""
+    sources.library_scan_run(scan_id=scan_id)
+
+
+@shared_task(
+    time_limit=ANALYSIS_TIME_LIMIT_SECONDS,
+    soft_time_limit=ANALYSIS_TIME_LIMIT_SECONDS - 60,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def analyse_media_files(*, media_file_ids: list[int]) -> None:
+    """Analyse a batch of media files (the "analysis" queue); files already analysed are skipped."""
+    for media_file_id in media_file_ids:
+        sources.media_file_analyse(media_file_id=media_file_id)
+
+
+@shared_task(time_limit=SWEEP_TIME_LIMIT_SECONDS, soft_time_limit=SWEEP_TIME_LIMIT_SECONDS - 10)
+def sweep_library_scans() -> None:
+    """Beat: a running scan without a recent heartbeat failed (its worker was lost); a queued
+    scan whose message was lost is queued again."""
+    stale = timedelta(seconds=settings.LIBRARY_SCAN_STALE_SECONDS)
+    sources.library_scan_sweep_stale(stale_after=stale)
+    sources.library_scans_requeue_lost(older_than=stale)

@@ -1,11 +1,14 @@
 """`make run`: start everything Segue needs on one machine, stop it all on Ctrl-C.
 
-    python -m config.run          # embedded services, migrate, demo data, web + worker + beat
+    python -m config.run          # embedded services, migrate, demo data, web + workers + beat
+    SEGUE_MUSIC_DIR=/music python -m config.run   # ... and add that folder as a library, scan it
     python -m config.run --stop   # stop a running `make run` (from any terminal) and the services
 
 Steps: start the embedded PostgreSQL/Redis unless DATABASE_URL/REDIS_URL point elsewhere,
-migrate, collect static files, load the demo catalog and users, then run the web server,
-the Celery worker and Celery beat as child processes with their output prefixed by name.
+migrate, collect static files, load the demo catalog and users (and with SEGUE_MUSIC_DIR, add
+that folder as a library and queue its scan), then run the web server, the Celery worker, the
+library worker (queue "analysis", one process) and Celery beat as child processes with their
+output prefixed by name.
 When any child exits, or on Ctrl-C/SIGTERM, every child is stopped (SIGTERM, then SIGKILL
 after a grace period) and so are the embedded services *this run* started; services that
 were already running (another terminal, the test suite) are left alone.
@@ -252,12 +255,17 @@ def celery(*args: str) -> list[str]:
     return [sys.executable, "-m", "celery", "-A", "config", *args]
 
 
-def prepare_steps() -> list[tuple[str, list[str]]]:
-    return [
+def prepare_steps(music_dir: str = "") -> list[tuple[str, list[str]]]:
+    steps = [
         ("migrate", manage("migrate", "--noinput")),
         ("static", manage("collectstatic", "--noinput", "--verbosity", "0")),
         ("demo", manage("bootstrap_demo")),
     ]
+    if music_dir:
+        # Adds the folder as a library if new and queues its scan for the analysis worker; a
+        # missing folder stops the run here with the reason.
+        steps.append(("music", manage("scan_library", music_dir, "--background")))
+    return steps
 
 
 def step_run(name: str, command: Sequence[str]) -> bool:
@@ -280,6 +288,18 @@ def step_run(name: str, command: Sequence[str]) -> bool:
 def server_commands(host: str, port: str) -> list[tuple[str, list[str]]]:
     return [
         ("worker", celery("worker", "--loglevel=INFO", "--concurrency=2", "--hostname=segue@%h")),
+        # Library scans and audio analysis, one at a time: on a 2-core machine the other core
+        # stays free for the web and playlists, however large the library.
+        (
+            "library",
+            celery(
+                "worker",
+                "--loglevel=INFO",
+                "--queues=analysis",
+                "--concurrency=1",
+                "--hostname=analysis@%h",
+            ),
+        ),
         (
             "beat",
             celery(
@@ -344,7 +364,7 @@ def run() -> int:
     try:
         pid_file_write(running)
         services_start(started)
-        for name, command in prepare_steps():
+        for name, command in prepare_steps(os.environ.get("SEGUE_MUSIC_DIR", "").strip()):
             if not step_run(name, command):
                 return 0 if _shutdown.is_set() else 1
         for name, command in server_commands(host, port):

@@ -235,6 +235,25 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# --- Music libraries ----------------------------------------------------------------------
+# A folder of music added as a library (and scanned) when `make run` starts; empty: none.
+SEGUE_MUSIC_DIR = env("SEGUE_MUSIC_DIR", default="")
+if SEGUE_MUSIC_DIR and not Path(SEGUE_MUSIC_DIR).expanduser().is_absolute():
+    raise ImproperlyConfigured("SEGUE_MUSIC_DIR must be an absolute path.")
+# A scan saves its progress (and notices a cancel) every this many files or seconds.
+LIBRARY_SCAN_HEARTBEAT_FILES = env.int("LIBRARY_SCAN_HEARTBEAT_FILES", default=25)
+LIBRARY_SCAN_HEARTBEAT_SECONDS = env.float("LIBRARY_SCAN_HEARTBEAT_SECONDS", default=5.0)
+# A running scan silent for this long lost its worker: it is marked failed (a rescan resumes).
+LIBRARY_SCAN_STALE_SECONDS = env.int("LIBRARY_SCAN_STALE_SECONDS", default=10 * 60)
+LIBRARY_SCAN_SWEEP_SECONDS = env.int("LIBRARY_SCAN_SWEEP_SECONDS", default=5 * 60)
+# Files per analysis task, and the seconds of audio analysed per file (around its middle).
+LIBRARY_ANALYSIS_BATCH_SIZE = env.int("LIBRARY_ANALYSIS_BATCH_SIZE", default=20)
+LIBRARY_ANALYSIS_EXCERPT_SECONDS = env.float("LIBRARY_ANALYSIS_EXCERPT_SECONDS", default=60.0)
+if LIBRARY_SCAN_HEARTBEAT_FILES < 1 or LIBRARY_ANALYSIS_BATCH_SIZE < 1:
+    raise ImproperlyConfigured("LIBRARY_SCAN_HEARTBEAT_FILES and LIBRARY_ANALYSIS_BATCH_SIZE must be >= 1.")
+if LIBRARY_SCAN_STALE_SECONDS <= LIBRARY_SCAN_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("LIBRARY_SCAN_STALE_SECONDS must be longer than a heartbeat.")
+
 # --- Celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
@@ -251,12 +270,23 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = False
+# Library scans and audio analysis have their own queue and worker (one process, see
+# config/run.py), so a big scan never delays a playlist on the default queue.
+CELERY_TASK_ROUTES = {
+    "catalog.tasks.scan_library_source": {"queue": "analysis"},
+    "catalog.tasks.analyse_media_files": {"queue": "analysis"},
+}
 # Declared schedule; beat's DatabaseScheduler copies it into the database (editable in admin).
 CELERY_BEAT_SCHEDULE = {
     # A safety net: tracks left unembedded (a lost task, a worker restart) are picked up.
     "embed-pending-tracks": {
         "task": "catalog.tasks.embed_pending_tracks",
         "schedule": env.int("EMBED_SWEEP_SECONDS", default=600),
+    },
+    # Library scans whose worker was lost are marked failed; lost queued scans are sent again.
+    "sweep-library-scans": {
+        "task": "catalog.tasks.sweep_library_scans",
+        "schedule": LIBRARY_SCAN_SWEEP_SECONDS,
     },
     # Playlists on a daily or weekly schedule get a new version when due.
     "refresh-due-playlists": {
@@ -308,7 +338,7 @@ MODEL_PROMOTION_TOLERANCE = env.float("MODEL_PROMOTION_TOLERANCE", default=0.0)
 MODEL_PROMOTION_MIN_USERS = env.int("MODEL_PROMOTION_MIN_USERS", default=20)
 # /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>" when set.
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
-METRICS_CELERY_QUEUES = env.list("METRICS_CELERY_QUEUES", default=["celery"])
+METRICS_CELERY_QUEUES = env.list("METRICS_CELERY_QUEUES", default=["celery", "analysis"])
 if not 0.0 <= ENGINE_EXPOSURE_FLOOR <= 1.0:
     raise ImproperlyConfigured("ENGINE_EXPOSURE_FLOOR must be between 0 and 1.")
 

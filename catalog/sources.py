@@ -1,0 +1,684 @@
+"""Every write about library sources: adding and removing folders, scanning them, storing analysis.
+
+A scan walks the folder in path order (``catalog.library.walk``), reads each new or changed file
+(``catalog.library.tags``) and writes it in its own transaction, so one bad file never stops the
+scan and a stopped scan can resume after the last path it committed.
+
+Track identity: a scanned file joins the catalog track of the same recording: same MusicBrainz
+recording id, else same ISRC, else the same normalized title and first artist with a duration
+within ±2 s. Otherwise a new track is made with ``source="library"``. A file that moved (same
+content hash, or same MusicBrainz recording id, and its old path is gone) keeps its row and track.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from accounts.models import User
+from catalog.features import AUDIO_FEATURE_RANGES
+from catalog.library.tags import FileTags, UnreadableFile, content_hash, read_audio_file
+from catalog.library.walk import FoundFile, RootError, root_check, walk_audio_files
+from catalog.models import (
+    Artist,
+    JobStatus,
+    LibraryScan,
+    LibrarySource,
+    LibrarySourceKind,
+    MediaFile,
+    Tag,
+    TagKind,
+    Track,
+    TrackArtist,
+    TrackTag,
+)
+from catalog.services import embedding_queue, track_documents_refresh
+from config.errors import ApplicationError
+
+if TYPE_CHECKING:
+    from catalog.audio.analysis import AudioAnalysis
+
+logger = logging.getLogger(__name__)
+
+# Tracks first met as a file of a library get this source; source_id is "file:<content hash>".
+LIBRARY_TRACK_SOURCE = "library"
+FAILURES_KEPT = 200
+DURATION_MATCH_MS = 2000
+ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+# --- sources ---------------------------------------------------------------------------------
+
+
+def _folder_root(root: str) -> str:
+    try:
+        return str(root_check(Path(root.strip()).expanduser()))
+    except RootError as exc:
+        raise ApplicationError(str(exc)) from exc
+
+
+@transaction.atomic
+def library_source_add(*, root: str, name: str = "", user: User | None = None) -> LibrarySource:
+    """Add a music folder; ApplicationError if it is missing, unreadable or already a library."""
+    resolved = _folder_root(root)
+    if LibrarySource.objects.filter(kind=LibrarySourceKind.FOLDER, root=resolved).exists():
+        raise ApplicationError(f"{resolved} is already a library.")
+    try:
+        with transaction.atomic():
+            return LibrarySource.objects.create(
+                kind=LibrarySourceKind.FOLDER,
+                root=resolved,
+                name=(name.strip() or Path(resolved).name or resolved)[:200],
+                created_by=user,
+            )
+    except IntegrityError as exc:  # added by someone else a moment ago
+        raise ApplicationError(f"{resolved} is already a library.") from exc
+
+
+@transaction.atomic
+def library_source_ensure(*, root: str, user: User | None = None) -> tuple[LibrarySource, bool]:
+    """The folder source at ``root``, added if new; (source, created)."""
+    resolved = _folder_root(root)
+    existing = LibrarySource.objects.filter(kind=LibrarySourceKind.FOLDER, root=resolved).first()
+    if existing is not None:
+        return existing, False
+    return library_source_add(root=resolved, user=user), True
+
+
+@transaction.atomic
+def library_source_remove(*, source_id: int) -> None:
+    """Forget a library: its files and scans go; tracks stay in history, playlists and exports.
+
+    A track made from this library's files and now without any file leaves new playlists
+    (``tracks_playable_or_metadata_only``). Refused while a scan is running: cancel it first.
+    """
+    source = LibrarySource.objects.select_for_update().filter(pk=source_id).first()
+    if source is None:
+        raise ApplicationError("No such library.")
+    if source.scans.filter(status=JobStatus.RUNNING).exists():
+        raise ApplicationError("A scan of this library is running; cancel it first.")
+    source.delete()
+
+
+# --- scans -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def library_scan_request(*, source_id: int, user: User | None = None, enqueue: bool = True) -> LibraryScan:
+    """Queue a scan of a source, or return the one already queued or running.
+
+    After a cancelled or failed scan, the new one resumes after the last path that one committed.
+    ``enqueue=False`` leaves it for the caller to run (``manage.py scan_library`` runs it in-process).
+    """
+    source = LibrarySource.objects.select_for_update().filter(pk=source_id).first()
+    if source is None:
+        raise ApplicationError("No such library.")
+    if source.kind != LibrarySourceKind.FOLDER:
+        raise ApplicationError("Only folder libraries can be scanned here.")
+    active = source.scans.filter(status__in=ACTIVE_STATUSES).first()
+    if active is not None:
+        return active
+    last = source.scans.order_by("-created_at", "-pk").first()
+    resume_after = ""
+    if last is not None and last.status in (JobStatus.CANCELLED, JobStatus.FAILED):
+        resume_after = last.resume_after
+    scan = LibraryScan.objects.create(source=source, requested_by=user, resume_after=resume_after)
+    if enqueue:
+        from catalog.tasks import scan_library_source
+
+        scan_library_source.delay_on_commit(scan_id=scan.pk)  # type: ignore[attr-defined]
+    return scan
+
+
+@transaction.atomic
+def library_scan_cancel(*, scan_id: int) -> LibraryScan:
+    """A queued scan is cancelled at once; a running one stops at its next heartbeat."""
+    scan = LibraryScan.objects.select_for_update().filter(pk=scan_id).first()
+    if scan is None:
+        raise ApplicationError("No such scan.")
+    if scan.status == JobStatus.QUEUED:
+        scan.status = JobStatus.CANCELLED
+        scan.finished_at = timezone.now()
+        scan.save(update_fields=["status", "finished_at"])
+    elif scan.status == JobStatus.RUNNING:
+        scan.cancel_requested = True
+        scan.save(update_fields=["cancel_requested"])
+    else:
+        raise ApplicationError(f"This scan has already finished ({scan.get_status_display().lower()}).")
+    return scan
+
+
+@transaction.atomic
+def library_scan_sweep_stale(*, stale_after: timedelta) -> int:
+    """Mark running scans whose heartbeat is older than ``stale_after`` as failed (a lost worker).
+
+    A rescan then resumes after the scan's last committed path. Returns how many were marked.
+    """
+    cutoff = timezone.now() - stale_after
+    stale = LibraryScan.objects.filter(status=JobStatus.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    )
+    return stale.update(
+        status=JobStatus.FAILED,
+        finished_at=timezone.now(),
+        error="The scan stopped reporting (its worker was lost); a rescan resumes where it stopped.",
+    )
+
+
+def library_scans_requeue_lost(*, older_than: timedelta) -> list[int]:
+    """Queued scans older than ``older_than`` whose message was lost get queued again (idempotent)."""
+    from catalog.tasks import scan_library_source
+
+    cutoff = timezone.now() - older_than
+    scan_ids = list(
+        LibraryScan.objects.filter(status=JobStatus.QUEUED, created_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    )
+    for scan_id in scan_ids:
+        scan_library_source.delay(scan_id=scan_id)  # type: ignore[attr-defined]
+    return scan_ids
+
+
+@dataclass(frozen=True)
+class ScanProgress:
+    scan: LibraryScan
+    last_path: str
+
+
+ScanProgressCallback = Callable[[ScanProgress], None]
+
+
+class _ScanCancelled(Exception):
+    pass
+
+
+def library_scan_run(
+    *,
+    scan_id: int,
+    analyse: bool = True,
+    on_progress: ScanProgressCallback | None = None,
+) -> LibraryScan | None:
+    """Run a queued scan; returns it finished, or None when it was not queued (idempotent).
+
+    Not one transaction: each file commits on its own, and progress (counts, failures, the last
+    committed path, a heartbeat) is saved every LIBRARY_SCAN_HEARTBEAT_FILES files or seconds.
+    ``on_progress`` is called after every file (in-process: the command's progress bar).
+    """
+    claimed = LibraryScan.objects.filter(pk=scan_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
+    )
+    if claimed != 1:
+        return None
+    scan = LibraryScan.objects.select_related("source").get(pk=scan_id)
+    try:
+        root = root_check(Path(scan.source.root))
+    except RootError as exc:
+        return _scan_finish(scan, status=JobStatus.FAILED, error=str(exc))
+    start_after = scan.resume_after
+    try:
+        scan.files_total = sum(1 for _ in walk_audio_files(root, after=start_after))
+        scan.save(update_fields=["files_total"])
+        _scan_files(scan, root, on_progress=on_progress)
+        scan.files_removed = _mark_removed(scan, start_after=start_after)
+    except _ScanCancelled:
+        return _scan_finish(scan, status=JobStatus.CANCELLED)
+    except Exception as exc:
+        _scan_finish(scan, status=JobStatus.FAILED, error=f"Internal error: {type(exc).__name__}: {exc}")
+        raise
+    scan.resume_after = ""
+    _scan_finish(scan, status=JobStatus.SUCCEEDED)
+    LibrarySource.objects.filter(pk=scan.source_id).update(last_scan_at=scan.finished_at)
+    if analyse:
+        media_files_analysis_queue(source_id=scan.source_id)
+    if on_progress is not None:
+        on_progress(ScanProgress(scan, scan.resume_after))
+    return scan
+
+
+def _scan_finish(scan: LibraryScan, *, status: str, error: str = "") -> LibraryScan:
+    scan.status = status
+    scan.error = error
+    scan.finished_at = timezone.now()
+    scan.heartbeat_at = scan.finished_at
+    scan.save(
+        update_fields=[
+            "status",
+            "error",
+            "finished_at",
+            "heartbeat_at",
+            "resume_after",
+            *_COUNT_FIELDS,
+        ]
+    )
+    return scan
+
+
+_COUNT_FIELDS = (
+    "files_seen",
+    "files_new",
+    "files_changed",
+    "files_unchanged",
+    "files_removed",
+    "files_failed",
+    "failures",
+)
+
+
+def _scan_files(scan: LibraryScan, root: Path, *, on_progress: ScanProgressCallback | None) -> None:
+    every_files = settings.LIBRARY_SCAN_HEARTBEAT_FILES
+    every_seconds = settings.LIBRARY_SCAN_HEARTBEAT_SECONDS
+    since_beat, last_beat = 0, time.monotonic()
+    unchanged: list[int] = []
+    documents_changed = 0
+    for found in walk_audio_files(root, after=scan.resume_after):
+        outcome, media_file_id, changed_documents = _scan_one(scan, root, found)
+        documents_changed += changed_documents
+        if outcome == "unchanged" and media_file_id is not None:
+            unchanged.append(media_file_id)
+        scan.files_seen += 1
+        scan.resume_after = found.path
+        since_beat += 1
+        if on_progress is not None:
+            on_progress(ScanProgress(scan, found.path))
+        if since_beat >= every_files or time.monotonic() - last_beat >= every_seconds:
+            _heartbeat(scan, unchanged)
+            unchanged = []
+            since_beat, last_beat = 0, time.monotonic()
+    _heartbeat(scan, unchanged)
+    if documents_changed:
+        embedding_queue()
+
+
+def _heartbeat(scan: LibraryScan, unchanged_ids: list[int]) -> None:
+    """Save progress; raise _ScanCancelled when staff asked to cancel."""
+    with transaction.atomic():
+        if unchanged_ids:
+            MediaFile.objects.filter(pk__in=unchanged_ids).update(last_seen_scan=scan.pk)
+        scan.heartbeat_at = timezone.now()
+        scan.save(update_fields=["heartbeat_at", "resume_after", *_COUNT_FIELDS])
+    if LibraryScan.objects.filter(pk=scan.pk, cancel_requested=True).exists():
+        raise _ScanCancelled
+
+
+def _fail(scan: LibraryScan, path: str, reason: str) -> None:
+    scan.files_failed += 1
+    if len(scan.failures) < FAILURES_KEPT:
+        scan.failures = [*scan.failures, {"path": path, "reason": reason}]
+
+
+def _scan_one(scan: LibraryScan, root: Path, found: FoundFile) -> tuple[str, int | None, int]:
+    """Catalogue one file in its own transaction: (outcome, media file id, documents changed)."""
+    existing = MediaFile.objects.filter(source_id=scan.source_id, path=found.path).first()
+    if (
+        existing is not None
+        and existing.removed_at is None
+        and existing.size == found.size
+        and existing.mtime == found.mtime
+    ):
+        scan.files_unchanged += 1
+        return "unchanged", existing.pk, 0
+    absolute = root / found.path
+    try:
+        tags = read_audio_file(absolute, found.path)
+        digest = content_hash(absolute)
+        with transaction.atomic():
+            media_file, created, changed = _media_file_write(scan, root, found, tags, digest, existing)
+    except UnreadableFile as exc:
+        _fail(scan, found.path, str(exc))
+        return "failed", None, 0
+    except OSError as exc:
+        _fail(scan, found.path, f"cannot be read: {exc.strerror or exc}")
+        return "failed", None, 0
+    except Exception as exc:
+        # One file never stops the scan; the log keeps the traceback.
+        logger.exception("Library scan %s: %s failed", scan.pk, found.path)
+        _fail(scan, found.path, f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+        return "failed", None, 0
+    if created:
+        scan.files_new += 1
+        return "new", media_file.pk, changed
+    scan.files_changed += 1  # a moved file counts as changed: same row and track, new path
+    return "changed", media_file.pk, changed
+
+
+def _media_file_write(
+    scan: LibraryScan,
+    root: Path,
+    found: FoundFile,
+    tags: FileTags,
+    digest: str,
+    existing: MediaFile | None,
+) -> tuple[MediaFile, bool, int]:
+    """Write the file's row and its track: (media file, created, documents changed)."""
+    media_file = existing or _moved_file(scan, root, tags, digest)
+    if media_file is not None:
+        track = media_file.track
+        content_changed = media_file.content_hash != digest
+    else:
+        track = _track_for(tags, digest)
+        media_file = MediaFile(source_id=scan.source_id, track=track)
+        content_changed = True
+    _track_update(track, tags)
+    media_file.path = found.path
+    media_file.size = found.size
+    media_file.mtime = found.mtime
+    media_file.content_hash = digest
+    media_file.audio_format = tags.audio_format
+    media_file.content_type = tags.content_type
+    media_file.duration_ms = tags.duration_ms
+    media_file.bitrate = tags.bitrate
+    media_file.sample_rate = tags.sample_rate
+    media_file.tagged_from_path = tags.tagged_from_path
+    media_file.musicbrainz_release_id = tags.musicbrainz_release_id
+    media_file.musicbrainz_artist_ids = list(tags.musicbrainz_artist_ids)
+    media_file.album_artist = tags.album_artist
+    media_file.track_number = tags.track_number
+    media_file.disc_number = tags.disc_number
+    media_file.replaygain_track_gain = tags.replaygain_track_gain
+    media_file.replaygain_album_gain = tags.replaygain_album_gain
+    media_file.cover = tags.cover
+    media_file.removed_at = None
+    media_file.last_seen_scan = scan.pk
+    if content_changed:
+        media_file.analysed_at = None
+        media_file.analysis_error = ""
+    created = media_file.pk is None
+    media_file.save()
+    return media_file, created, track_documents_refresh(track_ids=[track.pk])
+
+
+def _moved_file(scan: LibraryScan, root: Path, tags: FileTags, digest: str) -> MediaFile | None:
+    """A file of this source whose old path is gone and that has this content or recording."""
+    same = Q(content_hash=digest)
+    if tags.musicbrainz_recording_id is not None:
+        same |= Q(track__musicbrainz_recording_id=tags.musicbrainz_recording_id)
+    candidates = (
+        MediaFile.objects.filter(source_id=scan.source_id)
+        .filter(same)
+        .select_related("track")
+        .order_by("removed_at", "pk")  # live rows first: a move is usually found before the removal
+    )
+    for candidate in candidates[:20]:
+        if candidate.removed_at is not None or not (root / candidate.path).exists():
+            return candidate
+    return None
+
+
+def normalized_name(text: str) -> str:
+    """Case, accents, punctuation and spacing removed: 'Beyoncé – Halo!' ~ 'beyonce halo'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    without_marks = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(re.sub(r"[^\w]+", " ", without_marks.casefold()).split())
+
+
+def _track_for(tags: FileTags, digest: str) -> Track:
+    """The catalog track of this recording, or a new library track."""
+    if tags.musicbrainz_recording_id is not None:
+        track = (
+            Track.objects.filter(musicbrainz_recording_id=tags.musicbrainz_recording_id)
+            .order_by("pk")
+            .first()
+        )
+        if track is not None:
+            return track
+    if tags.isrc:
+        track = Track.objects.filter(isrc=tags.isrc).order_by("pk").first()
+        if track is not None:
+            return track
+    track = _track_by_names(tags)
+    if track is not None:
+        return track
+    source_id = f"file:{digest[:48]}"
+    existing = Track.objects.filter(source=LIBRARY_TRACK_SOURCE, source_id=source_id).first()
+    if existing is not None:  # a byte-identical copy elsewhere in the folder
+        return existing
+    track = Track.objects.create(
+        source=LIBRARY_TRACK_SOURCE,
+        source_id=source_id,
+        title=tags.title,
+        album=tags.album,
+        release_year=tags.year,
+        duration_ms=tags.duration_ms,
+        isrc=tags.isrc,
+        musicbrainz_recording_id=tags.musicbrainz_recording_id,
+    )
+    _track_artists_set(track, tags.artists)
+    return track
+
+
+def _track_by_names(tags: FileTags) -> Track | None:
+    if not tags.artists or tags.duration_ms is None:
+        return None
+    title_key, artist_key = normalized_name(tags.title), normalized_name(tags.artists[0])
+    near = Track.objects.filter(
+        duration_ms__gte=tags.duration_ms - DURATION_MATCH_MS,
+        duration_ms__lte=tags.duration_ms + DURATION_MATCH_MS,
+    )
+    # Two indexed ways in (the lower-cased title; the artist's lower-cased name), then the
+    # normalized comparison in Python, so spacing, punctuation and accents do not matter.
+    artist_ids = Artist.objects.annotate(lower_name=Lower("name")).filter(lower_name=tags.artists[0].lower())
+    by_title = near.annotate(lower_title=Lower("title")).filter(lower_title=tags.title.lower())
+    by_artist = near.filter(track_artists__artist__in=artist_ids.values("pk"), track_artists__position=0)
+    candidates = (
+        Track.objects.filter(Q(pk__in=by_title.values("pk")[:20]) | Q(pk__in=by_artist.values("pk")[:200]))
+        .prefetch_related("track_artists__artist")
+        .order_by("pk")
+    )
+    for track in candidates:
+        names = [link.artist.name for link in track.track_artists.all()]
+        if normalized_name(track.title) == title_key and names and normalized_name(names[0]) == artist_key:
+            return track
+    return None
+
+
+def _track_update(track: Track, tags: FileTags) -> None:
+    """Library tracks follow their file's tags; another source's track only gets blanks filled."""
+    owned = track.source == LIBRARY_TRACK_SOURCE
+    fields: dict[str, object] = {}
+    for name, value, empty in (
+        ("title", tags.title, ""),
+        ("album", tags.album, ""),
+        ("release_year", tags.year, None),
+        ("duration_ms", tags.duration_ms, None),
+        ("isrc", tags.isrc, ""),
+        ("musicbrainz_recording_id", tags.musicbrainz_recording_id, None),
+    ):
+        if value in ("", None):
+            continue
+        if (owned or getattr(track, name) == empty) and getattr(track, name) != value:
+            fields[name] = value
+    if fields:
+        for name, value in fields.items():
+            setattr(track, name, value)
+        track.save(update_fields=[*fields, "updated_at"])
+    if owned or not track.track_artists.exists():
+        _track_artists_set(track, tags.artists)
+    if tags.genres:
+        tag_ids = []
+        for genre in tags.genres:
+            genre_tag, _ = Tag.objects.get_or_create(kind=TagKind.GENRE, name=genre.lower()[:100])
+            tag_ids.append(genre_tag.pk)
+        TrackTag.objects.bulk_create(
+            [TrackTag(track=track, tag_id=tag_id) for tag_id in tag_ids], ignore_conflicts=True
+        )
+
+
+def _track_artists_set(track: Track, names: tuple[str, ...]) -> None:
+    wanted = []
+    for name in names:
+        artist = Artist.objects.filter(name__iexact=name).first() or Artist.objects.create(name=name)
+        if artist.pk not in wanted:
+            wanted.append(artist.pk)
+    current = list(track.track_artists.order_by("position").values_list("artist_id", flat=True))
+    if current == wanted:
+        return
+    TrackArtist.objects.filter(track=track).delete()
+    TrackArtist.objects.bulk_create(
+        [
+            TrackArtist(track=track, artist_id=artist_id, position=index)
+            for index, artist_id in enumerate(wanted)
+        ]
+    )
+
+
+def _mark_removed(scan: LibraryScan, *, start_after: str) -> int:
+    """Files of this source the scan did not find (after its start path) are marked removed."""
+    missing = MediaFile.objects.filter(source_id=scan.source_id, removed_at__isnull=True).exclude(
+        last_seen_scan=scan.pk
+    )
+    if start_after:
+        missing = missing.filter(path__gt=start_after)
+    return missing.update(removed_at=timezone.now())
+
+
+# --- what the composer may use ---------------------------------------------------------------
+
+
+def tracks_playable_or_metadata_only(queryset: QuerySet[Track] | None = None) -> QuerySet[Track]:
+    """Tracks a NEW playlist may use: a live media file, or a catalog (metadata-only) track.
+
+    Left out: tracks whose every media file was removed from its folder, and library tracks
+    (``source="library"``) left with no media file at all (their library was removed). Such
+    tracks stay in history, existing playlists and exports; they just are not chosen again.
+    """
+    queryset = Track.objects.all() if queryset is None else queryset
+    any_file = MediaFile.objects.filter(track=OuterRef("pk"))
+    live_file = any_file.filter(removed_at__isnull=True)
+    gone = (Exists(any_file) | Q(source=LIBRARY_TRACK_SOURCE)) & ~Exists(live_file)
+    return queryset.exclude(gone)
+
+
+# --- analysis --------------------------------------------------------------------------------
+
+
+def media_files_analysis_queue(*, source_id: int | None = None) -> int:
+    """Queue analysis of every live, unanalysed file (of one source), in batches; returns the count."""
+    from catalog.tasks import analyse_media_files
+
+    pending = MediaFile.objects.filter(removed_at__isnull=True, analysed_at__isnull=True, analysis_error="")
+    if source_id is not None:
+        pending = pending.filter(source_id=source_id)
+    ids = list(pending.order_by("pk").values_list("pk", flat=True))
+    batch = settings.LIBRARY_ANALYSIS_BATCH_SIZE
+    for start in range(0, len(ids), batch):
+        analyse_media_files.delay_on_commit(media_file_ids=ids[start : start + batch])  # type: ignore[attr-defined]
+    return len(ids)
+
+
+def media_file_path(media_file: MediaFile) -> Path:
+    """The file's absolute path; ApplicationError if it would leave its library's root."""
+    root = Path(media_file.source.root).resolve()
+    path = (root / media_file.path).resolve()
+    if root not in path.parents:
+        raise ApplicationError("This file is outside its library.")
+    return path
+
+
+def media_file_analyse(*, media_file_id: int, excerpt_seconds: float | None = None) -> MediaFile | None:
+    """Analyse one file's audio and store the result (or the reason it failed).
+
+    Idempotent: a file already analysed (or failed, or removed) is left alone; returns None then.
+    Not atomic on purpose: no transaction stays open while the audio is decoded.
+    """
+    # Imported here so the web process never loads librosa; only the analysis worker does.
+    from catalog.audio.analysis import AnalysisError, analyse_file
+
+    media_file = (
+        MediaFile.objects.select_related("source")
+        .filter(pk=media_file_id, analysed_at__isnull=True, analysis_error="", removed_at__isnull=True)
+        .first()
+    )
+    if media_file is None:
+        return None
+    try:
+        analysis = analyse_file(
+            media_file_path(media_file),
+            excerpt_seconds=excerpt_seconds or settings.LIBRARY_ANALYSIS_EXCERPT_SECONDS,
+        )
+    except (AnalysisError, ApplicationError, OSError) as exc:
+        return media_file_analysis_fail(media_file_id=media_file_id, reason=str(exc) or type(exc).__name__)
+    return media_file_analysis_store(media_file_id=media_file_id, analysis=analysis)
+
+
+@transaction.atomic
+def media_file_analysis_fail(*, media_file_id: int, reason: str) -> MediaFile:
+    media_file = MediaFile.objects.select_for_update().get(pk=media_file_id)
+    media_file.analysis_error = reason[:1000] or "analysis failed"
+    media_file.save(update_fields=["analysis_error", "updated_at"])
+    return media_file
+
+
+# Features the analysis measures, by AudioAnalysis attribute == Track field.
+ANALYSED_FEATURES = ("tempo", "key", "mode", "energy", "danceability")
+
+
+@transaction.atomic
+def media_file_analysis_store(*, media_file_id: int, analysis: AudioAnalysis) -> MediaFile:
+    """Store an analysis on the file and its track.
+
+    The rule: measurements that only analysis makes (sound vector, integrated loudness in LUFS,
+    dynamic range) are always written. Features a catalog file may also carry (tempo, key, mode,
+    energy, danceability, Spotify-style loudness, duration) fill a NULL only, so an imported
+    catalog's values are never overwritten; a track made from the library (source="library") has
+    no other origin for them, so its features always follow the latest analysis. A value the
+    analysis could not estimate (None) or one outside the feature's range is never written.
+    """
+    media_file = MediaFile.objects.select_for_update().select_related("track").get(pk=media_file_id)
+    track = Track.objects.select_for_update().get(pk=media_file.track_id)
+    owned = track.source == LIBRARY_TRACK_SOURCE
+    changed: list[str] = []
+
+    def put(field: str, value: object, *, only_if_null: bool) -> None:
+        if value is None:
+            return
+        if field in AUDIO_FEATURE_RANGES:
+            low, high = AUDIO_FEATURE_RANGES[field]
+            if not low <= float(value) <= high:  # type: ignore[arg-type]
+                return
+        if only_if_null and getattr(track, field) is not None:
+            return
+        setattr(track, field, value)
+        changed.append(field)
+
+    for feature in ANALYSED_FEATURES:
+        value = getattr(analysis, feature)
+        if value is not None and feature in ("key", "mode"):
+            value = int(value)
+        elif value is not None:
+            value = float(value)
+        put(feature, value, only_if_null=not owned)
+    lufs = None if analysis.loudness_lufs is None else float(analysis.loudness_lufs)
+    put("loudness", lufs, only_if_null=not owned)
+    put("duration_ms", analysis.duration_ms, only_if_null=True)
+    put("loudness_lufs", lufs, only_if_null=False)
+    put(
+        "dynamic_range",
+        None if analysis.dynamic_range is None else float(analysis.dynamic_range),
+        only_if_null=False,
+    )
+    if analysis.sound_vector is not None:
+        track.sound_vector = [float(value) for value in analysis.sound_vector]
+        changed.append("sound_vector")
+    if changed:
+        track.save(update_fields=[*changed, "updated_at"])
+    media_file.analysed_at = timezone.now()
+    media_file.analysis_error = ""
+    media_file.save(update_fields=["analysed_at", "analysis_error", "updated_at"])
+    # Features are part of the text the embedding is made from.
+    if track_documents_refresh(track_ids=[track.pk]):
+        embedding_queue()
+    return media_file

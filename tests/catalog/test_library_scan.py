@@ -1,0 +1,345 @@
+"""Scanning a music folder into the catalog: the services against the real database and real files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.utils import timezone
+from pytest_django import DjangoCaptureOnCommitCallbacks
+from pytest_django.fixtures import Settings
+
+from catalog.audio.analysis import AudioAnalysis
+from catalog.models import JobStatus, LibraryScan, LibrarySource, MediaFile, Track
+from catalog.sources import (
+    LIBRARY_TRACK_SOURCE,
+    library_scan_cancel,
+    library_scan_request,
+    library_scan_run,
+    library_scan_sweep_stale,
+    library_source_add,
+    library_source_remove,
+    media_file_analysis_store,
+    tracks_playable_or_metadata_only,
+)
+from config.errors import ApplicationError
+from tests.catalog.factories import TrackFactory
+from tests.catalog.library_files import tag, write_audio
+
+pytestmark = pytest.mark.django_db
+
+RECORDING = "5b11f4ce-a62d-471e-81fc-a69a8278c7da"
+
+
+@pytest.fixture
+def music(tmp_path: Path) -> Path:
+    root = tmp_path / "music"
+    tag(
+        write_audio(root / "Neon Roads" / "After Hours" / "01 - Night Drive.mp3", seed=1),
+        title="Night Drive",
+        artists=["Neon Roads", "Ada Vox"],
+        album="After Hours",
+        genres=["Synthwave"],
+        date="2019",
+    )
+    tag(
+        write_audio(root / "Neon Roads" / "After Hours" / "02 - City Lights.flac", seed=2),
+        title="City Lights",
+        artists=["Neon Roads"],
+        album="After Hours",
+        recording_id=RECORDING,
+    )
+    write_audio(root / "The Dawns" / "First Light" / "03 - Morning Song.ogg", seed=3)
+    return root
+
+
+def scan(source: LibrarySource, **kwargs: object) -> LibraryScan:
+    requested = library_scan_request(source_id=source.pk, enqueue=False)
+    finished = library_scan_run(scan_id=requested.pk, analyse=False, **kwargs)  # type: ignore[arg-type]
+    assert finished is not None
+    return finished
+
+
+def counts(scan: LibraryScan) -> dict[str, int]:
+    return {
+        "seen": scan.files_seen,
+        "new": scan.files_new,
+        "changed": scan.files_changed,
+        "unchanged": scan.files_unchanged,
+        "removed": scan.files_removed,
+        "failed": scan.files_failed,
+    }
+
+
+def track_of(source: LibrarySource, path: str) -> Track:
+    return MediaFile.objects.get(source=source, path=path).track
+
+
+# --- sources -------------------------------------------------------------------------------------
+
+
+def test_a_missing_or_duplicate_folder_is_refused(music: Path, tmp_path: Path) -> None:
+    with pytest.raises(ApplicationError, match="does not exist"):
+        library_source_add(root=str(tmp_path / "nowhere"))
+    with pytest.raises(ApplicationError, match="not a folder"):
+        library_source_add(root=str(next(music.rglob("*.mp3"))))
+    library_source_add(root=str(music))
+    with pytest.raises(ApplicationError, match="already a library"):
+        library_source_add(root=str(music) + "/")
+
+
+def test_requesting_a_scan_queues_one_task_on_commit_and_reuses_an_active_scan(
+    music: Path, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
+    source = library_source_add(root=str(music))
+    with django_capture_on_commit_callbacks() as callbacks:
+        first = library_scan_request(source_id=source.pk)
+        again = library_scan_request(source_id=source.pk)
+    assert again.pk == first.pk
+    assert len(callbacks) == 1
+
+
+# --- the scan ------------------------------------------------------------------------------------
+
+
+def test_a_scan_catalogues_tags_artists_genres_and_names_from_paths(music: Path) -> None:
+    source = library_source_add(root=str(music))
+
+    finished = scan(source)
+
+    assert finished.status == JobStatus.SUCCEEDED
+    assert counts(finished) == {"seen": 3, "new": 3, "changed": 0, "unchanged": 0, "removed": 0, "failed": 0}
+    night = track_of(source, "Neon Roads/After Hours/01 - Night Drive.mp3")
+    assert night.source == LIBRARY_TRACK_SOURCE
+    assert night.title == "Night Drive"
+    assert [link.artist.name for link in night.track_artists.all()] == ["Neon Roads", "Ada Vox"]
+    assert list(night.tags.values_list("name", flat=True)) == ["synthwave"]
+    assert night.release_year == 2019
+    assert "Night Drive" in night.document and night.embedding is None
+    morning = MediaFile.objects.get(source=source, path="The Dawns/First Light/03 - Morning Song.ogg")
+    assert morning.tagged_from_path
+    assert (morning.track.title, morning.track.album) == ("Morning Song", "First Light")
+    assert morning.audio_format == "ogg" and morning.content_type == "audio/ogg"
+    source.refresh_from_db()
+    assert source.last_scan_at is not None
+
+
+def test_a_rescan_counts_unchanged_files_and_rereads_changed_ones(music: Path) -> None:
+    source = library_source_add(root=str(music))
+    scan(source)
+    changed_path = music / "Neon Roads" / "After Hours" / "01 - Night Drive.mp3"
+    tag(changed_path, title="Night Drive (Remix)")
+    os.utime(changed_path, (1_700_000_000, 1_700_000_000))
+    track_before = track_of(source, "Neon Roads/After Hours/01 - Night Drive.mp3")
+
+    again = scan(source)
+
+    assert counts(again) == {"seen": 3, "new": 0, "changed": 1, "unchanged": 2, "removed": 0, "failed": 0}
+    track_after = track_of(source, "Neon Roads/After Hours/01 - Night Drive.mp3")
+    assert track_after.pk == track_before.pk
+    assert track_after.title == "Night Drive (Remix)"
+    assert MediaFile.objects.filter(source=source, removed_at__isnull=True).count() == 3
+
+
+def test_a_moved_file_keeps_its_track_and_a_deleted_one_leaves_new_playlists(music: Path) -> None:
+    source = library_source_add(root=str(music))
+    scan(source)
+    moved_from = "The Dawns/First Light/03 - Morning Song.ogg"
+    track = track_of(source, moved_from)
+    media_file_id = MediaFile.objects.get(source=source, path=moved_from).pk
+    (music / "Elsewhere").mkdir()
+    shutil.move(music / moved_from, music / "Elsewhere" / "morning.ogg")
+    deleted = track_of(source, "Neon Roads/After Hours/02 - City Lights.flac")
+    (music / "Neon Roads" / "After Hours" / "02 - City Lights.flac").unlink()
+
+    again = scan(source)
+
+    assert counts(again) == {"seen": 2, "new": 0, "changed": 1, "unchanged": 1, "removed": 1, "failed": 0}
+    moved = MediaFile.objects.get(pk=media_file_id)
+    assert (moved.path, moved.track_id, moved.removed_at) == ("Elsewhere/morning.ogg", track.pk, None)
+    gone = MediaFile.objects.get(source=source, track=deleted)
+    assert gone.removed_at is not None
+    playable = set(tracks_playable_or_metadata_only().values_list("pk", flat=True))
+    assert track.pk in playable and deleted.pk not in playable
+    assert Track.objects.filter(pk=deleted.pk).exists()  # still in history and exports
+
+
+def test_a_catalog_track_without_files_stays_playable_metadata(music: Path) -> None:
+    catalog_track = TrackFactory(source="spotify")
+    source = library_source_add(root=str(music))
+    scan(source)
+    library_track = track_of(source, "Neon Roads/After Hours/01 - Night Drive.mp3")
+
+    library_source_remove(source_id=source.pk)
+
+    playable = set(tracks_playable_or_metadata_only().values_list("pk", flat=True))
+    assert catalog_track.pk in playable
+    assert library_track.pk not in playable
+    assert Track.objects.filter(pk=library_track.pk).exists()
+
+
+def test_a_file_merges_with_the_catalog_track_of_its_isrc(music: Path) -> None:
+    existing = TrackFactory(
+        source="spotify", title="Another Name", isrc="GBABC1900001", album="", duration_ms=None, tempo=97.0
+    )
+    tag(
+        write_audio(music / "x" / "isrc.flac", seed=9),
+        title="Isrc Song",
+        artists=["Someone"],
+        isrc="GBABC1900001",
+    )
+    source = library_source_add(root=str(music))
+
+    scan(source)
+
+    merged = track_of(source, "x/isrc.flac")
+    assert merged.pk == existing.pk
+    assert merged.title == "Another Name"  # a catalog's names are not overwritten
+    assert merged.duration_ms is not None  # blanks are filled
+    assert merged.tempo == 97.0
+
+
+def test_a_file_merges_with_a_catalog_track_by_artist_title_and_duration(music: Path) -> None:
+    existing = TrackFactory(source="spotify", title="City  lights", artists=["NEON ROADS"], duration_ms=3000)
+    source = library_source_add(root=str(music))
+
+    scan(source)
+
+    assert track_of(source, "Neon Roads/After Hours/02 - City Lights.flac").pk == existing.pk
+
+
+def test_broken_files_are_reported_and_the_scan_goes_on(music: Path) -> None:
+    (music / "bad").mkdir()
+    (music / "bad" / "notes.mp3").write_text("not music at all\n" * 50)
+    data = write_audio(music / "bad" / "cut.flac", seconds=4.0).read_bytes()
+    (music / "bad" / "cut.flac").write_bytes(data[: len(data) // 2])
+    source = library_source_add(root=str(music))
+
+    finished = scan(source)
+
+    assert finished.status == JobStatus.SUCCEEDED
+    assert (finished.files_new, finished.files_failed) == (3, 2)
+    assert [failure["path"] for failure in finished.failures] == ["bad/cut.flac", "bad/notes.mp3"]
+    assert all(failure["reason"] for failure in finished.failures)
+
+
+def test_a_symlink_leaving_the_root_is_not_scanned(music: Path, tmp_path: Path) -> None:
+    outside = write_audio(tmp_path / "private" / "secret.wav")
+    os.symlink(outside.parent, music / "escape")
+    source = library_source_add(root=str(music))
+
+    finished = scan(source)
+
+    assert finished.files_seen == 3
+    assert not MediaFile.objects.filter(path__contains="secret").exists()
+
+
+def test_a_cancelled_scan_stops_and_the_next_one_resumes_after_its_last_path(
+    music: Path, settings: Settings
+) -> None:
+    settings.LIBRARY_SCAN_HEARTBEAT_FILES = 1
+    source = library_source_add(root=str(music))
+    first = library_scan_request(source_id=source.pk, enqueue=False)
+
+    def cancel_after_first_file(progress: object) -> None:
+        LibraryScan.objects.filter(pk=first.pk).update(cancel_requested=True)
+
+    stopped = library_scan_run(scan_id=first.pk, analyse=False, on_progress=cancel_after_first_file)
+
+    assert stopped is not None and stopped.status == JobStatus.CANCELLED
+    assert (stopped.files_seen, stopped.resume_after) == (1, "Neon Roads/After Hours/01 - Night Drive.mp3")
+    resumed = scan(source)
+    assert resumed.status == JobStatus.SUCCEEDED
+    assert (resumed.files_seen, resumed.files_new, resumed.files_removed) == (2, 2, 0)
+    assert MediaFile.objects.filter(source=source, removed_at__isnull=True).count() == 3
+    # The one after that is a full scan again.
+    assert scan(source).files_seen == 3
+
+
+def test_cancelling_a_queued_scan_is_immediate_and_a_finished_one_is_refused(music: Path) -> None:
+    source = library_source_add(root=str(music))
+    queued = library_scan_request(source_id=source.pk, enqueue=False)
+    assert library_scan_cancel(scan_id=queued.pk).status == JobStatus.CANCELLED
+    assert library_scan_run(scan_id=queued.pk) is None  # a late task does nothing
+    with pytest.raises(ApplicationError, match="already finished"):
+        library_scan_cancel(scan_id=queued.pk)
+
+
+def test_a_running_scan_whose_heartbeat_is_stale_is_marked_failed(music: Path) -> None:
+    source = library_source_add(root=str(music))
+    running = LibraryScan.objects.create(
+        source=source, status=JobStatus.RUNNING, heartbeat_at=timezone.now() - timedelta(hours=1)
+    )
+    other = library_source_add(root=str(next(music.iterdir())))
+    alive = LibraryScan.objects.create(source=other, status=JobStatus.RUNNING, heartbeat_at=timezone.now())
+
+    assert library_scan_sweep_stale(stale_after=timedelta(minutes=10)) == 1
+
+    running.refresh_from_db()
+    alive.refresh_from_db()
+    assert running.status == JobStatus.FAILED and "worker was lost" in running.error
+    assert alive.status == JobStatus.RUNNING
+
+
+def test_a_scan_of_a_folder_that_vanished_fails_with_the_reason(music: Path) -> None:
+    source = library_source_add(root=str(music))
+    shutil.rmtree(music)
+    finished = scan(source)
+    assert finished.status == JobStatus.FAILED
+    assert "does not exist" in finished.error
+
+
+# --- analysis results ----------------------------------------------------------------------------
+
+
+def analysis(**overrides: object) -> AudioAnalysis:
+    vector = np.zeros(64, dtype=np.float32)
+    vector[3] = 1.0
+    values: dict[str, object] = {
+        "tempo": 128.0,
+        "key": 9,
+        "mode": 0,
+        "loudness_lufs": -9.5,
+        "dynamic_range": 6.0,
+        "energy": 0.8,
+        "danceability": None,
+        "duration_ms": 2000,
+        "sound_vector": vector,
+    }
+    values.update(overrides)
+    return AudioAnalysis(**values)  # type: ignore[arg-type]
+
+
+def test_analysis_sets_a_library_tracks_features_and_sound_vector(music: Path) -> None:
+    source = library_source_add(root=str(music))
+    scan(source)
+    media_file = MediaFile.objects.get(source=source, path__endswith="Night Drive.mp3")
+
+    media_file_analysis_store(media_file_id=media_file.pk, analysis=analysis())
+
+    media_file.refresh_from_db()
+    track = media_file.track
+    assert media_file.analysed_at is not None
+    assert (track.tempo, track.key, track.mode, track.energy) == (128.0, 9, 0, 0.8)
+    assert track.danceability is None  # not estimated: stays unknown
+    assert (track.loudness_lufs, track.dynamic_range, track.loudness) == (-9.5, 6.0, -9.5)
+    assert track.sound_vector is not None and float(track.sound_vector[3]) == 1.0
+
+
+def test_analysis_never_overwrites_a_catalog_files_features_only_fills_blanks(music: Path) -> None:
+    existing = TrackFactory(source="spotify", isrc="GBABC1900002", tempo=97.0, energy=None, key=None)
+    tag(write_audio(music / "x" / "song.wav"), title="Song", artists=["A"], isrc="GBABC1900002")
+    source = library_source_add(root=str(music))
+    scan(source)
+    media_file = MediaFile.objects.get(source=source, path="x/song.wav")
+
+    media_file_analysis_store(media_file_id=media_file.pk, analysis=analysis(tempo=300.5))
+
+    existing.refresh_from_db()
+    assert existing.tempo == 97.0
+    assert (existing.energy, existing.key) == (0.8, 9)
+    assert existing.loudness_lufs == -9.5
