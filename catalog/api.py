@@ -1,4 +1,4 @@
-"""Catalog REST API: thin views over the catalog selectors and the import service."""
+"""Catalog REST API: thin views over the catalog selectors, the import service and library sources."""
 
 from __future__ import annotations
 
@@ -19,12 +19,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from catalog import selectors
+from accounts.permissions import TokenHasScope
+from catalog import selectors, sources
 from catalog.forms import TagNamesField, TrackFilterForm
-from catalog.models import ImportFormat
+from catalog.models import ImportFormat, LibrarySource
 from catalog.serializers import (
     CatalogImportSerializer,
     EmbeddingStatusSerializer,
+    LibraryScanSerializer,
+    LibrarySourceSerializer,
     TrackDetailSerializer,
     TrackHitListSerializer,
     TrackPageSerializer,
@@ -276,3 +279,156 @@ class EmbeddingStatusApi(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response(EmbeddingStatusSerializer(selectors.embedding_progress()).data)
+
+
+# --- music libraries (staff) -------------------------------------------------------------------
+
+LIBRARY_PERMISSIONS = [IsAdminUser, TokenHasScope]
+NOT_STAFF = OpenApiResponse(description="Not staff (or the token lacks the scope).")
+
+
+def _library_with_details(*, user: object, source_id: int) -> LibrarySource:
+    """The library as the list shows it: live file count and latest scan."""
+    for library in selectors.library_source_list(user=user):
+        if library.pk == source_id:
+            return library
+    return selectors.library_source_get(user=user, source_id=source_id)  # 404
+
+
+class LibrarySourceListCreateApi(APIView):
+    """GET lists music libraries, POST adds a folder (and queues its first scan): staff only."""
+
+    permission_classes = LIBRARY_PERMISSIONS
+
+    class InputSerializer(serializers.Serializer):
+        # DRF's metaclass moves declared fields off the class; the stubs see a clash with Field.root.
+        root = serializers.CharField(  # type: ignore[assignment]
+            max_length=1000, help_text="Absolute path of a folder on the server."
+        )
+        name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+        scan = serializers.BooleanField(required=False, default=True, help_text="Queue a first scan now.")
+
+    @extend_schema(
+        operation_id="catalog_libraries_list",
+        summary="Music libraries (staff)",
+        responses={200: LibrarySourceSerializer(many=True), 403: NOT_STAFF},
+    )
+    def get(self, request: Request) -> Response:
+        libraries = selectors.library_source_list(user=request.user)
+        return Response(LibrarySourceSerializer(libraries, many=True).data)
+
+    @extend_schema(
+        operation_id="catalog_libraries_create",
+        summary="Add a music folder (staff)",
+        description="The folder must exist and be readable by the server; its scan runs in the background.",
+        request=InputSerializer,
+        responses={201: LibrarySourceSerializer, 400: ERROR_RESPONSE, 403: NOT_STAFF},
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = cast(User, request.user)
+        library = sources.library_source_add(
+            root=data.validated_data["root"],
+            name=data.validated_data["name"],
+            user=user,
+            scan=data.validated_data["scan"],
+        )
+        library = _library_with_details(user=user, source_id=library.pk)
+        return Response(LibrarySourceSerializer(library).data, status=status.HTTP_201_CREATED)
+
+
+class LibrarySourceDetailApi(APIView):
+    permission_classes = LIBRARY_PERMISSIONS
+
+    @extend_schema(
+        operation_id="catalog_libraries_retrieve",
+        summary="One music library (staff)",
+        responses={
+            200: LibrarySourceSerializer,
+            403: NOT_STAFF,
+            404: OpenApiResponse(description="No such library."),
+        },
+    )
+    def get(self, request: Request, source_id: int) -> Response:
+        return Response(
+            LibrarySourceSerializer(_library_with_details(user=request.user, source_id=source_id)).data
+        )
+
+    @extend_schema(
+        operation_id="catalog_libraries_destroy",
+        summary="Remove a music library (staff)",
+        description="Its files and scans are forgotten; its tracks stay in playlists, history and exports "
+        "but leave new playlists. Refused (400) while a scan runs.",
+        responses={
+            204: None,
+            400: ERROR_RESPONSE,
+            403: NOT_STAFF,
+            404: OpenApiResponse(description="No such library."),
+        },
+    )
+    def delete(self, request: Request, source_id: int) -> Response:
+        library = selectors.library_source_get(user=request.user, source_id=source_id)
+        sources.library_source_remove(source_id=library.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LibraryScanCreateApi(APIView):
+    permission_classes = LIBRARY_PERMISSIONS
+
+    @extend_schema(
+        operation_id="catalog_library_scans_create",
+        summary="Scan a music library (staff)",
+        description="Queues a scan, or returns the one already queued or running. After a cancelled or "
+        "failed scan the new one resumes after its last path (`resume_after`).",
+        request=None,
+        responses={
+            202: LibraryScanSerializer,
+            400: ERROR_RESPONSE,
+            403: NOT_STAFF,
+            404: OpenApiResponse(description="No such library."),
+        },
+    )
+    def post(self, request: Request, source_id: int) -> Response:
+        library = selectors.library_source_get(user=request.user, source_id=source_id)
+        scan = sources.library_scan_request(source_id=library.pk, user=cast(User, request.user))
+        return Response(LibraryScanSerializer(scan).data, status=status.HTTP_202_ACCEPTED)
+
+
+class LibraryScanDetailApi(APIView):
+    permission_classes = LIBRARY_PERMISSIONS
+
+    @extend_schema(
+        operation_id="catalog_library_scans_retrieve",
+        summary="One library scan, with live progress (staff)",
+        responses={
+            200: LibraryScanSerializer,
+            403: NOT_STAFF,
+            404: OpenApiResponse(description="No such scan."),
+        },
+    )
+    def get(self, request: Request, scan_id: int) -> Response:
+        return Response(
+            LibraryScanSerializer(selectors.library_scan_get(user=request.user, scan_id=scan_id)).data
+        )
+
+
+class LibraryScanCancelApi(APIView):
+    permission_classes = LIBRARY_PERMISSIONS
+
+    @extend_schema(
+        operation_id="catalog_library_scans_cancel",
+        summary="Cancel a library scan (staff)",
+        description="A queued scan is cancelled at once; a running one stops at its next heartbeat "
+        "(`cancel_requested` is true until then). 400 if it has already finished.",
+        request=None,
+        responses={
+            200: LibraryScanSerializer,
+            400: ERROR_RESPONSE,
+            403: NOT_STAFF,
+            404: OpenApiResponse(description="No such scan."),
+        },
+    )
+    def post(self, request: Request, scan_id: int) -> Response:
+        scan = selectors.library_scan_get(user=request.user, scan_id=scan_id)
+        return Response(LibraryScanSerializer(sources.library_scan_cancel(scan_id=scan.pk)).data)

@@ -12,4 +12,21 @@ urlpatterns = [
     path("catalog/imports/", api.CatalogImportListCreateApi.as_view(), name="import_list"),
     path("catalog/imports/<int:import_id>/", api.CatalogImportDetailApi.as_view(), name="import_detail"),
     path("catalog/embedding-status/", api.EmbeddingStatusApi.as_view(), name="embedding_status"),
+    path("catalog/libraries/", api.LibrarySourceListCreateApi.as_view(), name="library_list"),
+    path("catalog/libraries/<int:source_id>/", api.LibrarySourceDetailApi.as_view(), name="library_detail"),
+    path(
+        "catalog/libraries/<int:source_id>/scans/",
+        api.LibraryScanCreateApi.as_view(),
+        name="library_scan_create",
+    ),
+    path(
+        "catalog/libraries/scans/<int:scan_id>/",
+        api.LibraryScanDetailApi.as_view(),
+        name="library_scan_detail",
+    ),
+    path(
+        "catalog/libraries/scans/<int:scan_id>/cancel/",
+        api.LibraryScanCancelApi.as_view(),
+        name="library_scan_cancel",
+    ),
 ]

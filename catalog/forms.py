@@ -221,3 +221,17 @@ class CatalogImportForm(forms.Form):
         required=False,
         help_text="Refuse the whole file if any row is bad: nothing is written, and the bad rows are listed.",
     )
+
+
+class LibrarySourceForm(forms.Form):
+    """Add a music folder; whether it exists and can be read is the service's check."""
+
+    root = forms.CharField(
+        label="Music folder",
+        max_length=1000,
+        help_text="An absolute path on this server, e.g. /srv/music. Sub-folders are scanned too.",
+        widget=forms.TextInput(attrs={"placeholder": "/srv/music", "autocomplete": "off"}),
+    )
+    name = forms.CharField(
+        label="Name", max_length=200, required=False, help_text="Optional; the folder's name by default."
+    )

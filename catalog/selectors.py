@@ -1,14 +1,14 @@
-"""Reads of the catalog. The catalog is shared by every user; import jobs are staff-only."""
+"""Reads of the catalog. The catalog is shared by every user; import jobs and libraries are staff-only."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from catalog.embeddings import encode_query
-from catalog.models import CatalogImport, Tag, TagKind, Track, TrackArtist
+from catalog.models import CatalogImport, LibraryScan, LibrarySource, Tag, TagKind, Track, TrackArtist
 from catalog.search import SearchFilters, SearchHit, apply_filters, q_text, track_vector_search
 
 
@@ -101,3 +101,38 @@ def track_similar(*, track: Track, k: int = 10) -> list[Track]:
         query_vector=track.embedding, k=k + 1, filters=SearchFilters(exclude_ids=[track.pk])
     )[:k]
     return _tracks_for_hits(hits)
+
+
+# --- library sources (staff) -----------------------------------------------------------------
+
+
+def library_source_list(*, user: object) -> list[LibrarySource]:
+    """Every library with ``file_count`` (live files) and ``latest_scan`` (or None); staff only."""
+    if not getattr(user, "is_staff", False):
+        return []
+    libraries: list[LibrarySource] = list(
+        LibrarySource.objects.annotate(
+            file_count=Count("files", filter=Q(files__removed_at__isnull=True))
+        ).order_by("name", "pk")
+    )
+    latest = {
+        scan.source_id: scan
+        for scan in LibraryScan.objects.filter(source__in=libraries)
+        .order_by("source_id", "-created_at", "-pk")
+        .distinct("source_id")
+    }
+    for library in libraries:
+        library.latest_scan = latest.get(library.pk)  # type: ignore[attr-defined]
+    return libraries
+
+
+def library_source_get(*, user: object, source_id: int) -> LibrarySource:
+    if not getattr(user, "is_staff", False):
+        return get_object_or_404(LibrarySource.objects.none(), pk=source_id)
+    return get_object_or_404(LibrarySource, pk=source_id)
+
+
+def library_scan_get(*, user: object, scan_id: int) -> LibraryScan:
+    if not getattr(user, "is_staff", False):
+        return get_object_or_404(LibraryScan.objects.none(), pk=scan_id)
+    return get_object_or_404(LibraryScan.objects.select_related("source"), pk=scan_id)

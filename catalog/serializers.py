@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from catalog.features import AUDIO_FEATURES
-from catalog.models import CatalogImport, Tag, Track
+from catalog.models import CatalogImport, LibraryScan, LibrarySource, Tag, Track
 
 
 def artist_names(track: Track) -> list[str]:
@@ -132,3 +132,48 @@ class EmbeddingStatusSerializer(serializers.Serializer):
     embedded = serializers.IntegerField(help_text="Tracks with a text embedding.")
     pending = serializers.IntegerField(help_text="Tracks waiting for the embedding worker.")
     percent = serializers.IntegerField(help_text="0-100.")
+
+
+class ScanFailureSerializer(serializers.Serializer):
+    path = serializers.CharField(help_text="Relative to the library's folder.")
+    reason = serializers.CharField()
+
+
+class LibraryScanSerializer(serializers.ModelSerializer):
+    percent_done = serializers.IntegerField(help_text="0-100, from files seen of files found.")
+    failures = ScanFailureSerializer(many=True, help_text="The first files that could not be read.")
+
+    class Meta:
+        model = LibraryScan
+        fields = [
+            "id",
+            "source",
+            "status",
+            "cancel_requested",
+            "percent_done",
+            "files_total",
+            "files_seen",
+            "files_new",
+            "files_changed",
+            "files_unchanged",
+            "files_removed",
+            "files_failed",
+            "failures",
+            "resume_after",
+            "error",
+            "created_at",
+            "started_at",
+            "heartbeat_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class LibrarySourceSerializer(serializers.ModelSerializer):
+    file_count = serializers.IntegerField(help_text="Files present in the folder at the last scan.")
+    latest_scan = LibraryScanSerializer(allow_null=True, help_text="The most recent scan, if any.")
+
+    class Meta:
+        model = LibrarySource
+        fields = ["id", "kind", "name", "root", "last_scan_at", "created_at", "file_count", "latest_scan"]
+        read_only_fields = fields

@@ -71,14 +71,19 @@ def _folder_root(root: str) -> str:
 
 
 @transaction.atomic
-def library_source_add(*, root: str, name: str = "", user: User | None = None) -> LibrarySource:
-    """Add a music folder; ApplicationError if it is missing, unreadable or already a library."""
+def library_source_add(
+    *, root: str, name: str = "", user: User | None = None, scan: bool = False
+) -> LibrarySource:
+    """Add a music folder (and with ``scan``, queue its first scan).
+
+    ApplicationError if the folder is missing, unreadable or already a library.
+    """
     resolved = _folder_root(root)
     if LibrarySource.objects.filter(kind=LibrarySourceKind.FOLDER, root=resolved).exists():
         raise ApplicationError(f"{resolved} is already a library.")
     try:
         with transaction.atomic():
-            return LibrarySource.objects.create(
+            source = LibrarySource.objects.create(
                 kind=LibrarySourceKind.FOLDER,
                 root=resolved,
                 name=(name.strip() or Path(resolved).name or resolved)[:200],
@@ -86,6 +91,9 @@ def library_source_add(*, root: str, name: str = "", user: User | None = None) -
             )
     except IntegrityError as exc:  # added by someone else a moment ago
         raise ApplicationError(f"{resolved} is already a library.") from exc
+    if scan:
+        library_scan_request(source_id=source.pk, user=user)
+    return source
 
 
 @transaction.atomic
@@ -189,7 +197,7 @@ def library_scans_requeue_lost(*, older_than: timedelta) -> list[int]:
         )
     )
     for scan_id in scan_ids:
-        scan_library_source.delay(scan_id=scan_id)  # type: ignore[attr-defined]
+        scan_library_source.delay(scan_id=scan_id)
     return scan_ids
 
 
@@ -489,14 +497,15 @@ def _track_update(track: Track, tags: FileTags) -> None:
     """Library tracks follow their file's tags; another source's track only gets blanks filled."""
     owned = track.source == LIBRARY_TRACK_SOURCE
     fields: dict[str, object] = {}
-    for name, value, empty in (
+    candidates: tuple[tuple[str, object, object], ...] = (
         ("title", tags.title, ""),
         ("album", tags.album, ""),
         ("release_year", tags.year, None),
         ("duration_ms", tags.duration_ms, None),
         ("isrc", tags.isrc, ""),
         ("musicbrainz_recording_id", tags.musicbrainz_recording_id, None),
-    ):
+    )
+    for name, value, empty in candidates:
         if value in ("", None):
             continue
         if (owned or getattr(track, name) == empty) and getattr(track, name) != value:

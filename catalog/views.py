@@ -1,4 +1,4 @@
-"""Catalog pages: browse and search, one track, and the staff import desk (with htmx fragments)."""
+"""Catalog pages: browse and search, one track, the staff import desk and music libraries (htmx)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,19 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from catalog import selectors
+from catalog import selectors, sources
 from catalog.features import AUDIO_FEATURE_RANGES, UNIT_FEATURES
-from catalog.forms import FILTER_FEATURES, SLIDER_FEATURES, CatalogImportForm, SearchMode, TrackFilterForm
+from catalog.forms import (
+    FILTER_FEATURES,
+    SLIDER_FEATURES,
+    CatalogImportForm,
+    LibrarySourceForm,
+    SearchMode,
+    TrackFilterForm,
+)
 from catalog.models import JobStatus, TagKind, Track
 from catalog.services import catalog_import_request
 from config.errors import ApplicationError
@@ -315,3 +322,101 @@ def embedding_status(request: HttpRequest) -> HttpResponse:
     """The embedding panel fragment; it keeps polling itself while tracks wait for embeddings."""
     _require_staff(request)
     return render(request, "catalog/imports.html#embedding", {"embedding": selectors.embedding_progress()})
+
+
+# --- staff: music libraries --------------------------------------------------------------------
+
+
+def _libraries_context(request: HttpRequest) -> dict[str, Any]:
+    libraries = selectors.library_source_list(user=request.user)
+    active = any(
+        library.latest_scan is not None and library.latest_scan.status in sources.ACTIVE_STATUSES  # type: ignore[attr-defined]
+        for library in libraries
+    )
+    return {"libraries": libraries, "scans_active": active}
+
+
+def _render_libraries(request: HttpRequest, form: LibrarySourceForm, *, status: int = 200) -> HttpResponse:
+    context = {"form": form, **_libraries_context(request)}
+    return render(request, "catalog/libraries.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def libraries(request: HttpRequest) -> HttpResponse:
+    """Music libraries: the list with live scan progress, and the form that adds a folder."""
+    user = _require_staff(request)
+    if request.method != "POST":
+        return _render_libraries(request, LibrarySourceForm())
+    form = LibrarySourceForm(request.POST)
+    if form.is_valid():
+        try:
+            library = sources.library_source_add(
+                root=form.cleaned_data["root"], name=form.cleaned_data["name"], user=user, scan=True
+            )
+        except ApplicationError as exc:
+            form.add_error("root", exc.message)
+        else:
+            messages.success(request, f"Added “{library.name}”; its first scan is queued.")
+            return redirect("catalog:libraries")
+    return _render_libraries(request, form, status=400)
+
+
+@login_required
+@require_GET
+def library_status(request: HttpRequest) -> HttpResponse:
+    """The library list fragment; it keeps polling itself while a scan is queued or running."""
+    _require_staff(request)
+    return render(request, "catalog/libraries.html#sources", _libraries_context(request))
+
+
+def _after_library_action(request: HttpRequest) -> HttpResponse:
+    if _is_fragment_request(request):
+        context = {**_libraries_context(request), "fragment": True}
+        return render(request, "catalog/libraries.html#sources", context)
+    return redirect("catalog:libraries")
+
+
+@login_required
+@require_POST
+def library_rescan(request: HttpRequest, source_id: int) -> HttpResponse:
+    user = _require_staff(request)
+    library = selectors.library_source_get(user=user, source_id=source_id)
+    try:
+        scan = sources.library_scan_request(source_id=library.pk, user=user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        resumed = f", resuming after {scan.resume_after}" if scan.resume_after else ""
+        messages.success(request, f"Scan of “{library.name}” queued{resumed}.")
+    return _after_library_action(request)
+
+
+@login_required
+@require_POST
+def library_scan_cancel(request: HttpRequest, scan_id: int) -> HttpResponse:
+    user = _require_staff(request)
+    scan = selectors.library_scan_get(user=user, scan_id=scan_id)
+    try:
+        sources.library_scan_cancel(scan_id=scan.pk)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, f"Scan of “{scan.source.name}” cancelled; a rescan resumes where it stopped."
+        )
+    return _after_library_action(request)
+
+
+@login_required
+@require_POST
+def library_remove(request: HttpRequest, source_id: int) -> HttpResponse:
+    user = _require_staff(request)
+    library = selectors.library_source_get(user=user, source_id=source_id)
+    try:
+        sources.library_source_remove(source_id=library.pk)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Removed “{library.name}”; its tracks stay in playlists and history.")
+    return _after_library_action(request)

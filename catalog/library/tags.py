@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import mutagen
-import soundfile
+import soundfile  # type: ignore[import-untyped]
 from mutagen.flac import Picture
 from PIL import Image, UnidentifiedImageError
 
@@ -314,10 +314,10 @@ def _vorbis_tags(tags: Any) -> dict[str, list[str]]:
             str(value) for value in (values if isinstance(values, list) else [values])
         )
     raw: dict[str, list[str]] = {}
-    for name, keys in _VORBIS_ALIASES.items():
-        for key in keys:
+    for name, aliases in _VORBIS_ALIASES.items():
+        for key in aliases:
             if lowered.get(key):
-                raw[name] = lowered[key]
+                raw[name] = list(lowered[key])
                 break
     return raw
 
