@@ -301,6 +301,9 @@ class LibrarySourceListCreateApi(APIView):
     permission_classes = LIBRARY_PERMISSIONS
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "LibrarySourceInput"  # the schema component's name; "Input" is taken
+
         # DRF's metaclass moves declared fields off the class; the stubs see a clash with Field.root.
         root = serializers.CharField(  # type: ignore[assignment]
             max_length=1000, help_text="Absolute path of a folder on the server."

@@ -194,7 +194,9 @@ def test_scan_library_adds_the_folder_scans_it_and_reports(
 
     out = io.StringIO()
     library = LibrarySource.objects.get()
-    call_command("scan_library", "--source", str(library.pk), "--no-analysis", stdout=out, stderr=io.StringIO())
+    call_command(
+        "scan_library", "--source", str(library.pk), "--no-analysis", stdout=out, stderr=io.StringIO()
+    )
     assert "0 new, 0 changed, 2 unchanged" in out.getvalue()
 
 
