@@ -22,6 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -244,6 +245,13 @@ def library_scan_run(
         scan.files_removed = _mark_removed(scan, start_after=start_after)
     except _ScanCancelled:
         return _scan_finish(scan, status=JobStatus.CANCELLED)
+    except SoftTimeLimitExceeded:
+        _scan_finish(
+            scan,
+            status=JobStatus.FAILED,
+            error="The scan ran past its time limit; a rescan resumes where it stopped.",
+        )
+        raise
     except Exception as exc:
         _scan_finish(scan, status=JobStatus.FAILED, error=f"Internal error: {type(exc).__name__}: {exc}")
         raise
@@ -351,6 +359,8 @@ def _scan_one(scan: LibraryScan, root: Path, found: FoundFile) -> tuple[str, int
     except OSError as exc:
         _fail(scan, found.path, f"cannot be read: {exc.strerror or exc}")
         return "failed", None, 0
+    except SoftTimeLimitExceeded:
+        raise
     except Exception as exc:
         # One file never stops the scan; the log keeps the traceback.
         logger.exception("Library scan %s: %s failed", scan.pk, found.path)
@@ -600,26 +610,37 @@ def media_file_path(media_file: MediaFile) -> Path:
 def media_file_analyse(*, media_file_id: int, excerpt_seconds: float | None = None) -> MediaFile | None:
     """Analyse one file's audio and store the result (or the reason it failed).
 
-    Idempotent: a file already analysed (or failed, or removed) is left alone; returns None then.
+    Idempotent: the file is claimed with a conditional UPDATE (still unanalysed, no error, not
+    removed) that marks it ANALYSIS_INTERRUPTED until the result is stored. A file already
+    analysed, failed or claimed is left alone (returns None); a file whose worker died or ran out
+    of time while decoding keeps that mark and is not tried again by a redelivered task.
     Not atomic on purpose: no transaction stays open while the audio is decoded.
     """
     # Imported here so the web process never loads librosa; only the analysis worker does.
     from catalog.audio.analysis import AnalysisError, analyse_file
 
-    media_file = (
-        MediaFile.objects.select_related("source")
-        .filter(pk=media_file_id, analysed_at__isnull=True, analysis_error="", removed_at__isnull=True)
-        .first()
-    )
-    if media_file is None:
+    claimed = MediaFile.objects.filter(
+        pk=media_file_id, analysed_at__isnull=True, analysis_error="", removed_at__isnull=True
+    ).update(analysis_error=ANALYSIS_INTERRUPTED)
+    if claimed != 1:
         return None
+    media_file = MediaFile.objects.select_related("source").get(pk=media_file_id)
     try:
         analysis = analyse_file(
             media_file_path(media_file),
             excerpt_seconds=excerpt_seconds or settings.LIBRARY_ANALYSIS_EXCERPT_SECONDS,
         )
     except (AnalysisError, ApplicationError, OSError) as exc:
-        return media_file_analysis_fail(media_file_id=media_file_id, reason=str(exc) or type(exc).__name__)
+        reason = getattr(exc, "reason", None) or getattr(exc, "message", None) or str(exc)
+        return media_file_analysis_fail(media_file_id=media_file_id, reason=reason or type(exc).__name__)
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception as exc:
+        # A decoder's surprise on one file must not stop the batch; the log keeps the traceback.
+        logger.exception("Analysis of media file %s failed", media_file_id)
+        return media_file_analysis_fail(
+            media_file_id=media_file_id, reason=f"internal error: {type(exc).__name__}: {exc}"
+        )
     return media_file_analysis_store(media_file_id=media_file_id, analysis=analysis)
 
 
@@ -630,6 +651,8 @@ def media_file_analysis_fail(*, media_file_id: int, reason: str) -> MediaFile:
     media_file.save(update_fields=["analysis_error", "updated_at"])
     return media_file
 
+
+ANALYSIS_INTERRUPTED = "Analysis did not finish (the worker was lost or ran out of time)."
 
 # Features the analysis measures, by AudioAnalysis attribute == Track field.
 ANALYSED_FEATURES = ("tempo", "key", "mode", "energy", "danceability")

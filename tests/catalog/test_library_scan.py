@@ -16,6 +16,7 @@ from pytest_django.fixtures import Settings
 from catalog.audio.analysis import AudioAnalysis
 from catalog.models import JobStatus, LibraryScan, LibrarySource, MediaFile, Track
 from catalog.sources import (
+    ANALYSIS_INTERRUPTED,
     LIBRARY_TRACK_SOURCE,
     library_scan_cancel,
     library_scan_request,
@@ -23,6 +24,7 @@ from catalog.sources import (
     library_scan_sweep_stale,
     library_source_add,
     library_source_remove,
+    media_file_analyse,
     media_file_analysis_store,
     tracks_playable_or_metadata_only,
 )
@@ -343,3 +345,27 @@ def test_analysis_never_overwrites_a_catalog_files_features_only_fills_blanks(mu
     assert existing.tempo == 97.0
     assert (existing.energy, existing.key) == (0.8, 9)
     assert existing.loudness_lufs == -9.5
+
+
+def test_a_file_that_cannot_be_analysed_records_the_reason_and_is_not_retried(music: Path) -> None:
+    source = library_source_add(root=str(music))
+    scan(source)
+    media_file = MediaFile.objects.get(source=source, path__endswith="Morning Song.ogg")
+    (music / media_file.path).write_bytes(b"OggS" + b"\0" * 64)  # damaged after the scan
+
+    failed = media_file_analyse(media_file_id=media_file.pk)
+
+    assert failed is not None and failed.analysis_error and failed.analysis_error != ANALYSIS_INTERRUPTED
+    assert failed.analysed_at is None
+    assert media_file_analyse(media_file_id=media_file.pk) is None  # claimed once, never again
+
+
+def test_analysing_a_file_twice_analyses_it_once(music: Path) -> None:
+    source = library_source_add(root=str(music))
+    scan(source)
+    media_file = MediaFile.objects.get(source=source, path__endswith="Night Drive.mp3")
+
+    first = media_file_analyse(media_file_id=media_file.pk)
+
+    assert first is not None and first.analysed_at is not None and first.analysis_error == ""
+    assert media_file_analyse(media_file_id=media_file.pk) is None
