@@ -9,6 +9,10 @@ from pgvector.django import HnswIndex, VectorField
 from catalog.demo import DEMO_SOURCE
 from catalog.features import AUDIO_FEATURE_RANGES, EMBEDDING_DIMENSIONS, SOUND_VECTOR_DIMENSIONS
 
+# Tracks first met as a file of a music library (catalog.sources) get this source; their
+# source_id is "file:<content hash>".
+LIBRARY_TRACK_SOURCE = "library"
+
 
 class Artist(models.Model):
     name = models.CharField(max_length=300)

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from catalog.embeddings import encode_query
-from catalog.models import CatalogImport, LibraryScan, LibrarySource, Tag, TagKind, Track, TrackArtist
+from catalog.models import (
+    LIBRARY_TRACK_SOURCE,
+    CatalogImport,
+    LibraryScan,
+    LibrarySource,
+    MediaFile,
+    Tag,
+    TagKind,
+    Track,
+    TrackArtist,
+)
 from catalog.search import SearchFilters, SearchHit, apply_filters, q_text, track_vector_search
 
 
@@ -136,3 +146,22 @@ def library_scan_get(*, user: object, scan_id: int) -> LibraryScan:
     if not getattr(user, "is_staff", False):
         return get_object_or_404(LibraryScan.objects.none(), pk=scan_id)
     return get_object_or_404(LibraryScan.objects.select_related("source"), pk=scan_id)
+
+
+# --- what a new playlist may use -----------------------------------------------------------------
+
+
+def tracks_playable_or_metadata_only(queryset: QuerySet[Track] | None = None) -> QuerySet[Track]:
+    """Tracks a NEW playlist may use: those with a file still present, and catalog tracks that
+    never had a file (metadata only: imported catalogs, the demo).
+
+    Left out: tracks whose every media file was removed from its folder, and library tracks
+    (``source="library"``) left without any media file (their library was removed). Such tracks
+    stay in history, existing playlists and exports; they are just not chosen again.
+    Pass a queryset to narrow it (``tracks_playable_or_metadata_only(Track.objects.filter(...))``).
+    """
+    queryset = Track.objects.all() if queryset is None else queryset
+    any_file = MediaFile.objects.filter(track=OuterRef("pk"))
+    live_file = any_file.filter(removed_at__isnull=True)
+    gone = (Exists(any_file) | Q(source=LIBRARY_TRACK_SOURCE)) & ~Exists(live_file)
+    return queryset.exclude(gone)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -34,6 +34,7 @@ from catalog.features import AUDIO_FEATURE_RANGES
 from catalog.library.tags import FileTags, UnreadableFile, content_hash, read_audio_file
 from catalog.library.walk import FoundFile, RootError, root_check, walk_audio_files
 from catalog.models import (
+    LIBRARY_TRACK_SOURCE,
     Artist,
     JobStatus,
     LibraryScan,
@@ -54,8 +55,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Tracks first met as a file of a library get this source; source_id is "file:<content hash>".
-LIBRARY_TRACK_SOURCE = "library"
 FAILURES_KEPT = 200
 DURATION_MATCH_MS = 2000
 ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
@@ -112,7 +111,8 @@ def library_source_remove(*, source_id: int) -> None:
     """Forget a library: its files and scans go; tracks stay in history, playlists and exports.
 
     A track made from this library's files and now without any file leaves new playlists
-    (``tracks_playable_or_metadata_only``). Refused while a scan is running: cancel it first.
+    (``catalog.selectors.tracks_playable_or_metadata_only``). Refused while a scan is running:
+    cancel it first.
     """
     source = LibrarySource.objects.select_for_update().filter(pk=source_id).first()
     if source is None:
@@ -562,23 +562,6 @@ def _mark_removed(scan: LibraryScan, *, start_after: str) -> int:
     if start_after:
         missing = missing.filter(path__gt=start_after)
     return missing.update(removed_at=timezone.now())
-
-
-# --- what the composer may use ---------------------------------------------------------------
-
-
-def tracks_playable_or_metadata_only(queryset: QuerySet[Track] | None = None) -> QuerySet[Track]:
-    """Tracks a NEW playlist may use: a live media file, or a catalog (metadata-only) track.
-
-    Left out: tracks whose every media file was removed from its folder, and library tracks
-    (``source="library"``) left with no media file at all (their library was removed). Such
-    tracks stay in history, existing playlists and exports; they just are not chosen again.
-    """
-    queryset = Track.objects.all() if queryset is None else queryset
-    any_file = MediaFile.objects.filter(track=OuterRef("pk"))
-    live_file = any_file.filter(removed_at__isnull=True)
-    gone = (Exists(any_file) | Q(source=LIBRARY_TRACK_SOURCE)) & ~Exists(live_file)
-    return queryset.exclude(gone)
 
 
 # --- analysis --------------------------------------------------------------------------------

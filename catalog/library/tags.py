@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import mutagen
-import soundfile  # type: ignore[import-untyped]
+import soundfile  # type: ignore[import-untyped, unused-ignore]
 from mutagen.flac import Picture
 from PIL import Image, UnidentifiedImageError
 

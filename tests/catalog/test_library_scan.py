@@ -14,10 +14,10 @@ from pytest_django import DjangoCaptureOnCommitCallbacks
 from pytest_django.fixtures import Settings
 
 from catalog.audio.analysis import AudioAnalysis
-from catalog.models import JobStatus, LibraryScan, LibrarySource, MediaFile, Track
+from catalog.models import LIBRARY_TRACK_SOURCE, JobStatus, LibraryScan, LibrarySource, MediaFile, Track
+from catalog.selectors import tracks_playable_or_metadata_only
 from catalog.sources import (
     ANALYSIS_INTERRUPTED,
-    LIBRARY_TRACK_SOURCE,
     library_scan_cancel,
     library_scan_request,
     library_scan_run,
@@ -26,7 +26,6 @@ from catalog.sources import (
     library_source_remove,
     media_file_analyse,
     media_file_analysis_store,
-    tracks_playable_or_metadata_only,
 )
 from config.errors import ApplicationError
 from tests.catalog.factories import TrackFactory
