@@ -215,6 +215,10 @@ class _ScanCancelled(Exception):
     pass
 
 
+class _ScanTakenAway(Exception):
+    """The scan's row is no longer running (the stale sweep marked it failed)."""
+
+
 def library_scan_run(
     *,
     scan_id: int,
@@ -239,12 +243,15 @@ def library_scan_run(
         return _scan_finish(scan, status=JobStatus.FAILED, error=str(exc))
     start_after = scan.resume_after
     try:
-        scan.files_total = sum(1 for _ in walk_audio_files(root, after=start_after))
-        scan.save(update_fields=["files_total"])
+        scan.files_total = _count_files(scan, root)
         _scan_files(scan, root, on_progress=on_progress)
         scan.files_removed = _mark_removed(scan, start_after=start_after)
     except _ScanCancelled:
         return _scan_finish(scan, status=JobStatus.CANCELLED)
+    except _ScanTakenAway:
+        # The sweep declared it lost (a heartbeat came too late); its row is no longer ours.
+        logger.warning("Library scan %s was marked failed while running; stopping", scan.pk)
+        return LibraryScan.objects.filter(pk=scan.pk).first()
     except SoftTimeLimitExceeded:
         _scan_finish(
             scan,
@@ -319,14 +326,37 @@ def _scan_files(scan: LibraryScan, root: Path, *, on_progress: ScanProgressCallb
         embedding_queue()
 
 
+def _count_files(scan: LibraryScan, root: Path) -> int:
+    """How many files the scan will meet; counting a big network folder takes a while, so it
+    beats too."""
+    total, last_beat = 0, time.monotonic()
+    for _ in walk_audio_files(root, after=scan.resume_after):
+        total += 1
+        if time.monotonic() - last_beat >= settings.LIBRARY_SCAN_HEARTBEAT_SECONDS:
+            _heartbeat(scan, [])
+            last_beat = time.monotonic()
+    scan.files_total = total
+    scan.save(update_fields=["files_total"])
+    return total
+
+
 def _heartbeat(scan: LibraryScan, unchanged_ids: list[int]) -> None:
-    """Save progress; raise _ScanCancelled when staff asked to cancel."""
+    """Save progress; raise _ScanCancelled when staff asked to cancel, _ScanTakenAway when the
+    stale sweep marked the scan failed meanwhile (nothing is saved then)."""
     with transaction.atomic():
+        state = (
+            LibraryScan.objects.select_for_update()
+            .filter(pk=scan.pk)
+            .values_list("status", "cancel_requested")
+            .first()
+        )
+        if state is None or state[0] != JobStatus.RUNNING:
+            raise _ScanTakenAway
         if unchanged_ids:
             MediaFile.objects.filter(pk__in=unchanged_ids).update(last_seen_scan=scan.pk)
         scan.heartbeat_at = timezone.now()
         scan.save(update_fields=["heartbeat_at", "resume_after", *_COUNT_FIELDS])
-    if LibraryScan.objects.filter(pk=scan.pk, cancel_requested=True).exists():
+    if state[1]:
         raise _ScanCancelled
 
 

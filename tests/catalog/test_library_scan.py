@@ -261,6 +261,22 @@ def test_a_cancelled_scan_stops_and_the_next_one_resumes_after_its_last_path(
     assert scan(source).files_seen == 3
 
 
+def test_a_scan_the_sweep_declared_lost_stops_without_overwriting_its_status(
+    music: Path, settings: Settings
+) -> None:
+    settings.LIBRARY_SCAN_HEARTBEAT_FILES = 1
+    source = library_source_add(root=str(music))
+    first = library_scan_request(source_id=source.pk, enqueue=False)
+
+    def swept(progress: object) -> None:
+        LibraryScan.objects.filter(pk=first.pk).update(status=JobStatus.FAILED, error="lost")
+
+    stopped = library_scan_run(scan_id=first.pk, analyse=False, on_progress=swept)
+
+    assert stopped is not None and (stopped.status, stopped.error) == (JobStatus.FAILED, "lost")
+    assert MediaFile.objects.filter(source=source).count() == 1  # stopped at the first heartbeat
+
+
 def test_cancelling_a_queued_scan_is_immediate_and_a_finished_one_is_refused(music: Path) -> None:
     source = library_source_add(root=str(music))
     queued = library_scan_request(source_id=source.pk, enqueue=False)
