@@ -127,7 +127,7 @@ def library_source_remove(*, source_id: int) -> None:
 
 @transaction.atomic
 def library_scan_request(*, source_id: int, user: User | None = None, enqueue: bool = True) -> LibraryScan:
-    """Queue a scan of a source, or return the one already queued or running.
+    """Queue a scan of a source, or return the one already queued (sent again) or running.
 
     After a cancelled or failed scan, the new one resumes after the last path that one committed.
     ``enqueue=False`` leaves it for the caller to run (``manage.py scan_library`` runs it in-process).
@@ -139,6 +139,10 @@ def library_scan_request(*, source_id: int, user: User | None = None, enqueue: b
         raise ApplicationError("Only folder libraries can be scanned here.")
     active = source.scans.filter(status__in=ACTIVE_STATUSES).first()
     if active is not None:
+        if active.status == JobStatus.QUEUED and enqueue:
+            # Sent again in case its message was lost (a flushed broker): the claim makes a
+            # duplicate a no-op.
+            _scan_enqueue(active.pk)
         return active
     last = source.scans.order_by("-created_at", "-pk").first()
     resume_after = ""
@@ -146,10 +150,14 @@ def library_scan_request(*, source_id: int, user: User | None = None, enqueue: b
         resume_after = last.resume_after
     scan = LibraryScan.objects.create(source=source, requested_by=user, resume_after=resume_after)
     if enqueue:
-        from catalog.tasks import scan_library_source
-
-        scan_library_source.delay_on_commit(scan_id=scan.pk)  # type: ignore[attr-defined]
+        _scan_enqueue(scan.pk)
     return scan
+
+
+def _scan_enqueue(scan_id: int) -> None:
+    from catalog.tasks import scan_library_source
+
+    scan_library_source.delay_on_commit(scan_id=scan_id)  # type: ignore[attr-defined]
 
 
 @transaction.atomic
@@ -185,21 +193,6 @@ def library_scan_sweep_stale(*, stale_after: timedelta) -> int:
         finished_at=timezone.now(),
         error="The scan stopped reporting (its worker was lost); a rescan resumes where it stopped.",
     )
-
-
-def library_scans_requeue_lost(*, older_than: timedelta) -> list[int]:
-    """Queued scans older than ``older_than`` whose message was lost get queued again (idempotent)."""
-    from catalog.tasks import scan_library_source
-
-    cutoff = timezone.now() - older_than
-    scan_ids = list(
-        LibraryScan.objects.filter(status=JobStatus.QUEUED, created_at__lt=cutoff).values_list(
-            "pk", flat=True
-        )
-    )
-    for scan_id in scan_ids:
-        scan_library_source.delay(scan_id=scan_id)
-    return scan_ids
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def embed_pending_tracks() -> None:
     reject_on_worker_lost=True,
 )
 def scan_library_source(*, scan_id: int) -> None:
-    """Run a queued library scan (routed to the "analysis" queue; a rerun finds it claimed)."""
+    """Run a queued library scan (routed to the "library" queue; a rerun finds it claimed)."""
     sources.library_scan_run(scan_id=scan_id)
 
 
@@ -64,8 +64,5 @@ def analyse_media_files(*, media_file_ids: list[int]) -> None:
 
 @shared_task(time_limit=SWEEP_TIME_LIMIT_SECONDS, soft_time_limit=SWEEP_TIME_LIMIT_SECONDS - 10)
 def sweep_library_scans() -> None:
-    """Beat: a running scan without a recent heartbeat failed (its worker was lost); a queued
-    scan whose message was lost is queued again."""
-    stale = timedelta(seconds=settings.LIBRARY_SCAN_STALE_SECONDS)
-    sources.library_scan_sweep_stale(stale_after=stale)
-    sources.library_scans_requeue_lost(older_than=stale)
+    """Beat: a running scan without a recent heartbeat failed (its worker was lost)."""
+    sources.library_scan_sweep_stale(stale_after=timedelta(seconds=settings.LIBRARY_SCAN_STALE_SECONDS))

@@ -21,8 +21,9 @@ import config.request_id  # noqa: E402, F401
 
 # --- the analysis worker warms librosa up once ------------------------------------------------
 # The first librosa call in a process compiles numba code (~25 s). A worker consuming the
-# "analysis" queue warms up each pool process at start, in a thread: worker_process_init must
-# return within a few seconds, and the first task simply waits for the warm-up to finish.
+# "analysis" queue (`make run`'s library worker) warms up each pool process at start, in a
+# thread: worker_process_init must return within a few seconds, and the first task simply waits
+# for the warm-up to finish.
 _consumes_analysis_queue = False
 
 

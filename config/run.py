@@ -7,7 +7,7 @@
 Steps: start the embedded PostgreSQL/Redis unless DATABASE_URL/REDIS_URL point elsewhere,
 migrate, collect static files, load the demo catalog and users (and with SEGUE_MUSIC_DIR, add
 that folder as a library and queue its scan), then run the web server, the Celery worker, the
-library worker (queue "analysis", one process) and Celery beat as child processes with their
+library worker (queues "library" and "analysis", one process) and Celery beat as child processes with their
 output prefixed by name.
 When any child exits, or on Ctrl-C/SIGTERM, every child is stopped (SIGTERM, then SIGKILL
 after a grace period) and so are the embedded services *this run* started; services that
@@ -295,7 +295,7 @@ def server_commands(host: str, port: str) -> list[tuple[str, list[str]]]:
             celery(
                 "worker",
                 "--loglevel=INFO",
-                "--queues=analysis",
+                "--queues=library,analysis",
                 "--concurrency=1",
                 "--hostname=analysis@%h",
             ),

@@ -270,10 +270,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = False
-# Library scans and audio analysis have their own queue and worker (one process, see
-# config/run.py), so a big scan never delays a playlist on the default queue.
+# Library scans and audio analysis have their own queues and worker (one process consuming
+# both, see config/run.py), so a big scan never delays a playlist on the default queue; scans
+# have a queue apart from analysis so a rescan does not wait behind a long analysis backlog.
 CELERY_TASK_ROUTES = {
-    "catalog.tasks.scan_library_source": {"queue": "analysis"},
+    "catalog.tasks.scan_library_source": {"queue": "library"},
     "catalog.tasks.analyse_media_files": {"queue": "analysis"},
 }
 # Declared schedule; beat's DatabaseScheduler copies it into the database (editable in admin).
@@ -283,7 +284,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "catalog.tasks.embed_pending_tracks",
         "schedule": env.int("EMBED_SWEEP_SECONDS", default=600),
     },
-    # Library scans whose worker was lost are marked failed; lost queued scans are sent again.
+    # Library scans whose worker was lost are marked failed (a rescan resumes them).
     "sweep-library-scans": {
         "task": "catalog.tasks.sweep_library_scans",
         "schedule": LIBRARY_SCAN_SWEEP_SECONDS,
@@ -338,7 +339,7 @@ MODEL_PROMOTION_TOLERANCE = env.float("MODEL_PROMOTION_TOLERANCE", default=0.0)
 MODEL_PROMOTION_MIN_USERS = env.int("MODEL_PROMOTION_MIN_USERS", default=20)
 # /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>" when set.
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
-METRICS_CELERY_QUEUES = env.list("METRICS_CELERY_QUEUES", default=["celery", "analysis"])
+METRICS_CELERY_QUEUES = env.list("METRICS_CELERY_QUEUES", default=["celery", "library", "analysis"])
 if not 0.0 <= ENGINE_EXPOSURE_FLOOR <= 1.0:
     raise ImproperlyConfigured("ENGINE_EXPOSURE_FLOOR must be between 0 and 1.")
 

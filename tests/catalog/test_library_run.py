@@ -12,8 +12,8 @@ def test_a_music_folder_adds_a_step_that_queues_its_scan() -> None:
     assert command[-3:] == ["scan_library", "/srv/music", "--background"]
 
 
-def test_a_second_worker_takes_the_analysis_queue_one_task_at_a_time() -> None:
+def test_a_second_worker_takes_the_library_queues_one_task_at_a_time() -> None:
     commands = dict(run.server_commands("127.0.0.1", "8000"))
     library = commands["library"]
-    assert "--queues=analysis" in library and "--concurrency=1" in library
+    assert "--queues=library,analysis" in library and "--concurrency=1" in library
     assert not any(argument.startswith("--queues") for argument in commands["worker"])

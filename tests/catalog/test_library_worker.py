@@ -10,7 +10,7 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 
 from catalog.models import JobStatus, LibraryScan, MediaFile
-from catalog.sources import library_source_add
+from catalog.sources import ANALYSIS_INTERRUPTED, library_source_add
 from config import celery as celery_config
 from config.celery import app as celery_app
 from tests.catalog.library_files import tag, write_audio
@@ -26,15 +26,15 @@ def library_worker(transactional_db: None) -> Iterator[object]:
         pool="solo",
         perform_ping_check=False,
         shutdown_timeout=30,
-        queues=["celery", "analysis"],
+        queues=["celery", "library", "analysis"],
     ) as worker:
         yield worker
     celery_app.control.purge()
 
 
-def test_scans_and_analysis_are_routed_to_the_analysis_queue() -> None:
+def test_scans_and_analysis_are_routed_to_their_own_queues() -> None:
     routes = settings.CELERY_TASK_ROUTES
-    assert routes["catalog.tasks.scan_library_source"] == {"queue": "analysis"}
+    assert routes["catalog.tasks.scan_library_source"] == {"queue": "library"}
     assert routes["catalog.tasks.analyse_media_files"] == {"queue": "analysis"}
 
 
@@ -62,10 +62,10 @@ def test_the_worker_scans_a_new_library_then_analyses_its_files(
     scan = LibraryScan.objects.get(source=library)
     assert (scan.files_seen, scan.files_new, scan.files_failed, scan.percent_done) == (2, 2, 0, 100)
     assert scan.heartbeat_at is not None
-    wait_until(
-        lambda: not MediaFile.objects.filter(analysed_at__isnull=True, analysis_error="").exists(),
-        timeout=180,
+    unfinished = MediaFile.objects.filter(
+        analysed_at__isnull=True, analysis_error__in=["", ANALYSIS_INTERRUPTED]
     )
+    wait_until(lambda: not unfinished.exists(), timeout=180)
     for media_file in MediaFile.objects.select_related("track"):
         assert media_file.analysed_at is not None, media_file.analysis_error
         assert media_file.track.sound_vector is not None
