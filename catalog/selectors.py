@@ -117,12 +117,18 @@ def track_similar(*, track: Track, k: int = 10) -> list[Track]:
 
 
 def library_source_list(*, user: object) -> list[LibrarySource]:
-    """Every library with ``file_count`` (live files) and ``latest_scan`` (or None); staff only."""
+    """Every library with ``latest_scan`` (or None) and counts of its live files: ``file_count``,
+    ``analysed_count``, ``analysis_failed_count`` and ``analysis_pending``; staff only."""
     if not getattr(user, "is_staff", False):
         return []
+    live = Q(files__removed_at__isnull=True)
     libraries: list[LibrarySource] = list(
         LibrarySource.objects.annotate(
-            file_count=Count("files", filter=Q(files__removed_at__isnull=True))
+            file_count=Count("files", filter=live),
+            analysed_count=Count("files", filter=live & Q(files__analysed_at__isnull=False)),
+            analysis_failed_count=Count(
+                "files", filter=live & Q(files__analysed_at__isnull=True) & ~Q(files__analysis_error="")
+            ),
         ).order_by("name", "pk")
     )
     latest = {
@@ -133,6 +139,9 @@ def library_source_list(*, user: object) -> list[LibrarySource]:
     }
     for library in libraries:
         library.latest_scan = latest.get(library.pk)  # type: ignore[attr-defined]
+        library.analysis_pending = (  # type: ignore[attr-defined]
+            library.file_count - library.analysed_count - library.analysis_failed_count  # type: ignore[attr-defined]
+        )
     return libraries
 
 

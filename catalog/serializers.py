@@ -171,9 +171,24 @@ class LibraryScanSerializer(serializers.ModelSerializer):
 
 class LibrarySourceSerializer(serializers.ModelSerializer):
     file_count = serializers.IntegerField(help_text="Files present in the folder at the last scan.")
+    analysed_count = serializers.IntegerField(help_text="Of those, files whose sound was analysed.")
+    analysis_failed_count = serializers.IntegerField(help_text="Files that could not be analysed.")
+    analysis_pending = serializers.IntegerField(help_text="Files waiting for the analysis worker.")
     latest_scan = LibraryScanSerializer(allow_null=True, help_text="The most recent scan, if any.")
 
     class Meta:
         model = LibrarySource
-        fields = ["id", "kind", "name", "root", "last_scan_at", "created_at", "file_count", "latest_scan"]
+        fields = [
+            "id",
+            "kind",
+            "name",
+            "root",
+            "last_scan_at",
+            "created_at",
+            "file_count",
+            "analysed_count",
+            "analysis_failed_count",
+            "analysis_pending",
+            "latest_scan",
+        ]
         read_only_fields = fields

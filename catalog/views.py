@@ -333,7 +333,8 @@ def _libraries_context(request: HttpRequest) -> dict[str, Any]:
         library.latest_scan is not None and library.latest_scan.status in sources.ACTIVE_STATUSES  # type: ignore[attr-defined]
         for library in libraries
     )
-    return {"libraries": libraries, "scans_active": active}
+    analysing = any(library.analysis_pending for library in libraries)  # type: ignore[attr-defined]
+    return {"libraries": libraries, "scans_active": active, "analysis_pending": analysing}
 
 
 def _render_libraries(request: HttpRequest, form: LibrarySourceForm, *, status: int = 200) -> HttpResponse:

@@ -113,6 +113,7 @@ def test_the_fragment_shows_progress_counts_and_failures_in_few_queries(
     assert "A/B/broken.mp3" in content and "not audio" in content
     assert 'value="100"' in content  # the finished scan's bar
     assert 'hx-trigger="every 2s"' in content  # the other libraries' scans are still queued
+    assert "Sound analysed for 0 of 2 files (2 waiting for the analysis worker)" in content
 
 
 def test_staff_rescan_cancel_and_remove_through_the_page(staff_client: Client, music: Path) -> None:
@@ -156,6 +157,7 @@ def test_api_adds_scans_reads_cancels_and_removes(
     assert response.status_code == 201, response.json()
     body = response.json()
     assert (body["name"], body["root"], body["latest_scan"]["status"]) == ("music", str(music), "queued")
+    assert (body["file_count"], body["analysis_pending"]) == (0, 0)
     assert len(callbacks) == 1
     library_id, scan_id = body["id"], body["latest_scan"]["id"]
 
