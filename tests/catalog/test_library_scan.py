@@ -384,3 +384,20 @@ def test_analysing_a_file_twice_analyses_it_once(music: Path) -> None:
 
     assert first is not None and first.analysed_at is not None and first.analysis_error == ""
     assert media_file_analyse(media_file_id=media_file.pk) is None
+
+
+def test_a_track_with_one_removed_and_one_live_file_stays_playable(music: Path) -> None:
+    source = library_source_add(root=str(music))
+    scan(source)
+    night = MediaFile.objects.get(source=source, path__endswith="Night Drive.mp3")
+    copy = music / "copies" / "night.mp3"
+    copy.parent.mkdir()
+    copy.write_bytes((music / night.path).read_bytes())
+    scan(source)
+    assert MediaFile.objects.get(source=source, path="copies/night.mp3").track_id == night.track_id
+    (music / night.path).unlink()
+
+    assert scan(source).files_removed == 1
+
+    narrowed = tracks_playable_or_metadata_only(Track.objects.filter(pk=night.track_id))
+    assert list(narrowed.values_list("pk", flat=True)) == [night.track_id]
