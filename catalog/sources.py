@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import User
+from catalog.demo import DEMO_SOURCE
 from catalog.features import AUDIO_FEATURE_RANGES
 from catalog.library.tags import FileTags, UnreadableFile, content_hash, read_audio_file
 from catalog.library.walk import FoundFile, RootError, root_check, walk_audio_files
@@ -467,17 +468,21 @@ def normalized_name(text: str) -> str:
 
 
 def _track_for(tags: FileTags, digest: str) -> Track:
-    """The catalog track of this recording, or a new library track."""
+    """The catalog track of this recording, or a new library track.
+
+    The generated demo catalog is made up: a real file never joins one of its tracks.
+    """
     if tags.musicbrainz_recording_id is not None:
         track = (
-            Track.objects.filter(musicbrainz_recording_id=tags.musicbrainz_recording_id)
+            _mergeable_tracks()
+            .filter(musicbrainz_recording_id=tags.musicbrainz_recording_id)
             .order_by("pk")
             .first()
         )
         if track is not None:
             return track
     if tags.isrc:
-        track = Track.objects.filter(isrc=tags.isrc).order_by("pk").first()
+        track = _mergeable_tracks().filter(isrc=tags.isrc).order_by("pk").first()
         if track is not None:
             return track
     track = _track_by_names(tags)
@@ -501,11 +506,15 @@ def _track_for(tags: FileTags, digest: str) -> Track:
     return track
 
 
+def _mergeable_tracks() -> QuerySet[Track]:
+    return Track.objects.exclude(source=DEMO_SOURCE)
+
+
 def _track_by_names(tags: FileTags) -> Track | None:
     if not tags.artists or tags.duration_ms is None:
         return None
     title_key, artist_key = normalized_name(tags.title), normalized_name(tags.artists[0])
-    near = Track.objects.filter(
+    near = _mergeable_tracks().filter(
         duration_ms__gte=tags.duration_ms - DURATION_MATCH_MS,
         duration_ms__lte=tags.duration_ms + DURATION_MATCH_MS,
     )

@@ -204,6 +204,15 @@ def test_a_file_merges_with_the_catalog_track_of_its_isrc(music: Path) -> None:
     assert merged.tempo == 97.0
 
 
+def test_a_file_never_joins_a_made_up_demo_track(music: Path) -> None:
+    demo = TrackFactory(source="demo", title="City Lights", artists=["Neon Roads"], duration_ms=2000)
+    source = library_source_add(root=str(music))
+
+    scan(source)
+
+    assert track_of(source, "Neon Roads/After Hours/02 - City Lights.flac").pk != demo.pk
+
+
 def test_a_file_merges_with_a_catalog_track_by_artist_title_and_duration(music: Path) -> None:
     existing = TrackFactory(source="spotify", title="City  lights", artists=["NEON ROADS"], duration_ms=3000)
     source = library_source_add(root=str(music))
