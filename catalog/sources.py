@@ -253,6 +253,11 @@ def library_scan_run(
             error="The scan ran past its time limit; a rescan resumes where it stopped.",
         )
         raise
+    except KeyboardInterrupt:  # Ctrl-C in `manage.py scan_library`
+        _scan_finish(
+            scan, status=JobStatus.CANCELLED, error="Interrupted; a rescan resumes where it stopped."
+        )
+        raise
     except Exception as exc:
         _scan_finish(scan, status=JobStatus.FAILED, error=f"Internal error: {type(exc).__name__}: {exc}")
         raise

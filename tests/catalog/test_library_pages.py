@@ -11,9 +11,11 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 from pytest_django import DjangoAssertNumQueries, DjangoCaptureOnCommitCallbacks
+from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from catalog import sources
 from catalog.models import JobStatus, LibraryScan, LibrarySource, MediaFile
 from catalog.sources import library_scan_request, library_source_add
 from tests.catalog.library_files import tag, write_audio
@@ -220,3 +222,29 @@ def test_scan_library_background_only_queues_the_scan(
     assert "queued" in out.getvalue()
     assert LibraryScan.objects.get().status == JobStatus.QUEUED
     assert len(callbacks) == 1
+
+
+def test_interrupting_scan_library_cancels_the_scan_so_the_next_run_resumes(
+    music: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    settings.LIBRARY_SCAN_HEARTBEAT_FILES = 1
+
+    real_heartbeat = sources._heartbeat
+
+    def interrupted(scan: LibraryScan, unchanged_ids: list[int]) -> None:
+        real_heartbeat(scan, unchanged_ids)
+        if scan.files_seen == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(sources, "_heartbeat", interrupted)
+    with pytest.raises(CommandError, match="run the same command again to resume") as raised:
+        call_command("scan_library", str(music), "--no-analysis", stdout=io.StringIO(), stderr=io.StringIO())
+    assert raised.value.returncode == 1
+    stopped = LibraryScan.objects.get()
+    assert (stopped.status, stopped.resume_after) == (JobStatus.CANCELLED, "A/B/01 - One.flac")
+
+    monkeypatch.setattr(sources, "_heartbeat", real_heartbeat)
+    out = io.StringIO()
+    call_command("scan_library", str(music), "--no-analysis", stdout=out, stderr=io.StringIO())
+    assert "Resuming after A/B/01 - One.flac" in out.getvalue()
+    assert "2 files seen, 1 new" in out.getvalue()

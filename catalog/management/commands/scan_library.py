@@ -97,7 +97,13 @@ class Command(BaseCommand):
                     refresh=False,
                 )
 
-            return sources.library_scan_run(scan_id=scan.pk, analyse=analyse, on_progress=on_progress)
+            try:
+                return sources.library_scan_run(scan_id=scan.pk, analyse=analyse, on_progress=on_progress)
+            except KeyboardInterrupt:
+                raise CommandError(
+                    f"Interrupted: scan {scan.pk} stopped; run the same command again to resume.",
+                    returncode=1,
+                ) from None
 
     def _report(self, scan: LibraryScan) -> None:
         self.stdout.write(
