@@ -385,9 +385,10 @@ def test_a_file_that_cannot_be_analysed_records_the_reason_and_is_not_retried(mu
 
 
 def test_analysing_a_file_twice_analyses_it_once(music: Path) -> None:
+    write_audio(music / "Long" / "Tone" / "01 - Eight Seconds.wav", seconds=8.0, seed=5)
     source = library_source_add(root=str(music))
     scan(source)
-    media_file = MediaFile.objects.get(source=source, path__endswith="Night Drive.mp3")
+    media_file = MediaFile.objects.get(source=source, path__endswith="Eight Seconds.wav")
 
     first = media_file_analyse(media_file_id=media_file.pk)
 
