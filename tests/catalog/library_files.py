@@ -194,3 +194,27 @@ def truncate(path: Path, *, keep: float = 0.5) -> Path:
     data = path.read_bytes()
     path.write_bytes(data[: int(len(data) * keep)])
     return path
+
+
+RECORDING = "5b11f4ce-a62d-471e-81fc-a69a8278c7da"
+
+
+def sample_library(root: Path) -> Path:
+    """Three files: tagged MP3 (two artists, a genre), FLAC with a MusicBrainz id, untagged Ogg."""
+    tag(
+        write_audio(root / "Neon Roads" / "After Hours" / "01 - Night Drive.mp3", seed=1),
+        title="Night Drive",
+        artists=["Neon Roads", "Ada Vox"],
+        album="After Hours",
+        genres=["Synthwave"],
+        date="2019",
+    )
+    tag(
+        write_audio(root / "Neon Roads" / "After Hours" / "02 - City Lights.flac", seed=2),
+        title="City Lights",
+        artists=["Neon Roads"],
+        album="After Hours",
+        recording_id=RECORDING,
+    )
+    write_audio(root / "The Dawns" / "First Light" / "03 - Morning Song.ogg", seed=3)
+    return root

@@ -7,55 +7,31 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
-import numpy as np
 import pytest
 from django.utils import timezone
 from pytest_django import DjangoCaptureOnCommitCallbacks
 from pytest_django.fixtures import Settings
 
-from catalog.audio.analysis import AudioAnalysis
 from catalog.models import LIBRARY_TRACK_SOURCE, JobStatus, LibraryScan, LibrarySource, MediaFile, Track
 from catalog.selectors import tracks_playable_or_metadata_only
 from catalog.sources import (
-    ANALYSIS_INTERRUPTED,
     library_scan_cancel,
     library_scan_request,
     library_scan_run,
     library_scan_sweep_stale,
     library_source_add,
     library_source_remove,
-    media_file_analyse,
-    media_file_analysis_store,
 )
 from config.errors import ApplicationError
 from tests.catalog.factories import TrackFactory
-from tests.catalog.library_files import tag, write_audio
+from tests.catalog.library_files import sample_library, tag, write_audio
 
 pytestmark = pytest.mark.django_db
-
-RECORDING = "5b11f4ce-a62d-471e-81fc-a69a8278c7da"
 
 
 @pytest.fixture
 def music(tmp_path: Path) -> Path:
-    root = tmp_path / "music"
-    tag(
-        write_audio(root / "Neon Roads" / "After Hours" / "01 - Night Drive.mp3", seed=1),
-        title="Night Drive",
-        artists=["Neon Roads", "Ada Vox"],
-        album="After Hours",
-        genres=["Synthwave"],
-        date="2019",
-    )
-    tag(
-        write_audio(root / "Neon Roads" / "After Hours" / "02 - City Lights.flac", seed=2),
-        title="City Lights",
-        artists=["Neon Roads"],
-        album="After Hours",
-        recording_id=RECORDING,
-    )
-    write_audio(root / "The Dawns" / "First Light" / "03 - Morning Song.ogg", seed=3)
-    return root
+    return sample_library(tmp_path / "music")
 
 
 def scan(source: LibrarySource, **kwargs: object) -> LibraryScan:
@@ -317,83 +293,6 @@ def test_a_scan_of_a_folder_that_vanished_fails_with_the_reason(music: Path) -> 
     finished = scan(source)
     assert finished.status == JobStatus.FAILED
     assert "does not exist" in finished.error
-
-
-# --- analysis results ----------------------------------------------------------------------------
-
-
-def analysis(**overrides: object) -> AudioAnalysis:
-    vector = np.zeros(64, dtype=np.float32)
-    vector[3] = 1.0
-    values: dict[str, object] = {
-        "tempo": 128.0,
-        "key": 9,
-        "mode": 0,
-        "loudness_lufs": -9.5,
-        "dynamic_range": 6.0,
-        "energy": 0.8,
-        "danceability": None,
-        "duration_ms": 2000,
-        "sound_vector": vector,
-    }
-    values.update(overrides)
-    return AudioAnalysis(**values)  # type: ignore[arg-type]
-
-
-def test_analysis_sets_a_library_tracks_features_and_sound_vector(music: Path) -> None:
-    source = library_source_add(root=str(music))
-    scan(source)
-    media_file = MediaFile.objects.get(source=source, path__endswith="Night Drive.mp3")
-
-    media_file_analysis_store(media_file_id=media_file.pk, analysis=analysis())
-
-    media_file.refresh_from_db()
-    track = media_file.track
-    assert media_file.analysed_at is not None
-    assert (track.tempo, track.key, track.mode, track.energy) == (128.0, 9, 0, 0.8)
-    assert track.danceability is None  # not estimated: stays unknown
-    assert (track.loudness_lufs, track.dynamic_range, track.loudness) == (-9.5, 6.0, -9.5)
-    assert track.sound_vector is not None and float(track.sound_vector[3]) == 1.0
-
-
-def test_analysis_never_overwrites_a_catalog_files_features_only_fills_blanks(music: Path) -> None:
-    existing = TrackFactory(source="spotify", isrc="GBABC1900002", tempo=97.0, energy=None, key=None)
-    tag(write_audio(music / "x" / "song.wav"), title="Song", artists=["A"], isrc="GBABC1900002")
-    source = library_source_add(root=str(music))
-    scan(source)
-    media_file = MediaFile.objects.get(source=source, path="x/song.wav")
-
-    media_file_analysis_store(media_file_id=media_file.pk, analysis=analysis(tempo=300.5))
-
-    existing.refresh_from_db()
-    assert existing.tempo == 97.0
-    assert (existing.energy, existing.key) == (0.8, 9)
-    assert existing.loudness_lufs == -9.5
-
-
-def test_a_file_that_cannot_be_analysed_records_the_reason_and_is_not_retried(music: Path) -> None:
-    source = library_source_add(root=str(music))
-    scan(source)
-    media_file = MediaFile.objects.get(source=source, path__endswith="Morning Song.ogg")
-    (music / media_file.path).write_bytes(b"OggS" + b"\0" * 64)  # damaged after the scan
-
-    failed = media_file_analyse(media_file_id=media_file.pk)
-
-    assert failed is not None and failed.analysis_error and failed.analysis_error != ANALYSIS_INTERRUPTED
-    assert failed.analysed_at is None
-    assert media_file_analyse(media_file_id=media_file.pk) is None  # claimed once, never again
-
-
-def test_analysing_a_file_twice_analyses_it_once(music: Path) -> None:
-    write_audio(music / "Long" / "Tone" / "01 - Eight Seconds.wav", seconds=8.0, seed=5)
-    source = library_source_add(root=str(music))
-    scan(source)
-    media_file = MediaFile.objects.get(source=source, path__endswith="Eight Seconds.wav")
-
-    first = media_file_analyse(media_file_id=media_file.pk)
-
-    assert first is not None and first.analysed_at is not None and first.analysis_error == ""
-    assert media_file_analyse(media_file_id=media_file.pk) is None
 
 
 def test_a_track_with_one_removed_and_one_live_file_stays_playable(music: Path) -> None:
