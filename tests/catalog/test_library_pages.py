@@ -213,6 +213,16 @@ def test_scan_library_exits_1_with_the_reason_for_a_missing_folder(tmp_path: Pat
     assert raised.value.returncode == 1
 
 
+def test_scan_library_queues_the_analysis_for_the_worker(
+    music: Path, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks() as callbacks:
+        call_command("scan_library", str(music), stdout=out, stderr=io.StringIO())
+    assert "2 files queued for audio analysis by the worker" in out.getvalue()
+    assert len(callbacks) >= 1  # one analysis batch (and the embedding of the new tracks)
+
+
 def test_scan_library_background_only_queues_the_scan(
     music: Path, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:

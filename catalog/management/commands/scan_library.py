@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import QuerySet
 from tqdm import tqdm
 
 from catalog import sources
-from catalog.models import JobStatus, LibraryScan, LibrarySource
+from catalog.models import JobStatus, LibraryScan, LibrarySource, MediaFile
 from config.errors import ApplicationError
 
 FAILURES_SHOWN = 20
@@ -60,8 +61,17 @@ class Command(BaseCommand):
         if finished.status != JobStatus.SUCCEEDED:
             reason = finished.error or finished.get_status_display()
             raise CommandError(f"The scan did not finish: {reason}", returncode=1)
-        if options["analyse_here"] and not options["no_analysis"]:
+        if options["no_analysis"]:
+            return
+        if options["analyse_here"]:
             self._analyse_here(source)
+            return
+        pending = self._pending(source).count()
+        if pending:
+            self.stdout.write(
+                f"{pending} files queued for audio analysis by the worker (queue 'analysis'); "
+                "progress on the libraries page."
+            )
 
     def _source(self, path: str | None, source_id: int | None) -> LibrarySource:
         if source_id is not None:
@@ -116,12 +126,11 @@ class Command(BaseCommand):
         if scan.files_failed > FAILURES_SHOWN:
             self.stdout.write(f"  … and {scan.files_failed - FAILURES_SHOWN} more (see the libraries page).")
 
+    def _pending(self, source: LibrarySource) -> QuerySet[MediaFile]:
+        return source.files.filter(removed_at__isnull=True, analysed_at__isnull=True, analysis_error="")
+
     def _analyse_here(self, source: LibrarySource) -> None:
-        pending = list(
-            source.files.filter(removed_at__isnull=True, analysed_at__isnull=True, analysis_error="")
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        pending = list(self._pending(source).order_by("pk").values_list("pk", flat=True))
         failed = 0
         for media_file_id in tqdm(pending, unit=" files", desc="Analysing", file=self.stderr):
             result = sources.media_file_analyse(media_file_id=media_file_id)
