@@ -9,12 +9,14 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import ConsentPurpose, User
+from accounts.services import consent_withdraw
 from catalog.byte_ranges import ByteRange, RangeNotSatisfiable, byte_range_parse
 from catalog.models import LibrarySource, MediaFile, Track
 from catalog.stream_links import signed_stream_path, stream_token
 from tests.catalog.audio_files import media_file_make, sine_write
 from tests.catalog.factories import TrackFactory
+from tests.playlists.factories import playlist_make, version_make
 
 
 @pytest.fixture
@@ -333,3 +335,34 @@ def test_track_without_cover_art_is_404(listener: Client, track: Track) -> None:
 def test_cover_art_needs_a_session_or_link(client: Client, track: Track) -> None:
     MediaFile.objects.filter(track=track).update(cover=b"\xff\xd8jpeg")
     assert client.get(reverse("stream:cover", args=[track.pk]), HTTP_ACCEPT="image/*").status_code == 401
+
+
+# --- The playlist page's rows feed the player ------------------------------------------------
+
+
+def test_playlist_rows_carry_what_the_player_needs(listener: Client, owner: User, track: Track) -> None:
+    MediaFile.objects.filter(track=track).update(cover=b"\xff\xd8jpeg")
+    silent = TrackFactory(title="No Audio")
+    playlist = playlist_make(owner=owner)
+    version_make(playlist, tracks=[track, silent])
+
+    html = listener.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+
+    assert "data-player-queue" in html and 'data-listening="true"' in html
+    assert f'data-stream-url="{stream_url(track)}"' in html
+    assert f'data-cover-url="{reverse("stream:cover", args=[track.pk])}"' in html
+    assert f'data-playlist-id="{playlist.pk}"' in html and 'data-version="1"' in html
+    assert 'data-title="Sine"' in html and 'data-duration-ms="2000"' in html
+    assert html.count("data-player-play ") + html.count("data-player-play>") == 1  # only the playable row
+    assert "Not playable" in html
+    assert 'id="player"' in html and 'hx-preserve="true"' in html
+
+
+def test_without_listening_consent_the_queue_says_so(listener: Client, owner: User, track: Track) -> None:
+    consent_withdraw(user=owner, purpose=ConsentPurpose.LISTENING_HISTORY)
+    playlist = playlist_make(owner=owner)
+    version_make(playlist, tracks=[track])
+
+    html = listener.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+
+    assert 'data-listening="false"' in html

@@ -193,8 +193,16 @@ def test_listener_plays_skips_completes_and_seeks_with_events_stored(
     wait_for(lambda: player_state(page)["time"] >= 5.0, what="the seek")
     assert 206 in stream_statuses
 
+    # Keys (focus not in a field): Space pauses and resumes, ← seeks back 10 s.
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("Space")
+    wait_for(lambda: player_state(page)["paused"], what="Space to pause")
+    page.keyboard.press("Space")
+    wait_for(lambda: not player_state(page)["paused"], what="Space to resume")
+    page.keyboard.press("ArrowLeft")
+    wait_for(lambda: player_state(page)["time"] < 2.0, what="← to seek back")
+
     # A boosted link swaps the page; the preserved player keeps playing the same audio.
-    page.evaluate("() => document.querySelector('#player audio').currentTime = 0")
     before = player_state(page)
     page.click("nav.site-nav >> text=Your taste")
     page.wait_for_url(lambda url: url.endswith(reverse("feedback:taste")))
@@ -203,6 +211,16 @@ def test_listener_plays_skips_completes_and_seeks_with_events_stored(
         what="music on the new page",
     )
     assert not after["paused"] and after["src"] == before["src"]
+    # …and the taste page it landed on has learned from the real listening.
+    assert "Short Tone" in page.inner_text("main")
+
+    # Pausing, seeking and changing pages are not skips; Shift+← (previous) is.
+    page.evaluate("() => window.SegueFeedback.flush()")
+    assert stored(owner, "play", "Seek Tone")
+    assert not stored(owner, "skip", "Seek Tone")
+    page.keyboard.press("Shift+ArrowLeft")
+    wait_for(lambda: player_state(page)["title"] == "Short Tone", what="previous")
+    wait_for(lambda: stored(owner, "skip", "Seek Tone"), what="the skip of the seek track")
 
     plays = {event.track.title for event in stored(owner, "play")}
     assert {"Long Tone", "Short Tone"} <= plays
