@@ -212,6 +212,8 @@
         status("End of the playlist.");
       } else if (step < 0) {
         audio.currentTime = 0;
+      } else {
+        status("This is the last playable track.");
       }
       return;
     }
@@ -499,6 +501,12 @@
     });
   }
 
+  // A boosted link asks for a whole page: without HX-Request a view that answers htmx with a
+  // fragment (the catalog's results, the desk's lists) renders the page, as for a plain click.
+  function onConfigRequest(event) {
+    if (event.detail.boosted) delete event.detail.headers["HX-Request"];
+  }
+
   function onBeforeSwap(event) {
     const detail = event.detail;
     if (!detail.boosted) return;
@@ -521,8 +529,10 @@
     const target = event.target;
     if (!(target instanceof Element)) return;
     if (event.type === "submit") {
-      const explicit = "[hx-get], [hx-post], [hx-put], [hx-patch], [hx-delete], [data-hx-get], [data-hx-post]";
-      if (!target.matches(explicit)) event.stopPropagation();
+      const verbs = ["get", "post", "put", "patch", "delete"];
+      const explicit = verbs.map((verb) => `[hx-${verb}], [data-hx-${verb}]`).join(", ");
+      // Only forms that htmx would merely boost; one with its own hx-post (or inside one) is left be.
+      if (target.closest("[hx-boost]") && !target.closest(explicit)) event.stopPropagation();
     } else if (target.closest("a[download]")) {
       event.stopPropagation();
     }
@@ -541,6 +551,7 @@
     mediaSessionHandlers();
     document.addEventListener("click", onClick);
     document.addEventListener("keydown", onKey);
+    document.addEventListener("htmx:configRequest", onConfigRequest);
     document.addEventListener("htmx:beforeSwap", onBeforeSwap);
     document.addEventListener("htmx:afterSettle", highlight);
     document.addEventListener("submit", keepNative, true);
