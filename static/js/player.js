@@ -524,7 +524,8 @@
   }
 
   // Forms are not boosted (a POST may answer with a file or a page needing its own scripts);
-  // links with a download attribute are real downloads.
+  // downloads (a download attribute, or a …/download/ URL) are left to the browser, so a file is
+  // not fetched twice (once by htmx, once for real by onBeforeSwap).
   function keepNative(event) {
     const target = event.target;
     if (!(target instanceof Element)) return;
@@ -533,7 +534,7 @@
       const explicit = verbs.map((verb) => `[hx-${verb}], [data-hx-${verb}]`).join(", ");
       // Only forms that htmx would merely boost; one with its own hx-post (or inside one) is left be.
       if (target.closest("[hx-boost]") && !target.closest(explicit)) event.stopPropagation();
-    } else if (target.closest("a[download]")) {
+    } else if (target.closest("a[download], a[href*='/download/'], a[href$='/download']")) {
       event.stopPropagation();
     }
   }
