@@ -12,11 +12,12 @@ PIP_QUIET := --quiet --disable-pip-version-check
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help venv install run test lint bench stop clean-data
+.PHONY: help venv install system-deps run test lint bench stop clean-data
 
 help:
 	@echo "make run         start PostgreSQL, Redis, web, Celery worker and beat (Ctrl-C stops all)"
-	@echo "make test        run the test suite (PYTEST_ARGS='-k name' to narrow)"
+	@echo "make test        run the test suite (PYTEST_ARGS='-k name' to narrow; -m 'not e2e' skips the browser)"
+	@echo "make system-deps as root or in CI: Debian's chromium and ffmpeg for the browser tests"
 	@echo "make lint        ruff check, ruff format --check, mypy"
 	@echo "make bench       catalog benchmark (BENCH_ARGS='--tracks 200000')"
 	@echo "make stop        stop a running make run (web, worker, beat) and the embedded services"
@@ -40,7 +41,19 @@ $(INSTALLED): pyproject.toml
 run: $(INSTALLED)
 	$(VENV_PYTHON) -m config.run
 
-test: $(INSTALLED)
+# The browser tests drive Debian's chromium (never a Playwright browser download). Installed
+# only when missing and only where we may (root, or CI); elsewhere those tests skip with a reason.
+system-deps:
+	@if command -v chromium >/dev/null 2>&1 && command -v ffmpeg >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ] || [ -n "$$CI" ]; then \
+		echo "Installing chromium and ffmpeg (apt-get)..."; \
+		SUDO=$$([ "$$(id -u)" = "0" ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium ffmpeg; \
+	else \
+		echo "note: no chromium/ffmpeg and not root: the browser tests will be skipped (sudo make system-deps)."; \
+	fi
+
+test: system-deps $(INSTALLED)
 	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
 
 # All three run even when one fails, so a single pass shows every finding.

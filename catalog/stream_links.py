@@ -21,16 +21,23 @@ def stream_token(*, track_id: int, ttl_seconds: int, now: float | None = None) -
     return signing.Signer(salt=_SIGNER_SALT).sign(f"{track_id}.{expires}")
 
 
-def stream_token_allows(token: str, *, track_id: int, now: float | None = None) -> bool:
-    """True when ``token`` was signed here for this track and has not expired."""
+def stream_token_problem(token: str, *, track_id: int, now: float | None = None) -> str | None:
+    """Why ``token`` does not let its holder stream ``track_id`` (a sentence), or None when it does."""
     try:
         value = signing.Signer(salt=_SIGNER_SALT).unsign(token)
     except signing.BadSignature:
-        return False
+        return "This stream link is not valid (it was altered or not made here)."
     signed_track, _, expires = value.partition(".")
     if signed_track != str(track_id) or not expires.isdigit():
-        return False
-    return int(expires) >= (time.time() if now is None else now)
+        return "This stream link is for another track."
+    if int(expires) < (time.time() if now is None else now):
+        return "This stream link has expired; export the playlist again for fresh links."
+    return None
+
+
+def stream_token_allows(token: str, *, track_id: int, now: float | None = None) -> bool:
+    """True when ``token`` was signed here for this track and has not expired."""
+    return stream_token_problem(token, track_id=track_id, now=now) is None
 
 
 def signed_stream_path(*, track_id: int, ttl_seconds: int) -> str:

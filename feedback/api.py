@@ -39,6 +39,14 @@ class EventSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, help_text="… and that playlist's version number.")
     position = serializers.IntegerField(required=False, help_text="Position in the version (from 1).")
     position_ms = serializers.IntegerField(required=False, help_text="Where in the track (skip, progress).")
+    ms_played = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text=(
+            "How much of the track was actually heard before this event, in ms (pauses and seeks "
+            "excluded). Decides whether a skip is early; without it the position does."
+        ),
+    )
     device = serializers.ChoiceField(choices=list(DEVICES), required=False)
     local_hour = serializers.IntegerField(required=False, min_value=0, max_value=23)
 

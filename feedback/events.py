@@ -33,6 +33,7 @@ class EventIn:
     version_number: int | None = None
     position: int | None = None
     position_ms: int | None = None
+    ms_played: int | None = None  # audio actually heard, pauses and seeks excluded
     device: str = ""
     local_hour: int | None = None
 
@@ -117,6 +118,7 @@ def _parse(index: int, raw: dict[str, Any], now: datetime) -> EventIn:
         version_number=version_number,
         position=_integer(raw, "position", low=1, high=10_000),
         position_ms=_integer(raw, "position_ms", low=0, high=MAX_POSITION_MS),
+        ms_played=_integer(raw, "ms_played", low=0, high=MAX_POSITION_MS),
         device=device,
         local_hour=_integer(raw, "local_hour", low=0, high=23),
     )

@@ -49,6 +49,9 @@ class ListeningEvent(models.Model):
     )
     position = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Position in the version.")
     position_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Where in the track.")
+    ms_played = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Audio actually heard before the event (skip, complete, progress)."
+    )
     occurred_at = models.DateTimeField()
     received_at = models.DateTimeField()
     device = models.CharField(max_length=10, choices=DeviceKind.choices, blank=True)

@@ -327,10 +327,12 @@ def logged_decisions() -> list[Any]:
     from playlists.models import PlaylistVersion
 
     totals: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for version_id, kind, position_ms, duration_ms in ListeningEvent.objects.filter(
+    for version_id, kind, position_ms, duration_ms, ms_played in ListeningEvent.objects.filter(
         version__isnull=False, version__propensity__isnull=False
-    ).values_list("version_id", "kind", "position_ms", "track__duration_ms"):
-        successes, failures = bandit.reward_counts(signals.reward_kind(kind, position_ms, duration_ms))
+    ).values_list("version_id", "kind", "position_ms", "track__duration_ms", "ms_played"):
+        successes, failures = bandit.reward_counts(
+            signals.reward_kind(kind, position_ms, duration_ms, ms_played)
+        )
         totals[version_id][0] += successes
         totals[version_id][1] += failures
     from accounts.pseudonyms import pseudonym_for

@@ -185,17 +185,18 @@ def _weight(event: EventIn, durations: dict[int, int | None]) -> float:
             occurred_at=event.occurred_at,
             position_ms=event.position_ms,
             duration_ms=durations.get(event.track_id),
+            ms_played=event.ms_played,
         )
     )
 
 
 INSERT_EVENTS = """
 INSERT INTO feedback_listeningevent
-    (user_id, client_event_id, kind, track_id, version_id, position, position_ms, occurred_at,
-     received_at, device, local_hour, weight)
+    (user_id, client_event_id, kind, track_id, version_id, position, position_ms, ms_played,
+     occurred_at, received_at, device, local_hour, weight)
 SELECT %s, * FROM unnest(
-    %s::uuid[], %s::text[], %s::int[], %s::bigint[], %s::smallint[], %s::int[], %s::timestamptz[],
-    %s::timestamptz[], %s::text[], %s::smallint[], %s::float8[])
+    %s::uuid[], %s::text[], %s::int[], %s::bigint[], %s::smallint[], %s::int[], %s::int[],
+    %s::timestamptz[], %s::timestamptz[], %s::text[], %s::smallint[], %s::float8[])
 ON CONFLICT (user_id, client_event_id) DO NOTHING
 RETURNING client_event_id
 """
@@ -218,7 +219,7 @@ def _events_insert(
     """One INSERT … SELECT unnest(…) ON CONFLICT DO NOTHING; returns the ids actually stored."""
     if not accepted:
         return set()
-    columns: list[list[Any]] = [[] for _ in range(11)]
+    columns: list[list[Any]] = [[] for _ in range(12)]
     for event, version_id in accepted:
         row = (
             event.client_event_id,
@@ -227,6 +228,7 @@ def _events_insert(
             version_id,
             event.position,
             event.position_ms,
+            event.ms_played,
             event.occurred_at,
             now,
             event.device,
@@ -369,7 +371,7 @@ def _bandit_apply(
         if not policy:
             continue
         successes, failures = bandit.reward_counts(
-            signals.reward_kind(event.kind, event.position_ms, durations.get(event.track_id))
+            signals.reward_kind(event.kind, event.position_ms, durations.get(event.track_id), event.ms_played)
         )
         if successes or failures:
             totals[policy][0] += successes
@@ -901,7 +903,7 @@ def _history_event(*, user: User, play: Play, track_id: int, history_format: str
         "occurred_at": occurred_at.isoformat(),
     }
     if kind == "skip":
-        event["position_ms"] = min(play.ms_played, MAX_POSITION_MS)
+        event["position_ms"] = event["ms_played"] = min(play.ms_played, MAX_POSITION_MS)
     return event
 
 

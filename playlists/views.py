@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
+from catalog.playback import playable_tracks
 from config.errors import ApplicationError
 from feedback.selectors import track_reactions
 from playlists import selectors, services
@@ -118,8 +119,10 @@ def _detail_context(playlist: Playlist, shown: PlaylistVersion | None, **extra: 
     latest = selectors.version_latest(playlist=playlist)
     items = selectors.version_items(version=shown) if shown else []
     reactions = track_reactions(user=playlist.owner, track_ids=[item.track_id for item in items])
+    playable = playable_tracks(track_ids=[item.track_id for item in items])
     for item in items:
         item.reaction = reactions.get(item.track_id, "")  # type: ignore[attr-defined]
+        item.playable = playable.get(item.track_id)  # type: ignore[attr-defined]
     context: dict[str, Any] = {
         "playlist": playlist,
         "version": shown,
@@ -127,6 +130,7 @@ def _detail_context(playlist: Playlist, shown: PlaylistVersion | None, **extra: 
         "stages": _stages(latest),
         "items": items,
         "top_score": max((item.score for item in items), default=1.0),
+        "playable_count": len(playable),
         "total_duration": _duration_text(items),
         "changes": selectors.version_changes(playlist=playlist),
         "panel": intent_panel(shown.intent if shown and shown.intent else playlist.intent),

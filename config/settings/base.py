@@ -214,6 +214,20 @@ FEEDBACK_SYNCHRONOUS_COMMIT = env.bool("FEEDBACK_SYNCHRONOUS_COMMIT", default=Fa
 # `manage.py import_history` reads files of any size.
 HISTORY_UPLOAD_MAX_BYTES = env.int("HISTORY_UPLOAD_MAX_BYTES", default=200 * 1024 * 1024)
 
+# --- Streaming ----------------------------------------------------------------------------
+# Who sends an audio file's bytes: "" (Django, with HTTP Range), "x-accel-redirect" (nginx) or
+# "x-sendfile" (Apache mod_xsendfile, lighttpd). Django still checks the session or signed link
+# and the path; the web server then serves the file (and its ranges). See README "Streaming
+# behind nginx".
+STREAM_SENDFILE = env("STREAM_SENDFILE", default="").strip().lower()
+if STREAM_SENDFILE not in ("", "x-accel-redirect", "x-sendfile"):
+    raise ImproperlyConfigured('STREAM_SENDFILE must be "", "x-accel-redirect" or "x-sendfile".')
+# With x-accel-redirect: the internal nginx location the file's absolute path is appended to
+# (/_segue_audio + /srv/music/a.mp3).
+STREAM_ACCEL_PREFIX = env("STREAM_ACCEL_PREFIX", default="/_segue_audio").rstrip("/")
+if not STREAM_ACCEL_PREFIX.startswith("/"):
+    raise ImproperlyConfigured("STREAM_ACCEL_PREFIX must be a path starting with /, e.g. /_segue_audio.")
+
 # --- Content-Security-Policy (django-csp) -------------------------------------------------
 # No inline script anywhere: htmx is served from static/, CSRF travels in hx-headers. Inline
 # style *attributes* stay allowed (bar widths); <style> elements and scripts must be files.

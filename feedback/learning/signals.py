@@ -10,10 +10,13 @@ Weights (one event's contribution to a listener's affinity for a track, before d
 | complete (played to the end)           |  +1.0  | implicit: listened through |
 | progress (ratio r of the track heard)  | +0.5·r | implicit, partial; a later complete adds the rest |
 | play start                             |  +0.1  | barely a signal: autoplay starts everything |
-| skip before 30 s (or < 25 %)           |  −2.0  | early skip: a strong negative |
+| skip before 30 s heard (or < 25 %)     |  −2.0  | early skip: a strong negative |
 | skip later                             |  −0.5  | late skip: mild (heard most of it) |
 | remove from playlist                   |  −2.0  | explicit negative about this track here |
 | dislike                                |  −4.0  | explicit: the strongest negative (never served again) |
+
+"Heard" is the player's ``ms_played`` (pauses and seeks excluded) when the event carries it,
+else the skip's position in the track.
 
 Time decay: a contribution halves every ``HALF_LIFE_DAYS`` (90 days). To keep the affinity
 current *incrementally*, each contribution is stored pre-scaled as a "mass"
@@ -68,15 +71,21 @@ class Signal:
     occurred_at: datetime
     position_ms: int | None = None  # where in the track (skip, progress)
     duration_ms: int | None = None  # the track's length, when known
+    ms_played: int | None = None  # audio actually heard (a real player's count), when known
 
 
-def is_early_skip(position_ms: int | None, duration_ms: int | None) -> bool:
-    """A skip in the first 30 s, or in the first quarter of a short track. Unknown position: early."""
-    if position_ms is None:
+def is_early_skip(position_ms: int | None, duration_ms: int | None, ms_played: int | None = None) -> bool:
+    """A skip after less than 30 s heard, or less than a quarter of a short track. Unknown: early.
+
+    What was heard is ``ms_played`` when the player counted it (a listener who seeks to the
+    chorus and leaves after 5 s skipped early, whatever the position); else the position.
+    """
+    heard = ms_played if ms_played is not None else position_ms
+    if heard is None:
         return True
-    if position_ms < EARLY_SKIP_SECONDS * 1000:
+    if heard < EARLY_SKIP_SECONDS * 1000:
         return True
-    return bool(duration_ms) and position_ms < EARLY_SKIP_RATIO * float(duration_ms or 0)
+    return bool(duration_ms) and heard < EARLY_SKIP_RATIO * float(duration_ms or 0)
 
 
 def event_weight(signal: Signal) -> float:
@@ -84,7 +93,7 @@ def event_weight(signal: Signal) -> float:
     if signal.kind == "skip":
         return (
             WEIGHTS["early_skip"]
-            if is_early_skip(signal.position_ms, signal.duration_ms)
+            if is_early_skip(signal.position_ms, signal.duration_ms, signal.ms_played)
             else WEIGHTS["late_skip"]
         )
     if signal.kind == "progress":
@@ -122,8 +131,10 @@ def affinity(signals: Iterable[Signal], now: datetime) -> float:
     )
 
 
-def reward_kind(kind: str, position_ms: int | None, duration_ms: int | None) -> str:
+def reward_kind(
+    kind: str, position_ms: int | None, duration_ms: int | None, ms_played: int | None = None
+) -> str:
     """The bandit's name for an event: skips split into early and late."""
     if kind == "skip":
-        return "early_skip" if is_early_skip(position_ms, duration_ms) else "late_skip"
+        return "early_skip" if is_early_skip(position_ms, duration_ms, ms_played) else "late_skip"
     return kind

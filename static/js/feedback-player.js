@@ -1,12 +1,13 @@
-// The web player's feedback: like / dislike / skip buttons and the preview <audio> element post
-// listening events to /api/feedback/events/. No inline script (CSP); the CSRF token comes from
-// hx-headers on <body>. Rows rendered without listening_history consent carry
-// data-disabled="true" and never send anything.
+// Listening events to /api/feedback/events/: the like / dislike / skip buttons of track rows, and
+// what the player (player.js) reports from real playback through window.SegueFeedback.record().
+// No inline script (CSP); the CSRF token comes from hx-headers on <body>. Rows rendered without
+// listening_history consent carry data-disabled="true" (the player's queue data-listening="false")
+// and never send anything; the server refuses such batches anyway (403).
 (function () {
   "use strict";
 
-  const PROGRESS_EVERY_MS = 30000;
   const FLUSH_DELAY_MS = 2000;
+  const MAX_BATCH = 500;
   const queue = [];
   let flushTimer = null;
   let endpoint = null;
@@ -26,22 +27,25 @@
     );
   }
 
-  function eventFor(row, kind, extra) {
-    return Object.assign(
-      {
-        id: uuid(),
-        kind: kind,
-        track: Number(row.dataset.track),
-        playlist: Number(row.dataset.playlist),
-        version: Number(row.dataset.version),
-        position: Number(row.dataset.position),
-        occurred_at: new Date().toISOString(),
-        device: "web",
-        local_hour: new Date().getHours(),
-      },
-      extra || {}
-    );
+  // `where` holds track, and playlist + version + position when played from a playlist.
+  function eventFor(where, kind, extra) {
+    const event = {
+      id: uuid(),
+      kind: kind,
+      track: Number(where.track),
+      occurred_at: new Date().toISOString(),
+      device: "web",
+      local_hour: new Date().getHours(),
+    };
+    if (where.playlist && where.version) {
+      event.playlist = Number(where.playlist);
+      event.version = Number(where.version);
+      if (where.position) event.position = Number(where.position);
+    }
+    return Object.assign(event, extra || {});
   }
+
+  class Retryable extends Error {}
 
   function send(events, keepalive) {
     if (!endpoint || !events.length) return Promise.resolve(null);
@@ -51,15 +55,32 @@
       keepalive: Boolean(keepalive),
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
       body: JSON.stringify({ events: events }),
-    }).then((response) => (response.ok ? response.json() : Promise.reject(response)));
+    }).then(
+      (response) => {
+        if (response.ok) return response.json();
+        // 403 (no consent) and 400 (not a batch) will not get better by retrying.
+        throw response.status === 429 || response.status >= 500 ? new Retryable() : new Error(String(response.status));
+      },
+      () => {
+        throw new Retryable();
+      }
+    );
   }
 
   function flush(keepalive) {
     clearTimeout(flushTimer);
     flushTimer = null;
-    const batch = queue.splice(0, 500);
-    // A failed batch goes back in the queue: the ids make the retry safe.
-    return send(batch, keepalive).catch(() => queue.unshift(...batch));
+    // A keepalive body is capped (64 KiB in all): small batches when the page goes away.
+    const batch = queue.splice(0, keepalive ? 50 : MAX_BATCH);
+    const sent = send(batch, keepalive).catch((error) => {
+      // The ids make a retry safe: a batch that reached the server is not stored twice.
+      if (error instanceof Retryable) {
+        queue.unshift(...batch);
+        if (!flushTimer) flushTimer = setTimeout(flush, FLUSH_DELAY_MS * 5);
+      }
+    });
+    if (keepalive && queue.length) flush(true);
+    return sent;
   }
 
   function enqueue(event) {
@@ -67,14 +88,20 @@
     if (!flushTimer) flushTimer = setTimeout(flush, FLUSH_DELAY_MS);
   }
 
+  // For the player: record(where, kind, extra). `where` also carries `listening` (consent as the
+  // page saw it) and `endpoint`; without consent nothing is queued.
+  window.SegueFeedback = {
+    record: function (where, kind, extra) {
+      if (!where.listening || !where.endpoint) return;
+      endpoint = where.endpoint;
+      enqueue(eventFor(where, kind, extra));
+    },
+    flush: flush,
+  };
+
   function status(row, text) {
     const element = row.querySelector(".feedback-status");
     if (element) element.textContent = text;
-  }
-
-  function audioOf(row) {
-    const item = row.closest(".track-row");
-    return item ? item.querySelector("audio") : null;
   }
 
   function onButton(event) {
@@ -82,53 +109,33 @@
     if (!button) return;
     const row = button.closest(".track-actions");
     if (!row || row.dataset.disabled === "true") return;
+    endpoint = row.dataset.feedbackEndpoint;
     const kind = button.dataset.kind;
-    const audio = audioOf(row);
-    const extra = {};
-    if (kind === "skip") {
-      extra.position_ms = audio ? Math.round(audio.currentTime * 1000) : 0;
-      if (audio) audio.pause();
+    const player = window.SeguePlayer;
+    const markDone = () => {
+      status(row, kind === "like" ? "Liked" : kind === "dislike" ? "Won't be suggested again" : "Skipped");
+      row.querySelectorAll(".feedback-button[aria-pressed]").forEach((other) => {
+        other.setAttribute("aria-pressed", String(other === button));
+      });
+      if (kind === "dislike" || kind === "skip") row.closest(".track-row").classList.add("is-dismissed");
+    };
+    // Skipping the track that is playing is the player's "next": it reports the skip itself,
+    // with what was heard.
+    if (kind === "skip" && player && player.isCurrent(row.dataset)) {
+      player.next();
+      markDone();
+      return;
     }
+    const extra = kind === "skip" ? { position_ms: 0, ms_played: 0 } : {};
     // Explicit feedback goes at once (not batched): the listener expects it to count.
-    send([eventFor(row, kind, extra)])
-      .then(() => {
-        status(row, kind === "like" ? "Liked" : kind === "dislike" ? "Won't be suggested again" : "Skipped");
-        row.querySelectorAll(".feedback-button[aria-pressed]").forEach((other) => {
-          other.setAttribute("aria-pressed", String(other === button));
-        });
-        if (kind === "dislike" || kind === "skip") row.closest(".track-row").classList.add("is-dismissed");
-      })
+    send([eventFor(row.dataset, kind, extra)])
+      .then(markDone)
       .catch(() => status(row, "Not saved; try again"));
   }
 
-  function watchAudio(row) {
-    const audio = audioOf(row);
-    if (!audio) return;
-    let lastProgress = 0;
-    let plays = 0;
-    audio.addEventListener("play", () => {
-      plays += 1;
-      enqueue(eventFor(row, plays > 1 ? "replay" : "play"));
-    });
-    audio.addEventListener("timeupdate", () => {
-      const now = Date.now();
-      if (now - lastProgress < PROGRESS_EVERY_MS) return;
-      lastProgress = now;
-      enqueue(eventFor(row, "progress", { position_ms: Math.round(audio.currentTime * 1000) }));
-    });
-    audio.addEventListener("ended", () => enqueue(eventFor(row, "complete")));
-  }
-
-  function init() {
-    const rows = document.querySelectorAll(".track-actions:not([data-disabled='true'])");
-    if (!rows.length) return;
-    endpoint = rows[0].dataset.feedbackEndpoint;
-    rows.forEach(watchAudio);
-    document.addEventListener("click", onButton);
-    document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "hidden") flush(true);
-    });
-  }
-
-  document.addEventListener("DOMContentLoaded", init);
+  document.addEventListener("click", onButton);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") flush(true);
+  });
+  window.addEventListener("pagehide", () => flush(true));
 })();

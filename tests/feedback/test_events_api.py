@@ -200,3 +200,20 @@ def test_curators_can_queue_a_cf_retrain_and_listeners_cannot(api: APIClient, cu
 
     assert api.post("/api/feedback/cf/train/").status_code == 403
     assert curators.post("/api/feedback/cf/train/").status_code == 202
+
+
+def test_ms_played_is_stored_and_weighs_the_skip(api: APIClient, owner: User) -> None:
+    track = TrackFactory(duration_ms=240_000)
+    seeked_and_left = _event(track.pk, "skip", position_ms=200_000, ms_played=4_000)
+    listened_a_while = _event(track.pk, "skip", position_ms=150_000, ms_played=150_000)
+
+    body = api.post(URL, {"events": [seeked_and_left, listened_a_while]}, format="json").json()
+
+    assert body["stored"] == 2
+    stored = dict(ListeningEvent.objects.filter(user=owner).values_list("ms_played", "weight"))
+    assert stored == {4_000: -2.0, 150_000: -0.5}
+
+
+def test_a_negative_ms_played_is_rejected_with_its_field(api: APIClient) -> None:
+    body = api.post(URL, {"events": [_event(TrackFactory().pk, "skip", ms_played=-1)]}, format="json").json()
+    assert (body["rejected"], body["errors"][0]["field"]) == (1, "ms_played")

@@ -58,3 +58,10 @@ def test_summed_masses_equal_the_direct_decayed_sum_in_any_order() -> None:
 
     assert signals.affinity_at(forward, NOW) == pytest.approx(signals.affinity(events, NOW))
     assert forward == pytest.approx(backward)
+
+
+def test_what_was_heard_decides_an_early_skip_not_where_the_listener_seeked() -> None:
+    # Seeked to 3:00 and left after 5 s: early. Heard 2 minutes of a 3-minute track: late.
+    assert signals.is_early_skip(180_000, 240_000, ms_played=5_000)
+    assert not signals.is_early_skip(10_000, 180_000, ms_played=120_000)
+    assert signals.reward_kind("skip", 180_000, 240_000, 5_000) == "early_skip"
