@@ -12,4 +12,5 @@ urlpatterns = [
     path("catalog/imports/", api.CatalogImportListCreateApi.as_view(), name="import_list"),
     path("catalog/imports/<int:import_id>/", api.CatalogImportDetailApi.as_view(), name="import_detail"),
     path("catalog/embedding-status/", api.EmbeddingStatusApi.as_view(), name="embedding_status"),
+    path("tracks/<int:track_id>/radio/", api.TrackRadioApi.as_view(), name="track_radio"),
 ]

@@ -10,4 +10,5 @@ urlpatterns = [
     path("imports/", views.imports, name="imports"),
     path("imports/status/", views.import_status, name="import_status"),
     path("imports/embedding/", views.embedding_status, name="embedding_status"),
+    path("tracks/<int:track_id>/radio/", views.track_radio, name="radio"),
 ]
