@@ -3,6 +3,7 @@ tracks without audio named, and the M3U8 played by a real external player (mpv).
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import shutil
@@ -25,6 +26,7 @@ from pytest_django.live_server_helper import LiveServer
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from catalog import streaming
 from catalog.models import LibrarySource, LibrarySourceKind, MediaFile, Track
 from catalog.stream_links import stream_token_allows
 from playlists.models import Playlist
@@ -270,7 +272,6 @@ def write_tone(path: Path, *, seconds: float = 2.0, rate: int = 22050) -> None:
         out.writeframes(frames)
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(shutil.which(MPV) is None, reason="mpv is not installed")
 def test_mpv_plays_the_exported_m3u8_from_the_live_server(
     live_server: LiveServer, owner: User, tmp_path: Path
@@ -290,9 +291,12 @@ def test_mpv_plays_the_exported_m3u8_from_the_live_server(
     [entry] = m3u8_entries(response.content.decode())
     assert entry.startswith(f"{live_server.url}/tracks/{own.pk}/stream?token=")
     try:
-        urllib.request.urlopen(urllib.request.Request(entry, method="HEAD"), timeout=10).close()
+        # A GET of the first bytes (a HEAD may not be offered), without any session.
+        probe = urllib.request.Request(entry, headers={"Range": "bytes=0-1"})
+        urllib.request.urlopen(probe, timeout=10).close()
     except urllib.error.HTTPError as error:
-        if error.code == 404:
+        # Only the placeholder view may excuse a 404; the real one must serve a present file.
+        if error.code == 404 and "not built yet" in inspect.getsource(streaming):
             pytest.skip("stream view not merged yet")
         raise
     playlist_file = tmp_path / "segue.m3u8"
