@@ -16,11 +16,15 @@ erasure and the privacy center's counts with no change here.
   under a purpose when the listener withdraws it and asks for the data to go (rows deleted).
 - ``register_retention_hook(fn)``: ``fn(*, cutoff: datetime) -> int``; aggregates and purges
   raw data older than ``cutoff`` (``EVENT_RETENTION_DAYS``); returns rows purged.
+
+**Names, not bare ids.** In the export, every key to a catalog track (events, affinities,
+playlist items, exclusions…) keeps the track's id and gains ``<field>_name``: "title — artists",
+so a listener can read what they played without the catalog (``name_track_references``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
@@ -152,3 +156,61 @@ def user_relations() -> list[UserRelation]:
         if not frontier:
             break
     return sorted(relations, key=lambda relation: relation.label)
+
+
+# The model whose keys the export names, by label (a lookup in the registry: accounts sits below
+# the catalog's consumers and needs only its label).
+TRACK_MODEL_LABEL = "catalog.track"
+TRACK_NAME_SEPARATOR = " — "
+_TRACK_NAMES_CHUNK = 5000
+
+
+def track_reference_fields(model: type[models.Model]) -> list[str]:
+    """The model's foreign keys to catalog tracks, by field name."""
+    return [
+        field.name
+        for field in _foreign_keys(model)
+        if isinstance(field.related_model, type)
+        and field.related_model._meta.label_lower == TRACK_MODEL_LABEL
+    ]
+
+
+def track_names(track_ids: Iterable[int]) -> dict[int, str]:
+    """ "Title — Artist, Artist" per track id (just the title for a track without artists)."""
+    track_model = apps.get_model(TRACK_MODEL_LABEL)
+    ids = sorted(set(track_ids))
+    names: dict[int, str] = {}
+    for start in range(0, len(ids), _TRACK_NAMES_CHUNK):
+        tracks = (
+            track_model._default_manager.filter(pk__in=ids[start : start + _TRACK_NAMES_CHUNK])
+            .only("pk", "title")
+            .prefetch_related(
+                models.Prefetch(
+                    "track_artists",
+                    queryset=apps.get_model("catalog.trackartist")
+                    ._default_manager.select_related("artist")
+                    .order_by("position"),
+                )
+            )
+        )
+        for track in tracks:
+            artists = ", ".join(credit.artist.name for credit in track.track_artists.all())
+            names[track.pk] = f"{track.title}{TRACK_NAME_SEPARATOR}{artists}" if artists else track.title
+    return names
+
+
+def name_track_references(rows: list[dict[str, Any]], model: type[models.Model]) -> None:
+    """Add ``<field>_name`` beside each key to a track in serialized rows ({"fields": {...}})."""
+    fields = [name for name in track_reference_fields(model) if f"{name}_name" not in _field_names(model)]
+    if not fields or not rows:
+        return
+    names = track_names(row["fields"][name] for row in rows for name in fields if row["fields"].get(name))
+    for row in rows:
+        for name in fields:
+            track_id = row["fields"].get(name)
+            if track_id is not None:
+                row["fields"][f"{name}_name"] = names.get(track_id, "")
+
+
+def _field_names(model: type[models.Model]) -> set[str]:
+    return {field.name for field in model._meta.get_fields()}

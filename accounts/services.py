@@ -284,6 +284,7 @@ def _rows(queryset: models.QuerySet[Any]) -> list[dict[str, Any]]:
     for row in rows:
         for name in EXPORT_REDACTED_FIELDS & row["fields"].keys():
             del row["fields"][name]
+    privacy.name_track_references(rows, queryset.model)
     return rows
 
 
@@ -313,7 +314,8 @@ EXPORT_README = """Segue data export for {email}, made {made}.
 account.json         your account (no password)
 consent_state.json   your current answer per consent purpose
 data/<model>.json    every kind of record Segue holds about you, one file each (rows as
-                     Django serializes them: model, primary key, fields)
+                     Django serializes them: model, primary key, fields); beside each track id
+                     (e.g. "track") its name as "title — artists" (e.g. "track_name")
 extra/<part>.json    data kept outside those records (e.g. derived model factors)
 """
 

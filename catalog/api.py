@@ -23,6 +23,7 @@ from accounts.permissions import TokenHasScope
 from catalog import selectors, sources
 from catalog.forms import TagNamesField, TrackFilterForm
 from catalog.models import ImportFormat, LibrarySource
+from catalog.radio import RADIO_SIZE_DEFAULT, RADIO_SIZE_MAX, RadioEntry, track_radio
 from catalog.serializers import (
     CatalogImportSerializer,
     EmbeddingStatusSerializer,
@@ -34,6 +35,7 @@ from catalog.serializers import (
     TrackSerializer,
 )
 from catalog.services import catalog_import_request
+from catalog.stream_links import signed_stream_path
 from config.uploads import upload_size_check
 
 ERROR_RESPONSE = OpenApiResponse(description="Bad parameters: field name → list of messages, or `detail`.")
@@ -435,3 +437,75 @@ class LibraryScanCancelApi(APIView):
     def post(self, request: Request, scan_id: int) -> Response:
         scan = selectors.library_scan_get(user=request.user, scan_id=scan_id)
         return Response(LibraryScanSerializer(sources.library_scan_cancel(scan_id=scan.pk)).data)
+
+
+# --- "More like this" radio ----------------------------------------------------------------------
+
+
+class RadioTrackSerializer(serializers.Serializer):
+    position = serializers.IntegerField(help_text="1 for the first track to play.")
+    id = serializers.IntegerField(source="track.pk")
+    title = serializers.CharField(source="track.title")
+    artists = serializers.ListField(child=serializers.CharField(), source="artist_names")
+    album = serializers.CharField(source="track.album")
+    duration_ms = serializers.IntegerField(source="track.duration_ms", allow_null=True)
+    similarity = serializers.FloatField(help_text="Blend of the two similarities below, -1 to 1.")
+    sound_similarity = serializers.FloatField(
+        allow_null=True, help_text="Cosine similarity of the sound vectors; null when either has none."
+    )
+    text_similarity = serializers.FloatField(
+        allow_null=True, help_text="Cosine similarity of the text embeddings; null when either has none."
+    )
+    has_audio = serializers.BooleanField(help_text="Whether a file of the track is in a music library.")
+    stream_url = serializers.SerializerMethodField(
+        help_text="A signed stream URL (any player, no session; valid for STREAM_LINK_TTL_HOURS), "
+        "or null for a track without audio."
+    )
+
+    def get_stream_url(self, entry: RadioEntry) -> str | None:
+        if not entry.has_audio:
+            return None
+        ttl_seconds = settings.STREAM_LINK_TTL_HOURS * 3600
+        path = signed_stream_path(track_id=entry.track.pk, ttl_seconds=ttl_seconds)
+        return str(self.context["request"].build_absolute_uri(path))
+
+
+class TrackRadioSerializer(serializers.Serializer):
+    seed = serializers.IntegerField(help_text="The track the radio started from.")
+    count = serializers.IntegerField()
+    results = RadioTrackSerializer(many=True)
+
+
+class TrackRadioApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        size = serializers.IntegerField(
+            min_value=1,
+            max_value=RADIO_SIZE_MAX,
+            default=RADIO_SIZE_DEFAULT,
+            help_text=f"How many tracks, 1 to {RADIO_SIZE_MAX}.",
+        )
+
+    @extend_schema(
+        operation_id="tracks_radio",
+        summary="More like this: a radio from one track",
+        description="Tracks like this one by sound (when it has a sound vector, from its audio) blended "
+        "with text-embedding similarity; never the track itself, nothing you disliked or left out of "
+        "your taste, no track whose files were all removed from the library, at most two tracks per "
+        "artist, tracks with audio first. Empty while the track has neither vector. Any signed-in "
+        "listener may start a radio from any catalog track.",
+        parameters=[InputSerializer],
+        responses={
+            200: TrackRadioSerializer,
+            400: ERROR_RESPONSE,
+            401: OpenApiResponse(description="Not signed in."),
+            404: OpenApiResponse(description="No such track."),
+        },
+    )
+    def get(self, request: Request, track_id: int) -> Response:
+        query = self.InputSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        user = request.user
+        assert isinstance(user, User)
+        entries = track_radio(user=user, track_id=track_id, size=query.validated_data["size"])
+        data = {"seed": track_id, "count": len(entries), "results": entries}
+        return Response(TrackRadioSerializer(data, context={"request": request}).data)

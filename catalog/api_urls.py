@@ -29,4 +29,5 @@ urlpatterns = [
         api.LibraryScanCancelApi.as_view(),
         name="library_scan_cancel",
     ),
+    path("tracks/<int:track_id>/radio/", api.TrackRadioApi.as_view(), name="track_radio"),
 ]

@@ -15,4 +15,5 @@ urlpatterns = [
     path("libraries/<int:source_id>/scan/", views.library_rescan, name="library_rescan"),
     path("libraries/<int:source_id>/remove/", views.library_remove, name="library_remove"),
     path("libraries/scans/<int:scan_id>/cancel/", views.library_scan_cancel, name="library_scan_cancel"),
+    path("tracks/<int:track_id>/radio/", views.track_radio, name="radio"),
 ]

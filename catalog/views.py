@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from catalog import selectors, sources
+from catalog import radio, selectors, sources
 from catalog.features import AUDIO_FEATURE_RANGES, UNIT_FEATURES
 from catalog.forms import (
     FILTER_FEATURES,
@@ -421,3 +421,20 @@ def library_remove(request: HttpRequest, source_id: int) -> HttpResponse:
     else:
         messages.success(request, f"Removed “{library.name}”; its tracks stay in playlists and history.")
     return _after_library_action(request)
+
+
+# --- "More like this" radio ----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def track_radio(request: HttpRequest, track_id: int) -> HttpResponse:
+    """A radio from one track; an htmx request gets just the list (rows carry the player's data)."""
+    user = request.user
+    assert isinstance(user, User)
+    seed = selectors.track_get(track_id=track_id)
+    context = {"seed": seed, "entries": radio.track_radio(user=user, track_id=track_id)}
+    template = "catalog/radio.html#radio_list" if _is_fragment_request(request) else "catalog/radio.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from config.errors import ApplicationError
 from playlists import selectors, services
-from playlists.exporting import EXPORT_FORMATS
+from playlists.exporting import EXPORT_FORMATS, AudioLocations
 from playlists.models import NAME_MAX_LENGTH, PROMPT_MAX_LENGTH, SIZE_MAX, SIZE_MIN, Playlist, RefreshSchedule
 from playlists.serializers import (
     PlaylistDetailSerializer,
@@ -251,14 +251,28 @@ class PlaylistExportApi(APIView):
     @extend_schema(
         operation_id="playlists_export",
         summary="Download as JSPF, XSPF or M3U8",
+        description="Tracks with audio in a music library are located by absolute signed stream URLs "
+        "(valid for `STREAM_LINK_TTL_HOURS`, no session needed), or with `paths=relative` by their "
+        "file paths relative to the library's root. Tracks without audio are listed by name and "
+        "identifiers (MusicBrainz recording, ISRC, Spotify URI); in M3U8 as comment lines.",
         parameters=[
             OpenApiParameter(
                 "export_format", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(EXPORT_FORMATS)
             ),
             OpenApiParameter("version", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False),
+            OpenApiParameter(
+                "paths",
+                OpenApiTypes.STR,
+                OpenApiParameter.QUERY,
+                required=False,
+                enum=list(AudioLocations),
+                default=AudioLocations.STREAM.value,
+                description="`stream`: signed stream URLs; `relative`: library-relative file paths.",
+            ),
         ],
         responses={
             (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            400: OpenApiResponse(description="Unknown `paths` value."),
             404: NOT_FOUND,
             409: OpenApiResponse(description="No finished version yet."),
         },

@@ -3,6 +3,11 @@
 Each track carries what a player or another service needs to find it again: title, artists,
 album, duration, a playable location when there is one, and its external ids (Spotify URI,
 ISRC, MusicBrainz recording) as identifiers.
+
+A track's own audio is located either by ``stream_url`` (an absolute, signed URL that any player
+can fetch) or by ``file_path`` (relative to the music library's root, for a playlist file kept
+beside the music). A track with neither, and no audio preview, is not playable from the file:
+M3U8 writes it as a comment line naming it, so the listener still sees what is missing.
 """
 
 from __future__ import annotations
@@ -11,11 +16,20 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+from urllib.parse import quote
 from xml.etree import ElementTree as ET
 
 XSPF_NAMESPACE = "http://xspf.org/ns/0/"
 MUSICBRAINZ_RECORDING_URL = "https://musicbrainz.org/recording/"
 SPOTIFY_TRACK_URL = "https://open.spotify.com/track/"
+
+
+class AudioLocations(StrEnum):
+    """How an export points at the listener's own audio (the ``paths`` option)."""
+
+    STREAM = "stream"  # absolute signed stream URLs: playable anywhere until they expire
+    RELATIVE = "relative"  # file paths relative to the music library's root
 
 
 @dataclass(frozen=True)
@@ -25,6 +39,8 @@ class ExportTrack:
     album: str = ""
     duration_ms: int | None = None
     audio_url: str = ""
+    stream_url: str = ""
+    file_path: str = ""
     spotify_uri: str = ""
     isrc: str = ""
     musicbrainz_recording_id: str = ""
@@ -47,10 +63,18 @@ class ExportTrack:
 
     @property
     def locations(self) -> list[str]:
-        found = [self.audio_url] if self.audio_url else []
+        """URIs, most playable first: own audio, the catalog's preview, the Spotify page."""
+        # XSPF locations are URIs: a relative path is percent-encoded (a relative reference).
+        own = self.stream_url or quote(self.file_path)
+        found = [location for location in (own, self.audio_url) if location]
         if self.spotify_uri.startswith("spotify:track:"):
             found.append(SPOTIFY_TRACK_URL + self.spotify_uri.removeprefix("spotify:track:"))
         return found
+
+    def audio_locations(self) -> list[str]:
+        """Where audio itself can be fetched (a file path as written, unencoded)."""
+        own = self.stream_url or self.file_path
+        return [location for location in (own, self.audio_url) if location]
 
 
 @dataclass(frozen=True)
@@ -126,16 +150,35 @@ def _xspf_text(parent: ET.Element, tag: str, text: str) -> None:
 
 
 def to_m3u8(playlist: ExportPlaylist) -> str:
-    """Extended M3U in UTF-8; a track with no playable location is written as a comment line."""
+    """Extended M3U in UTF-8, one entry per track.
+
+    Only audio is an entry (a player stops or complains at a web page); a track without audio is
+    written as a comment line naming it and its identifiers.
+    """
     lines = ["#EXTM3U", f"#PLAYLIST:{_one_line(playlist.title)}"]
     for track in playlist.tracks:
+        name = f"{_one_line(track.creator)} - {_one_line(track.title)}"
+        audio = track.audio_locations()
+        if not audio:
+            identifiers = f" ({', '.join(track.identifiers)})" if track.identifiers else ""
+            lines.append(f"# not playable here: {name}{identifiers}")
+            continue
         seconds = round(track.duration_ms / 1000) if track.duration_ms else -1
-        lines.append(f"#EXTINF:{seconds},{_one_line(track.creator)} - {_one_line(track.title)}")
+        lines.append(f"#EXTINF:{seconds},{name}")
         if track.album:
             lines.append(f"#EXTALB:{_one_line(track.album)}")
-        locations = track.locations
-        lines.append(locations[0] if locations else f"# not playable here: {', '.join(track.identifiers)}")
+        lines.append(_m3u8_entry(audio[0], is_path=audio[0] == track.file_path))
     return "\n".join(lines) + "\n"
+
+
+def _m3u8_entry(location: str, *, is_path: bool) -> str:
+    if not is_path:
+        return location
+    if "\n" in location or "\r" in location:
+        # A line break would end the entry; a percent-encoded relative URI is still read by players.
+        return quote(location)
+    # A path that starts with "#" would read as a comment line.
+    return f"./{location}" if location.startswith("#") else location
 
 
 def _one_line(text: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -10,9 +10,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
-from catalog.models import TrackArtist
+from catalog.models import LibrarySourceKind, MediaFile, TrackArtist
 from config.errors import ApplicationError
-from playlists.exporting import ExportFormat, ExportPlaylist, ExportTrack
+from playlists.exporting import AudioLocations, ExportFormat, ExportPlaylist, ExportTrack
 from playlists.models import Playlist, PlaylistItem, PlaylistVersion, VersionStatus
 
 
@@ -111,11 +111,32 @@ def version_changes(*, playlist: Playlist, titles_shown: int = 5) -> list[Versio
 
 
 def playlist_export(
-    *, playlist: Playlist, version: PlaylistVersion | None, kind: ExportFormat, url: str
+    *,
+    playlist: Playlist,
+    version: PlaylistVersion | None,
+    kind: ExportFormat,
+    url: str,
+    locations: AudioLocations = AudioLocations.STREAM,
+    stream_url_for: Callable[[int], str] | None = None,
 ) -> str:
-    """The version's tracks as a playlist file; an ApplicationError while none is ready."""
+    """The version's tracks as a playlist file; an ApplicationError while none is ready.
+
+    A track with a present media file is located by ``stream_url_for(track_id)`` (a signed,
+    absolute URL) or, with ``AudioLocations.RELATIVE``, by its path under its folder's root.
+    """
     if version is None or version.status != VersionStatus.READY:
         raise ApplicationError("This playlist has no finished version to export yet.")
+    items = version_items(version=version)
+    relative = locations == AudioLocations.RELATIVE
+    paths = _present_media_paths(track_ids=[item.track_id for item in items], folders_only=relative)
+
+    def own_audio(track_id: int) -> dict[str, str]:
+        if track_id not in paths:
+            return {}
+        if relative:
+            return {"file_path": paths[track_id]}
+        return {"stream_url": stream_url_for(track_id)} if stream_url_for else {}
+
     tracks = [
         ExportTrack(
             title=item.track.title,
@@ -127,8 +148,9 @@ def playlist_export(
             isrc=item.track.isrc,
             musicbrainz_recording_id=str(item.track.musicbrainz_recording_id or ""),
             annotation="; ".join(item.reasons),
+            **own_audio(item.track_id),
         )
-        for item in version_items(version=version)
+        for item in items
     ]
     return kind.render(
         ExportPlaylist(
@@ -139,3 +161,14 @@ def playlist_export(
             tracks=tracks,
         )
     )
+
+
+def _present_media_paths(*, track_ids: list[int], folders_only: bool) -> dict[int, str]:
+    """Each track's first media file still on disk (its path relative to its source's root)."""
+    files = MediaFile.objects.filter(track_id__in=track_ids, removed_at__isnull=True)
+    if folders_only:
+        files = files.filter(source__kind=LibrarySourceKind.FOLDER)
+    paths: dict[int, str] = {}
+    for track_id, path in files.order_by("track_id", "source_id", "path").values_list("track_id", "path"):
+        paths.setdefault(track_id, path)
+    return paths

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,10 +17,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from catalog.playback import playable_tracks
+from catalog.stream_links import signed_stream_path
 from config.errors import ApplicationError
 from feedback.selectors import track_reactions
 from playlists import selectors, services
-from playlists.exporting import EXPORT_FORMATS
+from playlists.exporting import EXPORT_FORMATS, AudioLocations
 from playlists.forms import PlaylistSettingsForm, PromptForm, RefineForm
 from playlists.intent_view import intent_edit_apply, intent_panel
 from playlists.models import Playlist, PlaylistItem, PlaylistVersion
@@ -250,14 +252,37 @@ def playlist_export(request: HttpRequest, playlist_id: int, export_format: str) 
 
 
 def export_response(request: HttpRequest, playlist: Playlist, export_format: str) -> HttpResponse:
-    """The playlist file as a download (the page and the API both serve it)."""
+    """The playlist file as a download (the page and the API both serve it).
+
+    ``?paths=relative`` locates the listener's own audio by library-relative file paths instead
+    of signed stream URLs (valid for ``STREAM_LINK_TTL_HOURS``).
+    """
     kind = EXPORT_FORMATS.get(export_format)
     if kind is None:
         raise Http404(f"No export format “{export_format}”; use {', '.join(EXPORT_FORMATS)}.")
+    paths = request.GET.get("paths", AudioLocations.STREAM)
+    if paths not in set(AudioLocations):
+        return HttpResponse(
+            f"paths must be one of: {', '.join(AudioLocations)}.",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     version = selectors.version_get(playlist=playlist, number=selectors.version_number_param(request.GET))
     url = request.build_absolute_uri(reverse("playlists:detail", args=[playlist.pk]))
+    ttl_seconds = settings.STREAM_LINK_TTL_HOURS * 3600
+
+    def stream_url_for(track_id: int) -> str:
+        return request.build_absolute_uri(signed_stream_path(track_id=track_id, ttl_seconds=ttl_seconds))
+
     try:
-        content = selectors.playlist_export(playlist=playlist, version=version, kind=kind, url=url)
+        content = selectors.playlist_export(
+            playlist=playlist,
+            version=version,
+            kind=kind,
+            url=url,
+            locations=AudioLocations(paths),
+            stream_url_for=stream_url_for,
+        )
     except ApplicationError as error:
         return HttpResponse(error.message, status=409, content_type="text/plain; charset=utf-8")
     response = HttpResponse(content, content_type=kind.content_type)

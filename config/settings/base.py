@@ -146,6 +146,10 @@ STORAGES = {
 CATALOG_UPLOAD_MAX_BYTES = env.int("CATALOG_UPLOAD_MAX_BYTES", default=200 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Signed stream links in exported playlists (M3U8/XSPF/JSPF) play for this many hours.
+STREAM_LINK_TTL_HOURS = env.int("STREAM_LINK_TTL_HOURS", default=7 * 24)
+if STREAM_LINK_TTL_HOURS < 1:
+    raise ImproperlyConfigured("STREAM_LINK_TTL_HOURS must be at least 1.")
 
 # --- Embeddings and vector search -----------------------------------------------------
 EMBEDDING_BATCH_SIZE = env.int("EMBEDDING_BATCH_SIZE", default=512)
