@@ -279,7 +279,7 @@ class _RowParser(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = {name: value or "" for name, value in attrs if name.startswith("data-")}
-        if tag == "li" and "data-track" in found:
+        if tag == "li" and "data-track-id" in found:
             self.rows.append(found)
 
 
@@ -307,21 +307,23 @@ def test_radio_page_rows_carry_the_players_data_attributes(browser: Client, seed
     assert "More like “Seed”" in html
     assert player_rows(html) == [
         {
-            "data-track": str(playable.pk),
-            "data-stream": f"/tracks/{playable.pk}/stream",
+            "data-track-id": str(playable.pk),
+            "data-stream-url": f"/tracks/{playable.pk}/stream",
             "data-title": "Playable",
             "data-artists": "Band & Co",
-            "data-duration": "181.4",
-            "data-cover": f"/tracks/{playable.pk}/cover",
+            "data-album": "",
+            "data-duration-ms": "181400",
+            "data-cover-url": f"/tracks/{playable.pk}/cover",
             "data-position": "1",
         },
         {
-            "data-track": str(silent.pk),
-            "data-stream": "",
+            "data-track-id": str(silent.pk),
+            "data-stream-url": "",
             "data-title": "Silent",
             "data-artists": "Silent Band",
-            "data-duration": "",
-            "data-cover": "",
+            "data-album": "",
+            "data-duration-ms": "",
+            "data-cover-url": "",
             "data-position": "2",
         },
     ]
