@@ -29,6 +29,7 @@ SAMPLE_RATE = 44100
 # Ogg Opus only takes these rates; anything else is resampled to 48 kHz before writing.
 OPUS_SAMPLE_RATES = (8000, 12000, 16000, 24000, 48000)
 FFMPEG = "ffmpeg"
+WRITE_BLOCK_FRAMES = 65536
 
 PITCH_CLASS_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 MAJOR = 1
@@ -328,7 +329,14 @@ def write_audio(path: Path, samples: np.ndarray, sample_rate: int, audio_format:
     container, subtype = SOUNDFILE_FORMATS[audio_format]
     if audio_format == "opus" and sample_rate not in OPUS_SAMPLE_RATES:
         samples, sample_rate = _resample(samples, sample_rate, 48000), 48000
-    soundfile.write(path, samples, sample_rate, format=container, subtype=subtype)
+    channels = 1 if samples.ndim == 1 else samples.shape[1]
+    with soundfile.SoundFile(
+        str(path), "w", samplerate=sample_rate, channels=channels, format=container, subtype=subtype
+    ) as audio:
+        # In blocks: libsndfile 1.2's Vorbis encoder keeps a write's samples on the stack and
+        # crashes the process (SIGSEGV) on a minute of stereo written at once.
+        for start in range(0, len(samples), WRITE_BLOCK_FRAMES):
+            audio.write(samples[start : start + WRITE_BLOCK_FRAMES])
     return path
 
 
