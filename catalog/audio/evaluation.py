@@ -249,7 +249,7 @@ def build_cases(
     count: int = DEFAULT_COUNT,
     seed: int = DEFAULT_SEED,
     excerpt_seconds: float = 60.0,
-    on_progress: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], object] | None = None,
 ) -> list[EvaluationCase]:
     """Synthesize ``count`` songs (formats in turn) and the broken files into ``directory``."""
     directory = Path(directory)
@@ -294,7 +294,7 @@ def evaluate(
     cases: Iterable[EvaluationCase],
     *,
     excerpt_seconds: float = 60.0,
-    on_progress: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], object] | None = None,
 ) -> EvaluationReport:
     results = []
     for case in cases:
