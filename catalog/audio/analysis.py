@@ -42,7 +42,6 @@ from pathlib import Path
 import librosa
 import mutagen
 import numpy as np
-import pyloudnorm  # type: ignore[import-untyped]
 import soundfile  # type: ignore[import-untyped]
 from pyloudnorm.iirfilter import IIRfilter  # type: ignore[import-untyped]
 
@@ -75,7 +74,8 @@ MAJOR_PROFILE = np.array([5.0, 2.0, 3.5, 2.0, 4.5, 4.0, 2.0, 4.5, 2.0, 3.5, 1.5,
 MINOR_PROFILE = np.array([5.0, 2.0, 3.5, 4.5, 2.0, 4.0, 2.0, 4.5, 3.5, 2.0, 1.5, 4.0])
 CHROMA_LOWEST_NOTE = "C3"  # 131 Hz
 CHROMA_OCTAVES = 5  # C3..B7, all below the 11 kHz Nyquist
-CHROMA_HOP = 512
+CHROMA_HOP = 1024  # 46 ms: harmony changes far slower
+SHAPE_FRAME_STEP = 4
 # Below this correlation with the best key profile the chroma has no clear tonal centre (drums,
 # noise, speech): key and mode stay unknown.
 MIN_KEY_CORRELATION = 0.5
@@ -253,48 +253,69 @@ def _ffmpeg_decode(path: Path, start: float, seconds: float, sample_rate: int, c
 # --------------------------------------------------------------------------- loudness
 
 
-def integrated_loudness(samples: np.ndarray, sample_rate: int) -> float | None:
-    """ITU-R BS.1770-4 integrated loudness (LUFS) of (samples, channels); None when every 400 ms
-    block is below the -70 LUFS absolute gate (silence) or the audio is shorter than one block."""
-    if len(samples) < int(0.4 * sample_rate) + 1:
-        return None
-    meter = pyloudnorm.Meter(sample_rate)
-    loudness = float(meter.integrated_loudness(samples[:, :5].astype(np.float64)))
-    return loudness if math.isfinite(loudness) else None
-
-
-def _k_weighted(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    """The BS.1770 K-weighting (pyloudnorm's filters: high shelf then high pass) per channel."""
+def k_weighted_power(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Per-sample power of the K-weighted signal (BS.1770: pyloudnorm's high shelf then high
+    pass), summed over channels with the BS.1770 gains (1.41 for the 4th and 5th, surround)."""
     shelf = IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, sample_rate, "high_shelf")
     high_pass = IIRfilter(0.0, 0.5, 38.0, sample_rate, "high_pass")
-    weighted = np.empty(samples.shape, dtype=np.float64)
-    for channel in range(samples.shape[1]):
-        weighted[:, channel] = high_pass.apply_filter(shelf.apply_filter(samples[:, channel]))
-    return weighted
+    channel_gains = (1.0, 1.0, 1.0, 1.41, 1.41)
+    power = np.zeros(len(samples), dtype=np.float64)
+    for channel in range(min(samples.shape[1], len(channel_gains))):
+        weighted = high_pass.apply_filter(shelf.apply_filter(samples[:, channel].astype(np.float64)))
+        power += channel_gains[channel] * weighted**2
+    return power
 
 
-def loudness_range(samples: np.ndarray, sample_rate: int) -> float | None:
-    """EBU Tech 3342 loudness range (LU) of (samples, channels); None under one 3 s window or when
-    everything is gated out. Surround channels (4th, 5th) get the BS.1770 gain of 1.41."""
-    window = int(SHORT_TERM_SECONDS * sample_rate)
-    hop = int(SHORT_TERM_HOP_SECONDS * sample_rate)
-    if len(samples) < window:
-        return None
-    weighted = _k_weighted(samples[:, :5], sample_rate)
-    channel_gains = np.array([1.0, 1.0, 1.0, 1.41, 1.41])[: weighted.shape[1]]
-    power = (weighted**2) @ channel_gains
+def _window_means(power: np.ndarray, window: int, hop: int) -> np.ndarray:
     cumulative = np.concatenate([[0.0], np.cumsum(power)])
     starts = np.arange(0, len(power) - window + 1, hop)
-    mean_square = (cumulative[starts + window] - cumulative[starts]) / window
+    return (cumulative[starts + window] - cumulative[starts]) / window
+
+
+def _loudness(mean_square: np.ndarray | float) -> np.ndarray:
     with np.errstate(divide="ignore"):
-        short_term = -0.691 + 10 * np.log10(mean_square)
+        return np.asarray(-0.691 + 10 * np.log10(mean_square))
+
+
+def integrated_loudness_of_power(power: np.ndarray, sample_rate: int) -> float | None:
+    """BS.1770-4 gated integrated loudness (LUFS): 400 ms blocks overlapping by 75 %, absolute
+    gate -70 LUFS, relative gate 10 LU below the absolutely gated mean. pyloudnorm's
+    ``Meter.integrated_loudness`` computed once per block, vectorized, so the K-weighting is shared
+    with the loudness range; it agrees with pyloudnorm to 0.001 LU except that only whole blocks
+    count (pyloudnorm may add a last partial one). None under one block or when all is gated out."""
+    block = int(0.4 * sample_rate)
+    if len(power) < block:
+        return None
+    blocks = _window_means(power, block, int(0.1 * sample_rate))
+    block_loudness = _loudness(blocks)
+    above_absolute = blocks[block_loudness >= -70.0]
+    if len(above_absolute) == 0:
+        return None
+    relative_gate = float(_loudness(above_absolute.mean())) - 10.0
+    gated = blocks[(block_loudness > relative_gate) & (block_loudness >= -70.0)]
+    return float(_loudness(gated.mean())) if len(gated) else None
+
+
+def loudness_range_of_power(power: np.ndarray, sample_rate: int) -> float | None:
+    """EBU Tech 3342 loudness range (LU): spread between the 10th and 95th percentiles of the 3 s
+    short-term loudness (every 0.1 s), after a -70 LUFS absolute and a -20 LU relative gate.
+    None under one 3 s window or when everything is gated out."""
+    window = int(SHORT_TERM_SECONDS * sample_rate)
+    if len(power) < window:
+        return None
+    short_term = _loudness(_window_means(power, window, int(SHORT_TERM_HOP_SECONDS * sample_rate)))
     above_absolute = short_term[short_term > -70.0]
     if len(above_absolute) == 0:
         return None
-    relative_gate = -0.691 + 10 * np.log10(np.mean(10 ** ((above_absolute + 0.691) / 10))) - 20.0
+    relative_gate = float(_loudness(float(np.mean(10 ** ((above_absolute + 0.691) / 10))))) - 20.0
     gated = above_absolute[above_absolute > relative_gate]
     low, high = np.percentile(gated, [10, 95])
     return float(high - low)
+
+
+def integrated_loudness(samples: np.ndarray, sample_rate: int) -> float | None:
+    """Integrated loudness (LUFS) of (samples, channels) at their own rate and layout."""
+    return integrated_loudness_of_power(k_weighted_power(samples, sample_rate), sample_rate)
 
 
 # --------------------------------------------------------------------------- spectral views
@@ -309,8 +330,37 @@ class Spectra:
     onset_full: np.ndarray  # spectral flux over all mel bands, per frame
     onset_beat_band: np.ndarray  # spectral flux of the bands up to BEAT_BAND_MAX_HZ
     onset_high_band: np.ndarray  # spectral flux above BEAT_BAND_MAX_HZ
-    chroma: np.ndarray  # constant-Q chroma, (12, frames)
+    chroma: np.ndarray  # constant-Q chroma of the harmonic part, (12, frames)
     frame_rate: float  # onset frames per second
+    full_acf: np.ndarray  # autocorrelation of onset_full
+    beat_band_acf: np.ndarray  # autocorrelation of onset_beat_band
+    shape: SpectralShape
+
+
+@dataclass(frozen=True)
+class SpectralShape:
+    """Per-frame spectral centroid, bandwidth and 85 % roll-off (Hz) and flatness (0..1)."""
+
+    centroid: np.ndarray
+    bandwidth: np.ndarray
+    rolloff: np.ndarray
+    flatness: np.ndarray
+
+
+def spectral_shape(magnitude: np.ndarray) -> SpectralShape:
+    """The classic timbre descriptors (as librosa defines them), on every SHAPE_FRAME_STEP-th
+    frame: their means over a minute do not need 11 ms resolution, and this is 4x cheaper."""
+    frames = magnitude[:, ::SHAPE_FRAME_STEP].astype(np.float64)
+    frequencies = librosa.fft_frequencies(sr=ANALYSIS_SAMPLE_RATE, n_fft=N_FFT)[:, None]
+    total = np.maximum(frames.sum(axis=0), 1e-12)
+    centroid = (frequencies * frames).sum(axis=0) / total
+    second_moment = (frequencies**2 * frames).sum(axis=0) / total
+    bandwidth = np.sqrt(np.maximum(second_moment - centroid**2, 0.0))
+    cumulative = np.cumsum(frames, axis=0)
+    rolloff_bin = np.argmax(cumulative >= 0.85 * cumulative[-1], axis=0)
+    power = np.maximum(frames**2, 1e-10)
+    flatness = np.exp(np.mean(np.log(power), axis=0)) / np.mean(power, axis=0)
+    return SpectralShape(centroid, bandwidth, frequencies[rolloff_bin, 0], flatness)
 
 
 def spectra_of(mono: np.ndarray) -> Spectra:
@@ -327,14 +377,18 @@ def spectra_of(mono: np.ndarray) -> Spectra:
     band_hz = librosa.mel_frequencies(n_mels=N_MELS, fmax=ANALYSIS_SAMPLE_RATE / 2)
     low = band_hz <= BEAT_BAND_MAX_HZ
     chroma = harmonic_chroma(mono)
+    onset_full, onset_beat_band = flux.mean(axis=0), flux[low].mean(axis=0)
     return Spectra(
         magnitude=magnitude,
         mel_db=mel_db,
-        onset_full=flux.mean(axis=0),
-        onset_beat_band=flux[low].mean(axis=0),
+        onset_full=onset_full,
+        onset_beat_band=onset_beat_band,
         onset_high_band=flux[~low].mean(axis=0),
         chroma=chroma,
         frame_rate=ANALYSIS_SAMPLE_RATE / ONSET_HOP,
+        full_acf=autocorrelation(onset_full),
+        beat_band_acf=autocorrelation(onset_beat_band),
+        shape=spectral_shape(magnitude),
     )
 
 
@@ -353,7 +407,9 @@ def harmonic_chroma(mono: np.ndarray) -> np.ndarray:
             bins_per_octave=bins_per_octave,
         )
     )
-    harmonic, _percussive = librosa.decompose.hpss(constant_q, kernel_size=(17, 9))
+    # Kernels: 9 frames (0.4 s) along time keeps sustained notes, 9 bins (3 semitones) along
+    # frequency keeps broadband hits.
+    harmonic, _percussive = librosa.decompose.hpss(constant_q, kernel_size=(9, 9))
     return librosa.feature.chroma_cqt(
         C=harmonic,
         sr=ANALYSIS_SAMPLE_RATE,
@@ -423,13 +479,13 @@ def refine_period(acf: np.ndarray, period: float) -> float:
 
 def estimate_tempo(spectra: Spectra) -> tuple[float | None, float]:
     """(BPM or None, pulse clarity 0..1: the full-band autocorrelation at the beat period)."""
-    beat_band_acf = autocorrelation(spectra.onset_beat_band)
+    beat_band_acf = spectra.beat_band_acf
     period = beat_period(beat_band_acf, spectra.frame_rate)
     if period is None:
         return None, 0.0
     period = refine_period(beat_band_acf, period)
     tempo = 60.0 * spectra.frame_rate / period
-    clarity = float(np.clip(autocorrelation(spectra.onset_full)[int(round(period))], 0.0, 1.0))
+    clarity = float(np.clip(spectra.full_acf[int(round(period))], 0.0, 1.0))
     return float(np.clip(tempo, *AUDIO_FEATURE_RANGES["tempo"])), clarity
 
 
@@ -545,10 +601,8 @@ assert _LAYOUT_DIMENSIONS <= SOUND_VECTOR_DIMENSIONS
 
 def timbre_statistics(spectra: Spectra, rms_db: np.ndarray) -> np.ndarray:
     mfcc = librosa.feature.mfcc(S=spectra.mel_db, n_mfcc=N_MFCC + 1)[1:]
-    centroid = librosa.feature.spectral_centroid(S=spectra.magnitude, sr=ANALYSIS_SAMPLE_RATE)[0]
-    bandwidth = librosa.feature.spectral_bandwidth(S=spectra.magnitude, sr=ANALYSIS_SAMPLE_RATE)[0]
-    rolloff = librosa.feature.spectral_rolloff(S=spectra.magnitude, sr=ANALYSIS_SAMPLE_RATE)[0]
-    flatness = librosa.feature.spectral_flatness(S=spectra.magnitude)[0]
+    shape = spectra.shape
+    centroid, bandwidth, rolloff, flatness = shape.centroid, shape.bandwidth, shape.rolloff, shape.flatness
     low_energy_share = float(np.mean(rms_db < rms_db.mean()))
     return np.concatenate(
         [
@@ -584,10 +638,9 @@ def harmony_statistics(chroma: np.ndarray, profile: np.ndarray, tonic: int | Non
 
 
 def rhythm_statistics(
-    spectra: Spectra, tempo: float | None, pulse_clarity: float, rms_db: np.ndarray
+    spectra: Spectra, tempo: float | None, pulse_clarity: float, rms_db: np.ndarray, onset_rate: float
 ) -> np.ndarray:
-    full_acf = autocorrelation(spectra.onset_full)
-    beat_band_acf = autocorrelation(spectra.onset_beat_band)
+    full_acf, beat_band_acf = spectra.full_acf, spectra.beat_band_acf
 
     def at_beats(acf: np.ndarray, beats: float) -> float:
         if tempo is None:
@@ -595,7 +648,6 @@ def rhythm_statistics(
         lag = int(round(beats * 60.0 / tempo * spectra.frame_rate))
         return float(acf[lag]) if 0 < lag < len(acf) else 0.0
 
-    onset_rate = _onset_rate(spectra)
     flux_total = spectra.onset_full.sum()
     high_share = float(spectra.onset_high_band.sum() / flux_total) if flux_total > 0 else 0.0
     return np.array(
@@ -653,56 +705,87 @@ def _clip_feature(name: str, value: float | None) -> float | None:
     return float(np.clip(value, low, high))
 
 
-def analyse_excerpt(excerpt: Excerpt) -> AudioAnalysis:
-    """Every feature of a decoded excerpt (see the module docstring for methods and units)."""
-    loudness_lufs = integrated_loudness(excerpt.samples, excerpt.sample_rate)
-    dynamic_range = loudness_range(excerpt.samples, excerpt.sample_rate)
+@dataclass(frozen=True)
+class MusicalFeatures:
+    """What is measured on the mono 22.05 kHz signal (all None for silence)."""
+
+    tempo: float | None = None
+    key: int | None = None
+    mode: int | None = None
+    key_confidence: float | None = None
+    energy: float | None = None
+    danceability: float | None = None
+    sound_vector: np.ndarray | None = None
+
+
+def analysis_signal(excerpt: Excerpt) -> np.ndarray:
+    """The excerpt as mono at ANALYSIS_SAMPLE_RATE."""
     mono = excerpt.samples.mean(axis=1)
     if excerpt.sample_rate != ANALYSIS_SAMPLE_RATE:
         mono = librosa.resample(mono, orig_sr=excerpt.sample_rate, target_sr=ANALYSIS_SAMPLE_RATE)
-    silent = float(np.sqrt(np.mean(mono**2))) < SILENCE_RMS if len(mono) else True
-    tempo = key = mode = key_confidence = energy = danceability = vector = None
-    if not silent and len(mono) >= N_FFT:
-        spectra = spectra_of(mono)
-        seconds = len(mono) / ANALYSIS_SAMPLE_RATE
-        rms_db = librosa.amplitude_to_db(librosa.feature.rms(S=spectra.magnitude, frame_length=N_FFT)[0])
-        pulse_clarity = 0.0
-        if seconds >= MIN_SECONDS_FOR_TEMPO:
-            tempo, pulse_clarity = estimate_tempo(spectra)
-        key, mode, key_confidence, profile = estimate_key(spectra.chroma)
-        if seconds < MIN_SECONDS_FOR_KEY:
-            key = mode = None
-        centroid = float(
-            librosa.feature.spectral_centroid(S=spectra.magnitude, sr=ANALYSIS_SAMPLE_RATE).mean()
-        )
-        energy = _energy(loudness_lufs, _onset_rate(spectra), centroid)
-        bar_regularity = 0.0
-        if tempo is not None:
-            bar_lag = int(round(4 * 60.0 / tempo * spectra.frame_rate))
-            full_acf = autocorrelation(spectra.onset_full)
-            bar_regularity = float(np.clip(full_acf[bar_lag], 0, 1)) if bar_lag < len(full_acf) else 0.0
-        danceability = _danceability(tempo, pulse_clarity, bar_regularity)
-        vector = sound_vector(
+    return np.asarray(mono, dtype=np.float32)
+
+
+def is_silent(mono: np.ndarray) -> bool:
+    return len(mono) < N_FFT or float(np.sqrt(np.mean(mono.astype(np.float64) ** 2))) < SILENCE_RMS
+
+
+def bar_regularity(spectra: Spectra, tempo: float | None) -> float:
+    """Full-band onset autocorrelation four beats apart: how alike successive bars are."""
+    if tempo is None:
+        return 0.0
+    lag = int(round(4 * 60.0 / tempo * spectra.frame_rate))
+    return float(np.clip(spectra.full_acf[lag], 0.0, 1.0)) if lag < len(spectra.full_acf) else 0.0
+
+
+def musical_features(mono: np.ndarray, loudness_lufs: float | None) -> MusicalFeatures:
+    spectra = spectra_of(mono)
+    seconds = len(mono) / ANALYSIS_SAMPLE_RATE
+    rms_db = librosa.amplitude_to_db(librosa.feature.rms(S=spectra.magnitude, frame_length=N_FFT)[0])
+    tempo, pulse_clarity = estimate_tempo(spectra) if seconds >= MIN_SECONDS_FOR_TEMPO else (None, 0.0)
+    key, mode, key_confidence, profile = estimate_key(spectra.chroma)
+    if seconds < MIN_SECONDS_FOR_KEY:
+        key = mode = None
+    onset_rate = _onset_rate(spectra)
+    return MusicalFeatures(
+        tempo=None if tempo is None else round(tempo, 2),
+        key=key,
+        mode=mode,
+        key_confidence=None if key_confidence is None else round(key_confidence, 4),
+        energy=_energy(loudness_lufs, onset_rate, float(spectra.shape.centroid.mean())),
+        danceability=_danceability(tempo, pulse_clarity, bar_regularity(spectra, tempo)),
+        sound_vector=sound_vector(
             timbre_statistics(spectra, rms_db),
             harmony_statistics(spectra.chroma, profile, key),
-            rhythm_statistics(spectra, tempo, pulse_clarity, rms_db),
-        )
+            rhythm_statistics(spectra, tempo, pulse_clarity, rms_db, onset_rate),
+        ),
+    )
+
+
+def analyse_excerpt(excerpt: Excerpt) -> AudioAnalysis:
+    """Every feature of a decoded excerpt (see the module docstring for methods and units)."""
+    power = k_weighted_power(excerpt.samples, excerpt.sample_rate)
+    loudness_lufs = integrated_loudness_of_power(power, excerpt.sample_rate)
+    dynamic_range = loudness_range_of_power(power, excerpt.sample_rate)
+    del power
+    mono = analysis_signal(excerpt)
+    musical = MusicalFeatures() if is_silent(mono) else musical_features(mono, loudness_lufs)
     return AudioAnalysis(
         duration_ms=int(round(excerpt.total_seconds * 1000)),
         sample_rate=excerpt.sample_rate,
         channels=excerpt.channels,
         excerpt_start_seconds=round(excerpt.start_seconds, 3),
         excerpt_seconds=round(excerpt.seconds, 3),
-        tempo=None if tempo is None else round(tempo, 2),
-        key=key,
-        mode=mode,
-        key_confidence=None if key_confidence is None else round(key_confidence, 4),
+        tempo=musical.tempo,
+        key=musical.key,
+        mode=musical.mode,
+        key_confidence=musical.key_confidence,
         loudness_lufs=None if loudness_lufs is None else round(loudness_lufs, 2),
         loudness=_clip_feature("loudness", loudness_lufs),
         dynamic_range=None if dynamic_range is None else round(dynamic_range, 2),
-        energy=energy,
-        danceability=danceability,
-        sound_vector=vector,
+        energy=musical.energy,
+        danceability=musical.danceability,
+        sound_vector=musical.sound_vector,
     )
 
 
