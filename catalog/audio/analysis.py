@@ -563,9 +563,11 @@ class FeatureGroup:
 
 
 Z_CLIP = 4.0
-# Centres and scales are typical values of each statistic for commercial music at 22.05 kHz with
-# librosa's defaults (MFCCs of dB mel power; magnitudes fall with the coefficient's index). They
-# need not be exact: they make "ordinary" sit near the origin so the cosine compares what differs.
+# Centres and scales are rough typical values of each statistic for music at 22.05 kHz with
+# librosa's defaults (MFCCs of dB mel power; magnitudes fall with the coefficient's index), set
+# by hand, not fitted to a corpus. They need not be exact: they put "ordinary" near the origin so
+# the cosine compares what differs. Refitting them on a real library's statistics would sharpen
+# "more like this" (changing them changes every vector: re-analyse).
 _MFCC_MEAN_CENTRES = np.array([100.0] + [0.0] * (N_MFCC - 1))
 _MFCC_MEAN_SCALES = np.array([40.0, 25.0, 20.0, 15.0] + [10.0] * (N_MFCC - 4))
 _MFCC_STD_CENTRES = np.array([25.0, 15.0, 12.0, 10.0] + [8.0] * (N_MFCC - 4))
@@ -577,20 +579,25 @@ TIMBRE = FeatureGroup(
     centres=np.concatenate([_MFCC_MEAN_CENTRES, _MFCC_STD_CENTRES, [11.0, 0.5, 11.0, 12.0, -3.0, 0.55]]),
     scales=np.concatenate([_MFCC_MEAN_SCALES, _MFCC_STD_SCALES, [1.0, 0.3, 0.7, 1.0, 1.0, 0.15]]),
 )
+_TYPICAL_KEY_RELATIVE_PROFILE = (
+    MAJOR_PROFILE / MAJOR_PROFILE.sum() + MINOR_PROFILE / MINOR_PROFILE.sum()
+) / 2
 HARMONY = FeatureGroup(
     "harmony",
     # key-relative chroma profile (12, tonic first), key correlation, major-minor margin,
     # profile entropy (bits), harmonic change (mean cosine distance between chroma frames 0.5 s apart)
-    centres=np.concatenate([np.full(12, 1 / 12), [0.6, 0.0, 3.4, 0.15]]),
-    scales=np.concatenate([np.full(12, 0.04), [0.2, 0.1, 0.15, 0.1]]),
+    # (the profile's centre is the mean of the two key profiles: tonal music sits near it)
+    centres=np.concatenate([_TYPICAL_KEY_RELATIVE_PROFILE, [0.6, 0.0, 3.4, 0.15]]),
+    scales=np.concatenate([np.full(12, 0.03), [0.2, 0.1, 0.15, 0.1]]),
 )
 RHYTHM = FeatureGroup(
     "rhythm",
     # log2(tempo/120), pulse clarity, beat-band clarity, full-band autocorrelation at 1/4, 1/2,
-    # 3/2, 2, 3 and 4 beats, log2 onset rate (/s), onset strength mean, onset strength variation,
+    # 3/2, 2, 3 and 4 beats, log2 onset rate (/s), onset strength mean (log-compressed flux),
+    # onset strength variation,
     # high-band share of flux, RMS variation (std of dB), tempo known (1/0)
-    centres=np.array([0.0, 0.3, 0.3, 0.1, 0.2, 0.1, 0.3, 0.2, 0.3, 2.0, 1.0, 1.0, 0.4, 6.0, 1.0]),
-    scales=np.array([0.5, 0.2, 0.2, 0.15, 0.2, 0.15, 0.2, 0.2, 0.2, 1.0, 0.5, 0.5, 0.2, 3.0, 0.5]),
+    centres=np.array([0.0, 0.3, 0.3, 0.1, 0.2, 0.1, 0.3, 0.2, 0.3, 2.0, 0.03, 1.5, 0.4, 6.0, 1.0]),
+    scales=np.array([0.5, 0.2, 0.2, 0.15, 0.2, 0.15, 0.2, 0.2, 0.2, 1.0, 0.02, 0.5, 0.2, 3.0, 0.5]),
 )
 SOUND_VECTOR_LAYOUT = (TIMBRE, HARMONY, RHYTHM)
 _LAYOUT_DIMENSIONS = sum(len(group.centres) for group in SOUND_VECTOR_LAYOUT)

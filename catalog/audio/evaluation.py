@@ -270,10 +270,22 @@ def build_cases(
         )
         if on_progress:
             on_progress(1)
-    sources = [case.path for case in cases if case.audio_format in ("mp3", "flac")][:2]
-    for path in synth.broken_files(directory, rng=rng, sources=sources):
+    for path in _broken_files(directory, rng=rng):
         cases.append(EvaluationCase(path=path, audio_format=path.suffix.lstrip(".")))
     return cases
+
+
+def _broken_files(directory: Path, *, rng: np.random.Generator) -> list[Path]:
+    """The broken files, truncating an MP3 and a FLAC made for the purpose (whatever ``count``)."""
+    whole = synth.song(synth.SongSpec(tempo_bpm=100.0, key=0, mode=synth.MAJOR, seconds=20.0), rng=rng)
+    sources = [
+        synth.write_audio(directory / f"whole.{audio_format}", whole, synth.SAMPLE_RATE, audio_format)
+        for audio_format in ("mp3", "flac")
+    ]
+    broken = synth.broken_files(directory, rng=rng, sources=sources)
+    for source in sources:
+        source.unlink()
+    return broken
 
 
 def analyse_case(case: EvaluationCase, *, excerpt_seconds: float = 60.0) -> CaseResult:
