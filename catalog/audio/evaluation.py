@@ -2,8 +2,10 @@
 
 ``build_cases`` synthesizes a varied set (tempi 60-180 BPM, the 24 keys in turn, four drum
 patterns, five timbres, eight chord progressions, every writable format, mono and stereo, gains
-from -24 to 0 dB, lengths 20-75 s so some files are longer than the excerpt), plus broken files (a
-truncated MP3 and FLAC, a text file named .mp3, a zero-length file, random bytes).
+from -24 to 0 dB, lengths 20-75 s so some files are longer than the excerpt, drums off the grid
+by up to 12 ms (standard deviation) with varying loudness, two songs in three with a melody that
+wanders over the scale), plus broken files (a truncated MP3 and FLAC, a text file named .mp3, a
+zero-length file, random bytes).
 ``evaluate`` analyses them and ``EvaluationReport`` judges the issue's targets:
 
 - tempo within 2 % of the synthesized tempo (double or half counts as wrong) for ≥ 95 %;
@@ -230,6 +232,8 @@ def song_specs(count: int, *, rng: np.random.Generator) -> list[synth.SongSpec]:
                 timbre=timbres[int(rng.integers(len(timbres)))],
                 gain_db=round(float(rng.uniform(-24.0, 0.0)), 1),
                 channels=1 if index % 5 == 4 else 2,
+                humanize_ms=round(float(rng.uniform(0.0, 12.0)), 1),
+                with_melody=index % 3 != 0,
             )
         )
     return specs

@@ -154,23 +154,31 @@ def drum_pattern(
     seconds: float,
     pattern: str = "rock",
     rng: np.random.Generator,
+    humanize_ms: float = 0.0,
     sample_rate: int = SAMPLE_RATE,
 ) -> np.ndarray:
-    """A drum kit playing ``pattern`` (a key of DRUM_PATTERNS) bar after bar; mono float32."""
+    """A drum kit playing ``pattern`` (a key of DRUM_PATTERNS) bar after bar; mono float32.
+
+    ``humanize_ms``: each stroke lands off the grid by a normal draw with this standard deviation
+    and its loudness varies by ±15 %, as a drummer's would (0: a machine)."""
     steps = DRUM_PATTERNS[pattern]
     track = np.zeros(_seconds_to_samples(seconds, sample_rate))
     step_seconds = 60.0 / tempo_bpm / 4
     kick_sound, snare_sound = kick(sample_rate), snare(rng, sample_rate)
     hat_sounds = [hat(rng, sample_rate) for _ in range(4)]  # a little variety between strokes
     for step in range(int(seconds / step_seconds) + 1):
-        start = _seconds_to_samples(step * step_seconds, sample_rate)
+        offset = rng.normal(0.0, humanize_ms / 1000.0) if humanize_ms else 0.0
+        start = _seconds_to_samples(max(step * step_seconds + offset, 0.0), sample_rate)
+        velocity = float(rng.uniform(0.85, 1.15)) if humanize_ms else 1.0
         position = step % 16
         if position in steps.kick:
-            _place(track, kick_sound, start, 0.9)
+            _place(track, kick_sound, start, 0.9 * velocity)
         if position in steps.snare:
-            _place(track, snare_sound, start, 0.5)
+            _place(track, snare_sound, start, 0.5 * velocity)
         if position in steps.hat:
-            _place(track, hat_sounds[step % len(hat_sounds)], start, 0.25 if position % 4 else 0.35)
+            _place(
+                track, hat_sounds[step % len(hat_sounds)], start, (0.25 if position % 4 else 0.35) * velocity
+            )
     return (0.5 * track).astype(np.float32)
 
 
@@ -235,6 +243,33 @@ def chord_progression(
     return track.astype(np.float32)
 
 
+SCALES = {MAJOR: (0, 2, 4, 5, 7, 9, 11), MINOR: (0, 2, 3, 5, 7, 8, 10)}  # natural minor
+
+
+def melody(
+    *,
+    key: int,
+    mode: int,
+    seconds: float,
+    tempo_bpm: float,
+    rng: np.random.Generator,
+    timbre: str = "pluck",
+    sample_rate: int = SAMPLE_RATE,
+) -> np.ndarray:
+    """A random walk over the key's scale (natural minor in minor keys), one note a beat, around
+    the octave above middle C: passing and non-chord tones, as a tune has. Mono float32."""
+    scale = SCALES[mode]
+    beat_seconds = 60.0 / tempo_bpm
+    note_samples = _seconds_to_samples(beat_seconds, sample_rate)
+    track = np.zeros(_seconds_to_samples(seconds, sample_rate))
+    degree = 7  # the tonic, an octave up (degrees count scale steps from the tonic below)
+    for beat in range(int(seconds / beat_seconds) + 1):
+        degree = int(np.clip(degree + rng.choice([-2, -1, -1, 0, 1, 1, 2]), 0, 14))
+        note = 60 + key + 12 * (degree // 7) + scale[degree % 7]
+        _place(track, _tone(midi_to_hz(note), note_samples, timbre, sample_rate), beat * note_samples, 0.2)
+    return track.astype(np.float32)
+
+
 def gain_db(samples: np.ndarray, decibels: float) -> np.ndarray:
     """``samples`` scaled by ``decibels`` (a loud or quiet version with a known difference)."""
     return (samples * 10.0 ** (decibels / 20.0)).astype(np.float32)
@@ -258,6 +293,8 @@ class SongSpec:
     timbre: str = "organ"
     gain_db: float = 0.0
     channels: int = 2
+    humanize_ms: float = 0.0  # timing spread of the drums (see drum_pattern)
+    with_melody: bool = False  # a tune over the chords (see melody)
 
     @property
     def key_name(self) -> str:
@@ -265,11 +302,17 @@ class SongSpec:
 
 
 def song(spec: SongSpec, *, rng: np.random.Generator, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Drums and chords together (chords change every bar), scaled by ``spec.gain_db``.
+    """Drums and chords together (chords change every bar), and a melody when the spec asks,
+    scaled by ``spec.gain_db``.
 
     Before the gain the mix peaks at 0.5, so any gain up to +6 dB stays below full scale."""
     drums = drum_pattern(
-        tempo_bpm=spec.tempo_bpm, seconds=spec.seconds, pattern=spec.pattern, rng=rng, sample_rate=sample_rate
+        tempo_bpm=spec.tempo_bpm,
+        seconds=spec.seconds,
+        pattern=spec.pattern,
+        rng=rng,
+        humanize_ms=spec.humanize_ms,
+        sample_rate=sample_rate,
     )
     chords = chord_progression(
         key=spec.key,
@@ -281,6 +324,15 @@ def song(spec: SongSpec, *, rng: np.random.Generator, sample_rate: int = SAMPLE_
         sample_rate=sample_rate,
     )
     mix = drums + chords
+    if spec.with_melody:
+        mix += melody(
+            key=spec.key,
+            mode=spec.mode,
+            seconds=spec.seconds,
+            tempo_bpm=spec.tempo_bpm,
+            rng=rng,
+            sample_rate=sample_rate,
+        )
     mix *= 0.5 / max(float(np.max(np.abs(mix))), 1e-9)
     mix = gain_db(mix, spec.gain_db)
     return stereo(mix) if spec.channels == 2 else mix
