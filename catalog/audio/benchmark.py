@@ -36,20 +36,22 @@ TARGET_TRACKS_PER_MINUTE = 60.0
 PHASE_NAMES = {"decode": "decode the excerpt alone", "scan": "tags + analysis"}
 
 
-def make_tracks(directory: Path, *, count: int = DEFAULT_TRACKS, seed: int = 1) -> list[Path]:
-    """``count`` 4-minute stereo MP3s in ``directory`` (reused when already there)."""
+def make_tracks(
+    directory: Path, *, count: int = DEFAULT_TRACKS, seed: int = 1, seconds: float = TRACK_SECONDS
+) -> list[Path]:
+    """``count`` stereo MP3s of ``seconds`` (4 minutes) in ``directory`` (reused when already there)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     sources = []
     for index in range(min(DISTINCT_SONGS, count)):
-        path = directory / f"song-{index}.mp3"
+        path = directory / f"song-{index}-{round(seconds)}s.mp3"
         if not path.exists():
             spec = synth.SongSpec(
                 tempo_bpm=float(rng.uniform(70, 170)),
                 key=int(rng.integers(12)),
                 mode=index % 2,
-                seconds=TRACK_SECONDS,
+                seconds=seconds,
                 pattern=list(synth.DRUM_PATTERNS)[index % len(synth.DRUM_PATTERNS)],
                 timbre=list(synth.TIMBRES)[index % len(synth.TIMBRES)],
                 gain_db=-6.0,
@@ -58,7 +60,7 @@ def make_tracks(directory: Path, *, count: int = DEFAULT_TRACKS, seed: int = 1) 
         sources.append(path)
     tracks = []
     for index in range(count):
-        path = directory / f"track-{index:04d}.mp3"
+        path = directory / f"track-{index:04d}-{round(seconds)}s.mp3"
         if not path.exists():
             shutil.copyfile(sources[index % len(sources)], path)
         tracks.append(path)

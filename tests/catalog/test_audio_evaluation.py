@@ -106,7 +106,7 @@ def test_evaluate_analysis_command_synthesizes_analyses_and_reports(tmp_path: Pa
 
 @pytest.mark.slow
 def test_benchmark_pool_measures_warmed_workers(tmp_path: Path) -> None:
-    tracks = benchmark.make_tracks(tmp_path, count=2)
+    tracks = benchmark.make_tracks(tmp_path, count=2, seconds=10.0)
 
     decode = benchmark.measure("decode", benchmark.decode_one, tracks, processes=1)
 
