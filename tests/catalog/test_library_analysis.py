@@ -42,6 +42,12 @@ def analysis(**overrides: object) -> AudioAnalysis:
     vector = np.zeros(64, dtype=np.float32)
     vector[3] = 1.0
     values: dict[str, object] = {
+        "sample_rate": 44100,
+        "channels": 2,
+        "excerpt_start_seconds": 0.0,
+        "excerpt_seconds": 2.0,
+        "key_confidence": 0.8,
+        "loudness": -9.5,
         "tempo": 128.0,
         "key": 9,
         "mode": 0,
