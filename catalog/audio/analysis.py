@@ -167,11 +167,27 @@ def read_excerpt(path: Path, *, excerpt_seconds: float = DEFAULT_EXCERPT_SECONDS
         return _read_excerpt_other(path, excerpt_seconds, libsndfile_error)
     if info.frames <= 0 or info.samplerate <= 0:
         raise AnalysisError("empty audio (no samples)")
-    return _read_excerpt_soundfile(path, info.frames, info.samplerate, excerpt_seconds)
+    total_seconds = info.frames / info.samplerate
+    if info.format == "MP3":
+        total_seconds = _mp3_seconds(path) or total_seconds
+    return _read_excerpt_soundfile(path, total_seconds, info.samplerate, excerpt_seconds)
 
 
-def _read_excerpt_soundfile(path: Path, frames: int, sample_rate: int, excerpt_seconds: float) -> Excerpt:
-    total_seconds = frames / sample_rate
+def _mp3_seconds(path: Path) -> float | None:
+    """An MP3's length as mutagen reads it. Without a Xing/VBRI header libsndfile guesses the
+    length from the file size, tags included: 600 kB of cover art made a 90 s file "128 s" and
+    its excerpt "truncated". Mutagen skips the tags and reads the frame count when there is one."""
+    try:
+        tagged = mutagen.File(str(path))
+    except Exception:  # noqa: BLE001 - a damaged header: fall back to libsndfile's figure
+        return None
+    length = getattr(getattr(tagged, "info", None), "length", None)
+    return float(length) if length else None
+
+
+def _read_excerpt_soundfile(
+    path: Path, total_seconds: float, sample_rate: int, excerpt_seconds: float
+) -> Excerpt:
     start_seconds, length_seconds = excerpt_window(total_seconds, excerpt_seconds)
     start_frame = int(start_seconds * sample_rate)
     wanted = int(length_seconds * sample_rate)

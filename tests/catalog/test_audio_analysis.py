@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
 import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pyloudnorm
 import pytest
+from mutagen.id3 import APIC, ID3
 
 from catalog.audio import synth
 from catalog.audio.analysis import AnalysisError, AudioAnalysis, analyse_file, warm_up
@@ -220,3 +222,23 @@ def test_broken_files_are_refused_with_a_reason(tmp_path: Path) -> None:
 def test_a_missing_path_is_refused(tmp_path: Path) -> None:
     with pytest.raises(AnalysisError, match="not a file"):
         analyse_file(tmp_path / "nowhere.mp3")
+
+
+@pytest.mark.skipif(not synth.ffmpeg_available(), reason="needs ffmpeg to write an MP3 without a Xing header")
+def test_cover_art_does_not_make_an_mp3_without_a_xing_header_look_truncated(tmp_path: Path) -> None:
+    source = write(tmp_path, "source", synth.click_track(tempo_bpm=100, seconds=20))
+    path = tmp_path / "old-rip.mp3"
+    command = ["ffmpeg", "-v", "error", "-i", str(source), "-b:a", "128k", "-write_xing", "0", str(path)]
+    subprocess.run(command, check=True, timeout=60)
+    tags = ID3()
+    tags.add(
+        APIC(
+            encoding=3, mime="image/jpeg", type=3, desc="cover", data=np.random.default_rng(0).bytes(300_000)
+        )
+    )
+    tags.save(str(path))
+
+    analysis = analyse_file(path)
+
+    assert abs(analysis.duration_ms - 20_000) < 200
+    assert within(analysis.tempo, 100.0, 0.02)
