@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 import shutil
 import subprocess
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -792,7 +793,10 @@ def analyse_excerpt(excerpt: Excerpt) -> AudioAnalysis:
     dynamic_range = loudness_range_of_power(power, excerpt.sample_rate)
     del power
     mono = analysis_signal(excerpt)
-    musical = MusicalFeatures() if is_silent(mono) else musical_features(mono, loudness_lufs)
+    with warnings.catch_warnings():
+        # librosa warns when a short file is shorter than a filter; the features say None instead.
+        warnings.simplefilter("ignore", UserWarning)
+        musical = MusicalFeatures() if is_silent(mono) else musical_features(mono, loudness_lufs)
     return AudioAnalysis(
         duration_ms=int(round(excerpt.total_seconds * 1000)),
         sample_rate=excerpt.sample_rate,

@@ -12,7 +12,7 @@ import pytest
 from mutagen.id3 import APIC, ID3
 
 from catalog.audio import synth
-from catalog.audio.analysis import AnalysisError, AudioAnalysis, analyse_file, warm_up
+from catalog.audio.analysis import AnalysisError, AudioAnalysis, analyse_file, integrated_loudness, warm_up
 from catalog.features import AUDIO_FEATURE_RANGES, AUDIO_FEATURES, SOUND_VECTOR_DIMENSIONS
 
 RATE = synth.SAMPLE_RATE
@@ -242,3 +242,28 @@ def test_cover_art_does_not_make_an_mp3_without_a_xing_header_look_truncated(tmp
 
     assert abs(analysis.duration_ms - 20_000) < 200
     assert within(analysis.tempo, 100.0, 0.02)
+
+
+@pytest.mark.parametrize("sample_rate", [8000, 48000, 96000])
+def test_any_sample_rate_gives_the_same_tempo_and_key(tmp_path: Path, sample_rate: int) -> None:
+    spec = synth.SongSpec(tempo_bpm=120, key=4, mode=0, seconds=10, channels=1)
+    samples = synth.song(spec, rng=np.random.default_rng(0), sample_rate=sample_rate)
+    path = synth.write_audio(tmp_path / "song.flac", samples, sample_rate, "flac")
+
+    analysis = analyse_file(path)
+
+    assert analysis.sample_rate == sample_rate
+    assert within(analysis.tempo, 120.0, 0.02)
+    assert (analysis.key, analysis.mode) == (4, 0)
+
+
+def test_integrated_loudness_agrees_with_pyloudnorm() -> None:
+    rng = np.random.default_rng(8)
+    rate = 48000
+    ramp = np.linspace(0.001, 0.5, 12 * rate)[:, None]  # quiet start: the gates have work to do
+    samples = (rng.standard_normal((12 * rate, 2)) * ramp).astype(np.float32)
+
+    ours = integrated_loudness(samples, rate)
+    reference = pyloudnorm.Meter(rate).integrated_loudness(samples.astype(np.float64))
+
+    assert ours is not None and abs(ours - reference) < 0.01
