@@ -91,8 +91,11 @@ LIBSNDFILE_TYPES = frozenset({"MP3", "FLAC", "OggVorbis", "OggOpus", "WAVE", "AI
 
 
 class AnalysisError(Exception):
-    """The file cannot be analysed; ``str(error)`` is a reason a person can read, e.g.
-    "not an audio file", "empty file", "empty audio", "truncated: …", "corrupt: …"."""
+    """The file cannot be analysed; ``str(error)`` is a reason a person can read, one of:
+    "not a file", "empty file (0 bytes)", "not an audio file", "empty audio (…)",
+    "truncated: the audio stops at … s of …", "truncated or corrupt: <decoder message>",
+    "corrupt <kind> file: …", "corrupt: …", "cannot decode <kind> audio: ffmpeg is not installed",
+    "cannot analyse this audio: …"."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,7 +106,9 @@ class AudioAnalysis:
     or 0 minor; ``loudness_lufs`` integrated LUFS (unclipped); ``loudness`` the same clipped to
     -60..5 (the catalog's ``loudness``); ``dynamic_range`` loudness range in LU; ``energy`` and
     ``danceability`` in 0..1; ``key_confidence`` the correlation (-1..1) of the chroma with the
-    chosen key profile; ``sound_vector`` float32 of SOUND_VECTOR_DIMENSIONS, unit length.
+    chosen key profile; ``sound_vector`` float32 of SOUND_VECTOR_DIMENSIONS, unit length (the
+    last dimension is spare, always 0), None for silence. ``duration_ms`` is the whole file's;
+    ``excerpt_start_seconds`` and ``excerpt_seconds`` say which part was analysed.
     """
 
     duration_ms: int
