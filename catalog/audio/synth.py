@@ -117,7 +117,9 @@ def snare(rng: np.random.Generator, sample_rate: int = SAMPLE_RATE) -> np.ndarra
     samples = _seconds_to_samples(0.2, sample_rate)
     time = np.arange(samples) / sample_rate
     body = np.sin(2 * np.pi * 185.0 * time) * np.exp(-time / 0.05)
-    band = signal.butter(4, (1000.0, 8000.0), btype="bandpass", fs=sample_rate, output="sos")
+    band = signal.butter(
+        4, (1000.0, min(8000.0, 0.45 * sample_rate)), btype="bandpass", fs=sample_rate, output="sos"
+    )
     wires = signal.sosfilt(band, _decaying_noise(rng, samples, 0.06, sample_rate))
     return 0.6 * body + 1.2 * wires
 
@@ -125,7 +127,9 @@ def snare(rng: np.random.Generator, sample_rate: int = SAMPLE_RATE) -> np.ndarra
 def hat(rng: np.random.Generator, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Short high-passed noise (closed hi-hat)."""
     samples = _seconds_to_samples(0.06, sample_rate)
-    highpass = signal.butter(8, 7000.0, btype="highpass", fs=sample_rate, output="sos")
+    highpass = signal.butter(
+        8, min(7000.0, 0.4 * sample_rate), btype="highpass", fs=sample_rate, output="sos"
+    )
     return np.asarray(signal.sosfilt(highpass, _decaying_noise(rng, samples, 0.015, sample_rate)))
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
 import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pyloudnorm
 import pytest
+from mutagen.id3 import APIC, ID3
 
 from catalog.audio import synth
-from catalog.audio.analysis import AnalysisError, AudioAnalysis, analyse_file, warm_up
+from catalog.audio.analysis import AnalysisError, AudioAnalysis, analyse_file, integrated_loudness, warm_up
 from catalog.features import AUDIO_FEATURE_RANGES, AUDIO_FEATURES, SOUND_VECTOR_DIMENSIONS
 
 RATE = synth.SAMPLE_RATE
@@ -220,3 +222,48 @@ def test_broken_files_are_refused_with_a_reason(tmp_path: Path) -> None:
 def test_a_missing_path_is_refused(tmp_path: Path) -> None:
     with pytest.raises(AnalysisError, match="not a file"):
         analyse_file(tmp_path / "nowhere.mp3")
+
+
+@pytest.mark.skipif(not synth.ffmpeg_available(), reason="needs ffmpeg to write an MP3 without a Xing header")
+def test_cover_art_does_not_make_an_mp3_without_a_xing_header_look_truncated(tmp_path: Path) -> None:
+    source = write(tmp_path, "source", synth.click_track(tempo_bpm=100, seconds=20))
+    path = tmp_path / "old-rip.mp3"
+    command = ["ffmpeg", "-v", "error", "-i", str(source), "-b:a", "128k", "-write_xing", "0", str(path)]
+    subprocess.run(command, check=True, timeout=60)
+    tags = ID3()
+    tags.add(
+        APIC(
+            encoding=3, mime="image/jpeg", type=3, desc="cover", data=np.random.default_rng(0).bytes(300_000)
+        )
+    )
+    tags.save(str(path))
+
+    analysis = analyse_file(path)
+
+    assert abs(analysis.duration_ms - 20_000) < 200
+    assert within(analysis.tempo, 100.0, 0.02)
+
+
+@pytest.mark.parametrize("sample_rate", [8000, 48000, 96000])
+def test_any_sample_rate_gives_the_same_tempo_and_key(tmp_path: Path, sample_rate: int) -> None:
+    spec = synth.SongSpec(tempo_bpm=120, key=4, mode=0, seconds=10, channels=1)
+    samples = synth.song(spec, rng=np.random.default_rng(0), sample_rate=sample_rate)
+    path = synth.write_audio(tmp_path / "song.flac", samples, sample_rate, "flac")
+
+    analysis = analyse_file(path)
+
+    assert analysis.sample_rate == sample_rate
+    assert within(analysis.tempo, 120.0, 0.02)
+    assert (analysis.key, analysis.mode) == (4, 0)
+
+
+def test_integrated_loudness_agrees_with_pyloudnorm() -> None:
+    rng = np.random.default_rng(8)
+    rate = 48000
+    ramp = np.linspace(0.001, 0.5, 12 * rate)[:, None]  # quiet start: the gates have work to do
+    samples = (rng.standard_normal((12 * rate, 2)) * ramp).astype(np.float32)
+
+    ours = integrated_loudness(samples, rate)
+    reference = pyloudnorm.Meter(rate).integrated_loudness(samples.astype(np.float64))
+
+    assert ours is not None and abs(ours - reference) < 0.01
