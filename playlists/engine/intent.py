@@ -10,13 +10,42 @@ listener can edit it and regenerate from the edited copy.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
 
-from playlists.engine.lexicon import ARC_PHRASES, ENERGY_ARCS, LexiconEntry
+from playlists.engine.grammar import (
+    HIGH_WORDS,
+    LOW_WORDS,
+    NEGATION_CUES,
+    Reading,
+    Scan,
+    decade_words_to_digits,
+    expand_free_suffix,
+    negated_clauses,
+    numbers_to_digits,
+    read_directions,
+    read_era,
+    read_intensity,
+    read_lengths,
+    read_tempo,
+)
+from playlists.engine.language import ENGLISH, LANGUAGE_NAMES, READ_LANGUAGES, detect_language, to_english
+from playlists.engine.lexicon import (
+    ANTONYMS,
+    ARC_PHRASES,
+    ARTIST_STYLES,
+    BINARY_CHARACTERS,
+    ENERGY_ARCS,
+    FEATURE_SCALES,
+    LEXICON,
+    LexiconEntry,
+    direction_range,
+    entry_direction,
+    intensified,
+)
 
 MAX_PROMPT_CHARS = 2000
 MIN_SIZE, MAX_SIZE = 1, 200
@@ -86,6 +115,16 @@ class Intent:
     energy_arc: str | list[float] | None = None
     relaxed: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # What the parser could not read, for the listener to see (all default so stored intents load):
+    # content words that matched nothing; whether nothing at all was understood (then
+    # ``suggestions`` holds example prompts); artists named but not in the catalog; the prompt's
+    # language (ISO 639-1); and, after a refinement, which earlier wishes it replaced.
+    not_understood: list[str] = field(default_factory=list)
+    nothing_understood: bool = False
+    suggestions: list[str] = field(default_factory=list)
+    unknown_artists: list[str] = field(default_factory=list)
+    language: str = "en"
+    replaced: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -119,6 +158,10 @@ class Intent:
             "moods",
             "relaxed",
             "warnings",
+            "not_understood",
+            "suggestions",
+            "unknown_artists",
+            "replaced",
         ):
             values[key] = list(values.get(key, []))
         return cls(**values)
@@ -170,68 +213,26 @@ class Vocabulary(Protocol):
     def find_artist(self, text: str) -> str | None: ...
 
 
-# --- small grammars -------------------------------------------------------------------------
+# --- the parts the grammar leaves to this module -----------------------------------------------
 
-NUMBER_WORDS = {
-    "a": 1,
-    "an": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "fifteen": 15,
-    "twenty": 20,
-    "twenty five": 25,
-    "thirty": 30,
-    "forty": 40,
-    "forty five": 45,
-    "fifty": 50,
-    "sixty": 60,
-    "a hundred": 100,
-    "half": 0.5,
-    "a couple of": 2,
-    "a few": 3,
-}
-_NUMBER = r"(\d+(?:\.\d+)?|" + "|".join(sorted(map(re.escape, NUMBER_WORDS), key=len, reverse=True)) + r")"
-_MORE = r"(?:over|above|faster than|more than|at least|greater than|>|min(?:imum)?|beyond|upwards of)"
-_LESS = r"(?:under|below|slower than|less than|at most|fewer than|<|max(?:imum)?|up to|no more than)"
-_LONGER = r"(?:over|above|longer than|more than|at least)"
-_SHORTER = r"(?:under|below|shorter than|less than|at most|no longer than)"
-_MINUTES = r"(?:minutes?|mins?)"
-
-# English, plus the commonest Spanish/French/German/Italian/Portuguese "without".
-NEGATION_CUES = (
-    r"(?:no|not|without|except|excluding|minus|avoid|nothing|none of|never|skip|but not|no more"
-    r"|sin|sans|ohne|senza|sem)"
-)
-CLAUSE_END = re.compile(r"[,.;!?()]|\b(?:but|with|for|that|just|only|while|so|then|please)\b")
 _STOP_WORDS_TEXT = """
     a an the and or of to for in on at by from with some any my me i i'm im we us our you your
     please give make play create want need put get songs song tracks track music mix playlist
     playlists tunes stuff things something kind sort type types bit more but very really just like
     that this these those good great best nice perfect vibe vibes vibey beats sounds sound list set
     selection collection while when during is are be it its it's all also new only quick break
+    whatever anything everything let's lets can could would should will have has had do does some
+    one ones all about around over into up down out off as than then there their them they it's
+    i'd i'll i've me myself let go going listen listening hear hearing heard time times
+    super extremely quite pretty slightly somewhat little kinda fairly rather
 """
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 _WORD = re.compile(r"[\w&'+]+(?:-[\w&'+]+)*", re.UNICODE)
 
 
-def _number(text: str) -> float:
-    text = text.strip().lower()
-    return float(NUMBER_WORDS[text]) if text in NUMBER_WORDS else float(text)
-
-
 @dataclass
 class _Scan:
-    """The prompt being read: grammars blank out what they consumed."""
+    """The prompt being read: readers blank out what they consumed."""
 
     text: str
     intent: Intent
@@ -241,145 +242,34 @@ class _Scan:
         self.text = self.text[:start] + " " * (end - start) + self.text[end:]
 
 
-def _scan_all(scan: _Scan, pattern: str, handle: Callable[[re.Match[str]], None]) -> None:
-    for match in list(re.finditer(pattern, scan.text)):
-        handle(match)
-        scan.consume(match)
-
-
-def _read_tempo(scan: _Scan) -> None:
-    def between(match: re.Match[str]) -> None:
-        low, high = sorted((_number(match[1]), _number(match[2])))
-        _set_range(scan.intent, "tempo", low, high, source=match[0])
-
-    def over(match: re.Match[str]) -> None:
-        _set_range(scan.intent, "tempo", _number(match[1]), 300.0, source=match[0])
-
-    def under(match: re.Match[str]) -> None:
-        _set_range(scan.intent, "tempo", 0.0, _number(match[1]), source=match[0])
-
-    def around(match: re.Match[str]) -> None:
-        bpm = _number(match[1])
-        _set_range(scan.intent, "tempo", bpm - 6, bpm + 6, source=match[0])
-
-    _scan_all(scan, r"(\d+)\s*(?:-|to|and)\s*(\d+)\s*bpm", between)
-    _scan_all(scan, rf"{_MORE}\s*{_NUMBER}\s*(?:bpm|beats per minute)", over)
-    _scan_all(scan, rf"{_LESS}\s*{_NUMBER}\s*(?:bpm|beats per minute)", under)
-    _scan_all(scan, r"(?:around|about|at|~)?\s*(\d+)\s*(?:bpm|beats per minute)", around)
-
-
-def _read_track_length(scan: _Scan) -> None:
-    def shorter(match: re.Match[str]) -> None:
-        _set_range(scan.intent, "duration_ms", 0.0, _number(match[1]) * 60_000, source=match[0])
-
-    def longer(match: re.Match[str]) -> None:
-        _set_range(scan.intent, "duration_ms", _number(match[1]) * 60_000, 3_600_000.0, source=match[0])
-
-    # A comparison with a few minutes is about each track ("under three minutes"); a bare
-    # length ("a 30-minute run", "an hour of") is about the whole playlist.
-    track_minutes = rf"{_NUMBER}\s*{_MINUTES}(?:\s+long)?"
-    _scan_all(scan, rf"\b{_SHORTER}\s+{track_minutes}", lambda match: _track_bound(scan, match, shorter))
-    _scan_all(scan, rf"\b{_LONGER}\s+{track_minutes}", lambda match: _track_bound(scan, match, longer))
-
-
-MAX_TRACK_MINUTES = 12
-
-
-def _track_bound(scan: _Scan, match: re.Match[str], handle: Callable[[re.Match[str]], None]) -> None:
-    minutes = _number(match[1])
-    if minutes <= MAX_TRACK_MINUTES:
-        handle(match)
-    else:
-        scan.intent.duration_seconds = int(minutes * 60)
-
-
-def _read_playlist_length(scan: _Scan) -> None:
-    def size(match: re.Match[str]) -> None:
-        scan.intent.size = int(_number(match[1]))
-
-    def hours(match: re.Match[str]) -> None:
-        scan.intent.duration_seconds = int(_number(match[1]) * 3600)
-
-    def minutes(match: re.Match[str]) -> None:
-        scan.intent.duration_seconds = int(_number(match[1]) * 60)
-
-    _scan_all(scan, rf"\b{_NUMBER}\s+(?:songs?|tracks?|tunes|pieces)\b", size)
-    _scan_all(scan, r"\bhalf an? hour\b", lambda match: setattr(scan.intent, "duration_seconds", 1800))
-    _scan_all(scan, rf"\b{_NUMBER}\s*(?:-\s*)?(?:hours?|hrs?)\b(?:\s+long)?", hours)
-    _scan_all(scan, rf"\b{_NUMBER}\s*(?:-\s*)?{_MINUTES}\b(?:\s+long)?", minutes)
-
-
-DECADE = (
-    r"(?:(?:the\s+)?(?:(19|20)?(\d)0'?s)"
-    r"|(?:the\s+)?(fifties|sixties|seventies|eighties|nineties|two thousands))"
-)
-DECADE_WORDS = {"fifties": 1950, "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990}
-DECADE_WORDS["two thousands"] = 2000
-
-
-def _decade_start(century: str | None, digit: str | None, word: str | None) -> int:
-    if word:
-        return DECADE_WORDS[word]
-    if century:
-        return int(century) * 100 + int(digit or 0) * 10
-    tens = int(digit or 0) * 10
-    # "20s" alone means the 2020s, "30s".."90s" the 1900s.
-    return 2000 + tens if tens <= 20 else 1900 + tens
-
-
-def _read_era(scan: _Scan) -> None:
-    def decade(match: re.Match[str]) -> None:
-        start = _decade_start(match[2], match[3], match[4])
-        low, high = start, start + 9
-        part = match[1]
-        if part == "early":
-            high = start + 4
-        elif part == "late":
-            low = start + 5
-        elif part == "mid":
-            low, high = start + 3, start + 7
-        _merge_era(scan.intent, low, high)
-
-    def decades(match: re.Match[str]) -> None:
-        first = _decade_start(match[1], match[2], match[3])
-        second = _decade_start(match[4], match[5], match[6])
-        _merge_era(scan.intent, min(first, second), max(first, second) + 9)
-
-    def year_span(match: re.Match[str]) -> None:
-        low, high = sorted((int(match[1]), int(match[2])))
-        _merge_era(scan.intent, low, high)
-
-    def since(match: re.Match[str]) -> None:
-        _merge_era(scan.intent, int(match[1]), 2100)
-
-    def before(match: re.Match[str]) -> None:
-        _merge_era(scan.intent, 1000, int(match[1]) - 1)
-
-    def in_year(match: re.Match[str]) -> None:
-        _merge_era(scan.intent, int(match[1]), int(match[1]))
-
-    year = r"((?:19|20)\d\d)"
-    _scan_all(scan, rf"\b(?:between\s+|from\s+)?{year}\s*(?:-|to|and|until|through)\s*{year}\b", year_span)
-    _scan_all(scan, rf"\b(?:since|after|from)\s+{year}\s+(?:on(?:wards?)?|and later|and after)\b", since)
-    _scan_all(scan, rf"\b(?:since|after|newer than|post)\s+{year}\b", since)
-    _scan_all(scan, rf"\b(?:before|older than|pre)\s+{year}\b", before)
-    _scan_all(scan, rf"\b(?:from|in|released in|of)\s+{year}\b", in_year)
-    _scan_all(scan, rf"\b{DECADE}\s*(?:and|or|to|through|-|&)\s*{DECADE}", decades)
-    _scan_all(scan, rf"\b(?:from\s+|of\s+|in\s+)?(?:the\s+)?(early|mid|late)?[\s-]*{DECADE}(?=\W|$)", decade)
-    _scan_all(scan, rf"(?<![\d-]){year}(?![\d-])", in_year)
-
-
-def _merge_era(intent: Intent, low: int, high: int) -> None:
-    if intent.era is None:
-        intent.era = (low, high)
-    else:
-        intent.era = (min(intent.era[0], low), max(intent.era[1], high))
-
-
 def _set_range(intent: Intent, feature: str, low: float, high: float, *, source: str) -> None:
     intent.feature_ranges[feature] = FeatureRange(
         low=low, high=high, hard=True, confidence=1.0, source=source.strip()
     )
+
+
+def _read_grammar(scan: _Scan) -> Reading:
+    """Numbers, bounds, eras, intensities and directions, read literally before any matching."""
+    grammar_scan = Scan(text=scan.text)
+    read_tempo(grammar_scan)
+    read_lengths(grammar_scan)
+    read_era(grammar_scan)
+    read_directions(grammar_scan)
+    read_intensity(grammar_scan)
+    reading = grammar_scan.reading
+    intent = scan.intent
+    if reading.tempo:
+        _set_range(intent, "tempo", *reading.tempo, source=reading.sources.get("tempo", ""))
+    if reading.track_ms:
+        _set_range(intent, "duration_ms", *reading.track_ms, source=reading.sources.get("duration_ms", ""))
+    intent.era = reading.era
+    intent.size = reading.size
+    intent.duration_seconds = reading.duration_seconds
+    for feature, side, words in reading.directions:
+        column, (low, high) = direction_range(feature, side)
+        intent.feature_ranges[column] = FeatureRange(low, high, False, 1.0, words)
+    scan.text = grammar_scan.text
+    return reading
 
 
 FAMILIARITY_PATTERNS = {
@@ -409,29 +299,70 @@ def _read_arc(scan: _Scan) -> None:
 
 SEED_PATTERN = (
     r"\b(?:(?:sounds?|sounding)\s+like|similar to|in the style of|inspired by|reminiscent of|like|fans? of|"
-    r"in the vein of)\s+([^,.;!?]+)"
+    r"in the vein of|artists like|the likes of)\s+([^,.;!?]+?)"
+    r"(?=\s+(?:but|with|for|and then|only|from|without)\b|[,.;!?]|$)"
+)
+# "Taylor Swift vibes", "Radiohead style songs": a name before a style word.
+NAME_BEFORE_STYLE = (
+    r"([^\W\d][\w'.&-]*(?:\s+[^\W\d][\w'.&-]*){0,2})\s+(?:vibes|style|type|kind of|esque|-esque)\b"
 )
 
 
-def _read_seed_artists(scan: _Scan, vocabulary: Vocabulary) -> None:
+def _read_seed_artists(scan: _Scan, vocabulary: Vocabulary, prompt: str) -> None:
+    """Seed artists after "like", "similar to", …; a capitalized name the catalog does not hold
+    is an unknown artist, said so and, where known, its style used."""
     for match in list(re.finditer(SEED_PATTERN, scan.text)):
-        names = _artist_names(match[1], vocabulary)
-        if names:
-            scan.intent.seed_artists.extend(names)
+        known, unknown = _artist_names(match[1], vocabulary, prompt)
+        scan.intent.seed_artists.extend(name for name in known if name not in scan.intent.seed_artists)
+        scan.intent.unknown_artists.extend(
+            name for name in unknown if name not in scan.intent.unknown_artists
+        )
+        if known or unknown:
             scan.consume(match)
+    for match in list(re.finditer(NAME_BEFORE_STYLE, scan.text)):
+        for start in range(len(match[1].split())):
+            name = " ".join(match[1].split()[start:])
+            artist = vocabulary.find_artist(name)
+            original = _original_spelling(prompt, name)
+            if artist or (original and original[:1].isupper() and name.lower() in ARTIST_STYLES):
+                if artist:
+                    scan.intent.seed_artists.append(artist)
+                else:
+                    scan.intent.unknown_artists.append(original or name)
+                scan.consume(match)
+                break
 
 
-def _artist_names(text: str, vocabulary: Vocabulary) -> list[str]:
-    """Known artist names in ``text`` ("drake and rihanna"), longest first; [] when none."""
-    found: list[str] = []
+def _original_spelling(prompt: str, text: str) -> str | None:
+    found = re.search(rf"(?<!\w){re.escape(text)}(?!\w)", prompt, flags=re.IGNORECASE)
+    return found[0] if found else None
+
+
+def _looks_like_a_name(prompt: str, text: str) -> str | None:
+    """``text`` as the listener wrote it when every word starts with a capital ("Bon Iver")."""
+    original = _original_spelling(prompt, text.removesuffix("'s").strip())
+    if not original or not all(word[:1].isupper() for word in original.split()):
+        return None
+    return original
+
+
+def _artist_names(text: str, vocabulary: Vocabulary, prompt: str) -> tuple[list[str], list[str]]:
+    """Known artist names in ``text`` ("drake and rihanna") and capitalized names the catalog does
+    not hold ("Radiohead")."""
+    known: list[str] = []
+    unknown: list[str] = []
     for part in re.split(r"\s*(?:,|\band\b|\bor\b|&|\bnor\b)\s*", text.strip()):
-        part = part.strip()
+        part = re.sub(r"'s\b", "", part.strip())
         if not part:
             continue
         artist = vocabulary.find_artist(part) or vocabulary.find_artist(" ".join(part.split()[:3]))
         if artist:
-            found.append(artist)
-    return found
+            known.append(artist)
+            continue
+        name = _looks_like_a_name(prompt, part) or _looks_like_a_name(prompt, " ".join(part.split()[:2]))
+        if name or part in ARTIST_STYLES:
+            unknown.append(name or part)
+    return known, unknown
 
 
 # --- matching words against tags and the lexicon ----------------------------------------------
@@ -475,7 +406,7 @@ def _best_matches(
         if len(vocabulary.phrase_owner):
             phrase_sims = vocabulary.phrase_vectors @ vector
             best_phrase = int(np.argmax(phrase_sims))
-            entry = vocabulary.phrase_owner[best_phrase]
+            entry = _with_polarity(vocabulary, text, vocabulary.phrase_owner[best_phrase])
             scored.append(_SpanMatch(start, end, text, float(phrase_sims[best_phrase]), "lexicon", entry))
     # Longer spans win near-ties: "hard rock" over "rock", "teen pop" (-> "post-teen pop") over "pop".
     scored.sort(
@@ -490,6 +421,27 @@ def _best_matches(
         chosen.append(match)
         taken.update(range(match.start, match.end))
     return chosen
+
+
+_LOW_CUE = re.compile(rf"\b(?:{LOW_WORDS}|not|no|without|slow|slower|quiet|calm|down)\b")
+_HIGH_CUE = re.compile(rf"\b(?:{HIGH_WORDS}|fast|faster|quick|loud|up)\b")
+
+
+def _with_polarity(vocabulary: Vocabulary, text: str, index: int) -> int:
+    """The entry ``text`` means: similarity found ``index``, but a word saying the opposite
+    direction ("low energy" near "energetic") switches to the explicit antonym."""
+    entry = vocabulary.lexicon[index]
+    direction = entry_direction(entry)
+    wants_low = _LOW_CUE.search(text) is not None
+    wants_high = _HIGH_CUE.search(text) is not None
+    if direction is None or wants_low == wants_high:
+        return index
+    if (direction == "high" and wants_low) or (direction == "low" and wants_high):
+        opposite = ANTONYMS.get(entry.label)
+        for candidate, other in enumerate(vocabulary.lexicon):
+            if other.label == opposite:
+                return candidate
+    return index
 
 
 def _tag_family(vocabulary: Vocabulary, vector: np.ndarray, minimum: float) -> list[tuple[str, float]]:
@@ -525,8 +477,11 @@ def _add_include(intent: Intent, name: str, confidence: float, source: str) -> N
     intent.include_tags.append(TagChoice(name=name, confidence=confidence, source=source))
 
 
-def _apply_lexicon(intent: Intent, entry: LexiconEntry, confidence: float, source: str) -> None:
+def _apply_lexicon(
+    intent: Intent, entry: LexiconEntry, confidence: float, source: str, *, level: str | None = None
+) -> None:
     for feature, (low, high) in entry.ranges.items():
+        low, high = intensified(feature, low, high, level)
         existing = intent.feature_ranges.get(feature)
         if existing is not None and existing.hard:
             continue
@@ -554,24 +509,6 @@ def _apply_lexicon(intent: Intent, entry: LexiconEntry, confidence: float, sourc
         intent.moods.append(entry.label)
 
 
-def _negated_clauses(text: str) -> tuple[str, list[str]]:
-    """The text without negated clauses, and those clauses' objects ("no rap" -> "rap")."""
-    excluded: list[str] = []
-    cue = re.compile(rf"\b{NEGATION_CUES}\b(?:\s+(?:any|more|a|the|too much|much|of))*\s+")
-    while True:
-        match = cue.search(text)
-        if match is None:
-            return text, excluded
-        end_match = CLAUSE_END.search(text, match.end())
-        end = end_match.start() if end_match else len(text)
-        clause = text[match.end() : end].strip()
-        if clause:
-            excluded.extend(
-                part.strip() for part in re.split(r"\s*(?:\band\b|\bor\b|\bnor\b|/|&(?!b))\s*", clause)
-            )
-        text = text[: match.start()] + " " * (end - match.start()) + text[end:]
-
-
 def _normalize(prompt: str) -> str:
     text = prompt.lower().replace("’", "'").replace("–", "-").replace("—", "-")
     text = re.sub(r"\bhip[\s-]?hop\b", "hip hop", text)
@@ -585,8 +522,17 @@ def embeddable_phrases(lexicon: Sequence[LexiconEntry]) -> list[tuple[int, str]]
         (index, phrase)
         for index, entry in enumerate(lexicon)
         for phrase in entry.phrases
-        if not re.match(rf"{NEGATION_CUES}\b", phrase)
+        if not is_literal_phrase(phrase)
     ]
+
+
+_LITERAL_CUE = re.compile(rf"\b{NEGATION_CUES}\b|\bno one\b|\bnobody\b")
+
+
+def is_literal_phrase(phrase: str) -> bool:
+    """A lexicon phrase holding a negation word ("no vocals", "songs nobody knows") is read
+    literally before negations are, never by similarity."""
+    return _LITERAL_CUE.search(phrase) is not None
 
 
 def size_for_duration(seconds: float) -> int:
@@ -614,58 +560,178 @@ def validate_size(size: int | None) -> int | None:
     return size
 
 
-def parse_prompt(prompt: str, *, vocabulary: Vocabulary) -> Intent:
+class NotUnderstoodError(PromptError):
+    """Nothing in the prompt could be read; ``intent`` says what was tried and suggests prompts."""
+
+    def __init__(self, intent: Intent) -> None:
+        words = ", ".join(intent.not_understood) or "the prompt"
+        examples = "; ".join(f"“{example}”" for example in intent.suggestions)
+        super().__init__(f"Segue did not understand: {words}. Try for example {examples}.")
+        self.intent = intent
+
+
+# Below this cosine to every tag and lexicon phrase a word is reported as not understood.
+NOT_UNDERSTOOD_MAX = 0.45
+SUGGESTIONS = (
+    "relaxing evening jazz",
+    "an hour of upbeat workout songs over 120 bpm",
+    "90s hip hop without explicit gangsta rap",
+    "calm acoustic songs for studying, no vocals",
+)
+
+
+def parse_prompt(prompt: str, *, vocabulary: Vocabulary, require_understood: bool = True) -> Intent:
+    """The Intent of ``prompt``. A prompt with nothing understood raises NotUnderstoodError (which
+    carries the Intent and suggestions) unless ``require_understood`` is False."""
     prompt = validate_prompt(prompt)
     intent = Intent()
-    scan = _Scan(text=_normalize(prompt), intent=intent)
+    language = detect_language(prompt)
+    intent.language = language
+    text = _normalize(prompt)
+    foreign_unknown: list[str] = []
+    if language != ENGLISH:
+        text, foreign_unknown = to_english(text, language)
+    text = expand_free_suffix(numbers_to_digits(decade_words_to_digits(text)))
+    scan = _Scan(text=text, intent=intent)
     _read_familiarity(scan)
-    _read_tempo(scan)
-    _read_track_length(scan)
-    _read_era(scan)
-    _read_playlist_length(scan)
-    _read_arc(scan)
     _read_lexicon_literals(scan, vocabulary)
-    positive_text, negated = _negated_clauses(scan.text)
+    reading = _read_grammar(scan)
+    _read_arc(scan)
+    positive_text, negated = negated_clauses(scan.text)
+    negated = [phrase for phrase in (_GENERIC_NOUNS.sub("", phrase).strip() for phrase in negated) if phrase]
     scan.text = positive_text
-    _read_seed_artists(scan, vocabulary)
+    _read_seed_artists(scan, vocabulary, prompt)
     words = [word for word in _WORD.findall(scan.text)]
     spans = [text for _, _, text in _spans(words)]
-    semantic_text = _semantic_text(prompt, negated)
+    semantic_text = _semantic_text(text)
     hints = sorted(
-        {hint for entry in vocabulary.lexicon for hint in entry.tag_hints} - set(vocabulary.tag_names)
+        {hint for entry in vocabulary.lexicon for hint in entry.tag_hints}
+        | {hint for hints in ARTIST_STYLES.values() for hint in hints}
     )
+    hints = [hint for hint in hints if hint not in set(vocabulary.tag_names)]
     texts = list(dict.fromkeys([semantic_text, *spans, *negated, *hints]))
     vectors = dict(zip(texts, vocabulary.encode(texts), strict=True)) if texts else {}
     intent.semantic_text = semantic_text
-    for match in _best_matches(words, vocabulary, vectors):
+    matches = _best_matches(words, vocabulary, vectors)
+    for match in matches:
         if match.kind == "tag":
             _include_tag_family(intent, vocabulary, vectors[match.text], match)
         else:
             entry = vocabulary.lexicon[match.index]
-            _apply_lexicon(intent, entry, min(1.0, match.score), match.text)
+            level = _intensity_of(match.text, reading)
+            _apply_lexicon(intent, entry, min(1.0, match.score), match.text, level=level)
             for hint in entry.tag_hints:
-                tag = _resolve_tag_hint(vocabulary, hint, vectors)
-                if tag:
-                    for name in _with_children(vocabulary, [tag]):
-                        _add_include(intent, name, match.score, match.text)
-    for phrase in negated:
-        _exclude(intent, vocabulary, phrase, vectors)
+                _include_hint(intent, vocabulary, hint, vectors, match.score, match.text)
+    for artist in intent.unknown_artists:
+        for hint in ARTIST_STYLES.get(artist.lower(), ()):
+            _include_hint(intent, vocabulary, hint, vectors, 0.7, artist)
+    unresolved = [phrase for phrase in negated if not _exclude(intent, vocabulary, phrase, vectors, prompt)]
     _drop_contradictions(intent)
     _make_room_for_arc(intent)
     if intent.size is not None:
         validate_size(intent.size)
+    covered = {index for match in matches for index in range(match.start, match.end)}
+    intent.not_understood = _not_understood(words, covered, vocabulary, vectors, foreign_unknown)
+    intent.not_understood.extend(phrase for phrase in unresolved if phrase not in intent.not_understood)
+    if language not in READ_LANGUAGES:
+        intent.warnings.append("Prompts are read in English; other languages only in part.")
+    elif language != ENGLISH and intent.not_understood:
+        intent.warnings.append(
+            f"Read as {LANGUAGE_NAMES[language]} through a small vocabulary; "
+            f"not understood: {', '.join(intent.not_understood)}."
+        )
+    if not _understood_anything(intent):
+        intent.nothing_understood = True
+        intent.suggestions = list(SUGGESTIONS)
+        if not intent.not_understood:
+            intent.not_understood = [word for word in _WORD.findall(_normalize(prompt))][:8]
+        if require_understood:
+            raise NotUnderstoodError(intent)
     return intent
 
 
+def _include_hint(
+    intent: Intent,
+    vocabulary: Vocabulary,
+    hint: str,
+    vectors: Mapping[str, np.ndarray],
+    score: float,
+    source: str,
+) -> None:
+    tag = _resolve_tag_hint(vocabulary, hint, vectors)
+    if tag:
+        for name in _with_children(vocabulary, [tag]):
+            _add_include(intent, name, score, source)
+
+
+def _intensity_of(span: str, reading: Reading) -> str | None:
+    for word in span.split():
+        if word in reading.intensity:
+            return reading.intensity[word]
+    return None
+
+
+def _not_understood(
+    words: Sequence[str],
+    covered: set[int],
+    vocabulary: Vocabulary,
+    vectors: Mapping[str, np.ndarray],
+    foreign_unknown: Sequence[str],
+) -> list[str]:
+    """Content words no grammar consumed and no tag or lexicon phrase comes near."""
+    found: list[str] = []
+    for index, word in enumerate(words):
+        if index in covered or word in STOP_WORDS or word.replace(".", "").isdigit():
+            continue
+        vector = vectors.get(word)
+        if vector is not None and _best_similarity(vocabulary, vector) >= NOT_UNDERSTOOD_MAX:
+            continue
+        found.append(word)
+    found.extend(word for word in foreign_unknown if word in words and word not in found)
+    return list(dict.fromkeys(found))
+
+
+def _best_similarity(vocabulary: Vocabulary, vector: np.ndarray) -> float:
+    best = 0.0
+    if len(vocabulary.tag_names):
+        best = float(np.max(vocabulary.tag_vectors @ vector))
+    if len(vocabulary.phrase_owner):
+        best = max(best, float(np.max(vocabulary.phrase_vectors @ vector)))
+    return best
+
+
+def _understood_anything(intent: Intent) -> bool:
+    return bool(
+        intent.include_tags
+        or intent.exclude_tags
+        or intent.avoid_tags
+        or intent.exclude_artists
+        or intent.seed_artists
+        or intent.unknown_artists
+        or intent.feature_ranges
+        or intent.era
+        or intent.size
+        or intent.duration_seconds
+        or intent.familiarity
+        or intent.activity
+        or intent.moods
+        or intent.energy_arc
+    )
+
+
 def _read_lexicon_literals(scan: _Scan, vocabulary: Vocabulary) -> None:
-    """Lexicon phrases that contain a negation word ("no vocals") are read before negations."""
-    for entry in vocabulary.lexicon:
-        for phrase in entry.phrases:
-            if not re.match(rf"{NEGATION_CUES}\b", phrase):
-                continue
-            for match in list(re.finditer(rf"\b{re.escape(phrase)}\b", scan.text)):
-                _apply_lexicon(scan.intent, entry, 1.0, phrase)
-                scan.consume(match)
+    """Lexicon phrases that hold a negation word ("no vocals", "songs nobody knows") are read
+    before negations are, longest first."""
+    literals = [
+        (phrase, entry)
+        for entry in vocabulary.lexicon
+        for phrase in entry.phrases
+        if is_literal_phrase(phrase)
+    ]
+    for phrase, entry in sorted(literals, key=lambda item: -len(item[0])):
+        for match in list(re.finditer(rf"\b{re.escape(phrase)}\b", scan.text)):
+            _apply_lexicon(scan.intent, entry, 1.0, phrase)
+            scan.consume(match)
 
 
 def _include_tag_family(
@@ -678,11 +744,19 @@ def _include_tag_family(
             _add_include(intent, tag, min(match.score, sim), match.text)
 
 
-def _exclude(intent: Intent, vocabulary: Vocabulary, phrase: str, vectors: Mapping[str, np.ndarray]) -> None:
+def _exclude(
+    intent: Intent, vocabulary: Vocabulary, phrase: str, vectors: Mapping[str, np.ndarray], prompt: str
+) -> bool:
+    """Leave out what ``phrase`` names: an artist, tags, or a side of a mood; False when unknown."""
+    phrase = _GENERIC_NOUNS.sub("", phrase).strip()
     if not phrase:
-        return
-    artist = vocabulary.find_artist(phrase)
+        return True
+    artist = vocabulary.find_artist(re.sub(r"'s\b", "", phrase))
     vector = vectors.get(phrase)
+    literal = _literal_entry(vocabulary, phrase)
+    if literal is not None and phrase not in vocabulary.tag_names:
+        _avoid_lexicon(intent, literal, phrase)
+        return True
     family = (
         _tag_family(vocabulary, vector, AVOID_MIN) if vector is not None and len(vocabulary.tag_names) else []
     )
@@ -690,7 +764,7 @@ def _exclude(intent: Intent, vocabulary: Vocabulary, phrase: str, vectors: Mappi
     if artist and best_sim < 0.9:
         if artist not in intent.exclude_artists:
             intent.exclude_artists.append(artist)
-        return
+        return True
     if best_sim >= TAG_MATCH_MIN:
         best_tag = family[0][0]
         # "no gangsta rap" leaves the broader "rap" alone: parents of the matched tag stay.
@@ -706,18 +780,44 @@ def _exclude(intent: Intent, vocabulary: Vocabulary, phrase: str, vectors: Mappi
         for name, _ in family:
             if name not in strong and name not in parents and name not in intent.avoid_tags:
                 intent.avoid_tags.append(name)
-        return
+        return True
     if vector is not None and len(vocabulary.phrase_owner):
         sims = vocabulary.phrase_vectors @ vector
         best = int(np.argmax(sims))
         if sims[best] >= LEXICON_MATCH_MIN:
-            _avoid_lexicon(intent, vocabulary.lexicon[vocabulary.phrase_owner[best]], phrase)
-            return
+            index = _with_polarity(vocabulary, phrase, vocabulary.phrase_owner[best])
+            _avoid_lexicon(intent, vocabulary.lexicon[index], phrase)
+            return True
+    written = _looks_like_a_name(prompt, phrase)
+    if written:
+        if written not in intent.unknown_artists:
+            intent.unknown_artists.append(written)
+        intent.warnings.append(f"{written} is not in the catalog, so there is nothing of theirs to leave out")
+        return True
     intent.warnings.append(f"Could not tell what to leave out for 'no {phrase}'")
+    return False
+
+
+_GENERIC_NOUNS = re.compile(r"\s*\b(?:music|songs?|tracks?|tunes|stuff|ones|please|at all|anything)\b")
+
+
+def _literal_entry(vocabulary: Vocabulary, phrase: str) -> LexiconEntry | None:
+    """The lexicon entry one of whose phrases is exactly ``phrase`` ("heavy", "sad")."""
+    for entry in vocabulary.lexicon:
+        if phrase in entry.phrases:
+            return entry
+    return None
 
 
 def _avoid_lexicon(intent: Intent, entry: LexiconEntry, phrase: str) -> None:
     """'nothing sad': the opposite side of each one-sided range, as a soft preference."""
+    opposite = ANTONYMS.get(entry.label)
+    if entry.label in BINARY_CHARACTERS and opposite:
+        # Not acoustic is electronic, no vocals instrumental: a two-sided character flips.
+        for feature, (low, high) in _entry_named(opposite).ranges.items():
+            if not (feature in intent.feature_ranges and intent.feature_ranges[feature].hard):
+                intent.feature_ranges[feature] = FeatureRange(low, high, False, 0.8, f"no {phrase}")
+        return
     for feature, (low, high) in entry.ranges.items():
         if feature in intent.feature_ranges and intent.feature_ranges[feature].hard:
             continue
@@ -728,10 +828,12 @@ def _avoid_lexicon(intent: Intent, entry: LexiconEntry, phrase: str) -> None:
             intent.feature_ranges[feature] = FeatureRange(scale_low, low, False, 0.8, f"no {phrase}")
 
 
+def _entry_named(label: str) -> LexiconEntry:
+    return next(entry for entry in LEXICON if entry.label == label)
+
+
 def _feature_scale(feature: str) -> tuple[float, float]:
-    return {"tempo": (0.0, 250.0), "popularity": (0.0, 100.0), "loudness": (-60.0, 5.0)}.get(
-        feature, (0.0, 1.0)
-    )
+    return FEATURE_SCALES.get(feature, (0.0, 1.0))
 
 
 def _make_room_for_arc(intent: Intent) -> None:
@@ -755,27 +857,36 @@ def _drop_contradictions(intent: Intent) -> None:
     intent.include_tags = [tag for tag in intent.include_tags if tag.name not in excluded]
 
 
-def _semantic_text(prompt: str, negated: Sequence[str]) -> str:
-    text = _normalize(prompt)
-    text, _ = _negated_clauses(text)
-    text = re.sub(r"\s+", " ", text).strip(" ,.;")
-    text = re.sub(r"(?:\s+\b(?:but|and|or|with|yet)\b)+\s*(?=,|$)", "", text).strip(" ,.;")
-    return text or _normalize(prompt)
+def _semantic_text(text: str) -> str:
+    """The normalized prompt without its negated clauses, for the embedding."""
+    positive, _ = negated_clauses(text)
+    positive = re.sub(r"\s+", " ", positive).strip(" ,.;")
+    positive = re.sub(r"(?:\s+\b(?:but|and|or|with|yet)\b)+\s*(?=,|$)", "", positive).strip(" ,.;")
+    return positive or text
 
 
 # --- refine ----------------------------------------------------------------------------------
 
-LESS_MORE = re.compile(r"\b(less|fewer|more|no more|slower|faster|calmer|happier|sadder)\b\s*([^,.;]*)")
-
 
 def refine_intent(intent: Intent, change_text: str, *, vocabulary: Vocabulary) -> Intent:
-    """The Intent after a listener's change ("less rap, more upbeat", "no Drake", "slower")."""
+    """The Intent after a listener's change ("less rap, more upbeat", "no Drake", "slower").
+
+    A change replaces the earlier wishes it contradicts ("less lo-fi" drops an included lo-fi,
+    "no gangsta rap" turns an earlier "less gangsta rap" into an exclusion, "more upbeat" after
+    "calm" replaces the calm energy range) and says so in ``replaced``. A change with nothing
+    understood raises NotUnderstoodError rather than making a new version of the same thing.
+    """
     change_text = validate_prompt(change_text)
     refined = Intent.from_dict(intent.to_dict())
+    refined.replaced = []
+    understood = False
     for clause in re.split(r"[,;]|\bbut\b|\band\b", _normalize(change_text)):
         clause = clause.strip()
         if clause:
-            _refine_clause(refined, clause, vocabulary)
+            understood = _refine_clause(refined, clause, vocabulary) or understood
+    if not understood:
+        failed = parse_prompt(change_text, vocabulary=vocabulary, require_understood=False)
+        raise NotUnderstoodError(failed)
     return refined
 
 
@@ -783,12 +894,15 @@ STEP_CHANGES = {
     "slower": ("tempo", -15.0, "energy", -0.15),
     "faster": ("tempo", 15.0, "energy", 0.15),
     "calmer": ("energy", -0.2, "energy", 0.0),
+    "quieter": ("loudness", -4.0, "energy", -0.15),
+    "louder": ("loudness", 4.0, "energy", 0.15),
     "happier": ("valence", 0.2, "valence", 0.0),
     "sadder": ("valence", -0.2, "valence", 0.0),
 }
 
 
-def _refine_clause(intent: Intent, clause: str, vocabulary: Vocabulary) -> None:
+def _refine_clause(intent: Intent, clause: str, vocabulary: Vocabulary) -> bool:
+    """Apply one clause of a change; False when nothing in it was understood."""
     words = clause.split()
     head = words[0]
     if head in STEP_CHANGES and len(words) == 1:
@@ -796,38 +910,77 @@ def _refine_clause(intent: Intent, clause: str, vocabulary: Vocabulary) -> None:
         _shift_range(intent, feature, step)
         if second_step:
             _shift_range(intent, second, second_step)
-        return
+        return True
     if head in ("less", "fewer") and len(words) > 1:
-        rest = " ".join(words[1:])
-        change = parse_prompt(f"no {rest}", vocabulary=vocabulary)
-        # "less rap" ranks rap down rather than forbidding it.
-        intent.avoid_tags = list(
-            dict.fromkeys([*intent.avoid_tags, *change.exclude_tags, *change.avoid_tags])
-        )
-        removed = set(change.exclude_tags)
-        intent.include_tags = [tag for tag in intent.include_tags if tag.name not in removed]
-        for feature, spec in change.feature_ranges.items():
-            intent.feature_ranges[feature] = spec
-        return
+        return _refine_less(intent, " ".join(words[1:]), vocabulary)
     if head == "more" and len(words) > 1:
         clause = " ".join(words[1:])
-    change = parse_prompt(clause, vocabulary=vocabulary)
+    change = parse_prompt(clause, vocabulary=vocabulary, require_understood=False)
+    if change.nothing_understood:
+        return False
     _merge_change(intent, change)
+    return True
+
+
+def _refine_less(intent: Intent, rest: str, vocabulary: Vocabulary) -> bool:
+    """ "less rap" ranks rap down rather than forbidding it, and stops asking for it."""
+    change = parse_prompt(f"no {rest}", vocabulary=vocabulary, require_understood=False)
+    if change.nothing_understood:
+        return False
+    lowered = [*change.exclude_tags, *change.avoid_tags]
+    dropped = [tag.name for tag in intent.include_tags if tag.name in set(change.exclude_tags)]
+    if dropped:
+        intent.replaced.append(f"'less {rest}' replaced the wish for {', '.join(dropped)}")
+    intent.include_tags = [tag for tag in intent.include_tags if tag.name not in set(change.exclude_tags)]
+    intent.avoid_tags = list(dict.fromkeys([*intent.avoid_tags, *lowered]))
+    for feature, spec in change.feature_ranges.items():
+        _replace_range(intent, feature, spec)
+    return True
+
+
+def _replace_range(intent: Intent, feature: str, spec: FeatureRange) -> None:
+    """A new range on a feature replaces an old one it does not overlap, and says so."""
+    old = intent.feature_ranges.get(feature)
+    if old is not None and (old.high < spec.low or spec.high < old.low):
+        intent.replaced.append(f"{feature}: '{spec.source}' replaced '{old.source}'")
+        if old.source in intent.moods:
+            intent.moods.remove(old.source)
+        if old.source == intent.activity:
+            intent.activity = None
+    intent.feature_ranges[feature] = spec
 
 
 def _merge_change(intent: Intent, change: Intent) -> None:
     for tag in change.include_tags:
+        if tag.name in intent.exclude_tags or tag.name in intent.avoid_tags:
+            intent.replaced.append(f"'{tag.source}' replaced the earlier 'no/less {tag.name}'")
+            intent.exclude_tags = [name for name in intent.exclude_tags if name != tag.name]
+            intent.avoid_tags = [name for name in intent.avoid_tags if name != tag.name]
         _add_include(intent, tag.name, tag.confidence, tag.source)
+    now_excluded = [name for name in change.exclude_tags if name in intent.avoid_tags]
+    if now_excluded:
+        intent.replaced.append(f"'no {', '.join(now_excluded)}' replaced the earlier 'less'")
     intent.exclude_tags = list(dict.fromkeys([*intent.exclude_tags, *change.exclude_tags]))
-    intent.avoid_tags = list(dict.fromkeys([*intent.avoid_tags, *change.avoid_tags]))
-    intent.exclude_artists = list(dict.fromkeys([*intent.exclude_artists, *change.exclude_artists]))
-    intent.seed_artists = list(dict.fromkeys([*intent.seed_artists, *change.seed_artists]))
     excluded = set(intent.exclude_tags)
+    intent.avoid_tags = [
+        name for name in dict.fromkeys([*intent.avoid_tags, *change.avoid_tags]) if name not in excluded
+    ]
+    dropped = [tag.name for tag in intent.include_tags if tag.name in excluded]
+    if dropped:
+        intent.replaced.append(f"the exclusion replaced the wish for {', '.join(dropped)}")
     intent.include_tags = [tag for tag in intent.include_tags if tag.name not in excluded]
-    intent.feature_ranges.update(change.feature_ranges)
+    intent.exclude_artists = list(dict.fromkeys([*intent.exclude_artists, *change.exclude_artists]))
+    intent.seed_artists = [name for name in intent.seed_artists if name not in set(change.exclude_artists)]
+    intent.seed_artists = list(dict.fromkeys([*intent.seed_artists, *change.seed_artists]))
+    intent.unknown_artists = list(dict.fromkeys([*intent.unknown_artists, *change.unknown_artists]))
+    for feature, spec in change.feature_ranges.items():
+        _replace_range(intent, feature, spec)
     for name in ("era", "size", "duration_seconds", "familiarity", "activity", "energy_arc"):
         value = getattr(change, name)
         if value is not None:
+            old = getattr(intent, name)
+            if old is not None and old != value:
+                intent.replaced.append(f"{name}: {value!r} replaced {old!r}")
             setattr(intent, name, value)
     intent.moods = list(dict.fromkeys([*intent.moods, *change.moods]))
     if change.semantic_text:
