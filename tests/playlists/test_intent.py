@@ -12,6 +12,7 @@ from playlists.intent import (
     refine_intent,
     validate_size,
 )
+from playlists.forms import PromptForm
 from tests.playlists.fakes import fake_vocabulary
 
 
@@ -135,7 +136,7 @@ def test_no_vocals_means_instrumental_not_an_exclusion(vocabulary) -> None:  # t
     assert intent.exclude_tags == []
 
 
-@pytest.mark.parametrize("prompt", ["", "   ", "🎵🎶 !!!", "?!.,", "x" * 2000])
+@pytest.mark.parametrize("prompt", ["", "   ", "🎵🎶 !!!", "?!.,", "x" * 2001])
 def test_bad_prompts_raise_prompt_error(vocabulary, prompt: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(PromptError):
         parse(prompt, vocabulary)
@@ -322,3 +323,10 @@ def test_old_stored_intents_load_with_the_new_fields_defaulted() -> None:
         {"semantic_text": "jazz", "include_tags": [{"name": "jazz", "confidence": 1.0}]}
     )
     assert intent.not_understood == [] and intent.language == "en" and intent.replaced == []
+
+
+def test_a_long_prompt_in_the_page_is_refused_not_cut() -> None:
+    form = PromptForm(data={"prompt": "jazz " * 1000})
+    assert "maxlength" not in str(form["prompt"])
+    assert not form.is_valid()
+    assert "too long" in form.errors["prompt"][0]
