@@ -14,7 +14,9 @@ class PromptForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "relaxing evening jazz"}),
         error_messages={
             "required": "Describe the playlist you want, e.g. “relaxing evening jazz”.",
-            "max_length": "The prompt is too long (%(show_value)s characters); keep it under %(limit_value)s.",
+            "max_length": (
+                "The prompt is too long (%(show_value)s characters); keep it under %(limit_value)s."
+            ),
         },
     )
     size = forms.IntegerField(

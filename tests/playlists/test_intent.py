@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from playlists.forms import PromptForm
 from playlists.intent import (
     FeatureRange,
     Intent,
@@ -12,7 +13,6 @@ from playlists.intent import (
     refine_intent,
     validate_size,
 )
-from playlists.forms import PromptForm
 from tests.playlists.fakes import fake_vocabulary
 
 
