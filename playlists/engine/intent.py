@@ -59,6 +59,7 @@ TAG_FAMILY_MIN = 0.78
 LEXICON_MATCH_MIN = 0.62
 EXCLUDE_FAMILY_MIN = 0.78
 AVOID_MIN = 0.62
+EXACT_TAG_MIN = 0.97
 SPAN_WORD_BONUS = 0.1
 
 
@@ -633,14 +634,21 @@ def parse_prompt(prompt: str, *, vocabulary: Vocabulary, require_understood: boo
     covered = {index for match in matches for index in range(match.start, match.end)}
     intent.not_understood = _not_understood(words, covered, vocabulary, vectors, foreign_unknown)
     intent.not_understood.extend(phrase for phrase in unresolved if phrase not in intent.not_understood)
+    intent.warnings.extend(_implausible(intent))
     if language not in READ_LANGUAGES:
-        intent.warnings.append("Prompts are read in English; other languages only in part.")
+        intent.warnings.append(
+            f"Prompts are read in English (and Spanish, French, German, Portuguese); "
+            f"this looks like {LANGUAGE_NAMES.get(language, language)} and was read as English."
+        )
     elif language != ENGLISH and intent.not_understood:
         intent.warnings.append(
             f"Read as {LANGUAGE_NAMES[language]} through a small vocabulary; "
             f"not understood: {', '.join(intent.not_understood)}."
         )
-    if not _understood_anything(intent):
+    content = [word for word in words if word not in STOP_WORDS and not word.replace(".", "").isdigit()]
+    # Nothing read and every word far from anything the catalog knows ("asdf qwerty"); a prompt
+    # of real words that merely matched no entry ("songs about the sea") still searches by meaning.
+    if not _understood_anything(intent) and set(content) <= set(intent.not_understood):
         intent.nothing_understood = True
         intent.suggestions = list(SUGGESTIONS)
         if not intent.not_understood:
@@ -648,6 +656,21 @@ def parse_prompt(prompt: str, *, vocabulary: Vocabulary, require_understood: boo
         if require_understood:
             raise NotUnderstoodError(intent)
     return intent
+
+
+LATEST_YEAR = 2026
+FASTEST_TEMPO = 250.0
+
+
+def _implausible(intent: Intent) -> list[str]:
+    """Constraints no catalog can meet, said at once rather than discovered empty."""
+    notes = []
+    if intent.era and intent.era[0] > LATEST_YEAR:
+        notes.append(f"No music is released after {LATEST_YEAR} yet; the era {intent.era[0]}s cannot be met")
+    tempo = intent.feature_ranges.get("tempo")
+    if tempo is not None and tempo.hard and tempo.low >= FASTEST_TEMPO:
+        notes.append(f"Hardly any track is faster than {FASTEST_TEMPO:.0f} bpm")
+    return notes
 
 
 def _include_hint(
@@ -774,6 +797,10 @@ def _exclude(
             for name, sim in family
             if sim >= max(EXCLUDE_FAMILY_MIN, best_sim - 0.2) and name not in parents
         ]
+        if best_sim >= EXACT_TAG_MIN:
+            # A tag named exactly ("no reggaeton") leaves out that tag and its narrower tags;
+            # look-alikes ("reggae") are only ranked down.
+            strong = [best_tag]
         for name in _with_children(vocabulary, strong):
             if name not in intent.exclude_tags:
                 intent.exclude_tags.append(name)

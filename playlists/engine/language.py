@@ -14,11 +14,21 @@ from functools import lru_cache
 
 ENGLISH = "en"
 READ_LANGUAGES = ("en", "es", "fr", "de", "pt")
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "pt": "Portuguese"}
+# Detected so the listener can be told plainly that they are not read (the prompt is read as
+# English); ISO code -> lingua's name.
+UNREAD_LANGUAGES = {"it": "ITALIAN", "nl": "DUTCH"}
+MIN_CONFIDENCE_UNREAD = 0.8
+LANGUAGE_NAMES = {
+    "en": "English",
+    "es": "Spanish",
+    "fr": "French",
+    "de": "German",
+    "pt": "Portuguese",
+    "it": "Italian",
+    "nl": "Dutch",
+}
 # Below this many letters a detector's guess is noise ("jazz" is as French as it is English).
 MIN_LETTERS_TO_DETECT = 8
-# How sure the detector must be before a prompt with no curated word is taken as foreign.
-MIN_CONFIDENCE_WITHOUT_VOCABULARY = 0.9
 
 _COMMON_ROMANCE = {
     "triste": "sad",
@@ -333,7 +343,12 @@ def _detector():  # type: ignore[no-untyped-def]
 
     return (
         LanguageDetectorBuilder.from_languages(
-            Language.ENGLISH, Language.SPANISH, Language.FRENCH, Language.GERMAN, Language.PORTUGUESE
+            Language.ENGLISH,
+            Language.SPANISH,
+            Language.FRENCH,
+            Language.GERMAN,
+            Language.PORTUGUESE,
+            *(getattr(Language, name) for name in UNREAD_LANGUAGES.values()),
         )
         .with_low_accuracy_mode()
         .build()
@@ -357,13 +372,15 @@ def detect_language(text: str) -> str:
         for value in _detector().compute_language_confidence_values(text)
     }
     best = max(confidences, key=lambda code: confidences[code])
+    if best in UNREAD_LANGUAGES and confidences[best] >= MIN_CONFIDENCE_UNREAD:
+        return best
     # Curated words weigh most; the detector's confidence breaks ties ("música" is es and pt).
     foreign = max(hits, key=lambda code: hits[code] + confidences.get(code, 0.0))
     if best == ENGLISH:
         return foreign if hits[foreign] >= 2 else ENGLISH
-    if hits[foreign] >= 1:
-        return foreign
-    return best if confidences[best] >= MIN_CONFIDENCE_WITHOUT_VOCABULARY else ENGLISH
+    # Without one curated word the prompt could not be read in that language anyway, and short
+    # English prompts ("no gangster rap") look German to the detector: read it as English.
+    return foreign if hits[foreign] >= 1 else ENGLISH
 
 
 def to_english(text: str, language: str) -> tuple[str, list[str]]:

@@ -330,3 +330,15 @@ def test_a_long_prompt_in_the_page_is_refused_not_cut() -> None:
     assert "maxlength" not in str(form["prompt"])
     assert not form.is_valid()
     assert "too long" in form.errors["prompt"][0]
+
+
+def test_a_language_not_read_is_said_plainly(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse_prompt(
+        "musica rilassante per dormire senza rap", vocabulary=vocabulary, require_understood=False
+    )
+    assert intent.language == "it"
+    assert any("read as English" in warning for warning in intent.warnings)
+
+
+def test_a_short_english_prompt_stays_english(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    assert parse("no gangster rap, just rock", vocabulary).language == "en"
