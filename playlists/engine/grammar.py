@@ -440,7 +440,6 @@ FEATURE_NOUNS = {
     "acousticness": "acousticness",
     "vocals": "vocals",
     "singing": "vocals",
-    "lyrics": "vocals",
 }
 
 

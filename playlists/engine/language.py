@@ -17,6 +17,12 @@ READ_LANGUAGES = ("en", "es", "fr", "de", "pt")
 # Detected so the listener can be told plainly that they are not read (the prompt is read as
 # English); ISO code -> lingua's name.
 UNREAD_LANGUAGES = {"it": "ITALIAN", "nl": "DUTCH"}
+# Their commonest small words: short English prompts look Dutch or Italian to the detector, so
+# one of these must be there too.
+UNREAD_FUNCTION_WORDS = {
+    "it": {"per", "senza", "di", "il", "della", "con", "che", "canzoni", "musica"},
+    "nl": {"om", "te", "zonder", "met", "voor", "het", "een", "muziek", "liedjes"},
+}
 MIN_CONFIDENCE_UNREAD = 0.8
 LANGUAGE_NAMES = {
     "en": "English",
@@ -372,8 +378,13 @@ def detect_language(text: str) -> str:
         for value in _detector().compute_language_confidence_values(text)
     }
     best = max(confidences, key=lambda code: confidences[code])
-    if best in UNREAD_LANGUAGES and confidences[best] >= MIN_CONFIDENCE_UNREAD:
-        return best
+    if best in UNREAD_LANGUAGES:
+        words = set(re.findall(r"[\w']+", text))
+        if confidences[best] >= MIN_CONFIDENCE_UNREAD and words & UNREAD_FUNCTION_WORDS[best]:
+            return best
+        best = max(
+            (code for code in confidences if code not in UNREAD_LANGUAGES), key=confidences.__getitem__
+        )
     # Curated words weigh most; the detector's confidence breaks ties ("música" is es and pt).
     foreign = max(hits, key=lambda code: hits[code] + confidences.get(code, 0.0))
     if best == ENGLISH:
