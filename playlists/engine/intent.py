@@ -742,6 +742,10 @@ def _understood_anything(intent: Intent) -> bool:
     )
 
 
+# Entries whose negated phrasing is a hard constraint ("no vocals", "without lyrics").
+HARD_WHEN_SAID = frozenset({"instrumental"})
+
+
 def _read_lexicon_literals(scan: _Scan, vocabulary: Vocabulary) -> None:
     """Lexicon phrases that hold a negation word ("no vocals", "songs nobody knows") are read
     before negations are, longest first."""
@@ -754,6 +758,10 @@ def _read_lexicon_literals(scan: _Scan, vocabulary: Vocabulary) -> None:
     for phrase, entry in sorted(literals, key=lambda item: -len(item[0])):
         for match in list(re.finditer(rf"\b{re.escape(phrase)}\b", scan.text)):
             _apply_lexicon(scan.intent, entry, 1.0, phrase)
+            if entry.label in HARD_WHEN_SAID:
+                # "without vocals" is an explicit constraint, as hard as a number.
+                for feature in entry.ranges:
+                    scan.intent.feature_ranges[feature].hard = True
             scan.consume(match)
 
 

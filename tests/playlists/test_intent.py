@@ -133,6 +133,7 @@ def test_contradictory_moods_are_reported(vocabulary) -> None:  # type: ignore[n
 def test_no_vocals_means_instrumental_not_an_exclusion(vocabulary) -> None:  # type: ignore[no-untyped-def]
     intent = parse("focus music with no vocals", vocabulary)
     assert intent.feature_ranges["instrumentalness"].low >= 0.5
+    assert intent.feature_ranges["instrumentalness"].hard
     assert intent.exclude_tags == []
 
 
