@@ -46,6 +46,7 @@ from playlists.engine.lexicon import (
     entry_direction,
     intensified,
 )
+from playlists.engine.words import is_known_word
 
 MAX_PROMPT_CHARS = 2000
 MIN_SIZE, MAX_SIZE = 1, 200
@@ -707,7 +708,11 @@ def _not_understood(
         if index in covered or word in STOP_WORDS or word.replace(".", "").isdigit():
             continue
         vector = vectors.get(word)
-        if vector is not None and _best_similarity(vocabulary, vector) >= NOT_UNDERSTOOD_MAX:
+        similarity = _best_similarity(vocabulary, vector) if vector is not None else 0.0
+        # A made-up word can come within 0.6 of some tag; a real one matched by nothing is still
+        # a word the search reads by meaning ("grandma", "bus").
+        floor = NOT_UNDERSTOOD_MAX if is_known_word(word) else LEXICON_MATCH_MIN
+        if similarity >= floor:
             continue
         found.append(word)
     found.extend(word for word in foreign_unknown if word in words and word not in found)
