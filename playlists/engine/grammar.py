@@ -479,10 +479,19 @@ CLAUSE_END = re.compile(
 _CONJUNCTION = re.compile(r"\s*(?:\band\b|\bor\b|\bnor\b|/|&(?!b)|,)\s*")
 
 
+_NEGATED_DEGREE = re.compile(
+    r"\b(?:not|nothing|never|none|isn't|aren't)\s+(?:too|very|so|overly|that|super)\s+([\w-]+)"
+)
+
+
 def negated_clauses(text: str) -> tuple[str, list[str]]:
     """The text without negated clauses, and those clauses' objects: "no metal or punk" ->
     ["metal", "punk"], "anything but country" -> ["country"]."""
     excluded: list[str] = []
+    # "not too fast hip hop": a negated degree reaches one word, the rest is wanted.
+    for match in list(_NEGATED_DEGREE.finditer(text)):
+        excluded.append(match[1])
+        text = text[: match.start()] + " " * (match.end() - match.start()) + text[match.end() :]
     cue = re.compile(rf"\b{NEGATION_CUES}\b{_NEGATION_FILLER}\s+")
     while True:
         match = cue.search(text)

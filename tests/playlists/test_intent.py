@@ -343,3 +343,9 @@ def test_a_language_not_read_is_said_plainly(vocabulary) -> None:  # type: ignor
 
 def test_a_short_english_prompt_stays_english(vocabulary) -> None:  # type: ignore[no-untyped-def]
     assert parse("no gangster rap, just rock", vocabulary).language == "en"
+
+
+def test_a_negated_degree_reaches_one_word(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("not too fast rock", vocabulary)
+    assert "rock" in intent.include_tag_names() and "rock" not in intent.exclude_tags
+    assert intent.feature_ranges["tempo"].high <= 140
