@@ -184,7 +184,10 @@ VALUE = r"(?P<value>\d+(?:\.\d+)?)"
 
 
 def _comparison(unit: str) -> str:
-    return rf"{NEGATED_PREFIX}\b(?P<direction>{AT_LEAST}|{AT_MOST})\s*(?:of\s+)?{VALUE}\s*(?:-\s*)?{unit}"
+    return (
+        rf"{NEGATED_PREFIX}\b(?P<direction>{AT_LEAST}|{AT_MOST})\s*(?:of\s+)?{VALUE}\s*(?:-\s*)?{unit}"
+        r"(?:\s+long\b)?"
+    )
 
 
 def _suffix_comparison(unit: str) -> str:
@@ -385,6 +388,19 @@ def read_era(scan: Scan) -> None:
         scan,
         rf"\b(?:since|newer than|as of)\s+{year}\b(?!\s*s\b)",
         lambda m: _merge_era(reading, int(m[1]), ERA_CEILING),
+    )
+    # "nothing before 1990" is from 1990 on, "nothing after 2000" up to 2000.
+    scan_all(
+        scan,
+        rf"\b(?:nothing|no songs?|no tracks?|none|not)\s+(?:from\s+|released\s+)?"
+        rf"(?:before|older than|prior to)\s+{year}\b",
+        lambda m: _merge_era(reading, int(m[1]), ERA_CEILING),
+    )
+    scan_all(
+        scan,
+        rf"\b(?:nothing|no songs?|no tracks?|none|not)\s+(?:from\s+|released\s+)?"
+        rf"(?:after|newer than|since)\s+{year}\b",
+        lambda m: _merge_era(reading, ERA_FLOOR, int(m[1])),
     )
     scan_all(
         scan, rf"\b(?:after|post-?)\s*{year}\b", lambda m: _merge_era(reading, int(m[1]) + 1, ERA_CEILING)

@@ -349,3 +349,17 @@ def test_a_negated_degree_reaches_one_word(vocabulary) -> None:  # type: ignore[
     intent = parse("not too fast rock", vocabulary)
     assert "rock" in intent.include_tag_names() and "rock" not in intent.exclude_tags
     assert intent.feature_ranges["tempo"].high <= 140
+
+
+@pytest.mark.parametrize(
+    ("prompt", "era"),
+    [("live rock, nothing before 1990", (1990, 2100)), ("rock but nothing after 1979", (1000, 1979))],
+)
+def test_negated_eras_turn_round(vocabulary, prompt: str, era: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert parse(prompt, vocabulary).era == era
+
+
+def test_a_comparison_ending_in_long_consumes_it(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("rock under 3 minutes long", vocabulary)
+    assert intent.feature_ranges["duration_ms"].high == 180_000
+    assert "long" not in intent.moods
