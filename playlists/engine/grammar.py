@@ -505,9 +505,9 @@ def negated_clauses(text: str) -> tuple[str, list[str]]:
     ["metal", "punk"], "anything but country" -> ["country"]."""
     excluded: list[str] = []
     # "not too fast hip hop": a negated degree reaches one word, the rest is wanted.
-    for match in list(_NEGATED_DEGREE.finditer(text)):
-        excluded.append(match[1])
-        text = text[: match.start()] + " " * (match.end() - match.start()) + text[match.end() :]
+    for degree in list(_NEGATED_DEGREE.finditer(text)):
+        excluded.append(degree[1])
+        text = text[: degree.start()] + " " * (degree.end() - degree.start()) + text[degree.end() :]
     cue = re.compile(rf"\b{NEGATION_CUES}\b{_NEGATION_FILLER}\s+")
     while True:
         match = cue.search(text)
