@@ -599,6 +599,7 @@ def parse_prompt(prompt: str, *, vocabulary: Vocabulary, require_understood: boo
     _read_lexicon_literals(scan, vocabulary)
     reading = _read_grammar(scan)
     _read_arc(scan)
+    lessened = _read_less(scan)
     positive_text, negated = negated_clauses(scan.text)
     negated = [phrase for phrase in (_GENERIC_NOUNS.sub("", phrase).strip() for phrase in negated) if phrase]
     scan.text = positive_text
@@ -611,7 +612,7 @@ def parse_prompt(prompt: str, *, vocabulary: Vocabulary, require_understood: boo
         | {hint for hints in ARTIST_STYLES.values() for hint in hints}
     )
     hints = [hint for hint in hints if hint not in set(vocabulary.tag_names)]
-    texts = list(dict.fromkeys([semantic_text, *spans, *negated, *hints]))
+    texts = list(dict.fromkeys([semantic_text, *spans, *negated, *lessened, *hints]))
     vectors = dict(zip(texts, vocabulary.encode(texts), strict=True)) if texts else {}
     intent.semantic_text = semantic_text
     matches = _best_matches(words, vocabulary, vectors)
@@ -628,6 +629,8 @@ def parse_prompt(prompt: str, *, vocabulary: Vocabulary, require_understood: boo
         for hint in ARTIST_STYLES.get(artist.lower(), ()):
             _include_hint(intent, vocabulary, hint, vectors, 0.7, artist)
     unresolved = [phrase for phrase in negated if not _exclude(intent, vocabulary, phrase, vectors, prompt)]
+    for phrase in lessened:
+        _lessen(intent, vocabulary, phrase, vectors, prompt)
     _drop_contradictions(intent)
     _make_room_for_arc(intent)
     if intent.size is not None:
@@ -672,6 +675,27 @@ def _implausible(intent: Intent) -> list[str]:
     if tempo is not None and tempo.hard and tempo.low >= FASTEST_TEMPO:
         notes.append(f"Hardly any track is faster than {FASTEST_TEMPO:.0f} bpm")
     return notes
+
+
+def _read_less(scan: _Scan) -> list[str]:
+    """ "less sad", "less rap" inside a prompt: what to rank down (not forbid), consumed."""
+    found = []
+    for match in list(re.finditer(r"\bless\s+(?!than\b)([\w&'-]+)", scan.text)):
+        found.append(match[1])
+        scan.consume(match)
+    return found
+
+
+def _lessen(
+    intent: Intent, vocabulary: Vocabulary, phrase: str, vectors: Mapping[str, np.ndarray], prompt: str
+) -> None:
+    softened = Intent()
+    _exclude(softened, vocabulary, phrase, vectors, prompt)
+    intent.avoid_tags = list(
+        dict.fromkeys([*intent.avoid_tags, *softened.exclude_tags, *softened.avoid_tags])
+    )
+    for feature, spec in softened.feature_ranges.items():
+        intent.feature_ranges.setdefault(feature, spec)
 
 
 def _include_hint(

@@ -363,3 +363,9 @@ def test_a_comparison_ending_in_long_consumes_it(vocabulary) -> None:  # type: i
     intent = parse("rock under 3 minutes long", vocabulary)
     assert intent.feature_ranges["duration_ms"].high == 180_000
     assert "long" not in intent.moods
+
+
+def test_less_inside_a_prompt_ranks_down(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("jazz but less rap", vocabulary)
+    assert "rap" in intent.avoid_tags and "rap" not in intent.exclude_tags
+    assert "jazz" in intent.include_tag_names()
