@@ -600,9 +600,11 @@ def parse_prompt(prompt: str, *, vocabulary: Vocabulary, require_understood: boo
     reading = _read_grammar(scan)
     _read_arc(scan)
     lessened = _read_less(scan)
+    before_negation = scan.text
     positive_text, negated = negated_clauses(scan.text)
     negated = [phrase for phrase in (_GENERIC_NOUNS.sub("", phrase).strip() for phrase in negated) if phrase]
-    scan.text = positive_text
+    negated, wanted = _split_negated_adjectives(negated, before_negation, vocabulary)
+    scan.text = f"{positive_text} , {' , '.join(wanted)}" if wanted else positive_text
     _read_seed_artists(scan, vocabulary, prompt)
     words = [word for word in _WORD.findall(scan.text)]
     spans = [text for _, _, text in _spans(words)]
@@ -675,6 +677,26 @@ def _implausible(intent: Intent) -> list[str]:
     if tempo is not None and tempo.hard and tempo.low >= FASTEST_TEMPO:
         notes.append(f"Hardly any track is faster than {FASTEST_TEMPO:.0f} bpm")
     return notes
+
+
+def _split_negated_adjectives(
+    negated: Sequence[str], text: str, vocabulary: Vocabulary
+) -> tuple[list[str], list[str]]:
+    """ "not mainstream pop" is pop that is not mainstream: after a plain "not", a leading word
+    that is a lexicon adjective is what is negated and the rest is wanted — unless the whole
+    phrase is a tag ("not hard rock")."""
+    kept: list[str] = []
+    wanted: list[str] = []
+    tags = {name.lower() for name in vocabulary.tag_names}
+    for phrase in negated:
+        first, _, rest = phrase.partition(" ")
+        after_not = re.search(rf"\b(?:not|isn't|aren't)\s+(?:so\s+|too\s+|very\s+)?{re.escape(phrase)}", text)
+        if rest and after_not and phrase not in tags and _literal_entry(vocabulary, first) is not None:
+            kept.append(first)
+            wanted.append(rest)
+        else:
+            kept.append(phrase)
+    return kept, wanted
 
 
 def _read_less(scan: _Scan) -> list[str]:

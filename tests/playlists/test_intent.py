@@ -369,3 +369,10 @@ def test_less_inside_a_prompt_ranks_down(vocabulary) -> None:  # type: ignore[no
     intent = parse("jazz but less rap", vocabulary)
     assert "rap" in intent.avoid_tags and "rap" not in intent.exclude_tags
     assert "jazz" in intent.include_tag_names()
+
+
+def test_not_an_adjective_keeps_the_genre(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("not mainstream rock", vocabulary)
+    assert "rock" in intent.include_tag_names() and "rock" not in intent.exclude_tags
+    assert intent.feature_ranges["popularity"].high <= 62
+    assert parse("rock but not hard rock", vocabulary).exclude_tags == ["hard rock"]
