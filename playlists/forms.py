@@ -12,7 +12,12 @@ class PromptForm(forms.Form):
     prompt = forms.CharField(
         max_length=PROMPT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "relaxing evening jazz"}),
-        error_messages={"required": "Describe the playlist you want, e.g. “relaxing evening jazz”."},
+        error_messages={
+            "required": "Describe the playlist you want, e.g. “relaxing evening jazz”.",
+            "max_length": (
+                "The prompt is too long (%(show_value)s characters); keep it under %(limit_value)s."
+            ),
+        },
     )
     size = forms.IntegerField(
         min_value=SIZE_MIN,
@@ -21,6 +26,12 @@ class PromptForm(forms.Form):
         help_text="Leave empty to follow the prompt (“20 songs”, “an hour”), else 30.",
     )
     new_only = forms.BooleanField(required=False, label="Only songs I haven't played")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # No maxlength in the page: the browser would cut a long paste silently; the form says
+        # the prompt is too long instead.
+        self.fields["prompt"].widget.attrs.pop("maxlength", None)
 
 
 class RefineForm(forms.Form):

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from playlists.lexicon import ENERGY_ARCS
+from playlists.engine.lexicon import ENERGY_ARCS
 
 
 def camelot(key: float, mode: float) -> tuple[int, str] | None:

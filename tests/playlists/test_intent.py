@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import pytest
 
+from playlists.forms import PromptForm
 from playlists.intent import (
     FeatureRange,
     Intent,
+    NotUnderstoodError,
     PromptError,
     TagChoice,
     parse_prompt,
@@ -131,6 +133,7 @@ def test_contradictory_moods_are_reported(vocabulary) -> None:  # type: ignore[n
 def test_no_vocals_means_instrumental_not_an_exclusion(vocabulary) -> None:  # type: ignore[no-untyped-def]
     intent = parse("focus music with no vocals", vocabulary)
     assert intent.feature_ranges["instrumentalness"].low >= 0.5
+    assert intent.feature_ranges["instrumentalness"].hard
     assert intent.exclude_tags == []
 
 
@@ -203,3 +206,173 @@ def test_refine_more_upbeat_adds_the_mood(vocabulary) -> None:  # type: ignore[n
 def test_malformed_edited_intent_raises_prompt_error(data: dict) -> None:
     with pytest.raises(PromptError, match="edited intent"):
         Intent.from_dict(data)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "low", "high"),
+    [
+        ("nothing longer than 4 minutes", 0.0, 240_000.0),
+        ("no songs over four minutes", 0.0, 240_000.0),
+        ("nothing shorter than 3 minutes", 180_000.0, 3_600_000.0),
+        ("songs of two and a half minutes or less", 0.0, 150_000.0),
+        ("between 3 and 5 minutes", 180_000.0, 300_000.0),
+    ],
+)
+def test_negated_and_spelled_out_track_lengths(vocabulary, prompt: str, low: float, high: float) -> None:  # type: ignore[no-untyped-def]
+    spec = parse(prompt, vocabulary).feature_ranges["duration_ms"]
+    assert (spec.low, spec.high, spec.hard) == (low, high, True)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "low", "high"),
+    [
+        ("nothing faster than 100 bpm", 0.0, 100.0),
+        ("no less than a hundred and twenty bpm", 120.0, 300.0),
+        ("faster than 140", 140.0, 300.0),
+    ],
+)
+def test_negated_tempo_comparisons(vocabulary, prompt: str, low: float, high: float) -> None:  # type: ignore[no-untyped-def]
+    spec = parse(prompt, vocabulary).feature_ranges["tempo"]
+    assert (spec.low, spec.high) == (low, high)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "seconds"),
+    [("two and a half hours of rock", 9000), ("half an hour of jazz", 1800), ("an hour and a half", 5400)],
+)
+def test_spelled_out_playlist_lengths(vocabulary, prompt: str, seconds: int) -> None:  # type: ignore[no-untyped-def]
+    assert parse(prompt, vocabulary).duration_seconds == seconds
+
+
+@pytest.mark.parametrize(
+    ("prompt", "era"),
+    [
+        ("after 2015", (2016, 2100)),
+        ("before 1980", (1000, 1979)),
+        ("the year 2000", (2000, 2000)),
+        ("this decade", (2020, 2029)),
+        ("late 90s rock", (1995, 1999)),
+        ("from the eighties", (1980, 1989)),
+    ],
+)
+def test_more_eras(vocabulary, prompt: str, era: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert parse(prompt, vocabulary).era == era
+
+
+def test_low_energy_never_reads_as_energetic(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    energy = parse("low energy rock", vocabulary).feature_ranges["energy"]
+    assert energy.high <= 0.5
+
+
+def test_negated_attribute_avoids_its_side(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    energy = parse("rock, nothing heavy", vocabulary).feature_ranges["energy"]
+    assert energy.high <= 0.8 and not energy.hard
+
+
+def test_no_x_or_y_excludes_both(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("pop, no rap or jazz", vocabulary)
+    assert {"rap", "jazz"} <= set(intent.exclude_tags)
+
+
+def test_nonsense_is_not_understood(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(NotUnderstoodError) as caught:
+        parse("asdf qwerty", vocabulary)
+    intent = caught.value.intent
+    assert intent.nothing_understood and intent.suggestions
+    assert "asdf" in intent.not_understood and "asdf" in str(caught.value)
+
+
+def test_unknown_artist_is_named(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("something like Bon Iver but happier", vocabulary)
+    assert intent.unknown_artists == ["Bon Iver"]
+    assert intent.seed_artists == []
+
+
+def test_french_prompt_is_read_through_the_vocabulary(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("musique douce pour un dimanche pluvieux, sans rap", vocabulary)
+    assert intent.language == "fr"
+    assert "rap" in intent.exclude_tags
+    assert intent.activity != "party"
+
+
+def test_refine_less_replaces_the_included_genre(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    refined = refine_intent(parse("jazz and rock", vocabulary), "less rock", vocabulary=vocabulary)
+    assert "rock" not in refined.include_tag_names() and "rock" in refined.avoid_tags
+    assert refined.replaced
+
+
+def test_refine_no_after_less_becomes_an_exclusion(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    less = refine_intent(parse("jazz", vocabulary), "less rap", vocabulary=vocabulary)
+    refined = refine_intent(less, "no rap", vocabulary=vocabulary)
+    assert "rap" in refined.exclude_tags and "rap" not in refined.avoid_tags
+    assert any("replaced" in note for note in refined.replaced)
+
+
+def test_refine_more_upbeat_replaces_calm(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    refined = refine_intent(parse("calm jazz", vocabulary), "more upbeat", vocabulary=vocabulary)
+    assert refined.feature_ranges["energy"].low >= 0.5
+    assert refined.replaced
+
+
+def test_refine_with_nothing_understood_is_an_error(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(NotUnderstoodError):
+        refine_intent(parse("jazz", vocabulary), "zzzz", vocabulary=vocabulary)
+
+
+def test_old_stored_intents_load_with_the_new_fields_defaulted() -> None:
+    intent = Intent.from_dict(
+        {"semantic_text": "jazz", "include_tags": [{"name": "jazz", "confidence": 1.0}]}
+    )
+    assert intent.not_understood == [] and intent.language == "en" and intent.replaced == []
+
+
+def test_a_long_prompt_in_the_page_is_refused_not_cut() -> None:
+    form = PromptForm(data={"prompt": "jazz " * 1000})
+    assert "maxlength" not in str(form["prompt"])
+    assert not form.is_valid()
+    assert "too long" in form.errors["prompt"][0]
+
+
+def test_a_language_not_read_is_said_plainly(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse_prompt(
+        "musica rilassante per dormire senza rap", vocabulary=vocabulary, require_understood=False
+    )
+    assert intent.language == "it"
+    assert any("read as English" in warning for warning in intent.warnings)
+
+
+def test_a_short_english_prompt_stays_english(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    assert parse("no gangster rap, just rock", vocabulary).language == "en"
+
+
+def test_a_negated_degree_reaches_one_word(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("not too fast rock", vocabulary)
+    assert "rock" in intent.include_tag_names() and "rock" not in intent.exclude_tags
+    assert intent.feature_ranges["tempo"].high <= 140
+
+
+@pytest.mark.parametrize(
+    ("prompt", "era"),
+    [("live rock, nothing before 1990", (1990, 2100)), ("rock but nothing after 1979", (1000, 1979))],
+)
+def test_negated_eras_turn_round(vocabulary, prompt: str, era: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert parse(prompt, vocabulary).era == era
+
+
+def test_a_comparison_ending_in_long_consumes_it(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("rock under 3 minutes long", vocabulary)
+    assert intent.feature_ranges["duration_ms"].high == 180_000
+    assert "long" not in intent.moods
+
+
+def test_less_inside_a_prompt_ranks_down(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("jazz but less rap", vocabulary)
+    assert "rap" in intent.avoid_tags and "rap" not in intent.exclude_tags
+    assert "jazz" in intent.include_tag_names()
+
+
+def test_not_an_adjective_keeps_the_genre(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("not mainstream rock", vocabulary)
+    assert "rock" in intent.include_tag_names() and "rock" not in intent.exclude_tags
+    assert intent.feature_ranges["popularity"].high <= 62
+    assert parse("rock but not hard rock", vocabulary).exclude_tags == ["hard rock"]

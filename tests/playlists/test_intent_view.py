@@ -111,3 +111,21 @@ def test_a_moved_slider_becomes_the_listeners_own_hard_range() -> None:
 def test_an_edit_that_cannot_apply_says_why(data: dict, message: str) -> None:
     with pytest.raises(IntentEditError, match=message):
         intent_edit_apply(INTENT, data)
+
+
+def test_the_panel_says_what_was_not_understood_and_replaced() -> None:
+    panel = intent_panel(
+        {
+            "semantic_text": "jazz asdf",
+            "not_understood": ["asdf"],
+            "unknown_artists": ["Radiohead"],
+            "language": "fr",
+            "replaced": ["'less rock' replaced the wish for rock"],
+        }
+    )
+    assert panel.notes == [
+        "Segue did not understand: asdf",
+        "Not in the catalog: Radiohead",
+        "Read as French through a small vocabulary",
+        "Replaced: 'less rock' replaced the wish for rock",
+    ]
