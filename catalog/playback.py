@@ -86,6 +86,8 @@ def track_audio_locate(*, track_id: int) -> LocatedAudio:
             track_id=track_id, removed_at__isnull=True, source__kind=LibrarySourceKind.FOLDER
         )
         .select_related("source")
+        # Not the cover bytes or the tags: a stream start wants the path and nothing else.
+        .only("path", "content_type", "source_id", "source__root")
         .order_by("id")
     )
     if not files:

@@ -2,7 +2,7 @@
 track's audio and of a seek, beside the same file served as a plain static file in the same run.
 
 The baseline is WhiteNoise serving the file from its folder (it answers Range requests too), on
-the same kind of threaded WSGI server, so the ratio shows what Segue's stream view costs: the
+the same WSGI server, so the ratio shows what Segue's stream view costs: the
 session-less signed-link check, the database look-up of the file and the root check.
 """
 
@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -23,11 +22,6 @@ import numpy as np
 from whitenoise import WhiteNoise  # type: ignore[import-untyped]
 
 CHUNK_BYTES = 64 * 1024
-TARGET_P95_RATIO = 3.0  # Segue's p95 time to first byte within 3x a static file's
-
-
-class _ThreadingServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -37,8 +31,12 @@ class _QuietHandler(WSGIRequestHandler):
 
 @contextmanager
 def serving(app: Callable[..., Any]) -> Iterator[int]:
-    """Serve a WSGI app on a free 127.0.0.1 port in a background thread; yields the port."""
-    server = make_server("127.0.0.1", 0, app, server_class=_ThreadingServer, handler_class=_QuietHandler)
+    """Serve a WSGI app on a free 127.0.0.1 port from one background thread; yields the port.
+
+    One thread, as one worker of a production server: its database connection is reused from
+    request to request (CONN_MAX_AGE), where a thread per request would open one each time.
+    """
+    server = make_server("127.0.0.1", 0, app, server_class=WSGIServer, handler_class=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -124,15 +122,11 @@ def report_lines(segue: Summary, static: Summary) -> list[str]:
         )
     lines.append(
         f"ratio p95 (Segue / static): start {segue.start_p95 / static.start_p95:.2f}, "
-        f"seek {segue.seek_p95 / static.seek_p95:.2f} (target ≤ {TARGET_P95_RATIO:.1f})"
+        f"seek {segue.seek_p95 / static.seek_p95:.2f}"
     )
     return lines
 
 
-def targets_met(segue: Summary, static: Summary) -> bool:
-    return (
-        segue.errors == 0
-        and static.errors == 0
-        and segue.start_p95 <= TARGET_P95_RATIO * static.start_p95
-        and segue.seek_p95 <= TARGET_P95_RATIO * static.seek_p95
-    )
+def all_answered(segue: Summary, static: Summary) -> bool:
+    """Every ranged GET got its 206 (the issue sets no time target: the figures are reported)."""
+    return segue.errors == 0 and static.errors == 0

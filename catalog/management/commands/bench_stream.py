@@ -4,7 +4,7 @@ file served as a static file, in one run on 127.0.0.1 (see catalog/stream_bench.
     manage.py bench_stream [--requests 200] [--seconds 240]
 
 Makes a 4-minute MP3 in a temporary library, scans it, measures, then removes the library and
-the track it made. Exits non-zero when Segue's p95 is over the target ratio or a request failed.
+the track it made. Exits non-zero when a ranged request was not answered with 206.
 """
 
 from __future__ import annotations
@@ -47,9 +47,8 @@ class Command(BaseCommand):
                 Track.objects.filter(pk__in=track_ids, source=LIBRARY_TRACK_SOURCE).delete()
         for line in stream_bench.report_lines(segue, static):
             self.stdout.write(line)
-        if not stream_bench.targets_met(segue, static):
-            raise CommandError("Target missed (see the ratio and errors above).")
-        self.stdout.write(self.style.SUCCESS("Target met."))
+        if not stream_bench.all_answered(segue, static):
+            raise CommandError("Some ranged requests were not answered with 206 (see errors above).")
 
     def _track_file(self, folder: Path, *, seconds: float, seed: int) -> Path:
         self.stderr.write(f"Synthesizing a {seconds:.0f} s MP3…")
