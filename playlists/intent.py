@@ -86,6 +86,11 @@ class Intent:
     energy_arc: str | list[float] | None = None
     relaxed: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    not_understood: list[str] = field(default_factory=list)
+    nothing_understood: bool = False
+    unknown_artists: list[str] = field(default_factory=list)
+    language: str = "en"
+    replaced: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

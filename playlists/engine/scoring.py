@@ -121,3 +121,43 @@ def _taste(
     if taste_tags is not None and len(pool):
         taste += taste_tags
     return taste
+
+
+# Personalization's components: they order the tracks that fit the prompt, never choose others.
+PERSONAL_COMPONENTS = ("taste", "discovery")
+# Taste chooses among this many times the playlist's size of the prompt's best-fitting tracks.
+PROMPT_FIT_FACTOR = 2
+# "Close to your taste" is said of a track only when taste moved it up at least this many places
+# in the ranking (against the ranking by the prompt alone).
+TASTE_MOVE_MIN_PLACES = 5
+
+
+def prompt_scores(
+    total: np.ndarray, components: Mapping[str, np.ndarray], weights: Weights, *, keep: Collection[str] = ()
+) -> np.ndarray:
+    """The scores without personalization (``keep`` names personal components the prompt asked
+    for, e.g. "discovery" turned round for "my favourites")."""
+    weight_map = weights.to_dict()
+    scores = total.copy()
+    for name in PERSONAL_COMPONENTS:
+        if name not in keep and name in components:
+            scores -= weight_map[name] * components[name]
+    return scores
+
+
+def prompt_fit_mask(scores_by_prompt: np.ndarray, allowed: np.ndarray, keep: int) -> np.ndarray:
+    """True for the ``keep`` allowed rows the prompt alone ranks best: the rows taste may order."""
+    mask = np.zeros(len(scores_by_prompt), dtype=bool)
+    order = [int(row) for row in np.argsort(-scores_by_prompt, kind="stable") if allowed[row]]
+    mask[order[:keep]] = True
+    return mask
+
+
+def places_moved(scores_by_prompt: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Per row: how many places up the full score moved it against the prompt-only ranking."""
+    count = len(scores)
+    prompt_rank = np.empty(count, dtype=int)
+    prompt_rank[np.argsort(-scores_by_prompt, kind="stable")] = np.arange(count)
+    full_rank = np.empty(count, dtype=int)
+    full_rank[np.argsort(-scores, kind="stable")] = np.arange(count)
+    return prompt_rank - full_rank
