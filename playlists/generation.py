@@ -19,7 +19,7 @@ from accounts.selectors import taste_seeds_for_user
 from catalog.models import Track
 from config.errors import ApplicationError
 from editorial.ops_services import experiment_weights
-from playlists.models import Playlist, PlaylistVersion, VersionCause
+from playlists.models import PlaylistVersion, VersionCause
 
 if TYPE_CHECKING:
     from editorial.models_ops import Assignment

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from catalog.serializers import artist_names
 from playlists.models import Playlist, PlaylistItem, PlaylistVersion
+from playlists.replies import prompt_reply
 
 
 class PlaylistSerializer(serializers.ModelSerializer):
@@ -48,17 +49,39 @@ class VersionStatusSerializer(serializers.ModelSerializer):
         ]
 
 
+class PromptReplySerializer(serializers.Serializer):
+    not_understood = serializers.ListField(
+        child=serializers.CharField(), help_text="Words that matched nothing."
+    )
+    unknown_artists = serializers.ListField(
+        child=serializers.CharField(), help_text="Artists named in the prompt that the catalog lacks."
+    )
+    replaced = serializers.ListField(
+        child=serializers.CharField(), help_text="Earlier wishes a refinement replaced."
+    )
+    language = serializers.CharField(help_text="The language the prompt was read in.")
+    warnings = serializers.ListField(child=serializers.CharField())
+    lines = serializers.ListField(child=serializers.CharField(), help_text="All of it as sentences.")
+
+
 class VersionSerializer(VersionStatusSerializer):
+    understanding = serializers.SerializerMethodField()
+
     class Meta(VersionStatusSerializer.Meta):
         fields = [
             *VersionStatusSerializer.Meta.fields,
             "intent",
+            "understanding",
             "relaxed",
             "weights",
             "policy",
             "propensity",
             "personalized",
         ]
+
+    @extend_schema_field(PromptReplySerializer)
+    def get_understanding(self, version: PlaylistVersion) -> dict[str, Any]:
+        return prompt_reply(version.intent).to_dict()
 
 
 class ItemTrackSerializer(serializers.Serializer):
