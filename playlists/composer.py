@@ -19,6 +19,8 @@ What the prompt decides and what taste may do:
 
 from __future__ import annotations
 
+import math
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -247,7 +249,7 @@ def playlist_compose(
         )
         pinned_rows = _pinned_rows(pool, rules)
         rerank_size = length.pool_size * ARC_CHOICE_FACTOR if intent.energy_arc else length.pool_size
-        outside = ~prompt_fit_mask(by_prompt, ~blocked, PROMPT_FIT_FACTOR * rerank_size)
+        outside = ~prompt_fit_mask(by_prompt, ~blocked, math.ceil(PROMPT_FIT_FACTOR * rerank_size))
         outside[list(pinned_rows)] = False
     with stages.stage("rerank"):
         chosen = _choose(
@@ -283,7 +285,30 @@ def _compose_intent(prompt: str | None, intent: Intent | None, vocabulary: Catal
         raise NothingUnderstood(nothing_understood_message(getattr(intent, "not_understood", [])))
     _harden_no_vocals(intent)
     _use_unknown_artists_style(intent, vocabulary)
+    if prompt and not (intent.size or intent.duration_seconds):
+        intent.duration_seconds = run_distance_seconds(prompt)
     return intent
+
+
+# A run asked for by distance ("5K run", "10 km jog") lasts about this long per kilometre: a
+# recreational pace (a 5K in about 30 minutes, inside the usual 25-35).
+RUN_SECONDS_PER_KM = 360
+_DISTANCE = re.compile(
+    r"\b(\d+(?:\.\d+)?)\s*(?:k|km|kilometers?|kilometres?)\b|\b(half[- ]marathon|marathon)\b", re.IGNORECASE
+)
+_RUNNING = re.compile(r"\b(?:run|runs|running|jog|jogging|race|marathon)\b", re.IGNORECASE)
+_RACE_KM = {"half marathon": 21.1, "half-marathon": 21.1, "marathon": 42.2}
+
+
+def run_distance_seconds(prompt: str) -> int | None:
+    """How long a run asked for by its distance lasts ("5K run" → 30 min), or None."""
+    match = _DISTANCE.search(prompt)
+    if match is None or not _RUNNING.search(prompt):
+        return None
+    kilometres = float(match[1]) if match[1] else _RACE_KM[match[2].lower()]
+    if not 0 < kilometres <= 50:
+        return None
+    return round(kilometres * RUN_SECONDS_PER_KM)
 
 
 def _harden_no_vocals(intent: Intent) -> None:
@@ -609,12 +634,20 @@ def _candidates(
 def _apply_relaxation(intent: Intent, column: str, used: tuple[float | None, float | None] | None) -> None:
     """The intent records the range actually used (or loses a constraint nothing could meet)."""
     if column == "release_year":
-        intent.era = None if used is None else (int(used[0] or 0), int(used[1] or 0))
+        if used is None or intent.era is None:
+            intent.era = None
+        else:
+            first, last = intent.era
+            intent.era = (
+                int(used[0] if used[0] is not None else first),
+                int(used[1] if used[1] is not None else last),
+            )
     elif used is None:
         intent.feature_ranges.pop(column, None)
     else:
         spec = intent.feature_ranges[column]
-        spec.low, spec.high = float(used[0] or 0.0), float(used[1] or 0.0)
+        spec.low = float(used[0]) if used[0] is not None else spec.low
+        spec.high = float(used[1]) if used[1] is not None else spec.high
 
 
 def _taste_seeds(listener: ListenerContext, profile: TasteProfile) -> TasteSeeds:

@@ -232,32 +232,38 @@ class Relaxation:
 
 
 def constraints_relax(constraints: Constraints, need: int) -> list[Relaxation]:
-    """Widen numeric hard constraints to the nearest values that ``need`` tracks have.
+    """Widen numeric hard constraints just enough that ``need`` tracks meet them all.
 
-    Exclusions are never relaxed. First each constraint alone is widened to the closest range
-    that ``need`` tracks (meeting all the others) have; a constraint no track comes near while
-    the others hold is revisited once the others are widened; one that no track meets at all,
-    beside the exclusions, is dropped. Every change is returned, with the range used.
+    Exclusions are never relaxed. The numeric constraints are put back one at a time, in order
+    (audio features, track length, then the year): one that leaves too few tracks beside those
+    already placed is widened to take in the ``need`` tracks nearest to it, its asked range kept
+    inside the new one; one whose column no remaining track has at all is left out. Every change
+    is returned with the range used.
     """
     relaxations: list[Relaxation] = []
     if not constraints.numeric() or _enough(constraints.filters(), need):
         return relaxations
-    pending = constraints.numeric()
-    for final_pass in (False, True):
-        for column in list(pending):
-            asked = constraints.get(column)
-            constraints.drop(column)
-            widened = _closest_range(constraints.filters(), column, asked, need)
-            if widened is None and not final_pass:
-                constraints.set(column, asked)
-                continue
-            pending.remove(column)
-            if widened is not None:
-                constraints.set(column, widened)
-            relaxations.append(Relaxation(column=column, asked=asked, used=widened))
-            if _enough(constraints.filters(), need):
-                return relaxations
+    asked = {column: constraints.get(column) for column in constraints.numeric()}
+    for column in asked:
+        constraints.drop(column)
+    for column, bounds in asked.items():
+        constraints.set(column, bounds)
+        if _enough(constraints.filters(), need):
+            continue
+        constraints.drop(column)
+        closest = _closest_range(constraints.filters(), column, bounds, need)
+        widened = None if closest is None else _union(bounds, closest)
+        if widened is not None:
+            constraints.set(column, widened)
+        relaxations.append(Relaxation(column=column, asked=bounds, used=widened))
     return relaxations
+
+
+def _union(asked: Bounds, closest: tuple[float, float]) -> Bounds:
+    """The asked range stretched to take in ``closest`` (an open end stays open)."""
+    low = None if asked[0] is None else min(asked[0], closest[0])
+    high = None if asked[1] is None else max(asked[1], closest[1])
+    return low, high
 
 
 def _closest_range(
@@ -282,6 +288,7 @@ def _closest_range(
 
 _NAMES = {"duration_ms": "track length", "release_year": "year"}
 _UNITS = {"tempo": " bpm", "duration_ms": " min"}
+_OPEN_BELOW = frozenset({"tempo", "duration_ms"})  # a 0 low bound reads "under …"
 
 
 def _show(column: str, value: float) -> str:
@@ -292,7 +299,7 @@ def _show(column: str, value: float) -> str:
 def range_text(column: str, bounds: Bounds) -> str:
     low, high = bounds
     name = _NAMES.get(column, column)
-    if low is None or low <= 0:
+    if low is None or (low <= 0 and column in _OPEN_BELOW):
         return f"{name} under {_show(column, high or 0)}"
     if high is None or high < low or high >= 1e6 or (column == "tempo" and high >= 300):
         return f"{name} over {_show(column, low)}"

@@ -125,8 +125,9 @@ def _taste(
 
 # Personalization's components: they order the tracks that fit the prompt, never choose others.
 PERSONAL_COMPONENTS = ("taste", "discovery")
-# Taste chooses among this many times the playlist's size of the prompt's best-fitting tracks.
-PROMPT_FIT_FACTOR = 2
+# Taste chooses among this many times the playlist's size of the prompt's best-fitting tracks
+# (30 of the best 45): enough room to personalize, not enough to pull in what the prompt ranks low.
+PROMPT_FIT_FACTOR = 1.5
 # "Close to your taste" is said of a track only when taste moved it up at least this many places
 # in the ranking (against the ranking by the prompt alone).
 TASTE_MOVE_MIN_PLACES = 5
