@@ -97,15 +97,25 @@ def _version_intent(version: PlaylistVersion, on_stage: Callable[[str], None]) -
     if version.cause == VersionCause.REFINE:
         on_stage("parse")
         refined = refine_intent(intent, version.change, vocabulary=vocabulary_load())
-        if refine_changes_nothing(intent, refined):
+        if getattr(refined, "nothing_understood", False) or refine_changes_nothing(intent, refined):
             raise ApplicationError(refine_not_understood_message(version.change, refined))
         return refined
     return intent
 
 
-# What a refinement's notes may change without changing what is asked for.
+# What a refinement may change without changing what is asked for: its notes, and the text
+# embedded for similarity (a change of which nothing was understood is still appended to it).
 _NOTE_FIELDS = frozenset(
-    {"relaxed", "warnings", "not_understood", "nothing_understood", "unknown_artists", "language", "replaced"}
+    {
+        "semantic_text",
+        "relaxed",
+        "warnings",
+        "not_understood",
+        "nothing_understood",
+        "unknown_artists",
+        "language",
+        "replaced",
+    }
 )
 
 
