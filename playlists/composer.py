@@ -10,8 +10,9 @@ What the prompt decides and what taste may do:
   one, it is widened to the closest range and ``Composition.relaxed`` says which and by how much.
 - Taste (the taste vector, collaborative filtering, the discovery bonus, the bandit's weights)
   only orders: candidates come from the prompt's tags, ranges and words, and taste chooses among
-  the ``PROMPT_FIT_FACTOR`` x size tracks the prompt alone ranks best. "Close to your taste" is
-  said only of a track taste moved up ``TASTE_MOVE_MIN_PLACES`` places or more.
+  the tracks that fit the prompt as well as its own best picks (``scoring.prompt_fit_mask``).
+  "Close to your taste" is said only of a track taste moved up ``TASTE_MOVE_MIN_PLACES`` places
+  or more.
 - A requested total length is met within ``DURATION_TOLERANCE`` (±10 %), or the playlist says
   how close it came.
 - A prompt of which nothing was understood gets suggestions, never random tracks.
@@ -19,7 +20,6 @@ What the prompt decides and what taste may do:
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -36,7 +36,6 @@ from playlists.engine.rerank import RerankResult, RerankRules, artist_cap, reran
 from playlists.engine.scoring import (
     DEFAULT_FIT_SCALE,
     FIT_SCALES,
-    PROMPT_FIT_FACTOR,
     TASTE_MOVE_MIN_PLACES,
     RangeSpec,
     Weights,
@@ -249,7 +248,7 @@ def playlist_compose(
         )
         pinned_rows = _pinned_rows(pool, rules)
         rerank_size = length.pool_size * ARC_CHOICE_FACTOR if intent.energy_arc else length.pool_size
-        outside = ~prompt_fit_mask(by_prompt, ~blocked, math.ceil(PROMPT_FIT_FACTOR * rerank_size))
+        outside = ~prompt_fit_mask(by_prompt, ~blocked, size=rerank_size)
         outside[list(pinned_rows)] = False
     with stages.stage("rerank"):
         chosen = _choose(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass
 
@@ -125,9 +126,14 @@ def _taste(
 
 # Personalization's components: they order the tracks that fit the prompt, never choose others.
 PERSONAL_COMPONENTS = ("taste", "discovery")
-# Taste chooses among this many times the playlist's size of the prompt's best-fitting tracks
-# (30 of the best 45): enough room to personalize, not enough to pull in what the prompt ranks low.
+# Taste chooses among the tracks that fit the prompt: at least this many times the playlist's
+# size of the prompt's best (30 of the best 45), and beyond them every track whose prompt-only
+# score is within PROMPT_FIT_MARGIN of the size-th best. The margin is small beside what a missed
+# genre (tag_match, weight 2) or mood range (feature_fit, weight 2) costs, so the tracks it lets
+# in match the prompt's genres and moods as well as its picks and differ only in word similarity
+# or popularity: equally fitting tracks are not cut by noise, and nothing that fits less comes in.
 PROMPT_FIT_FACTOR = 1.5
+PROMPT_FIT_MARGIN = 0.3
 # "Close to your taste" is said of a track only when taste moved it up at least this many places
 # in the ranking (against the ranking by the prompt alone).
 TASTE_MOVE_MIN_PLACES = 5
@@ -146,11 +152,17 @@ def prompt_scores(
     return scores
 
 
-def prompt_fit_mask(scores_by_prompt: np.ndarray, allowed: np.ndarray, keep: int) -> np.ndarray:
-    """True for the ``keep`` allowed rows the prompt alone ranks best: the rows taste may order."""
+def prompt_fit_mask(
+    scores_by_prompt: np.ndarray, allowed: np.ndarray, *, size: int, margin: float = PROMPT_FIT_MARGIN
+) -> np.ndarray:
+    """True for the allowed rows that fit the prompt (see PROMPT_FIT_FACTOR): the rows taste may order."""
     mask = np.zeros(len(scores_by_prompt), dtype=bool)
     order = [int(row) for row in np.argsort(-scores_by_prompt, kind="stable") if allowed[row]]
-    mask[order[:keep]] = True
+    if not order:
+        return mask
+    mask[order[: math.ceil(PROMPT_FIT_FACTOR * size)]] = True
+    bar = scores_by_prompt[order[min(size, len(order)) - 1]] - margin
+    mask[[row for row in order if scores_by_prompt[row] >= bar]] = True
     return mask
 
 

@@ -119,7 +119,25 @@ def test_places_moved_and_the_prompt_fit_mask() -> None:
     assert moved.tolist() == [-1, -1, -1, -1, -1, -1, 6]
     assert (moved >= TASTE_MOVE_MIN_PLACES).tolist() == [False] * 6 + [True]
     allowed = np.array([True, False, True, True, True, True, True])
-    assert prompt_fit_mask(by_prompt, allowed, 3).tolist() == [True, False, True, True, False, False, False]
+    # 1.5 x 2 = 3 best allowed rows, and those within 0.3 of the 2nd best allowed (0.7): 0.4 and up.
+    assert prompt_fit_mask(by_prompt, allowed, size=2).tolist() == [
+        True,
+        False,
+        True,
+        True,
+        True,
+        True,
+        False,
+    ]
+    assert prompt_fit_mask(by_prompt, allowed, size=2, margin=0.0).tolist() == [
+        True,
+        False,
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
 
 
 def test_close_to_your_taste_needs_a_visible_move() -> None:
