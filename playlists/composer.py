@@ -248,7 +248,7 @@ def playlist_compose(
         )
         pinned_rows = _pinned_rows(pool, rules)
         rerank_size = length.pool_size * ARC_CHOICE_FACTOR if intent.energy_arc else length.pool_size
-        outside = ~prompt_fit_mask(by_prompt, ~blocked, size=rerank_size)
+        outside = ~prompt_fit_mask(by_prompt, ~blocked, components, size=rerank_size)
         outside[list(pinned_rows)] = False
     with stages.stage("rerank"):
         chosen = _choose(

@@ -8,11 +8,25 @@ from playlists.models import NAME_MAX_LENGTH, PROMPT_MAX_LENGTH, SIZE_MAX, SIZE_
 from playlists.services import CHANGE_MAX_LENGTH
 
 
+class UncutCharField(forms.CharField):
+    """A length-limited text field without the HTML ``maxlength``: a browser would cut a pasted
+    text at the limit without a word, where the server answers with an error instead."""
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, str]:
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        return attrs
+
+
 class PromptForm(forms.Form):
-    prompt = forms.CharField(
+    prompt = UncutCharField(
         max_length=PROMPT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "relaxing evening jazz"}),
-        error_messages={"required": "Describe the playlist you want, e.g. “relaxing evening jazz”."},
+        error_messages={
+            "required": "Describe the playlist you want, e.g. “relaxing evening jazz”.",
+            "max_length": "Keep the prompt under %(limit_value)s characters (it has %(show_value)s); "
+            "nothing was cut, shorten it and try again.",
+        },
     )
     size = forms.IntegerField(
         min_value=SIZE_MIN,
@@ -24,7 +38,7 @@ class PromptForm(forms.Form):
 
 
 class RefineForm(forms.Form):
-    change = forms.CharField(
+    change = UncutCharField(
         max_length=CHANGE_MAX_LENGTH,
         label="Refine",
         widget=forms.TextInput(attrs={"placeholder": "less rap, more upbeat"}),

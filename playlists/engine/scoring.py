@@ -126,14 +126,14 @@ def _taste(
 
 # Personalization's components: they order the tracks that fit the prompt, never choose others.
 PERSONAL_COMPONENTS = ("taste", "discovery")
-# Taste chooses among the tracks that fit the prompt: at least this many times the playlist's
-# size of the prompt's best (30 of the best 45), and beyond them every track whose prompt-only
-# score is within PROMPT_FIT_MARGIN of the size-th best. The margin is small beside what a missed
-# genre (tag_match, weight 2) or mood range (feature_fit, weight 2) costs, so the tracks it lets
-# in match the prompt's genres and moods as well as its picks and differ only in word similarity
-# or popularity: equally fitting tracks are not cut by noise, and nothing that fits less comes in.
+# Taste chooses among the tracks that fit the prompt: the PROMPT_FIT_FACTOR x size the prompt
+# ranks best by itself (30 of the best 45), and beyond them every track that matches the
+# prompt's genres and moods as well as its own size best do (tag_match and feature_fit no lower
+# than theirs, less PROMPT_FIT_TOLERANCE): such tracks differ from the prompt's picks only in
+# word similarity or popularity, so noise does not cut them, and nothing that fits less comes in.
 PROMPT_FIT_FACTOR = 1.5
-PROMPT_FIT_MARGIN = 0.3
+PROMPT_FIT_TOLERANCE = 0.05
+FIT_COMPONENTS = ("tag_match", "feature_fit")
 # "Close to your taste" is said of a track only when taste moved it up at least this many places
 # in the ranking (against the ranking by the prompt alone).
 TASTE_MOVE_MIN_PLACES = 5
@@ -153,16 +153,20 @@ def prompt_scores(
 
 
 def prompt_fit_mask(
-    scores_by_prompt: np.ndarray, allowed: np.ndarray, *, size: int, margin: float = PROMPT_FIT_MARGIN
+    scores_by_prompt: np.ndarray, allowed: np.ndarray, components: Mapping[str, np.ndarray], *, size: int
 ) -> np.ndarray:
     """True for the allowed rows that fit the prompt (see PROMPT_FIT_FACTOR): the rows taste may order."""
     mask = np.zeros(len(scores_by_prompt), dtype=bool)
-    order = [int(row) for row in np.argsort(-scores_by_prompt, kind="stable") if allowed[row]]
-    if not order:
+    order = np.array([row for row in np.argsort(-scores_by_prompt, kind="stable") if allowed[row]], dtype=int)
+    if not len(order):
         return mask
     mask[order[: math.ceil(PROMPT_FIT_FACTOR * size)]] = True
-    bar = scores_by_prompt[order[min(size, len(order)) - 1]] - margin
-    mask[[row for row in order if scores_by_prompt[row] >= bar]] = True
+    fits_as_well = np.ones(len(order), dtype=bool)
+    for name in FIT_COMPONENTS:
+        values = components[name]
+        floor = float(values[order[:size]].min()) - PROMPT_FIT_TOLERANCE
+        fits_as_well &= values[order] >= floor
+    mask[order[fits_as_well]] = True
     return mask
 
 

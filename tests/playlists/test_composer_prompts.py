@@ -89,8 +89,8 @@ def test_an_impossible_tempo_and_era_are_both_relaxed_and_said_by_how_much(demo:
 def test_taste_never_brings_in_a_track_the_prompt_would_not_pick(demo: None, prompt: str) -> None:
     listener = rap_listener()
     # The prompt alone (taste and discovery weigh nothing) picks 90. Taste chooses its 30 among
-    # the prompt's 45 best (PROMPT_FIT_FACTOR) of a shallower candidate search, so a few of those
-    # may rank lower in the deeper search of 90: at most a tenth.
+    # the tracks that fit the prompt as well as its 30 best (scoring.prompt_fit_mask) in a
+    # shallower candidate search, so a few may rank lower in the deeper search of 90.
     unpersonal = Weights(taste=0.0, discovery=0.0)
     by_prompt = playlist_compose(prompt=prompt, size=90, listener=listener, weights=unpersonal, diversity=0.0)
     best_by_prompt = {track.pk for track in tracks_of(by_prompt)}
@@ -119,25 +119,14 @@ def test_places_moved_and_the_prompt_fit_mask() -> None:
     assert moved.tolist() == [-1, -1, -1, -1, -1, -1, 6]
     assert (moved >= TASTE_MOVE_MIN_PLACES).tolist() == [False] * 6 + [True]
     allowed = np.array([True, False, True, True, True, True, True])
-    # 1.5 x 2 = 3 best allowed rows, and those within 0.3 of the 2nd best allowed (0.7): 0.4 and up.
-    assert prompt_fit_mask(by_prompt, allowed, size=2).tolist() == [
-        True,
-        False,
-        True,
-        True,
-        True,
-        True,
-        False,
-    ]
-    assert prompt_fit_mask(by_prompt, allowed, size=2, margin=0.0).tolist() == [
-        True,
-        False,
-        True,
-        True,
-        False,
-        False,
-        False,
-    ]
+    components = {
+        "tag_match": np.array([0.9, 0.9, 0.9, 0.9, 0.9, 0.0, 0.9]),
+        "feature_fit": np.array([1.0, 1.0, 1.0, 0.5, 0.97, 1.0, 1.0]),
+    }
+    # The 1.5 x 2 = 3 best allowed rows (0, 2, 3), and the rows matching genre and mood as well
+    # as the 2 best (tag_match >= 0.85, feature_fit >= 0.95): 4 and 6, not 5 (no genre).
+    mask = prompt_fit_mask(by_prompt, allowed, components, size=2)
+    assert mask.tolist() == [True, False, True, True, True, False, True]
 
 
 def test_close_to_your_taste_needs_a_visible_move() -> None:

@@ -515,3 +515,14 @@ def test_a_refine_that_adds_nothing_understood_leaves_the_playlist_unchanged_and
     assert "Nothing changed." in page
     assert "Blue Night 1" in page
     assert "Try again" not in page
+
+
+def test_an_over_long_prompt_in_the_form_is_an_error_not_a_silent_cut(browser: Client) -> None:
+    home = browser.get(reverse("playlists:home")).content.decode()
+    assert "maxlength" not in home.split('name="prompt"')[1].split(">")[0]
+
+    response = browser.post(reverse("playlists:create"), {"prompt": "j" * 5000})
+
+    assert response.status_code == 400
+    assert "Keep the prompt under 2000 characters (it has 5000)" in response.content.decode()
+    assert not Playlist.objects.exists()
