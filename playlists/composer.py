@@ -248,8 +248,11 @@ def playlist_compose(
         )
         pinned_rows = _pinned_rows(pool, rules)
         rerank_size = length.pool_size * ARC_CHOICE_FACTOR if intent.energy_arc else length.pool_size
-        outside = ~prompt_fit_mask(by_prompt, ~blocked, components, size=rerank_size)
-        outside[list(pinned_rows)] = False
+        outside = np.zeros(len(pool), dtype=bool)
+        if not listener.is_empty:
+            # Without a listener the scores are the prompt's own: nothing for taste to order.
+            outside = ~prompt_fit_mask(by_prompt, ~blocked, components, size=rerank_size)
+            outside[list(pinned_rows)] = False
     with stages.stage("rerank"):
         chosen = _choose(
             pool, intent, scores, blocked | outside, rules, rerank_size, length, diversity=diversity
@@ -511,14 +514,21 @@ def _place_pins(ordered: list[int], pinned_rows: Mapping[int, int]) -> list[int]
 
 def _score_ranges(intent: Intent) -> dict[str, RangeSpec]:
     ranges = {
-        feature: RangeSpec(
-            spec.low, spec.high, weight=max(spec.confidence, 0.05) * (2.0 if spec.hard else 1.0)
-        )
+        feature: RangeSpec(spec.low, spec.high, weight=_range_weight(spec))
         for feature, spec in intent.feature_ranges.items()
+        if not (spec.source == NO_VOCALS_SOURCE and feature == "speechiness")
     }
     if intent.era:
         ranges["release_year"] = RangeSpec(float(intent.era[0]), float(intent.era[1]), weight=2.0)
     return ranges
+
+
+def _range_weight(spec: FeatureRange) -> float:
+    """A range's weight in the feature fit. "No vocals" keeps the weight it had as a mood word:
+    as a filter it already holds for every candidate, and a doubled constant would only dilute
+    the prompt's other ranges (its speechiness ceiling is a filter alone)."""
+    doubled = spec.hard and spec.source != NO_VOCALS_SOURCE
+    return max(spec.confidence, 0.05) * (2.0 if doubled else 1.0)
 
 
 def _editorial_boost(pool: CandidatePool, rules: EditorialRules) -> np.ndarray:
@@ -532,6 +542,7 @@ def _editorial_boost(pool: CandidatePool, rules: EditorialRules) -> np.ndarray:
 
 # --- listeners ----------------------------------------------------------------------------------
 
+TASTE_TAG_MIN_SHARE = 0.3
 TASTE_ARTISTS = 30
 FAVOURITE_ARTISTS = 5
 
@@ -653,9 +664,11 @@ def _taste_seeds(listener: ListenerContext, profile: TasteProfile) -> TasteSeeds
     liked = _liked(listener)
     shares = profile.artist_shares
     top_artists = sorted(shares, key=lambda artist: -shares[artist])[:TASTE_ARTISTS]
+    favourite_tags = [tag for tag, share in profile.tag_shares.items() if share >= TASTE_TAG_MIN_SHARE]
     return TasteSeeds(
         taste_vector=listener.taste_vector,
         top_artist_ids=top_artists,
+        favourite_tags=favourite_tags,
         favourite_track_ids=sorted(liked, key=lambda track: -liked[track]),
     )
 

@@ -325,6 +325,7 @@ class TasteSeeds:
 
     taste_vector: np.ndarray | None = None
     top_artist_ids: Sequence[int] = ()
+    favourite_tags: Sequence[str] = ()  # tags of a large share of what they like
     favourite_track_ids: Sequence[int] = ()  # liked tracks, best first ("my favourites")
 
 
@@ -386,7 +387,22 @@ def _taste_sources(request: CandidateRequest, fit: SearchFilters | None) -> dict
         sources["taste"] = _search(taste.taste_vector, max(2 * size, 60), fit)
     if taste.top_artist_ids:
         sources["taste_artists"] = _artist_tracks(list(taste.top_artist_ids), fit, limit=5 * size)
+    favourite_tags = _favourite_tags_in_fit(request.intent, taste.favourite_tags)
+    if taste.taste_vector is not None and favourite_tags:
+        tag_fit = request.constraints.filters(
+            tags_any=favourite_tags, soft_ranges=soft_ranges_of(request.intent)
+        )
+        sources["taste_tags"] = _search(taste.taste_vector, max(4 * size, 150), tag_fit)
     return sources
+
+
+def _favourite_tags_in_fit(intent: Intent, favourite_tags: Sequence[str]) -> list[str]:
+    """The favourite tags a prompt's fit allows: those among its genres, or (a prompt without
+    genres, fitted by its moods alone) all of them, searched within its mood ranges."""
+    include = intent.include_tag_names()
+    if not include:
+        return list(favourite_tags)
+    return [tag for tag in favourite_tags if tag in set(include)]
 
 
 def soft_ranges_of(intent: Intent) -> dict[str, tuple[float, float]]:

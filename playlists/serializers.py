@@ -31,6 +31,10 @@ class PlaylistSerializer(serializers.ModelSerializer):
 
 class VersionStatusSerializer(serializers.ModelSerializer):
     service_seconds = serializers.FloatField(read_only=True, help_text="Time spent generating, all stages.")
+    not_understood = serializers.BooleanField(
+        read_only=True,
+        help_text="Failed because nothing in the prompt or change was understood; `error` has suggestions.",
+    )
 
     class Meta:
         model = PlaylistVersion
@@ -43,6 +47,7 @@ class VersionStatusSerializer(serializers.ModelSerializer):
             "stage_seconds",
             "service_seconds",
             "error",
+            "not_understood",
             "created_at",
             "started_at",
             "finished_at",

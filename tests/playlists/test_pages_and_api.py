@@ -490,6 +490,11 @@ def test_nothing_understood_fails_the_version_with_suggestions_and_stores_no_tra
     assert version.not_understood
     assert version.error.startswith("Segue did not understand: asdf, qwerty.")
     assert not version.items.exists()
+    client = APIClient()
+    client.force_authenticate(user=owner)
+    status = client.get(f"/api/playlists/{playlist.pk}/status/").json()
+    assert status["status"] == "failed" and status["not_understood"] is True
+    assert "relaxing evening jazz" in status["error"]
 
 
 @pytest.mark.model
