@@ -98,7 +98,7 @@ def _version_intent(version: PlaylistVersion, on_stage: Callable[[str], None]) -
         on_stage("parse")
         refined = refine_intent(intent, version.change, vocabulary=vocabulary_load())
         if getattr(refined, "nothing_understood", False) or refine_changes_nothing(intent, refined):
-            raise ApplicationError(refine_not_understood_message(version.change, refined))
+            raise ApplicationError(refine_not_understood_message(version.change, intent, refined))
         return refined
     return intent
 
@@ -128,10 +128,17 @@ def refine_changes_nothing(before: Intent, after: Intent) -> bool:
     return wishes(before) == wishes(after)
 
 
-def refine_not_understood_message(change: str, refined: Intent) -> str:
-    words = getattr(refined, "not_understood", None) or [change]
+def refine_not_understood_message(change: str, before: Intent, refined: Intent) -> str:
+    """Why a refinement made no new version: the words the parser could not read, else that the
+    change asks for nothing the playlist does not already have."""
+    earlier = set(getattr(before, "not_understood", []))
+    words = [word for word in getattr(refined, "not_understood", []) if word not in earlier]
+    if words:
+        said = f"Segue did not understand: {', '.join(words)}."
+    else:
+        said = f"Segue did not understand “{change}” as a change: it asks for nothing new."
     return (
-        f"Segue did not understand: {', '.join(words)}. The playlist is unchanged. "
+        f"{said} The playlist is unchanged. "
         "Try a change such as “less rap”, “more upbeat”, “slower” or “no Drake”."
     )
 
