@@ -1,45 +1,59 @@
 """From a prompt (or an edited Intent) to a scored, re-ranked, sequenced and explained track list.
 
-The Django side of the engine: it loads the vocabulary and candidates from the database and
-hands plain arrays to the pure modules in ``playlists.engine``. Hard constraints (exclusions,
-explicit tempo / era / length) are database filters, so no track violates them; when they
-leave too few tracks, the numeric ones are relaxed one by one (exclusions never are) and
-each relaxation is recorded in ``Composition.relaxed``.
+This module orchestrates: ``playlists.retrieval`` does the database work (vocabulary, hard
+constraints as filters, candidates, pool loading) and the pure modules in ``playlists.engine``
+score, re-rank, sequence and explain on plain arrays.
+
+What the prompt decides and what taste may do:
+- The prompt decides what fits. Hard constraints (exclusions, explicit tempo / era / length /
+  track-length bounds, "no vocals") are filters no track escapes; when the catalog cannot fill
+  one, it is widened to the closest range and ``Composition.relaxed`` says which and by how much.
+- Taste (the taste vector, collaborative filtering, the discovery bonus, the bandit's weights)
+  only orders: candidates come from the prompt's tags, ranges and words, and taste chooses among
+  the tracks that fit the prompt as well as its own best picks (``scoring.prompt_fit_mask``).
+  "Close to your taste" is said only of a track taste moved up ``TASTE_MOVE_MIN_PLACES`` places
+  or more.
+- A requested total length is met within ``DURATION_TOLERANCE`` (±10 %), or the playlist says
+  how close it came.
+- A prompt of which nothing was understood gets suggestions, never random tracks.
 """
 
 from __future__ import annotations
 
-import threading
+import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
-import psycopg
-import torch
-from django.db import connection
-from django.db.models import Count, F, FloatField, Max, Value
-from django.db.models.functions import Greatest, Lower
 
-from catalog.embeddings import encode_documents
-from catalog.features import AUDIO_FEATURE_RANGES, EMBEDDING_DIMENSIONS
-from catalog.models import Artist, Tag, Track, TrackTag
-from catalog.search import RANGE_COLUMNS, SearchFilters, apply_filters, track_vector_search
-from playlists.engine.candidates import CandidatePool, merge_candidates
+from playlists.engine.artist_styles import artist_style
+from playlists.engine.candidates import CandidatePool
 from playlists.engine.explain import ExplainContext, explain
 from playlists.engine.rerank import RerankResult, RerankRules, artist_cap, rerank
 from playlists.engine.scoring import (
     DEFAULT_FIT_SCALE,
     FIT_SCALES,
+    TASTE_MOVE_MIN_PLACES,
     RangeSpec,
     Weights,
+    places_moved,
+    prompt_fit_mask,
+    prompt_scores,
     range_fit,
     score_candidates,
 )
-from playlists.engine.sequencing import arc_select, arc_targets, sequence
+from playlists.engine.sequencing import (
+    DURATION_TOLERANCE,
+    arc_select,
+    arc_targets,
+    duration_met,
+    fill_duration,
+    fill_total_ms,
+    sequence,
+)
 from playlists.engine.taste import (
     TasteProfile,
     favourite_artists,
@@ -49,19 +63,33 @@ from playlists.engine.taste import (
 )
 from playlists.intent import (
     DEFAULT_SIZE,
+    MAX_SIZE,
     FeatureRange,
     Intent,
     PromptError,
+    TagChoice,
     parse_prompt,
+    size_for_duration,
     validate_size,
 )
-from playlists.vocabulary import CatalogVocabulary, vocabulary_build
+from playlists.retrieval import (
+    CandidateRequest,
+    TasteSeeds,
+    candidates_gather,
+    constraints_build,
+    constraints_relax,
+    encode_prompt_texts,
+    pool_load,
+    vocabulary_load,
+)
+from playlists.vocabulary import CatalogVocabulary
 
 __all__ = [
     "Composition",
     "ComposedItem",
     "EditorialRules",
     "ListenerContext",
+    "NothingUnderstood",
     "Pin",
     "PromptError",
     "Weights",
@@ -72,7 +100,6 @@ __all__ = [
 ]
 
 STAGES = ("parse", "candidates", "score", "rerank", "sequence", "explain")
-FEATURE_COLUMNS = (*AUDIO_FEATURE_RANGES, "popularity", "release_year", "duration_ms")
 LONG_TAIL_POPULARITY = 30
 
 
@@ -139,78 +166,6 @@ class Composition:
         }
 
 
-# --- vocabulary ---------------------------------------------------------------------------------
-
-
-def _catalog_version() -> tuple[int, int | None]:
-    """Changes when tags are added or removed: the vocabulary is rebuilt then.
-
-    Artists are not part of it: they are looked up in the database (an index seek on the
-    lower-cased name) each time, so an import that adds artists does not rebuild the vocabulary.
-    """
-    tags = Tag.objects.aggregate(count=Count("pk"), last=Max("pk"))
-    return tags["count"], tags["last"]
-
-
-@lru_cache(maxsize=1)
-def _vocabulary_for(version: tuple[int, int | None]) -> CatalogVocabulary:
-    counts = dict(
-        TrackTag.objects.values("tag__name").annotate(n=Count("pk")).values_list("tag__name", "n").order_by()
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT a.name, b.name, COUNT(*) FROM catalog_tracktag x
-            JOIN catalog_tracktag y ON x.track_id = y.track_id AND x.tag_id < y.tag_id
-            JOIN catalog_tag a ON a.id = x.tag_id JOIN catalog_tag b ON b.id = y.tag_id
-            GROUP BY a.name, b.name
-            """
-        )
-        pairs = {(first, second): count for first, second, count in cursor.fetchall()}
-    return vocabulary_build(
-        tag_counts=counts,
-        pair_counts=pairs,
-        encoder=encode_prompt_texts,
-        artist_lookup=_artist_lookup,
-    )
-
-
-_encode_lock = threading.Lock()
-
-
-def encode_prompt_texts(texts: Sequence[str]) -> np.ndarray:
-    """Embed a prompt's few short texts on one thread.
-
-    For a handful of short texts a second intra-op thread gains nothing, and on a busy machine
-    (2 cores shared with a worker or a web process) its spin-waiting made one prompt cost
-    130-250 ms instead of 20-33 ms (measured). The thread count is process-wide, hence the lock.
-    """
-    with _encode_lock:
-        previous = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            return encode_documents(list(texts))
-        finally:
-            torch.set_num_threads(previous)
-
-
-def _artist_lookup(text: str) -> str | None:
-    """The catalog's spelling of an artist named ``text`` (any case), or None."""
-    if not text or len(text) > 300:
-        return None
-    return (
-        Artist.objects.annotate(lower_name=Lower("name"))
-        .filter(lower_name=text.lower())
-        .values_list("name", flat=True)
-        .first()
-    )
-
-
-def vocabulary_load() -> CatalogVocabulary:
-    """The catalog's vocabulary, cached per process until its tags change."""
-    return _vocabulary_for(_catalog_version())
-
-
 # --- composing ----------------------------------------------------------------------------------
 
 
@@ -230,11 +185,35 @@ class _Stages:
             self.seconds[name] = round(time.perf_counter() - started, 6)
 
 
+class NothingUnderstood(PromptError):
+    """Not one word of the prompt was understood: the reply is suggestions, not tracks."""
+
+
+SUGGESTIONS = (
+    "relaxing evening jazz",
+    "90s hip hop, no gangsta rap",
+    "an hour of focus music without vocals",
+)
+# "No vocals" is hard: instrumentalness at least this (Spotify's reading: above 0.5 a track is
+# probably instrumental) and speechiness at most this (below 0.33: music, not speech or rap).
+INSTRUMENTAL_FLOOR = 0.5
+SPEECHINESS_CEILING = 0.33
+NO_VOCALS_SOURCE = "instrumental"  # the lexicon label of "no vocals", "without lyrics", …
+ARTIST_STYLE_CONFIDENCE = 0.7
+
+
+def nothing_understood_message(words: Sequence[str]) -> str:
+    said = f"Segue did not understand: {', '.join(words)}." if words else "Segue did not understand it."
+    examples = ", ".join(f"“{example}”" for example in SUGGESTIONS)
+    return f"{said} Try a genre, a mood, an activity or an era, e.g. {examples}."
+
+
 def playlist_compose(
     *,
     prompt: str | None = None,
     intent: Intent | None = None,
     size: int | None = None,
+    duration_seconds: int | None = None,
     listener: ListenerContext | None = None,
     rules: EditorialRules | None = None,
     weights: Weights | None = None,
@@ -242,8 +221,10 @@ def playlist_compose(
     exclude_track_ids: frozenset[int] = frozenset(),
     on_stage: Callable[[str], None] | None = None,
 ) -> Composition:
-    """Compose a playlist from ``prompt`` or an (edited) ``intent``; raises PromptError on bad input.
+    """Compose a playlist from ``prompt`` or an (edited) ``intent``; raises PromptError on bad input
+    and NothingUnderstood when the prompt gave nothing to go on.
 
+    ``size`` (a number of tracks) or ``duration_seconds`` (a total length) override the prompt's.
     ``diversity`` overrides the re-ranking's MMR strength (an experiment variant's setting)."""
     validate_size(size)
     listener = listener or ListenerContext()
@@ -252,32 +233,36 @@ def playlist_compose(
     stages = _Stages(on_stage)
     with stages.stage("parse"):
         vocabulary = vocabulary_load()
-        if intent is None:
-            if prompt is None:
-                raise PromptError("Give a prompt or an intent.")
-            intent = parse_prompt(prompt, vocabulary=vocabulary)
-        else:
-            intent = Intent.from_dict(intent.to_dict())
-            intent.relaxed = []
-        target = validate_size(size or intent.target_size(DEFAULT_SIZE)) or DEFAULT_SIZE
+        intent = _compose_intent(prompt, intent, vocabulary)
+        length = _Length.of(intent, size=size, duration_seconds=duration_seconds)
         query_vector = vocabulary.encode([intent.semantic_text or (prompt or "music")])[0]
     with stages.stage("candidates"):
         profile = _listener_profile(listener)
-        pool, relaxed, blocked = _candidates(
-            intent, target, query_vector, listener, rules, exclude_track_ids, profile
+        pool, blocked = _candidates(
+            intent, length.pool_size, query_vector, listener, rules, exclude_track_ids, profile
         )
-    intent.relaxed.extend(relaxed)
     with stages.stage("score"):
         scores, components = _score(pool, intent, query_vector, listener, profile, rules, weights)
+        by_prompt = prompt_scores(
+            scores, components, weights, keep=("discovery",) if intent.familiarity == "favourites" else ()
+        )
+        pinned_rows = _pinned_rows(pool, rules)
+        rerank_size = length.pool_size * ARC_CHOICE_FACTOR if intent.energy_arc else length.pool_size
+        outside = np.zeros(len(pool), dtype=bool)
+        if not listener.is_empty:
+            # Without a listener the scores are the prompt's own: nothing for taste to order.
+            outside = ~prompt_fit_mask(by_prompt, ~blocked, components, size=rerank_size)
+            outside[list(pinned_rows)] = False
     with stages.stage("rerank"):
-        chosen = _choose(pool, intent, scores, blocked, rules, target, diversity=diversity)
+        chosen = _choose(
+            pool, intent, scores, blocked | outside, rules, rerank_size, length, diversity=diversity
+        )
     with stages.stage("sequence"):
-        unpinned = [row for row in chosen.rows if row not in chosen.pinned_rows]
-        free_slots = target - len(chosen.pinned_rows)
-        ordered = _place_pins(_ordered_rows(unpinned, pool, scores, intent, free_slots), chosen.pinned_rows)
+        ordered = _sequenced(chosen, pool, scores, intent, length)
     with stages.stage("explain"):
+        moved = places_moved(by_prompt, scores) >= TASTE_MOVE_MIN_PLACES
         items = _explained_items(
-            ordered, pool, intent, listener, rules, scores, components, chosen.pinned_rows
+            ordered, pool, intent, listener, rules, scores, components, chosen.pinned_rows, moved
         )
     return Composition(
         intent=intent,
@@ -287,6 +272,99 @@ def playlist_compose(
         relaxed=list(intent.relaxed),
         propensity=None,
     )
+
+
+def _compose_intent(prompt: str | None, intent: Intent | None, vocabulary: CatalogVocabulary) -> Intent:
+    """The Intent to compose: parsed, or a fresh copy of the edited one; hard parts made hard."""
+    if intent is None:
+        if prompt is None:
+            raise PromptError("Give a prompt or an intent.")
+        intent = parse_prompt(prompt, vocabulary=vocabulary)
+    else:
+        intent = Intent.from_dict(intent.to_dict())
+        intent.relaxed = []
+    if getattr(intent, "nothing_understood", False):
+        raise NothingUnderstood(nothing_understood_message(getattr(intent, "not_understood", [])))
+    _harden_no_vocals(intent)
+    _use_unknown_artists_style(intent, vocabulary)
+    if prompt and not (intent.size or intent.duration_seconds):
+        intent.duration_seconds = run_distance_seconds(prompt)
+    return intent
+
+
+# A run asked for by distance ("5K run", "10 km jog") lasts about this long per kilometre: a
+# recreational pace (a 5K in about 30 minutes, inside the usual 25-35).
+RUN_SECONDS_PER_KM = 360
+_DISTANCE = re.compile(
+    r"\b(\d+(?:\.\d+)?)\s*(?:k|km|kilometers?|kilometres?)\b|\b(half[- ]marathon|marathon)\b", re.IGNORECASE
+)
+_RUNNING = re.compile(r"\b(?:run|runs|running|jog|jogging|race|marathon)\b", re.IGNORECASE)
+_RACE_KM = {"half marathon": 21.1, "half-marathon": 21.1, "marathon": 42.2}
+
+
+def run_distance_seconds(prompt: str) -> int | None:
+    """How long a run asked for by its distance lasts ("5K run" → 30 min), or None."""
+    match = _DISTANCE.search(prompt)
+    if match is None or not _RUNNING.search(prompt):
+        return None
+    kilometres = float(match[1]) if match[1] else _RACE_KM[match[2].lower()]
+    if not 0 < kilometres <= 50:
+        return None
+    return round(kilometres * RUN_SECONDS_PER_KM)
+
+
+def _harden_no_vocals(intent: Intent) -> None:
+    """ "No vocals" is a hard constraint with a documented floor, not a mood to lean towards."""
+    spec = intent.feature_ranges.get("instrumentalness")
+    if spec is None or spec.source != NO_VOCALS_SOURCE:
+        return
+    spec.low, spec.high, spec.hard = max(spec.low, INSTRUMENTAL_FLOOR), max(spec.high, 1.0), True
+    speech = intent.feature_ranges.get("speechiness")
+    ceiling = SPEECHINESS_CEILING
+    if speech is not None and speech.hard:
+        ceiling = min(speech.high, SPEECHINESS_CEILING)
+    intent.feature_ranges["speechiness"] = FeatureRange(0.0, ceiling, hard=True, source=NO_VOCALS_SOURCE)
+
+
+def _use_unknown_artists_style(intent: Intent, vocabulary: CatalogVocabulary) -> None:
+    """An artist not in the catalog: its style's tags (where known and in the catalog), and a note."""
+    known_tags = set(vocabulary.tag_names)
+    included = set(intent.include_tag_names())
+    for name in getattr(intent, "unknown_artists", []):
+        style = [tag for tag in artist_style(name) if tag in known_tags]
+        for tag in style:
+            if tag not in included:
+                intent.include_tags.append(TagChoice(tag, ARTIST_STYLE_CONFIDENCE, source=name))
+                included.add(tag)
+        note = f"{name} is not in your library; " + (
+            f"used its style: {', '.join(style)}" if style else "used the rest of the prompt"
+        )
+        if note not in intent.warnings:
+            intent.warnings.append(note)
+
+
+@dataclass(frozen=True)
+class _Length:
+    """How long the playlist is: a number of tracks, or a total length it is filled to."""
+
+    size: int  # tracks (an estimate when a total length is asked)
+    duration_ms: float | None = None
+
+    @classmethod
+    def of(cls, intent: Intent, *, size: int | None, duration_seconds: int | None) -> _Length:
+        if size:
+            return cls(size=size)
+        seconds = duration_seconds or (None if intent.size else intent.duration_seconds)
+        if seconds:
+            return cls(size=size_for_duration(seconds), duration_ms=seconds * 1000.0)
+        return cls(size=validate_size(intent.target_size(DEFAULT_SIZE)) or DEFAULT_SIZE)
+
+    @property
+    def pool_size(self) -> int:
+        """Tracks to choose from: twice the estimate when they are picked to fill a length."""
+        if self.duration_ms is None:
+            return self.size
+        return min(MAX_SIZE, max(2 * self.size, self.size + 10))
 
 
 ARC_CHOICE_FACTOR = 5
@@ -340,36 +418,66 @@ def _rerank_rules(rules: EditorialRules, diversity: float | None) -> RerankRules
     return RerankRules(exposure_floor=rules.exposure_floor, diversity=diversity)
 
 
+def _pinned_rows(pool: CandidatePool, rules: EditorialRules) -> dict[int, int]:
+    row_of = {int(track_id): row for row, track_id in enumerate(pool.track_ids)}
+    return {row_of[pin.track_id]: pin.position for pin in rules.pinned if pin.track_id in row_of}
+
+
 def _choose(
     pool: CandidatePool,
     intent: Intent,
     scores: np.ndarray,
     blocked: np.ndarray,
     rules: EditorialRules,
-    target: int,
+    size: int,
+    length: _Length,
     *,
     diversity: float | None = None,
 ) -> RerankResult:
-    row_of = {int(track_id): row for row, track_id in enumerate(pool.track_ids)}
-    pinned = [(row_of[pin.track_id], pin.position) for pin in rules.pinned if pin.track_id in row_of]
     # An energy arc picks from a wider, still diverse list so every stretch of the arc finds
-    # tracks of its energy.
+    # tracks of its energy; a total length picks from a wider list to fill it.
     chosen = rerank(
         scores=scores,
         embeddings=pool.embeddings,
         artist_ids=pool.artist_ids,
-        size=target * ARC_CHOICE_FACTOR if intent.energy_arc else target,
+        size=size,
         blocked=blocked,
-        pinned=pinned,
+        pinned=list(_pinned_rows(pool, rules).items()),
         long_tail=np.nan_to_num(pool.feature("popularity"), nan=0.0) < LONG_TAIL_POPULARITY,
         rules=_rerank_rules(rules, diversity),
     )
     intent.relaxed.extend(chosen.relaxed)
-    if len(chosen.rows) < target:
+    if length.duration_ms is None and len(chosen.rows) < length.size:
         intent.relaxed.append(
-            f"size: only {len(chosen.rows)} of {target} tracks satisfy the exclusions and limits"
+            f"size: only {len(chosen.rows)} of {length.size} tracks satisfy the exclusions and limits"
         )
     return chosen
+
+
+def _sequenced(
+    chosen: RerankResult, pool: CandidatePool, scores: np.ndarray, intent: Intent, length: _Length
+) -> list[int]:
+    """The chosen rows in playing order, pins in place; filled to the asked total length if any."""
+    unpinned = [row for row in chosen.rows if row not in chosen.pinned_rows]
+    if length.duration_ms is None:
+        free_slots = length.size - len(chosen.pinned_rows)
+        return _place_pins(_ordered_rows(unpinned, pool, scores, intent, free_slots), chosen.pinned_rows)
+    durations = pool.feature("duration_ms")
+    pinned_ms = fill_total_ms(list(chosen.pinned_rows), durations)
+    filled = fill_duration(unpinned, durations, length.duration_ms, already_ms=pinned_ms)
+    total = pinned_ms + fill_total_ms(filled, durations)
+    if not duration_met(total, length.duration_ms):
+        intent.relaxed.append(
+            f"length: asked for {_minutes(length.duration_ms)}, the fitting tracks make "
+            f"{_minutes(total)} ({abs(total - length.duration_ms) / length.duration_ms:.0%} "
+            f"{'short' if total < length.duration_ms else 'over'}; ±{DURATION_TOLERANCE:.0%} was the aim)"
+        )
+    return _place_pins(_ordered_rows(filled, pool, scores, intent, len(filled)), chosen.pinned_rows)
+
+
+def _minutes(milliseconds: float) -> str:
+    minutes = round(milliseconds / 60000)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
 
 
 def _ordered_rows(
@@ -387,6 +495,7 @@ def _ordered_rows(
             targets=arc_targets(intent.energy_arc, min(size, len(rows))),
             cap=artist_cap(size, RerankRules()),
         )
+    rows = rows[:size]
     order = sequence(
         tempo=pool.feature("tempo")[rows],
         energy=pool.feature("energy")[rows],
@@ -405,14 +514,21 @@ def _place_pins(ordered: list[int], pinned_rows: Mapping[int, int]) -> list[int]
 
 def _score_ranges(intent: Intent) -> dict[str, RangeSpec]:
     ranges = {
-        feature: RangeSpec(
-            spec.low, spec.high, weight=max(spec.confidence, 0.05) * (2.0 if spec.hard else 1.0)
-        )
+        feature: RangeSpec(spec.low, spec.high, weight=_range_weight(spec))
         for feature, spec in intent.feature_ranges.items()
+        if not (spec.source == NO_VOCALS_SOURCE and feature == "speechiness")
     }
     if intent.era:
         ranges["release_year"] = RangeSpec(float(intent.era[0]), float(intent.era[1]), weight=2.0)
     return ranges
+
+
+def _range_weight(spec: FeatureRange) -> float:
+    """A range's weight in the feature fit. "No vocals" keeps the weight it had as a mood word:
+    as a filter it already holds for every candidate, and a doubled constant would only dilute
+    the prompt's other ranges (its speechiness ceiling is a filter alone)."""
+    doubled = spec.hard and spec.source != NO_VOCALS_SOURCE
+    return max(spec.confidence, 0.05) * (2.0 if doubled else 1.0)
 
 
 def _editorial_boost(pool: CandidatePool, rules: EditorialRules) -> np.ndarray:
@@ -439,7 +555,7 @@ def listener_context_build(*, track_weights: Mapping[int, float]) -> ListenerCon
     weights = {track_id: weight for track_id, weight in track_weights.items() if weight > 0}
     if not weights:
         return ListenerContext(heard_track_ids=frozenset(track_weights))
-    pool = _load_pool({track_id: {"history"} for track_id in weights})
+    pool = pool_load({track_id: {"history"} for track_id in weights})
     played = np.array([weights[int(track_id)] for track_id in pool.track_ids])
     return ListenerContext(
         taste_vector=taste_vector(pool.embeddings, played),
@@ -460,7 +576,7 @@ def _listener_profile(listener: ListenerContext) -> TasteProfile:
     liked = _liked(listener)
     if not liked:
         return TasteProfile()
-    played = _load_pool({track_id: {"history"} for track_id in liked})
+    played = pool_load({track_id: {"history"} for track_id in liked})
     return taste_profile(
         track_tags=played.tags,
         track_artists=played.artist_ids,
@@ -484,144 +600,6 @@ def _liked(listener: ListenerContext) -> dict[int, float]:
 # --- candidates ---------------------------------------------------------------------------------
 
 
-@dataclass
-class _Constraints:
-    """The hard part of an Intent as database filters; relaxing moves a range to the soft side."""
-
-    audio: dict[str, tuple[float | None, float | None]]
-    columns: dict[str, tuple[float | None, float | None]]
-    era: tuple[int | None, int | None]
-    tags_none: list[str]
-    exclude_ids: list[int]
-    exclude_artist_ids: list[int]
-
-    def filters(
-        self,
-        *,
-        tags_any: list[str] | None = None,
-        soft_ranges: Mapping[str, tuple[float, float]] | None = None,
-    ) -> SearchFilters:
-        audio, columns = dict(self.audio), dict(self.columns)
-        for feature, bounds in (soft_ranges or {}).items():
-            (audio if feature in AUDIO_FEATURE_RANGES else columns).setdefault(feature, bounds)
-        return SearchFilters(
-            tags_any=tags_any or (),
-            tags_none=self.tags_none,
-            feature_ranges=audio,
-            year_range=self.era,
-            exclude_ids=self.exclude_ids,
-            column_ranges=columns,
-            exclude_artist_ids=self.exclude_artist_ids,
-        )
-
-
-def _constraints(
-    intent: Intent, listener: ListenerContext, rules: EditorialRules, exclude_track_ids: frozenset[int]
-) -> _Constraints:
-    excluded = set(exclude_track_ids) | set(rules.blocked_track_ids)
-    if intent.familiarity == "new_only":
-        excluded |= set(listener.heard_track_ids)
-    artist_ids = set(rules.blocked_artist_ids) | set(_artist_ids(intent.exclude_artists))
-    hard = intent.hard_ranges()
-    return _Constraints(
-        audio={name: bounds for name, bounds in hard.items() if name in AUDIO_FEATURE_RANGES},
-        columns={name: bounds for name, bounds in hard.items() if name in RANGE_COLUMNS},
-        era=intent.era or (None, None),
-        tags_none=list(intent.exclude_tags),
-        exclude_ids=sorted(excluded),
-        exclude_artist_ids=sorted(artist_ids),
-    )
-
-
-def _artist_ids(names: list[str]) -> list[int]:
-    if not names:
-        return []
-    lowered = [name.lower() for name in names]
-    return list(
-        Artist.objects.annotate(lower_name=Lower("name"))
-        .filter(lower_name__in=lowered)
-        .values_list("pk", flat=True)
-    )
-
-
-def _enough(filters: SearchFilters, need: int) -> bool:
-    queryset = apply_filters(Track.objects.filter(embedding__isnull=False), filters)
-    return len(queryset.order_by().values_list("pk", flat=True)[:need]) >= need
-
-
-def _relax(intent: Intent, constraints: _Constraints, need: int) -> list[str]:
-    """Widen numeric hard constraints to the nearest values that ``need`` tracks have.
-
-    Exclusions are never relaxed. Each numeric constraint that leaves too few tracks (given
-    the others) moves to the closest range the catalog can fill, and the change is recorded.
-    """
-    relaxed: list[str] = []
-    nothing_to_relax = not (constraints.audio or constraints.columns or constraints.era != (None, None))
-    if nothing_to_relax or _enough(constraints.filters(), need):
-        return relaxed
-    for column in [*constraints.audio, *constraints.columns, "release_year"]:
-        group = constraints.audio if column in constraints.audio else constraints.columns
-        if column == "release_year":
-            if constraints.era == (None, None):
-                continue
-            asked: tuple[float | None, float | None] = constraints.era
-            constraints.era = (None, None)
-        else:
-            asked = group.pop(column)
-        widened = _closest_range(constraints.filters(), column, asked, need)
-        if widened is None:
-            continue
-        low, high = widened
-        if column == "release_year":
-            constraints.era = (int(low), int(high))
-            intent.era = (int(low), int(high))
-        else:
-            group[column] = (low, high)
-            intent.feature_ranges[column].low, intent.feature_ranges[column].high = low, high
-        closest = _range_text(column, (low, high))
-        relaxed.append(f"{_range_text(column, asked)}: too few tracks; used the closest, {closest}")
-        if _enough(constraints.filters(), need):
-            break
-    return relaxed
-
-
-def _closest_range(
-    filters: SearchFilters, column: str, asked: tuple[float | None, float | None], need: int
-) -> tuple[float, float] | None:
-    """The (low, high) of the ``need`` tracks nearest to the asked range, under ``filters``."""
-    low = asked[0] if asked[0] is not None else -1e12
-    high = asked[1] if asked[1] is not None else 1e12
-    distance = Greatest(
-        Value(low) - F(column), F(column) - Value(high), Value(0.0), output_field=FloatField()
-    )
-    values = list(
-        apply_filters(Track.objects.filter(embedding__isnull=False, **{f"{column}__isnull": False}), filters)
-        .annotate(distance=distance)
-        .order_by("distance")
-        .values_list(column, flat=True)[:need]
-    )
-    if not values:
-        return None
-    return float(min(values)), float(max(values))
-
-
-def _range_text(column: str, bounds: tuple[float | None, float | None]) -> str:
-    low, high = bounds
-    names = {"duration_ms": "length", "release_year": "year"}
-    scale = 60000.0 if column == "duration_ms" else 1.0
-    unit = {"tempo": " bpm", "duration_ms": " min"}.get(column, "")
-    name = names.get(column, column)
-
-    def show(value: float) -> str:
-        return f"{value / scale:.4g}{unit}"
-
-    if low is None or low <= 0:
-        return f"{name} under {show(high or 0)}"
-    if high is None or high < low or high >= 1e6 or (column == "tempo" and high >= 300):
-        return f"{name} over {show(low)}"
-    return f"{name} {show(low)}-{show(high)}"
-
-
 def _candidates(
     intent: Intent,
     size: int,
@@ -630,52 +608,29 @@ def _candidates(
     rules: EditorialRules,
     exclude_track_ids: frozenset[int],
     profile: TasteProfile,
-) -> tuple[CandidatePool, list[str], np.ndarray]:
-    constraints = _constraints(intent, listener, rules, exclude_track_ids)
-    relaxed = _relax(intent, constraints, size)
-    include = intent.include_tag_names()
-    soft_ranges = {
-        feature: (spec.low, spec.high)
-        for feature, spec in intent.feature_ranges.items()
-        if not spec.hard
-        and (feature in AUDIO_FEATURE_RANGES or feature in RANGE_COLUMNS)
-        and spec.confidence >= 0.5
-    }
-    depth = max(2 * size, 60)
-    sources: dict[str, list[int]] = {}
-    if include or soft_ranges:
-        sources["strict"] = _search(
-            query_vector, depth, constraints.filters(tags_any=include, soft_ranges=soft_ranges)
+) -> tuple[CandidatePool, np.ndarray]:
+    """The candidate pool under the hard constraints (relaxed where the catalog falls short,
+    noted on the intent), and which rows editorial rules block."""
+    excluded = set(exclude_track_ids) | set(rules.blocked_track_ids)
+    if intent.familiarity == "new_only":
+        excluded |= set(listener.heard_track_ids)
+    constraints = constraints_build(
+        intent, exclude_track_ids=excluded, blocked_artist_ids=rules.blocked_artist_ids
+    )
+    for relaxation in constraints_relax(constraints, size):
+        _apply_relaxation(intent, relaxation.column, relaxation.used)
+        intent.relaxed.append(relaxation.note())
+    merged = candidates_gather(
+        CandidateRequest(
+            intent=intent,
+            constraints=constraints,
+            size=size,
+            query_vector=query_vector,
+            taste=_taste_seeds(listener, profile),
+            pinned_track_ids=[pin.track_id for pin in rules.pinned],
         )
-    if include and len(sources.get("strict", ())) < depth:
-        # The soft ranges left few tracks of the asked-for genres: widen to the genres alone.
-        sources["tags"] = _search(query_vector, depth, constraints.filters(tags_any=include))
-    if len(sources.get("strict", ())) < depth:
-        # Words alone, under the hard filters: the fallback when the intent's tags and soft
-        # ranges leave too few tracks (a full strict list already outranks these).
-        sources["semantic"] = _search(query_vector, depth, constraints.filters())
-    if intent.seed_artists:
-        sources["seed"] = _seed_tracks(intent.seed_artists, constraints.filters(), limit=max(size, 30))
-    if listener.taste_vector is not None:
-        sources["taste"] = _search(listener.taste_vector, max(2 * size, 60), constraints.filters())
-        favourite_tags = [tag for tag, share in profile.tag_shares.items() if share >= TASTE_TAG_MIN_SHARE]
-        if favourite_tags:
-            sources["taste_tags"] = _search(
-                listener.taste_vector, max(4 * size, 150), constraints.filters(tags_any=favourite_tags)
-            )
-    if profile.artist_shares:
-        top_artists = sorted(profile.artist_shares, key=lambda artist: -profile.artist_shares[artist])
-        sources["taste_artists"] = _artist_tracks(
-            top_artists[:TASTE_ARTISTS], constraints.filters(), limit=5 * size
-        )
-    liked = _liked(listener)
-    if intent.familiarity == "favourites" and liked:
-        favourites = sorted(liked, key=lambda track: -liked[track])
-        sources["favourites"] = _passing(favourites[: 5 * size], constraints.filters())
-    if rules.pinned:
-        sources["pin"] = _passing([pin.track_id for pin in rules.pinned], constraints.filters())
-    merged = merge_candidates(sources)
-    pool = _load_pool(merged)
+    )
+    pool = pool_load(merged)
     blocked = np.array(
         [
             int(track_id) in rules.blocked_track_ids or bool(rules.blocked_artist_ids.intersection(artists))
@@ -683,82 +638,39 @@ def _candidates(
         ],
         dtype=bool,
     )
-    return pool, relaxed, blocked
+    return pool, blocked
 
 
-def _search(vector: np.ndarray, k: int, filters: SearchFilters) -> list[int]:
-    # A candidate source may come back short rather than rank a large filtered set exactly:
-    # the other sources and the relaxation step fill the pool (bounded time at 1M tracks).
-    hits = track_vector_search(query_vector=vector, k=k, filters=filters, complete=False)
-    return [hit.track_id for hit in hits]
+def _apply_relaxation(intent: Intent, column: str, used: tuple[float | None, float | None] | None) -> None:
+    """The intent records the range actually used (or loses a constraint nothing could meet)."""
+    if column == "release_year":
+        if used is None or intent.era is None:
+            intent.era = None
+        else:
+            first, last = intent.era
+            intent.era = (
+                int(used[0] if used[0] is not None else first),
+                int(used[1] if used[1] is not None else last),
+            )
+    elif used is None:
+        intent.feature_ranges.pop(column, None)
+    else:
+        spec = intent.feature_ranges[column]
+        spec.low = float(used[0]) if used[0] is not None else spec.low
+        spec.high = float(used[1]) if used[1] is not None else spec.high
 
 
-def _passing(track_ids: list[int], filters: SearchFilters) -> list[int]:
-    allowed = set(apply_filters(Track.objects.filter(pk__in=track_ids), filters).values_list("pk", flat=True))
-    return [track_id for track_id in track_ids if track_id in allowed]
-
-
-def _seed_tracks(names: list[str], filters: SearchFilters, *, limit: int) -> list[int]:
-    return _artist_tracks(_artist_ids(names), filters, limit=limit)
-
-
-def _artist_tracks(artist_ids: list[int], filters: SearchFilters, *, limit: int) -> list[int]:
-    queryset = apply_filters(Track.objects.filter(artists__in=artist_ids, embedding__isnull=False), filters)
-    return list(queryset.order_by("-popularity", "pk").values_list("pk", flat=True).distinct()[:limit])
-
-
-_POOL_SQL = f"""
-SELECT t.id, t.embedding, {", ".join(f"t.{column}::float8" for column in FEATURE_COLUMNS)},
-       ARRAY(SELECT tt.tag_id FROM catalog_tracktag tt WHERE tt.track_id = t.id),
-       ARRAY(SELECT ta.artist_id FROM catalog_trackartist ta WHERE ta.track_id = t.id ORDER BY ta.position)
-FROM catalog_track t WHERE t.id = ANY(%s) AND t.embedding IS NOT NULL
-"""
-
-
-def _load_pool(merged: Mapping[int, set[str]]) -> CandidatePool:
-    """Features, tags, artists and embeddings of the candidates in two queries.
-
-    The embeddings come in pgvector's binary format: parsing 384 floats per row from text
-    took most of this stage's time (15 ms for 250 rows against 2 ms).
-    """
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(_POOL_SQL, [list(merged)], binary=True)
-        fetched = {row[0]: row for row in cursor.fetchall()}
-    track_ids = [track_id for track_id in merged if track_id in fetched]
-    rows = [fetched[track_id] for track_id in track_ids]
-    artist_names = _artist_names({artist_id for row in rows for artist_id in row[-1]})
-    width = len(FEATURE_COLUMNS)
-    tag_names = _tag_names({tag_id for row in rows for tag_id in row[2 + width]})
-    features = {
-        column: np.array([np.nan if row[2 + index] is None else row[2 + index] for row in rows], dtype=float)
-        for index, column in enumerate(FEATURE_COLUMNS)
-    }
-    return CandidatePool(
-        track_ids=np.array(track_ids, dtype=np.int64),
-        embeddings=_embeddings(row[1] for row in rows),
-        features=features,
-        tags=[frozenset(tag_names[tag_id] for tag_id in row[2 + width]) for row in rows],
-        artist_ids=[tuple(row[3 + width]) for row in rows],
-        artist_names=[tuple(artist_names.get(artist_id, "") for artist_id in row[3 + width]) for row in rows],
-        sources=[frozenset(merged[track_id]) for track_id in track_ids],
+def _taste_seeds(listener: ListenerContext, profile: TasteProfile) -> TasteSeeds:
+    liked = _liked(listener)
+    shares = profile.artist_shares
+    top_artists = sorted(shares, key=lambda artist: -shares[artist])[:TASTE_ARTISTS]
+    favourite_tags = [tag for tag, share in profile.tag_shares.items() if share >= TASTE_TAG_MIN_SHARE]
+    return TasteSeeds(
+        taste_vector=listener.taste_vector,
+        top_artist_ids=top_artists,
+        favourite_tags=favourite_tags,
+        favourite_track_ids=sorted(liked, key=lambda track: -liked[track]),
     )
-
-
-def _embeddings(blobs: Iterable[bytes]) -> np.ndarray:
-    # pgvector binary: int16 dimensions, int16 unused, then big-endian float4 values.
-    vectors = [np.frombuffer(blob, dtype=">f4", offset=4) for blob in blobs]
-    if not vectors:
-        return np.zeros((0, EMBEDDING_DIMENSIONS), dtype=np.float32)
-    return np.stack(vectors).astype(np.float32)
-
-
-def _artist_names(artist_ids: set[int]) -> dict[int, str]:
-    return dict(Artist.objects.filter(pk__in=artist_ids).values_list("pk", "name"))
-
-
-def _tag_names(tag_ids: set[int]) -> dict[int, str]:
-    return dict(Tag.objects.filter(pk__in=tag_ids).values_list("pk", "name"))
 
 
 # --- explanations -------------------------------------------------------------------------------
@@ -773,6 +685,7 @@ def _explained_items(
     scores: np.ndarray,
     components: Mapping[str, np.ndarray],
     pinned_rows: Mapping[int, int],
+    taste_moved: np.ndarray,
 ) -> list[ComposedItem]:
     include = {tag.name: tag.confidence for tag in intent.include_tags}
     label_fits = _label_fits(pool, intent, ordered)
@@ -794,6 +707,7 @@ def _explained_items(
             heard=int(pool.track_ids[row]) in listener.heard_track_ids,
             curator_pick=row in pinned_rows
             or bool(rules.boosted_artist_ids.intersection(pool.artist_ids[row])),
+            taste_moved=bool(taste_moved[row]),
         )
         items.append(
             ComposedItem(

@@ -19,7 +19,7 @@ from accounts.selectors import taste_seeds_for_user
 from catalog.models import Track
 from config.errors import ApplicationError
 from editorial.ops_services import experiment_weights
-from playlists.models import Playlist, PlaylistVersion, VersionCause
+from playlists.models import PlaylistVersion, VersionCause
 
 if TYPE_CHECKING:
     from editorial.models_ops import Assignment
@@ -69,7 +69,8 @@ def version_compose(version: PlaylistVersion, *, on_stage: Callable[[str], None]
         composition = playlist_compose(
             prompt=playlist.prompt,
             intent=_version_intent(version, on_stage),
-            size=_playlist_size(playlist),
+            size=playlist.size or None,
+            duration_seconds=playlist.duration_seconds or None,
             listener=listener,
             rules=editorial_rules(version=version),
             weights=weights,
@@ -85,17 +86,6 @@ def version_compose(version: PlaylistVersion, *, on_stage: Callable[[str], None]
     )
 
 
-def _playlist_size(playlist: Playlist) -> int | None:
-    """The size asked for in the form or API; None lets the prompt decide ("20 songs", "an hour")."""
-    from playlists.intent import size_for_duration
-
-    if playlist.size:
-        return playlist.size
-    if playlist.duration_seconds:
-        return size_for_duration(playlist.duration_seconds)
-    return None
-
-
 def _version_intent(version: PlaylistVersion, on_stage: Callable[[str], None]) -> Intent | None:
     """The Intent to compose from; None: the engine parses the playlist's prompt."""
     from playlists.composer import vocabulary_load
@@ -106,8 +96,51 @@ def _version_intent(version: PlaylistVersion, on_stage: Callable[[str], None]) -
     intent = Intent.from_dict(version.intent)
     if version.cause == VersionCause.REFINE:
         on_stage("parse")
-        intent = refine_intent(intent, version.change, vocabulary=vocabulary_load())
+        refined = refine_intent(intent, version.change, vocabulary=vocabulary_load())
+        if getattr(refined, "nothing_understood", False) or refine_changes_nothing(intent, refined):
+            raise ApplicationError(refine_not_understood_message(version.change, intent, refined))
+        return refined
     return intent
+
+
+# What a refinement may change without changing what is asked for: its notes, and the text
+# embedded for similarity (a change of which nothing was understood is still appended to it).
+_NOTE_FIELDS = frozenset(
+    {
+        "semantic_text",
+        "relaxed",
+        "warnings",
+        "not_understood",
+        "nothing_understood",
+        "unknown_artists",
+        "language",
+        "replaced",
+    }
+)
+
+
+def refine_changes_nothing(before: Intent, after: Intent) -> bool:
+    """Whether a refinement left every wish as it was (its words were not understood)."""
+
+    def wishes(intent: Intent) -> dict:
+        return {key: value for key, value in intent.to_dict().items() if key not in _NOTE_FIELDS}
+
+    return wishes(before) == wishes(after)
+
+
+def refine_not_understood_message(change: str, before: Intent, refined: Intent) -> str:
+    """Why a refinement made no new version: the words the parser could not read, else that the
+    change asks for nothing the playlist does not already have."""
+    earlier = set(getattr(before, "not_understood", []))
+    words = [word for word in getattr(refined, "not_understood", []) if word not in earlier]
+    if words:
+        said = f"Segue did not understand: {', '.join(words)}."
+    else:
+        said = f"Segue did not understand “{change}” as a change: it asks for nothing new."
+    return (
+        f"{said} The playlist is unchanged. "
+        "Try a change such as “less rap”, “more upbeat”, “slower” or “no Drake”."
+    )
 
 
 def listener_context(owner: User) -> ListenerContext | None:

@@ -12,6 +12,10 @@ SIZE_MIN, SIZE_MAX = 1, 200
 DEFAULT_SIZE = 30
 
 
+# How the engine's "did not understand" replies begin (playlists.composer, playlists.generation).
+NOT_UNDERSTOOD_PREFIX = "Segue did not understand"
+
+
 class RefreshSchedule(models.TextChoices):
     NEVER = "never", "Never"
     DAILY = "daily", "Every day"
@@ -105,6 +109,11 @@ class PlaylistVersion(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (VersionStatus.READY, VersionStatus.FAILED)
+
+    @property
+    def not_understood(self) -> bool:
+        """Failed because nothing in its prompt or change was understood (nothing to retry)."""
+        return self.status == VersionStatus.FAILED and self.error.startswith(NOT_UNDERSTOOD_PREFIX)
 
     @property
     def service_seconds(self) -> float:

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from catalog.serializers import artist_names
 from playlists.models import Playlist, PlaylistItem, PlaylistVersion
+from playlists.replies import prompt_reply
 
 
 class PlaylistSerializer(serializers.ModelSerializer):
@@ -30,6 +31,10 @@ class PlaylistSerializer(serializers.ModelSerializer):
 
 class VersionStatusSerializer(serializers.ModelSerializer):
     service_seconds = serializers.FloatField(read_only=True, help_text="Time spent generating, all stages.")
+    not_understood = serializers.BooleanField(
+        read_only=True,
+        help_text="Failed because nothing in the prompt or change was understood; `error` has suggestions.",
+    )
 
     class Meta:
         model = PlaylistVersion
@@ -42,23 +47,46 @@ class VersionStatusSerializer(serializers.ModelSerializer):
             "stage_seconds",
             "service_seconds",
             "error",
+            "not_understood",
             "created_at",
             "started_at",
             "finished_at",
         ]
 
 
+class PromptReplySerializer(serializers.Serializer):
+    not_understood = serializers.ListField(
+        child=serializers.CharField(), help_text="Words that matched nothing."
+    )
+    unknown_artists = serializers.ListField(
+        child=serializers.CharField(), help_text="Artists named in the prompt that the catalog lacks."
+    )
+    replaced = serializers.ListField(
+        child=serializers.CharField(), help_text="Earlier wishes a refinement replaced."
+    )
+    language = serializers.CharField(help_text="The language the prompt was read in.")
+    warnings = serializers.ListField(child=serializers.CharField())
+    lines = serializers.ListField(child=serializers.CharField(), help_text="All of it as sentences.")
+
+
 class VersionSerializer(VersionStatusSerializer):
+    understanding = serializers.SerializerMethodField()
+
     class Meta(VersionStatusSerializer.Meta):
         fields = [
             *VersionStatusSerializer.Meta.fields,
             "intent",
+            "understanding",
             "relaxed",
             "weights",
             "policy",
             "propensity",
             "personalized",
         ]
+
+    @extend_schema_field(PromptReplySerializer)
+    def get_understanding(self, version: PlaylistVersion) -> dict[str, Any]:
+        return prompt_reply(version.intent).to_dict()
 
 
 class ItemTrackSerializer(serializers.Serializer):

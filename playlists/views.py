@@ -25,6 +25,7 @@ from playlists.exporting import EXPORT_FORMATS, AudioLocations
 from playlists.forms import PlaylistSettingsForm, PromptForm, RefineForm
 from playlists.intent_view import intent_edit_apply, intent_panel
 from playlists.models import Playlist, PlaylistItem, PlaylistVersion
+from playlists.replies import prompt_reply
 
 EXAMPLE_PROMPTS = (
     "relaxing evening jazz",
@@ -136,6 +137,7 @@ def _detail_context(playlist: Playlist, shown: PlaylistVersion | None, **extra: 
         "total_duration": _duration_text(items),
         "changes": selectors.version_changes(playlist=playlist),
         "panel": intent_panel(shown.intent if shown and shown.intent else playlist.intent),
+        "reply_lines": prompt_reply(shown.intent if shown else None).lines(),
         "refine_form": RefineForm(),
         "settings_form": PlaylistSettingsForm(initial={"name": playlist.name, "refresh": playlist.refresh}),
         "export_formats": list(EXPORT_FORMATS),

@@ -6,7 +6,6 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 SEMANTIC_REASON_MIN = 0.45
-TASTE_REASON_MIN = 0.55
 
 
 @dataclass(frozen=True)
@@ -26,7 +25,9 @@ def explain(
     components: Mapping[str, float],
     heard: bool,
     curator_pick: bool,
+    taste_moved: bool = False,
 ) -> list[str]:
+    """``taste_moved``: taste lifted this track a visible amount (``scoring.TASTE_MOVE_MIN_PLACES``)."""
     reasons = []
     matched_tags = sorted(
         (tag for tag in tags if tag in context.include_tags), key=lambda t: -context.include_tags[t]
@@ -50,7 +51,7 @@ def explain(
         reasons.append(f"sounds like {', '.join(context.seed_artists)}")
     if curator_pick:
         reasons.append("curator pick")
-    if context.personalized and components.get("taste", 0.0) >= TASTE_REASON_MIN:
+    if context.personalized and taste_moved:
         reasons.append("close to your taste")
     if context.personalized and not heard:
         reasons.append("new to you")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass
 
@@ -121,3 +122,59 @@ def _taste(
     if taste_tags is not None and len(pool):
         taste += taste_tags
     return taste
+
+
+# Personalization's components: they order the tracks that fit the prompt, never choose others.
+PERSONAL_COMPONENTS = ("taste", "discovery")
+# Taste chooses among the tracks that fit the prompt: the PROMPT_FIT_FACTOR x size the prompt
+# ranks best by itself (30 of the best 45), and beyond them every track that matches the
+# prompt's genres and moods as well as its own size best do (tag_match and feature_fit no lower
+# than theirs, less PROMPT_FIT_TOLERANCE): such tracks differ from the prompt's picks only in
+# word similarity or popularity, so noise does not cut them, and nothing that fits less comes in.
+PROMPT_FIT_FACTOR = 1.5
+PROMPT_FIT_TOLERANCE = 0.05
+FIT_COMPONENTS = ("tag_match", "feature_fit")
+# "Close to your taste" is said of a track only when taste moved it up at least this many places
+# in the ranking (against the ranking by the prompt alone).
+TASTE_MOVE_MIN_PLACES = 5
+
+
+def prompt_scores(
+    total: np.ndarray, components: Mapping[str, np.ndarray], weights: Weights, *, keep: Collection[str] = ()
+) -> np.ndarray:
+    """The scores without personalization (``keep`` names personal components the prompt asked
+    for, e.g. "discovery" turned round for "my favourites")."""
+    weight_map = weights.to_dict()
+    scores = total.copy()
+    for name in PERSONAL_COMPONENTS:
+        if name not in keep and name in components:
+            scores -= weight_map[name] * components[name]
+    return scores
+
+
+def prompt_fit_mask(
+    scores_by_prompt: np.ndarray, allowed: np.ndarray, components: Mapping[str, np.ndarray], *, size: int
+) -> np.ndarray:
+    """True for the allowed rows that fit the prompt (see PROMPT_FIT_FACTOR): the rows taste may order."""
+    mask = np.zeros(len(scores_by_prompt), dtype=bool)
+    order = np.array([row for row in np.argsort(-scores_by_prompt, kind="stable") if allowed[row]], dtype=int)
+    if not len(order):
+        return mask
+    mask[order[: math.ceil(PROMPT_FIT_FACTOR * size)]] = True
+    fits_as_well = np.ones(len(order), dtype=bool)
+    for name in FIT_COMPONENTS:
+        values = components[name]
+        floor = float(values[order[:size]].min()) - PROMPT_FIT_TOLERANCE
+        fits_as_well &= values[order] >= floor
+    mask[order[fits_as_well]] = True
+    return mask
+
+
+def places_moved(scores_by_prompt: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Per row: how many places up the full score moved it against the prompt-only ranking."""
+    count = len(scores)
+    prompt_rank = np.empty(count, dtype=int)
+    prompt_rank[np.argsort(-scores_by_prompt, kind="stable")] = np.arange(count)
+    full_rank = np.empty(count, dtype=int)
+    full_rank[np.argsort(-scores, kind="stable")] = np.arange(count)
+    return prompt_rank - full_rank

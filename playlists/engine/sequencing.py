@@ -147,3 +147,48 @@ def arc_select(
         for artist in artist_ids[best]:
             per_artist[artist] = per_artist.get(artist, 0) + 1
     return chosen
+
+
+# A requested total length ("an hour", "20 minutes") is met within this share either way.
+DURATION_TOLERANCE = 0.10
+# What a track of unknown length is counted as (the catalogs' typical length).
+UNKNOWN_TRACK_MS = 215_000
+
+
+def fill_duration(
+    rows: Sequence[int],
+    durations_ms: np.ndarray,
+    target_ms: float,
+    *,
+    already_ms: float = 0.0,
+    tolerance: float = DURATION_TOLERANCE,
+) -> list[int]:
+    """Rows, taken in the given (best-first) order, whose lengths add up to ``target_ms``.
+
+    A row that would overshoot ``target_ms * (1 + tolerance)`` is passed over for a shorter
+    one further down; the fill stops once the target is reached. ``already_ms`` counts tracks
+    placed before (pins). The total may fall short when the rows run out: see ``fill_total_ms``.
+    """
+    ceiling = target_ms * (1.0 + tolerance)
+    chosen: list[int] = []
+    total = already_ms
+    for row in rows:
+        if total >= target_ms:
+            break
+        length = track_length_ms(durations_ms[row])
+        if total + length <= ceiling:
+            chosen.append(row)
+            total += length
+    return chosen
+
+
+def track_length_ms(value: float) -> float:
+    return UNKNOWN_TRACK_MS if np.isnan(value) or value <= 0 else float(value)
+
+
+def fill_total_ms(rows: Sequence[int], durations_ms: np.ndarray) -> float:
+    return float(sum(track_length_ms(durations_ms[row]) for row in rows))
+
+
+def duration_met(total_ms: float, target_ms: float, tolerance: float = DURATION_TOLERANCE) -> bool:
+    return abs(total_ms - target_ms) <= tolerance * target_ms

@@ -404,3 +404,131 @@ def test_a_due_refresh_of_a_playlist_never_generated_waits_instead_of_stopping_t
     failed.refresh_from_db()
     assert failed.next_refresh_at == now + timedelta(days=1)
     assert due.versions.count() == 2
+
+
+# --- honest replies -------------------------------------------------------------------------------
+
+HONEST_INTENT = {
+    "semantic_text": "asdf qwerty like radiohead",
+    "not_understood": ["asdf", "qwerty"],
+    "unknown_artists": ["Radiohead"],
+    "warnings": ["Radiohead is not in your library; used its style: alternative rock, electronic"],
+    "replaced": ["lo-fi hip hop (now: less lo-fi hip hop)"],
+}
+
+
+def test_the_page_says_what_was_not_understood_unknown_artists_and_replaced_wishes(
+    browser: Client, owner: User
+) -> None:
+    playlist = playlist_make(owner=owner)
+    version_make(playlist, tracks=[TrackFactory(title="Blue in Green")], intent=HONEST_INTENT)
+
+    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+
+    assert "Segue did not understand: asdf, qwerty" in page
+    assert "Radiohead is not in your library; used its style: alternative rock, electronic" in page
+    assert "Replaced by your change: lo-fi hip hop (now: less lo-fi hip hop)" in page
+
+
+def test_the_api_says_what_was_not_understood(api: APIClient, owner: User) -> None:
+    playlist = playlist_make(owner=owner)
+    version_make(playlist, tracks=[TrackFactory()], intent=HONEST_INTENT)
+
+    understanding = api.get(f"/api/playlists/{playlist.pk}/").json()["version"]["understanding"]
+
+    assert understanding["not_understood"] == ["asdf", "qwerty"]
+    assert understanding["unknown_artists"] == ["Radiohead"]
+    assert understanding["replaced"] == ["lo-fi hip hop (now: less lo-fi hip hop)"]
+    assert understanding["lines"][0] == "Segue did not understand: asdf, qwerty"
+
+
+def test_a_version_stored_before_these_notes_existed_reads_as_understood(api: APIClient, owner: User) -> None:
+    playlist = playlist_make(owner=owner)
+    version_make(playlist, tracks=[TrackFactory()], intent={"semantic_text": "jazz"})
+
+    understanding = api.get(f"/api/playlists/{playlist.pk}/").json()["version"]["understanding"]
+
+    assert understanding["lines"] == []
+    assert understanding["language"] == "en"
+
+
+def test_a_prompt_nothing_was_understood_of_offers_suggestions_and_no_retry(
+    browser: Client, owner: User
+) -> None:
+    playlist = playlist_make(owner=owner, prompt="asdf qwerty")
+    version_make(
+        playlist,
+        status=VersionStatus.FAILED,
+        error="Segue did not understand: asdf, qwerty. Try a genre, a mood, an activity or an era, "
+        "e.g. “relaxing evening jazz”.",
+    )
+
+    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+
+    assert "No playlist made." in page
+    assert "Segue did not understand: asdf, qwerty." in page
+    assert "relaxing evening jazz" in page
+    assert "Try again" not in page
+
+
+@pytest.mark.model
+def test_nothing_understood_fails_the_version_with_suggestions_and_stores_no_tracks(
+    catalog: dict, owner: User
+) -> None:
+    playlist = playlist_make(owner=owner, prompt="asdf qwerty")
+    intent = {
+        "semantic_text": "asdf qwerty",
+        "not_understood": ["asdf", "qwerty"],
+        "nothing_understood": True,
+    }
+    version = version_make(playlist, status=VersionStatus.QUEUED, cause=VersionCause.EDIT, intent=intent)
+
+    services.playlist_version_generate(version_id=version.pk)
+
+    version.refresh_from_db()
+    assert version.status == VersionStatus.FAILED
+    assert version.not_understood
+    assert version.error.startswith("Segue did not understand: asdf, qwerty.")
+    assert not version.items.exists()
+    client = APIClient()
+    client.force_authenticate(user=owner)
+    status = client.get(f"/api/playlists/{playlist.pk}/status/").json()
+    assert status["status"] == "failed" and status["not_understood"] is True
+    assert "relaxing evening jazz" in status["error"]
+
+
+@pytest.mark.model
+def test_a_refine_that_adds_nothing_understood_leaves_the_playlist_unchanged_and_says_so(
+    catalog: dict, browser: Client, owner: User
+) -> None:
+    playlist = playlist_make(owner=owner, prompt="calm jazz")
+    jazz = {
+        "semantic_text": "calm jazz",
+        "include_tags": [{"name": "jazz", "confidence": 0.9, "source": "jazz"}],
+    }
+    version_make(playlist, tracks=[catalog["Blue Night 1"]], intent=jazz)
+
+    refine = services.playlist_refine(playlist=playlist, change="zzzz")
+    services.playlist_version_generate(version_id=refine.pk)
+
+    refine.refresh_from_db()
+    assert refine.status == VersionStatus.FAILED and refine.not_understood
+    assert refine.error.startswith("Segue did not understand")
+    assert "zzzz" in refine.error and "The playlist is unchanged." in refine.error
+    playlist.refresh_from_db()
+    assert playlist.intent == jazz
+    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    assert "Nothing changed." in page
+    assert "Blue Night 1" in page
+    assert "Try again" not in page
+
+
+def test_an_over_long_prompt_in_the_form_is_an_error_not_a_silent_cut(browser: Client) -> None:
+    home = browser.get(reverse("playlists:home")).content.decode()
+    assert "maxlength" not in home.split('name="prompt"')[1].split(">")[0]
+
+    response = browser.post(reverse("playlists:create"), {"prompt": "j" * 5000})
+
+    assert response.status_code == 400
+    assert "Keep the prompt under 2000 characters (it has 5000)" in response.content.decode()
+    assert not Playlist.objects.exists()
