@@ -21,7 +21,7 @@ from django.db.models.expressions import CombinedExpression
 from pgvector.django import CosineDistance
 
 from catalog.features import AUDIO_FEATURE_RANGES
-from catalog.models import Tag, Track, TrackArtist, TrackTag
+from catalog.models import MediaFile, Tag, Track, TrackArtist, TrackTag
 
 RANGE_COLUMNS = frozenset({"duration_ms", "popularity", "release_year"})
 
@@ -39,6 +39,8 @@ class SearchFilters:
     # Other numeric Track columns (duration_ms, popularity), inclusive (low, high).
     column_ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
     exclude_artist_ids: Sequence[int] = ()
+    # Only tracks with a present audio file in a music library (playlists from the listener's music).
+    with_audio_only: bool = False
 
     def is_empty(self) -> bool:
         return not (
@@ -50,6 +52,7 @@ class SearchFilters:
             or any(bound is not None for bound in self.year_range)
             or self.exclude_ids
             or self.exclude_explicit
+            or self.with_audio_only
         )
 
 
@@ -81,6 +84,10 @@ def apply_filters(queryset: QuerySet[Track], filters: SearchFilters) -> QuerySet
         queryset = queryset.exclude(pk__in=list(filters.exclude_ids))
     if filters.exclude_explicit:
         queryset = queryset.filter(explicit=False)
+    if filters.with_audio_only:
+        queryset = queryset.filter(
+            Exists(MediaFile.objects.filter(track=OuterRef("pk"), removed_at__isnull=True))
+        )
     if filters.exclude_artist_ids:
         queryset = queryset.exclude(
             Exists(

@@ -15,7 +15,8 @@ class PromptForm(forms.Form):
         error_messages={
             "required": "Describe the playlist you want, e.g. “relaxing evening jazz”.",
             "max_length": (
-                "The prompt is too long (%(show_value)s characters); keep it under %(limit_value)s."
+                "The prompt is too long (%(show_value)s characters); keep it under %(limit_value)s. "
+                "Nothing was cut: shorten it and try again."
             ),
         },
     )

@@ -89,14 +89,19 @@ def version_compose(version: PlaylistVersion, *, on_stage: Callable[[str], None]
 def _version_intent(version: PlaylistVersion, on_stage: Callable[[str], None]) -> Intent | None:
     """The Intent to compose from; None: the engine parses the playlist's prompt."""
     from playlists.composer import vocabulary_load
-    from playlists.intent import Intent, refine_intent
+    from playlists.intent import Intent, NotUnderstoodError, refine_intent
 
     if version.cause == VersionCause.PROMPT or not version.intent:
         return None
     intent = Intent.from_dict(version.intent)
     if version.cause == VersionCause.REFINE:
         on_stage("parse")
-        refined = refine_intent(intent, version.change, vocabulary=vocabulary_load())
+        try:
+            refined = refine_intent(intent, version.change, vocabulary=vocabulary_load())
+        except NotUnderstoodError as error:
+            raise ApplicationError(
+                refine_not_understood_message(version.change, intent, error.intent)
+            ) from error
         if getattr(refined, "nothing_understood", False) or refine_changes_nothing(intent, refined):
             raise ApplicationError(refine_not_understood_message(version.change, intent, refined))
         return refined

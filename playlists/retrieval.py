@@ -11,7 +11,10 @@ Which tracks a playlist may contain at all:
 - tracks with an embedding;
 - not tracks whose library files were all removed (``MediaFile.removed_at``): a track with
   media files and none of them present stays out of new playlists. Tracks without any media
-  file (imported catalog rows, the demo set) are unaffected.
+  file (imported catalog rows, the demo set) are unaffected;
+- once a music library holds audio, only tracks with audio (``PLAYLISTS_AUDIO_ONLY``, "auto"):
+  a listener who pointed Segue at their music gets playlists they can hear, and the demo or
+  catalog-file rows without audio stay for a first look. Never relaxed, like an exclusion.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from functools import lru_cache
 import numpy as np
 import psycopg
 import torch
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Exists, F, FloatField, Max, OuterRef, Value
 from django.db.models.functions import Greatest, Lower
@@ -147,6 +151,7 @@ class Constraints:
     tags_none: list[str]
     exclude_ids: list[int]
     exclude_artist_ids: list[int]
+    audio_only: bool = False
 
     def filters(
         self,
@@ -166,6 +171,7 @@ class Constraints:
             exclude_ids=self.exclude_ids,
             column_ranges=columns,
             exclude_artist_ids=self.exclude_artist_ids,
+            with_audio_only=self.audio_only,
         )
 
     def numeric(self) -> list[str]:
@@ -207,7 +213,17 @@ def constraints_build(
         tags_none=list(intent.exclude_tags),
         exclude_ids=sorted(excluded),
         exclude_artist_ids=sorted(artist_ids),
+        audio_only=playlists_audio_only(),
     )
+
+
+def playlists_audio_only() -> bool:
+    """Whether playlists take only tracks with audio: "always", "never", or "auto" (once any
+    music-library file is present)."""
+    mode = settings.PLAYLISTS_AUDIO_ONLY
+    if mode == "auto":
+        return MediaFile.objects.filter(removed_at__isnull=True).exists()
+    return mode == "always"
 
 
 def _enough(filters: SearchFilters, need: int) -> bool:

@@ -232,6 +232,13 @@ STREAM_ACCEL_PREFIX = env("STREAM_ACCEL_PREFIX", default="/_segue_audio").rstrip
 if not STREAM_ACCEL_PREFIX.startswith("/"):
     raise ImproperlyConfigured("STREAM_ACCEL_PREFIX must be a path starting with /, e.g. /_segue_audio.")
 
+# Which tracks a playlist may take: "auto" (only tracks with audio once a music library holds
+# any file; the demo / catalog-file rows otherwise), "always" (only tracks with audio) or
+# "never" (any catalog track, audio or not).
+PLAYLISTS_AUDIO_ONLY = env("PLAYLISTS_AUDIO_ONLY", default="auto").strip().lower()
+if PLAYLISTS_AUDIO_ONLY not in ("auto", "always", "never"):
+    raise ImproperlyConfigured('PLAYLISTS_AUDIO_ONLY must be "auto", "always" or "never".')
+
 # --- Content-Security-Policy (django-csp) -------------------------------------------------
 # No inline script anywhere: htmx is served from static/, CSRF travels in hx-headers. Inline
 # style *attributes* stay allowed (bar widths); <style> elements and scripts must be files.

@@ -5,6 +5,7 @@ are met, and what was not understood is said."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pytest
@@ -215,3 +216,35 @@ def test_a_hard_exclusion_is_kept_with_a_listener_too(demo: None) -> None:
 
     assert tracks and not tagged(tracks, "gangsta rap")
     assert Tag.objects.filter(name="gangsta rap").exists()
+
+
+def _give_audio(tracks: list[Track], *, root: str = "/music") -> None:
+    source = LibrarySource.objects.create(name="Music", root=root)
+    for number, track in enumerate(tracks):
+        MediaFile.objects.create(
+            source=source,
+            track=track,
+            path=f"{number}.mp3",
+            size=1,
+            mtime=0.0,
+            audio_format="mp3",
+            content_type="audio/mpeg",
+        )
+
+
+def test_once_a_library_holds_audio_playlists_take_only_tracks_with_audio(demo: None) -> None:
+    intent = Intent(semantic_text="jazz", include_tags=[TagChoice("jazz", 0.9)])
+    with_audio = tracks_of(playlist_compose(intent=intent, size=10))[:3]
+    _give_audio(with_audio)
+
+    again = {track.pk for track in tracks_of(playlist_compose(intent=intent, size=10))}
+
+    assert again == {track.pk for track in with_audio}
+
+
+def test_playlists_may_still_mix_in_tracks_without_audio_when_told_to(demo: None, settings: Any) -> None:
+    settings.PLAYLISTS_AUDIO_ONLY = "never"
+    intent = Intent(semantic_text="jazz", include_tags=[TagChoice("jazz", 0.9)])
+    _give_audio(tracks_of(playlist_compose(intent=intent, size=10))[:3])
+
+    assert len(tracks_of(playlist_compose(intent=intent, size=10))) == 10

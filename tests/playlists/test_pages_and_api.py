@@ -530,5 +530,5 @@ def test_an_over_long_prompt_in_the_form_is_an_error_not_a_silent_cut(browser: C
     response = browser.post(reverse("playlists:create"), {"prompt": "j" * 5000})
 
     assert response.status_code == 400
-    assert "Keep the prompt under 2000 characters (it has 5000)" in response.content.decode()
+    assert "The prompt is too long (5000 characters); keep it under 2000." in response.content.decode()
     assert not Playlist.objects.exists()
