@@ -220,7 +220,9 @@ def _events_insert(
     if not accepted:
         return set()
     columns: list[list[Any]] = [[] for _ in range(12)]
-    for event, version_id in accepted:
+    # In client id order: a batch retried while the first try is still running waits for it on
+    # the same ids in the same order (no deadlock).
+    for event, version_id in sorted(accepted, key=lambda pair: str(pair[0].client_event_id)):
         row = (
             event.client_event_id,
             event.kind,
@@ -242,31 +244,27 @@ def _events_insert(
         return {row[0] for row in cursor.fetchall()}
 
 
-# Two upserts in one statement over disjoint tracks: those whose like/dislike verdict this batch
-# sets, and the rest (whose "disliked" flag stays as it was). Each row is touched once.
+# Concurrent batches of one listener touch overlapping affinity rows: every statement below locks
+# its rows in ascending key order (sorted arrays, ORDER BY), so two batches wait for each other but
+# never deadlock. The upsert leaves "disliked" as it was; the batch's verdicts are set afterwards
+# on rows this transaction already holds, so that second statement takes no new locks.
 UPSERT_AFFINITY = """
-WITH plain AS (
-    INSERT INTO feedback_trackaffinity AS a (user_id, track_id, mass, events, last_event_at, disliked)
-    SELECT %(user)s, track_id, mass, events, last_event_at, false
-    FROM unnest(%(tracks)s::int[], %(masses)s::float8[], %(counts)s::int[], %(last)s::timestamptz[])
-        AS t(track_id, mass, events, last_event_at)
-    ON CONFLICT (user_id, track_id) DO UPDATE SET
-        mass = a.mass + excluded.mass,
-        events = a.events + excluded.events,
-        last_event_at = GREATEST(a.last_event_at, excluded.last_event_at)
-    RETURNING 1
-)
 INSERT INTO feedback_trackaffinity AS a (user_id, track_id, mass, events, last_event_at, disliked)
 SELECT %(user)s, track_id, mass, events, last_event_at, disliked
 FROM unnest(
-    %(v_tracks)s::int[], %(v_masses)s::float8[], %(v_counts)s::int[], %(v_last)s::timestamptz[],
-    %(v_disliked)s::bool[]
+    %(tracks)s::int[], %(masses)s::float8[], %(counts)s::int[], %(last)s::timestamptz[], %(disliked)s::bool[]
 ) AS t(track_id, mass, events, last_event_at, disliked)
+ORDER BY track_id
 ON CONFLICT (user_id, track_id) DO UPDATE SET
     mass = a.mass + excluded.mass,
     events = a.events + excluded.events,
-    last_event_at = GREATEST(a.last_event_at, excluded.last_event_at),
-    disliked = excluded.disliked
+    last_event_at = GREATEST(a.last_event_at, excluded.last_event_at)
+"""
+
+SET_VERDICTS = """
+UPDATE feedback_trackaffinity AS a SET disliked = t.disliked
+FROM unnest(%(tracks)s::int[], %(disliked)s::bool[]) AS t(track_id, disliked)
+WHERE a.user_id = %(user)s AND a.track_id = t.track_id AND a.disliked IS DISTINCT FROM t.disliked
 """
 
 
@@ -313,41 +311,49 @@ def _affinity_apply(
     delta = _AffinityDelta(windows=windows)
     for event, _ in stored:
         delta.add(event.track_id, event.kind, _weight(event, durations), event.occurred_at)
-    plain = [track for track in delta.counts if track not in delta.verdicts]
-    judged = list(delta.verdicts)
+    tracks = sorted(delta.counts)
+    judged = sorted(delta.verdicts)
     with _bound_cursor() as cursor:
         cursor.execute(
             UPSERT_AFFINITY,
             {
                 "user": user.pk,
-                "tracks": plain,
-                "masses": [delta.masses[track] for track in plain],
-                "counts": [delta.counts[track] for track in plain],
-                "last": [delta.last[track] for track in plain],
-                "v_tracks": judged,
-                "v_masses": [delta.masses[track] for track in judged],
-                "v_counts": [delta.counts[track] for track in judged],
-                "v_last": [delta.last[track] for track in judged],
-                "v_disliked": [delta.verdicts[track][1] for track in judged],
+                "tracks": tracks,
+                "masses": [delta.masses[track] for track in tracks],
+                "counts": [delta.counts[track] for track in tracks],
+                "last": [delta.last[track] for track in tracks],
+                "disliked": [delta.verdicts.get(track, (None, False))[1] for track in tracks],
             },
         )
+        if judged:
+            cursor.execute(
+                SET_VERDICTS,
+                {
+                    "user": user.pk,
+                    "tracks": judged,
+                    "disliked": [delta.verdicts[track][1] for track in judged],
+                },
+            )
 
 
-# The listener's counts and the global ones (user NULL, its own partial unique index) at once.
-UPSERT_POLICY = """
-WITH mine AS (
-    INSERT INTO feedback_policystat AS p (user_id, policy, successes, failures, updated_at)
-    SELECT %(user)s, policy, s, f, now()
-    FROM unnest(%(policies)s::text[], %(wins)s::float8[], %(losses)s::float8[]) AS t(policy, s, f)
-    ON CONFLICT (user_id, policy) DO UPDATE SET
-        successes = p.successes + excluded.successes,
-        failures = p.failures + excluded.failures,
-        updated_at = excluded.updated_at
-    RETURNING 1
-)
+# The listener's counts, then the global ones (user NULL, its own partial unique index) that every
+# listener's batches update: each statement locks its rows in policy order (no deadlock).
+UPSERT_POLICY_MINE = """
+INSERT INTO feedback_policystat AS p (user_id, policy, successes, failures, updated_at)
+SELECT %(user)s, policy, s, f, now()
+FROM unnest(%(policies)s::text[], %(wins)s::float8[], %(losses)s::float8[]) AS t(policy, s, f)
+ORDER BY policy
+ON CONFLICT (user_id, policy) DO UPDATE SET
+    successes = p.successes + excluded.successes,
+    failures = p.failures + excluded.failures,
+    updated_at = excluded.updated_at
+"""
+
+UPSERT_POLICY_GLOBAL = """
 INSERT INTO feedback_policystat AS p (user_id, policy, successes, failures, updated_at)
 SELECT NULL, policy, s, f, now()
 FROM unnest(%(policies)s::text[], %(wins)s::float8[], %(losses)s::float8[]) AS t(policy, s, f)
+ORDER BY policy
 ON CONFLICT (policy) WHERE user_id IS NULL DO UPDATE SET
     successes = p.successes + excluded.successes,
     failures = p.failures + excluded.failures,
@@ -378,11 +384,13 @@ def _bandit_apply(
             totals[policy][1] += failures
     if not totals:
         return
-    policies = list(totals)
+    policies = sorted(totals)
     wins = [totals[policy][0] for policy in policies]
     losses = [totals[policy][1] for policy in policies]
+    parameters = {"user": user.pk, "policies": policies, "wins": wins, "losses": losses}
     with _bound_cursor() as cursor:
-        cursor.execute(UPSERT_POLICY, {"user": user.pk, "policies": policies, "wins": wins, "losses": losses})
+        cursor.execute(UPSERT_POLICY_MINE, parameters)
+        cursor.execute(UPSERT_POLICY_GLOBAL, parameters)
 
 
 def _user_vector_refresh_soon(user_id: int) -> None:
