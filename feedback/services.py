@@ -9,7 +9,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 import numpy as np
@@ -17,7 +17,7 @@ import psycopg
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -25,9 +25,10 @@ from accounts.consent import ConsentRequired, consent_require
 from accounts.models import ConsentPurpose, User
 from catalog.models import Artist, JobStatus, Track
 from config.errors import ApplicationError
+from config.jobs import LOST_WORKER_MESSAGE, job_heartbeat, jobs_sweep_stale
 from config.metrics import metrics_count_events
 from feedback.events import MAX_BATCH, MAX_POSITION_MS, EventError, EventIn, events_parse
-from feedback.history_formats import HistoryFormatError, Play, RowProblem, history_read
+from feedback.history_formats import HistoryFormatError, Play, RowProblem, ZipLimits, history_read
 from feedback.learning import bandit, cf, signals
 from feedback.matching import plays_match
 from feedback.models import (
@@ -770,6 +771,20 @@ class HistoryFileTooLarge(ApplicationError):
     """An uploaded history over HISTORY_UPLOAD_MAX_BYTES (the API answers 413)."""
 
 
+class HistoryImportBusy(ApplicationError):
+    """The listener already has an import queued or running (the API answers 409)."""
+
+
+HISTORY_BUSY_MESSAGE = (
+    "An import of yours is already queued or running; start the next one when it has finished."
+)
+HISTORY_JOB = "history_import"  # its heartbeat kind (config.jobs)
+
+
+class _JobTakenAway(Exception):
+    """The job's row is no longer running (the stale sweep failed it): stop quietly."""
+
+
 def history_import_request(*, user: User, uploaded_file: UploadedFile, history_format: str) -> HistoryImport:
     """Check and store an uploaded history file, and queue its import (a background job)."""
     consent_require(user, ConsentPurpose.LISTENING_HISTORY)
@@ -788,20 +803,32 @@ def history_import_request(*, user: User, uploaded_file: UploadedFile, history_f
         raise ApplicationError("The file is empty.")
     from feedback.tasks import run_history_import
 
-    with transaction.atomic():
-        job = HistoryImport.objects.create(
-            user=user,
-            history_format=history_format,
-            original_name=(uploaded_file.name or "history")[:255],
-            bytes_total=size,
-        )
-        job.file.save(f"{job.pk}-{uuid.uuid4().hex}", uploaded_file, save=True)
-        run_history_import.delay_on_commit(import_id=job.pk)  # type: ignore[attr-defined]
+    if HistoryImport.objects.filter(user=user, status__in=HISTORY_ACTIVE).exists():
+        raise HistoryImportBusy(HISTORY_BUSY_MESSAGE)
+    try:
+        with transaction.atomic():
+            # The partial unique index (one unfinished import per listener) settles a race.
+            job = HistoryImport.objects.create(
+                user=user,
+                history_format=history_format,
+                original_name=(uploaded_file.name or "history")[:255],
+                bytes_total=size,
+            )
+            job.file.save(f"{job.pk}-{uuid.uuid4().hex}", uploaded_file, save=True)
+            run_history_import.delay_on_commit(import_id=job.pk)  # type: ignore[attr-defined]
+    except IntegrityError as error:
+        raise HistoryImportBusy(HISTORY_BUSY_MESSAGE) from error
     return job
+
+
+HISTORY_ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 def history_import_run(*, import_id: int) -> None:
     """Run a queued history import (the worker). Idempotent: only a queued job is started."""
+    if not HistoryImport.objects.filter(pk=import_id, status=JobStatus.QUEUED).exists():
+        return  # finished, or running in another worker (a redelivered message): nothing to do
+    job_heartbeat(HISTORY_JOB, import_id)  # before the claim, so the sweep never sees it running unbeaten
     claimed = HistoryImport.objects.filter(pk=import_id, status=JobStatus.QUEUED).update(
         status=JobStatus.RUNNING
     )
@@ -818,7 +845,14 @@ def history_import_run(*, import_id: int) -> None:
                 name=job.original_name,
                 summary=summary,
                 on_progress=lambda: _history_job_record(job, summary, bytes_read=handle.tell()),
+                zip_limits=ZipLimits(
+                    max_inflated_bytes=settings.HISTORY_ZIP_MAX_INFLATED_BYTES,
+                    max_ratio=settings.HISTORY_ZIP_MAX_RATIO,
+                ),
             )
+    except _JobTakenAway:
+        logger.warning("History import %s was failed by the stale sweep while running; stopped.", import_id)
+        return
     except (HistoryFormatError, ApplicationError, ConsentRequired) as error:
         _history_job_finish(job, summary, status=JobStatus.FAILED, error=_stopped_message(error, summary))
         return
@@ -852,6 +886,7 @@ def history_import_stream(
     name: str,
     summary: HistoryImportSummary | None = None,
     on_progress: Callable[[], object] | None = None,
+    zip_limits: ZipLimits | None = None,
 ) -> HistoryImportSummary:
     """Import a history file into ``user``'s listening events, batch by batch (each batch all or
     nothing). Plays are matched to the catalog (Spotify URI, ISRC, MusicBrainz id, else artist +
@@ -859,7 +894,7 @@ def history_import_stream(
     consent_require(user, ConsentPurpose.LISTENING_HISTORY)
     summary = summary if summary is not None else HistoryImportSummary()
     batch: list[Play] = []
-    for parsed in history_read(handle, history_format=history_format, name=name):
+    for parsed in history_read(handle, history_format=history_format, name=name, zip_limits=zip_limits):
         if isinstance(parsed, RowProblem):
             summary.skip(parsed)
             continue
@@ -915,9 +950,28 @@ def _history_event(*, user: User, play: Play, track_id: int, history_format: str
     return event
 
 
+HISTORY_PROGRESS_FIELDS = [
+    "bytes_read",
+    "plays_read",
+    "plays_matched",
+    "plays_unmatched",
+    "events_stored",
+    "events_already_imported",
+    "rows_skipped",
+]
+
+
 def _history_job_record(job: HistoryImport, summary: HistoryImportSummary, *, bytes_read: int) -> None:
+    """Progress after each batch: counts only, in constant time (the unmatched-track and skipped-row
+    reports are written once, at the end), and a heartbeat. Stops the import (_JobTakenAway) when
+    the job is no longer running (the stale sweep failed it)."""
     _history_job_counts(job, summary, bytes_read=bytes_read)
-    job.save()
+    updated = HistoryImport.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+        **{name: getattr(job, name) for name in HISTORY_PROGRESS_FIELDS}
+    )
+    if updated != 1:
+        raise _JobTakenAway
+    job_heartbeat(HISTORY_JOB, job.pk)
 
 
 def _history_job_counts(job: HistoryImport, summary: HistoryImportSummary, *, bytes_read: int) -> None:
@@ -928,6 +982,9 @@ def _history_job_counts(job: HistoryImport, summary: HistoryImportSummary, *, by
     job.events_stored = summary.events_stored
     job.events_already_imported = summary.events_already_imported
     job.rows_skipped = summary.rows_skipped
+
+
+def _history_job_reports(job: HistoryImport, summary: HistoryImportSummary) -> None:
     job.skipped_rows = [{"where": problem.where, "reason": problem.reason} for problem in summary.skipped]
     job.unmatched_tracks = summary.unmatched_report()
 
@@ -938,9 +995,48 @@ def _history_job_finish(
     _history_job_counts(
         job, summary, bytes_read=job.bytes_total if status == JobStatus.SUCCEEDED else job.bytes_read
     )
+    _history_job_reports(job, summary)
     job.status = status
     job.error = error
     job.finished_at = timezone.now()
     if job.file:
         job.file.delete(save=False)  # the events are what is kept
     job.save()
+
+
+def history_imports_sweep_stale(*, stale_after: timedelta) -> list[int]:
+    """Fail the imports whose worker was lost (no heartbeat for ``stale_after``) and delete their
+    uploads. Events of the batches already imported stay; importing the file again adds only the
+    rest (event ids derive from the plays)."""
+
+    def fail(job: HistoryImport) -> None:
+        if job.file:
+            job.file.delete(save=False)
+        job.status = JobStatus.FAILED
+        job.error = (
+            f"{LOST_WORKER_MESSAGE} {job.events_stored:,} plays were imported before it stopped. Upload "
+            "the file again to retry: plays already imported are not added twice."
+        )
+        job.finished_at = timezone.now()
+        job.save(update_fields=["file", "status", "error", "finished_at"])
+
+    running = jobs_sweep_stale(
+        kind=HISTORY_JOB,
+        unfinished=HistoryImport.objects.filter(status=JobStatus.RUNNING),
+        started_field="created_at",
+        stale_after=stale_after,
+        fail=fail,
+    )
+    # A queued import whose message was lost would keep the listener from importing at all.
+    queued = jobs_sweep_stale(
+        kind=HISTORY_JOB,
+        unfinished=HistoryImport.objects.filter(status=JobStatus.QUEUED),
+        started_field="created_at",
+        stale_after=stale_after * HISTORY_QUEUED_STALE_FACTOR,
+        fail=fail,
+    )
+    return running + queued
+
+
+# Imports wait their turn on busy workers: a queued one is stale only after this many times longer.
+HISTORY_QUEUED_STALE_FACTOR = 12
