@@ -6,7 +6,7 @@ import json
 import logging
 import secrets
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from importlib import import_module
 from pathlib import Path
@@ -48,6 +48,7 @@ from accounts.pseudonyms import pseudonym_for
 from accounts.selectors import token_get, token_hash
 from catalog.models import Artist, Tag
 from config.errors import ApplicationError
+from config.jobs import LOST_WORKER_MESSAGE, job_heartbeat, jobs_sweep_stale
 
 logger = logging.getLogger(__name__)
 
@@ -288,8 +289,9 @@ def _rows(queryset: models.QuerySet[Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def export_contents(*, user: User) -> dict[str, Any]:
-    """The export's files (name → JSON-serializable data), before zipping."""
+def export_contents(*, user: User, on_progress: Callable[[], object] | None = None) -> dict[str, Any]:
+    """The export's files (name → JSON-serializable data), before zipping; ``on_progress`` is
+    called after each kind of record (the job's heartbeat)."""
     files: dict[str, Any] = {
         "account.json": {
             "email": user.email,
@@ -304,8 +306,12 @@ def export_contents(*, user: User) -> dict[str, Any]:
     }
     for relation in privacy.user_relations():
         files[f"data/{relation.label}.json"] = _rows(relation.queryset_for(user))
+        if on_progress is not None:
+            on_progress()
     for name, part in privacy.export_parts().items():
         files[f"extra/{name}.json"] = part(user=user)
+        if on_progress is not None:
+            on_progress()
     return files
 
 
@@ -329,6 +335,7 @@ def _export_lost_before() -> datetime:
 def data_export_build(*, export_id: int) -> None:
     """Build the ZIP of one queued export. Idempotent: only a queued export is picked up, or
     one whose run died with its worker (still "running" past the task's time limit)."""
+    job_heartbeat(DATA_EXPORT_JOB, export_id)
     lost = Q(status=ExportStatus.RUNNING, started_at__lt=_export_lost_before())
     claimed = (
         DataExport.objects.filter(pk=export_id)
@@ -340,9 +347,12 @@ def data_export_build(*, export_id: int) -> None:
     export = DataExport.objects.select_related("user").get(pk=export_id)
     relative = Path(EXPORT_FOLDER) / f"segue-export-{export.pk}-{secrets.token_hex(8)}.zip"
     target = Path(settings.MEDIA_ROOT) / relative
+    def beat() -> None:
+        job_heartbeat(DATA_EXPORT_JOB, export_id)
+
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        contents = export_contents(user=export.user)
+        contents = export_contents(user=export.user, on_progress=beat)
         now = timezone.now()
         with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(
@@ -350,6 +360,7 @@ def data_export_build(*, export_id: int) -> None:
             )
             for name, data in contents.items():
                 archive.writestr(name, _dump(data))
+                beat()
     except Exception as exc:
         logger.exception("Data export %s failed", export_id)
         target.unlink(missing_ok=True)
@@ -357,12 +368,40 @@ def data_export_build(*, export_id: int) -> None:
             status=ExportStatus.FAILED, error=f"The export failed: {exc}", finished_at=timezone.now()
         )
         return
-    DataExport.objects.filter(pk=export_id).update(
+    finished = DataExport.objects.filter(pk=export_id, status=ExportStatus.RUNNING).update(
         status=ExportStatus.READY,
         file_path=str(relative),
         size_bytes=target.stat().st_size,
         finished_at=now,
         expires_at=now + timedelta(hours=settings.DATA_EXPORT_TTL_HOURS),
+    )
+    if finished != 1:  # the stale sweep failed it meanwhile: its retry is a new export
+        target.unlink(missing_ok=True)
+
+
+DATA_EXPORT_JOB = "data_export"  # its heartbeat kind (config.jobs)
+
+
+def data_exports_sweep_stale(*, stale_after: timedelta) -> list[int]:
+    """Fail the running exports whose worker was lost (no heartbeat for ``stale_after``) and
+    delete their half-written ZIPs; asking for an export again is the retry."""
+
+    def fail(export: DataExport) -> None:
+        folder = Path(settings.MEDIA_ROOT) / EXPORT_FOLDER
+        for partial in folder.glob(f"segue-export-{export.pk}-*.zip"):
+            partial.unlink(missing_ok=True)
+        export.status = ExportStatus.FAILED
+        export.error = f"{LOST_WORKER_MESSAGE} Ask for your data again to retry."
+        export.file_path = ""
+        export.finished_at = timezone.now()
+        export.save(update_fields=["status", "error", "file_path", "finished_at"])
+
+    return jobs_sweep_stale(
+        kind=DATA_EXPORT_JOB,
+        unfinished=DataExport.objects.filter(status=ExportStatus.RUNNING),
+        started_field="started_at",
+        stale_after=stale_after,
+        fail=fail,
     )
 
 

@@ -1,9 +1,11 @@
 """Thin Celery tasks: ids in, a service call, safe to run twice."""
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 
 from accounts import services
 
@@ -32,3 +34,14 @@ def erase_account(*, user_id: int) -> None:
 @_privacy_task(RETENTION_TIME_LIMIT_SECONDS)
 def retention_purge() -> None:
     services.retention_purge()
+
+
+SWEEP_TIME_LIMIT_SECONDS = 60
+
+
+@shared_task(time_limit=SWEEP_TIME_LIMIT_SECONDS, soft_time_limit=SWEEP_TIME_LIMIT_SECONDS - 10)
+def sweep_data_exports() -> list[int]:
+    """Beat: exports whose worker was lost are marked failed and their partial ZIPs deleted."""
+    return services.data_exports_sweep_stale(
+        stale_after=timedelta(seconds=settings.DATA_EXPORT_STALE_SECONDS)
+    )

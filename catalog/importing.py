@@ -17,8 +17,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from catalog.features import AUDIO_FEATURE_RANGES, INTEGER_FEATURES
+from config.bounded_json import InflatedTooLarge, JSONTooDeep, LimitedReader, json_loads_bounded
 
 FORMATS = ("csv", "jsonl")
+# One record a line: longer lines are refused before they are held in memory whole.
+MAX_LINE_CHARS = 1024 * 1024
+# A gzipped file may inflate to this many times its compressed size (at least GZIP_FLOOR_BYTES):
+# catalog CSV compresses 5-10:1, a gzip bomb a thousand.
+GZIP_MAX_RATIO = 100
+GZIP_FLOOR_BYTES = 64 * 1024 * 1024
 REQUIRED_FIELDS = ("source_id", "title", "artist")
 OPTIONAL_FIELDS = (
     "album",
@@ -209,9 +216,20 @@ class CountingReader(io.RawIOBase):
         return len(data)
 
 
-def open_text(binary: IO[bytes], name: str) -> IO[str]:
-    """Text view of a (possibly gzipped) binary stream; undecodable bytes raise ImportFileError."""
-    stream: Any = gzip.GzipFile(fileobj=binary) if name.lower().endswith(".gz") else io.BufferedReader(binary)  # type: ignore[type-var]
+def open_text(binary: IO[bytes], name: str, *, compressed_bytes: int | None = None) -> IO[str]:
+    """Text view of a (possibly gzipped) binary stream; undecodable bytes raise ImportFileError.
+
+    Given the file's ``compressed_bytes``, a gzip inflating past GZIP_MAX_RATIO times that raises
+    ImportFileError while it is read.
+    """
+    stream: Any
+    if name.lower().endswith(".gz"):
+        stream = gzip.GzipFile(fileobj=binary)
+        if compressed_bytes:
+            limit = max(GZIP_FLOOR_BYTES, compressed_bytes * GZIP_MAX_RATIO)
+            stream = io.BufferedReader(LimitedReader(stream, limit=limit, what=f"The gzip file {name}"))
+    else:
+        stream = io.BufferedReader(binary)
     return io.TextIOWrapper(stream, encoding="utf-8", errors="strict", newline="")
 
 
@@ -253,6 +271,8 @@ def read_records(text: IO[str], spec: ImportSpec) -> Iterator[ParsedRow]:
         raise ImportFileError(f"The file is not a valid gzip file: {exc}.") from exc
     except csv.Error as exc:
         raise ImportFileError(f"The file is not valid CSV: {exc}.") from exc
+    except InflatedTooLarge as exc:
+        raise ImportFileError(f"{exc} (at most {GZIP_MAX_RATIO}:1 is accepted).") from exc
 
 
 def _check_tag_columns(
@@ -266,8 +286,20 @@ def _check_tag_columns(
         )
 
 
+def _bounded_lines(text: IO[str]) -> Iterator[str]:
+    """The text's lines, refusing one longer than MAX_LINE_CHARS before it is read whole."""
+    number = 0
+    while line := text.readline(MAX_LINE_CHARS + 1):
+        number += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise ImportFileError(
+                f"Line {number} is longer than {MAX_LINE_CHARS:,} characters; one track a line is expected."
+            )
+        yield line
+
+
 def _iter_csv(text: IO[str]) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
-    reader = csv.DictReader(text)
+    reader = csv.DictReader(_bounded_lines(text))
     header = reader.fieldnames
     if not header:
         raise ImportFileError("The file is empty.")
@@ -293,11 +325,14 @@ def _iter_csv(text: IO[str]) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
 
 def _iter_jsonl(text: IO[str]) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
     header: list[str] | None = None
-    for line_number, line in enumerate(text, start=1):
+    for line_number, line in enumerate(_bounded_lines(text), start=1):
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = json_loads_bounded(line)
+        except JSONTooDeep as exc:
+            yield line_number, {"__error__": RowError(str(exc))}, header or []
+            continue
         except json.JSONDecodeError as exc:
             yield line_number, {"__error__": RowError(f"invalid JSON ({exc.msg})")}, header or []
             continue

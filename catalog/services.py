@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import IO
 
@@ -25,6 +26,7 @@ from catalog.importing import ImportFileError, ImportSpec, TrackRecord
 from catalog.models import Artist, CatalogImport, JobStatus, Tag, Track, TrackArtist, TrackTag
 from catalog.vector_index import vector_index_ensure, vector_index_suspended
 from config.errors import ApplicationError
+from config.jobs import LOST_WORKER_MESSAGE, job_heartbeat, jobs_sweep_stale
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +116,7 @@ def catalog_import_stream(
     if bytes_total == 0:
         raise ImportFileError("The file is empty.")
     counting = importing.CountingReader(binary)
-    text = importing.open_text(counting, name)  # type: ignore[arg-type]
+    text = importing.open_text(counting, name, compressed_bytes=bytes_total)  # type: ignore[arg-type]
     parsed = importing.read_records(text, spec)
 
     def report(summary: ImportSummary) -> None:
@@ -468,6 +470,7 @@ def catalog_import_request(
 
 def catalog_import_run(*, import_id: int) -> None:
     """Run a queued import job. Idempotent: only a job still queued is started."""
+    job_heartbeat(CATALOG_IMPORT_JOB, import_id)
     claimed = CatalogImport.objects.filter(pk=import_id, status=JobStatus.QUEUED).update(
         status=JobStatus.RUNNING, started_at=timezone.now()
     )
@@ -483,6 +486,7 @@ def catalog_import_run(*, import_id: int) -> None:
 
     def save_progress(progress: ImportProgress) -> None:
         _import_job_record(job, progress.summary, bytes_read=progress.bytes_read)
+        job_heartbeat(CATALOG_IMPORT_JOB, import_id)
 
     try:
         with job.file.open("rb") as binary:
@@ -530,6 +534,34 @@ def _import_job_finish(job: CatalogImport, *, status: str, error: str = "") -> N
     job.error = error
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "error", "finished_at"])
+
+
+CATALOG_IMPORT_JOB = "catalog_import"  # its heartbeat kind (config.jobs)
+
+
+def catalog_imports_sweep_stale(*, stale_after: timedelta) -> list[int]:
+    """Fail the running imports whose worker was lost (no heartbeat for ``stale_after``) and
+    delete their uploads. Rows already imported stay (an import upserts by source id), so uploading
+    the file again is the retry."""
+
+    def fail(job: CatalogImport) -> None:
+        if job.file:
+            job.file.delete(save=False)
+        job.status = JobStatus.FAILED
+        job.error = (
+            f"{LOST_WORKER_MESSAGE} {job.rows_read:,} rows were read before it stopped. Upload the file "
+            "again to retry: tracks already imported are updated, not duplicated."
+        )
+        job.finished_at = timezone.now()
+        job.save(update_fields=["file", "status", "error", "finished_at"])
+
+    return jobs_sweep_stale(
+        kind=CATALOG_IMPORT_JOB,
+        unfinished=CatalogImport.objects.filter(status=JobStatus.RUNNING),
+        started_field="started_at",
+        stale_after=stale_after,
+        fail=fail,
+    )
 
 
 # --- embeddings --------------------------------------------------------------------------------

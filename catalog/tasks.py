@@ -66,3 +66,11 @@ def analyse_media_files(*, media_file_ids: list[int]) -> None:
 def sweep_library_scans() -> None:
     """Beat: a running scan without a recent heartbeat failed (its worker was lost)."""
     sources.library_scan_sweep_stale(stale_after=timedelta(seconds=settings.LIBRARY_SCAN_STALE_SECONDS))
+
+
+@shared_task(time_limit=SWEEP_TIME_LIMIT_SECONDS, soft_time_limit=SWEEP_TIME_LIMIT_SECONDS - 10)
+def sweep_catalog_imports() -> list[int]:
+    """Beat: catalog imports whose worker was lost are marked failed and their uploads deleted."""
+    return services.catalog_imports_sweep_stale(
+        stale_after=timedelta(seconds=settings.CATALOG_IMPORT_STALE_SECONDS)
+    )

@@ -224,6 +224,7 @@ class HistoryImportListCreateApi(APIView):
             202: HistoryImportSerializer,
             400: OpenApiResponse(description="No file, an unknown format or an empty file."),
             403: OpenApiResponse(description="No listening_history consent, or a token without `feedback`."),
+            409: OpenApiResponse(description="An import of yours is already queued or running."),
             413: OpenApiResponse(description="Larger than HISTORY_UPLOAD_MAX_BYTES."),
         },
     )
@@ -238,6 +239,8 @@ class HistoryImportListCreateApi(APIView):
             )
         except services.HistoryFileTooLarge as error:
             raise PayloadTooLarge(error.message) from error
+        except services.HistoryImportBusy as error:
+            return Response({"detail": error.message}, status=status.HTTP_409_CONFLICT)
         return Response(HistoryImportSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -30,9 +30,20 @@ from typing import IO, Any
 
 import ijson
 
+from config.bounded_json import MAX_DEPTH, JSONTooDeep, json_loads_bounded
+
 FORMATS = ("spotify", "listenbrainz", "lastfm")
 ZIP_MAGIC = b"PK\x03\x04"
 SNIFF_BYTES = 64
+# A line of a JSON-lines or CSV history is one listen: a few hundred bytes. Longer lines are
+# refused before they are held in memory whole.
+MAX_LINE_BYTES = 64 * 1024
+# ZIP uploads: what they may inflate to in total, and how much more than their compressed size
+# (JSON histories compress about 10:1; a bomb 100s:1). Members under RATIO_FLOOR_BYTES are never
+# refused for their ratio: tiny files of repeated rows compress very well and harm no one.
+ZIP_MAX_INFLATED_BYTES = 1024 * 1024 * 1024
+ZIP_MAX_RATIO = 100
+ZIP_RATIO_FLOOR_BYTES = 1024 * 1024
 LASTFM_DATE_FORMATS = ("%d %b %Y %H:%M", "%d %b %Y, %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
 
 
@@ -69,19 +80,33 @@ class RowProblem:
 Parsed = Play | RowProblem
 
 
-def history_read(handle: IO[bytes], *, history_format: str, name: str) -> Iterator[Parsed]:
-    """Plays (and row problems) from one uploaded file, ZIP or not, in file order."""
+@dataclass(frozen=True)
+class ZipLimits:
+    max_inflated_bytes: int = ZIP_MAX_INFLATED_BYTES
+    max_ratio: int = ZIP_MAX_RATIO
+
+
+def history_read(
+    handle: IO[bytes], *, history_format: str, name: str, zip_limits: ZipLimits | None = None
+) -> Iterator[Parsed]:
+    """Plays (and row problems) from one uploaded file, ZIP or not, in file order.
+
+    Bounded in memory whatever the input: JSON deeper than MAX_DEPTH, lines longer than
+    MAX_LINE_BYTES and ZIPs past ``zip_limits`` raise HistoryFormatError saying so.
+    """
     if history_format not in FORMATS:
         raise HistoryFormatError(f"Unknown history format “{history_format}”; use {', '.join(FORMATS)}.")
     head = handle.read(4)
     handle.seek(0)
     if head == ZIP_MAGIC:
-        yield from _zip_members(handle, history_format=history_format, name=name)
+        yield from _zip_members(
+            handle, history_format=history_format, name=name, limits=zip_limits or ZipLimits()
+        )
         return
     yield from READERS[history_format](handle, name)
 
 
-def _zip_members(handle: IO[bytes], *, history_format: str, name: str) -> Iterator[Parsed]:
+def _zip_members(handle: IO[bytes], *, history_format: str, name: str, limits: ZipLimits) -> Iterator[Parsed]:
     try:
         archive = zipfile.ZipFile(handle)
     except zipfile.BadZipFile as error:
@@ -92,10 +117,29 @@ def _zip_members(handle: IO[bytes], *, history_format: str, name: str) -> Iterat
         raise HistoryFormatError(
             f"{name}: the ZIP holds no {history_format} history files (expected {expected[history_format]})."
         )
+    _zip_limits_check(wanted, name=name, limits=limits)
     with archive:
         for member in wanted:
+            # zipfile never inflates a member past the size its header declares (checked above).
             with archive.open(member) as inner:
                 yield from READERS[history_format](inner, f"{name}:{member.filename}")
+
+
+def _zip_limits_check(members: list[zipfile.ZipInfo], *, name: str, limits: ZipLimits) -> None:
+    """Refuse a ZIP bomb from its directory, before inflating anything."""
+    inflated = sum(member.file_size for member in members)
+    if inflated > limits.max_inflated_bytes:
+        raise HistoryFormatError(
+            f"{name}: the ZIP's history files inflate to {inflated:,} bytes; at most "
+            f"{limits.max_inflated_bytes:,} are accepted. Upload the files in several parts."
+        )
+    for member in members:
+        ratio = member.file_size / max(1, member.compress_size)
+        if member.file_size > ZIP_RATIO_FLOOR_BYTES and ratio > limits.max_ratio:
+            raise HistoryFormatError(
+                f"{name}: {member.filename} inflates {ratio:,.0f}:1 ({member.compress_size:,} bytes to "
+                f"{member.file_size:,}); at most {limits.max_ratio}:1 is accepted (a ZIP bomb?)."
+            )
 
 
 def _member_wanted(filename: str, history_format: str) -> bool:
@@ -115,7 +159,7 @@ def _spotify(handle: IO[bytes], name: str) -> Iterator[Parsed]:
     head = handle.read(SNIFF_BYTES)
     if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
         raise HistoryFormatError(f"{name}: not a Spotify streaming history (a JSON list of plays).")
-    items = ijson.items(_Rejoined(head, handle), "item")
+    items = _json_list_items(_Rejoined(head, handle), name)
     number = 0
     try:
         for number, row in enumerate(items, start=1):
@@ -135,6 +179,40 @@ def _spotify(handle: IO[bytes], name: str) -> Iterator[Parsed]:
                 f"{name}: not a Spotify streaming history (a JSON list of plays): {error}"
             ) from error
         yield RowProblem(f"{name} after item {number}", f"the file is cut short or broken: {error}")
+
+
+_OPENS = ("start_map", "start_array")
+_CLOSES = ("end_map", "end_array")
+
+
+def _json_list_items(stream: _Rejoined, name: str) -> Iterator[Any]:
+    """The items of a top-level JSON list, one at a time, refusing nesting past MAX_DEPTH.
+
+    Built from ijson's basic events rather than ``ijson.items``, whose per-level prefix strings
+    make a deeply nested file cost memory quadratic in its depth.
+    """
+    depth = 0
+    builder: ijson.ObjectBuilder | None = None
+    for event, value in ijson.basic_parse(stream, use_float=True):
+        if event in _OPENS:
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise HistoryFormatError(
+                    f"{name}: JSON nested more than {MAX_DEPTH} levels deep; not a Spotify streaming "
+                    "history (a list of plays)."
+                )
+            if depth == 1:
+                continue  # the list itself
+        elif depth == 1 and event == "end_array":
+            return
+        if builder is None:
+            builder = ijson.ObjectBuilder()
+        builder.event(event, value)
+        if event in _CLOSES:
+            depth -= 1
+        if depth == 1:
+            yield builder.value
+            builder = None
 
 
 def _spotify_play(row: dict[str, Any]) -> Play | None:
@@ -217,12 +295,17 @@ def _listenbrainz(handle: IO[bytes], name: str) -> Iterator[Parsed]:
 
 def _listenbrainz_lines(text: io.TextIOWrapper, name: str) -> Iterator[Parsed]:
     try:
-        for number, line in enumerate(text, start=1):
+        for number, line in enumerate(_bounded_lines(text, name), start=1):
             if not line.strip():
                 continue
             where = f"{name} line {number}"
             try:
-                listen = json.loads(line)
+                listen = json_loads_bounded(line)
+            except JSONTooDeep as error:
+                if number == 1:
+                    raise HistoryFormatError(f"{name}: not ListenBrainz JSON lines ({error}).") from error
+                yield RowProblem(where, str(error))
+                continue
             except json.JSONDecodeError as error:
                 if number == 1:
                     raise HistoryFormatError(f"{name}: not ListenBrainz JSON lines ({error}).") from error
@@ -231,6 +314,19 @@ def _listenbrainz_lines(text: io.TextIOWrapper, name: str) -> Iterator[Parsed]:
             yield _listenbrainz_play(listen, where)
     except UnicodeDecodeError as error:
         raise HistoryFormatError(f"{name}: not UTF-8 text ({error.reason}).") from error
+
+
+def _bounded_lines(text: io.TextIOWrapper, name: str) -> Iterator[str]:
+    """The text's lines, refusing one longer than MAX_LINE_BYTES before it is read whole."""
+    number = 0
+    while line := text.readline(MAX_LINE_BYTES + 1):
+        number += 1
+        if len(line) > MAX_LINE_BYTES:
+            raise HistoryFormatError(
+                f"{name}: line {number} is longer than {MAX_LINE_BYTES:,} characters; one listen a line "
+                "is expected."
+            )
+        yield line
 
 
 def _listenbrainz_play(listen: Any, where: str) -> Parsed:
@@ -278,7 +374,7 @@ def _lastfm(handle: IO[bytes], name: str) -> Iterator[Parsed]:
 
 def _lastfm_rows(text: io.TextIOWrapper, name: str) -> Iterator[Parsed]:
     try:
-        reader = csv.reader(text)
+        reader = csv.reader(_bounded_lines(text, name))
         first = next(reader, None)
         if first is None:
             raise HistoryFormatError(f"{name}: the file is empty.")

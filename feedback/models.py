@@ -284,6 +284,14 @@ class HistoryImport(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # One import at a time per listener: two would compete for the same rows and workers.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]),
+                name="history_import_one_active",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.history_format}) for {self.user_id}"

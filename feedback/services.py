@@ -9,7 +9,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 import numpy as np
@@ -17,7 +17,7 @@ import psycopg
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -25,9 +25,10 @@ from accounts.consent import ConsentRequired, consent_require
 from accounts.models import ConsentPurpose, User
 from catalog.models import Artist, JobStatus, Track
 from config.errors import ApplicationError
+from config.jobs import LOST_WORKER_MESSAGE, job_heartbeat, jobs_sweep_stale
 from config.metrics import metrics_count_events
 from feedback.events import MAX_BATCH, MAX_POSITION_MS, EventError, EventIn, events_parse
-from feedback.history_formats import HistoryFormatError, Play, RowProblem, history_read
+from feedback.history_formats import HistoryFormatError, Play, RowProblem, ZipLimits, history_read
 from feedback.learning import bandit, cf, signals
 from feedback.matching import plays_match
 from feedback.models import (
@@ -220,7 +221,9 @@ def _events_insert(
     if not accepted:
         return set()
     columns: list[list[Any]] = [[] for _ in range(12)]
-    for event, version_id in accepted:
+    # In client id order: a batch retried while the first try is still running waits for it on
+    # the same ids in the same order (no deadlock).
+    for event, version_id in sorted(accepted, key=lambda pair: str(pair[0].client_event_id)):
         row = (
             event.client_event_id,
             event.kind,
@@ -242,31 +245,27 @@ def _events_insert(
         return {row[0] for row in cursor.fetchall()}
 
 
-# Two upserts in one statement over disjoint tracks: those whose like/dislike verdict this batch
-# sets, and the rest (whose "disliked" flag stays as it was). Each row is touched once.
+# Concurrent batches of one listener touch overlapping affinity rows: every statement below locks
+# its rows in ascending key order (sorted arrays, ORDER BY), so two batches wait for each other but
+# never deadlock. The upsert leaves "disliked" as it was; the batch's verdicts are set afterwards
+# on rows this transaction already holds, so that second statement takes no new locks.
 UPSERT_AFFINITY = """
-WITH plain AS (
-    INSERT INTO feedback_trackaffinity AS a (user_id, track_id, mass, events, last_event_at, disliked)
-    SELECT %(user)s, track_id, mass, events, last_event_at, false
-    FROM unnest(%(tracks)s::int[], %(masses)s::float8[], %(counts)s::int[], %(last)s::timestamptz[])
-        AS t(track_id, mass, events, last_event_at)
-    ON CONFLICT (user_id, track_id) DO UPDATE SET
-        mass = a.mass + excluded.mass,
-        events = a.events + excluded.events,
-        last_event_at = GREATEST(a.last_event_at, excluded.last_event_at)
-    RETURNING 1
-)
 INSERT INTO feedback_trackaffinity AS a (user_id, track_id, mass, events, last_event_at, disliked)
 SELECT %(user)s, track_id, mass, events, last_event_at, disliked
 FROM unnest(
-    %(v_tracks)s::int[], %(v_masses)s::float8[], %(v_counts)s::int[], %(v_last)s::timestamptz[],
-    %(v_disliked)s::bool[]
+    %(tracks)s::int[], %(masses)s::float8[], %(counts)s::int[], %(last)s::timestamptz[], %(disliked)s::bool[]
 ) AS t(track_id, mass, events, last_event_at, disliked)
+ORDER BY track_id
 ON CONFLICT (user_id, track_id) DO UPDATE SET
     mass = a.mass + excluded.mass,
     events = a.events + excluded.events,
-    last_event_at = GREATEST(a.last_event_at, excluded.last_event_at),
-    disliked = excluded.disliked
+    last_event_at = GREATEST(a.last_event_at, excluded.last_event_at)
+"""
+
+SET_VERDICTS = """
+UPDATE feedback_trackaffinity AS a SET disliked = t.disliked
+FROM unnest(%(tracks)s::int[], %(disliked)s::bool[]) AS t(track_id, disliked)
+WHERE a.user_id = %(user)s AND a.track_id = t.track_id AND a.disliked IS DISTINCT FROM t.disliked
 """
 
 
@@ -313,41 +312,49 @@ def _affinity_apply(
     delta = _AffinityDelta(windows=windows)
     for event, _ in stored:
         delta.add(event.track_id, event.kind, _weight(event, durations), event.occurred_at)
-    plain = [track for track in delta.counts if track not in delta.verdicts]
-    judged = list(delta.verdicts)
+    tracks = sorted(delta.counts)
+    judged = sorted(delta.verdicts)
     with _bound_cursor() as cursor:
         cursor.execute(
             UPSERT_AFFINITY,
             {
                 "user": user.pk,
-                "tracks": plain,
-                "masses": [delta.masses[track] for track in plain],
-                "counts": [delta.counts[track] for track in plain],
-                "last": [delta.last[track] for track in plain],
-                "v_tracks": judged,
-                "v_masses": [delta.masses[track] for track in judged],
-                "v_counts": [delta.counts[track] for track in judged],
-                "v_last": [delta.last[track] for track in judged],
-                "v_disliked": [delta.verdicts[track][1] for track in judged],
+                "tracks": tracks,
+                "masses": [delta.masses[track] for track in tracks],
+                "counts": [delta.counts[track] for track in tracks],
+                "last": [delta.last[track] for track in tracks],
+                "disliked": [delta.verdicts.get(track, (None, False))[1] for track in tracks],
             },
         )
+        if judged:
+            cursor.execute(
+                SET_VERDICTS,
+                {
+                    "user": user.pk,
+                    "tracks": judged,
+                    "disliked": [delta.verdicts[track][1] for track in judged],
+                },
+            )
 
 
-# The listener's counts and the global ones (user NULL, its own partial unique index) at once.
-UPSERT_POLICY = """
-WITH mine AS (
-    INSERT INTO feedback_policystat AS p (user_id, policy, successes, failures, updated_at)
-    SELECT %(user)s, policy, s, f, now()
-    FROM unnest(%(policies)s::text[], %(wins)s::float8[], %(losses)s::float8[]) AS t(policy, s, f)
-    ON CONFLICT (user_id, policy) DO UPDATE SET
-        successes = p.successes + excluded.successes,
-        failures = p.failures + excluded.failures,
-        updated_at = excluded.updated_at
-    RETURNING 1
-)
+# The listener's counts, then the global ones (user NULL, its own partial unique index) that every
+# listener's batches update: each statement locks its rows in policy order (no deadlock).
+UPSERT_POLICY_MINE = """
+INSERT INTO feedback_policystat AS p (user_id, policy, successes, failures, updated_at)
+SELECT %(user)s, policy, s, f, now()
+FROM unnest(%(policies)s::text[], %(wins)s::float8[], %(losses)s::float8[]) AS t(policy, s, f)
+ORDER BY policy
+ON CONFLICT (user_id, policy) DO UPDATE SET
+    successes = p.successes + excluded.successes,
+    failures = p.failures + excluded.failures,
+    updated_at = excluded.updated_at
+"""
+
+UPSERT_POLICY_GLOBAL = """
 INSERT INTO feedback_policystat AS p (user_id, policy, successes, failures, updated_at)
 SELECT NULL, policy, s, f, now()
 FROM unnest(%(policies)s::text[], %(wins)s::float8[], %(losses)s::float8[]) AS t(policy, s, f)
+ORDER BY policy
 ON CONFLICT (policy) WHERE user_id IS NULL DO UPDATE SET
     successes = p.successes + excluded.successes,
     failures = p.failures + excluded.failures,
@@ -378,11 +385,13 @@ def _bandit_apply(
             totals[policy][1] += failures
     if not totals:
         return
-    policies = list(totals)
+    policies = sorted(totals)
     wins = [totals[policy][0] for policy in policies]
     losses = [totals[policy][1] for policy in policies]
+    parameters = {"user": user.pk, "policies": policies, "wins": wins, "losses": losses}
     with _bound_cursor() as cursor:
-        cursor.execute(UPSERT_POLICY, {"user": user.pk, "policies": policies, "wins": wins, "losses": losses})
+        cursor.execute(UPSERT_POLICY_MINE, parameters)
+        cursor.execute(UPSERT_POLICY_GLOBAL, parameters)
 
 
 def _user_vector_refresh_soon(user_id: int) -> None:
@@ -762,6 +771,20 @@ class HistoryFileTooLarge(ApplicationError):
     """An uploaded history over HISTORY_UPLOAD_MAX_BYTES (the API answers 413)."""
 
 
+class HistoryImportBusy(ApplicationError):
+    """The listener already has an import queued or running (the API answers 409)."""
+
+
+HISTORY_BUSY_MESSAGE = (
+    "An import of yours is already queued or running; start the next one when it has finished."
+)
+HISTORY_JOB = "history_import"  # its heartbeat kind (config.jobs)
+
+
+class _JobTakenAway(Exception):
+    """The job's row is no longer running (the stale sweep failed it): stop quietly."""
+
+
 def history_import_request(*, user: User, uploaded_file: UploadedFile, history_format: str) -> HistoryImport:
     """Check and store an uploaded history file, and queue its import (a background job)."""
     consent_require(user, ConsentPurpose.LISTENING_HISTORY)
@@ -780,20 +803,32 @@ def history_import_request(*, user: User, uploaded_file: UploadedFile, history_f
         raise ApplicationError("The file is empty.")
     from feedback.tasks import run_history_import
 
-    with transaction.atomic():
-        job = HistoryImport.objects.create(
-            user=user,
-            history_format=history_format,
-            original_name=(uploaded_file.name or "history")[:255],
-            bytes_total=size,
-        )
-        job.file.save(f"{job.pk}-{uuid.uuid4().hex}", uploaded_file, save=True)
-        run_history_import.delay_on_commit(import_id=job.pk)  # type: ignore[attr-defined]
+    if HistoryImport.objects.filter(user=user, status__in=HISTORY_ACTIVE).exists():
+        raise HistoryImportBusy(HISTORY_BUSY_MESSAGE)
+    try:
+        with transaction.atomic():
+            # The partial unique index (one unfinished import per listener) settles a race.
+            job = HistoryImport.objects.create(
+                user=user,
+                history_format=history_format,
+                original_name=(uploaded_file.name or "history")[:255],
+                bytes_total=size,
+            )
+            job.file.save(f"{job.pk}-{uuid.uuid4().hex}", uploaded_file, save=True)
+            run_history_import.delay_on_commit(import_id=job.pk)  # type: ignore[attr-defined]
+    except IntegrityError as error:
+        raise HistoryImportBusy(HISTORY_BUSY_MESSAGE) from error
     return job
+
+
+HISTORY_ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 def history_import_run(*, import_id: int) -> None:
     """Run a queued history import (the worker). Idempotent: only a queued job is started."""
+    if not HistoryImport.objects.filter(pk=import_id, status=JobStatus.QUEUED).exists():
+        return  # finished, or running in another worker (a redelivered message): nothing to do
+    job_heartbeat(HISTORY_JOB, import_id)  # before the claim, so the sweep never sees it running unbeaten
     claimed = HistoryImport.objects.filter(pk=import_id, status=JobStatus.QUEUED).update(
         status=JobStatus.RUNNING
     )
@@ -810,7 +845,14 @@ def history_import_run(*, import_id: int) -> None:
                 name=job.original_name,
                 summary=summary,
                 on_progress=lambda: _history_job_record(job, summary, bytes_read=handle.tell()),
+                zip_limits=ZipLimits(
+                    max_inflated_bytes=settings.HISTORY_ZIP_MAX_INFLATED_BYTES,
+                    max_ratio=settings.HISTORY_ZIP_MAX_RATIO,
+                ),
             )
+    except _JobTakenAway:
+        logger.warning("History import %s was failed by the stale sweep while running; stopped.", import_id)
+        return
     except (HistoryFormatError, ApplicationError, ConsentRequired) as error:
         _history_job_finish(job, summary, status=JobStatus.FAILED, error=_stopped_message(error, summary))
         return
@@ -844,6 +886,7 @@ def history_import_stream(
     name: str,
     summary: HistoryImportSummary | None = None,
     on_progress: Callable[[], object] | None = None,
+    zip_limits: ZipLimits | None = None,
 ) -> HistoryImportSummary:
     """Import a history file into ``user``'s listening events, batch by batch (each batch all or
     nothing). Plays are matched to the catalog (Spotify URI, ISRC, MusicBrainz id, else artist +
@@ -851,7 +894,7 @@ def history_import_stream(
     consent_require(user, ConsentPurpose.LISTENING_HISTORY)
     summary = summary if summary is not None else HistoryImportSummary()
     batch: list[Play] = []
-    for parsed in history_read(handle, history_format=history_format, name=name):
+    for parsed in history_read(handle, history_format=history_format, name=name, zip_limits=zip_limits):
         if isinstance(parsed, RowProblem):
             summary.skip(parsed)
             continue
@@ -907,9 +950,28 @@ def _history_event(*, user: User, play: Play, track_id: int, history_format: str
     return event
 
 
+HISTORY_PROGRESS_FIELDS = [
+    "bytes_read",
+    "plays_read",
+    "plays_matched",
+    "plays_unmatched",
+    "events_stored",
+    "events_already_imported",
+    "rows_skipped",
+]
+
+
 def _history_job_record(job: HistoryImport, summary: HistoryImportSummary, *, bytes_read: int) -> None:
+    """Progress after each batch: counts only, in constant time (the unmatched-track and skipped-row
+    reports are written once, at the end), and a heartbeat. Stops the import (_JobTakenAway) when
+    the job is no longer running (the stale sweep failed it)."""
     _history_job_counts(job, summary, bytes_read=bytes_read)
-    job.save()
+    updated = HistoryImport.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+        **{name: getattr(job, name) for name in HISTORY_PROGRESS_FIELDS}
+    )
+    if updated != 1:
+        raise _JobTakenAway
+    job_heartbeat(HISTORY_JOB, job.pk)
 
 
 def _history_job_counts(job: HistoryImport, summary: HistoryImportSummary, *, bytes_read: int) -> None:
@@ -920,6 +982,9 @@ def _history_job_counts(job: HistoryImport, summary: HistoryImportSummary, *, by
     job.events_stored = summary.events_stored
     job.events_already_imported = summary.events_already_imported
     job.rows_skipped = summary.rows_skipped
+
+
+def _history_job_reports(job: HistoryImport, summary: HistoryImportSummary) -> None:
     job.skipped_rows = [{"where": problem.where, "reason": problem.reason} for problem in summary.skipped]
     job.unmatched_tracks = summary.unmatched_report()
 
@@ -930,9 +995,48 @@ def _history_job_finish(
     _history_job_counts(
         job, summary, bytes_read=job.bytes_total if status == JobStatus.SUCCEEDED else job.bytes_read
     )
+    _history_job_reports(job, summary)
     job.status = status
     job.error = error
     job.finished_at = timezone.now()
     if job.file:
         job.file.delete(save=False)  # the events are what is kept
     job.save()
+
+
+def history_imports_sweep_stale(*, stale_after: timedelta) -> list[int]:
+    """Fail the imports whose worker was lost (no heartbeat for ``stale_after``) and delete their
+    uploads. Events of the batches already imported stay; importing the file again adds only the
+    rest (event ids derive from the plays)."""
+
+    def fail(job: HistoryImport) -> None:
+        if job.file:
+            job.file.delete(save=False)
+        job.status = JobStatus.FAILED
+        job.error = (
+            f"{LOST_WORKER_MESSAGE} {job.events_stored:,} plays were imported before it stopped. Upload "
+            "the file again to retry: plays already imported are not added twice."
+        )
+        job.finished_at = timezone.now()
+        job.save(update_fields=["file", "status", "error", "finished_at"])
+
+    running = jobs_sweep_stale(
+        kind=HISTORY_JOB,
+        unfinished=HistoryImport.objects.filter(status=JobStatus.RUNNING),
+        started_field="created_at",
+        stale_after=stale_after,
+        fail=fail,
+    )
+    # A queued import whose message was lost would keep the listener from importing at all.
+    queued = jobs_sweep_stale(
+        kind=HISTORY_JOB,
+        unfinished=HistoryImport.objects.filter(status=JobStatus.QUEUED),
+        started_field="created_at",
+        stale_after=stale_after * HISTORY_QUEUED_STALE_FACTOR,
+        fail=fail,
+    )
+    return running + queued
+
+
+# Imports wait their turn on busy workers: a queued one is stale only after this many times longer.
+HISTORY_QUEUED_STALE_FACTOR = 12

@@ -1,6 +1,9 @@
 """Thin Celery tasks: ids in, a service call, safe to run twice."""
 
+from datetime import timedelta
+
 from celery import shared_task
+from django.conf import settings
 
 from feedback import services
 
@@ -43,3 +46,14 @@ HISTORY_IMPORT_TIME_LIMIT_SECONDS = 60 * 60
 def run_history_import(*, import_id: int) -> None:
     """Import an uploaded listening history (only a job still queued is started)."""
     services.history_import_run(import_id=import_id)
+
+
+SWEEP_TIME_LIMIT_SECONDS = 60
+
+
+@shared_task(time_limit=SWEEP_TIME_LIMIT_SECONDS, soft_time_limit=SWEEP_TIME_LIMIT_SECONDS - 10)
+def sweep_history_imports() -> list[int]:
+    """Beat: imports whose worker was lost are marked failed and their uploads deleted."""
+    return services.history_imports_sweep_stale(
+        stale_after=timedelta(seconds=settings.HISTORY_IMPORT_STALE_SECONDS)
+    )

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.errors import ApplicationError
+from config.jobs import LOST_WORKER_MESSAGE, jobs_sweep_stale
 from config.metrics import metrics_record_generation
 from editorial.ops_services import version_assignment_record
 from playlists.generation import GeneratedVersion, version_compose
@@ -314,3 +315,37 @@ def _composition_store(version_id: int, result: GeneratedVersion) -> None:
     playlist.save(update_fields=["intent", "updated_at"])
     stage_seconds = dict(version.stage_seconds)
     transaction.on_commit(lambda: metrics_record_generation(stage_seconds))
+
+
+PLAYLIST_VERSION_JOB = "playlist_version"  # its heartbeat kind (config.jobs)
+# A version may wait in the queue behind others: stale when queued this many times longer.
+VERSION_QUEUED_STALE_FACTOR = 6
+
+
+def playlist_versions_sweep_stale(*, stale_after: timedelta) -> list[int]:
+    """Fail the versions whose generation was lost with its worker: running past ``stale_after``
+    (longer than the task's hard time limit), or queued past VERSION_QUEUED_STALE_FACTOR times
+    that. A failed version offers its retry (``playlist_version_retry``)."""
+
+    def fail(version: PlaylistVersion) -> None:
+        version.status = VersionStatus.FAILED
+        version.error = f"{LOST_WORKER_MESSAGE} Retry to build it again."
+        version.stage = ""
+        version.finished_at = timezone.now()
+        version.save(update_fields=["status", "error", "stage", "finished_at"])
+
+    running = jobs_sweep_stale(
+        kind=PLAYLIST_VERSION_JOB,
+        unfinished=PlaylistVersion.objects.filter(status=VersionStatus.RUNNING),
+        started_field="started_at",
+        stale_after=stale_after,
+        fail=fail,
+    )
+    queued = jobs_sweep_stale(
+        kind=PLAYLIST_VERSION_JOB,
+        unfinished=PlaylistVersion.objects.filter(status=VersionStatus.QUEUED),
+        started_field="created_at",
+        stale_after=stale_after * VERSION_QUEUED_STALE_FACTOR,
+        fail=fail,
+    )
+    return running + queued

@@ -2,11 +2,14 @@
 
 import logging
 import threading
+from datetime import timedelta
 
 from celery import shared_task
 from celery.signals import worker_process_init
+from django.conf import settings
 from django.db import connection
 
+from config.jobs import job_heartbeat
 from playlists import services
 
 logger = logging.getLogger(__name__)
@@ -22,7 +25,19 @@ REFRESH_SWEEP_TIME_LIMIT_SECONDS = 300
     reject_on_worker_lost=True,
 )
 def generate_playlist_version(version_id: int) -> None:
+    job_heartbeat(services.PLAYLIST_VERSION_JOB, version_id)
     services.playlist_version_generate(version_id=version_id)
+
+
+SWEEP_TIME_LIMIT_SECONDS = 60
+
+
+@shared_task(time_limit=SWEEP_TIME_LIMIT_SECONDS, soft_time_limit=SWEEP_TIME_LIMIT_SECONDS - 10)
+def sweep_playlist_versions() -> list[int]:
+    """Beat: versions whose generation was lost with its worker are marked failed (with a retry)."""
+    return services.playlist_versions_sweep_stale(
+        stale_after=timedelta(seconds=settings.PLAYLIST_VERSION_STALE_SECONDS)
+    )
 
 
 @shared_task(

@@ -145,6 +145,10 @@ STORAGES = {
 # Catalog uploads stream to disk; larger files are refused with HTTP 413.
 CATALOG_UPLOAD_MAX_BYTES = env.int("CATALOG_UPLOAD_MAX_BYTES", default=200 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# API JSON bodies (config/parsers.py): larger ones get 413, deeper ones 400. An event batch of
+# MAX_BATCH events is about 150 KB and 3 levels deep.
+API_JSON_MAX_BYTES = env.int("API_JSON_MAX_BYTES", default=DATA_UPLOAD_MAX_MEMORY_SIZE)
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Signed stream links in exported playlists (M3U8/XSPF/JSPF) play for this many hours.
 STREAM_LINK_TTL_HOURS = env.int("STREAM_LINK_TTL_HOURS", default=7 * 24)
@@ -217,6 +221,21 @@ FEEDBACK_SYNCHRONOUS_COMMIT = env.bool("FEEDBACK_SYNCHRONOUS_COMMIT", default=Fa
 # Listening-history uploads (Spotify, ListenBrainz, Last.fm) larger than this get HTTP 413;
 # `manage.py import_history` reads files of any size.
 HISTORY_UPLOAD_MAX_BYTES = env.int("HISTORY_UPLOAD_MAX_BYTES", default=200 * 1024 * 1024)
+# ZIP uploads: what their history files may inflate to, and at most how many times their
+# compressed size (a ZIP bomb inflates hundreds of times; JSON histories about ten).
+HISTORY_ZIP_MAX_INFLATED_BYTES = env.int("HISTORY_ZIP_MAX_INFLATED_BYTES", default=1024 * 1024 * 1024)
+HISTORY_ZIP_MAX_RATIO = env.int("HISTORY_ZIP_MAX_RATIO", default=100)
+
+# --- Background jobs (config/jobs.py) ---------------------------------------------------------
+# A job showing no sign of life (heartbeat, or start) for this long lost its worker: the sweep
+# marks it failed, says how to retry and removes its files. Longer than the gap between two
+# heartbeats of each job (a batch of history rows, a part of an export, a catalog progress step);
+# for playlist versions, longer than the generation's hard time limit.
+JOB_SWEEP_SECONDS = env.int("JOB_SWEEP_SECONDS", default=120)
+HISTORY_IMPORT_STALE_SECONDS = env.int("HISTORY_IMPORT_STALE_SECONDS", default=10 * 60)
+CATALOG_IMPORT_STALE_SECONDS = env.int("CATALOG_IMPORT_STALE_SECONDS", default=15 * 60)
+DATA_EXPORT_STALE_SECONDS = env.int("DATA_EXPORT_STALE_SECONDS", default=10 * 60)
+PLAYLIST_VERSION_STALE_SECONDS = env.int("PLAYLIST_VERSION_STALE_SECONDS", default=5 * 60)
 
 # --- Streaming ----------------------------------------------------------------------------
 # Who sends an audio file's bytes: "" (Django, with HTTP Range), "x-accel-redirect" (nginx) or
@@ -314,6 +333,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "catalog.tasks.sweep_library_scans",
         "schedule": LIBRARY_SCAN_SWEEP_SECONDS,
     },
+    # Jobs whose worker was lost are marked failed, with a retry, and their files removed.
+    "sweep-stale-history-imports": {
+        "task": "feedback.tasks.sweep_history_imports",
+        "schedule": JOB_SWEEP_SECONDS,
+    },
+    "sweep-stale-catalog-imports": {
+        "task": "catalog.tasks.sweep_catalog_imports",
+        "schedule": JOB_SWEEP_SECONDS,
+    },
+    "sweep-stale-data-exports": {
+        "task": "accounts.tasks.sweep_data_exports",
+        "schedule": JOB_SWEEP_SECONDS,
+    },
+    "sweep-stale-playlist-versions": {
+        "task": "playlists.tasks.sweep_playlist_versions",
+        "schedule": JOB_SWEEP_SECONDS,
+    },
     # Playlists on a daily or weekly schedule get a new version when due.
     "refresh-due-playlists": {
         "task": "playlists.tasks.refresh_due_playlists",
@@ -390,6 +426,13 @@ REST_FRAMEWORK = {
         # Event batches: a player posts often; its own budget, apart from the rest of the API.
         "feedback": env("API_THROTTLE_FEEDBACK", default="6000/minute"),
     },
+    # JSON bodies bounded in size and nesting depth (config/parsers.py); a multipart body is a file
+    # upload, bounded by its endpoint.
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
