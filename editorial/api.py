@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from accounts.permissions import IsCurator, TokenHasScope
+from accounts.permissions import READ_WRITE, IsCurator, TokenHasScope
 from editorial import selectors, services
 from editorial.models import REASON_MAX_LENGTH, QueueReason, ReviewItem, Theme, ThemePin, Verdict
 from editorial.serializers import (
@@ -53,6 +53,8 @@ class ThemeInputSerializer(serializers.Serializer):
 
 
 class ThemeListCreateApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = CURATOR_PERMISSIONS
 
     @extend_schema(
@@ -87,6 +89,8 @@ def _valid(serializer_class: type[serializers.Serializer], request: Request) -> 
 
 
 class ThemeDetailApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = CURATOR_PERMISSIONS
 
     @extend_schema(
@@ -133,6 +137,8 @@ class PinInputSerializer(serializers.Serializer):
 
 
 class PinListCreateApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = CURATOR_PERMISSIONS
 
     @extend_schema(
@@ -165,6 +171,8 @@ class PinListCreateApi(APIView):
 
 
 class PinDeleteApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = CURATOR_PERMISSIONS
 
     @extend_schema(
@@ -185,6 +193,8 @@ class BlockInputSerializer(serializers.Serializer):
 
 
 class BlockListCreateApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = CURATOR_PERMISSIONS
 
     @extend_schema(
@@ -215,6 +225,8 @@ class BlockListCreateApi(APIView):
 
 
 class BlockDeleteApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = CURATOR_PERMISSIONS
 
     @extend_schema(
@@ -227,6 +239,8 @@ class BlockDeleteApi(APIView):
 
 
 class QueueListApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = CURATOR_PERMISSIONS
 
     class FilterSerializer(serializers.Serializer):
@@ -250,6 +264,8 @@ class QueueListApi(APIView):
 
 
 class QueueDecisionApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = CURATOR_PERMISSIONS
 
     class QueueDecisionSerializer(serializers.Serializer):
@@ -279,6 +295,8 @@ class QueueDecisionApi(APIView):
 
 
 class QueueResolveApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = CURATOR_PERMISSIONS
 
     @extend_schema(
@@ -293,6 +311,8 @@ class QueueResolveApi(APIView):
 
 
 class AuditListApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = CURATOR_PERMISSIONS
 
     class FilterSerializer(serializers.Serializer):
@@ -316,6 +336,8 @@ class AuditListApi(APIView):
 
 class ReportCreateApi(APIView):
     """Listeners: report one of their playlists, or a track in it, to the editorial desk."""
+
+    required_scope = READ_WRITE
 
     class ReportCreateSerializer(serializers.Serializer):
         playlist = serializers.IntegerField()

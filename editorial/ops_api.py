@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from accounts.permissions import IsCurator, TokenHasScope
+from accounts.permissions import READ_WRITE, IsCurator, TokenHasScope
 from editorial import ops_selectors, ops_services
 from editorial.models_ops import Experiment, ExperimentMetric
 from editorial.ops.stats import Interval
@@ -82,6 +82,8 @@ class ExperimentSerializer(serializers.ModelSerializer):
 
 
 class _CuratorApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = [IsCurator, TokenHasScope]
 
 

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.permissions import READ_WRITE
 from config.errors import ApplicationError
 from playlists import selectors, services
 from playlists.exporting import EXPORT_FORMATS, AudioLocations
@@ -58,6 +59,8 @@ ACCEPTED = OpenApiResponse(
 
 
 class PlaylistListCreateApi(APIView):
+    required_scope = READ_WRITE
+
     class PlaylistCreateSerializer(serializers.Serializer):
         # Length and content are checked by the service, with messages that say how to fix them.
         prompt = serializers.CharField(
@@ -119,6 +122,8 @@ class PlaylistListCreateApi(APIView):
 
 
 class PlaylistDetailApi(APIView):
+    required_scope = READ_WRITE
+
     class PlaylistUpdateSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=NAME_MAX_LENGTH, required=False)
         refresh = serializers.ChoiceField(choices=RefreshSchedule.choices, required=False)
@@ -163,6 +168,8 @@ class PlaylistDetailApi(APIView):
 
 
 class PlaylistStatusApi(APIView):
+    required_scope = READ_WRITE
+
     @extend_schema(
         operation_id="playlists_status",
         summary="Generation status of the newest version",
@@ -179,6 +186,8 @@ class PlaylistStatusApi(APIView):
 
 
 class PlaylistVersionListApi(APIView):
+    required_scope = READ_WRITE
+
     @extend_schema(
         operation_id="playlists_versions",
         summary="Version history, with what each version added and removed",
@@ -190,6 +199,8 @@ class PlaylistVersionListApi(APIView):
 
 
 class PlaylistRefineApi(APIView):
+    required_scope = READ_WRITE
+
     class PlaylistRefineSerializer(serializers.Serializer):
         change = serializers.CharField(
             max_length=services.CHANGE_MAX_LENGTH, help_text="e.g. “less rap, more upbeat”."
@@ -210,6 +221,8 @@ class PlaylistRefineApi(APIView):
 
 
 class PlaylistIntentApi(APIView):
+    required_scope = READ_WRITE
+
     class PlaylistIntentSerializer(serializers.Serializer):
         intent = serializers.JSONField(help_text="The playlist's `intent`, edited.")
 
@@ -233,6 +246,8 @@ class PlaylistIntentApi(APIView):
 
 
 class PlaylistRetryApi(APIView):
+    required_scope = READ_WRITE
+
     @extend_schema(
         operation_id="playlists_retry",
         summary="Retry a failed version",
@@ -248,6 +263,8 @@ class PlaylistRetryApi(APIView):
 
 
 class PlaylistExportApi(APIView):
+    required_scope = READ_WRITE
+
     @extend_schema(
         operation_id="playlists_export",
         summary="Download as JSPF, XSPF or M3U8",
