@@ -243,12 +243,18 @@ class AccountDeleteApi(APIView):
         summary="Delete my account and erase all my data",
         description="The account is disabled at once (tokens revoked); a background job erases everything.",
         request=AccountDeleteSerializer,
-        responses={202: None, 400: OpenApiResponse(description="Wrong password.")},
+        responses={
+            202: None,
+            400: OpenApiResponse(description="Wrong password."),
+            429: OpenApiResponse(description="Too many wrong passwords: the account's login is locked."),
+        },
     )
     def post(self, request: Request) -> Response:
         data = self.AccountDeleteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.account_erasure_request(user=_user(request), password=data.validated_data["password"])
+        services.account_erasure_request(
+            user=_user(request), password=data.validated_data["password"], request=request._request
+        )
         return Response(status=status.HTTP_202_ACCEPTED)
 
 

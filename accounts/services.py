@@ -20,6 +20,7 @@ from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import privacy
@@ -30,6 +31,7 @@ from accounts.consent import (
     policy_current,
     purpose_parse,
 )
+from accounts.lockout import password_verify
 from accounts.models import (
     ConsentMethod,
     ConsentPurpose,
@@ -404,16 +406,22 @@ def retention_purge() -> int:
 # --- erasure ----------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def account_erasure_request(*, user: User, password: str) -> None:
-    """Confirm with the password, disable the account at once, and queue the erasure job."""
+def account_erasure_request(*, user: User, password: str, request: HttpRequest) -> None:
+    """Confirm with the password, disable the account at once, and queue the erasure job.
+
+    A wrong password counts toward the login lockout; it is checked outside the transaction so
+    the failed attempt is recorded even though nothing else is written.
+    """
     from accounts.tasks import erase_account
 
-    if not user.check_password(password):
+    if not password_verify(request=request, user=user, password=password):
         raise ApplicationError("That password is not right; your account was not deleted.")
-    User.objects.filter(pk=user.pk).update(is_active=False)
-    PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    erase_account.delay_on_commit(user_id=user.pk)
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=False)
+        PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        erase_account.delay_on_commit(user_id=user.pk)
 
 
 def _sessions_delete(user_id: int) -> None:

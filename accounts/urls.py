@@ -18,7 +18,7 @@ urlpatterns = [
     path("onboarding/taste/", views.onboarding_taste, name="onboarding_taste"),
     path(
         "password/change/",
-        auth_views.PasswordChangeView.as_view(
+        views.PasswordChangeView.as_view(
             template_name="accounts/form_page.html",
             success_url=reverse_lazy("accounts:password_change_done"),
             extra_context=_form_page("Change your password", button="Change password"),

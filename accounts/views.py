@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,7 +21,14 @@ from accounts.consent import (
     policy_current,
     purpose_parse,
 )
-from accounts.forms import AccountDeleteForm, ConsentForm, SignupForm, TasteSeedForm, TokenCreateForm
+from accounts.forms import (
+    AccountDeleteForm,
+    ConsentForm,
+    LockoutPasswordChangeForm,
+    SignupForm,
+    TasteSeedForm,
+    TokenCreateForm,
+)
 from accounts.models import ConsentPurpose, User
 from accounts.permissions import curator_required
 from config.errors import ApplicationError
@@ -248,7 +256,9 @@ def account_delete(request: HttpRequest) -> HttpResponse:
     form = AccountDeleteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.account_erasure_request(user=user, password=form.cleaned_data["password"])
+            services.account_erasure_request(
+                user=user, password=form.cleaned_data["password"], request=request
+            )
         except ApplicationError as exc:
             form.add_error("password", exc.message)
         else:
@@ -303,3 +313,12 @@ def consent_overview(request: HttpRequest) -> HttpResponse:
         "privacy/consent_overview.html",
         {"rows": selectors.consent_overview_counts(), "policy": policy_current()},
     )
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's view with LockoutPasswordChangeForm: a wrong old password counts as a failed login."""
+
+    form_class = LockoutPasswordChangeForm
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "request": self.request}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.test import APIClient, APIRequestFactory
@@ -90,7 +90,7 @@ def test_bad_tokens_are_refused(api_client: APIClient, header: str) -> None:
 
 def test_token_of_a_closed_account_is_refused(api_client: APIClient, owner: User, user_password: str) -> None:
     _, raw = token_create(user=owner, name="mine", scopes=["read"])
-    account_erasure_request(user=owner, password=user_password)
+    account_erasure_request(user=owner, password=user_password, request=RequestFactory().post("/"))
 
     assert api_client.get("/api/me/", **bearer(raw)).status_code == 401
 
