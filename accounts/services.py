@@ -130,7 +130,7 @@ def _current_policy_or_error() -> PolicyVersion:
 def _consent_append(
     *, user: User, purpose: ConsentPurpose, granted: bool, method: str, policy: PolicyVersion
 ) -> ConsentRecord:
-    return ConsentRecord.objects.create(
+    record = ConsentRecord.objects.create(
         user=user,
         purpose=purpose,
         granted=granted,
@@ -138,6 +138,11 @@ def _consent_append(
         text_hash=policy.text_hash,
         method=method,
     )
+    if not granted:
+        # What was built under the purpose stops now (e.g. CF factors), not at the next job.
+        for hook in privacy.withdrawal_hooks(purpose):
+            hook(user=user)
+    return record
 
 
 @transaction.atomic
@@ -443,6 +448,25 @@ def _sessions_delete(user_id: int) -> None:
 def _expired_sessions_clear() -> None:
     """Django's own cleanup (the ``clearsessions`` command) for the configured session engine."""
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+
+
+LOGIN_RECORD_FIELDS = ("attempt_time", "ip_address", "user_agent", "path_info")
+
+
+def login_attempts_export(*, user: User) -> dict[str, list[dict[str, Any]]]:
+    """Export part: the lockout's records of logins and password checks for the user's e-mail
+    (failures, lockouts, successful logins); the submitted form data is left out."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    def rows(model: type[models.Model], *extra: str) -> list[dict[str, Any]]:
+        records = model._default_manager.filter(username__iexact=user.email).order_by("attempt_time")
+        return list(records.values(*LOGIN_RECORD_FIELDS, *extra))
+
+    return {
+        "failed_attempts": rows(AccessFailureLog, "locked_out"),
+        "lockout_counters": rows(AccessAttempt, "failures_since_start"),
+        "logins": rows(AccessLog, "logout_time"),
+    }
 
 
 def _login_attempts_delete(email: str) -> None:
