@@ -30,9 +30,9 @@ class SignupForm(forms.Form):
     )
 
     def clean_email(self) -> str:
+        # Whether the address has an account is never said here (sign-up would reveal who uses
+        # Segue): the confirmation e-mail tells its owner.
         email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this e-mail already exists. Log in instead?")
         return email
 
     def clean(self) -> dict[str, Any]:

@@ -6,21 +6,24 @@ import json
 import logging
 import secrets
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
-from django.core import serializers
+from django.core import serializers, signing
 from django.core.cache import cache
+from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models import Q
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts import privacy
@@ -77,6 +80,54 @@ def user_create(*, email: str, password: str, role: Role = Role.LISTENER, displa
     )
     # get_or_create: the role groups come from a data migration, but a flushed database lacks them.
     user.groups.add(Group.objects.get_or_create(name=role.value)[0])
+    return user
+
+
+SIGNUP_SALT = "segue.accounts.signup"
+
+
+def signup_start(*, email: str, password: str, display_name: str, confirm_url: Callable[[str], str]) -> None:
+    """Mail the address a link that creates the account, or, when it has one already, a note
+    saying so: the sign-up page answers both the same way, so it reveals no registered address.
+
+    Nothing is stored until the link is followed; the link carries the password's hash (signed,
+    never the password) and expires after SIGNUP_LINK_HOURS.
+    """
+    normalized = User.objects.normalize_email(email).lower()
+    if User.objects.filter(email__iexact=normalized).exists():
+        body = render_to_string(
+            "accounts/signup_exists_email.txt",
+            {"email": normalized, "login_url": confirm_url(""), "hours": settings.SIGNUP_LINK_HOURS},
+        )
+        send_mail("Your Segue account", body, None, [normalized])
+        return
+    token = signing.dumps(
+        {"email": normalized, "name": display_name, "password": make_password(password)},
+        salt=SIGNUP_SALT,
+        compress=True,
+    )
+    body = render_to_string(
+        "accounts/signup_email.txt",
+        {"email": normalized, "confirm_url": confirm_url(token), "hours": settings.SIGNUP_LINK_HOURS},
+    )
+    send_mail("Finish signing up to Segue", body, None, [normalized])
+
+
+@transaction.atomic
+def signup_confirm(*, token: str) -> User:
+    """The account a sign-up link asked for, created now; ApplicationError for a bad, expired or
+    already used link."""
+    try:
+        data = signing.loads(token, salt=SIGNUP_SALT, max_age=timedelta(hours=settings.SIGNUP_LINK_HOURS))
+    except signing.SignatureExpired:
+        raise ApplicationError("This sign-up link has expired; sign up again for a fresh one.") from None
+    except signing.BadSignature:
+        raise ApplicationError("This sign-up link is not valid; sign up again.") from None
+    if User.objects.filter(email__iexact=data["email"]).exists():
+        raise ApplicationError("This link was used already: the account exists. Log in instead.")
+    user = user_create(email=data["email"], password="", display_name=data["name"])
+    user.password = data["password"]
+    user.save(update_fields=["password"])
     return user
 
 

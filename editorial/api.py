@@ -49,7 +49,11 @@ class ThemeInputSerializer(serializers.Serializer):
     name = serializers.CharField(allow_blank=True, help_text="Required; unique (case-insensitive).")
     description = serializers.CharField(allow_blank=True, required=False, default="")
     example_prompts = serializers.ListField(child=serializers.CharField(), required=False, default=list)
-    is_active = serializers.BooleanField(required=False, default=True)
+    is_active = serializers.BooleanField(
+        required=False,
+        help_text="Whether prompts get the theme's rules. Create: true when left out; "
+        "update: unchanged when left out.",
+    )
 
 
 class ThemeListCreateApi(APIView):
@@ -78,6 +82,7 @@ class ThemeListCreateApi(APIView):
             name=data["name"],
             description=data["description"],
             example_prompts=data["example_prompts"],
+            is_active=data.get("is_active", True),
         )
         return Response(ThemeSerializer(theme).data, status=status.HTTP_201_CREATED)
 
@@ -115,7 +120,7 @@ class ThemeDetailApi(APIView):
             name=data["name"],
             description=data["description"],
             example_prompts=data["example_prompts"],
-            is_active=data["is_active"],
+            is_active=data.get("is_active"),
         )
         return Response(ThemeSerializer(theme).data)
 

@@ -119,7 +119,7 @@ class ExperimentActionApi(_CuratorApi):
     def post(self, request: Request, experiment_id: int, action: str) -> Response:
         experiment = ops_selectors.experiment_get(user=_user(request), experiment_id=experiment_id)
         service = ops_services.experiment_start if action == "start" else ops_services.experiment_stop
-        return Response(ExperimentSerializer(service(experiment=experiment)).data)
+        return Response(ExperimentSerializer(service(experiment=experiment, actor=_user(request))).data)
 
 
 class ExperimentResultsApi(_CuratorApi):

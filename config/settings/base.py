@@ -119,6 +119,11 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 3)
+# Password-reset e-mails one address (and one client address) may ask for per hour.
+PASSWORD_RESET_MAX_PER_HOUR = env.int("PASSWORD_RESET_MAX_PER_HOUR", default=3)
+PASSWORD_RESET_MAX_PER_HOUR_PER_IP = env.int("PASSWORD_RESET_MAX_PER_HOUR_PER_IP", default=10)
+# A sign-up link (e-mailed; the account is created when it is followed) works this many hours.
+SIGNUP_LINK_HOURS = env.int("SIGNUP_LINK_HOURS", default=72)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Segue <no-reply@segue.local>")
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
