@@ -360,8 +360,11 @@ DRIFT_MIN_SAMPLES = env.int("DRIFT_MIN_SAMPLES", default=20)
 # Model-quality gate: a retrained model is refused when a held-out metric falls by more than this.
 MODEL_PROMOTION_TOLERANCE = env.float("MODEL_PROMOTION_TOLERANCE", default=0.0)
 MODEL_PROMOTION_MIN_USERS = env.int("MODEL_PROMOTION_MIN_USERS", default=20)
-# /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>" when set.
+# /metrics answers staff sessions, "Authorization: Bearer <METRICS_TOKEN>" (when set) and the
+# client addresses listed in METRICS_ALLOWED_IPS (e.g. "127.0.0.1" for a Prometheus on this host,
+# only when no reverse proxy on this host forwards the public's requests); nobody else.
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
 METRICS_CELERY_QUEUES = env.list("METRICS_CELERY_QUEUES", default=["celery", "library", "analysis"])
 if not 0.0 <= ENGINE_EXPOSURE_FLOOR <= 1.0:
     raise ImproperlyConfigured("ENGINE_EXPOSURE_FLOOR must be between 0 and 1.")
