@@ -20,7 +20,6 @@ from config import embedded
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(embedded.data_dir() / "prometheus"))
 os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
-from axes.helpers import get_client_ip_address  # noqa: E402
 from celery.signals import task_failure  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.http import HttpRequest, HttpResponse  # noqa: E402
@@ -133,7 +132,13 @@ def metrics_allowed(request: HttpRequest) -> bool:
     if user is not None and user.is_authenticated and user.is_staff:
         return True
     allowed = getattr(settings, "METRICS_ALLOWED_IPS", [])
-    return bool(allowed) and get_client_ip_address(request) in allowed
+    if not allowed:
+        return False
+    # Here, not at the top: this module loads with the Celery app, before Django's app registry,
+    # and axes.helpers imports axes' models.
+    from axes.helpers import get_client_ip_address
+
+    return get_client_ip_address(request) in allowed
 
 
 @never_cache
