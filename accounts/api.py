@@ -8,6 +8,7 @@ from django.http import FileResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.fields import empty
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -77,13 +78,19 @@ class MeApi(APIView):
         )
 
 
+class RequiredBooleanField(serializers.BooleanField):
+    default_empty_html = empty
+
+
 class ConsentApi(APIView):
     required_scope = {**READ_WRITE, "POST": TokenScope.CONSENT}
 
     # Named apart from other views' input serializers: the OpenAPI component takes the class name.
     class ConsentChangeSerializer(serializers.Serializer):
         purpose = serializers.ChoiceField(choices=ConsentPurpose.choices)
-        granted = serializers.BooleanField(help_text="true grants the purpose, false withdraws it.")
+        # Required in form posts too: DRF reads a missing form boolean as false (an unticked
+        # checkbox), which would withdraw the consent silently.
+        granted = RequiredBooleanField(help_text="true grants the purpose, false withdraws it.")
 
     @extend_schema(
         operation_id="consents_retrieve",

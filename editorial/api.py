@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.permissions import READ_WRITE, IsCurator, TokenHasScope
+from config.api_schema import paginated
 from editorial import selectors, services
 from editorial.models import REASON_MAX_LENGTH, QueueReason, ReviewItem, Theme, ThemePin, Verdict
 from editorial.serializers import (
@@ -64,7 +65,7 @@ class ThemeListCreateApi(APIView):
     @extend_schema(
         operation_id="editorial_themes_list",
         summary="Themes",
-        responses={200: ThemeSerializer(many=True), 403: FORBIDDEN},
+        responses={200: paginated("PaginatedThemeList", ThemeSerializer), 403: FORBIDDEN},
     )
     def get(self, request: Request) -> Response:
         return _page(request, self, selectors.theme_list(), ThemeSerializer)
@@ -205,7 +206,7 @@ class BlockListCreateApi(APIView):
     @extend_schema(
         operation_id="editorial_blocks_list",
         summary="Blocks (global and per theme)",
-        responses={200: BlockSerializer(many=True), 403: FORBIDDEN},
+        responses={200: paginated("PaginatedBlockList", BlockSerializer), 403: FORBIDDEN},
     )
     def get(self, request: Request) -> Response:
         return _page(request, self, selectors.block_list(), BlockSerializer)
@@ -331,7 +332,7 @@ class AuditListApi(APIView):
         operation_id="editorial_audit_list",
         summary="The audit log, newest first (read-only)",
         parameters=[FilterSerializer],
-        responses={200: AuditEntrySerializer(many=True), 403: FORBIDDEN},
+        responses={200: paginated("PaginatedAuditEntryList", AuditEntrySerializer), 403: FORBIDDEN},
     )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)

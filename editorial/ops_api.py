@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -168,7 +168,19 @@ class ExperimentResultsApi(_CuratorApi):
 
 
 class DriftReportsApi(_CuratorApi):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        responses=inline_serializer(
+            "DriftReport",
+            {
+                "created_at": serializers.DateTimeField(),
+                "recent_start": serializers.DateTimeField(),
+                "reference_start": serializers.DateTimeField(),
+                "alerts": serializers.IntegerField(),
+                "checks": serializers.ListField(child=serializers.DictField()),
+            },
+            many=True,
+        )
+    )
     def get(self, request: Request) -> Response:
         reports = ops_selectors.drift_reports(user=_user(request), limit=10)
         return Response(

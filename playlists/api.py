@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.permissions import READ_WRITE
+from config.api_schema import paginated
 from config.errors import ApplicationError
 from playlists import selectors, services
 from playlists.exporting import EXPORT_FORMATS, AudioLocations
@@ -91,7 +92,7 @@ class PlaylistListCreateApi(APIView):
     @extend_schema(
         operation_id="playlists_list",
         summary="Your playlists",
-        responses={200: PlaylistSerializer(many=True)},
+        responses={200: paginated("PaginatedPlaylistList", PlaylistSerializer)},
     )
     def get(self, request: Request) -> Response:
         paginator = PageNumberPagination()
