@@ -50,3 +50,5 @@ urlpatterns = [
     path("api/docs/", docs_csp(SwaggerApi.as_view(url_name="api-schema")), name="api-docs"),
     path("api/redoc/", docs_csp(RedocApi.as_view(url_name="api-schema")), name="api-redoc"),
 ]
+
+handler404 = "config.error_pages.page_not_found"

@@ -150,7 +150,7 @@ class PinListCreateApi(APIView):
     @extend_schema(
         operation_id="editorial_pins_list",
         summary="A theme's pins",
-        responses={200: PinSerializer(many=True), 403: FORBIDDEN},
+        responses={200: paginated("PaginatedPinList", PinSerializer), 403: FORBIDDEN},
     )
     def get(self, request: Request, theme_id: int) -> Response:
         return _page(
@@ -256,7 +256,7 @@ class QueueListApi(APIView):
         operation_id="editorial_queue_list",
         summary="Open review items, oldest first",
         parameters=[FilterSerializer],
-        responses={200: ReviewItemSerializer(many=True), 403: FORBIDDEN},
+        responses={200: paginated("PaginatedReviewItemList", ReviewItemSerializer), 403: FORBIDDEN},
     )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)

@@ -289,10 +289,16 @@ class PlaylistExportApi(APIView):
             ),
         ],
         responses={
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
-            400: OpenApiResponse(description="Unknown `paths` value."),
+            # One media type per format (jspf, xspf, m3u8).
+            (200, "application/jspf+json"): OpenApiTypes.BINARY,
+            (200, "application/xspf+xml"): OpenApiTypes.BINARY,
+            (200, "audio/x-mpegurl"): OpenApiTypes.BINARY,
+            (400, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="Unknown `paths` value."),
+            (400, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="A malformed `version`."
+            ),
             404: NOT_FOUND,
-            409: OpenApiResponse(description="No finished version yet."),
+            (409, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="No finished version yet."),
         },
     )
     def get(self, request: Request, playlist_id: int, export_format: str) -> HttpResponse:
