@@ -120,7 +120,7 @@ def consent_allows(user: Any, purpose: str) -> bool:
     return bool(latest)
 
 
-def users_consenting(purpose: str) -> QuerySet[ConsentRecord, dict[str, Any]]:
+def users_consenting(purpose: str) -> QuerySet[ConsentRecord, Any]:
     """The ids (``user_id`` values) of users whose latest answer for ``purpose`` under the current
     policy is a grant: for jobs that process many users at once (CF training)."""
     purpose = ConsentPurpose(purpose)

@@ -92,11 +92,11 @@ def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
         try:
             user = services.signup_confirm(token=token)
         except ApplicationError as exc:
-            context = {"title": "Sign-up link", "message": exc.message}
-            return render(request, "accounts/message_page.html", context, status=400)
+            problem = {"title": "Sign-up link", "message": exc.message}
+            return render(request, "accounts/message_page.html", problem, status=400)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect(f"{reverse('accounts:onboarding_consents')}?onboarding=1")
-    context = {"title": "Finish signing up", "button": "Create my account", "form": None}
+    context: dict[str, object] = {"title": "Finish signing up", "button": "Create my account", "form": None}
     return render(request, "accounts/form_page.html", context)
 
 
