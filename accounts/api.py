@@ -8,7 +8,6 @@ from django.http import FileResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, PermissionDenied
-from rest_framework.fields import empty
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,6 +25,7 @@ from accounts.serializers import (
     TokenCreatedSerializer,
     TokenSerializer,
 )
+from config.api_fields import StrictBooleanField, StrictCharField
 
 NOT_FOUND = OpenApiResponse(description="No such object among yours.")
 
@@ -78,19 +78,14 @@ class MeApi(APIView):
         )
 
 
-class RequiredBooleanField(serializers.BooleanField):
-    default_empty_html = empty
-
-
 class ConsentApi(APIView):
     required_scope = {**READ_WRITE, "POST": TokenScope.CONSENT}
 
     # Named apart from other views' input serializers: the OpenAPI component takes the class name.
     class ConsentChangeSerializer(serializers.Serializer):
         purpose = serializers.ChoiceField(choices=ConsentPurpose.choices)
-        # Required in form posts too: DRF reads a missing form boolean as false (an unticked
-        # checkbox), which would withdraw the consent silently.
-        granted = RequiredBooleanField(help_text="true grants the purpose, false withdraws it.")
+        # Required in form posts too: a missing form boolean would withdraw the consent silently.
+        granted = StrictBooleanField(help_text="true grants the purpose, false withdraws it.")
 
     @extend_schema(
         operation_id="consents_retrieve",
@@ -189,7 +184,7 @@ class TokenListCreateApi(APIView):
     required_scope = READ_WRITE
 
     class TokenCreateSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=100)
+        name = StrictCharField(max_length=100)
         scopes = serializers.ListField(
             child=serializers.ChoiceField(choices=TokenScope.choices), min_length=1
         )

@@ -250,7 +250,7 @@ class QueueListApi(APIView):
     permission_classes = CURATOR_PERMISSIONS
 
     class FilterSerializer(serializers.Serializer):
-        reason = serializers.ChoiceField(choices=QueueReason.choices, required=False)
+        reason = serializers.ChoiceField(choices=QueueReason.choices, required=False, allow_blank=True)
 
     @extend_schema(
         operation_id="editorial_queue_list",
@@ -322,11 +322,13 @@ class AuditListApi(APIView):
     permission_classes = CURATOR_PERMISSIONS
 
     class FilterSerializer(serializers.Serializer):
-        actor = serializers.CharField(required=False, help_text="Part of the curator's e-mail.")
-        action = serializers.CharField(
-            required=False, help_text="Action prefix, e.g. `pin` or `theme.update`."
+        actor = serializers.CharField(
+            required=False, allow_blank=True, help_text="Part of the curator's e-mail."
         )
-        target_type = serializers.CharField(required=False)
+        action = serializers.CharField(
+            required=False, allow_blank=True, help_text="Action prefix, e.g. `pin` or `theme.update`."
+        )
+        target_type = serializers.CharField(required=False, allow_blank=True)
 
     @extend_schema(
         operation_id="editorial_audit_list",

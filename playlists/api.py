@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.permissions import READ_WRITE
+from config.api_fields import StrictCharField
 from config.api_schema import paginated
 from config.errors import ApplicationError
 from playlists import selectors, services
@@ -126,7 +127,7 @@ class PlaylistDetailApi(APIView):
     required_scope = READ_WRITE
 
     class PlaylistUpdateSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=NAME_MAX_LENGTH, required=False)
+        name = StrictCharField(max_length=NAME_MAX_LENGTH, required=False)
         refresh = serializers.ChoiceField(choices=RefreshSchedule.choices, required=False)
 
     @extend_schema(
@@ -203,7 +204,7 @@ class PlaylistRefineApi(APIView):
     required_scope = READ_WRITE
 
     class PlaylistRefineSerializer(serializers.Serializer):
-        change = serializers.CharField(
+        change = StrictCharField(
             max_length=services.CHANGE_MAX_LENGTH, help_text="e.g. “less rap, more upbeat”."
         )
 
