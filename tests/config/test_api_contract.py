@@ -43,7 +43,7 @@ MAX_EXAMPLES = 3
 #   unknown query parameters are ignored).
 EXCLUDED_CHECKS = [
     schemathesis.checks.positive_data_acceptance,
-    # schemathesis.checks.negative_data_rejection,
+    schemathesis.checks.negative_data_rejection,
 ]
 
 
