@@ -12,10 +12,11 @@ PIP_QUIET := --quiet --disable-pip-version-check
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help venv install system-deps run test lint bench stop clean-data
+.PHONY: help venv install system-deps run dev test lint bench stop clean-data
 
 help:
-	@echo "make run         start PostgreSQL, Redis, web, Celery worker and beat (Ctrl-C stops all)"
+	@echo "make run         start PostgreSQL, Redis, web (gunicorn, DEBUG off), Celery workers and beat (Ctrl-C stops all)"
+	@echo "make dev         the same with Django's autoreloading debug server (DEBUG on) for development"
 	@echo "make test        run the test suite (PYTEST_ARGS='-k name' to narrow; -m 'not e2e' skips the browser)"
 	@echo "make system-deps as root or in CI: Debian's chromium and ffmpeg for the browser tests"
 	@echo "make lint        ruff check, ruff format --check, mypy"
@@ -40,6 +41,9 @@ $(INSTALLED): pyproject.toml
 
 run: $(INSTALLED)
 	$(VENV_PYTHON) -m config.run
+
+dev: $(INSTALLED)
+	$(VENV_PYTHON) -m config.run --dev
 
 # The browser tests drive Debian's chromium (never a Playwright browser download). Installed
 # only when missing and only where we may (root, or CI); elsewhere those tests skip with a reason.

@@ -7,15 +7,16 @@ from typing import cast
 from django.http import FileResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
+from accounts.authentication import token_from_request
 from accounts.consent import consent_state, policy_current
 from accounts.models import ConsentMethod, ConsentPurpose, TokenScope, User
-from accounts.permissions import IsCurator, TokenHasScope
+from accounts.permissions import READ_WRITE, IsCurator, TokenHasScope
 from accounts.pseudonyms import pseudonym_for
 from accounts.serializers import (
     ConsentStateSerializer,
@@ -24,6 +25,7 @@ from accounts.serializers import (
     TokenCreatedSerializer,
     TokenSerializer,
 )
+from config.api_fields import StrictBooleanField, StrictCharField
 
 NOT_FOUND = OpenApiResponse(description="No such object among yours.")
 
@@ -47,6 +49,8 @@ def _consent_payload(user: User) -> dict[str, object]:
 
 
 class MeApi(APIView):
+    required_scope = READ_WRITE
+
     @extend_schema(
         operation_id="me",
         summary="Who the request is authenticated as",
@@ -75,10 +79,13 @@ class MeApi(APIView):
 
 
 class ConsentApi(APIView):
+    required_scope = {**READ_WRITE, "POST": TokenScope.CONSENT}
+
     # Named apart from other views' input serializers: the OpenAPI component takes the class name.
     class ConsentChangeSerializer(serializers.Serializer):
         purpose = serializers.ChoiceField(choices=ConsentPurpose.choices)
-        granted = serializers.BooleanField(help_text="true grants the purpose, false withdraws it.")
+        # Required in form posts too: a missing form boolean would withdraw the consent silently.
+        granted = StrictBooleanField(help_text="true grants the purpose, false withdraws it.")
 
     @extend_schema(
         operation_id="consents_retrieve",
@@ -105,6 +112,8 @@ class ConsentApi(APIView):
 
 
 class PrivacySummaryApi(APIView):
+    required_scope = READ_WRITE
+
     @extend_schema(
         operation_id="privacy_summary",
         summary="What Segue holds about me: a count per kind of record",
@@ -115,6 +124,8 @@ class PrivacySummaryApi(APIView):
 
 
 class ExportListCreateApi(APIView):
+    required_scope = READ_WRITE
+
     @extend_schema(
         operation_id="exports_list",
         summary="My recent data exports",
@@ -137,6 +148,8 @@ class ExportListCreateApi(APIView):
 
 
 class ExportDetailApi(APIView):
+    required_scope = READ_WRITE
+
     @extend_schema(
         operation_id="exports_retrieve",
         summary="One of my data exports",
@@ -148,6 +161,8 @@ class ExportDetailApi(APIView):
 
 
 class ExportDownloadApi(APIView):
+    required_scope = READ_WRITE
+
     @extend_schema(
         operation_id="exports_download",
         summary="Download an export's ZIP",
@@ -166,8 +181,10 @@ class ExportDownloadApi(APIView):
 
 
 class TokenListCreateApi(APIView):
+    required_scope = READ_WRITE
+
     class TokenCreateSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=100)
+        name = StrictCharField(max_length=100)
         scopes = serializers.ListField(
             child=serializers.ChoiceField(choices=TokenScope.choices), min_length=1
         )
@@ -181,12 +198,22 @@ class TokenListCreateApi(APIView):
     @extend_schema(
         operation_id="tokens_create",
         summary="Create an API token (its value is in this response only)",
+        description="Called with a token, the new token's scopes must be among the caller's own.",
         request=TokenCreateSerializer,
-        responses={201: TokenCreatedSerializer},
+        responses={
+            201: TokenCreatedSerializer,
+            403: OpenApiResponse(description="Scopes beyond the caller's."),
+        },
     )
     def post(self, request: Request) -> Response:
         data = self.TokenCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        caller = token_from_request(request)
+        if caller is not None and not set(data.validated_data["scopes"]) <= set(caller.scopes):
+            extra = sorted(set(data.validated_data["scopes"]) - set(caller.scopes))
+            raise PermissionDenied(
+                f"A token can only create tokens within its own scopes; this one lacks {', '.join(extra)}."
+            )
         token, raw = services.token_create(
             user=_user(request), name=data.validated_data["name"], scopes=data.validated_data["scopes"]
         )
@@ -197,6 +224,8 @@ class TokenListCreateApi(APIView):
 
 
 class TokenRevokeApi(APIView):
+    required_scope = READ_WRITE
+
     @extend_schema(
         operation_id="tokens_revoke", summary="Revoke an API token", responses={204: None, 404: NOT_FOUND}
     )
@@ -206,6 +235,8 @@ class TokenRevokeApi(APIView):
 
 
 class AccountDeleteApi(APIView):
+    required_scope = READ_WRITE
+
     class AccountDeleteSerializer(serializers.Serializer):
         password = serializers.CharField(help_text="The account's password, to confirm.")
 
@@ -214,16 +245,24 @@ class AccountDeleteApi(APIView):
         summary="Delete my account and erase all my data",
         description="The account is disabled at once (tokens revoked); a background job erases everything.",
         request=AccountDeleteSerializer,
-        responses={202: None, 400: OpenApiResponse(description="Wrong password.")},
+        responses={
+            202: None,
+            400: OpenApiResponse(description="Wrong password."),
+            429: OpenApiResponse(description="Too many wrong passwords: the account's login is locked."),
+        },
     )
     def post(self, request: Request) -> Response:
         data = self.AccountDeleteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.account_erasure_request(user=_user(request), password=data.validated_data["password"])
+        services.account_erasure_request(
+            user=_user(request), password=data.validated_data["password"], request=request._request
+        )
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
 class ConsentOverviewApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = [IsCurator, TokenHasScope]
 
     @extend_schema(

@@ -5,4 +5,8 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        from accounts import schema  # noqa: F401  (registers the token scheme with drf-spectacular)
+        from accounts import privacy, schema  # noqa: F401  (schema: the token scheme for drf-spectacular)
+        from accounts.services import login_attempts_export
+
+        # django-axes keys its records by the login name, not by a relation to the user.
+        privacy.register_export_part("login_attempts", login_attempts_export)

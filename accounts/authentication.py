@@ -9,6 +9,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from accounts.models import PersonalAccessToken, User
+from accounts.scopes import token_scope_check
 from accounts.selectors import token_get_active
 from accounts.services import token_mark_used
 
@@ -16,7 +17,8 @@ KEYWORD = b"bearer"
 
 
 class PersonalAccessTokenAuthentication(BaseAuthentication):
-    """``request.auth`` is the PersonalAccessToken; scopes are checked by TokenHasScope."""
+    """``request.auth`` is the PersonalAccessToken; a token without the scope the view declares
+    for the method (accounts.scopes) is refused with 403 here."""
 
     def authenticate(self, request: Request) -> tuple[User, PersonalAccessToken] | None:
         parts = get_authorization_header(request).split()
@@ -33,6 +35,9 @@ class PersonalAccessTokenAuthentication(BaseAuthentication):
             raise AuthenticationFailed("The token is not valid or has been revoked.")
         if not token.user.is_active:
             raise AuthenticationFailed("This account is disabled.")
+        # Here rather than only in a permission class: a view's own permission_classes can't skip it.
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        token_scope_check(token=token, view=view, method=request.method or "GET")
         token_mark_used(token=token)
         return token.user, token
 

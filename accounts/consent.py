@@ -120,6 +120,20 @@ def consent_allows(user: Any, purpose: str) -> bool:
     return bool(latest)
 
 
+def users_consenting(purpose: str) -> QuerySet[ConsentRecord, Any]:
+    """The ids (``user_id`` values) of users whose latest answer for ``purpose`` under the current
+    policy is a grant: for jobs that process many users at once (CF training)."""
+    purpose = ConsentPurpose(purpose)
+    current = _published().values("pk")[:1]
+    latest = (
+        ConsentRecord.objects.filter(policy_version=Subquery(current), purpose=purpose)
+        .order_by("user_id", "-created_at", "-pk")
+        .distinct("user_id")
+        .values("pk")
+    )
+    return ConsentRecord.objects.filter(pk__in=latest, granted=True).values("user_id")
+
+
 def consent_require(user: Any, purpose: str) -> None:
     """Raise ConsentRequired (HTTP 403 in the API) unless the user consents to the purpose."""
     if not consent_allows(user, purpose):

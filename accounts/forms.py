@@ -6,8 +6,12 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import PasswordChangeForm
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
 from accounts.consent import PURPOSE_DESCRIPTIONS
+from accounts.lockout import PasswordLockedOut, password_verify
 from accounts.models import ConsentPurpose, TokenScope, User
 
 YES_NO = (("yes", "Yes"), ("no", "No"))
@@ -26,9 +30,9 @@ class SignupForm(forms.Form):
     )
 
     def clean_email(self) -> str:
+        # Whether the address has an account is never said here (sign-up would reveal who uses
+        # Segue): the confirmation e-mail tells its owner.
         email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this e-mail already exists. Log in instead?")
         return email
 
     def clean(self) -> dict[str, Any]:
@@ -111,3 +115,21 @@ class AccountDeleteForm(forms.Form):
         label="I understand my account and all my data will be erased and cannot be restored.",
         error_messages={"required": "Tick the box to confirm."},
     )
+
+
+class LockoutPasswordChangeForm(PasswordChangeForm):
+    """Django's password change, with the old password checked under the login lockout."""
+
+    def __init__(self, user: User, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self) -> str:
+        old_password = str(self.cleaned_data["old_password"])
+        try:
+            right = password_verify(request=self.request, user=self.user, password=old_password)
+        except PasswordLockedOut as exc:
+            raise ValidationError(exc.message, code="locked_out") from exc
+        if not right:
+            raise ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
+        return old_password

@@ -176,6 +176,8 @@ class TokenScope(models.TextChoices):
     READ = "read", "Read"
     WRITE = "write", "Write"
     FEEDBACK = "feedback", "Feedback"
+    # Granting or withdrawing a consent purpose: never implied by "write".
+    CONSENT = "consent", "Consent changes"
 
 
 class PersonalAccessToken(models.Model):

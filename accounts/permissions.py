@@ -9,35 +9,33 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from accounts.authentication import token_from_request
-from accounts.models import TokenScope
+from accounts.scopes import READ_ONLY, READ_WRITE, scope_required, token_scope_check
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView
 
+__all__ = ["READ_ONLY", "READ_WRITE", "IsCurator", "TokenHasScope", "curator_required", "scope_required"]
+
 
 class TokenHasScope(BasePermission):
-    """A token needs ``read`` for safe methods and ``write`` otherwise, unless the view names
-    its own scope (``required_scope = "feedback"``). Browser sessions are not scoped."""
+    """The scope check as a permission (the authentication runs it too, for every token request).
+
+    Browser sessions are not scoped."""
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         token = token_from_request(request)
         if token is None:
             return True
-        required = getattr(view, "required_scope", None) or (
-            TokenScope.READ if request.method in SAFE_METHODS else TokenScope.WRITE
-        )
-        if required in token.scopes:
-            return True
-        self.message = f"This token lacks the '{required}' scope; create a token with it on the tokens page."
-        return False
+        token_scope_check(token=token, view=view, method=request.method or "GET")
+        return True
 
 
 class IsCurator(BasePermission):
-    """Curators (and staff) only. List TokenHasScope beside it: ``[IsCurator, TokenHasScope]``."""
+    """Curators (and staff) only."""
 
     message = "This is for curators."
 

@@ -14,6 +14,9 @@ erasure and the privacy center's counts with no change here.
   deleted (fold events into anonymous per-track counts, drop caches and factors keyed by user).
 - ``register_purpose_eraser(purpose, fn)``: ``fn(*, user) -> int``; deletes what was stored
   under a purpose when the listener withdraws it and asks for the data to go (rows deleted).
+- ``register_withdrawal_hook(purpose, fn)``: ``fn(*, user) -> None``; runs in the transaction
+  that records a withdrawal of ``purpose``, for what must stop at once (e.g. CF factors built
+  under ``personalization``), whether or not the listener asks for the data to go.
 - ``register_retention_hook(fn)``: ``fn(*, cutoff: datetime) -> int``; aggregates and purges
   raw data older than ``cutoff`` (``EVENT_RETENTION_DAYS``); returns rows purged.
 
@@ -52,6 +55,7 @@ _export_parts: dict[str, ExportPart] = {}
 _erasure_hooks: list[ErasureHook] = []
 _purpose_erasers: dict[str, list[PurposeEraser]] = {}
 _retention_hooks: list[RetentionHook] = []
+_withdrawal_hooks: dict[str, list[ErasureHook]] = {}
 
 
 def register_export_part(name: str, part: ExportPart) -> None:
@@ -67,6 +71,16 @@ def register_purpose_eraser(purpose: str, eraser: PurposeEraser) -> None:
     erasers = _purpose_erasers.setdefault(str(purpose), [])
     if eraser not in erasers:
         erasers.append(eraser)
+
+
+def register_withdrawal_hook(purpose: str, hook: ErasureHook) -> None:
+    hooks = _withdrawal_hooks.setdefault(str(purpose), [])
+    if hook not in hooks:
+        hooks.append(hook)
+
+
+def withdrawal_hooks(purpose: str) -> list[ErasureHook]:
+    return list(_withdrawal_hooks.get(str(purpose), ()))
 
 
 def register_retention_hook(hook: RetentionHook) -> None:
@@ -121,24 +135,23 @@ def user_relations() -> list[UserRelation]:
     """Every model that holds rows about a user, with how to find them (see the module doc)."""
     user_model = get_user_model()
     every_model = [model for model in apps.get_models(include_auto_created=True) if model is not user_model]
-    relations: list[UserRelation] = []
-    seen: set[type[models.Model]] = set()
+    by_model: dict[type[models.Model], UserRelation] = {}
     # Owned parents: models whose rows go with their user (a cascading key), and their lookups.
     owned: dict[type[models.Model], str] = {}
     for model in every_model:
         keys = [field for field in _foreign_keys(model) if field.related_model is user_model]
         if not keys:
             continue
-        relations.append(UserRelation(model=model, lookups=tuple(field.name for field in keys), direct=True))
-        seen.add(model)
+        by_model[model] = UserRelation(model=model, lookups=tuple(field.name for field in keys), direct=True)
         cascading = [field.name for field in keys if field.remote_field.on_delete is models.CASCADE]
         if cascading:
             owned[model] = cascading[0]
     frontier = dict(owned)
+    reached = set(owned)
     for _ in range(MAX_OWNERSHIP_DEPTH - 1):
         found: dict[type[models.Model], str] = {}
         for model in every_model:
-            if model in seen:
+            if model in reached:
                 continue
             for field in _foreign_keys(model):
                 parent = field.related_model
@@ -150,11 +163,19 @@ def user_relations() -> list[UserRelation]:
                     found[model] = f"{field.name}__{frontier[parent]}"
                     break
         for model, lookup in found.items():
-            relations.append(UserRelation(model=model, lookups=(lookup,), direct=False))
-            seen.add(model)
+            known = by_model.get(model)
+            if known is None:
+                by_model[model] = UserRelation(model=model, lookups=(lookup,), direct=False)
+            else:
+                # A key to some user that does not own the row (a review item's `resolved_by`,
+                # SET_NULL) must not hide the owner found through its parents (the listener whose
+                # version it reviews): the row is found by either.
+                by_model[model] = UserRelation(model=model, lookups=(*known.lookups, lookup), direct=True)
+            reached.add(model)
         frontier = found
         if not frontier:
             break
+    relations = list(by_model.values())
     return sorted(relations, key=lambda relation: relation.label)
 
 

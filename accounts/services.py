@@ -13,13 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
-from django.core import serializers
+from django.core import serializers, signing
 from django.core.cache import cache
+from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models import Q
+from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts import privacy
@@ -30,6 +34,7 @@ from accounts.consent import (
     policy_current,
     purpose_parse,
 )
+from accounts.lockout import password_verify
 from accounts.models import (
     ConsentMethod,
     ConsentPurpose,
@@ -76,6 +81,54 @@ def user_create(*, email: str, password: str, role: Role = Role.LISTENER, displa
     )
     # get_or_create: the role groups come from a data migration, but a flushed database lacks them.
     user.groups.add(Group.objects.get_or_create(name=role.value)[0])
+    return user
+
+
+SIGNUP_SALT = "segue.accounts.signup"
+
+
+def signup_start(*, email: str, password: str, display_name: str, confirm_url: Callable[[str], str]) -> None:
+    """Mail the address a link that creates the account, or, when it has one already, a note
+    saying so: the sign-up page answers both the same way, so it reveals no registered address.
+
+    Nothing is stored until the link is followed; the link carries the password's hash (signed,
+    never the password) and expires after SIGNUP_LINK_HOURS.
+    """
+    normalized = User.objects.normalize_email(email).lower()
+    if User.objects.filter(email__iexact=normalized).exists():
+        body = render_to_string(
+            "accounts/signup_exists_email.txt",
+            {"email": normalized, "login_url": confirm_url(""), "hours": settings.SIGNUP_LINK_HOURS},
+        )
+        send_mail("Your Segue account", body, None, [normalized])
+        return
+    token = signing.dumps(
+        {"email": normalized, "name": display_name, "password": make_password(password)},
+        salt=SIGNUP_SALT,
+        compress=True,
+    )
+    body = render_to_string(
+        "accounts/signup_email.txt",
+        {"email": normalized, "confirm_url": confirm_url(token), "hours": settings.SIGNUP_LINK_HOURS},
+    )
+    send_mail("Finish signing up to Segue", body, None, [normalized])
+
+
+@transaction.atomic
+def signup_confirm(*, token: str) -> User:
+    """The account a sign-up link asked for, created now; ApplicationError for a bad, expired or
+    already used link."""
+    try:
+        data = signing.loads(token, salt=SIGNUP_SALT, max_age=timedelta(hours=settings.SIGNUP_LINK_HOURS))
+    except signing.SignatureExpired:
+        raise ApplicationError("This sign-up link has expired; sign up again for a fresh one.") from None
+    except signing.BadSignature:
+        raise ApplicationError("This sign-up link is not valid; sign up again.") from None
+    if User.objects.filter(email__iexact=data["email"]).exists():
+        raise ApplicationError("This link was used already: the account exists. Log in instead.")
+    user = user_create(email=data["email"], password="", display_name=data["name"])
+    user.password = data["password"]
+    user.save(update_fields=["password"])
     return user
 
 
@@ -129,7 +182,7 @@ def _current_policy_or_error() -> PolicyVersion:
 def _consent_append(
     *, user: User, purpose: ConsentPurpose, granted: bool, method: str, policy: PolicyVersion
 ) -> ConsentRecord:
-    return ConsentRecord.objects.create(
+    record = ConsentRecord.objects.create(
         user=user,
         purpose=purpose,
         granted=granted,
@@ -137,6 +190,11 @@ def _consent_append(
         text_hash=policy.text_hash,
         method=method,
     )
+    if not granted:
+        # What was built under the purpose stops now (e.g. CF factors), not at the next job.
+        for hook in privacy.withdrawal_hooks(purpose):
+            hook(user=user)
+    return record
 
 
 @transaction.atomic
@@ -443,16 +501,22 @@ def retention_purge() -> int:
 # --- erasure ----------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def account_erasure_request(*, user: User, password: str) -> None:
-    """Confirm with the password, disable the account at once, and queue the erasure job."""
+def account_erasure_request(*, user: User, password: str, request: HttpRequest) -> None:
+    """Confirm with the password, disable the account at once, and queue the erasure job.
+
+    A wrong password counts toward the login lockout; it is checked outside the transaction so
+    the failed attempt is recorded even though nothing else is written.
+    """
     from accounts.tasks import erase_account
 
-    if not user.check_password(password):
+    if not password_verify(request=request, user=user, password=password):
         raise ApplicationError("That password is not right; your account was not deleted.")
-    User.objects.filter(pk=user.pk).update(is_active=False)
-    PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    erase_account.delay_on_commit(user_id=user.pk)
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=False)
+        PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        erase_account.delay_on_commit(user_id=user.pk)
 
 
 def _sessions_delete(user_id: int) -> None:
@@ -474,6 +538,25 @@ def _sessions_delete(user_id: int) -> None:
 def _expired_sessions_clear() -> None:
     """Django's own cleanup (the ``clearsessions`` command) for the configured session engine."""
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+
+
+LOGIN_RECORD_FIELDS = ("attempt_time", "ip_address", "user_agent", "path_info")
+
+
+def login_attempts_export(*, user: User) -> dict[str, list[dict[str, Any]]]:
+    """Export part: the lockout's records of logins and password checks for the user's e-mail
+    (failures, lockouts, successful logins); the submitted form data is left out."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    def rows(model: type[models.Model], *extra: str) -> list[dict[str, Any]]:
+        records = model._default_manager.filter(username__iexact=user.email).order_by("attempt_time")
+        return list(records.values(*LOGIN_RECORD_FIELDS, *extra))
+
+    return {
+        "failed_attempts": rows(AccessFailureLog, "locked_out"),
+        "lockout_counters": rows(AccessAttempt, "failures_since_start"),
+        "logins": rows(AccessLog, "logout_time"),
+    }
 
 
 def _login_attempts_delete(email: str) -> None:

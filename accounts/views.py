@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, cast
 
+from axes.helpers import get_client_ip_address
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +25,14 @@ from accounts.consent import (
     policy_current,
     purpose_parse,
 )
-from accounts.forms import AccountDeleteForm, ConsentForm, SignupForm, TasteSeedForm, TokenCreateForm
+from accounts.forms import (
+    AccountDeleteForm,
+    ConsentForm,
+    LockoutPasswordChangeForm,
+    SignupForm,
+    TasteSeedForm,
+    TokenCreateForm,
+)
 from accounts.models import ConsentPurpose, User
 from accounts.permissions import curator_required
 from config.errors import ApplicationError
@@ -51,19 +63,41 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("privacy:center")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            user = services.user_create(
-                email=form.cleaned_data["email"],
-                password=form.cleaned_data["password1"],
-                display_name=form.cleaned_data["display_name"],
-            )
-        except ApplicationError as exc:
-            form.add_error("email", exc.message)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect(f"{reverse('accounts:onboarding_consents')}?onboarding=1")
+        services.signup_start(
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+            display_name=form.cleaned_data["display_name"],
+            confirm_url=lambda token: request.build_absolute_uri(
+                reverse("accounts:signup_confirm", args=[token]) if token else reverse("accounts:login")
+            ),
+        )
+        # The same page whether the address is new or has an account (the e-mail differs).
+        return render(
+            request,
+            "accounts/message_page.html",
+            {
+                "title": "Check your e-mail",
+                "message": f"We sent a message to {form.cleaned_data['email']}. "
+                "Follow its link to finish signing up.",
+            },
+        )
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/signup.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The sign-up e-mail's link: a button (mail scanners follow links with GET), then the account."""
+    if request.method == "POST":
+        try:
+            user = services.signup_confirm(token=token)
+        except ApplicationError as exc:
+            problem = {"title": "Sign-up link", "message": exc.message}
+            return render(request, "accounts/message_page.html", problem, status=400)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect(f"{reverse('accounts:onboarding_consents')}?onboarding=1")
+    context: dict[str, object] = {"title": "Finish signing up", "button": "Create my account", "form": None}
+    return render(request, "accounts/form_page.html", context)
 
 
 @login_required
@@ -248,7 +282,9 @@ def account_delete(request: HttpRequest) -> HttpResponse:
     form = AccountDeleteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.account_erasure_request(user=user, password=form.cleaned_data["password"])
+            services.account_erasure_request(
+                user=user, password=form.cleaned_data["password"], request=request
+            )
         except ApplicationError as exc:
             form.add_error("password", exc.message)
         else:
@@ -303,3 +339,34 @@ def consent_overview(request: HttpRequest) -> HttpResponse:
         "privacy/consent_overview.html",
         {"rows": selectors.consent_overview_counts(), "policy": policy_current()},
     )
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's view with LockoutPasswordChangeForm: a wrong old password counts as a failed login."""
+
+    form_class = LockoutPasswordChangeForm
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "request": self.request}
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's view, rate-limited per address asked for and per client address (an hour's window):
+    past the limit no e-mail goes out and the form says to wait (the same for every address)."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        email = str(form.cleaned_data["email"]).strip().lower()
+        client = get_client_ip_address(self.request) or "unknown"
+        keys = [
+            (
+                f"password-reset:email:{hashlib.sha256(email.encode()).hexdigest()}",
+                settings.PASSWORD_RESET_MAX_PER_HOUR,
+            ),
+            (f"password-reset:ip:{client}", settings.PASSWORD_RESET_MAX_PER_HOUR_PER_IP),
+        ]
+        for key, limit in keys:
+            cache.add(key, 0, timeout=60 * 60)
+            if cache.incr(key) > limit:
+                form.add_error(None, "Too many reset requests; please wait an hour and try again.")
+                return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)

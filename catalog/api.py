@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from accounts.permissions import TokenHasScope
+from accounts.permissions import READ_WRITE, TokenHasScope
 from catalog import selectors, sources
 from catalog.forms import TagNamesField, TrackFilterForm
 from catalog.models import ImportFormat, LibrarySource
@@ -90,6 +90,8 @@ def filters_from_query(request: Request) -> TrackFilterForm:
 
 
 class TrackListApi(APIView):
+    required_scope = READ_WRITE
+
     @extend_schema(
         operation_id="tracks_list",
         summary="Browse tracks",
@@ -119,6 +121,8 @@ class TrackListApi(APIView):
 
 
 class TrackSearchApi(APIView):
+    required_scope = READ_WRITE
+
     class InputSerializer(serializers.Serializer):
         q = serializers.CharField(max_length=300, help_text="What to search for, in words (required).")
         k = serializers.IntegerField(
@@ -147,6 +151,8 @@ class TrackSearchApi(APIView):
 
 
 class TrackDetailApi(APIView):
+    required_scope = READ_WRITE
+
     @extend_schema(
         operation_id="tracks_retrieve",
         summary="One track",
@@ -158,6 +164,8 @@ class TrackDetailApi(APIView):
 
 
 class TrackSimilarApi(APIView):
+    required_scope = READ_WRITE
+
     class InputSerializer(serializers.Serializer):
         k = serializers.IntegerField(
             min_value=1,
@@ -184,6 +192,8 @@ class TrackSimilarApi(APIView):
 
 class CatalogImportListCreateApi(APIView):
     """GET lists import jobs, POST queues one: two operations sharing one URL, staff only."""
+
+    required_scope = READ_WRITE
 
     permission_classes = [IsAdminUser]
     parser_classes = [MultiPartParser, FormParser]
@@ -260,6 +270,8 @@ class CatalogImportListCreateApi(APIView):
 
 
 class CatalogImportDetailApi(APIView):
+    required_scope = READ_WRITE
+
     @extend_schema(
         operation_id="catalog_imports_retrieve",
         summary="One catalog import job (staff)",
@@ -274,6 +286,8 @@ class CatalogImportDetailApi(APIView):
 
 
 class EmbeddingStatusApi(APIView):
+    required_scope = READ_WRITE
+
     @extend_schema(
         operation_id="catalog_embedding_status",
         summary="How much of the catalog has text embeddings",
@@ -299,6 +313,8 @@ def _library_with_details(*, user: object, source_id: int) -> LibrarySource:
 
 class LibrarySourceListCreateApi(APIView):
     """GET lists music libraries, POST adds a folder (and queues its first scan): staff only."""
+
+    required_scope = READ_WRITE
 
     permission_classes = LIBRARY_PERMISSIONS
 
@@ -344,6 +360,8 @@ class LibrarySourceListCreateApi(APIView):
 
 
 class LibrarySourceDetailApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = LIBRARY_PERMISSIONS
 
     @extend_schema(
@@ -379,6 +397,8 @@ class LibrarySourceDetailApi(APIView):
 
 
 class LibraryScanCreateApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = LIBRARY_PERMISSIONS
 
     @extend_schema(
@@ -401,6 +421,8 @@ class LibraryScanCreateApi(APIView):
 
 
 class LibraryScanDetailApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = LIBRARY_PERMISSIONS
 
     @extend_schema(
@@ -419,6 +441,8 @@ class LibraryScanDetailApi(APIView):
 
 
 class LibraryScanCancelApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = LIBRARY_PERMISSIONS
 
     @extend_schema(
@@ -477,6 +501,8 @@ class TrackRadioSerializer(serializers.Serializer):
 
 
 class TrackRadioApi(APIView):
+    required_scope = READ_WRITE
+
     class InputSerializer(serializers.Serializer):
         size = serializers.IntegerField(
             min_value=1,

@@ -530,10 +530,14 @@ def _import_job_record(job: CatalogImport, summary: ImportSummary, *, bytes_read
 
 
 def _import_job_finish(job: CatalogImport, *, status: str, error: str = "") -> None:
+    """Record the outcome and delete the uploaded file: the tracks are in the catalog (or the job
+    failed and a new upload is needed), and a catalog dump left on disk only takes space."""
     job.status = status
     job.error = error
     job.finished_at = timezone.now()
-    job.save(update_fields=["status", "error", "finished_at"])
+    if job.file:
+        job.file.delete(save=False)
+    job.save(update_fields=["status", "error", "finished_at", "file"])
 
 
 CATALOG_IMPORT_JOB = "catalog_import"  # its heartbeat kind (config.jobs)

@@ -9,6 +9,7 @@ here (``metrics_record_generation``, ``metrics_count_events``…), never prometh
 
 from __future__ import annotations
 
+import hmac
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -120,13 +121,40 @@ def queue_depths() -> dict[str, float]:
         return dict.fromkeys(queues, -1.0)
 
 
+def metrics_allowed(request: HttpRequest) -> bool:
+    """Who may scrape: ``Authorization: Bearer <METRICS_TOKEN>`` (when set), a logged-in staff
+    user, or a client address in METRICS_ALLOWED_IPS (as django-axes reads it, PROXY_COUNT aware).
+    Nobody else: the numbers describe other people's use of the service."""
+    token = getattr(settings, "METRICS_TOKEN", "")
+    if token and hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {token}"):
+        return True
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_staff:
+        return True
+    allowed = getattr(settings, "METRICS_ALLOWED_IPS", [])
+    if not allowed:
+        return False
+    # Here, not at the top: this module loads with the Celery app, before Django's app registry,
+    # and axes.helpers imports axes' models.
+    from axes.helpers import get_client_ip_address
+
+    return get_client_ip_address(request) in allowed
+
+
 @never_cache
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    """The Prometheus scrape endpoint; with METRICS_TOKEN set, it wants ``Authorization: Bearer``."""
-    token = getattr(settings, "METRICS_TOKEN", "")
-    if token and request.headers.get("Authorization", "") != f"Bearer {token}":
-        return HttpResponse("A metrics token is required.\n", status=401, content_type="text/plain")
+    """The Prometheus scrape endpoint, for the token, staff or allowed addresses (metrics_allowed)."""
+    if not metrics_allowed(request):
+        if getattr(settings, "METRICS_TOKEN", ""):
+            response = HttpResponse("A metrics token is required.\n", status=401, content_type="text/plain")
+            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+            return response
+        return HttpResponse(
+            "Metrics are for staff, the metrics token or METRICS_ALLOWED_IPS.\n",
+            status=403,
+            content_type="text/plain",
+        )
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     registry.register(QueueDepthCollector())

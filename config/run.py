@@ -1,12 +1,15 @@
 """`make run`: start everything Segue needs on one machine, stop it all on Ctrl-C.
 
     python -m config.run          # embedded services, migrate, demo data, web + workers + beat
+    python -m config.run --dev    # the same with Django's autoreloading debug server (`make dev`)
     SEGUE_MUSIC_DIR=/music python -m config.run   # ... and add that folder as a library, scan it
     python -m config.run --stop   # stop a running `make run` (from any terminal) and the services
 
 Steps: start the embedded PostgreSQL/Redis unless DATABASE_URL/REDIS_URL point elsewhere,
 migrate, collect static files, load the demo catalog and users (and with SEGUE_MUSIC_DIR, add
-that folder as a library and queue its scan), then run the web server, the Celery worker, the
+that folder as a library and queue its scan), then run the web server (gunicorn with DEBUG off and
+static files from WhiteNoise; with --dev, Django's autoreloading runserver with DEBUG on), the
+Celery worker, the
 library worker (queues "library" and "analysis", one process) and Celery beat as child processes with their
 output prefixed by name.
 When any child exits, or on Ctrl-C/SIGTERM, every child is stopped (SIGTERM, then SIGKILL
@@ -46,6 +49,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SETTINGS = "config.settings.dev"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = "8000"
+# gunicorn: threads keep a few long audio streams from holding every worker.
+DEFAULT_WEB_WORKERS = "2"
+DEFAULT_WEB_THREADS = "8"
 STOP_GRACE_SECONDS = 10.0
 POLL_SECONDS = 0.5
 
@@ -285,7 +291,32 @@ def step_run(name: str, command: Sequence[str]) -> bool:
     return code == 0 and not _shutdown.is_set()
 
 
-def server_commands(host: str, port: str) -> list[tuple[str, list[str]]]:
+def web_command(host: str, port: str, *, dev: bool) -> list[str]:
+    """Django's autoreloading debug server for `make dev`; gunicorn (a production WSGI server)
+    otherwise, serving static files through WhiteNoise from the collected folder."""
+    if dev:
+        return manage("runserver", f"{host}:{port}")
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        os.environ.get("SEGUE_WEB_WORKERS", DEFAULT_WEB_WORKERS),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        os.environ.get("SEGUE_WEB_THREADS", DEFAULT_WEB_THREADS),
+        "--timeout",
+        "120",
+        "--access-logfile",
+        "-",
+    ]
+
+
+def server_commands(host: str, port: str, *, dev: bool = False) -> list[tuple[str, list[str]]]:
     return [
         ("worker", celery("worker", "--loglevel=INFO", "--concurrency=2", "--hostname=segue@%h")),
         # Library scans and audio analysis, one at a time: on a 2-core machine the other core
@@ -312,7 +343,7 @@ def server_commands(host: str, port: str) -> list[tuple[str, list[str]]]:
                 str(embedded.data_dir() / "celerybeat-schedule"),
             ),
         ),
-        ("web", manage("runserver", f"{host}:{port}", "--noreload")),
+        ("web", web_command(host, port, dev=dev)),
     ]
 
 
@@ -342,10 +373,14 @@ def load_dotenv() -> None:
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 
-def run() -> int:
+def run(*, dev: bool = False) -> int:
     os.chdir(BASE_DIR)
     load_dotenv()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    # `make run` is what people run on a home server: never Django's debug pages there. The WSGI
+    # entry point defaults to production settings; the launcher's own (dev: console e-mail, plain
+    # HTTP cookies) are passed on, with DEBUG forced off. `make dev` turns it on.
+    os.environ["DEBUG"] = "true" if dev else "false"
     # As in the settings: keeps pgserver's runtime folder (its lock file) the same for all processes.
     os.environ.setdefault("XDG_RUNTIME_DIR", str(embedded.data_dir() / "run"))
     host = os.environ.get("SEGUE_HOST", DEFAULT_HOST)
@@ -367,7 +402,7 @@ def run() -> int:
         for name, command in prepare_steps(os.environ.get("SEGUE_MUSIC_DIR", "").strip()):
             if not step_run(name, command):
                 return 0 if _shutdown.is_set() else 1
-        for name, command in server_commands(host, port):
+        for name, command in server_commands(host, port, dev=dev):
             children.append(child_start(name, command))
         banner(host, port)
         exit_code = children_watch(children)
@@ -391,6 +426,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="stop a running `make run`, then the embedded PostgreSQL and Redis",
     )
+    parser.add_argument(
+        "--dev",
+        action="store_true",
+        help="Django's autoreloading debug server with DEBUG on instead of gunicorn (`make dev`)",
+    )
     args = parser.parse_args(argv)
     if args.stop:
         load_dotenv()
@@ -400,7 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         services_stop()
         return 0
-    return run()
+    return run(dev=args.dev)
 
 
 if __name__ == "__main__":

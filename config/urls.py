@@ -4,12 +4,27 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from accounts.permissions import READ_ONLY
 from config.health import healthz
 from config.metrics import metrics_view
 
 # The API docs pages (third-party templates) carry inline <style> and style their widgets from
 # script; they still run no inline script.
 docs_csp = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})
+
+
+# Tokens may read the schema and its docs pages: every API view declares its scopes.
+class SchemaApi(SpectacularAPIView):
+    required_scope = READ_ONLY
+
+
+class SwaggerApi(SpectacularSwaggerSplitView):
+    required_scope = READ_ONLY
+
+
+class RedocApi(SpectacularRedocView):
+    required_scope = READ_ONLY
+
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="playlists:home", permanent=False)),
@@ -30,8 +45,10 @@ urlpatterns = [
     path("api/editorial/", include("editorial.api_urls")),
     path("api/feedback/", include("feedback.api_urls")),
     path("taste/", include("feedback.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", SchemaApi.as_view(), name="api-schema"),
     # The split view serves Swagger UI's set-up script as a file: no inline script (CSP).
-    path("api/docs/", docs_csp(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
-    path("api/redoc/", docs_csp(SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
+    path("api/docs/", docs_csp(SwaggerApi.as_view(url_name="api-schema")), name="api-docs"),
+    path("api/redoc/", docs_csp(RedocApi.as_view(url_name="api-schema")), name="api-redoc"),
 ]
+
+handler404 = "config.error_pages.page_not_found"

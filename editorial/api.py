@@ -14,7 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from accounts.permissions import IsCurator, TokenHasScope
+from accounts.permissions import READ_WRITE, IsCurator, TokenHasScope
+from config.api_schema import paginated
 from editorial import selectors, services
 from editorial.models import REASON_MAX_LENGTH, QueueReason, ReviewItem, Theme, ThemePin, Verdict
 from editorial.serializers import (
@@ -49,16 +50,22 @@ class ThemeInputSerializer(serializers.Serializer):
     name = serializers.CharField(allow_blank=True, help_text="Required; unique (case-insensitive).")
     description = serializers.CharField(allow_blank=True, required=False, default="")
     example_prompts = serializers.ListField(child=serializers.CharField(), required=False, default=list)
-    is_active = serializers.BooleanField(required=False, default=True)
+    is_active = serializers.BooleanField(
+        required=False,
+        help_text="Whether prompts get the theme's rules. Create: true when left out; "
+        "update: unchanged when left out.",
+    )
 
 
 class ThemeListCreateApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = CURATOR_PERMISSIONS
 
     @extend_schema(
         operation_id="editorial_themes_list",
         summary="Themes",
-        responses={200: ThemeSerializer(many=True), 403: FORBIDDEN},
+        responses={200: paginated("PaginatedThemeList", ThemeSerializer), 403: FORBIDDEN},
     )
     def get(self, request: Request) -> Response:
         return _page(request, self, selectors.theme_list(), ThemeSerializer)
@@ -76,6 +83,7 @@ class ThemeListCreateApi(APIView):
             name=data["name"],
             description=data["description"],
             example_prompts=data["example_prompts"],
+            is_active=data.get("is_active", True),
         )
         return Response(ThemeSerializer(theme).data, status=status.HTTP_201_CREATED)
 
@@ -87,6 +95,8 @@ def _valid(serializer_class: type[serializers.Serializer], request: Request) -> 
 
 
 class ThemeDetailApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = CURATOR_PERMISSIONS
 
     @extend_schema(
@@ -111,7 +121,7 @@ class ThemeDetailApi(APIView):
             name=data["name"],
             description=data["description"],
             example_prompts=data["example_prompts"],
-            is_active=data["is_active"],
+            is_active=data.get("is_active"),
         )
         return Response(ThemeSerializer(theme).data)
 
@@ -133,12 +143,14 @@ class PinInputSerializer(serializers.Serializer):
 
 
 class PinListCreateApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = CURATOR_PERMISSIONS
 
     @extend_schema(
         operation_id="editorial_pins_list",
         summary="A theme's pins",
-        responses={200: PinSerializer(many=True), 403: FORBIDDEN},
+        responses={200: paginated("PaginatedPinList", PinSerializer), 403: FORBIDDEN},
     )
     def get(self, request: Request, theme_id: int) -> Response:
         return _page(
@@ -165,6 +177,8 @@ class PinListCreateApi(APIView):
 
 
 class PinDeleteApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = CURATOR_PERMISSIONS
 
     @extend_schema(
@@ -185,12 +199,14 @@ class BlockInputSerializer(serializers.Serializer):
 
 
 class BlockListCreateApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = CURATOR_PERMISSIONS
 
     @extend_schema(
         operation_id="editorial_blocks_list",
         summary="Blocks (global and per theme)",
-        responses={200: BlockSerializer(many=True), 403: FORBIDDEN},
+        responses={200: paginated("PaginatedBlockList", BlockSerializer), 403: FORBIDDEN},
     )
     def get(self, request: Request) -> Response:
         return _page(request, self, selectors.block_list(), BlockSerializer)
@@ -215,6 +231,8 @@ class BlockListCreateApi(APIView):
 
 
 class BlockDeleteApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = CURATOR_PERMISSIONS
 
     @extend_schema(
@@ -227,16 +245,18 @@ class BlockDeleteApi(APIView):
 
 
 class QueueListApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = CURATOR_PERMISSIONS
 
     class FilterSerializer(serializers.Serializer):
-        reason = serializers.ChoiceField(choices=QueueReason.choices, required=False)
+        reason = serializers.ChoiceField(choices=QueueReason.choices, required=False, allow_blank=True)
 
     @extend_schema(
         operation_id="editorial_queue_list",
         summary="Open review items, oldest first",
         parameters=[FilterSerializer],
-        responses={200: ReviewItemSerializer(many=True), 403: FORBIDDEN},
+        responses={200: paginated("PaginatedReviewItemList", ReviewItemSerializer), 403: FORBIDDEN},
     )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
@@ -250,6 +270,8 @@ class QueueListApi(APIView):
 
 
 class QueueDecisionApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = CURATOR_PERMISSIONS
 
     class QueueDecisionSerializer(serializers.Serializer):
@@ -279,6 +301,8 @@ class QueueDecisionApi(APIView):
 
 
 class QueueResolveApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = CURATOR_PERMISSIONS
 
     @extend_schema(
@@ -293,20 +317,24 @@ class QueueResolveApi(APIView):
 
 
 class AuditListApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = CURATOR_PERMISSIONS
 
     class FilterSerializer(serializers.Serializer):
-        actor = serializers.CharField(required=False, help_text="Part of the curator's e-mail.")
-        action = serializers.CharField(
-            required=False, help_text="Action prefix, e.g. `pin` or `theme.update`."
+        actor = serializers.CharField(
+            required=False, allow_blank=True, help_text="Part of the curator's e-mail."
         )
-        target_type = serializers.CharField(required=False)
+        action = serializers.CharField(
+            required=False, allow_blank=True, help_text="Action prefix, e.g. `pin` or `theme.update`."
+        )
+        target_type = serializers.CharField(required=False, allow_blank=True)
 
     @extend_schema(
         operation_id="editorial_audit_list",
         summary="The audit log, newest first (read-only)",
         parameters=[FilterSerializer],
-        responses={200: AuditEntrySerializer(many=True), 403: FORBIDDEN},
+        responses={200: paginated("PaginatedAuditEntryList", AuditEntrySerializer), 403: FORBIDDEN},
     )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
@@ -316,6 +344,8 @@ class AuditListApi(APIView):
 
 class ReportCreateApi(APIView):
     """Listeners: report one of their playlists, or a track in it, to the editorial desk."""
+
+    required_scope = READ_WRITE
 
     class ReportCreateSerializer(serializers.Serializer):
         playlist = serializers.IntegerField()

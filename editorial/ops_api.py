@@ -7,14 +7,14 @@ import math
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from accounts.permissions import IsCurator, TokenHasScope
+from accounts.permissions import READ_WRITE, IsCurator, TokenHasScope
 from editorial import ops_selectors, ops_services
 from editorial.models_ops import Experiment, ExperimentMetric
 from editorial.ops.stats import Interval
@@ -82,6 +82,8 @@ class ExperimentSerializer(serializers.ModelSerializer):
 
 
 class _CuratorApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = [IsCurator, TokenHasScope]
 
 
@@ -117,7 +119,7 @@ class ExperimentActionApi(_CuratorApi):
     def post(self, request: Request, experiment_id: int, action: str) -> Response:
         experiment = ops_selectors.experiment_get(user=_user(request), experiment_id=experiment_id)
         service = ops_services.experiment_start if action == "start" else ops_services.experiment_stop
-        return Response(ExperimentSerializer(service(experiment=experiment)).data)
+        return Response(ExperimentSerializer(service(experiment=experiment, actor=_user(request))).data)
 
 
 class ExperimentResultsApi(_CuratorApi):
@@ -166,7 +168,19 @@ class ExperimentResultsApi(_CuratorApi):
 
 
 class DriftReportsApi(_CuratorApi):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        responses=inline_serializer(
+            "DriftReport",
+            {
+                "created_at": serializers.DateTimeField(),
+                "recent_start": serializers.DateTimeField(),
+                "reference_start": serializers.DateTimeField(),
+                "alerts": serializers.IntegerField(),
+                "checks": serializers.ListField(child=serializers.DictField()),
+            },
+            many=True,
+        )
+    )
     def get(self, request: Request) -> Response:
         reports = ops_selectors.drift_reports(user=_user(request), limit=10)
         return Response(

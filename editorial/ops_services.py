@@ -24,6 +24,7 @@ from accounts.pseudonyms import pseudonym_for
 from config.errors import ApplicationError
 from config.metrics import metrics_count_drift_alert
 from editorial import ops_selectors
+from editorial.audit import audit_record, snapshot
 from editorial.models_ops import (
     Assignment,
     DriftReport,
@@ -133,12 +134,42 @@ def experiment_create(
     for variant in cleaned:
         variant.experiment = experiment
     Variant.objects.bulk_create(cleaned)
+    _experiment_audit(actor=created_by, action="experiment.create", experiment=experiment)
     return experiment
 
 
+EXPERIMENT_AUDIT_FIELDS = (
+    "name",
+    "status",
+    "primary_metric",
+    "confidence",
+    "horizon",
+    "started_at",
+    "stopped_at",
+)
+
+
+def _experiment_audit(
+    *, actor: User | None, action: str, experiment: Experiment, before: dict[str, Any] | None = None
+) -> None:
+    """An audit entry for a curator's change; commands and simulations (no actor) write none."""
+    if actor is not None:
+        audit_record(
+            actor=actor,
+            action=action,
+            target=experiment,
+            summary=experiment.name,
+            before=before,
+            after=snapshot(experiment, EXPERIMENT_AUDIT_FIELDS),
+        )
+
+
 @transaction.atomic
-def experiment_start(*, experiment: Experiment, now: datetime | None = None) -> Experiment:
+def experiment_start(
+    *, experiment: Experiment, now: datetime | None = None, actor: User | None = None
+) -> Experiment:
     experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
+    before = snapshot(experiment, EXPERIMENT_AUDIT_FIELDS)
     if experiment.status != ExperimentStatus.DRAFT:
         raise ApplicationError("Only a draft experiment can start; a stopped one stays stopped.")
     running = Experiment.objects.filter(status=ExperimentStatus.RUNNING).first()
@@ -151,6 +182,7 @@ def experiment_start(*, experiment: Experiment, now: datetime | None = None) -> 
             experiment.save(update_fields=["status", "started_at"])
     except IntegrityError as error:
         raise ApplicationError("Another experiment started at the same moment; stop it first.") from error
+    _experiment_audit(actor=actor, action="experiment.start", experiment=experiment, before=before)
     return experiment
 
 
@@ -169,13 +201,17 @@ def experiment_salt_set(*, experiment: Experiment, salt: str) -> Experiment:
 
 
 @transaction.atomic
-def experiment_stop(*, experiment: Experiment, now: datetime | None = None) -> Experiment:
+def experiment_stop(
+    *, experiment: Experiment, now: datetime | None = None, actor: User | None = None
+) -> Experiment:
     experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
+    before = snapshot(experiment, EXPERIMENT_AUDIT_FIELDS)
     if experiment.status != ExperimentStatus.RUNNING:
         raise ApplicationError("Only a running experiment can stop.")
     experiment.status = ExperimentStatus.STOPPED
     experiment.stopped_at = now or timezone.now()
     experiment.save(update_fields=["status", "stopped_at"])
+    _experiment_audit(actor=actor, action="experiment.stop", experiment=experiment, before=before)
     return experiment
 
 

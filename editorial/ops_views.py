@@ -80,7 +80,7 @@ def experiment_action(request: HttpRequest, experiment_id: int, action: str) -> 
     experiment = ops_selectors.experiment_get(user=_user(request), experiment_id=experiment_id)
     service = {"start": ops_services.experiment_start, "stop": ops_services.experiment_stop}[action]
     try:
-        service(experiment=experiment)
+        service(experiment=experiment, actor=_user(request))
     except ApplicationError as error:
         messages.error(request, error.message)
     else:

@@ -3,6 +3,7 @@ in the same transaction; the engine-facing rules and the queue's scans are in he
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -62,6 +63,13 @@ def _text(value: str) -> str:
     return " ".join((value or "").split())
 
 
+def _control_characters_refuse(value: str, *, what: str) -> None:
+    """Control characters (NUL, escape, bell…) in text curators and listeners read are refused;
+    line breaks and tabs in longer text are fine."""
+    if any(unicodedata.category(char) == "Cc" and char not in "\n\r\t" for char in value or ""):
+        raise ApplicationError(f"{what} must not contain control characters.")
+
+
 def _reason_clean(reason: str, *, what: str = "a reason") -> str:
     cleaned = _text(reason)
     if not cleaned:
@@ -72,6 +80,7 @@ def _reason_clean(reason: str, *, what: str = "a reason") -> str:
 
 
 def _theme_name_clean(name: str, *, theme_id: int | None = None) -> str:
+    _control_characters_refuse(name, what="The theme name")
     cleaned = _text(name)
     if not cleaned:
         raise ApplicationError("A theme needs a name, e.g. “Emerging jazz”.")
@@ -86,6 +95,9 @@ def _theme_name_clean(name: str, *, theme_id: int | None = None) -> str:
 
 
 def _examples_clean(examples: Iterable[str]) -> list[str]:
+    examples = list(examples)
+    for example in examples:
+        _control_characters_refuse(example, what="An example prompt")
     cleaned = [text for text in (_text(example) for example in examples) if text]
     if len(cleaned) > EXAMPLE_PROMPTS_MAX:
         raise ApplicationError(f"Give at most {EXAMPLE_PROMPTS_MAX} example prompts.")
@@ -135,6 +147,7 @@ def theme_check(
     *, name: str, description: str, example_prompts: Sequence[str], theme_id: int | None = None
 ) -> tuple[str, str, list[str]]:
     """The theme's fields cleaned, or an ApplicationError saying what is wrong (no write)."""
+    _control_characters_refuse(description, what="The description")
     cleaned = (
         _theme_name_clean(name, theme_id=theme_id),
         description.strip(),
@@ -146,12 +159,19 @@ def theme_check(
 
 @transaction.atomic
 def theme_create(
-    *, actor: User, name: str, description: str = "", example_prompts: Sequence[str] = ()
+    *,
+    actor: User,
+    name: str,
+    description: str = "",
+    example_prompts: Sequence[str] = (),
+    is_active: bool = True,
 ) -> Theme:
     name, description, examples = theme_check(
         name=name, description=description, example_prompts=example_prompts
     )
-    theme = Theme.objects.create(name=name, description=description, example_prompts=examples)
+    theme = Theme.objects.create(
+        name=name, description=description, example_prompts=examples, is_active=is_active
+    )
     audit_record(
         actor=actor,
         action="theme.create",
@@ -170,14 +190,16 @@ def theme_update(
     name: str,
     description: str,
     example_prompts: Sequence[str],
-    is_active: bool = True,
+    is_active: bool | None = None,
 ) -> Theme:
+    """Replace the theme's texts; ``is_active`` None keeps the theme as active as it was."""
     theme = Theme.objects.select_for_update().get(pk=theme.pk)
     before = snapshot(theme, THEME_FIELDS)
     theme.name, theme.description, theme.example_prompts = theme_check(
         name=name, description=description, example_prompts=example_prompts, theme_id=theme.pk
     )
-    theme.is_active = is_active
+    if is_active is not None:
+        theme.is_active = is_active
     theme.save()
     audit_record(
         actor=actor,

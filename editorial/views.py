@@ -295,7 +295,9 @@ def blocks(request: HttpRequest) -> HttpResponse:
     """Global blocks (and, with ``theme`` in the form, a theme's)."""
     form = BlockForm(request.POST or None)
     theme_id = request.POST.get("theme", "")
-    scope = selectors.theme_get(theme_id=int(theme_id)) if theme_id.isdigit() else None
+    # ASCII digits only: str.isdigit() accepts "²", which int() refuses.
+    valid_id = theme_id.isascii() and theme_id.isdigit() and len(theme_id) <= 18
+    scope = selectors.theme_get(theme_id=int(theme_id)) if valid_id else None
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data

@@ -14,7 +14,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import User
-from accounts.permissions import IsCurator, TokenHasScope
+from accounts.permissions import READ_WRITE, IsCurator, TokenHasScope
 from config.uploads import PayloadTooLarge, upload_size_check
 from feedback import selectors, services
 from feedback.events import DEVICES, MAX_BATCH
@@ -98,6 +98,8 @@ class EventBatchApi(APIView):
 
 
 class TasteApi(APIView):
+    required_scope = READ_WRITE
+
     @extend_schema(
         operation_id="feedback_taste",
         summary="My taste profile: top artists, tags, audio profile, exclusions",
@@ -109,6 +111,8 @@ class TasteApi(APIView):
 
 
 class TasteExclusionApi(APIView):
+    required_scope = READ_WRITE
+
     class ExclusionSerializer(serializers.Serializer):
         track = serializers.IntegerField(required=False)
         artist = serializers.IntegerField(required=False)
@@ -136,6 +140,8 @@ class TasteExclusionApi(APIView):
 
 
 class TasteExclusionDeleteApi(APIView):
+    required_scope = READ_WRITE
+
     @extend_schema(
         operation_id="feedback_taste_exclusion_delete",
         summary="Take an exclusion back",
@@ -148,6 +154,8 @@ class TasteExclusionDeleteApi(APIView):
 
 
 class CFTrainApi(APIView):
+    required_scope = READ_WRITE
+
     permission_classes = [IsCurator, TokenHasScope]
 
     @extend_schema(

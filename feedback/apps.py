@@ -14,6 +14,7 @@ class FeedbackConfig(AppConfig):
         privacy.register_erasure_hook(services.events_erase_for_user)
         privacy.register_retention_hook(services.events_retention_purge)
         privacy.register_purpose_eraser(ConsentPurpose.LISTENING_HISTORY, services.listening_history_erase)
+        privacy.register_withdrawal_hook(ConsentPurpose.PERSONALIZATION, services.cf_factors_withdraw)
         # Derived data in the export: the profile as the listener sees it (rows are there too).
         privacy.register_export_part("taste_profile", _taste_profile_export)
         # "More like this" radios (catalog) keep out what the listener disliked or left out.

@@ -172,7 +172,7 @@ def _spotify(handle: IO[bytes], name: str) -> Iterator[Parsed]:
                     continue  # podcasts are not music
                 yield RowProblem(f"{name} item {number}", "no track name, artist or timestamp")
                 continue
-            yield play
+            yield _nul_checked(play, f"{name} item {number}")
     except ijson.JSONError as error:
         if number == 0:
             raise HistoryFormatError(
@@ -240,6 +240,14 @@ def _spotify_play(row: dict[str, Any]) -> Play | None:
         isrc=str(row.get("isrc") or ""),
         musicbrainz_recording_id=str(row.get("musicbrainz_recording_id") or ""),
     )
+
+
+def _nul_checked(play: Play, where: str) -> Parsed:
+    """A play whose text holds a NUL character (PostgreSQL text cannot) is a row problem."""
+    texts = (play.track_name, play.artist_name, play.album_name, play.spotify_track_uri, play.reason_end)
+    if any("\x00" in text for text in (*texts, play.isrc, play.musicbrainz_recording_id)):
+        return RowProblem(where, "a NUL character in a name")
+    return play
 
 
 def _timestamp(value: Any) -> datetime | None:
@@ -343,7 +351,7 @@ def _listenbrainz_play(listen: Any, where: str) -> Parsed:
     except (KeyError, TypeError, ValueError, OverflowError, OSError):
         return RowProblem(where, "no valid listened_at")
     spotify_id = str(info.get("spotify_id") or "")
-    return Play(
+    play = Play(
         ts=listened_at,
         ms_played=_non_negative_int(info.get("duration_ms")),
         track_name=str(track),
@@ -353,6 +361,7 @@ def _listenbrainz_play(listen: Any, where: str) -> Parsed:
         isrc=str(info.get("isrc") or ""),
         musicbrainz_recording_id=str(mapping.get("recording_mbid") or info.get("recording_mbid") or ""),
     )
+    return _nul_checked(play, where)
 
 
 def _spotify_uri(value: str) -> str:
@@ -406,7 +415,7 @@ def _lastfm_play(row: dict[str, str], where: str) -> Parsed:
     played = _lastfm_time(row)
     if played is None:
         return RowProblem(where, "no readable date")
-    return Play(
+    play = Play(
         ts=played,
         ms_played=0,
         track_name=track,
@@ -414,12 +423,17 @@ def _lastfm_play(row: dict[str, str], where: str) -> Parsed:
         album_name=(row.get("album") or "").strip(),
         musicbrainz_recording_id=(row.get("track_mbid") or "").strip(),
     )
+    return _nul_checked(play, where)
 
 
 def _lastfm_time(row: dict[str, str]) -> datetime | None:
     uts = (row.get("uts") or "").strip()
     if uts.isdigit():
-        return datetime.fromtimestamp(int(uts), tz=UTC)
+        # isdigit() also accepts "²" and numbers past the year 9999: such a row has no date.
+        try:
+            return datetime.fromtimestamp(int(uts), tz=UTC)
+        except (ValueError, OverflowError, OSError):
+            return None
     text = (row.get("utc_time") or row.get("date") or "").strip()
     for pattern in LASTFM_DATE_FORMATS:
         try:

@@ -21,7 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from accounts.consent import ConsentRequired, consent_require
+from accounts.consent import ConsentRequired, consent_allows, consent_require, users_consenting
 from accounts.models import ConsentPurpose, User
 from catalog.models import Artist, JobStatus, Track
 from config.errors import ApplicationError
@@ -483,7 +483,8 @@ def cf_train(*, factors: int = cf.FACTORS, iterations: int = cf.ITERATIONS) -> C
     """Retrain ALS on every positive affinity and store user and item factors.
 
     What a listener left out of their taste (a track, an artist's tracks) is not trained on: it
-    shapes neither their vector nor, through them, the items'.
+    shapes neither their vector nor, through them, the items'. Nor is anything of a listener who
+    does not (or no longer) consent to personalization: they get no vector either.
 
     None: too little data, or the quality gate refused the new model — evaluated with the
     current one on the affinities that are new since the current model was trained (neither
@@ -494,7 +495,7 @@ def cf_train(*, factors: int = cf.FACTORS, iterations: int = cf.ITERATIONS) -> C
     decay = signals.decay_factor(timezone.now())
     rows = list(
         TrackAffinity.objects.outside_exclusions()
-        .filter(mass__gt=0)
+        .filter(mass__gt=0, user_id__in=users_consenting(ConsentPurpose.PERSONALIZATION))
         .values_list("user_id", "track_id", "mass")
     )
     users = sorted({row[0] for row in rows})
@@ -649,6 +650,9 @@ def user_vector_refresh(*, user_id: int) -> bool:
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         return False
+    if not consent_allows(user, ConsentPurpose.PERSONALIZATION):
+        UserFactor.objects.filter(user=user).delete()
+        return False
     observed = list(
         TrackAffinity.objects.outside_exclusions()
         .filter(user=user, mass__gt=0, track__cf_factor__isnull=False)
@@ -705,6 +709,12 @@ def _fold_into_anonymous_counts(events: Any) -> int:
 def events_erase_for_user(*, user: Any) -> None:
     """Erasure hook: the listener's events become anonymous per-track counts before deletion."""
     _fold_into_anonymous_counts(ListeningEvent.objects.filter(user=user))
+
+
+def cf_factors_withdraw(*, user: Any) -> None:
+    """Withdrawal hook (personalization): the listener's CF vector goes at once; the next training
+    leaves their affinities out (cf_train)."""
+    UserFactor.objects.filter(user=user).delete()
 
 
 def listening_history_erase(*, user: Any) -> int:

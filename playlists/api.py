@@ -17,6 +17,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.permissions import READ_WRITE
+from config.api_fields import StrictCharField
+from config.api_schema import paginated
 from config.errors import ApplicationError
 from playlists import selectors, services
 from playlists.exporting import EXPORT_FORMATS, AudioLocations
@@ -58,6 +61,8 @@ ACCEPTED = OpenApiResponse(
 
 
 class PlaylistListCreateApi(APIView):
+    required_scope = READ_WRITE
+
     class PlaylistCreateSerializer(serializers.Serializer):
         # Length and content are checked by the service, with messages that say how to fix them.
         prompt = serializers.CharField(
@@ -88,7 +93,7 @@ class PlaylistListCreateApi(APIView):
     @extend_schema(
         operation_id="playlists_list",
         summary="Your playlists",
-        responses={200: PlaylistSerializer(many=True)},
+        responses={200: paginated("PaginatedPlaylistList", PlaylistSerializer)},
     )
     def get(self, request: Request) -> Response:
         paginator = PageNumberPagination()
@@ -119,8 +124,10 @@ class PlaylistListCreateApi(APIView):
 
 
 class PlaylistDetailApi(APIView):
+    required_scope = READ_WRITE
+
     class PlaylistUpdateSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=NAME_MAX_LENGTH, required=False)
+        name = StrictCharField(max_length=NAME_MAX_LENGTH, required=False)
         refresh = serializers.ChoiceField(choices=RefreshSchedule.choices, required=False)
 
     @extend_schema(
@@ -163,6 +170,8 @@ class PlaylistDetailApi(APIView):
 
 
 class PlaylistStatusApi(APIView):
+    required_scope = READ_WRITE
+
     @extend_schema(
         operation_id="playlists_status",
         summary="Generation status of the newest version",
@@ -179,6 +188,8 @@ class PlaylistStatusApi(APIView):
 
 
 class PlaylistVersionListApi(APIView):
+    required_scope = READ_WRITE
+
     @extend_schema(
         operation_id="playlists_versions",
         summary="Version history, with what each version added and removed",
@@ -190,8 +201,10 @@ class PlaylistVersionListApi(APIView):
 
 
 class PlaylistRefineApi(APIView):
+    required_scope = READ_WRITE
+
     class PlaylistRefineSerializer(serializers.Serializer):
-        change = serializers.CharField(
+        change = StrictCharField(
             max_length=services.CHANGE_MAX_LENGTH, help_text="e.g. “less rap, more upbeat”."
         )
 
@@ -210,6 +223,8 @@ class PlaylistRefineApi(APIView):
 
 
 class PlaylistIntentApi(APIView):
+    required_scope = READ_WRITE
+
     class PlaylistIntentSerializer(serializers.Serializer):
         intent = serializers.JSONField(help_text="The playlist's `intent`, edited.")
 
@@ -233,6 +248,8 @@ class PlaylistIntentApi(APIView):
 
 
 class PlaylistRetryApi(APIView):
+    required_scope = READ_WRITE
+
     @extend_schema(
         operation_id="playlists_retry",
         summary="Retry a failed version",
@@ -248,6 +265,8 @@ class PlaylistRetryApi(APIView):
 
 
 class PlaylistExportApi(APIView):
+    required_scope = READ_WRITE
+
     @extend_schema(
         operation_id="playlists_export",
         summary="Download as JSPF, XSPF or M3U8",
@@ -271,10 +290,16 @@ class PlaylistExportApi(APIView):
             ),
         ],
         responses={
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
-            400: OpenApiResponse(description="Unknown `paths` value."),
+            # One media type per format (jspf, xspf, m3u8).
+            (200, "application/jspf+json"): OpenApiTypes.BINARY,
+            (200, "application/xspf+xml"): OpenApiTypes.BINARY,
+            (200, "audio/x-mpegurl"): OpenApiTypes.BINARY,
+            (400, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="Unknown `paths` value."),
+            (400, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="A malformed `version`."
+            ),
             404: NOT_FOUND,
-            409: OpenApiResponse(description="No finished version yet."),
+            (409, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="No finished version yet."),
         },
     )
     def get(self, request: Request, playlist_id: int, export_format: str) -> HttpResponse:

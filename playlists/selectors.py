@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from django.core.exceptions import BadRequest
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -46,10 +48,21 @@ def version_get(*, playlist: Playlist, number: int | None = None) -> PlaylistVer
     return versions.filter(status=VersionStatus.READY).order_by("-number").first() or versions.first()
 
 
+VERSION_PARAM = re.compile(r"[0-9]{1,9}")
+
+
 def version_number_param(params: Mapping[str, str]) -> int | None:
-    """The ``?version=N`` of a page or API request (None when absent or not a number)."""
-    number = params.get("version", "")
-    return int(number) if number.isdigit() else None
+    """The ``?version=N`` of a page or API request (None when absent or empty).
+
+    Anything but 1 to 9 ASCII digits is a BadRequest (400): ``str.isdigit`` accepts "²" and
+    5,000-digit strings, which ``int()`` or the database would refuse with a server error.
+    """
+    number = params.get("version", "").strip()
+    if not number:
+        return None
+    if not VERSION_PARAM.fullmatch(number):
+        raise BadRequest("?version= must be a version number (1, 2, 3…).")
+    return int(number)
 
 
 def version_latest(*, playlist: Playlist) -> PlaylistVersion | None:

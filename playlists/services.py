@@ -15,6 +15,7 @@ from config.errors import ApplicationError
 from config.jobs import LOST_WORKER_MESSAGE, jobs_sweep_stale
 from config.metrics import metrics_record_generation
 from editorial.ops_services import version_assignment_record
+from playlists.edit_checks import intent_edit_check
 from playlists.generation import GeneratedVersion, version_compose
 from playlists.intent import PromptError, validate_prompt, validate_size
 from playlists.models import (
@@ -118,6 +119,7 @@ def playlist_intent_edit(*, playlist: Playlist, intent: dict, summary: str = "")
 
     playlist = _locked(playlist)
     try:
+        intent_edit_check(intent)
         checked = Intent.from_dict(intent).to_dict()
     except (KeyError, TypeError, ValueError) as error:
         raise ApplicationError(f"The edited settings are not valid: {error}") from error

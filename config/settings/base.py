@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # An empty 405 (a view refusing the method) becomes the branded page.
+    "config.error_pages.MethodNotAllowedPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # A logged-in listener who has not answered the current policy's consents answers them first.
@@ -119,6 +121,11 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 3)
+# Password-reset e-mails one address (and one client address) may ask for per hour.
+PASSWORD_RESET_MAX_PER_HOUR = env.int("PASSWORD_RESET_MAX_PER_HOUR", default=3)
+PASSWORD_RESET_MAX_PER_HOUR_PER_IP = env.int("PASSWORD_RESET_MAX_PER_HOUR_PER_IP", default=10)
+# A sign-up link (e-mailed; the account is created when it is followed) works this many hours.
+SIGNUP_LINK_HOURS = env.int("SIGNUP_LINK_HOURS", default=72)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Segue <no-reply@segue.local>")
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -398,8 +405,11 @@ DRIFT_MIN_SAMPLES = env.int("DRIFT_MIN_SAMPLES", default=20)
 # Model-quality gate: a retrained model is refused when a held-out metric falls by more than this.
 MODEL_PROMOTION_TOLERANCE = env.float("MODEL_PROMOTION_TOLERANCE", default=0.0)
 MODEL_PROMOTION_MIN_USERS = env.int("MODEL_PROMOTION_MIN_USERS", default=20)
-# /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>" when set.
+# /metrics answers staff sessions, "Authorization: Bearer <METRICS_TOKEN>" (when set) and the
+# client addresses listed in METRICS_ALLOWED_IPS (e.g. "127.0.0.1" for a Prometheus on this host,
+# only when no reverse proxy on this host forwards the public's requests); nobody else.
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
 METRICS_CELERY_QUEUES = env.list("METRICS_CELERY_QUEUES", default=["celery", "library", "analysis"])
 if not 0.0 <= ENGINE_EXPOSURE_FLOOR <= 1.0:
     raise ImproperlyConfigured("ENGINE_EXPOSURE_FLOOR must be between 0 and 1.")
@@ -446,6 +456,11 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Every operation documents the error answers it can give (config/api_schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api_schema.add_common_error_responses",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

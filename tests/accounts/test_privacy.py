@@ -14,7 +14,7 @@ from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.db import models
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
@@ -276,7 +276,7 @@ def test_erasure_leaves_nothing_that_refers_to_the_user(
     privacy.register_erasure_hook(lambda *, user: hooked.append(user.pk))
 
     try:
-        account_erasure_request(user=owner, password=user_password)
+        account_erasure_request(user=owner, password=user_password, request=RequestFactory().post("/"))
         assert account_erase(user_id=owner_id)
     finally:
         privacy._erasure_hooks.pop()

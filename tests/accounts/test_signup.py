@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
 from django.core import mail
+from django.http import HttpResponse
 from django.test import Client
 
 from accounts.consent import consent_allows
@@ -35,7 +37,10 @@ def test_signup_then_consents_then_taste_then_the_app(client: Client) -> None:
     rock = TagFactory(name="rock")
     TrackFactory(artists=["The Dawns"], tags=[rock])
 
-    response = client.post(SIGNUP, signup_data())
+    sent = client.post(SIGNUP, signup_data())
+    assert sent.status_code == 200 and "Check your e-mail" in sent.content.decode()
+    assert not User.objects.filter(email="new.listener@example.com").exists()
+    response = client.post(_confirm_link(mail.outbox[-1].body))
     assert response.status_code == 302
     assert response["Location"] == f"{CONSENTS}?onboarding=1"
     user = User.objects.get(email="new.listener@example.com")
@@ -62,12 +67,57 @@ def test_signup_then_consents_then_taste_then_the_app(client: Client) -> None:
     assert client.get("/catalog/").status_code == 200
 
 
-def test_signup_with_existing_email_is_refused(client: Client, owner: User) -> None:
-    response = client.post(SIGNUP, signup_data(email="OWNER@example.com"))
+def _confirm_link(body: str) -> str:
+    match = re.search(r"https?://[^/\s]+(/accounts/signup/confirm/\S+/)", body)
+    assert match, body
+    return match.group(1)
 
-    assert response.status_code == 400
-    assert "already exists" in response.content.decode()
+
+def test_signup_does_not_reveal_a_registered_address(client: Client, owner: User, user_password: str) -> None:
+    taken = client.post(SIGNUP, signup_data(email="OWNER@example.com"))
+    new = client.post(SIGNUP, signup_data(email="someone.new@example.com"))
+
+    def page(response: HttpResponse) -> str:
+        text = re.sub(r"(owner|someone\.new)@example\.com", "X", response.content.decode())
+        return re.sub(r"[A-Za-z0-9]{64}", "", text)  # masked CSRF tokens differ on every response
+
+    assert taken.status_code == new.status_code == 200
+    assert page(taken) == page(new)
     assert User.objects.filter(email__iexact="owner@example.com").count() == 1
+    assert not User.objects.filter(email="someone.new@example.com").exists()
+    # The owner of the taken address hears of it by e-mail; the account is untouched.
+    (to_owner,) = [message for message in mail.outbox if message.to == ["owner@example.com"]]
+    assert "already has an account" in to_owner.body
+    owner.refresh_from_db()
+    assert owner.check_password(user_password)
+
+
+def test_a_signup_link_works_once_and_a_tampered_one_not_at_all(client: Client) -> None:
+    client.post(SIGNUP, signup_data())
+    link = _confirm_link(mail.outbox[-1].body)
+
+    tampered = client.post(link[:-6] + "xxxxx/")
+    first = client.post(link)
+    client.logout()
+    again = client.post(link)
+
+    assert tampered.status_code == 400
+    assert first.status_code == 302
+    assert again.status_code == 400 and "used already" in again.content.decode()
+    user = User.objects.get(email="new.listener@example.com")
+    assert user.check_password(STRONG_PASSWORD)
+    assert client.get(link).status_code == 200  # the page with the button; nothing made by GET
+
+
+def test_password_reset_is_rate_limited(client: Client, owner: User, settings: object) -> None:
+    limit = settings.PASSWORD_RESET_MAX_PER_HOUR  # type: ignore[attr-defined]
+    answers = [
+        client.post("/accounts/password/reset/", {"email": "owner@example.com"}).status_code
+        for _ in range(limit + 2)
+    ]
+
+    assert answers == [302] * limit + [429, 429]
+    assert len(mail.outbox) == limit
 
 
 @pytest.mark.parametrize("password", ["short1", "password123", "12345678901"])

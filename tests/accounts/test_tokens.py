@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.test import APIClient, APIRequestFactory
@@ -34,9 +34,7 @@ def test_read_token_reads_but_cannot_write(api_client: APIClient, owner: User) -
     _, raw = token_create(user=owner, name="reader", scopes=["read"])
 
     me = api_client.get("/api/me/", **bearer(raw))
-    write = api_client.post(
-        "/api/privacy/consents/", {"purpose": "experiments", "granted": False}, **bearer(raw)
-    )
+    write = api_client.post("/api/privacy/exports/", **bearer(raw))
 
     assert me.status_code == 200
     assert me.json()["email"] == "owner@example.com"
@@ -48,10 +46,7 @@ def test_write_token_without_read_cannot_read(api_client: APIClient, owner: User
     _, raw = token_create(user=owner, name="writer", scopes=["write"])
 
     assert api_client.get("/api/me/", **bearer(raw)).status_code == 403
-    changed = api_client.post(
-        "/api/privacy/consents/", {"purpose": "experiments", "granted": False}, **bearer(raw)
-    )
-    assert changed.status_code == 200
+    assert api_client.post("/api/privacy/exports/", **bearer(raw)).status_code == 202
 
 
 def test_token_also_works_on_the_catalog_api(api_client: APIClient, owner: User) -> None:
@@ -95,7 +90,7 @@ def test_bad_tokens_are_refused(api_client: APIClient, header: str) -> None:
 
 def test_token_of_a_closed_account_is_refused(api_client: APIClient, owner: User, user_password: str) -> None:
     _, raw = token_create(user=owner, name="mine", scopes=["read"])
-    account_erasure_request(user=owner, password=user_password)
+    account_erasure_request(user=owner, password=user_password, request=RequestFactory().post("/"))
 
     assert api_client.get("/api/me/", **bearer(raw)).status_code == 401
 

@@ -333,7 +333,7 @@ def test_a_vector_refresh_reads_only_the_listeners_own_item_factors(
     _ingest(owner, [(two_crowds["others"][3], "like")])
     every_factor = dict(ItemFactor.objects.values_list("track_id", "vector"))
 
-    with django_assert_num_queries(9) as captured:  # savepoints counted
+    with django_assert_num_queries(10) as captured:  # savepoints and the consent check counted
         assert services.user_vector_refresh(user_id=owner.pk)
 
     factor_reads = [

@@ -8,6 +8,7 @@ import logging
 import time
 import zlib
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,8 +26,9 @@ from tests.editorial.ops.factories import tracks_make
 from tests.playlists.factories import playlist_make, version_make
 
 
-def test_metrics_scrape_in_the_prometheus_format(db: None) -> None:
+def test_metrics_scrape_in_the_prometheus_format(db: None, staff_user: User) -> None:
     client = Client()
+    client.force_login(staff_user)
     client.get("/healthz")
     metrics_record_generation({"parse": 0.01, "candidates": 0.2})
     metrics_count_events(3)
@@ -47,7 +49,19 @@ def test_metrics_scrape_in_the_prometheus_format(db: None) -> None:
 def test_metrics_want_the_token_when_one_is_set(db: None, settings: object) -> None:
     settings.METRICS_TOKEN = "s3cret-token"  # type: ignore[attr-defined]
     assert Client().get("/metrics").status_code == 401
+    assert Client().get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
     assert Client().get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-token").status_code == 200
+
+
+def test_metrics_are_not_public(db: None, owner: User, settings: object) -> None:
+    listener = Client()
+    listener.force_login(owner)
+
+    assert Client().get("/metrics").status_code == 403
+    assert listener.get("/metrics").status_code == 403
+    settings.METRICS_ALLOWED_IPS = ["127.0.0.1"]  # type: ignore[attr-defined]
+    assert Client().get("/metrics").status_code == 200
+    assert Client(REMOTE_ADDR="10.1.2.3").get("/metrics").status_code == 403
 
 
 def test_every_response_carries_a_request_id(db: None) -> None:
@@ -149,7 +163,7 @@ METAL = [f"brutal fast metal {word}" for word in ("riffs", "drums", "growl", "th
 
 
 def test_drift_report_alerts_on_a_shifted_window_and_not_on_a_stable_one(
-    owner: User, caplog: pytest.LogCaptureFixture
+    owner: User, caplog: pytest.LogCaptureFixture, settings: Any
 ) -> None:
     track = tracks_make(1)[0]
     _prompts(owner, JAZZ, days_ago=20, score=0.5, track=track)
@@ -164,7 +178,8 @@ def test_drift_report_alerts_on_a_shifted_window_and_not_on_a_stable_one(
     assert {"prompt embedding shift", "new prompt clusters", "model score PSI"} <= alerted
     assert shifted.alerts == len(alerted)
     assert any("Drift alert" in message for message in caplog.messages)
-    body = Client().get("/metrics").content.decode()
+    settings.METRICS_TOKEN = "scrape"
+    body = Client().get("/metrics", HTTP_AUTHORIZATION="Bearer scrape").content.decode()
     assert 'segue_drift_alerts_total{check="prompt embedding shift"}' in body
 
 
