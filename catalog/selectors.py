@@ -13,7 +13,9 @@ from catalog.models import (
     CatalogImport,
     LibraryScan,
     LibrarySource,
+    LibrarySourceKind,
     MediaFile,
+    SubsonicLink,
     Tag,
     TagKind,
     Track,
@@ -174,3 +176,37 @@ def tracks_playable_or_metadata_only(queryset: QuerySet[Track] | None = None) ->
     live_file = any_file.filter(removed_at__isnull=True)
     gone = (Exists(any_file) | Q(source=LIBRARY_TRACK_SOURCE)) & ~Exists(live_file)
     return queryset.exclude(gone)
+
+
+# --- Subsonic links (each listener's own) -----------------------------------------------------------
+
+
+def subsonic_sources_for_linking(*, user: object) -> list[LibrarySource]:
+    """The Subsonic sources a signed-in listener may link their account on (names only)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(LibrarySource.objects.filter(kind=LibrarySourceKind.SUBSONIC).order_by("name", "pk"))
+
+
+def subsonic_links_for_user(*, user: object) -> list[SubsonicLink]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(
+        SubsonicLink.objects.filter(user=user)
+        .select_related("source")
+        .prefetch_related("pushes")
+        .order_by("source__name", "pk")
+    )
+
+
+def subsonic_link_get(*, user: object, link_id: int) -> SubsonicLink:
+    """The listener's own link; anyone else's is a 404."""
+    if not getattr(user, "is_authenticated", False):
+        return get_object_or_404(SubsonicLink.objects.none(), pk=link_id)
+    return get_object_or_404(SubsonicLink.objects.filter(user=user).select_related("source"), pk=link_id)
+
+
+def subsonic_source_get_for_linking(*, user: object, source_id: int) -> LibrarySource:
+    if not getattr(user, "is_authenticated", False):
+        return get_object_or_404(LibrarySource.objects.none(), pk=source_id)
+    return get_object_or_404(LibrarySource.objects.filter(kind=LibrarySourceKind.SUBSONIC), pk=source_id)

@@ -849,3 +849,41 @@ def epoch_ms(moment: datetime) -> int:
 
 def auth_mode_label(mode: str) -> str:
     return str(SubsonicAuthMode(mode).label) if mode in SubsonicAuthMode.values else mode
+
+
+def subsonic_pushes_follow(
+    *, user_id: int, playlist_id: int, name: str, version_number: int, track_ids: Sequence[int]
+) -> bool:
+    """The playlists app's hook when a version is ready: if the playlist was pushed anywhere, its
+    copies are updated after the commit (a background task). Returns whether one was queued."""
+    if not SubsonicPush.objects.filter(user_id=user_id, playlist_id=playlist_id).exists():
+        return False
+    from catalog.tasks import refresh_subsonic_pushes
+
+    refresh_subsonic_pushes.delay_on_commit(  # type: ignore[attr-defined]
+        user_id=user_id,
+        playlist_id=playlist_id,
+        name=name,
+        version_number=version_number,
+        track_ids=list(track_ids),
+    )
+    return True
+
+
+def subsonic_pushes_for_user(*, user: User, playlist_id: int | None = None) -> list[SubsonicPush]:
+    """The listener's pushed playlists (of one Segue playlist), with their link and source."""
+    pushes = SubsonicPush.objects.filter(user=user).select_related("link__source")
+    if playlist_id is not None:
+        pushes = pushes.filter(playlist_id=playlist_id)
+    return list(pushes)
+
+
+def scrobbles_queue(*, user_id: int, plays: Sequence[tuple[int, int, bool]]) -> bool:
+    """The feedback app's hook after storing play / complete events: send them on after the commit
+    when the listener has a link that scrobbles. Returns whether a task was queued."""
+    if not plays or not SubsonicLink.objects.filter(user_id=user_id, scrobble=True).exists():
+        return False
+    from catalog.tasks import scrobble_subsonic
+
+    scrobble_subsonic.delay_on_commit(user_id=user_id, plays=[list(play) for play in plays])  # type: ignore[attr-defined]
+    return True

@@ -305,12 +305,12 @@ class SubsonicClient:
         found = body.get("openSubsonicExtensions") or []
         return tuple(str(item.get("name")) for item in found if isinstance(item, dict))
 
-    def albums(self, *, page_size: int = 100, offset: int = 0) -> Iterator[tuple[int, dict[str, Any]]]:
-        """Every album (alphabetical by name), with its offset, page by page."""
+    def albums(
+        self, *, page_size: int = 100, offset: int = 0, list_type: str = "alphabeticalByName"
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Every album (alphabetical by name, or ``frequent``…), with its offset, page by page."""
         while True:
-            body = self.call(
-                "getAlbumList2", {"type": "alphabeticalByName", "size": page_size, "offset": offset}
-            )
+            body = self.call("getAlbumList2", {"type": list_type, "size": page_size, "offset": offset})
             page = (body.get("albumList2") or {}).get("album") or []
             for index, album in enumerate(page):
                 yield offset + index, album

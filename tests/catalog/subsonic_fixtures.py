@@ -12,8 +12,26 @@ from tests.catalog.subsonic_peer import PEER_PASSWORD, PEER_USER, PeerUnavailabl
 
 # (relative path, title, artist, album, year, genre, seconds, frequency)
 SONGS = [
-    ("Miles Ahead/Blue Room/01 Blue Room.mp3", "Blue Room", "Miles Ahead", "Blue Room", "1959", "Jazz", 4, 220.0),
-    ("Miles Ahead/Blue Room/02 Night Walk.mp3", "Night Walk", "Miles Ahead", "Blue Room", "1959", "Jazz", 5, 330.0),
+    (
+        "Miles Ahead/Blue Room/01 Blue Room.mp3",
+        "Blue Room",
+        "Miles Ahead",
+        "Blue Room",
+        "1959",
+        "Jazz",
+        4,
+        220.0,
+    ),
+    (
+        "Miles Ahead/Blue Room/02 Night Walk.mp3",
+        "Night Walk",
+        "Miles Ahead",
+        "Blue Room",
+        "1959",
+        "Jazz",
+        5,
+        330.0,
+    ),
     ("The Runners/Fast Lane/01 Sprint.mp3", "Sprint", "The Runners", "Fast Lane", "2015", "Rock", 4, 440.0),
 ]
 
@@ -38,7 +56,7 @@ def subsonic_peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supysoni
     workdir = tmp_path_factory.mktemp("supysonic")
     peer = peer_or_skip(workdir, music_write(workdir / "music"))
     yield peer
-    peer.stop()
+    peer.close()
 
 
 @pytest.fixture
@@ -54,7 +72,7 @@ def peer_factory(tmp_path: Path) -> Iterator[Callable[[], SupysonicPeer]]:
 
     yield make
     for peer in started:
-        peer.stop()
+        peer.close()
 
 
 __all__ = ["PEER_PASSWORD", "PEER_USER", "SONGS", "music_write", "peer_factory", "subsonic_peer"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from tests.catalog.listen_recorder import ListenRecorder
 
 REPO = Path(__file__).resolve().parents[2]
 PEER_VENV = REPO / ".data" / "supysonic-venv"
@@ -61,6 +64,8 @@ class SupysonicPeer:
     bin_dir: Path
     port: int = 0
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    # Supysonic forwards scrobbles to ListenBrainz; pointed here, what it received can be read.
+    listens: ListenRecorder = field(default_factory=ListenRecorder, repr=False)
 
     @property
     def base_url(self) -> str:
@@ -90,11 +95,19 @@ class SupysonicPeer:
             "[daemon]\n"
             f"socket = {self.workdir / 'daemon.sock'}\n"
             "run_watcher = no\n"
+            "[listenbrainz]\n"
+            f"api_url = {self.listens.url}\n"
         )
         self.cli("user", "add", PEER_USER, "-p", PEER_PASSWORD)
         self.cli("user", "add", SECOND_USER, "-p", SECOND_PASSWORD)
         self.cli("folder", "add", "music", str(self.music))
         self.rescan()
+        self._listenbrainz_token_set()
+
+    def _listenbrainz_token_set(self) -> None:
+        """Give every server user a ListenBrainz token, so the server forwards their scrobbles."""
+        with sqlite3.connect(self.workdir / "supysonic.db") as database:
+            database.execute("UPDATE user SET listenbrainz_session = 'peer-token', listenbrainz_status = 1")
 
     def rescan(self) -> None:
         self.cli("folder", "scan", "-f", "music")
@@ -137,7 +150,14 @@ class SupysonicPeer:
                 self.process.wait()
         self.process = None
 
-    def api(self, method: str, *, user: str = PEER_USER, password: str = PEER_PASSWORD, **params: object) -> dict:
+    def close(self) -> None:
+        """Stop the server and the ListenBrainz recorder (the end of the fixture)."""
+        self.stop()
+        self.listens.stop()
+
+    def api(
+        self, method: str, *, user: str = PEER_USER, password: str = PEER_PASSWORD, **params: object
+    ) -> dict:
         """Ask the server directly (legacy auth, JSON): the tests' own view of what it holds."""
         query: list[tuple[str, str]] = [
             ("u", user),

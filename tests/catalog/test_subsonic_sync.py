@@ -35,9 +35,13 @@ def test_adding_a_server_reads_its_version_and_chooses_password_auth_for_api_1_1
     assert PEER_PASSWORD not in account.credentials
 
 
-def test_wrong_password_is_refused_and_nothing_is_written(subsonic_peer: SupysonicPeer, staff_user: User) -> None:
+def test_wrong_password_is_refused_and_nothing_is_written(
+    subsonic_peer: SupysonicPeer, staff_user: User
+) -> None:
     with pytest.raises(ApplicationError, match="refused the credentials"):
-        subsonic_source_add(base_url=subsonic_peer.base_url, username=PEER_USER, password="wrong", user=staff_user)
+        subsonic_source_add(
+            base_url=subsonic_peer.base_url, username=PEER_USER, password="wrong", user=staff_user
+        )
     assert not SubsonicAccount.objects.exists()
 
 
@@ -46,7 +50,9 @@ def test_unreachable_server_is_a_clear_error(staff_user: User) -> None:
         subsonic_source_add(base_url="http://127.0.0.1:9", username="u", password="p", user=staff_user)
 
 
-def test_import_reads_every_song_with_its_tags_and_genres(subsonic_peer: SupysonicPeer, staff_user: User) -> None:
+def test_import_reads_every_song_with_its_tags_and_genres(
+    subsonic_peer: SupysonicPeer, staff_user: User
+) -> None:
     source = subsonic_source_add(base_url=subsonic_peer.base_url, username=PEER_USER, password=PEER_PASSWORD)
     scan = _sync(source.pk)
     assert scan.status == JobStatus.SUCCEEDED, scan.error  # type: ignore[attr-defined]
@@ -69,7 +75,14 @@ def test_resync_follows_added_changed_and_removed_files(
     sprint = MediaFile.objects.get(track__title="Sprint")
     (peer.music / "Miles Ahead/Blue Room/02 Night Walk.mp3").unlink()
     retagged = peer.music / "The Runners/Fast Lane/01 Sprint.mp3"
-    tag(retagged, title="Sprint (Live)", artists=["The Runners"], album="Fast Lane", date="2016", genres=["Rock"])
+    tag(
+        retagged,
+        title="Sprint (Live)",
+        artists=["The Runners"],
+        album="Fast Lane",
+        date="2016",
+        genres=["Rock"],
+    )
     added = write_audio(peer.music / "New/Arrival/01 Hello.mp3", seconds=3, frequency=550.0, seed=9)
     tag(added, title="Hello", artists=["Newcomer"], album="Arrival", date="2020", genres=["Pop"])
     peer.rescan()
