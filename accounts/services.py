@@ -55,7 +55,8 @@ TOKEN_PREFIX = "seg_"
 MAX_ACTIVE_TOKENS = 20
 MAX_TASTE_SEEDS = 20
 # Fields never written to an export: secrets, even hashed.
-EXPORT_REDACTED_FIELDS = frozenset({"password", "token_hash"})
+# "credentials": a linked media server's encrypted password or API key (catalog.SubsonicLink).
+EXPORT_REDACTED_FIELDS = frozenset({"password", "token_hash", "credentials"})
 EXPORT_FOLDER = "exports"
 
 

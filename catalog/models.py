@@ -331,6 +331,14 @@ class LibraryScan(models.Model):
         return f"scan of {self.source_id} ({self.status})"
 
     @property
+    def resume_label(self) -> str:
+        """Where a stopped scan resumes, for people: a path, or "album N" for a Subsonic sync
+        (whose ``resume_after`` is "<albums done>|<first scan of the chain>")."""
+        if "|" in self.resume_after and self.resume_after.split("|", 1)[0].isdigit():
+            return f"album {self.resume_after.split('|', 1)[0]}"
+        return self.resume_after
+
+    @property
     def percent_done(self) -> int:
         if self.status == JobStatus.SUCCEEDED:
             return 100

@@ -125,13 +125,15 @@ def library_source_list(*, user: object) -> list[LibrarySource]:
         return []
     live = Q(files__removed_at__isnull=True)
     libraries: list[LibrarySource] = list(
-        LibrarySource.objects.annotate(
+        LibrarySource.objects.select_related("subsonic_account")
+        .annotate(
             file_count=Count("files", filter=live),
             analysed_count=Count("files", filter=live & Q(files__analysed_at__isnull=False)),
             analysis_failed_count=Count(
                 "files", filter=live & Q(files__analysed_at__isnull=True) & ~Q(files__analysis_error="")
             ),
-        ).order_by("name", "pk")
+        )
+        .order_by("name", "pk")
     )
     latest = {
         scan.source_id: scan

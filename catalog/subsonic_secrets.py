@@ -63,7 +63,13 @@ def credentials_rotate() -> int:
     keys, count = _keys(), 0
     for model in (SubsonicAccount, SubsonicLink):
         for row in model.objects.select_for_update().only("pk", "credentials"):
-            row.credentials = keys.rotate(row.credentials.encode()).decode()
+            try:
+                row.credentials = keys.rotate(row.credentials.encode()).decode()
+            except InvalidToken:
+                raise ApplicationError(
+                    f"A stored credential ({model.__name__} {row.pk}) matches none of the keys; put the old "
+                    "key in SUBSONIC_CREDENTIALS_OLD_KEYS. Nothing was changed."
+                ) from None
             row.save(update_fields=["credentials"])
             count += 1
     return count

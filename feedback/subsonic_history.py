@@ -17,7 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.consent import consent_require
+from accounts.consent import ConsentRequired, consent_require
 from accounts.models import ConsentPurpose, User
 from catalog.models import MediaFile, SubsonicLink
 from catalog.subsonic.client import SubsonicError
@@ -141,3 +141,27 @@ def _report_store(*, link: SubsonicLink, report: StarImportReport) -> None:
     SubsonicLink.objects.filter(pk=link.pk).update(
         last_import_at=timezone.now(), last_import_report=report.to_dict()
     )
+
+
+def subsonic_history_import_request(*, user: User, link: SubsonicLink) -> None:
+    """Queue an import of the link's starred songs and play counts (a background job); the
+    report lands on the link. ConsentRequired without the listening_history consent."""
+    consent_require(user, ConsentPurpose.LISTENING_HISTORY)
+    if link.user_id != user.pk:
+        raise ApplicationError("No such link.")
+    from feedback.tasks import import_subsonic_history
+
+    import_subsonic_history.delay_on_commit(link_id=link.pk)  # type: ignore[attr-defined]
+
+
+def subsonic_history_import_run(*, link_id: int) -> StarImportReport | None:
+    """The worker's side: a link gone meanwhile is nothing to do; a failure is noted on the link."""
+    link = SubsonicLink.objects.select_related("user", "source").filter(pk=link_id).first()
+    if link is None:
+        return None
+    try:
+        return subsonic_history_import(user=link.user, link=link)
+    except (ApplicationError, ConsentRequired) as exc:
+        message = getattr(exc, "message", None) or str(getattr(exc, "detail", exc))
+        SubsonicLink.objects.filter(pk=link_id).update(last_error=f"History import: {message}"[:1000])
+        return None

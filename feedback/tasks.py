@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from feedback import services
+from feedback import services, subsonic_history
 
 CF_TRAIN_TIME_LIMIT_SECONDS = 1800
 USER_VECTOR_TIME_LIMIT_SECONDS = 60
@@ -43,3 +43,17 @@ HISTORY_IMPORT_TIME_LIMIT_SECONDS = 60 * 60
 def run_history_import(*, import_id: int) -> None:
     """Import an uploaded listening history (only a job still queued is started)."""
     services.history_import_run(import_id=import_id)
+
+
+SUBSONIC_IMPORT_TIME_LIMIT_SECONDS = 30 * 60
+
+
+@shared_task(
+    time_limit=SUBSONIC_IMPORT_TIME_LIMIT_SECONDS,
+    soft_time_limit=SUBSONIC_IMPORT_TIME_LIMIT_SECONDS - 60,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def import_subsonic_history(*, link_id: int) -> None:
+    """Import a linked server account's starred songs and play counts (event ids make a rerun a no-op)."""
+    subsonic_history.subsonic_history_import_run(link_id=link_id)

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from django.test import Client
 
-from accounts.services import consent_withdraw
 from accounts.models import ConsentPurpose, User
+from accounts.services import consent_withdraw
 from catalog.models import LibrarySource, MediaFile, SubsonicLink, SubsonicPush, Track
 from catalog.subsonic_services import (
     subsonic_file_analyse,
