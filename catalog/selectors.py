@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from accounts.models import User
 from catalog.embeddings import encode_query
 from catalog.models import (
     LIBRARY_TRACK_SOURCE,
@@ -194,7 +196,7 @@ def subsonic_links_for_user(*, user: object) -> list[SubsonicLink]:
     if not getattr(user, "is_authenticated", False):
         return []
     return list(
-        SubsonicLink.objects.filter(user=user)
+        SubsonicLink.objects.filter(user=cast(User, user))
         .select_related("source")
         .prefetch_related("pushes")
         .order_by("source__name", "pk")
@@ -205,7 +207,9 @@ def subsonic_link_get(*, user: object, link_id: int) -> SubsonicLink:
     """The listener's own link; anyone else's is a 404."""
     if not getattr(user, "is_authenticated", False):
         return get_object_or_404(SubsonicLink.objects.none(), pk=link_id)
-    return get_object_or_404(SubsonicLink.objects.filter(user=user).select_related("source"), pk=link_id)
+    return get_object_or_404(
+        SubsonicLink.objects.filter(user=cast(User, user)).select_related("source"), pk=link_id
+    )
 
 
 def subsonic_source_get_for_linking(*, user: object, source_id: int) -> LibrarySource:

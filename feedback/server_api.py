@@ -77,7 +77,7 @@ class ServerSourceListApi(APIView):
 
 class ServerLinkListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
-        source = serializers.IntegerField()
+        source = serializers.IntegerField()  # type: ignore[assignment]
         username = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
         password = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
         api_key = serializers.CharField(required=False, allow_blank=True, default="")

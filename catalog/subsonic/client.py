@@ -39,6 +39,7 @@ MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 SUBSONIC_NS = "{http://subsonic.org/restapi}"
 
 AuthMode = Literal["api_key", "token", "password"]
+QueryList = list[tuple[str, str | int | float | bool | None]]
 
 
 class SubsonicError(Exception):
@@ -218,8 +219,8 @@ class SubsonicClient:
 
     def _params(
         self, params: Mapping[str, object] | None, *, with_format: bool = True
-    ) -> list[tuple[str, str]]:
-        query = [*self._auth_params(), ("c", CLIENT_NAME)]
+    ) -> QueryList:
+        query: QueryList = [*self._auth_params(), ("c", CLIENT_NAME)]
         if with_format:
             query.append(("f", "json"))
         for key, value in (params or {}).items():
@@ -381,10 +382,10 @@ class SubsonicClient:
     def stream_method(
         self, method: str, params: Mapping[str, object], *, headers: Mapping[str, str] | None = None
     ) -> Iterator[httpx.Response]:
-        params = self._params(params, with_format=False)
+        query = self._params(params, with_format=False)
         try:
             request = self._http.build_request(
-                "GET", self._url(method), params=params, headers=dict(headers or {})
+                "GET", self._url(method), params=query, headers=dict(headers or {})
             )
             response = self._http.send(request, stream=True)
         except httpx.TimeoutException:
