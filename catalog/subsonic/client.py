@@ -112,7 +112,31 @@ def _element_to_dict(element: ElementTree.Element) -> dict[str, Any]:
     return result
 
 
-_LIST_KEYS = {"song", "album", "artist", "entry", "playlist", "index", "genre", "openSubsonicExtensions"}
+# Which XML children are lists in Subsonic's JSON, by their parent element: "album" is a list
+# inside albumList2 but one object inside subsonic-response (getAlbum).
+_LIST_CHILDREN: dict[str, frozenset[str]] = {
+    "subsonic-response": frozenset({"openSubsonicExtensions"}),
+    "albumList": frozenset({"album"}),
+    "albumList2": frozenset({"album"}),
+    "album": frozenset({"song"}),
+    "artist": frozenset({"album"}),
+    "artists": frozenset({"index"}),
+    "indexes": frozenset({"index", "child"}),
+    "index": frozenset({"artist"}),
+    "directory": frozenset({"child"}),
+    "playlists": frozenset({"playlist"}),
+    "playlist": frozenset({"entry"}),
+    "starred": frozenset({"song", "album", "artist"}),
+    "starred2": frozenset({"song", "album", "artist"}),
+    "searchResult2": frozenset({"song", "album", "artist"}),
+    "searchResult3": frozenset({"song", "album", "artist"}),
+    "randomSongs": frozenset({"song"}),
+    "songsByGenre": frozenset({"song"}),
+    "genres": frozenset({"genre"}),
+    "song": frozenset({"genres", "artists"}),
+    "child": frozenset({"genres", "artists"}),
+    "entry": frozenset({"genres", "artists"}),
+}
 
 
 def _xml_value(value: str) -> Any:
@@ -123,17 +147,17 @@ def _xml_value(value: str) -> Any:
     return value
 
 
-def _normalize_xml(body: dict[str, Any]) -> dict[str, Any]:
-    # XML children come as lists; single objects (album, playlist, albumList2…) are unwrapped
-    # except where the JSON shape is a list too.
+def _normalize_xml(body: dict[str, Any], name: str = "subsonic-response") -> dict[str, Any]:
+    """XML children come as lists; those that are single objects in the JSON shape are unwrapped."""
+    lists = _LIST_CHILDREN.get(name, frozenset())
     out: dict[str, Any] = {}
     for key, value in body.items():
-        if isinstance(value, list) and key not in _LIST_KEYS:
-            out[key] = _normalize_xml(value[0]) if value and isinstance(value[0], dict) else value
-        elif isinstance(value, list):
-            out[key] = [_normalize_xml(item) if isinstance(item, dict) else item for item in value]
-        else:
+        if not isinstance(value, list):
             out[key] = value
+        elif key in lists:
+            out[key] = [_normalize_xml(item, key) if isinstance(item, dict) else item for item in value]
+        else:
+            out[key] = _normalize_xml(value[0], key) if value and isinstance(value[0], dict) else value
     return out
 
 
@@ -217,9 +241,7 @@ class SubsonicClient:
             return [*params, ("t", token), ("s", salt), ("v", CLIENT_API_VERSION)]
         return [*params, ("p", "enc:" + credentials.password.encode().hex()), ("v", LEGACY_API_VERSION)]
 
-    def _params(
-        self, params: Mapping[str, object] | None, *, with_format: bool = True
-    ) -> QueryList:
+    def _params(self, params: Mapping[str, object] | None, *, with_format: bool = True) -> QueryList:
         query: QueryList = [*self._auth_params(), ("c", CLIENT_NAME)]
         if with_format:
             query.append(("f", "json"))
