@@ -29,6 +29,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.consent import consent_allows
 from accounts.models import ConsentPurpose, User
@@ -67,9 +68,6 @@ from config.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
-# Marks a Subsonic-made track's identity source_id ("file:<digest>") from the server and song id.
-AUDIO_SUFFIXES = {"mp3", "flac", "ogg", "oga", "opus", "m4a", "mp4", "aac", "wav", "aiff", "aif"}
-
 
 # --- connecting --------------------------------------------------------------------------------
 
@@ -88,6 +86,7 @@ def base_url_clean(base_url: str) -> str:
     return cleaned
 
 
+@sensitive_variables("password", "api_key", "secret")
 def _client(base_url: str, *, username: str, secret: Secret, auth_mode: str | None = None) -> SubsonicClient:
     return SubsonicClient(
         base_url,
@@ -103,6 +102,7 @@ class ServerChecked:
     auth_mode: str
 
 
+@sensitive_variables("password", "api_key", "secret")
 def server_check(*, base_url: str, username: str, password: str = "", api_key: str = "") -> ServerChecked:
     """Connect and check the credentials; ApplicationError with a sentence for the page."""
     if not api_key and not (username and password):
@@ -136,6 +136,7 @@ def link_client(link: SubsonicLink) -> SubsonicClient:
 # --- sources -----------------------------------------------------------------------------------
 
 
+@sensitive_variables("password", "api_key", "secret")
 def subsonic_source_add(
     *,
     base_url: str,
@@ -161,6 +162,7 @@ def subsonic_source_add(
     )
 
 
+@sensitive_variables("password", "api_key", "secret")
 @transaction.atomic
 def _source_create(
     *,
@@ -606,6 +608,7 @@ def remote_stream_client(*, source_id: int) -> SubsonicClient:
 # --- listeners' links --------------------------------------------------------------------------
 
 
+@sensitive_variables("password", "api_key", "secret")
 def subsonic_link_add(
     *, user: User, source_id: int, username: str, password: str = "", api_key: str = ""
 ) -> SubsonicLink:
@@ -625,6 +628,7 @@ def subsonic_link_add(
     )
 
 
+@sensitive_variables("password", "api_key", "secret")
 @transaction.atomic
 def _link_store(
     *, user: User, source: LibrarySource, username: str, secret: Secret, auth_mode: str
@@ -775,8 +779,10 @@ def subsonic_pushes_refresh(
     for push in SubsonicPush.objects.filter(user_id=user_id, playlist_id=playlist_id).select_related(
         "link__source"
     ):
-        if push.version_number >= version_number:
-            continue
+        if push.version_number > version_number or (
+            push.version_number == version_number and push.name == name
+        ):
+            continue  # already there (a redelivered task, or an older version arriving late)
         try:
             subsonic_playlist_push(
                 user=user,

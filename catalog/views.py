@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
@@ -353,6 +354,7 @@ def _render_libraries(
     return render(request, "catalog/libraries.html", context, status=status)
 
 
+@sensitive_post_parameters("password", "api_key")
 @login_required
 @require_http_methods(["GET", "POST"])
 def libraries(request: HttpRequest) -> HttpResponse:

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.consent import ConsentRequired, consent_allows
@@ -51,6 +52,7 @@ def servers(request: HttpRequest) -> HttpResponse:
     return _render(request)
 
 
+@sensitive_post_parameters()  # the listener's server password or API key
 @login_required
 @require_POST
 def server_link(request: HttpRequest, source_id: int) -> HttpResponse:

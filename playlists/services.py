@@ -153,8 +153,11 @@ def playlist_update(
     *, playlist: Playlist, name: str | None = None, refresh: str | None = None, now: datetime | None = None
 ) -> Playlist:
     playlist = _locked(playlist)
+    renamed = False
     if name is not None:
-        playlist.name = _name_clean(name)
+        cleaned = _name_clean(name)
+        renamed = cleaned != playlist.name
+        playlist.name = cleaned
     if refresh is not None:
         if refresh not in RefreshSchedule.values:
             raise ApplicationError(f"Unknown refresh schedule “{refresh}”; use never, daily or weekly.")
@@ -162,6 +165,16 @@ def playlist_update(
         interval = REFRESH_INTERVALS.get(RefreshSchedule(refresh))
         playlist.next_refresh_at = (now or timezone.now()) + interval if interval else None
     playlist.save()
+    ready = playlist.versions.filter(status=VersionStatus.READY).order_by("-number").first()
+    if renamed and ready is not None:
+        # Copies pushed to media servers carry the playlist's name.
+        subsonic_pushes_follow(
+            user_id=playlist.owner_id,
+            playlist_id=playlist.pk,
+            name=playlist.name,
+            version_number=ready.number,
+            track_ids=list(ready.items.order_by("position").values_list("track_id", flat=True)),
+        )
     return playlist
 
 

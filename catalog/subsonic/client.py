@@ -404,12 +404,17 @@ class SubsonicClient:
     def stream_method(
         self, method: str, params: Mapping[str, object], *, headers: Mapping[str, str] | None = None
     ) -> Iterator[httpx.Response]:
-        query = self._params(params, with_format=False)
         try:
-            request = self._http.build_request(
-                "GET", self._url(method), params=query, headers=dict(headers or {})
+            # No local holds the request: its URL carries the credentials (error reports show locals).
+            response = self._http.send(
+                self._http.build_request(
+                    "GET",
+                    self._url(method),
+                    params=self._params(params, with_format=False),
+                    headers=dict(headers or {}),
+                ),
+                stream=True,
             )
-            response = self._http.send(request, stream=True)
         except httpx.TimeoutException:
             raise SubsonicError("The server did not answer stream in time.") from None
         except httpx.HTTPError as exc:

@@ -8,8 +8,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-AUDIO_FORMATS = {"mp3", "flac", "ogg", "oga", "opus", "m4a", "mp4", "aac", "wav", "aiff", "wma", "alac"}
-
 
 @dataclass(frozen=True)
 class Song:

@@ -165,9 +165,12 @@ def test_a_slow_server_times_out_with_the_reason(bad_server: Callable[[bytes, fl
 
 def test_the_client_answers_nothing_bigger_than_its_bound(bad_server: Callable[[bytes, float], str]) -> None:
     url = bad_server(b'{"subsonic-response": {"status": "ok", "padding": "' + b"x" * 5000 + b'"}}', 0.0)
-    with SubsonicClient(
-        url, Credentials("u", password="p"), auth_mode="token", max_response_bytes=1000
-    ) as client, pytest.raises(SubsonicError, match="larger than"):
+    with (
+        SubsonicClient(
+            url, Credentials("u", password="p"), auth_mode="token", max_response_bytes=1000
+        ) as client,
+        pytest.raises(SubsonicError, match="larger than"),
+    ):
         client.ping()
 
 

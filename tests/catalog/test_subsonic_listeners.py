@@ -26,7 +26,7 @@ from config.errors import ApplicationError
 from feedback.models import ListeningEvent
 from feedback.services import events_ingest
 from feedback.subsonic_history import subsonic_history_import
-from playlists.services import playlist_delete, playlist_push
+from playlists.services import playlist_delete, playlist_push, playlist_update
 from tests.catalog.subsonic_peer import PEER_PASSWORD, PEER_USER, SECOND_PASSWORD, SECOND_USER, SupysonicPeer
 from tests.playlists.factories import playlist_make, version_make
 
@@ -104,7 +104,10 @@ def test_link_checks_the_listeners_own_credentials(source: LibrarySource, owner:
 
 
 def test_push_creates_the_playlist_in_the_listeners_account_and_refine_updates_it(
-    subsonic_peer: SupysonicPeer, owner: User, link: SubsonicLink
+    subsonic_peer: SupysonicPeer,
+    owner: User,
+    link: SubsonicLink,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
 ) -> None:
     night, sprint = Track.objects.get(title="Night Walk"), Track.objects.get(title="Sprint")
     playlist = playlist_make(owner=owner, prompt="evening run")
@@ -144,6 +147,21 @@ def test_push_creates_the_playlist_in_the_listeners_account_and_refine_updates_i
     assert [entry["id"] for entry in remote["playlist"]["entry"]] == [_song_id(blue), _song_id(night)]
     assert SubsonicPush.objects.get(pk=push.pk).version_number == 2
 
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        playlist_update(playlist=playlist, name="Evening run, renamed")
+    assert callbacks  # the pushed copy follows the new name…
+    subsonic_pushes_refresh(
+        user_id=owner.pk,
+        playlist_id=playlist.pk,
+        name="Evening run, renamed",
+        version_number=2,
+        track_ids=[blue.pk, night.pk],
+    )
+    remote = subsonic_peer.api(
+        "getPlaylist", user=SECOND_USER, password=SECOND_PASSWORD, id=push.remote_playlist_id
+    )
+    assert remote["playlist"]["name"] == "Evening run, renamed"
+
     playlist_delete(playlist=playlist, delete_pushed=True)
     assert not SubsonicPush.objects.exists()
     names = [
@@ -152,7 +170,7 @@ def test_push_creates_the_playlist_in_the_listeners_account_and_refine_updates_i
             "playlists"
         ].get("playlist", [])
     ]
-    assert "Evening run" not in names
+    assert not [name for name in names if name.startswith("Evening run")]
 
 
 def test_plays_made_in_segue_are_scrobbled_with_their_time(
@@ -229,6 +247,7 @@ def test_a_stranger_sees_none_of_a_listeners_link_or_pushes(
         assert client.get(url).status_code == 404, url
     for url in (
         f"/taste/servers/links/{link.pk}/unlink/",
+        f"/taste/servers/links/{link.pk}/update/",
         f"/taste/servers/links/{link.pk}/import/",
         f"/api/feedback/servers/links/{link.pk}/import/",
         f"/playlists/{playlist.pk}/push/",
@@ -239,6 +258,11 @@ def test_a_stranger_sees_none_of_a_listeners_link_or_pushes(
     assert SECOND_USER not in page.content.decode()
     listed = client.get("/api/feedback/servers/links/")
     assert listed.json() == []
+    patched = client.patch(
+        f"/api/feedback/servers/links/{link.pk}/", {"scrobble": False}, content_type="application/json"
+    )
+    assert patched.status_code == 404
+    assert SubsonicLink.objects.get(pk=link.pk).scrobble is True
 
 
 def test_unlinking_can_delete_the_pushed_playlists(
