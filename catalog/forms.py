@@ -266,6 +266,11 @@ class SubsonicSourceForm(forms.Form):
         label="Name", max_length=200, required=False, help_text="Optional; the host by default."
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Its own ids: the folder form on the same page has a "name" field too.
+        kwargs.setdefault("auto_id", "id_subsonic_%s")
+        super().__init__(*args, **kwargs)
+
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         if not data.get("api_key") and not (data.get("username") and data.get("password")):
