@@ -13,8 +13,8 @@ from django.core.management.base import CommandError
 from django.test import Client
 from rest_framework.test import APIClient
 
-from accounts.models import User
-from accounts.services import export_contents
+from accounts.models import ConsentPurpose, User
+from accounts.services import consent_withdraw, export_contents
 from catalog.models import JobStatus, LibraryScan, LibrarySource, SubsonicAccount, SubsonicLink, Track
 from catalog.subsonic_secrets import secret_decrypt
 from catalog.subsonic_services import (
@@ -23,6 +23,7 @@ from catalog.subsonic_services import (
     subsonic_sync_request,
     subsonic_sync_run,
 )
+from feedback.subsonic_history import subsonic_history_import_run
 from playlists.services import playlist_push
 from tests.catalog.subsonic_peer import PEER_PASSWORD, PEER_USER, SECOND_PASSWORD, SECOND_USER, SupysonicPeer
 from tests.playlists.factories import playlist_make, version_make
@@ -219,3 +220,39 @@ def test_no_server_credential_in_logs_or_exports(
     assert SECOND_USER in text  # the link is exported…
     assert "Export me" in text  # …and what was pushed
     assert SECOND_PASSWORD not in text and link.credentials not in text and hex_password not in text
+
+
+def test_listener_imports_starred_songs_from_the_link_page(
+    client: Client,
+    owner: User,
+    subsonic_peer: SupysonicPeer,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    source = subsonic_source_add(base_url=subsonic_peer.base_url, username=PEER_USER, password=PEER_PASSWORD)
+    call_sync(source)
+    link = subsonic_link_add(user=owner, source_id=source.pk, username=SECOND_USER, password=SECOND_PASSWORD)
+    client.force_login(owner)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(f"/taste/servers/links/{link.pk}/import/")
+    assert response.status_code == 302 and len(callbacks) == 1
+    subsonic_history_import_run(link_id=link.pk)
+    page = client.get(f"/taste/servers/links/{link.pk}/").content.decode()
+    assert "Last import" in page
+    api = APIClient()
+    api.force_authenticate(user=owner)
+    with django_capture_on_commit_callbacks(execute=False):
+        assert api.post(f"/api/feedback/servers/links/{link.pk}/import/").status_code == 202
+
+
+def test_star_import_without_listening_history_consent_is_refused(
+    client: Client, owner: User, subsonic_peer: SupysonicPeer
+) -> None:
+    source = subsonic_source_add(base_url=subsonic_peer.base_url, username=PEER_USER, password=PEER_PASSWORD)
+    link = subsonic_link_add(user=owner, source_id=source.pk, username=SECOND_USER, password=SECOND_PASSWORD)
+    consent_withdraw(user=owner, purpose=ConsentPurpose.LISTENING_HISTORY)
+    client.force_login(owner)
+    response = client.post(f"/taste/servers/links/{link.pk}/import/", follow=True)
+    assert "needs your listening-history consent" in response.content.decode()
+    api = APIClient()
+    api.force_authenticate(user=owner)
+    assert api.post(f"/api/feedback/servers/links/{link.pk}/import/").status_code == 403
