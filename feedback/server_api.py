@@ -77,6 +77,9 @@ class ServerSourceListApi(APIView):
 
 class ServerLinkListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ServerLinkInput"
+
         source = serializers.IntegerField()  # type: ignore[assignment]
         username = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
         password = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
@@ -116,6 +119,9 @@ class ServerLinkListCreateApi(APIView):
 
 class ServerLinkDetailApi(APIView):
     class UpdateSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ServerLinkUpdate"
+
         scrobble = serializers.BooleanField()
 
     @extend_schema(

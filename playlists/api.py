@@ -166,6 +166,9 @@ class PlaylistDetailApi(APIView):
 
 class PlaylistPushApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "PlaylistPushInput"
+
         link = serializers.IntegerField(
             help_text="One of my media server links (/api/feedback/servers/links/)."
         )

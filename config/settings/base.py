@@ -435,6 +435,7 @@ SPECTACULAR_SETTINGS = {
     # each enum named once.
     "ENUM_NAME_OVERRIDES": {
         "ImportFormatEnum": "catalog.models.ImportFormat",
+        "LibrarySourceKindEnum": "catalog.models.LibrarySourceKind",
         "HistoryFormatEnum": "feedback.models.HistoryFormat",
         "JobStatusEnum": "catalog.models.JobStatus",
         "VersionStatusEnum": "playlists.models.VersionStatus",
