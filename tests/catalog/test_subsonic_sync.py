@@ -8,6 +8,7 @@ import pytest
 
 from accounts.models import User
 from catalog.models import JobStatus, LibrarySourceKind, MediaFile, SubsonicAccount, Track
+from catalog.sources import library_scan_request, library_scan_run, library_source_add
 from catalog.subsonic_services import subsonic_source_add, subsonic_sync_request, subsonic_sync_run
 from config.errors import ApplicationError
 from tests.catalog.library_files import tag, write_audio
@@ -120,3 +121,15 @@ def test_server_stopped_mid_sync_fails_clearly_and_a_resync_resumes(
     done = subsonic_sync_run(scan_id=resumed.pk, analyse=False)
     assert done is not None and done.status == JobStatus.SUCCEEDED, done.error
     assert MediaFile.objects.filter(source=source, removed_at__isnull=True).count() == 3
+
+
+def test_a_song_also_in_a_music_folder_joins_the_same_catalog_track(subsonic_peer: SupysonicPeer) -> None:
+    folder = library_source_add(root=str(subsonic_peer.music))
+    scan = library_scan_request(source_id=folder.pk, enqueue=False)
+    library_scan_run(scan_id=scan.pk, analyse=False)
+    tracks_before = Track.objects.count()
+    server = subsonic_source_add(base_url=subsonic_peer.base_url, username=PEER_USER, password=PEER_PASSWORD)
+    _sync(server.pk)
+    assert Track.objects.count() == tracks_before == 3
+    night = Track.objects.get(title="Night Walk")
+    assert sorted(night.media_files.values_list("source__kind", flat=True)) == ["folder", "subsonic"]
