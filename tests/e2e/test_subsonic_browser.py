@@ -16,6 +16,7 @@ from django.urls import reverse
 from accounts.models import User
 from catalog.models import JobStatus, LibraryScan, LibrarySource, SubsonicLink, SubsonicPush, Track
 from config.celery import app as celery_app
+from playlists.models import Playlist, PlaylistVersion, VersionStatus
 from tests.catalog.subsonic_peer import PEER_PASSWORD, PEER_USER, SECOND_PASSWORD, SECOND_USER, SupysonicPeer
 from tests.e2e.test_player import (
     CHROMIUM,
@@ -24,7 +25,6 @@ from tests.e2e.test_player import (
     player_state,
     wait_for,
 )
-from tests.playlists.factories import playlist_make, version_make
 
 pytestmark = [pytest.mark.e2e]
 
@@ -111,9 +111,31 @@ def test_a_new_user_adds_a_server_plays_pushes_and_scrobbles_and_a_stranger_sees
     listener.click(f'form[action="/taste/servers/{source.pk}/link/"] button[type=submit]')
     wait_for(lambda: _read(lambda: SubsonicLink.objects.filter(user=owner).exists()), what="the link")
 
-    tracks = _read(lambda: list(Track.objects.filter(media_files__source=source).order_by("title")))
-    playlist = _read(lambda: playlist_make(owner=owner, prompt="blue evening"))
-    _read(lambda: version_make(playlist, tracks=tracks))
+    # The songs are embedded by the worker; then a prompt makes a playlist of them.
+    wait_for(
+        lambda: _read(
+            lambda: not Track.objects.filter(media_files__source=source, embedding__isnull=True).exists()
+        ),
+        timeout=120,
+        what="the imported songs to be embedded",
+    )
+    listener.goto(reverse("playlists:home"))
+    listener.fill("#id_prompt", "blue evening jazz")
+    listener.fill("#id_size", "3")
+    listener.click("text=Make my playlist")
+    playlist = wait_for(
+        lambda: _read(lambda: Playlist.objects.filter(owner=owner).first()), what="the playlist"
+    )
+    version = wait_for(
+        lambda: _read(
+            lambda: PlaylistVersion.objects.filter(playlist=playlist, status=VersionStatus.READY).first()
+        ),
+        timeout=120,
+        what="the generated version",
+    )
+    first_title = _read(
+        lambda: version.items.order_by("position").select_related("track").first().track.title
+    )
     listener.goto(reverse("playlists:detail", args=[playlist.pk]))
     listener.click("text=Push to Home server")
     listener.wait_for_url(lambda url: url.endswith(reverse("playlists:detail", args=[playlist.pk])))
@@ -123,7 +145,7 @@ def test_a_new_user_adds_a_server_plays_pushes_and_scrobbles_and_a_stranger_sees
             "playlists"
         ].get("playlist", [])
     ]
-    assert "Blue evening" in names
+    assert playlist.name in names
 
     before = len(subsonic_peer.listens.listens())
     listener.click("[data-player-play-all]:not([data-shuffle])")
@@ -136,7 +158,7 @@ def test_a_new_user_adds_a_server_plays_pushes_and_scrobbles_and_a_stranger_sees
     wait_for(
         lambda: len(subsonic_peer.listens.listens()) > before, timeout=60, what="a scrobble on the server"
     )
-    assert subsonic_peer.listens.listens()[before]["track_metadata"]["track_name"] == tracks[0].title
+    assert subsonic_peer.listens.listens()[before]["track_metadata"]["track_name"] == first_title
 
     stranger = _signed_in(browser, live_server, other_user, user_password)
     stranger.goto(reverse("feedback:servers"))
