@@ -273,6 +273,9 @@ def subsonic_sync_run(
 
     Not one transaction: each album commits on its own with the progress (``resume_after`` is
     "<albums done>|<first scan of the chain>"). A failed sync keeps what it committed.
+    Resuming counts albums in the server's alphabetical order: albums added or removed on the
+    server between the stop and the resume may shift it, so a few may be read twice or left for
+    the next sync (which starts from the first album and puts every song right again).
     """
     claimed = LibraryScan.objects.filter(pk=scan_id, status=JobStatus.QUEUED).update(
         status=JobStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
