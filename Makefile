@@ -12,13 +12,14 @@ PIP_QUIET := --quiet --disable-pip-version-check
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help venv install system-deps run dev test lint bench stop clean-data
+.PHONY: help venv install system-deps supysonic-peer run dev test lint bench stop clean-data
 
 help:
 	@echo "make run         start PostgreSQL, Redis, web (gunicorn, DEBUG off), Celery workers and beat (Ctrl-C stops all)"
 	@echo "make dev         the same with Django's autoreloading debug server (DEBUG on) for development"
 	@echo "make test        run the test suite (PYTEST_ARGS='-k name' to narrow; -m 'not e2e' skips the browser)"
 	@echo "make system-deps as root or in CI: Debian's chromium and ffmpeg for the browser tests"
+	@echo "make supysonic-peer  the Subsonic test server (Supysonic, AGPL) in its own venv .data/supysonic-venv"
 	@echo "make lint        ruff check, ruff format --check, mypy"
 	@echo "make bench       catalog benchmark (BENCH_ARGS='--tracks 200000')"
 	@echo "make stop        stop a running make run (web, worker, beat) and the embedded services"
@@ -57,7 +58,22 @@ system-deps:
 		echo "note: no chromium/ffmpeg and not root: the browser tests will be skipped (sudo make system-deps)."; \
 	fi
 
-test: system-deps $(INSTALLED)
+# The Subsonic tests talk to a real Supysonic server. It is AGPL, so it lives in its own virtualenv
+# and runs as a separate process: never installed into .venv, never imported by Segue.
+SUPYSONIC_VENV := .data/supysonic-venv
+SUPYSONIC_READY := $(SUPYSONIC_VENV)/.installed
+
+supysonic-peer: $(SUPYSONIC_READY)
+
+$(SUPYSONIC_READY):
+	@if [ -z "$(PYTHON)" ]; then echo "No python3 on PATH." >&2; exit 1; fi
+	@mkdir -p .data
+	@test -x $(SUPYSONIC_VENV)/bin/python || $(PYTHON) -m venv $(SUPYSONIC_VENV)
+	@echo "Installing the Subsonic test peer (supysonic, waitress) into $(SUPYSONIC_VENV)..."
+	@$(SUPYSONIC_VENV)/bin/python -m pip install $(PIP_QUIET) supysonic waitress && touch $@ \
+		|| echo "note: Supysonic could not be installed; the Subsonic tests will be skipped." >&2
+
+test: system-deps $(INSTALLED) $(SUPYSONIC_READY)
 	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
 
 # All three run even when one fails, so a single pass shows every finding.

@@ -49,6 +49,8 @@ FRIENDLY_KINDS = {
     "accounts.user_user_permissions": "extra permissions",
     "admin.logentry": "admin actions",
     "catalog.catalogimport": "catalog imports you started",
+    "catalog.subsoniclink": "your linked media server accounts",
+    "catalog.subsonicpush": "playlists pushed to your media servers",
 }
 
 _export_parts: dict[str, ExportPart] = {}

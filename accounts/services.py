@@ -61,7 +61,8 @@ TOKEN_PREFIX = "seg_"
 MAX_ACTIVE_TOKENS = 20
 MAX_TASTE_SEEDS = 20
 # Fields never written to an export: secrets, even hashed.
-EXPORT_REDACTED_FIELDS = frozenset({"password", "token_hash"})
+# "credentials": a linked media server's encrypted password or API key (catalog.SubsonicLink).
+EXPORT_REDACTED_FIELDS = frozenset({"password", "token_hash", "credentials"})
 EXPORT_FOLDER = "exports"
 
 
@@ -405,6 +406,7 @@ def data_export_build(*, export_id: int) -> None:
     export = DataExport.objects.select_related("user").get(pk=export_id)
     relative = Path(EXPORT_FOLDER) / f"segue-export-{export.pk}-{secrets.token_hex(8)}.zip"
     target = Path(settings.MEDIA_ROOT) / relative
+
     def beat() -> None:
         job_heartbeat(DATA_EXPORT_JOB, export_id)
 

@@ -20,9 +20,9 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.permissions import READ_WRITE, TokenHasScope
-from catalog import selectors, sources
+from catalog import selectors, sources, subsonic_services
 from catalog.forms import TagNamesField, TrackFilterForm
-from catalog.models import ImportFormat, LibrarySource
+from catalog.models import ImportFormat, LibrarySource, LibrarySourceKind
 from catalog.radio import RADIO_SIZE_DEFAULT, RADIO_SIZE_MAX, RadioEntry, track_radio
 from catalog.serializers import (
     CatalogImportSerializer,
@@ -323,11 +323,37 @@ class LibrarySourceListCreateApi(APIView):
             ref_name = "LibrarySourceInput"  # the schema component's name; "Input" is taken
 
         # DRF's metaclass moves declared fields off the class; the stubs see a clash with Field.root.
+        kind = serializers.ChoiceField(
+            choices=LibrarySourceKind.choices,
+            default=LibrarySourceKind.FOLDER,
+            help_text="folder or subsonic.",
+        )
         root = serializers.CharField(  # type: ignore[assignment]
-            max_length=1000, help_text="Absolute path of a folder on the server."
+            max_length=1000, required=False, default="", help_text="Absolute path of a folder on the server."
+        )
+        base_url = serializers.CharField(
+            max_length=500, required=False, default="", help_text="Subsonic: the server's address."
+        )
+        username = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+        password = serializers.CharField(
+            required=False, allow_blank=True, default="", trim_whitespace=False, write_only=True
+        )
+        api_key = serializers.CharField(
+            required=False, allow_blank=True, default="", write_only=True, help_text="OpenSubsonic API key."
         )
         name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-        scan = serializers.BooleanField(required=False, default=True, help_text="Queue a first scan now.")
+        scan = serializers.BooleanField(
+            required=False, default=True, help_text="Queue a first scan (a Subsonic import) now."
+        )
+
+        def validate(self, attrs: dict) -> dict:
+            if attrs["kind"] == LibrarySourceKind.FOLDER and not attrs["root"]:
+                raise serializers.ValidationError({"root": "A folder library needs its path."})
+            if attrs["kind"] == LibrarySourceKind.SUBSONIC and not attrs["base_url"]:
+                raise serializers.ValidationError(
+                    {"base_url": "A Subsonic library needs the server's address."}
+                )
+            return attrs
 
     @extend_schema(
         operation_id="catalog_libraries_list",
@@ -340,8 +366,10 @@ class LibrarySourceListCreateApi(APIView):
 
     @extend_schema(
         operation_id="catalog_libraries_create",
-        summary="Add a music folder (staff)",
-        description="The folder must exist and be readable by the server; its scan runs in the background.",
+        summary="Add a music folder or a Subsonic server (staff)",
+        description="A folder must exist and be readable by the server; a Subsonic server must answer and "
+        "accept the credentials (checked now; stored encrypted, never returned). The import runs in the "
+        "background.",
         request=InputSerializer,
         responses={201: LibrarySourceSerializer, 400: ERROR_RESPONSE, 403: NOT_STAFF},
     )
@@ -349,12 +377,21 @@ class LibrarySourceListCreateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = cast(User, request.user)
-        library = sources.library_source_add(
-            root=data.validated_data["root"],
-            name=data.validated_data["name"],
-            user=user,
-            scan=data.validated_data["scan"],
-        )
+        values = data.validated_data
+        if values["kind"] == LibrarySourceKind.SUBSONIC:
+            library = subsonic_services.subsonic_source_add(
+                base_url=values["base_url"],
+                username=values["username"],
+                password=values["password"],
+                api_key=values["api_key"],
+                name=values["name"],
+                user=user,
+                sync=values["scan"],
+            )
+        else:
+            library = sources.library_source_add(
+                root=values["root"], name=values["name"], user=user, scan=values["scan"]
+            )
         library = _library_with_details(user=user, source_id=library.pk)
         return Response(LibrarySourceSerializer(library).data, status=status.HTTP_201_CREATED)
 
@@ -416,7 +453,12 @@ class LibraryScanCreateApi(APIView):
     )
     def post(self, request: Request, source_id: int) -> Response:
         library = selectors.library_source_get(user=request.user, source_id=source_id)
-        scan = sources.library_scan_request(source_id=library.pk, user=cast(User, request.user))
+        if library.kind == LibrarySourceKind.SUBSONIC:
+            scan = subsonic_services.subsonic_sync_request(
+                source_id=library.pk, user=cast(User, request.user)
+            )
+        else:
+            scan = sources.library_scan_request(source_id=library.pk, user=cast(User, request.user))
         return Response(LibraryScanSerializer(scan).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -235,3 +235,68 @@ class LibrarySourceForm(forms.Form):
     name = forms.CharField(
         label="Name", max_length=200, required=False, help_text="Optional; the folder's name by default."
     )
+
+
+class SubsonicSourceForm(forms.Form):
+    """Add a Subsonic / OpenSubsonic server (Navidrome, Gonic, Airsonic, Supysonic…)."""
+
+    base_url = forms.URLField(
+        label="Server address",
+        max_length=500,
+        assume_scheme="https",
+        help_text="The address you open the server at, e.g. https://music.example.org",
+        widget=forms.URLInput(attrs={"placeholder": "https://music.example.org", "autocomplete": "off"}),
+    )
+    username = forms.CharField(label="User", max_length=200, required=False)
+    password = forms.CharField(
+        label="Password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Stored encrypted. Or leave empty and give an API key.",
+    )
+    api_key = forms.CharField(
+        label="API key (OpenSubsonic)",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        help_text="Servers that offer API keys (Navidrome 0.55+): used instead of the password.",
+    )
+    name = forms.CharField(
+        label="Name", max_length=200, required=False, help_text="Optional; the host by default."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Its own ids: the folder form on the same page has a "name" field too.
+        kwargs.setdefault("auto_id", "id_subsonic_%s")
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if not data.get("api_key") and not (data.get("username") and data.get("password")):
+            raise forms.ValidationError("Give a user and password, or an API key.")
+        return data
+
+
+class SubsonicLinkForm(forms.Form):
+    """A listener's own account on a Subsonic source."""
+
+    username = forms.CharField(label="Your user on the server", max_length=200, required=False)
+    password = forms.CharField(
+        label="Your password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Stored encrypted; only used to talk to this server.",
+    )
+    api_key = forms.CharField(
+        label="Or an API key (OpenSubsonic)",
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if not data.get("api_key") and not (data.get("username") and data.get("password")):
+            raise forms.ValidationError("Give your user and password, or an API key.")
+        return data

@@ -331,6 +331,14 @@ class LibraryScan(models.Model):
         return f"scan of {self.source_id} ({self.status})"
 
     @property
+    def resume_label(self) -> str:
+        """Where a stopped scan resumes, for people: a path, or "album N" for a Subsonic sync
+        (whose ``resume_after`` is "<albums done>|<first scan of the chain>")."""
+        if "|" in self.resume_after and self.resume_after.split("|", 1)[0].isdigit():
+            return f"album {self.resume_after.split('|', 1)[0]}"
+        return self.resume_after
+
+    @property
     def percent_done(self) -> int:
         if self.status == JobStatus.SUCCEEDED:
             return 100
@@ -390,3 +398,85 @@ class MediaFile(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+class SubsonicAuthMode(models.TextChoices):
+    API_KEY = "api_key", "OpenSubsonic API key"
+    TOKEN = "token", "Token (salted MD5, API 1.13+)"
+    PASSWORD = "password", "Encoded password (servers older than API 1.13)"
+
+
+class SubsonicAccount(models.Model):
+    """The server account Segue reads a Subsonic source's library with (staff's, one per source).
+
+    ``credentials`` is a Fernet token (``catalog.subsonic_secrets``), never the password itself.
+    """
+
+    source = models.OneToOneField(LibrarySource, on_delete=models.CASCADE, related_name="subsonic_account")
+    username = models.CharField(max_length=200, blank=True)
+    credentials = models.TextField(help_text="Encrypted password or API key.")
+    auth_mode = models.CharField(max_length=10, choices=SubsonicAuthMode.choices)
+    api_version = models.CharField(max_length=20, blank=True)
+    server_type = models.CharField(max_length=50, blank=True)
+    server_version = models.CharField(max_length=50, blank=True)
+    open_subsonic = models.BooleanField(default=False)
+    extensions = models.JSONField(default=list, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.username or 'api key'} on {self.source_id}"
+
+
+class SubsonicLink(models.Model):
+    """A listener's own account on a Subsonic source: pushes, scrobbles and star imports use it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subsonic_links"
+    )
+    source = models.ForeignKey(LibrarySource, on_delete=models.CASCADE, related_name="subsonic_links")
+    username = models.CharField(max_length=200, blank=True)
+    credentials = models.TextField(help_text="Encrypted password or API key.")
+    auth_mode = models.CharField(max_length=10, choices=SubsonicAuthMode.choices)
+    scrobble = models.BooleanField(default=True, help_text="Send plays made in Segue to the server.")
+    last_error = models.TextField(blank=True)
+    last_import_at = models.DateTimeField(null=True, blank=True)
+    last_import_report = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "source"], name="subsonic_link_user_source_unique")
+        ]
+        ordering = ["source__name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.source_id}"
+
+
+class SubsonicPush(models.Model):
+    """A Segue playlist pushed to a listener's server account, kept in step with its versions.
+
+    ``playlist_id`` is a Segue playlist id, not a key: catalog sits below playlists.
+    """
+
+    link = models.ForeignKey(SubsonicLink, on_delete=models.CASCADE, related_name="pushes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subsonic_pushes"
+    )
+    playlist_id = models.PositiveBigIntegerField()
+    remote_playlist_id = models.CharField(max_length=200, blank=True)
+    name = models.CharField(max_length=300)
+    version_number = models.PositiveIntegerField(default=0)
+    songs_pushed = models.PositiveIntegerField(default=0)
+    songs_missing = models.PositiveIntegerField(default=0, help_text="Tracks not on this server.")
+    error = models.TextField(blank=True)
+    pushed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["link", "playlist_id"], name="subsonic_push_unique")]
+        indexes = [models.Index(fields=["user", "playlist_id"], name="subsonic_push_user_pl_idx")]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.remote_playlist_id or '?'}"

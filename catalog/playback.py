@@ -32,11 +32,10 @@ class Playable:
 
 
 def playable_tracks(*, track_ids: Iterable[int]) -> dict[int, Playable]:
-    """The tracks among ``track_ids`` with a present file in a folder source (one query)."""
+    """The tracks among ``track_ids`` with a present file in a folder source or a song on a
+    Subsonic server (streamed through Segue), in one query."""
     rows = (
-        MediaFile.objects.filter(
-            track_id__in=list(track_ids), removed_at__isnull=True, source__kind=LibrarySourceKind.FOLDER
-        )
+        MediaFile.objects.filter(track_id__in=list(track_ids), removed_at__isnull=True)
         .annotate(has_cover=ExpressionWrapper(Q(cover__isnull=False), output_field=BooleanField()))
         .order_by("track_id", "-has_cover", "id")
         .values_list("track_id", "duration_ms", "has_cover")

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from accounts.models import User
 from catalog.embeddings import encode_query
 from catalog.models import (
     LIBRARY_TRACK_SOURCE,
     CatalogImport,
     LibraryScan,
     LibrarySource,
+    LibrarySourceKind,
     MediaFile,
+    SubsonicLink,
     Tag,
     TagKind,
     Track,
@@ -123,13 +127,15 @@ def library_source_list(*, user: object) -> list[LibrarySource]:
         return []
     live = Q(files__removed_at__isnull=True)
     libraries: list[LibrarySource] = list(
-        LibrarySource.objects.annotate(
+        LibrarySource.objects.select_related("subsonic_account")
+        .annotate(
             file_count=Count("files", filter=live),
             analysed_count=Count("files", filter=live & Q(files__analysed_at__isnull=False)),
             analysis_failed_count=Count(
                 "files", filter=live & Q(files__analysed_at__isnull=True) & ~Q(files__analysis_error="")
             ),
-        ).order_by("name", "pk")
+        )
+        .order_by("name", "pk")
     )
     latest = {
         scan.source_id: scan
@@ -174,3 +180,39 @@ def tracks_playable_or_metadata_only(queryset: QuerySet[Track] | None = None) ->
     live_file = any_file.filter(removed_at__isnull=True)
     gone = (Exists(any_file) | Q(source=LIBRARY_TRACK_SOURCE)) & ~Exists(live_file)
     return queryset.exclude(gone)
+
+
+# --- Subsonic links (each listener's own) -----------------------------------------------------------
+
+
+def subsonic_sources_for_linking(*, user: object) -> list[LibrarySource]:
+    """The Subsonic sources a signed-in listener may link their account on (names only)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(LibrarySource.objects.filter(kind=LibrarySourceKind.SUBSONIC).order_by("name", "pk"))
+
+
+def subsonic_links_for_user(*, user: object) -> list[SubsonicLink]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(
+        SubsonicLink.objects.filter(user=cast(User, user))
+        .select_related("source")
+        .prefetch_related("pushes")
+        .order_by("source__name", "pk")
+    )
+
+
+def subsonic_link_get(*, user: object, link_id: int) -> SubsonicLink:
+    """The listener's own link; anyone else's is a 404."""
+    if not getattr(user, "is_authenticated", False):
+        return get_object_or_404(SubsonicLink.objects.none(), pk=link_id)
+    return get_object_or_404(
+        SubsonicLink.objects.filter(user=cast(User, user)).select_related("source"), pk=link_id
+    )
+
+
+def subsonic_source_get_for_linking(*, user: object, source_id: int) -> LibrarySource:
+    if not getattr(user, "is_authenticated", False):
+        return get_object_or_404(LibrarySource.objects.none(), pk=source_id)
+    return get_object_or_404(LibrarySource.objects.filter(kind=LibrarySourceKind.SUBSONIC), pk=source_id)

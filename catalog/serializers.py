@@ -175,6 +175,16 @@ class LibrarySourceSerializer(serializers.ModelSerializer):
     analysis_failed_count = serializers.IntegerField(help_text="Files that could not be analysed.")
     analysis_pending = serializers.IntegerField(help_text="Files waiting for the analysis worker.")
     latest_scan = LibraryScanSerializer(allow_null=True, help_text="The most recent scan, if any.")
+    auth_mode = serializers.SerializerMethodField(help_text="Subsonic: api_key, token or password.")
+    api_version = serializers.SerializerMethodField(help_text="Subsonic: the API version the server answers.")
+
+    def get_auth_mode(self, library: LibrarySource) -> str:
+        account = getattr(library, "subsonic_account", None)
+        return account.auth_mode if account is not None else ""
+
+    def get_api_version(self, library: LibrarySource) -> str:
+        account = getattr(library, "subsonic_account", None)
+        return account.api_version if account is not None else ""
 
     class Meta:
         model = LibrarySource
@@ -183,6 +193,9 @@ class LibrarySourceSerializer(serializers.ModelSerializer):
             "kind",
             "name",
             "root",
+            "base_url",
+            "auth_mode",
+            "api_version",
             "last_scan_at",
             "created_at",
             "file_count",

@@ -608,7 +608,12 @@ def media_files_analysis_queue(*, source_id: int | None = None) -> int:
     """Queue analysis of every live, unanalysed file (of one source), in batches; returns the count."""
     from catalog.tasks import analyse_media_files
 
-    pending = MediaFile.objects.filter(removed_at__isnull=True, analysed_at__isnull=True, analysis_error="")
+    pending = MediaFile.objects.filter(
+        removed_at__isnull=True,
+        analysed_at__isnull=True,
+        analysis_error="",
+        source__kind=LibrarySourceKind.FOLDER,
+    )
     if source_id is not None:
         pending = pending.filter(source_id=source_id)
     ids = list(pending.order_by("pk").values_list("pk", flat=True))
@@ -640,7 +645,11 @@ def media_file_analyse(*, media_file_id: int, excerpt_seconds: float | None = No
     from catalog.audio.analysis import AnalysisError, analyse_file
 
     claimed = MediaFile.objects.filter(
-        pk=media_file_id, analysed_at__isnull=True, analysis_error="", removed_at__isnull=True
+        pk=media_file_id,
+        analysed_at__isnull=True,
+        analysis_error="",
+        removed_at__isnull=True,
+        source__kind=LibrarySourceKind.FOLDER,  # Subsonic songs: catalog.subsonic_services
     ).update(analysis_error=ANALYSIS_INTERRUPTED)
     if claimed != 1:
         return None

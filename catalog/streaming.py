@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import BinaryIO
 from urllib.parse import quote
 
+import httpx
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
@@ -23,6 +25,8 @@ from django.views.decorators.http import require_safe
 from catalog.byte_ranges import ByteRange, RangeNotSatisfiable, byte_range_parse
 from catalog.playback import AudioUnavailable, LocatedAudio, track_audio_locate, track_cover_get
 from catalog.stream_links import stream_token_problem
+from catalog.subsonic.client import SubsonicClient, SubsonicError
+from catalog.subsonic_services import RemoteAudio, remote_stream_client, track_remote_locate
 
 CHUNK_BYTES = 64 * 1024
 AUDIO_CACHE_CONTROL = "private, max-age=3600"
@@ -113,6 +117,67 @@ def _served_here(request: HttpRequest, audio: LocatedAudio, etag: str) -> HttpRe
     return response
 
 
+# Headers of the server's answer passed on to the player; everything else (cookies, the
+# server's own names) stays behind.
+PROXIED_HEADERS = (
+    "Content-Type",
+    "Content-Length",
+    "Content-Range",
+    "Accept-Ranges",
+    "ETag",
+    "Last-Modified",
+)
+PASSED_REQUEST_HEADERS = ("Range", "If-Range")
+
+
+class ProxiedAudio:
+    """The server's audio body in chunks; closes the server's response and the client when done."""
+
+    def __init__(self, client: SubsonicClient, stream: AbstractContextManager[httpx.Response]) -> None:
+        self._client, self._stream = client, stream
+        self.response = stream.__enter__()
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self.response.iter_bytes(CHUNK_BYTES)
+        except httpx.HTTPError:
+            return  # the server went away mid-song: the player sees a short body and retries
+
+    def close(self) -> None:
+        try:
+            self._stream.__exit__(None, None, None)
+        finally:
+            self._client.close()
+
+
+def _proxied(request: HttpRequest, remote: RemoteAudio) -> HttpResponseBase:
+    """A Subsonic song through Segue: Range passes through; the server's URL (with its credentials)
+    never reaches the browser."""
+    headers = {name: request.headers[name] for name in PASSED_REQUEST_HEADERS if name in request.headers}
+    client = remote_stream_client(source_id=remote.source_id)
+    try:
+        stream = client.stream(remote.song_id, headers=headers)
+        body = ProxiedAudio(client, stream)
+    except SubsonicError as error:
+        client.close()
+        return _text(f"The music server could not send this track: {error.message}", 502)
+    upstream = body.response
+    response: HttpResponseBase
+    if request.method == "HEAD":
+        body.close()
+        response = HttpResponse(status=upstream.status_code)
+    else:
+        response = StreamingHttpResponse(body, status=upstream.status_code)
+    for name in PROXIED_HEADERS:
+        if name in upstream.headers:
+            response[name] = upstream.headers[name]
+    if "Content-Type" not in upstream.headers:
+        response["Content-Type"] = remote.content_type or "application/octet-stream"
+    response.setdefault("Accept-Ranges", "bytes")
+    response["Cache-Control"] = AUDIO_CACHE_CONTROL
+    return response
+
+
 @require_safe
 def track_stream(request: HttpRequest, track_id: int) -> HttpResponseBase:
     denied = _access_denied(request, track_id)
@@ -121,7 +186,10 @@ def track_stream(request: HttpRequest, track_id: int) -> HttpResponseBase:
     try:
         audio = track_audio_locate(track_id=track_id)
     except AudioUnavailable as error:
-        return _text(error.message, 404)
+        remote = track_remote_locate(track_id=track_id)
+        if remote is None:
+            return _text(error.message, 404)
+        return _proxied(request, remote)
     etag = _etag(audio)
     not_modified = get_conditional_response(request, etag=etag, last_modified=int(audio.mtime))
     if not_modified is not None:

@@ -5,7 +5,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
-from catalog import services, sources
+from catalog import services, sources, subsonic_services
 
 IMPORT_TIME_LIMIT_SECONDS = 2 * 60 * 60
 EMBED_TIME_LIMIT_SECONDS = 10 * 60
@@ -14,6 +14,8 @@ SCAN_TIME_LIMIT_SECONDS = 12 * 60 * 60
 # A batch of LIBRARY_ANALYSIS_BATCH_SIZE files at about a second each, with room for slow files.
 ANALYSIS_TIME_LIMIT_SECONDS = 30 * 60
 SWEEP_TIME_LIMIT_SECONDS = 60
+# Pushing a playlist or a few scrobbles: a handful of requests, each with its own timeout.
+PUSH_TIME_LIMIT_SECONDS = 5 * 60
 
 
 @shared_task(
@@ -74,3 +76,52 @@ def sweep_catalog_imports() -> list[int]:
     return services.catalog_imports_sweep_stale(
         stale_after=timedelta(seconds=settings.CATALOG_IMPORT_STALE_SECONDS)
     )
+
+
+@shared_task(
+    time_limit=SCAN_TIME_LIMIT_SECONDS,
+    soft_time_limit=SCAN_TIME_LIMIT_SECONDS - 60,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def sync_subsonic_source(*, scan_id: int) -> None:
+    """Run a queued Subsonic sync (the "library" queue; a rerun finds it claimed)."""
+    subsonic_services.subsonic_sync_run(scan_id=scan_id)
+
+
+@shared_task(time_limit=SWEEP_TIME_LIMIT_SECONDS, soft_time_limit=SWEEP_TIME_LIMIT_SECONDS - 10)
+def sync_subsonic_sources() -> None:
+    """Beat: resync every Subsonic source (one already syncing is left alone)."""
+    subsonic_services.subsonic_sources_sync_all()
+
+
+@shared_task(
+    time_limit=ANALYSIS_TIME_LIMIT_SECONDS,
+    soft_time_limit=ANALYSIS_TIME_LIMIT_SECONDS - 60,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def analyse_subsonic_files(*, media_file_ids: list[int]) -> None:
+    """Analyse a batch of Subsonic songs through the server's stream endpoint, politely."""
+    for media_file_id in media_file_ids:
+        subsonic_services.subsonic_file_analyse(media_file_id=media_file_id)
+
+
+@shared_task(time_limit=PUSH_TIME_LIMIT_SECONDS, soft_time_limit=PUSH_TIME_LIMIT_SECONDS - 10)
+def refresh_subsonic_pushes(
+    *, user_id: int, playlist_id: int, name: str, version_number: int, track_ids: list[int]
+) -> None:
+    """A playlist got a new version: its pushed copies follow (a copy already there is skipped)."""
+    subsonic_services.subsonic_pushes_refresh(
+        user_id=user_id,
+        playlist_id=playlist_id,
+        name=name,
+        version_number=version_number,
+        track_ids=track_ids,
+    )
+
+
+@shared_task(time_limit=PUSH_TIME_LIMIT_SECONDS, soft_time_limit=PUSH_TIME_LIMIT_SECONDS - 10)
+def scrobble_subsonic(*, user_id: int, plays: list[tuple[int, int, bool]]) -> None:
+    """Send plays made in Segue to the listener's linked servers (consent checked when sent)."""
+    subsonic_services.subsonic_scrobbles_send(user_id=user_id, plays=[tuple(play) for play in plays])  # type: ignore[misc]

@@ -15,10 +15,11 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from catalog import radio, selectors, sources
+from catalog import radio, selectors, sources, subsonic_services
 from catalog.features import AUDIO_FEATURE_RANGES, UNIT_FEATURES
 from catalog.forms import (
     FILTER_FEATURES,
@@ -26,9 +27,10 @@ from catalog.forms import (
     CatalogImportForm,
     LibrarySourceForm,
     SearchMode,
+    SubsonicSourceForm,
     TrackFilterForm,
 )
-from catalog.models import JobStatus, TagKind, Track
+from catalog.models import JobStatus, LibrarySourceKind, TagKind, Track
 from catalog.services import catalog_import_request
 from config.errors import ApplicationError
 from config.uploads import content_length as upload_content_length
@@ -337,11 +339,22 @@ def _libraries_context(request: HttpRequest) -> dict[str, Any]:
     return {"libraries": libraries, "scans_active": active, "analysis_pending": analysing}
 
 
-def _render_libraries(request: HttpRequest, form: LibrarySourceForm, *, status: int = 200) -> HttpResponse:
-    context = {"form": form, **_libraries_context(request)}
+def _render_libraries(
+    request: HttpRequest,
+    form: LibrarySourceForm,
+    *,
+    subsonic_form: SubsonicSourceForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "form": form,
+        "subsonic_form": subsonic_form or SubsonicSourceForm(),
+        **_libraries_context(request),
+    }
     return render(request, "catalog/libraries.html", context, status=status)
 
 
+@sensitive_post_parameters("password", "api_key")
 @login_required
 @require_http_methods(["GET", "POST"])
 def libraries(request: HttpRequest) -> HttpResponse:
@@ -349,6 +362,8 @@ def libraries(request: HttpRequest) -> HttpResponse:
     user = _require_staff(request)
     if request.method != "POST":
         return _render_libraries(request, LibrarySourceForm())
+    if request.POST.get("kind") == "subsonic":
+        return _subsonic_add(request, user)
     form = LibrarySourceForm(request.POST)
     if form.is_valid():
         try:
@@ -361,6 +376,27 @@ def libraries(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Added “{library.name}”; its first scan is queued.")
             return redirect("catalog:libraries")
     return _render_libraries(request, form, status=400)
+
+
+def _subsonic_add(request: HttpRequest, user: User) -> HttpResponse:
+    form = SubsonicSourceForm(request.POST)
+    if form.is_valid():
+        try:
+            library = subsonic_services.subsonic_source_add(
+                base_url=form.cleaned_data["base_url"],
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+                api_key=form.cleaned_data["api_key"],
+                name=form.cleaned_data["name"],
+                user=user,
+                sync=True,
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Added “{library.name}”; its library import is queued.")
+            return redirect("catalog:libraries")
+    return _render_libraries(request, LibrarySourceForm(), subsonic_form=form, status=400)
 
 
 @login_required
@@ -384,11 +420,14 @@ def library_rescan(request: HttpRequest, source_id: int) -> HttpResponse:
     user = _require_staff(request)
     library = selectors.library_source_get(user=user, source_id=source_id)
     try:
-        scan = sources.library_scan_request(source_id=library.pk, user=user)
+        if library.kind == LibrarySourceKind.SUBSONIC:
+            scan = subsonic_services.subsonic_sync_request(source_id=library.pk, user=user)
+        else:
+            scan = sources.library_scan_request(source_id=library.pk, user=user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        resumed = f", resuming after {scan.resume_after}" if scan.resume_after else ""
+        resumed = f", resuming after {scan.resume_label}" if scan.resume_after else ""
         messages.success(request, f"Scan of “{library.name}” queued{resumed}.")
     return _after_library_action(request)
 

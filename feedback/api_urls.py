@@ -1,6 +1,6 @@
 from django.urls import path
 
-from feedback import api
+from feedback import api, server_api
 
 app_name = "feedback_api"
 
@@ -14,4 +14,10 @@ urlpatterns = [
     path("cf/train/", api.CFTrainApi.as_view(), name="cf_train"),
     path("history-imports/", api.HistoryImportListCreateApi.as_view(), name="history_imports"),
     path("history-imports/<int:import_id>/", api.HistoryImportDetailApi.as_view(), name="history_import"),
+    path("servers/", server_api.ServerSourceListApi.as_view(), name="servers"),
+    path("servers/links/", server_api.ServerLinkListCreateApi.as_view(), name="server_links"),
+    path("servers/links/<int:link_id>/", server_api.ServerLinkDetailApi.as_view(), name="server_link"),
+    path(
+        "servers/links/<int:link_id>/import/", server_api.ServerLinkImportApi.as_view(), name="server_import"
+    ),
 ]

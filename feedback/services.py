@@ -24,6 +24,7 @@ from django.utils import timezone
 from accounts.consent import ConsentRequired, consent_allows, consent_require, users_consenting
 from accounts.models import ConsentPurpose, User
 from catalog.models import Artist, JobStatus, Track
+from catalog.subsonic_services import epoch_ms, scrobbles_queue
 from config.errors import ApplicationError
 from config.jobs import LOST_WORKER_MESSAGE, job_heartbeat, jobs_sweep_stale
 from config.metrics import metrics_count_events
@@ -33,6 +34,7 @@ from feedback.learning import bandit, cf, signals
 from feedback.matching import plays_match
 from feedback.models import (
     CFModelRun,
+    EventKind,
     ExclusionKind,
     HistoryFormat,
     HistoryImport,
@@ -72,11 +74,15 @@ class IngestResult:
 
 
 @transaction.atomic
-def events_ingest(*, user: User, events: Any, now: datetime | None = None) -> IngestResult:
+def events_ingest(
+    *, user: User, events: Any, now: datetime | None = None, scrobble: bool = True
+) -> IngestResult:
     """Store a batch of events; invalid ones get an error entry, valid ones are stored.
 
     Idempotent per client event id (a retried batch stores nothing twice and moves no affinity).
     Refused as a whole (ConsentRequired, HTTP 403) without the listening_history consent.
+    Plays and completions stored are sent on to the listener's linked media servers after the
+    commit (``scrobble=False`` for imported history, which came from elsewhere).
     """
     consent_require(user, ConsentPurpose.LISTENING_HISTORY)
     if not isinstance(events, list) or not events:
@@ -138,6 +144,15 @@ def events_ingest(*, user: User, events: Any, now: datetime | None = None) -> In
         _user_vector_refresh_soon(user.pk)
         count = len(stored)
         transaction.on_commit(lambda: metrics_count_events(count))
+        if scrobble:
+            scrobbles_queue(
+                user_id=user.pk,
+                plays=[
+                    (event.track_id, epoch_ms(event.occurred_at), event.kind == EventKind.COMPLETE)
+                    for event, _ in stored
+                    if event.kind in (EventKind.PLAY, EventKind.COMPLETE)
+                ],
+            )
     return IngestResult(stored=len(stored), duplicates=len(parsed) - len(stored) - rejected, errors=errors)
 
 
@@ -936,7 +951,7 @@ def _history_batch_import(
     summary.unmatched.update((play.artist_name, play.track_name) for play in matches.unmatched)
     if not events:
         return
-    result = events_ingest(user=user, events=events)
+    result = events_ingest(user=user, events=events, scrobble=False)
     summary.events_stored += result.stored
     summary.events_already_imported += result.duplicates
     for error in result.errors:

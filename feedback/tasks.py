@@ -5,7 +5,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
-from feedback import services
+from feedback import services, subsonic_history
 
 CF_TRAIN_TIME_LIMIT_SECONDS = 1800
 USER_VECTOR_TIME_LIMIT_SECONDS = 60
@@ -57,3 +57,17 @@ def sweep_history_imports() -> list[int]:
     return services.history_imports_sweep_stale(
         stale_after=timedelta(seconds=settings.HISTORY_IMPORT_STALE_SECONDS)
     )
+
+
+SUBSONIC_IMPORT_TIME_LIMIT_SECONDS = 30 * 60
+
+
+@shared_task(
+    time_limit=SUBSONIC_IMPORT_TIME_LIMIT_SECONDS,
+    soft_time_limit=SUBSONIC_IMPORT_TIME_LIMIT_SECONDS - 60,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def import_subsonic_history(*, link_id: int) -> None:
+    """Import a linked server account's starred songs and play counts (event ids make a rerun a no-op)."""
+    subsonic_history.subsonic_history_import_run(link_id=link_id)

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.permissions import READ_WRITE
+from catalog.selectors import subsonic_link_get
 from config.api_fields import StrictCharField
 from config.api_schema import paginated
 from config.errors import ApplicationError
@@ -165,8 +166,52 @@ class PlaylistDetailApi(APIView):
     )
     def delete(self, request: Request, playlist_id: int) -> Response:
         playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
-        services.playlist_delete(playlist=playlist)
+        delete_pushed = request.query_params.get("delete_pushed", "").lower() in ("1", "true", "yes")
+        services.playlist_delete(playlist=playlist, delete_pushed=delete_pushed)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PlaylistPushApi(APIView):
+    required_scope = READ_WRITE
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "PlaylistPushInput"
+
+        link = serializers.IntegerField(
+            help_text="One of my media server links (/api/feedback/servers/links/)."
+        )
+
+    @extend_schema(
+        operation_id="playlists_push",
+        summary="Push a playlist to my account on a media server (createPlaylist / updatePlaylist)",
+        description="Creates the playlist there, or replaces its songs when pushed before; later versions "
+        "(refine, refresh) follow by themselves.",
+        request=InputSerializer,
+        responses={
+            200: OpenApiResponse(
+                description="{remote_playlist_id, name, version_number, songs_pushed, songs_missing}"
+            ),
+            400: OpenApiResponse(description="The server could not be reached or refused."),
+            404: OpenApiResponse(description="No such playlist or link among yours."),
+        },
+    )
+    def post(self, request: Request, playlist_id: int) -> Response:
+        user = _user(request)
+        playlist = selectors.playlist_get(user=user, playlist_id=playlist_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        link = subsonic_link_get(user=user, link_id=data.validated_data["link"])
+        push = services.playlist_push(playlist=playlist, link=link)
+        return Response(
+            {
+                "remote_playlist_id": push.remote_playlist_id,
+                "name": push.name,
+                "version_number": push.version_number,
+                "songs_pushed": push.songs_pushed,
+                "songs_missing": push.songs_missing,
+            }
+        )
 
 
 class PlaylistStatusApi(APIView):

@@ -12,5 +12,6 @@ urlpatterns = [
     path("<int:playlist_id>/versions/<int:number>/retry/", api.PlaylistRetryApi.as_view(), name="retry"),
     path("<int:playlist_id>/refine/", api.PlaylistRefineApi.as_view(), name="refine"),
     path("<int:playlist_id>/intent/", api.PlaylistIntentApi.as_view(), name="intent"),
+    path("<int:playlist_id>/push/", api.PlaylistPushApi.as_view(), name="push"),
     path("<int:playlist_id>/export/<str:export_format>/", api.PlaylistExportApi.as_view(), name="export"),
 ]

@@ -11,6 +11,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import User
+from catalog.models import SubsonicLink, SubsonicPush
+from catalog.subsonic_services import subsonic_playlist_push, subsonic_pushes_follow, subsonic_pushes_forget
 from config.errors import ApplicationError
 from config.jobs import LOST_WORKER_MESSAGE, jobs_sweep_stale
 from config.metrics import metrics_record_generation
@@ -154,8 +156,11 @@ def playlist_update(
     *, playlist: Playlist, name: str | None = None, refresh: str | None = None, now: datetime | None = None
 ) -> Playlist:
     playlist = _locked(playlist)
+    renamed = False
     if name is not None:
-        playlist.name = _name_clean(name)
+        cleaned = _name_clean(name)
+        renamed = cleaned != playlist.name
+        playlist.name = cleaned
     if refresh is not None:
         if refresh not in RefreshSchedule.values:
             raise ApplicationError(f"Unknown refresh schedule “{refresh}”; use never, daily or weekly.")
@@ -163,6 +168,16 @@ def playlist_update(
         interval = REFRESH_INTERVALS.get(RefreshSchedule(refresh))
         playlist.next_refresh_at = (now or timezone.now()) + interval if interval else None
     playlist.save()
+    ready = playlist.versions.filter(status=VersionStatus.READY).order_by("-number").first()
+    if renamed and ready is not None:
+        # Copies pushed to media servers carry the playlist's name.
+        subsonic_pushes_follow(
+            user_id=playlist.owner_id,
+            playlist_id=playlist.pk,
+            name=playlist.name,
+            version_number=ready.number,
+            track_ids=list(ready.items.order_by("position").values_list("track_id", flat=True)),
+        )
     return playlist
 
 
@@ -175,9 +190,12 @@ def _name_clean(name: str) -> str:
     return cleaned
 
 
-@transaction.atomic
-def playlist_delete(*, playlist: Playlist) -> None:
-    playlist.delete()
+def playlist_delete(*, playlist: Playlist, delete_pushed: bool = False) -> None:
+    """Delete a playlist; its copies pushed to media servers are deleted there too when asked
+    (``delete_pushed``), else left on the server and forgotten here."""
+    subsonic_pushes_forget(user=playlist.owner, playlist_id=playlist.pk, delete_remote=delete_pushed)
+    with transaction.atomic():
+        playlist.delete()
 
 
 def playlists_refresh_due(*, now: datetime | None = None) -> int:
@@ -317,6 +335,33 @@ def _composition_store(version_id: int, result: GeneratedVersion) -> None:
     playlist.save(update_fields=["intent", "updated_at"])
     stage_seconds = dict(version.stage_seconds)
     transaction.on_commit(lambda: metrics_record_generation(stage_seconds))
+    # Copies pushed to the listener's media servers follow each new version (refine, refresh).
+    subsonic_pushes_follow(
+        user_id=playlist.owner_id,
+        playlist_id=playlist.pk,
+        name=playlist.name,
+        version_number=version.number,
+        track_ids=[item.track_id for item in composition.items],
+    )
+
+
+def playlist_push(*, playlist: Playlist, link: SubsonicLink) -> SubsonicPush:
+    """Push the playlist's latest ready version to the owner's account on a media server (created
+    there, or replaced when pushed before); later versions follow by themselves."""
+    if link.user_id != playlist.owner_id:
+        raise ApplicationError("No such media server link.")
+    version = playlist.versions.filter(status=VersionStatus.READY).order_by("-number").first()
+    if version is None:
+        raise ApplicationError("This playlist has no finished version to push yet.")
+    track_ids = list(version.items.order_by("position").values_list("track_id", flat=True))
+    return subsonic_playlist_push(
+        user=playlist.owner,
+        link=link,
+        playlist_id=playlist.pk,
+        name=playlist.name,
+        version_number=version.number,
+        track_ids=track_ids,
+    )
 
 
 PLAYLIST_VERSION_JOB = "playlist_version"  # its heartbeat kind (config.jobs)

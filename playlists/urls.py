@@ -15,5 +15,6 @@ urlpatterns = [
     path("<int:playlist_id>/versions/<int:number>/retry/", views.version_retry, name="retry"),
     path("<int:playlist_id>/settings/", views.playlist_settings, name="settings"),
     path("<int:playlist_id>/delete/", views.playlist_delete, name="delete"),
+    path("<int:playlist_id>/push/", views.playlist_push, name="push"),
     path("<int:playlist_id>/export.<str:export_format>", views.playlist_export, name="export"),
 ]

@@ -17,7 +17,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from catalog.playback import playable_tracks
+from catalog.selectors import subsonic_link_get, subsonic_links_for_user
 from catalog.stream_links import signed_stream_path
+from catalog.subsonic_services import subsonic_pushes_for_user
 from config.errors import ApplicationError
 from feedback.selectors import track_reactions
 from playlists import selectors, services
@@ -118,6 +120,17 @@ def playlist_detail(request: HttpRequest, playlist_id: int) -> HttpResponse:
     return render(request, "playlists/detail.html", _detail_context(playlist, shown))
 
 
+def _server_links(playlist: Playlist) -> list[Any]:
+    """The owner's media server links, each with ``current_push`` (this playlist's copy, or None)."""
+    pushes = {
+        push.link_id: push for push in subsonic_pushes_for_user(user=playlist.owner, playlist_id=playlist.pk)
+    }
+    links = subsonic_links_for_user(user=playlist.owner)
+    for link in links:
+        link.current_push = pushes.get(link.pk)  # type: ignore[attr-defined]
+    return links
+
+
 def _detail_context(playlist: Playlist, shown: PlaylistVersion | None, **extra: Any) -> dict[str, Any]:
     latest = selectors.version_latest(playlist=playlist)
     items = selectors.version_items(version=shown) if shown else []
@@ -141,6 +154,7 @@ def _detail_context(playlist: Playlist, shown: PlaylistVersion | None, **extra: 
         "refine_form": RefineForm(),
         "settings_form": PlaylistSettingsForm(initial={"name": playlist.name, "refresh": playlist.refresh}),
         "export_formats": list(EXPORT_FORMATS),
+        "server_links": _server_links(playlist),
         "poll_seconds": POLL_SECONDS,
     }
     context.update(extra)
@@ -241,9 +255,34 @@ def playlist_settings(request: HttpRequest, playlist_id: int) -> HttpResponse:
 def playlist_delete(request: HttpRequest, playlist_id: int) -> HttpResponse:
     playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
     name = playlist.name
-    services.playlist_delete(playlist=playlist)
+    services.playlist_delete(playlist=playlist, delete_pushed=request.POST.get("delete_pushed") == "on")
     messages.success(request, f"Deleted “{name}”.")
     return redirect("playlists:home")
+
+
+@login_required
+@require_POST
+def playlist_push(request: HttpRequest, playlist_id: int) -> HttpResponse:
+    """Push the playlist to one of the listener's linked media server accounts."""
+    user = _user(request)
+    playlist = selectors.playlist_get(user=user, playlist_id=playlist_id)
+    try:
+        link_id = int(request.POST.get("link", ""))
+    except ValueError:
+        raise Http404("No such media server link.") from None
+    link = subsonic_link_get(user=user, link_id=link_id)
+    try:
+        push = services.playlist_push(playlist=playlist, link=link)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        missing = f" ({push.songs_missing} track{'s' if push.songs_missing != 1 else ''} not on that server)"
+        messages.success(
+            request,
+            f"Pushed “{push.name}” to {link.source.name}: {push.songs_pushed} songs"
+            f"{missing if push.songs_missing else ''}. New versions follow by themselves.",
+        )
+    return redirect("playlists:detail", playlist_id=playlist.pk)
 
 
 @login_required

@@ -305,6 +305,31 @@ if LIBRARY_SCAN_HEARTBEAT_FILES < 1 or LIBRARY_ANALYSIS_BATCH_SIZE < 1:
 if LIBRARY_SCAN_STALE_SECONDS <= LIBRARY_SCAN_HEARTBEAT_SECONDS:
     raise ImproperlyConfigured("LIBRARY_SCAN_STALE_SECONDS must be longer than a heartbeat.")
 
+# Subsonic / OpenSubsonic servers (catalog/subsonic_services.py; README "Subsonic servers").
+# Server passwords and API keys are stored encrypted (Fernet) with this key; empty: derived from
+# SECRET_KEY. To change it, put the old key(s) in SUBSONIC_CREDENTIALS_OLD_KEYS (comma-separated;
+# "secret-key:<old SECRET_KEY>" for a derived one) and run `manage.py subsonic_credentials_rotate`.
+SUBSONIC_CREDENTIALS_KEY = env("SUBSONIC_CREDENTIALS_KEY", default="")
+SUBSONIC_CREDENTIALS_OLD_KEYS = env.list("SUBSONIC_CREDENTIALS_OLD_KEYS", default=[])
+# Seconds before a request to a server is given up (connect and read).
+SUBSONIC_TIMEOUT_SECONDS = env.float("SUBSONIC_TIMEOUT_SECONDS", default=15.0)
+# Albums per getAlbumList2 page while syncing; an album's songs are committed together.
+SUBSONIC_PAGE_SIZE = env.int("SUBSONIC_PAGE_SIZE", default=100)
+# Analysis through the server's stream endpoint: at most this many requests a second per worker
+# process, this many downloads at once across all workers, and this many bytes of each song
+# (an HTTP Range from its start).
+SUBSONIC_ANALYSIS_REQUESTS_PER_SECOND = env.float("SUBSONIC_ANALYSIS_REQUESTS_PER_SECOND", default=2.0)
+SUBSONIC_ANALYSIS_CONCURRENCY = env.int("SUBSONIC_ANALYSIS_CONCURRENCY", default=1)
+SUBSONIC_ANALYSIS_EXCERPT_BYTES = env.int("SUBSONIC_ANALYSIS_EXCERPT_BYTES", default=3 * 1024 * 1024)
+# Resync every Subsonic source this often (beat); 0 turns the schedule off.
+SUBSONIC_SYNC_SECONDS = env.int("SUBSONIC_SYNC_SECONDS", default=6 * 60 * 60)
+if SUBSONIC_PAGE_SIZE < 1 or SUBSONIC_PAGE_SIZE > 500:
+    raise ImproperlyConfigured("SUBSONIC_PAGE_SIZE must be between 1 and 500.")
+if SUBSONIC_ANALYSIS_REQUESTS_PER_SECOND <= 0 or SUBSONIC_TIMEOUT_SECONDS <= 0:
+    raise ImproperlyConfigured(
+        "SUBSONIC_ANALYSIS_REQUESTS_PER_SECOND and SUBSONIC_TIMEOUT_SECONDS must be > 0."
+    )
+
 # --- Celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
@@ -327,6 +352,8 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_ROUTES = {
     "catalog.tasks.scan_library_source": {"queue": "library"},
     "catalog.tasks.analyse_media_files": {"queue": "analysis"},
+    "catalog.tasks.sync_subsonic_source": {"queue": "library"},
+    "catalog.tasks.analyse_subsonic_files": {"queue": "analysis"},
 }
 # Declared schedule; beat's DatabaseScheduler copies it into the database (editable in admin).
 CELERY_BEAT_SCHEDULE = {
@@ -356,6 +383,11 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-stale-playlist-versions": {
         "task": "playlists.tasks.sweep_playlist_versions",
         "schedule": JOB_SWEEP_SECONDS,
+    },
+    # Subsonic sources are resynced (changed songs updated, removed ones marked).
+    "sync-subsonic-sources": {
+        "task": "catalog.tasks.sync_subsonic_sources",
+        "schedule": max(SUBSONIC_SYNC_SECONDS, 60),
     },
     # Playlists on a daily or weekly schedule get a new version when due.
     "refresh-due-playlists": {
@@ -468,6 +500,7 @@ SPECTACULAR_SETTINGS = {
     # each enum named once.
     "ENUM_NAME_OVERRIDES": {
         "ImportFormatEnum": "catalog.models.ImportFormat",
+        "LibrarySourceKindEnum": "catalog.models.LibrarySourceKind",
         "HistoryFormatEnum": "feedback.models.HistoryFormat",
         "JobStatusEnum": "catalog.models.JobStatus",
         "VersionStatusEnum": "playlists.models.VersionStatus",

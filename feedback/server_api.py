@@ -1,0 +1,171 @@
+"""API: a listener's links to Subsonic servers (their own only; anyone else's is a 404).
+
+Credentials go in (write-only) and never come back out.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from catalog import selectors as catalog_selectors
+from catalog import subsonic_services
+from catalog.models import SubsonicLink, SubsonicPush
+from feedback.subsonic_history import subsonic_history_import_request
+
+NOT_FOUND = OpenApiResponse(description="No such link among yours.")
+
+
+def _user(request: Request) -> User:
+    return cast(User, request.user)
+
+
+class SubsonicPushSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SubsonicPush
+        fields = [
+            "playlist_id",
+            "remote_playlist_id",
+            "name",
+            "version_number",
+            "songs_pushed",
+            "songs_missing",
+            "error",
+            "pushed_at",
+        ]
+        read_only_fields = fields
+
+
+class SubsonicLinkSerializer(serializers.ModelSerializer):
+    source_name = serializers.CharField(source="source.name", read_only=True)
+    pushes = SubsonicPushSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SubsonicLink
+        fields = [
+            "id",
+            "source",
+            "source_name",
+            "username",
+            "auth_mode",
+            "scrobble",
+            "last_error",
+            "last_import_at",
+            "last_import_report",
+            "created_at",
+            "pushes",
+        ]
+        read_only_fields = fields
+
+
+class ServerSourceListApi(APIView):
+    @extend_schema(
+        operation_id="feedback_servers_list",
+        summary="Media servers I can link my account on",
+        responses={200: OpenApiResponse(description="[{id, name}]")},
+    )
+    def get(self, request: Request) -> Response:
+        sources = catalog_selectors.subsonic_sources_for_linking(user=request.user)
+        return Response([{"id": source.pk, "name": source.name} for source in sources])
+
+
+class ServerLinkListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ServerLinkInput"
+
+        source = serializers.IntegerField()  # type: ignore[assignment]
+        username = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+        password = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+        api_key = serializers.CharField(required=False, allow_blank=True, default="")
+
+    @extend_schema(
+        operation_id="feedback_server_links_list",
+        summary="My linked media server accounts",
+        responses={200: SubsonicLinkSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        links = catalog_selectors.subsonic_links_for_user(user=request.user)
+        return Response(SubsonicLinkSerializer(links, many=True).data)
+
+    @extend_schema(
+        operation_id="feedback_server_links_create",
+        summary="Link my account on a media server (checked against the server first)",
+        request=InputSerializer,
+        responses={201: SubsonicLinkSerializer, 400: OpenApiResponse(description="Unreachable or refused.")},
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        source = catalog_selectors.subsonic_source_get_for_linking(
+            user=request.user, source_id=values["source"]
+        )
+        link = subsonic_services.subsonic_link_add(
+            user=_user(request),
+            source_id=source.pk,
+            username=values["username"],
+            password=values["password"],
+            api_key=values["api_key"],
+        )
+        return Response(SubsonicLinkSerializer(link).data, status=status.HTTP_201_CREATED)
+
+
+class ServerLinkDetailApi(APIView):
+    class UpdateSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ServerLinkUpdate"
+
+        scrobble = serializers.BooleanField()
+
+    @extend_schema(
+        operation_id="feedback_server_links_retrieve",
+        summary="One of my media server links",
+        responses={200: SubsonicLinkSerializer, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, link_id: int) -> Response:
+        link = catalog_selectors.subsonic_link_get(user=request.user, link_id=link_id)
+        return Response(SubsonicLinkSerializer(link).data)
+
+    @extend_schema(
+        operation_id="feedback_server_links_update",
+        summary="Turn scrobbling to this server on or off",
+        request=UpdateSerializer,
+        responses={200: SubsonicLinkSerializer, 404: NOT_FOUND},
+    )
+    def patch(self, request: Request, link_id: int) -> Response:
+        link = catalog_selectors.subsonic_link_get(user=request.user, link_id=link_id)
+        data = self.UpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        link = subsonic_services.subsonic_link_update(link=link, scrobble=data.validated_data["scrobble"])
+        return Response(SubsonicLinkSerializer(link).data)
+
+    @extend_schema(
+        operation_id="feedback_server_links_destroy",
+        summary="Unlink (?delete_pushed=true also deletes the pushed playlists on the server)",
+        responses={204: None, 404: NOT_FOUND},
+    )
+    def delete(self, request: Request, link_id: int) -> Response:
+        link = catalog_selectors.subsonic_link_get(user=request.user, link_id=link_id)
+        delete_pushed = request.query_params.get("delete_pushed", "").lower() in ("1", "true", "yes")
+        subsonic_services.subsonic_link_remove(link=link, delete_pushed=delete_pushed)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ServerLinkImportApi(APIView):
+    @extend_schema(
+        operation_id="feedback_server_links_import",
+        summary="Import my starred songs and play counts from this server as listening history",
+        request=None,
+        responses={202: OpenApiResponse(description="Queued; the report lands on the link."), 404: NOT_FOUND},
+    )
+    def post(self, request: Request, link_id: int) -> Response:
+        link = catalog_selectors.subsonic_link_get(user=request.user, link_id=link_id)
+        subsonic_history_import_request(user=_user(request), link=link)
+        return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
