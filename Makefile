@@ -18,7 +18,7 @@ help:
 	@echo "make run         start PostgreSQL, Redis, web (gunicorn, DEBUG off), Celery workers and beat (Ctrl-C stops all)"
 	@echo "make dev         the same with Django's autoreloading debug server (DEBUG on) for development"
 	@echo "make test        run the test suite (PYTEST_ARGS='-k name' to narrow; -m 'not e2e' skips the browser)"
-	@echo "make system-deps as root or in CI: Debian's chromium and ffmpeg for the browser tests"
+	@echo "make system-deps as root or in CI: Debian's chromium, ffmpeg and mpv for the browser and player tests"
 	@echo "make supysonic-peer  the Subsonic test server (Supysonic, AGPL) in its own venv .data/supysonic-venv"
 	@echo "make lint        ruff check, ruff format --check, mypy"
 	@echo "make bench       catalog benchmark (BENCH_ARGS='--tracks 200000')"
@@ -49,13 +49,13 @@ dev: $(INSTALLED)
 # The browser tests drive Debian's chromium (never a Playwright browser download). Installed
 # only when missing and only where we may (root, or CI); elsewhere those tests skip with a reason.
 system-deps:
-	@if command -v chromium >/dev/null 2>&1 && command -v ffmpeg >/dev/null 2>&1; then :; \
+	@if command -v chromium >/dev/null 2>&1 && command -v ffmpeg >/dev/null 2>&1 && command -v mpv >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = "0" ] || [ -n "$$CI" ]; then \
-		echo "Installing chromium and ffmpeg (apt-get)..."; \
+		echo "Installing chromium, ffmpeg and mpv (apt-get)..."; \
 		SUDO=$$([ "$$(id -u)" = "0" ] || echo sudo); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium ffmpeg; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium ffmpeg mpv; \
 	else \
-		echo "note: no chromium/ffmpeg and not root: the browser tests will be skipped (sudo make system-deps)."; \
+		echo "note: no chromium/ffmpeg/mpv and not root: the browser and player tests will be skipped (sudo make system-deps)."; \
 	fi
 
 # The Subsonic tests talk to a real Supysonic server. It is AGPL, so it lives in its own virtualenv
