@@ -75,10 +75,17 @@ class MissingColumnsError(ImportFileError):
         missing = list(missing)
         super().__init__(
             f"Missing required column(s): {', '.join(missing)}. "
-            f"Columns in the file: {', '.join(available) or '(none)'}. Use --map field=column.",
+            f"Columns in the file: {', '.join(_printable(name) for name in available) or '(none)'}. "
+            "Use --map field=column.",
             exit_code=2,
         )
         self.missing = missing
+
+
+def _printable(text: str) -> str:
+    """A column name as it can be shown and stored: control characters (a binary file read as
+    CSV) escaped, since PostgreSQL text cannot hold a NUL."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 class RowError(Exception):

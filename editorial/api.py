@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.permissions import READ_WRITE, IsCurator, TokenHasScope
 from config.api_schema import paginated
+from config.errors import ApplicationError
 from editorial import selectors, services
 from editorial.models import REASON_MAX_LENGTH, QueueReason, ReviewItem, Theme, ThemePin, Verdict
 from editorial.serializers import (
@@ -219,7 +220,9 @@ class BlockListCreateApi(APIView):
     )
     def post(self, request: Request) -> Response:
         data = _valid(BlockInputSerializer, request)
-        theme = get_object_or_404(Theme, pk=data["theme"]) if data["theme"] else None
+        theme = Theme.objects.filter(pk=data["theme"]).first() if data["theme"] else None
+        if data["theme"] and theme is None:
+            raise ApplicationError("No such theme.", extra={"field": "theme"})
         block = services.block_create(
             actor=_user(request),
             reason=data["reason"],

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.permissions import READ_WRITE
 from catalog import selectors as catalog_selectors
 from catalog import subsonic_services
 from catalog.models import SubsonicLink, SubsonicPush
@@ -65,6 +66,8 @@ class SubsonicLinkSerializer(serializers.ModelSerializer):
 
 
 class ServerSourceListApi(APIView):
+    required_scope = READ_WRITE
+
     @extend_schema(
         operation_id="feedback_servers_list",
         summary="Media servers I can link my account on",
@@ -76,6 +79,8 @@ class ServerSourceListApi(APIView):
 
 
 class ServerLinkListCreateApi(APIView):
+    required_scope = READ_WRITE
+
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "ServerLinkInput"
@@ -98,7 +103,11 @@ class ServerLinkListCreateApi(APIView):
         operation_id="feedback_server_links_create",
         summary="Link my account on a media server (checked against the server first)",
         request=InputSerializer,
-        responses={201: SubsonicLinkSerializer, 400: OpenApiResponse(description="Unreachable or refused.")},
+        responses={
+            201: SubsonicLinkSerializer,
+            400: OpenApiResponse(description="Unreachable or refused."),
+            404: NOT_FOUND,
+        },
     )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
@@ -118,6 +127,8 @@ class ServerLinkListCreateApi(APIView):
 
 
 class ServerLinkDetailApi(APIView):
+    required_scope = READ_WRITE
+
     class UpdateSerializer(serializers.Serializer):
         class Meta:
             ref_name = "ServerLinkUpdate"
@@ -159,6 +170,8 @@ class ServerLinkDetailApi(APIView):
 
 
 class ServerLinkImportApi(APIView):
+    required_scope = READ_WRITE
+
     @extend_schema(
         operation_id="feedback_server_links_import",
         summary="Import my starred songs and play counts from this server as listening history",
