@@ -20,6 +20,7 @@ from config.errors import ApplicationError
 from config.uploads import content_length
 from feedback import selectors, services
 from feedback.models import HistoryFormat
+from feedback.recent import recent_listening
 
 
 class ExclusionForm(forms.Form):
@@ -42,6 +43,7 @@ def taste(request: HttpRequest) -> HttpResponse:
         "feedback/taste.html",
         {
             "profile": selectors.taste_profile(user=user),
+            "recent": recent_listening(user=user),
             "window_form": ExclusionForm(),
             "personalization": consent_allows(user, ConsentPurpose.PERSONALIZATION),
             "listening_history": consent_allows(user, ConsentPurpose.LISTENING_HISTORY),
