@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any, cast
+from typing import Any
 
 from axes.helpers import get_client_ip_address
 from django.conf import settings
@@ -35,11 +35,8 @@ from accounts.forms import (
 )
 from accounts.models import ConsentPurpose, User
 from accounts.permissions import curator_required
+from accounts.requests import request_user
 from config.errors import ApplicationError
-
-
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -104,7 +101,7 @@ def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def onboarding_consents(request: HttpRequest) -> HttpResponse:
     """The consent questions: after sign-up, and again whenever a new policy is published."""
-    user = _user(request)
+    user = request_user(request)
     policy = policy_current()
     state = consent_state(user, policy=policy)
     onboarding = request.GET.get("onboarding") == "1" or request.POST.get("onboarding") == "1"
@@ -133,7 +130,7 @@ def onboarding_consents(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def onboarding_taste(request: HttpRequest) -> HttpResponse:
     """Optional: a few favourite genres and artists that seed a new listener's taste."""
-    user = _user(request)
+    user = request_user(request)
     seeds = selectors.taste_seeds_for_user(user=user)
     form = TasteSeedForm(
         request.POST or None,
@@ -184,7 +181,7 @@ def _exports_context(user: User) -> dict[str, Any]:
 @login_required
 @require_GET
 def privacy_center(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     offer = request.GET.get("offer_erase")
     context = {
         "offer_erase": ConsentPurpose(offer) if offer in ConsentPurpose.values else None,
@@ -200,7 +197,7 @@ def privacy_center(request: HttpRequest) -> HttpResponse:
 @require_POST
 def consent_change(request: HttpRequest, purpose: str) -> HttpResponse:
     """One click: grant or withdraw one purpose (``granted`` = yes/no in the form)."""
-    user = _user(request)
+    user = request_user(request)
     try:
         parsed = purpose_parse(purpose)
     except ApplicationError:
@@ -236,7 +233,7 @@ def purpose_data_erase(request: HttpRequest, purpose: str) -> HttpResponse:
         parsed = purpose_parse(purpose)
     except ApplicationError:
         raise Http404("No such consent purpose.") from None
-    deleted = services.purpose_data_erase(user=_user(request), purpose=parsed)
+    deleted = services.purpose_data_erase(user=request_user(request), purpose=parsed)
     messages.success(
         request,
         f"Deleted {deleted} stored record{'s' if deleted != 1 else ''} of your {parsed.label.lower()}."
@@ -249,7 +246,7 @@ def purpose_data_erase(request: HttpRequest, purpose: str) -> HttpResponse:
 @login_required
 @require_POST
 def export_request(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     services.data_export_request(user=user)
     if _is_fragment_request(request):
         return render(request, "privacy/center.html#exports", _exports_context(user))
@@ -261,14 +258,14 @@ def export_request(request: HttpRequest) -> HttpResponse:
 @require_GET
 def export_status(request: HttpRequest) -> HttpResponse:
     """The exports fragment; it keeps polling itself while an export is being prepared."""
-    return render(request, "privacy/center.html#exports", _exports_context(_user(request)))
+    return render(request, "privacy/center.html#exports", _exports_context(request_user(request)))
 
 
 @login_required
 @require_GET
 def export_download(request: HttpRequest, export_id: int) -> HttpResponse | FileResponse:
     """The owner's ZIP; another user's export is a 404, an expired one a 410 with an explanation."""
-    export = selectors.data_export_get(user=_user(request), export_id=export_id)
+    export = selectors.data_export_get(user=request_user(request), export_id=export_id)
     path, problem = selectors.data_export_file(export=export)
     if path is None:
         return render(request, "privacy/export_gone.html", {"problem": problem}, status=410)
@@ -278,7 +275,7 @@ def export_download(request: HttpRequest, export_id: int) -> HttpResponse | File
 @login_required
 @require_http_methods(["GET", "POST"])
 def account_delete(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form = AccountDeleteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -300,7 +297,7 @@ def account_delete(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def tokens(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form = TokenCreateForm(request.POST or None)
     new_token = None
     if request.method == "POST" and form.is_valid():
@@ -323,7 +320,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    token = services.token_revoke(user=_user(request), token_id=token_id)
+    token = services.token_revoke(user=request_user(request), token_id=token_id)
     messages.success(request, f"Token “{token.name}” is revoked; it no longer works.")
     return redirect("privacy:tokens")
 
