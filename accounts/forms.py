@@ -78,22 +78,6 @@ class ConsentForm(forms.Form):
         return {purpose: self.cleaned_data[purpose] == "yes" for purpose in ConsentPurpose.values}
 
 
-class TasteSeedForm(forms.Form):
-    tags = forms.TypedMultipleChoiceField(coerce=int, required=False, widget=forms.CheckboxSelectMultiple)
-    artists = forms.TypedMultipleChoiceField(coerce=int, required=False, widget=forms.CheckboxSelectMultiple)
-
-    def __init__(
-        self,
-        *args: Any,
-        tag_choices: list[tuple[int, str]],
-        artist_choices: list[tuple[int, str]],
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["tags"].choices = tag_choices  # type: ignore[attr-defined]
-        self.fields["artists"].choices = artist_choices  # type: ignore[attr-defined]
-
-
 class TokenCreateForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What the token is for, e.g. “my scrobbler”.")
     scopes = forms.MultipleChoiceField(

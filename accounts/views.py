@@ -1,4 +1,5 @@
-"""Account pages: sign-up, onboarding (consents, taste seeds), the privacy center and tokens."""
+"""Account pages: sign-up, onboarding consents, the privacy center and tokens (the onboarding taste
+step that follows the consents is feedback's: feedback/onboarding_views.py)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,6 @@ from accounts.forms import (
     ConsentForm,
     LockoutPasswordChangeForm,
     SignupForm,
-    TasteSeedForm,
     TokenCreateForm,
 )
 from accounts.models import ConsentPurpose, User
@@ -113,7 +113,7 @@ def onboarding_consents(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             if onboarding:
-                return redirect("accounts:onboarding_taste")
+                return redirect("onboarding:taste")
             messages.success(request, "Thank you: your choices are saved. You can change them any time here.")
             return redirect(_safe_next(request, reverse("privacy:center")))
     context = {
@@ -124,33 +124,6 @@ def onboarding_consents(request: HttpRequest) -> HttpResponse:
         "next": _safe_next(request, ""),
     }
     return render(request, "accounts/onboarding_consents.html", context, status=400 if form.errors else 200)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def onboarding_taste(request: HttpRequest) -> HttpResponse:
-    """Optional: a few favourite genres and artists that seed a new listener's taste."""
-    user = request_user(request)
-    seeds = selectors.taste_seeds_for_user(user=user)
-    form = TasteSeedForm(
-        request.POST or None,
-        initial={"tags": [tag.pk for tag in seeds.tags], "artists": [artist.pk for artist in seeds.artists]},
-        tag_choices=[(tag.pk, tag.name) for tag in selectors.onboarding_genres()],
-        artist_choices=[(artist.pk, artist.name) for artist in selectors.onboarding_artists()],
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.taste_seeds_set(
-                user=user, tag_ids=form.cleaned_data["tags"], artist_ids=form.cleaned_data["artists"]
-            )
-        except ApplicationError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, "Welcome to Segue! Your picks will shape your first playlists.")
-            return redirect("playlists:home")
-    return render(
-        request, "accounts/onboarding_taste.html", {"form": form}, status=400 if form.errors else 200
-    )
 
 
 # --- privacy center -------------------------------------------------------------------------------

@@ -344,7 +344,7 @@ def logged_decisions() -> list[LoggedDecision]:
     owner are read through the events' own foreign key (feedback sits below playlists).
     """
     totals: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    logged: dict[int, tuple[str, float, int]] = {}
+    logged: dict[int, tuple[str, float | None, int]] = {}
     for (
         version_id,
         policy,
