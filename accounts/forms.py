@@ -1,4 +1,4 @@
-"""Forms of the account pages: sign-up, consent answers, taste seeds, tokens, account deletion."""
+"""Forms of the account pages: sign-up, consent answers, tokens, account deletion."""
 
 from __future__ import annotations
 

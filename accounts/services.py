@@ -1,4 +1,4 @@
-"""Every write to accounts data: users, consent ledger, taste seeds, tokens, exports, erasure."""
+"""Every write to accounts data: users, consent ledger, tokens, exports, erasure."""
 
 from __future__ import annotations
 
