@@ -20,7 +20,7 @@ help:
 	@echo "make test        run the test suite (PYTEST_ARGS='-k name' to narrow; -m 'not e2e' skips the browser)"
 	@echo "make system-deps as root or in CI: Debian's chromium, ffmpeg and mpv for the browser and player tests"
 	@echo "make supysonic-peer  the Subsonic test server (Supysonic, AGPL) in its own venv .data/supysonic-venv"
-	@echo "make lint        ruff check, ruff format --check, mypy"
+	@echo "make lint        ruff check, ruff format --check, mypy, lint-imports (the apps' layering)"
 	@echo "make bench       catalog benchmark (BENCH_ARGS='--tracks 200000')"
 	@echo "make stop        stop a running make run (web, worker, beat) and the embedded services"
 	@echo "make clean-data  stop them and delete .data/ (database, broker, media)"
@@ -76,12 +76,14 @@ $(SUPYSONIC_READY):
 test: system-deps $(INSTALLED) $(SUPYSONIC_READY)
 	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
 
-# All three run even when one fails, so a single pass shows every finding.
+# All four run even when one fails, so a single pass shows every finding. lint-imports checks
+# the apps' layering (the contracts in pyproject.toml); --no-cache leaves no cache folder behind.
 lint: $(INSTALLED)
 	@status=0; \
 	echo "ruff check ."; $(VENV)/bin/ruff check . || status=1; \
 	echo "ruff format --check ."; $(VENV)/bin/ruff format --check . || status=1; \
 	echo "mypy ."; $(VENV)/bin/mypy . || status=1; \
+	echo "lint-imports"; $(VENV)/bin/lint-imports --no-cache --no-logo || status=1; \
 	exit $$status
 
 bench: $(INSTALLED)

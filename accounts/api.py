@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.http import FileResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -18,6 +16,7 @@ from accounts.consent import consent_state, policy_current
 from accounts.models import ConsentMethod, ConsentPurpose, TokenScope, User
 from accounts.permissions import READ_WRITE, IsCurator, TokenHasScope
 from accounts.pseudonyms import pseudonym_for
+from accounts.requests import request_user
 from accounts.serializers import (
     ConsentStateSerializer,
     DataExportSerializer,
@@ -33,10 +32,6 @@ NOT_FOUND = OpenApiResponse(description="No such object among yours.")
 class Gone(APIException):
     status_code = status.HTTP_410_GONE
     default_code = "gone"
-
-
-def _user(request: Request) -> User:
-    return cast(User, request.user)
 
 
 def _consent_payload(user: User) -> dict[str, object]:
@@ -67,7 +62,7 @@ class MeApi(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        user = _user(request)
+        user = request_user(request)
         return Response(
             {
                 "email": user.email,
@@ -93,7 +88,7 @@ class ConsentApi(APIView):
         responses={200: ConsentStateSerializer},
     )
     def get(self, request: Request) -> Response:
-        return Response(ConsentStateSerializer(_consent_payload(_user(request))).data)
+        return Response(ConsentStateSerializer(_consent_payload(request_user(request))).data)
 
     @extend_schema(
         operation_id="consents_update",
@@ -105,7 +100,7 @@ class ConsentApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.ConsentChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = _user(request)
+        user = request_user(request)
         change = services.consent_grant if data.validated_data["granted"] else services.consent_withdraw
         change(user=user, purpose=data.validated_data["purpose"], method=ConsentMethod.API)
         return Response(ConsentStateSerializer(_consent_payload(user)).data)
@@ -120,7 +115,9 @@ class PrivacySummaryApi(APIView):
         responses={200: HeldKindSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
-        return Response(HeldKindSerializer(selectors.privacy_counts(user=_user(request)), many=True).data)
+        return Response(
+            HeldKindSerializer(selectors.privacy_counts(user=request_user(request)), many=True).data
+        )
 
 
 class ExportListCreateApi(APIView):
@@ -132,7 +129,9 @@ class ExportListCreateApi(APIView):
         responses={200: DataExportSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
-        return Response(DataExportSerializer(selectors.data_export_list(user=_user(request)), many=True).data)
+        return Response(
+            DataExportSerializer(selectors.data_export_list(user=request_user(request)), many=True).data
+        )
 
     @extend_schema(
         operation_id="exports_create",
@@ -143,7 +142,7 @@ class ExportListCreateApi(APIView):
         responses={202: DataExportSerializer},
     )
     def post(self, request: Request) -> Response:
-        export = services.data_export_request(user=_user(request))
+        export = services.data_export_request(user=request_user(request))
         return Response(DataExportSerializer(export).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -156,7 +155,7 @@ class ExportDetailApi(APIView):
         responses={200: DataExportSerializer, 404: NOT_FOUND},
     )
     def get(self, request: Request, export_id: int) -> Response:
-        export = selectors.data_export_get(user=_user(request), export_id=export_id)
+        export = selectors.data_export_get(user=request_user(request), export_id=export_id)
         return Response(DataExportSerializer(export).data)
 
 
@@ -173,7 +172,7 @@ class ExportDownloadApi(APIView):
         },
     )
     def get(self, request: Request, export_id: int) -> FileResponse:
-        export = selectors.data_export_get(user=_user(request), export_id=export_id)
+        export = selectors.data_export_get(user=request_user(request), export_id=export_id)
         path, problem = selectors.data_export_file(export=export)
         if path is None:
             raise Gone(problem)
@@ -193,7 +192,7 @@ class TokenListCreateApi(APIView):
         operation_id="tokens_list", summary="My API tokens", responses={200: TokenSerializer(many=True)}
     )
     def get(self, request: Request) -> Response:
-        return Response(TokenSerializer(selectors.token_list(user=_user(request)), many=True).data)
+        return Response(TokenSerializer(selectors.token_list(user=request_user(request)), many=True).data)
 
     @extend_schema(
         operation_id="tokens_create",
@@ -215,7 +214,7 @@ class TokenListCreateApi(APIView):
                 f"A token can only create tokens within its own scopes; this one lacks {', '.join(extra)}."
             )
         token, raw = services.token_create(
-            user=_user(request), name=data.validated_data["name"], scopes=data.validated_data["scopes"]
+            user=request_user(request), name=data.validated_data["name"], scopes=data.validated_data["scopes"]
         )
         token.token = raw  # type: ignore[attr-defined]
         response = Response(TokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
@@ -230,7 +229,7 @@ class TokenRevokeApi(APIView):
         operation_id="tokens_revoke", summary="Revoke an API token", responses={204: None, 404: NOT_FOUND}
     )
     def delete(self, request: Request, token_id: int) -> Response:
-        services.token_revoke(user=_user(request), token_id=token_id)
+        services.token_revoke(user=request_user(request), token_id=token_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -255,7 +254,7 @@ class AccountDeleteApi(APIView):
         data = self.AccountDeleteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.account_erasure_request(
-            user=_user(request), password=data.validated_data["password"], request=request._request
+            user=request_user(request), password=data.validated_data["password"], request=request._request
         )
         return Response(status=status.HTTP_202_ACCEPTED)
 

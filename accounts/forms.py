@@ -1,4 +1,4 @@
-"""Forms of the account pages: sign-up, consent answers, taste seeds, tokens, account deletion."""
+"""Forms of the account pages: sign-up, consent answers, tokens, account deletion."""
 
 from __future__ import annotations
 
@@ -76,22 +76,6 @@ class ConsentForm(forms.Form):
 
     def choices(self) -> dict[str, bool]:
         return {purpose: self.cleaned_data[purpose] == "yes" for purpose in ConsentPurpose.values}
-
-
-class TasteSeedForm(forms.Form):
-    tags = forms.TypedMultipleChoiceField(coerce=int, required=False, widget=forms.CheckboxSelectMultiple)
-    artists = forms.TypedMultipleChoiceField(coerce=int, required=False, widget=forms.CheckboxSelectMultiple)
-
-    def __init__(
-        self,
-        *args: Any,
-        tag_choices: list[tuple[int, str]],
-        artist_choices: list[tuple[int, str]],
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["tags"].choices = tag_choices  # type: ignore[attr-defined]
-        self.fields["artists"].choices = artist_choices  # type: ignore[attr-defined]
 
 
 class TokenCreateForm(forms.Form):

@@ -139,36 +139,6 @@ class ConsentRecord(models.Model):
         return f"{self.purpose} {'granted' if self.granted else 'withdrawn'}"
 
 
-# --- onboarding taste seeds -------------------------------------------------------------------
-
-
-class TasteSeed(models.Model):
-    """A genre (tag) or artist a listener picked at onboarding: it seeds a new listener's taste."""
-
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="taste_seeds")
-    tag = models.ForeignKey("catalog.Tag", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    artist = models.ForeignKey(
-        "catalog.Artist", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=(
-                    models.Q(tag__isnull=False, artist__isnull=True)
-                    | models.Q(tag__isnull=True, artist__isnull=False)
-                ),
-                name="taste_seed_tag_xor_artist",
-            ),
-            models.UniqueConstraint(fields=["user", "tag"], name="taste_seed_unique_tag"),
-            models.UniqueConstraint(fields=["user", "artist"], name="taste_seed_unique_artist"),
-        ]
-
-    def __str__(self) -> str:
-        return f"seed {self.tag_id or self.artist_id}"
-
-
 # --- API tokens ---------------------------------------------------------------------------------
 
 

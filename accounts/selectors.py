@@ -18,11 +18,9 @@ from accounts.models import (
     DataExport,
     ExportStatus,
     PersonalAccessToken,
-    TasteSeed,
     User,
 )
 from accounts.privacy import user_relations
-from catalog.models import Artist, Tag, TagKind
 
 
 def token_hash(raw: str) -> str:
@@ -86,42 +84,6 @@ def privacy_counts(*, user: User) -> list[HeldKind]:
         if count:
             held.append(HeldKind(kind=relation.label, label=relation.kind, count=count))
     return held
-
-
-@dataclass(frozen=True)
-class TasteSeeds:
-    tags: list[Tag]
-    artists: list[Artist]
-
-
-def taste_seeds_for_user(*, user: Any) -> TasteSeeds:
-    """The genres and artists a listener picked at onboarding (the playlists engine seeds from them).
-
-    Callers must check ``consent_allows(user, PERSONALIZATION)`` first: seeds are personal taste.
-    """
-    if not getattr(user, "is_authenticated", False):
-        return TasteSeeds(tags=[], artists=[])
-    seeds = list(TasteSeed.objects.filter(user=user).select_related("tag", "artist"))
-    return TasteSeeds(
-        tags=[seed.tag for seed in seeds if seed.tag is not None],
-        artists=[seed.artist for seed in seeds if seed.artist is not None],
-    )
-
-
-def onboarding_genres(*, limit: int = 30) -> list[Tag]:
-    """Genres to offer at onboarding: the catalog's most common ones."""
-    return list(
-        Tag.objects.filter(kind=TagKind.GENRE)
-        .annotate(track_count=Count("tag_tracks"))
-        .order_by("-track_count", "name")[:limit]
-    )
-
-
-def onboarding_artists(*, limit: int = 30) -> list[Artist]:
-    """Artists to offer at onboarding: those with the most tracks in the catalog."""
-    return list(
-        Artist.objects.annotate(track_count=Count("artist_tracks")).order_by("-track_count", "name")[:limit]
-    )
 
 
 def consent_overview_counts() -> list[dict[str, Any]]:

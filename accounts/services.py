@@ -1,4 +1,4 @@
-"""Every write to accounts data: users, consent ledger, taste seeds, tokens, exports, erasure."""
+"""Every write to accounts data: users, consent ledger, tokens, exports, erasure."""
 
 from __future__ import annotations
 
@@ -44,14 +44,12 @@ from accounts.models import (
     PersonalAccessToken,
     PolicyVersion,
     Role,
-    TasteSeed,
     TokenScope,
     User,
 )
 from accounts.policy_text import INITIAL_TEXT, INITIAL_VERSION
 from accounts.pseudonyms import pseudonym_for
 from accounts.selectors import token_get, token_hash
-from catalog.models import Artist, Tag
 from config.errors import ApplicationError
 from config.jobs import LOST_WORKER_MESSAGE, job_heartbeat, jobs_sweep_stale
 
@@ -59,7 +57,6 @@ logger = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "seg_"
 MAX_ACTIVE_TOKENS = 20
-MAX_TASTE_SEEDS = 20
 # Fields never written to an export: secrets, even hashed.
 # "credentials": a linked media server's encrypted password or API key (catalog.SubsonicLink).
 EXPORT_REDACTED_FIELDS = frozenset({"password", "token_hash", "credentials"})
@@ -241,25 +238,6 @@ def purpose_data_erase(*, user: User, purpose: str) -> int:
     """Delete what was stored under a purpose (after withdrawing it); returns rows deleted."""
     parsed = purpose_parse(purpose)
     return sum(eraser(user=user) for eraser in privacy.purpose_erasers(parsed))
-
-
-# --- onboarding taste seeds -------------------------------------------------------------------------
-
-
-@transaction.atomic
-def taste_seeds_set(*, user: User, tag_ids: Iterable[int], artist_ids: Iterable[int]) -> list[TasteSeed]:
-    """Replace the listener's favourite genres and artists (seeds for a new listener's taste)."""
-    tag_ids, artist_ids = set(tag_ids), set(artist_ids)
-    if len(tag_ids) + len(artist_ids) > MAX_TASTE_SEEDS:
-        raise ApplicationError(f"Pick at most {MAX_TASTE_SEEDS} genres and artists in all.")
-    tags = list(Tag.objects.filter(pk__in=tag_ids))
-    artists = list(Artist.objects.filter(pk__in=artist_ids))
-    if len(tags) != len(tag_ids) or len(artists) != len(artist_ids):
-        raise ApplicationError("Some of the chosen genres or artists do not exist (any more).")
-    TasteSeed.objects.filter(user=user).delete()
-    return TasteSeed.objects.bulk_create(
-        [TasteSeed(user=user, tag=tag) for tag in tags] + [TasteSeed(user=user, artist=a) for a in artists]
-    )
 
 
 # --- personal access tokens -------------------------------------------------------------------------

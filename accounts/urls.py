@@ -16,7 +16,6 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("signup/confirm/<str:token>/", views.signup_confirm, name="signup_confirm"),
     path("onboarding/consents/", views.onboarding_consents, name="onboarding_consents"),
-    path("onboarding/taste/", views.onboarding_taste, name="onboarding_taste"),
     path(
         "password/change/",
         views.PasswordChangeView.as_view(

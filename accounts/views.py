@@ -1,9 +1,10 @@
-"""Account pages: sign-up, onboarding (consents, taste seeds), the privacy center and tokens."""
+"""Account pages: sign-up, onboarding consents, the privacy center and tokens (the onboarding taste
+step that follows the consents is feedback's: feedback/onboarding_views.py)."""
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any, cast
+from typing import Any
 
 from axes.helpers import get_client_ip_address
 from django.conf import settings
@@ -30,16 +31,12 @@ from accounts.forms import (
     ConsentForm,
     LockoutPasswordChangeForm,
     SignupForm,
-    TasteSeedForm,
     TokenCreateForm,
 )
 from accounts.models import ConsentPurpose, User
 from accounts.permissions import curator_required
+from accounts.requests import request_user
 from config.errors import ApplicationError
-
-
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -104,7 +101,7 @@ def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def onboarding_consents(request: HttpRequest) -> HttpResponse:
     """The consent questions: after sign-up, and again whenever a new policy is published."""
-    user = _user(request)
+    user = request_user(request)
     policy = policy_current()
     state = consent_state(user, policy=policy)
     onboarding = request.GET.get("onboarding") == "1" or request.POST.get("onboarding") == "1"
@@ -116,7 +113,7 @@ def onboarding_consents(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             if onboarding:
-                return redirect("accounts:onboarding_taste")
+                return redirect("onboarding:taste")
             messages.success(request, "Thank you: your choices are saved. You can change them any time here.")
             return redirect(_safe_next(request, reverse("privacy:center")))
     context = {
@@ -127,33 +124,6 @@ def onboarding_consents(request: HttpRequest) -> HttpResponse:
         "next": _safe_next(request, ""),
     }
     return render(request, "accounts/onboarding_consents.html", context, status=400 if form.errors else 200)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def onboarding_taste(request: HttpRequest) -> HttpResponse:
-    """Optional: a few favourite genres and artists that seed a new listener's taste."""
-    user = _user(request)
-    seeds = selectors.taste_seeds_for_user(user=user)
-    form = TasteSeedForm(
-        request.POST or None,
-        initial={"tags": [tag.pk for tag in seeds.tags], "artists": [artist.pk for artist in seeds.artists]},
-        tag_choices=[(tag.pk, tag.name) for tag in selectors.onboarding_genres()],
-        artist_choices=[(artist.pk, artist.name) for artist in selectors.onboarding_artists()],
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.taste_seeds_set(
-                user=user, tag_ids=form.cleaned_data["tags"], artist_ids=form.cleaned_data["artists"]
-            )
-        except ApplicationError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, "Welcome to Segue! Your picks will shape your first playlists.")
-            return redirect("playlists:home")
-    return render(
-        request, "accounts/onboarding_taste.html", {"form": form}, status=400 if form.errors else 200
-    )
 
 
 # --- privacy center -------------------------------------------------------------------------------
@@ -184,7 +154,7 @@ def _exports_context(user: User) -> dict[str, Any]:
 @login_required
 @require_GET
 def privacy_center(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     offer = request.GET.get("offer_erase")
     context = {
         "offer_erase": ConsentPurpose(offer) if offer in ConsentPurpose.values else None,
@@ -200,7 +170,7 @@ def privacy_center(request: HttpRequest) -> HttpResponse:
 @require_POST
 def consent_change(request: HttpRequest, purpose: str) -> HttpResponse:
     """One click: grant or withdraw one purpose (``granted`` = yes/no in the form)."""
-    user = _user(request)
+    user = request_user(request)
     try:
         parsed = purpose_parse(purpose)
     except ApplicationError:
@@ -236,7 +206,7 @@ def purpose_data_erase(request: HttpRequest, purpose: str) -> HttpResponse:
         parsed = purpose_parse(purpose)
     except ApplicationError:
         raise Http404("No such consent purpose.") from None
-    deleted = services.purpose_data_erase(user=_user(request), purpose=parsed)
+    deleted = services.purpose_data_erase(user=request_user(request), purpose=parsed)
     messages.success(
         request,
         f"Deleted {deleted} stored record{'s' if deleted != 1 else ''} of your {parsed.label.lower()}."
@@ -249,7 +219,7 @@ def purpose_data_erase(request: HttpRequest, purpose: str) -> HttpResponse:
 @login_required
 @require_POST
 def export_request(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     services.data_export_request(user=user)
     if _is_fragment_request(request):
         return render(request, "privacy/center.html#exports", _exports_context(user))
@@ -261,14 +231,14 @@ def export_request(request: HttpRequest) -> HttpResponse:
 @require_GET
 def export_status(request: HttpRequest) -> HttpResponse:
     """The exports fragment; it keeps polling itself while an export is being prepared."""
-    return render(request, "privacy/center.html#exports", _exports_context(_user(request)))
+    return render(request, "privacy/center.html#exports", _exports_context(request_user(request)))
 
 
 @login_required
 @require_GET
 def export_download(request: HttpRequest, export_id: int) -> HttpResponse | FileResponse:
     """The owner's ZIP; another user's export is a 404, an expired one a 410 with an explanation."""
-    export = selectors.data_export_get(user=_user(request), export_id=export_id)
+    export = selectors.data_export_get(user=request_user(request), export_id=export_id)
     path, problem = selectors.data_export_file(export=export)
     if path is None:
         return render(request, "privacy/export_gone.html", {"problem": problem}, status=410)
@@ -278,7 +248,7 @@ def export_download(request: HttpRequest, export_id: int) -> HttpResponse | File
 @login_required
 @require_http_methods(["GET", "POST"])
 def account_delete(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form = AccountDeleteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -300,7 +270,7 @@ def account_delete(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def tokens(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form = TokenCreateForm(request.POST or None)
     new_token = None
     if request.method == "POST" and form.is_valid():
@@ -323,7 +293,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    token = services.token_revoke(user=_user(request), token_id=token_id)
+    token = services.token_revoke(user=request_user(request), token_id=token_id)
     messages.success(request, f"Token “{token.name}” is revoked; it no longer works.")
     return redirect("privacy:tokens")
 

@@ -33,6 +33,7 @@ urlpatterns = [
     path("desk/ops/", include("editorial.ops_urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("accounts/onboarding/", include("feedback.onboarding_urls")),
     path("privacy/", include("accounts.privacy_urls")),
     path("catalog/", include("catalog.urls")),
     path("tracks/", include("catalog.stream_urls")),

@@ -13,8 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
 from accounts.permissions import READ_WRITE, IsCurator, TokenHasScope
+from accounts.requests import request_user
 from config.api_schema import paginated
 from config.errors import ApplicationError
 from editorial import selectors, services
@@ -31,12 +31,6 @@ from playlists import selectors as playlist_selectors
 ERROR_RESPONSE = OpenApiResponse(description="Bad input: field name → list of messages, or `detail`.")
 FORBIDDEN = OpenApiResponse(description="Not a curator.")
 CURATOR_PERMISSIONS = [IsCurator, TokenHasScope]
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _page(
@@ -80,7 +74,7 @@ class ThemeListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = _valid(ThemeInputSerializer, request)
         theme = services.theme_create(
-            actor=_user(request),
+            actor=request_user(request),
             name=data["name"],
             description=data["description"],
             example_prompts=data["example_prompts"],
@@ -117,7 +111,7 @@ class ThemeDetailApi(APIView):
     def put(self, request: Request, theme_id: int) -> Response:
         data = _valid(ThemeInputSerializer, request)
         theme = services.theme_update(
-            actor=_user(request),
+            actor=request_user(request),
             theme=selectors.theme_get(theme_id=theme_id),
             name=data["name"],
             description=data["description"],
@@ -132,7 +126,7 @@ class ThemeDetailApi(APIView):
         responses={204: None, 403: FORBIDDEN},
     )
     def delete(self, request: Request, theme_id: int) -> Response:
-        services.theme_delete(actor=_user(request), theme=selectors.theme_get(theme_id=theme_id))
+        services.theme_delete(actor=request_user(request), theme=selectors.theme_get(theme_id=theme_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -167,7 +161,7 @@ class PinListCreateApi(APIView):
     def post(self, request: Request, theme_id: int) -> Response:
         data = _valid(PinInputSerializer, request)
         pin = services.pin_create(
-            actor=_user(request),
+            actor=request_user(request),
             theme=selectors.theme_get(theme_id=theme_id),
             track_id=data["track"],
             position=data["position"],
@@ -186,7 +180,7 @@ class PinDeleteApi(APIView):
         operation_id="editorial_pins_delete", summary="Unpin", responses={204: None, 403: FORBIDDEN}
     )
     def delete(self, request: Request, pin_id: int) -> Response:
-        services.pin_delete(actor=_user(request), pin=get_object_or_404(ThemePin, pk=pin_id))
+        services.pin_delete(actor=request_user(request), pin=get_object_or_404(ThemePin, pk=pin_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -224,7 +218,7 @@ class BlockListCreateApi(APIView):
         if data["theme"] and theme is None:
             raise ApplicationError("No such theme.", extra={"field": "theme"})
         block = services.block_create(
-            actor=_user(request),
+            actor=request_user(request),
             reason=data["reason"],
             track_id=data["track"],
             artist_id=data["artist"],
@@ -243,7 +237,7 @@ class BlockDeleteApi(APIView):
     )
     def delete(self, request: Request, block_id: int) -> Response:
         block = get_object_or_404(selectors.block_list(), pk=block_id)
-        services.block_delete(actor=_user(request), block=block)
+        services.block_delete(actor=request_user(request), block=block)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -292,7 +286,7 @@ class QueueDecisionApi(APIView):
     def post(self, request: Request, item_id: int) -> Response:
         data = _valid(self.QueueDecisionSerializer, request)
         decision = services.review_decide(
-            actor=_user(request),
+            actor=request_user(request),
             item=get_object_or_404(ReviewItem, pk=item_id),
             track_id=data["track"],
             verdict=data["verdict"],
@@ -315,7 +309,9 @@ class QueueResolveApi(APIView):
         responses={200: ReviewItemSerializer, 400: ERROR_RESPONSE, 403: FORBIDDEN},
     )
     def post(self, request: Request, item_id: int) -> Response:
-        item = services.review_resolve(actor=_user(request), item=get_object_or_404(ReviewItem, pk=item_id))
+        item = services.review_resolve(
+            actor=request_user(request), item=get_object_or_404(ReviewItem, pk=item_id)
+        )
         return Response(ReviewItemSerializer(item).data)
 
 
@@ -369,8 +365,8 @@ class ReportCreateApi(APIView):
     )
     def post(self, request: Request) -> Response:
         data = _valid(self.ReportCreateSerializer, request)
-        playlist = playlist_selectors.playlist_get(user=_user(request), playlist_id=data["playlist"])
+        playlist = playlist_selectors.playlist_get(user=request_user(request), playlist_id=data["playlist"])
         report = services.report_create(
-            reporter=_user(request), playlist=playlist, track_id=data["track"], reason=data["reason"]
+            reporter=request_user(request), playlist=playlist, track_id=data["track"], reason=data["reason"]
         )
         return Response({"id": report.pk}, status=status.HTTP_201_CREATED)

@@ -15,8 +15,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import User
 from accounts.permissions import curator_required
+from accounts.requests import request_user
 from catalog.selectors import track_list
 from config.errors import ApplicationError
 from editorial import selectors, services
@@ -37,12 +37,6 @@ from playlists import selectors as playlist_selectors
 
 AUDIT_PAGE_SIZE = 50
 TRACK_SEARCH_RESULTS = 10
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -136,7 +130,7 @@ def review_decide(request: HttpRequest, item_id: int) -> HttpResponse:
         return review(request, item_id, error=_form_error(form), status=400)
     try:
         services.review_decide(
-            actor=_user(request),
+            actor=request_user(request),
             item=item,
             track_id=form.cleaned_data["track_id"],
             verdict=form.cleaned_data["verdict"],
@@ -150,7 +144,11 @@ def review_decide(request: HttpRequest, item_id: int) -> HttpResponse:
 @require_POST
 def review_resolve(request: HttpRequest, item_id: int) -> HttpResponse:
     item = get_object_or_404(ReviewItem, pk=item_id)
-    _act(request, lambda: services.review_resolve(actor=_user(request), item=item), done="Review closed.")
+    _act(
+        request,
+        lambda: services.review_resolve(actor=request_user(request), item=item),
+        done="Review closed.",
+    )
     return redirect("desk:queue")
 
 
@@ -163,7 +161,7 @@ def themes(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             theme = services.theme_create(
-                actor=_user(request),
+                actor=request_user(request),
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
                 example_prompts=form.examples(),
@@ -195,7 +193,7 @@ def theme(request: HttpRequest, theme_id: int) -> HttpResponse:
         updated = _act(
             request,
             lambda: services.theme_update(
-                actor=_user(request),
+                actor=request_user(request),
                 theme=current,
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
@@ -233,7 +231,7 @@ def pin_create(request: HttpRequest, theme_id: int) -> HttpResponse:
         _act(
             request,
             lambda: services.pin_create(
-                actor=_user(request),
+                actor=request_user(request),
                 theme=current,
                 track_id=data["track_id"],
                 position=data["position"],
@@ -249,7 +247,7 @@ def pin_create(request: HttpRequest, theme_id: int) -> HttpResponse:
 @require_POST
 def pin_delete(request: HttpRequest, pin_id: int) -> HttpResponse:
     pin = get_object_or_404(ThemePin, pk=pin_id)
-    _act(request, lambda: services.pin_delete(actor=_user(request), pin=pin), done="Pin removed.")
+    _act(request, lambda: services.pin_delete(actor=request_user(request), pin=pin), done="Pin removed.")
     return redirect("desk:theme", theme_id=pin.theme_id)
 
 
@@ -264,7 +262,7 @@ def boost_create(request: HttpRequest, theme_id: int) -> HttpResponse:
         _act(
             request,
             lambda: services.boost_create(
-                actor=_user(request),
+                actor=request_user(request),
                 theme=current,
                 artist_id=form.cleaned_data["artist_id"],
                 note=form.cleaned_data["note"],
@@ -286,7 +284,7 @@ def boost_change(request: HttpRequest, boost_id: int) -> HttpResponse:
     if action is None:
         return HttpResponse("Unknown action: use accept or delete.", status=400, content_type="text/plain")
     change, done = action
-    _act(request, lambda: change(actor=_user(request), boost=boost), done=done)
+    _act(request, lambda: change(actor=request_user(request), boost=boost), done=done)
     return redirect("desk:theme", theme_id=boost.theme_id)
 
 
@@ -304,7 +302,7 @@ def blocks(request: HttpRequest) -> HttpResponse:
             _act(
                 request,
                 lambda: services.block_create(
-                    actor=_user(request),
+                    actor=request_user(request),
                     reason=data["reason"],
                     track_id=data["track_id"],
                     artist_id=data["artist_id"],
@@ -327,7 +325,9 @@ def blocks(request: HttpRequest) -> HttpResponse:
 @require_POST
 def block_delete(request: HttpRequest, block_id: int) -> HttpResponse:
     block = get_object_or_404(Block, pk=block_id)
-    _act(request, lambda: services.block_delete(actor=_user(request), block=block), done="Block lifted.")
+    _act(
+        request, lambda: services.block_delete(actor=request_user(request), block=block), done="Block lifted."
+    )
     return redirect("desk:theme", theme_id=block.theme_id) if block.theme_id else redirect("desk:blocks")
 
 
@@ -340,7 +340,7 @@ def playlists(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             playlist = services.editorial_playlist_create(
-                actor=_user(request),
+                actor=request_user(request),
                 name=form.cleaned_data["name"],
                 prompt=form.cleaned_data["prompt"],
                 description=form.cleaned_data["description"],
@@ -425,7 +425,7 @@ def playlist_change(request: HttpRequest, playlist_id: int, edit: str) -> HttpRe
     if edit in ("add", "remove", "move", "pin", "unpin") and not form.cleaned_data["track_id"]:
         return playlist_edit(request, playlist_id, error="Say which track.", status=400)
     try:
-        PLAYLIST_EDITS[edit](_user(request), playlist, form.cleaned_data)
+        PLAYLIST_EDITS[edit](request_user(request), playlist, form.cleaned_data)
     except ApplicationError as error:
         return playlist_edit(request, playlist_id, error=error.message, status=400)
     return (
@@ -479,7 +479,7 @@ def published_detail(request: HttpRequest, playlist_id: int) -> HttpResponse:
 @require_POST
 def report(request: HttpRequest, playlist_id: int) -> HttpResponse:
     """A listener reports their playlist, or one track of it (another's playlist is a 404)."""
-    playlist = playlist_selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+    playlist = playlist_selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
     form = ReportForm(request.POST)
     track_id = form.cleaned_data["track_id"] if form.is_valid() else None
     context: dict[str, Any] = {"playlist": playlist, "track_id": track_id, "sent": False, "error": ""}
@@ -488,7 +488,7 @@ def report(request: HttpRequest, playlist_id: int) -> HttpResponse:
     else:
         try:
             services.report_create(
-                reporter=_user(request),
+                reporter=request_user(request),
                 playlist=playlist,
                 track_id=track_id,
                 reason=form.cleaned_data["reason"],

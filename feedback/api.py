@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -13,17 +11,13 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from accounts.models import User
 from accounts.permissions import READ_WRITE, IsCurator, TokenHasScope
+from accounts.requests import request_user
 from config.uploads import PayloadTooLarge, upload_size_check
 from feedback import selectors, services
 from feedback.events import DEVICES, MAX_BATCH
 from feedback.learning.signals import EVENT_KINDS
 from feedback.models import HistoryFormat, HistoryImport
-
-
-def _user(request: Request) -> User:
-    return cast(User, request.user)
 
 
 class EventSerializer(serializers.Serializer):
@@ -89,7 +83,7 @@ class EventBatchApi(APIView):
         data = request.data
         events = data.get("events") if isinstance(data, dict) else data
         try:
-            result = services.events_ingest(user=_user(request), events=events)
+            result = services.events_ingest(user=request_user(request), events=events)
         except services.BatchTooLarge as error:
             return Response(
                 {"detail": error.message, **error.extra}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
@@ -106,7 +100,7 @@ class TasteApi(APIView):
         responses={200: OpenApiResponse(description="The profile.")},
     )
     def get(self, request: Request) -> Response:
-        profile = selectors.taste_profile(user=_user(request))
+        profile = selectors.taste_profile(user=request_user(request))
         return Response(profile.to_dict())
 
 
@@ -130,7 +124,7 @@ class TasteExclusionApi(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         exclusion = services.taste_exclusion_add(
-            user=_user(request),
+            user=request_user(request),
             track_id=values.get("track"),
             artist_id=values.get("artist"),
             starts_at=values.get("starts_at"),
@@ -148,7 +142,7 @@ class TasteExclusionDeleteApi(APIView):
         responses={204: None},
     )
     def delete(self, request: Request, exclusion_id: int) -> Response:
-        exclusion = selectors.taste_exclusion_get(user=_user(request), exclusion_id=exclusion_id)
+        exclusion = selectors.taste_exclusion_get(user=request_user(request), exclusion_id=exclusion_id)
         services.taste_exclusion_remove(exclusion=exclusion)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -215,7 +209,7 @@ class HistoryImportListCreateApi(APIView):
         responses={200: HistoryImportSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
-        jobs = selectors.history_import_list(user=_user(request))
+        jobs = selectors.history_import_list(user=request_user(request))
         return Response(HistoryImportSerializer(jobs, many=True).data)
 
     @extend_schema(
@@ -241,7 +235,7 @@ class HistoryImportListCreateApi(APIView):
         data.is_valid(raise_exception=True)
         try:
             job = services.history_import_request(
-                user=_user(request),
+                user=request_user(request),
                 uploaded_file=data.validated_data["file"],
                 history_format=data.validated_data["format"],
             )
@@ -261,5 +255,5 @@ class HistoryImportDetailApi(APIView):
         responses={200: HistoryImportSerializer, 404: OpenApiResponse(description="Not yours, or none.")},
     )
     def get(self, request: Request, import_id: int) -> Response:
-        job = selectors.history_import_get(user=_user(request), import_id=import_id)
+        job = selectors.history_import_get(user=request_user(request), import_id=import_id)
         return Response(HistoryImportSerializer(job).data)

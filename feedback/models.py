@@ -1,5 +1,6 @@
-"""Listening events and what is learned from them: affinities, taste exclusions, CF factors,
-bandit counts, and the anonymous per-track counts left when raw events go (erasure, retention)."""
+"""Listening events and what is learned from them: affinities, taste exclusions, onboarding taste
+seeds, CF factors, bandit counts, and the anonymous per-track counts left when raw events go
+(erasure, retention)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from pgvector.django import HnswIndex, VectorField
 
 from catalog.models import JobStatus
@@ -154,6 +156,37 @@ class TasteExclusion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} excludes {self.kind}"
+
+
+class TasteSeed(models.Model):
+    """A genre (tag) or artist a listener picked at onboarding: it seeds a new listener's taste.
+
+    The table keeps the name it had when the model lived in accounts (moved state-only).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="taste_seeds")
+    tag = models.ForeignKey("catalog.Tag", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    artist = models.ForeignKey(
+        "catalog.Artist", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "accounts_tasteseed"
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(tag__isnull=False, artist__isnull=True)
+                    | models.Q(tag__isnull=True, artist__isnull=False)
+                ),
+                name="taste_seed_tag_xor_artist",
+            ),
+            models.UniqueConstraint(fields=["user", "tag"], name="taste_seed_unique_tag"),
+            models.UniqueConstraint(fields=["user", "artist"], name="taste_seed_unique_artist"),
+        ]
+
+    def __str__(self) -> str:
+        return f"seed {self.tag_id or self.artist_id}"
 
 
 class UserFactor(models.Model):

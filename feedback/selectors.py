@@ -15,9 +15,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.consent import consent_allows
+from accounts.models import ConsentPurpose, User
+from accounts.pseudonyms import pseudonym_for
 from catalog.models import Track, TrackArtist, TrackTag
-from feedback.learning import signals
+from catalog.radio import RadioExclusions
+from feedback.learning import bandit, signals
+from feedback.learning.offpolicy import LoggedDecision
 from feedback.models import (
     ExclusionKind,
     HistoryImport,
@@ -291,6 +295,26 @@ def disliked_tracks(*, user: User) -> frozenset[int]:
     )
 
 
+def taste_profile_export(*, user: User) -> dict[str, Any]:
+    """The taste profile in the listener's data export (registered with accounts.privacy)."""
+    return taste_profile(user=user).to_dict()
+
+
+def radio_exclusions(*, user: User) -> RadioExclusions:
+    """What a "more like this" radio keeps out for the listener: disliked tracks, and the tracks
+    and artists left out of their taste (registered with catalog.radio)."""
+    tracks = set(disliked_tracks(user=user))
+    artists: set[int] = set()
+    for kind, track_id, artist_id in TasteExclusion.objects.filter(
+        user=user, kind__in=[ExclusionKind.TRACK, ExclusionKind.ARTIST]
+    ).values_list("kind", "track_id", "artist_id"):
+        if kind == ExclusionKind.TRACK and track_id:
+            tracks.add(track_id)
+        elif kind == ExclusionKind.ARTIST and artist_id:
+            artists.add(artist_id)
+    return RadioExclusions(track_ids=frozenset(tracks), artist_ids=frozenset(artists))
+
+
 def policy_choose(*, user: User, personalized: bool, rng: np.random.Generator | None = None) -> Any:
     """Which weight preset builds the listener's next version, and with what probability.
 
@@ -298,10 +322,6 @@ def policy_choose(*, user: User, personalized: bool, rng: np.random.Generator | 
     personalization is allowed) on the global prior; the propensity is logged on the version.
     Without it nobody is randomized: the globally best policy (posterior mean), propensity 1.
     """
-    from accounts.consent import consent_allows
-    from accounts.models import ConsentPurpose
-    from feedback.learning import bandit
-
     global_counts = {name: bandit.ArmCounts(*pair) for name, pair in policy_counts(user=None).items()}
     if not consent_allows(user, ConsentPurpose.EXPERIMENTS):
         return bandit.Choice(policy=bandit.greedy(counts=global_counts), propensity=1.0)
@@ -315,37 +335,52 @@ def policy_choose(*, user: User, personalized: bool, rng: np.random.Generator | 
     )
 
 
-def logged_decisions() -> list[Any]:
+def logged_decisions() -> list[LoggedDecision]:
     """Every version built by a logged policy choice, with the reward its feedback earned.
 
     For off-policy evaluation (an operator's aggregate, under pseudonyms): the reward of a
     version is successes / (successes + failures) over its events, weighted as the bandit's.
-    Versions without any rewarding event are left out.
+    Versions without any rewarding event are left out. The version's policy, propensity and
+    owner are read through the events' own foreign key (feedback sits below playlists).
     """
-    from feedback.learning import bandit
-    from feedback.learning.offpolicy import LoggedDecision
-    from playlists.models import PlaylistVersion
-
     totals: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for version_id, kind, position_ms, duration_ms, ms_played in ListeningEvent.objects.filter(
-        version__isnull=False, version__propensity__isnull=False
-    ).values_list("version_id", "kind", "position_ms", "track__duration_ms", "ms_played"):
+    logged: dict[int, tuple[str, float | None, int]] = {}
+    for (
+        version_id,
+        policy,
+        propensity,
+        owner_id,
+        kind,
+        position_ms,
+        duration_ms,
+        ms_played,
+    ) in ListeningEvent.objects.filter(version__isnull=False, version__propensity__isnull=False).values_list(
+        "version_id",
+        "version__policy",
+        "version__propensity",
+        "version__playlist__owner_id",
+        "kind",
+        "position_ms",
+        "track__duration_ms",
+        "ms_played",
+    ):
         successes, failures = bandit.reward_counts(
             signals.reward_kind(kind, position_ms, duration_ms, ms_played)
         )
         totals[version_id][0] += successes
         totals[version_id][1] += failures
-    from accounts.pseudonyms import pseudonym_for
-
+        logged[version_id] = (policy, propensity, owner_id)
     decisions = []
-    versions = PlaylistVersion.objects.filter(pk__in=[pk for pk, (s, f) in totals.items() if s + f > 0])
-    for version in versions.select_related("playlist__owner"):
-        successes, failures = totals[version.pk]
+    for version_id in sorted(totals):
+        successes, failures = totals[version_id]
+        if successes + failures <= 0:
+            continue
+        policy, propensity, owner_id = logged[version_id]
         decisions.append(
             LoggedDecision(
-                context=pseudonym_for(version.playlist.owner),
-                action=version.policy,
-                propensity=float(version.propensity or 1.0),
+                context=pseudonym_for(owner_id),
+                action=policy,
+                propensity=float(propensity or 1.0),
                 reward=successes / (successes + failures),
             )
         )

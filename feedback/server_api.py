@@ -5,26 +5,20 @@ Credentials go in (write-only) and never come back out.
 
 from __future__ import annotations
 
-from typing import cast
-
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
 from accounts.permissions import READ_WRITE
+from accounts.requests import request_user
 from catalog import selectors as catalog_selectors
 from catalog import subsonic_services
 from catalog.models import SubsonicLink, SubsonicPush
 from feedback.subsonic_history import subsonic_history_import_request
 
 NOT_FOUND = OpenApiResponse(description="No such link among yours.")
-
-
-def _user(request: Request) -> User:
-    return cast(User, request.user)
 
 
 class SubsonicPushSerializer(serializers.ModelSerializer):
@@ -117,7 +111,7 @@ class ServerLinkListCreateApi(APIView):
             user=request.user, source_id=values["source"]
         )
         link = subsonic_services.subsonic_link_add(
-            user=_user(request),
+            user=request_user(request),
             source_id=source.pk,
             username=values["username"],
             password=values["password"],
@@ -180,5 +174,5 @@ class ServerLinkImportApi(APIView):
     )
     def post(self, request: Request, link_id: int) -> Response:
         link = catalog_selectors.subsonic_link_get(user=request.user, link_id=link_id)
-        subsonic_history_import_request(user=_user(request), link=link)
+        subsonic_history_import_request(user=request_user(request), link=link)
         return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)

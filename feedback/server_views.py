@@ -3,8 +3,6 @@ scrobbles, starred-song imports and pushed playlists. Thin; another listener's l
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -13,7 +11,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.consent import ConsentRequired, consent_allows
-from accounts.models import ConsentPurpose, User
+from accounts.models import ConsentPurpose
+from accounts.requests import request_user
 from catalog import selectors as catalog_selectors
 from catalog import subsonic_services
 from catalog.forms import SubsonicLinkForm
@@ -21,14 +20,10 @@ from config.errors import ApplicationError
 from feedback.subsonic_history import subsonic_history_import_request
 
 
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
-
-
 def _render(
     request: HttpRequest, *, forms: dict[int, SubsonicLinkForm] | None = None, status: int = 200
 ) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     links = catalog_selectors.subsonic_links_for_user(user=user)
     linked = {link.source_id for link in links}
     sources = catalog_selectors.subsonic_sources_for_linking(user=user)
@@ -61,7 +56,7 @@ def server_link(request: HttpRequest, source_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             subsonic_services.subsonic_link_add(
-                user=_user(request),
+                user=request_user(request),
                 source_id=source.pk,
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password"],
@@ -110,7 +105,7 @@ def server_unlink(request: HttpRequest, link_id: int) -> HttpResponse:
 def server_history_import(request: HttpRequest, link_id: int) -> HttpResponse:
     link = catalog_selectors.subsonic_link_get(user=request.user, link_id=link_id)
     try:
-        subsonic_history_import_request(user=_user(request), link=link)
+        subsonic_history_import_request(user=request_user(request), link=link)
     except ConsentRequired:
         messages.error(request, "Importing plays needs your listening-history consent (Privacy).")
     except ApplicationError as exc:

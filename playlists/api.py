@@ -16,8 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
 from accounts.permissions import READ_WRITE
+from accounts.requests import request_user
 from catalog.selectors import subsonic_link_get
 from config.api_fields import StrictCharField
 from config.api_schema import paginated
@@ -35,12 +35,6 @@ from playlists.views import export_response
 
 ERROR_RESPONSE = OpenApiResponse(description="Bad input: field name → list of messages, or `detail`.")
 NOT_FOUND = OpenApiResponse(description="No such playlist (or not yours).")
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _accepted(request: Request, playlist: Playlist) -> Response:
@@ -98,7 +92,9 @@ class PlaylistListCreateApi(APIView):
     )
     def get(self, request: Request) -> Response:
         paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(selectors.playlist_list(user=_user(request)), request, view=self)
+        page = paginator.paginate_queryset(
+            selectors.playlist_list(user=request_user(request)), request, view=self
+        )
         return paginator.get_paginated_response(PlaylistSerializer(page, many=True).data)
 
     @extend_schema(
@@ -114,7 +110,7 @@ class PlaylistListCreateApi(APIView):
         data.is_valid(raise_exception=True)
         minutes = data.validated_data.get("duration_minutes")
         playlist = services.playlist_create(
-            owner=_user(request),
+            owner=request_user(request),
             prompt=data.validated_data["prompt"],
             size=data.validated_data.get("size"),
             duration_seconds=minutes * 60 if minutes else None,
@@ -140,7 +136,7 @@ class PlaylistDetailApi(APIView):
         responses={200: PlaylistDetailSerializer, 404: NOT_FOUND},
     )
     def get(self, request: Request, playlist_id: int) -> Response:
-        playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+        playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
         version = selectors.version_get(
             playlist=playlist, number=selectors.version_number_param(request.query_params)
         )
@@ -155,7 +151,7 @@ class PlaylistDetailApi(APIView):
         responses={200: PlaylistSerializer, 400: ERROR_RESPONSE, 404: NOT_FOUND},
     )
     def patch(self, request: Request, playlist_id: int) -> Response:
-        playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+        playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
         data = self.PlaylistUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         playlist = services.playlist_update(playlist=playlist, **data.validated_data)
@@ -165,7 +161,7 @@ class PlaylistDetailApi(APIView):
         operation_id="playlists_destroy", summary="Delete a playlist", responses={204: None, 404: NOT_FOUND}
     )
     def delete(self, request: Request, playlist_id: int) -> Response:
-        playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+        playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
         delete_pushed = request.query_params.get("delete_pushed", "").lower() in ("1", "true", "yes")
         services.playlist_delete(playlist=playlist, delete_pushed=delete_pushed)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -197,7 +193,7 @@ class PlaylistPushApi(APIView):
         },
     )
     def post(self, request: Request, playlist_id: int) -> Response:
-        user = _user(request)
+        user = request_user(request)
         playlist = selectors.playlist_get(user=user, playlist_id=playlist_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -225,7 +221,7 @@ class PlaylistStatusApi(APIView):
         responses={200: VersionStatusSerializer, 404: NOT_FOUND},
     )
     def get(self, request: Request, playlist_id: int) -> Response:
-        playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+        playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
         latest = selectors.version_latest(playlist=playlist)
         if latest is None:
             raise NotFound("This playlist has no version.")
@@ -241,7 +237,7 @@ class PlaylistVersionListApi(APIView):
         responses={200: VersionChangeSerializer(many=True), 404: NOT_FOUND},
     )
     def get(self, request: Request, playlist_id: int) -> Response:
-        playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+        playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
         return Response(VersionChangeSerializer(selectors.version_changes(playlist=playlist), many=True).data)
 
 
@@ -260,7 +256,7 @@ class PlaylistRefineApi(APIView):
         responses={202: ACCEPTED, 400: ERROR_RESPONSE, 404: NOT_FOUND},
     )
     def post(self, request: Request, playlist_id: int) -> Response:
-        playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+        playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
         data = self.PlaylistRefineSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.playlist_refine(playlist=playlist, change=data.validated_data["change"])
@@ -281,7 +277,7 @@ class PlaylistIntentApi(APIView):
         responses={202: ACCEPTED, 400: ERROR_RESPONSE, 404: NOT_FOUND},
     )
     def post(self, request: Request, playlist_id: int) -> Response:
-        playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+        playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
         data = self.PlaylistIntentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if not isinstance(data.validated_data["intent"], dict):
@@ -302,7 +298,7 @@ class PlaylistRetryApi(APIView):
         responses={202: ACCEPTED, 400: ERROR_RESPONSE, 404: NOT_FOUND},
     )
     def post(self, request: Request, playlist_id: int, number: int) -> Response:
-        playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+        playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
         version = selectors.version_get(playlist=playlist, number=number)
         assert version is not None
         services.playlist_version_retry(version=version)
@@ -348,5 +344,5 @@ class PlaylistExportApi(APIView):
         },
     )
     def get(self, request: Request, playlist_id: int, export_format: str) -> HttpResponse:
-        playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+        playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
         return export_response(request, playlist, export_format)

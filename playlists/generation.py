@@ -15,10 +15,10 @@ from django.db.models import Q
 
 from accounts.consent import consent_allows
 from accounts.models import ConsentPurpose, User
-from accounts.selectors import taste_seeds_for_user
 from catalog.models import Track
 from config.errors import ApplicationError
 from editorial.ops_services import experiment_weights
+from feedback.taste_seeds import taste_seeds_for_user
 from playlists.models import PlaylistVersion, VersionCause
 
 if TYPE_CHECKING:

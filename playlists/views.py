@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import User
+from accounts.requests import request_user
 from catalog.playback import playable_tracks
 from catalog.selectors import subsonic_link_get, subsonic_links_for_user
 from catalog.stream_links import signed_stream_path
@@ -72,12 +72,6 @@ def _duration_text(items: list[PlaylistItem]) -> str:
     return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
@@ -88,7 +82,7 @@ def _home(request: HttpRequest, form: PromptForm, *, status: int = 200) -> HttpR
     context = {
         "form": form,
         "examples": EXAMPLE_PROMPTS,
-        "playlists": selectors.playlist_list(user=_user(request))[:50],
+        "playlists": selectors.playlist_list(user=request_user(request))[:50],
     }
     return render(request, "playlists/home.html", context, status=status)
 
@@ -101,7 +95,7 @@ def playlist_create(request: HttpRequest) -> HttpResponse:
         return _home(request, form, status=400)
     try:
         playlist = services.playlist_create(
-            owner=_user(request),
+            owner=request_user(request),
             prompt=form.cleaned_data["prompt"],
             size=form.cleaned_data["size"],
             new_only=form.cleaned_data["new_only"],
@@ -115,7 +109,7 @@ def playlist_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def playlist_detail(request: HttpRequest, playlist_id: int) -> HttpResponse:
-    playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+    playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
     shown = selectors.version_get(playlist=playlist, number=selectors.version_number_param(request.GET))
     return render(request, "playlists/detail.html", _detail_context(playlist, shown))
 
@@ -165,7 +159,7 @@ def _detail_context(playlist: Playlist, shown: PlaylistVersion | None, **extra: 
 @require_GET
 def playlist_status(request: HttpRequest, playlist_id: int) -> HttpResponse:
     """The progress fragment polled while the newest version generates; reloads the page when done."""
-    playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+    playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
     latest = selectors.version_latest(playlist=playlist)
     response = render(
         request,
@@ -188,7 +182,7 @@ def _version_action(request: HttpRequest, playlist: Playlist, action: Any) -> Ht
 @login_required
 @require_POST
 def playlist_refine(request: HttpRequest, playlist_id: int) -> HttpResponse:
-    playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+    playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
     form = RefineForm(request.POST)
     if not form.is_valid():
         shown = selectors.version_get(playlist=playlist)
@@ -206,7 +200,7 @@ def playlist_refine(request: HttpRequest, playlist_id: int) -> HttpResponse:
 @require_POST
 def playlist_intent_edit(request: HttpRequest, playlist_id: int) -> HttpResponse:
     """Regenerate from the Intent with a chip removed or the sliders moved."""
-    playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+    playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
 
     def edit() -> None:
         intent, summary = intent_edit_apply(playlist.intent, request.POST)
@@ -218,14 +212,14 @@ def playlist_intent_edit(request: HttpRequest, playlist_id: int) -> HttpResponse
 @login_required
 @require_POST
 def playlist_regenerate(request: HttpRequest, playlist_id: int) -> HttpResponse:
-    playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+    playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
     return _version_action(request, playlist, lambda: services.playlist_regenerate(playlist=playlist))
 
 
 @login_required
 @require_POST
 def version_retry(request: HttpRequest, playlist_id: int, number: int) -> HttpResponse:
-    playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+    playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
     version = selectors.version_get(playlist=playlist, number=number)
     assert version is not None
     return _version_action(request, playlist, lambda: services.playlist_version_retry(version=version))
@@ -234,7 +228,7 @@ def version_retry(request: HttpRequest, playlist_id: int, number: int) -> HttpRe
 @login_required
 @require_POST
 def playlist_settings(request: HttpRequest, playlist_id: int) -> HttpResponse:
-    playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+    playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
     form = PlaylistSettingsForm(request.POST)
     if not form.is_valid():
         shown = selectors.version_get(playlist=playlist)
@@ -253,7 +247,7 @@ def playlist_settings(request: HttpRequest, playlist_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def playlist_delete(request: HttpRequest, playlist_id: int) -> HttpResponse:
-    playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+    playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
     name = playlist.name
     services.playlist_delete(playlist=playlist, delete_pushed=request.POST.get("delete_pushed") == "on")
     messages.success(request, f"Deleted “{name}”.")
@@ -264,7 +258,7 @@ def playlist_delete(request: HttpRequest, playlist_id: int) -> HttpResponse:
 @require_POST
 def playlist_push(request: HttpRequest, playlist_id: int) -> HttpResponse:
     """Push the playlist to one of the listener's linked media server accounts."""
-    user = _user(request)
+    user = request_user(request)
     playlist = selectors.playlist_get(user=user, playlist_id=playlist_id)
     try:
         link_id = int(request.POST.get("link", ""))
@@ -288,7 +282,7 @@ def playlist_push(request: HttpRequest, playlist_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def playlist_export(request: HttpRequest, playlist_id: int, export_format: str) -> HttpResponse:
-    playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+    playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
     return export_response(request, playlist, export_format)
 
 

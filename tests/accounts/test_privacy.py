@@ -30,10 +30,10 @@ from accounts.services import (
     data_export_build,
     data_export_request,
     retention_purge,
-    taste_seeds_set,
     token_create,
 )
 from catalog.models import CatalogImport
+from feedback.taste_seeds import taste_seeds_set
 from tests.catalog.factories import TagFactory, TrackFactory
 
 pytestmark = pytest.mark.django_db
@@ -112,7 +112,7 @@ def test_discovery_finds_every_model_with_a_key_to_users() -> None:
     assert {
         "accounts.consentrecord",
         "accounts.personalaccesstoken",
-        "accounts.tasteseed",
+        "feedback.tasteseed",
         "accounts.dataexport",
         "accounts.user_groups",
         "admin.logentry",
@@ -149,7 +149,7 @@ def test_export_holds_every_row_of_every_related_model(
     text = json.dumps(files)
     assert "other@example.com" not in text
     assert "token_hash" not in text and "password" not in files["account.json"]
-    assert len(files["data/accounts.tasteseed.json"]) == 2
+    assert len(files["data/feedback.tasteseed.json"]) == 2
 
 
 def test_export_includes_registered_parts(media_root: Path, owner: User) -> None:
@@ -338,7 +338,7 @@ def test_privacy_center_counts_what_is_held(client: Client, owner: User, user_pa
     summary = APIClient()
     summary.force_authenticate(user=owner)
     kinds = {row["kind"]: row["count"] for row in summary.get("/api/privacy/summary/").json()}
-    assert kinds["accounts.tasteseed"] == 2
+    assert kinds["feedback.tasteseed"] == 2
 
 
 def test_export_request_page_starts_an_export_and_polls(

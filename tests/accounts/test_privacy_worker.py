@@ -34,7 +34,7 @@ def test_export_then_erasure_through_the_worker(
     wait_until(lambda: api.get(f"/api/privacy/exports/{export_id}/").json()["status"] == "ready")
     download = api.get(f"/api/privacy/exports/{export_id}/download/")
     with zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content))) as archive:
-        seeds = json.loads(archive.read("data/accounts.tasteseed.json"))
+        seeds = json.loads(archive.read("data/feedback.tasteseed.json"))
         consents = json.loads(archive.read("data/accounts.consentrecord.json"))
     assert len(seeds) == 2
     assert {row["fields"]["purpose"] for row in consents} == {

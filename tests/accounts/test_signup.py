@@ -12,8 +12,9 @@ from django.http import HttpResponse
 from django.test import Client
 
 from accounts.consent import consent_allows
-from accounts.models import ConsentPurpose, ConsentRecord, TasteSeed, User
-from accounts.selectors import taste_seeds_for_user
+from accounts.models import ConsentPurpose, ConsentRecord, User
+from feedback.models import TasteSeed
+from feedback.taste_seeds import taste_seeds_for_user
 from tests.catalog.factories import TagFactory, TrackFactory
 
 pytestmark = pytest.mark.django_db

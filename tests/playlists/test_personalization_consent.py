@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from accounts.models import ConsentPurpose, TasteSeed, User
+from accounts.models import ConsentPurpose, User
 from accounts.services import consent_withdraw
 from catalog.models import Artist
+from feedback.models import TasteSeed
 from playlists.generation import listener_context
 from tests.catalog.factories import TagFactory, TrackFactory
 

@@ -1,3 +1,9 @@
+"""`manage.py bootstrap_demo`: the demo catalog and the demo accounts of a fresh install.
+
+It lives in catalog because it loads the catalog and creates accounts: catalog sits above
+accounts, which never imports it.
+"""
+
 from __future__ import annotations
 
 import os

@@ -6,6 +6,9 @@ validation, the INSERT … ON CONFLICT and the affinity/bandit upserts) from ``-
 concurrent clients, then COPYs the same rows straight into the events table in the same run,
 and prints events/s, per-batch p50/p95/p99 and the ratio to the raw ceiling. The bench users
 and all their rows are deleted afterwards.
+
+It lives in playlists, not feedback, because its events belong to playlist versions it creates:
+feedback sits below playlists and never imports it.
 """
 
 from __future__ import annotations

@@ -13,6 +13,9 @@ prints errors, events/s, p50/p95 and the check, and deletes its users and their 
 
 Without ``--url`` each listener drives Django's handler in-process (no sockets); with it, only a
 loopback address is accepted: this never loads anyone else's server.
+
+It lives in playlists, not feedback, because it asks for playlists and waits for their versions:
+feedback sits below playlists and never imports it.
 """
 
 from __future__ import annotations
