@@ -39,8 +39,9 @@ from editorial.models import (
     Verdict,
     VersionTheme,
 )
-from editorial.signals import intent_confidence, prompt_key, rising_prompts
+from editorial.review_triggers import intent_confidence, prompt_key, rising_prompts
 from playlists.models import Playlist, PlaylistVersion, VersionStatus
+from playlists.providers import GenerationChoices
 
 THEME_FIELDS = ("name", "description", "example_prompts", "is_active")
 PIN_FIELDS = ("theme", "track", "position", "starts_at", "ends_at")
@@ -374,10 +375,12 @@ def boost_delete(*, actor: User, boost: ArtistBoost) -> None:
 
 
 @transaction.atomic
-def version_theme_record(*, version_id: int, theme_id: int | None, similarity: float | None) -> None:
-    """Remember which theme a version got; idempotent (a re-run replaces it)."""
+def version_theme_record(version: PlaylistVersion, choices: GenerationChoices) -> None:
+    """Generation's recorder (``playlists.providers``): which theme's rules applied to
+    ``version``. Runs in the transaction that stores the version; a re-run replaces it."""
     VersionTheme.objects.update_or_create(
-        version_id=version_id, defaults={"theme_id": theme_id, "similarity": similarity}
+        version_id=version.pk,
+        defaults={"theme_id": choices.rules.theme_id, "similarity": choices.rules.similarity},
     )
 
 

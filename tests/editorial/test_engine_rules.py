@@ -51,7 +51,7 @@ def theme(curator: User) -> Theme:
 def _generate(playlist: Playlist) -> tuple[PlaylistVersion, list[int]]:
     version = playlist.versions.order_by("-number").first()
     assert version is not None
-    playlist_services.playlist_version_generate(version_id=version.pk)
+    playlist_services.playlist_version_build(version_id=version.pk)
     version.refresh_from_db()
     assert version.status == VersionStatus.READY, version.error
     return version, list(version.items.order_by("position").values_list("track_id", flat=True))
