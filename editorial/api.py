@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.permissions import READ_WRITE, IsCurator, TokenHasScope
 from config.api_schema import paginated
-from editorial import selectors, services
+from editorial import review_services, selectors, services
 from editorial.models import REASON_MAX_LENGTH, QueueReason, ReviewItem, Theme, ThemePin, Verdict
 from editorial.serializers import (
     AuditEntrySerializer,
@@ -288,7 +288,7 @@ class QueueDecisionApi(APIView):
     )
     def post(self, request: Request, item_id: int) -> Response:
         data = _valid(self.QueueDecisionSerializer, request)
-        decision = services.review_decide(
+        decision = review_services.review_decide(
             actor=_user(request),
             item=get_object_or_404(ReviewItem, pk=item_id),
             track_id=data["track"],
@@ -312,7 +312,8 @@ class QueueResolveApi(APIView):
         responses={200: ReviewItemSerializer, 400: ERROR_RESPONSE, 403: FORBIDDEN},
     )
     def post(self, request: Request, item_id: int) -> Response:
-        item = services.review_resolve(actor=_user(request), item=get_object_or_404(ReviewItem, pk=item_id))
+        item = get_object_or_404(ReviewItem, pk=item_id)
+        item = review_services.review_resolve(actor=_user(request), item=item)
         return Response(ReviewItemSerializer(item).data)
 
 
@@ -367,7 +368,7 @@ class ReportCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = _valid(self.ReportCreateSerializer, request)
         playlist = playlist_selectors.playlist_get(user=_user(request), playlist_id=data["playlist"])
-        report = services.report_create(
+        report = review_services.report_create(
             reporter=_user(request), playlist=playlist, track_id=data["track"], reason=data["reason"]
         )
         return Response({"id": report.pk}, status=status.HTTP_201_CREATED)

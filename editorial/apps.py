@@ -6,8 +6,8 @@ class EditorialConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.privacy import register_erasure_hook
-        from editorial.rules import rules_choose
-        from editorial.services import audit_actor_forget, version_theme_record
+        from editorial.generation import rules_choose, version_theme_record
+        from editorial.services import audit_actor_forget
         from playlists import providers
 
         register_erasure_hook(audit_actor_forget)

@@ -15,7 +15,6 @@ from catalog.embeddings import encode_documents, encode_query
 from editorial.matching import ThemeMatch, best_theme
 from editorial.models import ArtistBoost, Block, BoostStatus, Theme, ThemePin
 from playlists.composer import EditorialRules, Pin
-from playlists.providers import RulesChoice
 
 
 @lru_cache(maxsize=512)
@@ -61,13 +60,3 @@ def rules_for_theme(*, theme_id: int | None, now: datetime | None = None) -> Edi
 def rules_for_prompt(*, prompt: str, now: datetime | None = None) -> tuple[EditorialRules, ThemeMatch | None]:
     match = theme_match(prompt=prompt)
     return rules_for_theme(theme_id=match.theme_id if match else None, now=now), match
-
-
-def rules_choose(prompt: str) -> RulesChoice:
-    """Generation's rules provider (``playlists.providers``): the rules and the matched theme."""
-    rules, match = rules_for_prompt(prompt=prompt)
-    return RulesChoice(
-        rules=rules,
-        theme_id=match.theme_id if match else None,
-        similarity=match.similarity if match else None,
-    )

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.permissions import READ_WRITE, IsCurator, TokenHasScope
-from editorial.experiments import selectors, services
+from editorial.experiments import monitoring_selectors, selectors, services
 from editorial.experiments.forms import fairness_days
 from editorial.experiments.models import Experiment, ExperimentMetric
 from editorial.experiments.stats.stats import Interval
@@ -182,7 +182,7 @@ class DriftReportsApi(_CuratorApi):
         )
     )
     def get(self, request: Request) -> Response:
-        reports = selectors.drift_reports(user=_user(request), limit=10)
+        reports = monitoring_selectors.drift_reports(user=_user(request), limit=10)
         return Response(
             [
                 {
@@ -230,7 +230,7 @@ class OffPolicyApi(_CuratorApi):
 class FairnessApi(_CuratorApi):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
-        report = selectors.fairness_report(
+        report = monitoring_selectors.fairness_report(
             user=_user(request), days=fairness_days(request.query_params.get("days"))
         )
         return Response(

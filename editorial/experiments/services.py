@@ -25,7 +25,7 @@ from accounts.pseudonyms import pseudonym_for
 from config.errors import ApplicationError
 from config.metrics import metrics_count_drift_alert
 from editorial.audit import audit_record, snapshot
-from editorial.experiments import selectors
+from editorial.experiments import monitoring_selectors
 from editorial.experiments.models import (
     Assignment,
     DriftReport,
@@ -392,10 +392,10 @@ def drift_report_create(*, now: datetime | None = None, encoder: Encoder | None 
     thresholds = drift_thresholds()
     checks: list[drift.DriftCheck] = []
 
-    reference_prompts = selectors.prompts_between(
+    reference_prompts = monitoring_selectors.prompts_between(
         reference_start, recent_start, limit=settings.DRIFT_MAX_PROMPTS
     )
-    recent_prompts = selectors.prompts_between(recent_start, now, limit=settings.DRIFT_MAX_PROMPTS)
+    recent_prompts = monitoring_selectors.prompts_between(recent_start, now, limit=settings.DRIFT_MAX_PROMPTS)
     if min(len(reference_prompts), len(recent_prompts)) >= thresholds.min_samples:
         from catalog.embeddings import encode_documents
 
@@ -411,13 +411,13 @@ def drift_report_create(*, now: datetime | None = None, encoder: Encoder | None 
             thresholds=thresholds,
         )
 
-    for feature, (reference, recent) in selectors.catalog_features_between(
+    for feature, (reference, recent) in monitoring_selectors.catalog_features_between(
         reference_start, recent_start, now
     ).items():
         checks.append(drift.psi_check(f"catalog {feature}", reference, recent, thresholds=thresholds))
-    reference_scores, recent_scores = selectors.scores_between(reference_start, recent_start, now)
+    reference_scores, recent_scores = monitoring_selectors.scores_between(reference_start, recent_start, now)
     checks.append(drift.psi_check("model score PSI", reference_scores, recent_scores, thresholds=thresholds))
-    rates = selectors.outcome_rates_between(reference_start, recent_start, now)
+    rates = monitoring_selectors.outcome_rates_between(reference_start, recent_start, now)
     checks.append(
         drift.rate_check("skip rate", *rates["skip_rate"], thresholds=thresholds, higher_is_worse=True)
     )

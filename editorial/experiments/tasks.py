@@ -10,7 +10,7 @@ from celery import shared_task
 from celery.signals import task_failure, task_postrun, task_prerun
 
 from config.request_id import request_id_current
-from editorial.experiments import selectors, services
+from editorial.experiments import monitoring_selectors, services
 from editorial.experiments.models import TaskOutcome
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ def drift_report() -> int:
 
 
 def _recorded(task: Any) -> bool:
-    return getattr(task, "name", None) in selectors.beat_tasks()
+    return getattr(task, "name", None) in monitoring_selectors.beat_tasks()
 
 
 @task_prerun.connect

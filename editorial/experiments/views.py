@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from accounts.permissions import curator_required
 from config.errors import ApplicationError
-from editorial.experiments import selectors, services
+from editorial.experiments import measures, monitoring_selectors, selectors, services
 from editorial.experiments.forms import FAIRNESS_MAX_DAYS, ExperimentForm, fairness_days, variant_forms
 
 
@@ -23,14 +23,14 @@ def _user(request: HttpRequest) -> User:
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    reports = selectors.drift_reports(user=user, limit=1)
+    reports = monitoring_selectors.drift_reports(user=user, limit=1)
     return render(
         request,
         "experiments/overview.html",
         {
             "running": selectors.running_experiment(),
             "latest_drift": reports[0] if reports else None,
-            "schedule": selectors.schedule_status(user=user),
+            "schedule": monitoring_selectors.schedule_status(user=user),
         },
     )
 
@@ -105,16 +105,16 @@ def drift(request: HttpRequest) -> HttpResponse:
         drift_report.delay_on_commit()  # type: ignore[attr-defined]
         messages.success(request, "A drift report is being computed; reload in a minute.")
         return redirect("editorial_ops:drift")
-    reports = selectors.drift_reports(user=user)
+    reports = monitoring_selectors.drift_reports(user=user)
     return render(
         request,
         "experiments/drift.html",
         {
             "latest": reports[0] if reports else None,
             "reports": reports,
-            "chart": selectors.drift_trend_chart(reports),
-            "promotions": selectors.model_promotions(user=user),
-            "has_events": selectors.feedback_event_model() is not None,
+            "chart": monitoring_selectors.drift_trend_chart(reports),
+            "promotions": monitoring_selectors.model_promotions(user=user),
+            "has_events": measures.feedback_event_model() is not None,
         },
     )
 
@@ -123,7 +123,7 @@ def drift(request: HttpRequest) -> HttpResponse:
 @require_GET
 def fairness(request: HttpRequest) -> HttpResponse:
     days = fairness_days(request.GET.get("days"))
-    report = selectors.fairness_report(user=_user(request), days=days)
+    report = monitoring_selectors.fairness_report(user=_user(request), days=days)
     return render(
         request,
         "experiments/fairness.html",
@@ -132,7 +132,7 @@ def fairness(request: HttpRequest) -> HttpResponse:
             "days": days,
             "max_days": FAIRNESS_MAX_DAYS,
             "exposure_floor": services.engine_exposure_floor(),
-            "row_cap": selectors.FAIRNESS_MAX_ROWS,
+            "row_cap": monitoring_selectors.FAIRNESS_MAX_ROWS,
         },
     )
 
@@ -145,7 +145,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
         request,
         "experiments/schedule.html",
         {
-            "entries": selectors.schedule_status(user=user),
-            "runs": selectors.task_runs(user=user, task=request.GET.get("task") or None),
+            "entries": monitoring_selectors.schedule_status(user=user),
+            "runs": monitoring_selectors.task_runs(user=user, task=request.GET.get("task") or None),
         },
     )

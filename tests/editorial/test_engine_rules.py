@@ -15,6 +15,7 @@ from accounts.models import User
 from catalog import services as catalog_services
 from catalog.embeddings import encode_documents
 from catalog.models import Track
+from editorial import playlist_services as desk_playlists
 from editorial import services
 from editorial.models import EditorialPlaylist, EditorialStatus, Theme, VersionTheme
 from playlists import services as playlist_services
@@ -127,18 +128,18 @@ def test_pins_expire(demo_catalog: None, owner: User, curator: User, theme: Them
 def test_an_editorial_playlist_is_built_from_a_prompt_and_keeps_its_pins_when_rebuilt(
     demo_catalog: None, curator: User
 ) -> None:
-    playlist = services.editorial_playlist_create(
+    playlist = desk_playlists.editorial_playlist_create(
         actor=curator, name="Rainy", prompt="rainy day jazz, 10 songs"
     )
-    services.editorial_playlist_build(playlist_id=playlist.pk)
+    desk_playlists.editorial_playlist_build(playlist_id=playlist.pk)
     playlist.refresh_from_db()
     assert playlist.status == EditorialStatus.DRAFT and playlist.items.count() == 10
     third = playlist.items.get(position=3).track_id
-    playlist = services.editorial_playlist_track_pin(
+    playlist = desk_playlists.editorial_playlist_track_pin(
         actor=curator, playlist=playlist, revision=playlist.revision, track_id=third, pinned=True
     )
-    services.editorial_playlist_rebuild(actor=curator, playlist=playlist, revision=playlist.revision)
-    services.editorial_playlist_build(playlist_id=playlist.pk)
+    desk_playlists.editorial_playlist_rebuild(actor=curator, playlist=playlist, revision=playlist.revision)
+    desk_playlists.editorial_playlist_build(playlist_id=playlist.pk)
     rebuilt = EditorialPlaylist.objects.get(pk=playlist.pk)
     assert rebuilt.status == EditorialStatus.DRAFT
     assert rebuilt.items.get(position=3).track_id == third and rebuilt.items.get(position=3).pinned

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from catalog.models import Artist, Track, TrackArtist
 from editorial import selectors
-from editorial.experiments import selectors as experiment_selectors
+from editorial.experiments import monitoring_selectors
 from editorial.exposure import gini
 from playlists.models import PlaylistVersion, VersionStatus
 from tests.catalog.factories import ArtistFactory, TrackFactory
@@ -60,7 +60,7 @@ def test_the_desk_home_and_the_fairness_page_report_the_same_exposure(
     curator: User, placements: dict[str, Artist]
 ) -> None:
     desk = selectors.artist_exposure(days=30)
-    fairness = experiment_selectors.fairness_report(user=curator, days=30)
+    fairness = monitoring_selectors.fairness_report(user=curator, days=30)
 
     # Lead artists: Lead 2 yesterday + 3 today, Solo 2 yesterday + 1 today; Featured is never
     # a lead. 9 placements, one of them (no_artist) without an artist.
@@ -94,7 +94,7 @@ def test_the_fairness_page_costs_the_same_queries_however_many_playlists(curator
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
-            experiment_selectors.fairness_report(user=curator, days=30)
+            monitoring_selectors.fairness_report(user=curator, days=30)
         return len(captured)
 
     version_make(playlist_make(owner=owner), tracks=tracks)
@@ -112,9 +112,9 @@ def test_the_fairness_page_says_when_the_row_cap_cuts_the_window(
     for day in range(3):
         version = version_make(playlist_make(owner=owner), tracks=[TrackFactory(), TrackFactory()])
         _finished(version, days_ago=day)
-    monkeypatch.setattr(experiment_selectors, "FAIRNESS_MAX_ROWS", 5)  # 6 (day, artist) rows
+    monkeypatch.setattr(monitoring_selectors, "FAIRNESS_MAX_ROWS", 5)  # 6 (day, artist) rows
 
-    report = experiment_selectors.fairness_report(user=curator, days=30)
+    report = monitoring_selectors.fairness_report(user=curator, days=30)
 
     assert len(report.days) == 2 and report.window.placements == 4
     assert [row.versions for row in report.floors] == [2]

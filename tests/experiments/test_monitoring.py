@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import User
 from config.metrics import metrics_count_events, metrics_record_generation
 from config.request_id import HEADER, JsonFormatter, RequestIdFilter, request_id_var
-from editorial.experiments import selectors, services
+from editorial.experiments import monitoring_selectors, services
 from editorial.experiments.models import DriftReport, ModelPromotion, TaskOutcome, TaskRun
 from feedback.learning.quality import ModelMetrics
 from playlists.models import PlaylistItem, PlaylistVersion
@@ -111,7 +111,7 @@ def test_the_schedule_lists_every_beat_entry_with_its_last_run(curator: User) ->
     )
     services.task_run_finish(task_id="t-1", outcome=TaskOutcome.FAILURE, error="boom", now=now)
     services.task_run_finish(task_id="t-1", outcome=TaskOutcome.SUCCESS, now=now)  # postrun after failure
-    entries = {entry.name: entry for entry in selectors.schedule_status(user=curator)}
+    entries = {entry.name: entry for entry in monitoring_selectors.schedule_status(user=curator)}
     assert {
         "drift-report",
         "embed-pending-tracks",
@@ -130,7 +130,7 @@ def test_schedules_read_in_words(curator: User) -> None:
     weekdays = CrontabSchedule.objects.create(minute="*/15", hour="*", day_of_week="1-5")
     PeriodicTask.objects.create(name="curator-digest", task="editorial.tasks.digest", crontab=weekdays)
 
-    entries = {entry.name: entry for entry in selectors.schedule_status(user=curator)}
+    entries = {entry.name: entry for entry in monitoring_selectors.schedule_status(user=curator)}
 
     assert entries["feedback-train-cf"].schedule == "At 03:00"
     assert entries["curator-digest"].schedule.startswith("Every 15 minutes")
@@ -206,7 +206,7 @@ def test_the_fairness_report_shows_the_exposure_floors_effect(
         for _ in range(3):
             version = version_make(playlist_make(owner=owner), tracks=tracks)
             services.version_assignment_record(version=version, assignment=None)
-    report = selectors.fairness_report(user=curator, days=3)
+    report = monitoring_selectors.fairness_report(user=curator, days=3)
     by_floor = {row.floor: row for row in report.floors}
     assert by_floor[0.0].long_tail_share == 0.0 and by_floor[0.5].long_tail_share == 0.5
     assert by_floor[0.0].versions == by_floor[0.5].versions == 3

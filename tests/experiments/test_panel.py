@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import re
+
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
@@ -10,6 +13,7 @@ from accounts.models import User
 from editorial.experiments import services
 from editorial.experiments.forms import fairness_days
 from editorial.experiments.models import Experiment, ExperimentStatus
+from editorial.experiments.templatetags.measure_format import measure
 from feedback.learning.quality import ModelMetrics
 from tests.experiments.factories import experiment_make, listeners_make, tracks_make
 from tests.playlists.factories import playlist_make, version_make
@@ -178,3 +182,25 @@ def test_listeners_cannot_start_stop_or_run_anything(owner: User, curator: User)
 @pytest.mark.parametrize(("asked", "days"), [(None, 30), ("7", 7), ("0", 1), ("9999", 365), ("a week", 30)])
 def test_the_fairness_window_is_held_between_one_day_and_a_year(asked: str | None, days: int) -> None:
     assert fairness_days(asked) == days
+
+
+def test_pages_without_data_say_what_will_appear_and_never_show_nan_or_internal_names(
+    curator: User,
+) -> None:
+    experiment = experiment_make()  # running, but no playlist generated yet: nothing to measure
+    client = _client(curator)
+    detail = client.get(f"/desk/ops/experiments/{experiment.pk}/").content.decode()
+    assert "No listening outcomes yet" in detail and "results and the verdict appear here" in detail
+    assert "—" in detail  # the exposure Gini of a variant without playlists
+    for url in [*PAGES, f"/desk/ops/experiments/{experiment.pk}/"]:
+        text = client.get(url).content.decode()
+        assert not re.search(r"\bnan\b", text, re.IGNORECASE), url
+        for internal in ("manage.py", "simulate_experiment", "ENGINE_EXPOSURE_FLOOR", "CELERY_BEAT_SCHEDULE"):
+            assert internal not in text, (url, internal)
+
+
+def test_measure_filter_rounds_numbers_and_dashes_what_cannot_be_measured() -> None:
+    assert measure(0.12345, 3) == "0.123"
+    assert measure(2, 2) == "2.00"
+    for nothing in (None, math.nan, math.inf, "n/a"):
+        assert measure(nothing, 3) == "—"
