@@ -19,7 +19,7 @@ from config.metrics import metrics_record_generation
 from playlists import providers
 from playlists.edit_checks import intent_edit_check
 from playlists.generation import GeneratedVersion, composition_for_version
-from playlists.intent import PromptError, validate_prompt, validate_size
+from playlists.intent import Intent, PromptError, validate_prompt, validate_size
 from playlists.models import (
     NAME_MAX_LENGTH,
     Playlist,
@@ -117,8 +117,6 @@ def playlist_refine(*, playlist: Playlist, change: str) -> PlaylistVersion:
 @transaction.atomic
 def playlist_intent_edit(*, playlist: Playlist, intent: dict, summary: str = "") -> PlaylistVersion:
     """A new version from an Intent the listener edited (a chip removed, a slider moved)."""
-    from playlists.intent import Intent
-
     playlist = _locked(playlist)
     try:
         intent_edit_check(intent)

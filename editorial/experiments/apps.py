@@ -7,8 +7,8 @@ class ExperimentsConfig(AppConfig):
     verbose_name = "Experiments and monitoring"
 
     def ready(self) -> None:
-        from editorial.experiments import services
+        from editorial.experiments import monitoring_services, services
 
         services.privacy_hooks_register()
         services.generation_providers_register()
-        services.promotion_gate_register()
+        monitoring_services.promotion_gate_register()

@@ -10,7 +10,7 @@ from celery import shared_task
 from celery.signals import task_failure, task_postrun, task_prerun
 
 from config.request_id import request_id_current
-from editorial.experiments import monitoring_selectors, services
+from editorial.experiments import monitoring_selectors, monitoring_services
 from editorial.experiments.models import TaskOutcome
 
 logger = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ DRIFT_REPORT_TIME_LIMIT_SECONDS = 15 * 60
 def drift_report() -> int:
     """Compare recent with reference windows and store the report; returns the number of alerts.
     Safe to run twice: each run is a new, self-contained report."""
-    return services.drift_report_create().alerts
+    return monitoring_services.drift_report_create().alerts
 
 
 def _recorded(task: Any) -> bool:
@@ -38,7 +38,9 @@ def _recorded(task: Any) -> bool:
 def _task_run_started(task_id: str = "", task: Any = None, **kwargs: Any) -> None:
     if task_id and _recorded(task):
         try:
-            services.task_run_start(task=task.name, task_id=task_id, request_id=request_id_current())
+            monitoring_services.task_run_start(
+                task=task.name, task_id=task_id, request_id=request_id_current()
+            )
         except Exception:  # recording must never stop the task itself
             logger.warning("Could not record the start of %s", task_id, exc_info=True)
 
@@ -49,7 +51,7 @@ def _task_run_failed(
 ) -> None:
     if task_id and _recorded(sender):
         try:
-            services.task_run_finish(
+            monitoring_services.task_run_finish(
                 task_id=task_id, outcome=TaskOutcome.FAILURE, error=f"{type(exception).__name__}: {exception}"
             )
         except Exception:
@@ -61,6 +63,6 @@ def _task_run_finished(task_id: str = "", task: Any = None, state: str = "", **k
     if task_id and _recorded(task):
         outcome = {"SUCCESS": TaskOutcome.SUCCESS, "RETRY": TaskOutcome.RETRY}.get(state, TaskOutcome.FAILURE)
         try:
-            services.task_run_finish(task_id=task_id, outcome=outcome)
+            monitoring_services.task_run_finish(task_id=task_id, outcome=outcome)
         except Exception:
             logger.warning("Could not record the end of %s", task_id, exc_info=True)

@@ -2,7 +2,7 @@ from django.urls import path
 
 from editorial.experiments import api, views
 
-app_name = "editorial_ops"
+app_name = "experiments"
 
 urlpatterns = [
     path("", views.overview, name="overview"),

@@ -12,6 +12,7 @@ from accounts.permissions import curator_required
 from config.errors import ApplicationError
 from editorial.experiments import measures, monitoring_selectors, selectors, services
 from editorial.experiments.forms import FAIRNESS_MAX_DAYS, ExperimentForm, fairness_days, variant_forms
+from editorial.experiments.tasks import drift_report
 
 
 def _user(request: HttpRequest) -> User:
@@ -53,7 +54,7 @@ def experiments(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request, f"Experiment “{experiment.name}” created as a draft; start it when ready."
                 )
-                return redirect("editorial_ops:experiment", experiment_id=experiment.pk)
+                return redirect("experiments:experiment", experiment_id=experiment.pk)
         status = 400
     return render(
         request,
@@ -85,7 +86,7 @@ def experiment_action(request: HttpRequest, experiment_id: int, action: str) -> 
         messages.success(
             request, f"Experiment “{experiment.name}” {'started' if action == 'start' else 'stopped'}."
         )
-    return redirect("editorial_ops:experiment", experiment_id=experiment.pk)
+    return redirect("experiments:experiment", experiment_id=experiment.pk)
 
 
 @curator_required
@@ -100,11 +101,9 @@ def offpolicy(request: HttpRequest) -> HttpResponse:
 def drift(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if request.method == "POST":
-        from editorial.experiments.tasks import drift_report
-
         drift_report.delay_on_commit()  # type: ignore[attr-defined]
         messages.success(request, "A drift report is being computed; reload in a minute.")
-        return redirect("editorial_ops:drift")
+        return redirect("experiments:drift")
     reports = monitoring_selectors.drift_reports(user=user)
     return render(
         request,

@@ -76,11 +76,11 @@ def test_the_desk_home_and_the_fairness_page_report_the_same_exposure(
     client = Client()
     client.force_login(curator)
     home = client.get(reverse("desk:home"))
-    page = client.get(reverse("editorial_ops:fairness") + "?days=30")
+    page = client.get(reverse("experiments:fairness") + "?days=30")
     assert home.context["exposure"].gini == page.context["report"].window.gini
     api = APIClient()
     api.force_authenticate(user=curator)
-    window = api.get(reverse("editorial_ops:api_fairness") + "?days=30").json()["window"]
+    window = api.get(reverse("experiments:api_fairness") + "?days=30").json()["window"]
     assert window["exposure_gini"] == pytest.approx(desk.gini) and window["placements"] == 9
     facts = "<dt>Placements</dt><dd>9 across 2 artists</dd>"
     shown_gini = f"{gini([5, 3]):.3f}"
@@ -121,5 +121,5 @@ def test_the_fairness_page_says_when_the_row_cap_cuts_the_window(
     assert report.complete_since == report.days[0].day
     client = Client()
     client.force_login(curator)
-    page = client.get(reverse("editorial_ops:fairness") + "?days=30").content.decode()
+    page = client.get(reverse("experiments:fairness") + "?days=30").content.decode()
     assert f"only the days from <strong>{report.complete_since:%Y-%m-%d}</strong>" in page

@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import User
 from config.metrics import metrics_count_events, metrics_record_generation
 from config.request_id import HEADER, JsonFormatter, RequestIdFilter, request_id_var
-from editorial.experiments import monitoring_selectors, services
+from editorial.experiments import monitoring_selectors, monitoring_services, services
 from editorial.experiments.models import DriftReport, ModelPromotion, TaskOutcome, TaskRun
 from feedback.learning.quality import ModelMetrics
 from playlists.models import PlaylistItem, PlaylistVersion
@@ -106,11 +106,12 @@ def test_a_scheduled_task_run_is_recorded_with_the_request_id_that_enqueued_it(c
 
 def test_the_schedule_lists_every_beat_entry_with_its_last_run(curator: User) -> None:
     now = timezone.now()
-    services.task_run_start(
+    monitoring_services.task_run_start(
         task="editorial.experiments.tasks.drift_report", task_id="t-1", now=now - timedelta(seconds=5)
     )
-    services.task_run_finish(task_id="t-1", outcome=TaskOutcome.FAILURE, error="boom", now=now)
-    services.task_run_finish(task_id="t-1", outcome=TaskOutcome.SUCCESS, now=now)  # postrun after failure
+    monitoring_services.task_run_finish(task_id="t-1", outcome=TaskOutcome.FAILURE, error="boom", now=now)
+    # Celery sends postrun after a failure too: the failure stays.
+    monitoring_services.task_run_finish(task_id="t-1", outcome=TaskOutcome.SUCCESS, now=now)
     entries = {entry.name: entry for entry in monitoring_selectors.schedule_status(user=curator)}
     assert {
         "drift-report",
@@ -168,12 +169,12 @@ def test_drift_report_alerts_on_a_shifted_window_and_not_on_a_stable_one(
     track = tracks_make(1)[0]
     _prompts(owner, JAZZ, days_ago=20, score=0.5, track=track)
     _prompts(owner, JAZZ, days_ago=2, score=0.5, track=track)
-    stable = services.drift_report_create(encoder=_hashing_encoder)
+    stable = monitoring_services.drift_report_create(encoder=_hashing_encoder)
     assert stable.alerts == 0, stable.checks
 
     _prompts(owner, METAL + METAL, days_ago=1, score=2.0, track=track)
     with caplog.at_level(logging.WARNING):
-        shifted = services.drift_report_create(encoder=_hashing_encoder)
+        shifted = monitoring_services.drift_report_create(encoder=_hashing_encoder)
     alerted = {check["name"] for check in shifted.checks if check["alert"]}
     assert {"prompt embedding shift", "new prompt clusters", "model score PSI"} <= alerted
     assert shifted.alerts == len(alerted)
@@ -185,11 +186,11 @@ def test_drift_report_alerts_on_a_shifted_window_and_not_on_a_stable_one(
 
 def test_a_worse_model_is_not_promoted_and_the_decision_is_recorded(db: None) -> None:
     current = ModelMetrics(recall_at_k=0.30, ndcg_at_k=0.20, users=200)
-    refused = services.model_promotion_decide(
+    refused = monitoring_services.model_promotion_decide(
         model_name="cf-als", candidate_version="7", current=current, candidate=ModelMetrics(0.25, 0.21, 200)
     )
     assert not refused.promoted and "recall_at_k" in refused.reason
-    promoted = services.model_promotion_decide(
+    promoted = monitoring_services.model_promotion_decide(
         model_name="cf-als", candidate_version="8", current=current, candidate=ModelMetrics(0.31, 0.22, 200)
     )
     assert promoted.promoted

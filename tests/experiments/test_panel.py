@@ -10,7 +10,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from editorial.experiments import services
+from editorial.experiments import monitoring_services, services
 from editorial.experiments.forms import fairness_days
 from editorial.experiments.models import Experiment, ExperimentStatus
 from editorial.experiments.templatetags.measure_format import measure
@@ -60,8 +60,8 @@ def test_pages_render_with_data(curator: User, staff_user: User) -> None:
         )
         services.version_assignment_record(version=version, assignment=assignment)
         services.simulated_outcome_record(version=version, plays=6, skips=2, completions=4, likes=1)
-    services.drift_report_create()
-    services.model_promotion_decide(
+    monitoring_services.drift_report_create()
+    monitoring_services.model_promotion_decide(
         model_name="cf-als",
         candidate_version="2",
         current=ModelMetrics(0.2, 0.1, 100),

@@ -216,5 +216,5 @@ class Command(BaseCommand):
             listeners = Assignment.objects.filter(variant=variant).count()
             versions = VersionAssignment.objects.filter(variant=variant).count()
             self.stdout.write(f"  {variant.name}: {listeners} listeners, {versions} playlists")
-        url = reverse("editorial_ops:experiment", args=[experiment.pk])
+        url = reverse("experiments:experiment", args=[experiment.pk])
         self.stdout.write(f"Results: {url}")
