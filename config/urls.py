@@ -30,7 +30,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="playlists:home", permanent=False)),
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
-    path("desk/ops/", include("editorial.ops_urls")),
+    path("desk/ops/", include("editorial.experiments.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("accounts/onboarding/", include("feedback.onboarding_urls")),

@@ -17,7 +17,7 @@ from accounts.permissions import READ_WRITE, IsCurator, TokenHasScope
 from accounts.requests import request_user
 from config.api_schema import paginated
 from config.errors import ApplicationError
-from editorial import selectors, services
+from editorial import review_services, selectors, services
 from editorial.models import REASON_MAX_LENGTH, QueueReason, ReviewItem, Theme, ThemePin, Verdict
 from editorial.serializers import (
     AuditEntrySerializer,
@@ -285,7 +285,7 @@ class QueueDecisionApi(APIView):
     )
     def post(self, request: Request, item_id: int) -> Response:
         data = _valid(self.QueueDecisionSerializer, request)
-        decision = services.review_decide(
+        decision = review_services.review_decide(
             actor=request_user(request),
             item=get_object_or_404(ReviewItem, pk=item_id),
             track_id=data["track"],
@@ -309,9 +309,8 @@ class QueueResolveApi(APIView):
         responses={200: ReviewItemSerializer, 400: ERROR_RESPONSE, 403: FORBIDDEN},
     )
     def post(self, request: Request, item_id: int) -> Response:
-        item = services.review_resolve(
-            actor=request_user(request), item=get_object_or_404(ReviewItem, pk=item_id)
-        )
+        item = get_object_or_404(ReviewItem, pk=item_id)
+        item = review_services.review_resolve(actor=request_user(request), item=item)
         return Response(ReviewItemSerializer(item).data)
 
 
@@ -366,7 +365,7 @@ class ReportCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = _valid(self.ReportCreateSerializer, request)
         playlist = playlist_selectors.playlist_get(user=request_user(request), playlist_id=data["playlist"])
-        report = services.report_create(
+        report = review_services.report_create(
             reporter=request_user(request), playlist=playlist, track_id=data["track"], reason=data["reason"]
         )
         return Response({"id": report.pk}, status=status.HTTP_201_CREATED)

@@ -6,8 +6,11 @@ class EditorialConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.privacy import register_erasure_hook
-        from editorial.ops_services import privacy_hooks_register
+        from editorial.generation import rules_choose, version_theme_record
         from editorial.services import audit_actor_forget
+        from playlists import providers
 
         register_erasure_hook(audit_actor_forget)
-        privacy_hooks_register()
+        # Generation reads the curator rules and records the theme through playlists' hooks.
+        providers.rules_provider_register(rules_choose)
+        providers.version_recorder_register("editorial", version_theme_record)

@@ -337,8 +337,3 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_email} {self.action}"
-
-
-# Experiments and monitoring (A/B tests, drift, task runs, model-quality decisions) live in
-# their own module; importing them here registers them with the app.
-from editorial.models_ops import *  # noqa: E402, F403

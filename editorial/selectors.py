@@ -29,6 +29,7 @@ from editorial.models import (
     VersionTheme,
 )
 from editorial.outcomes import skip_rate
+from feedback.models import ListeningEvent
 from playlists.models import Playlist, PlaylistItem, VersionStatus
 
 
@@ -183,8 +184,6 @@ SKIP_RATE_MIN_ENDED = 5  # ended plays a prompt needs before its skip rate means
 
 def prompt_skip_rates(*, days: int = 30, limit: int = 10) -> list[PromptSkipRate]:
     """Prompts whose generated playlists are skipped most over the last ``days``."""
-    from feedback.models import ListeningEvent
-
     since = timezone.now() - timedelta(days=days)
     rows = (
         ListeningEvent.objects.filter(

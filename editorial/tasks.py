@@ -2,9 +2,9 @@
 
 from celery import shared_task
 
-from editorial import services
+from editorial import playlist_services, review_services
+from editorial.playlist_services import BUILD_TIME_LIMIT_SECONDS
 
-BUILD_TIME_LIMIT_SECONDS = 120
 SWEEP_TIME_LIMIT_SECONDS = 300
 
 
@@ -15,16 +15,16 @@ SWEEP_TIME_LIMIT_SECONDS = 300
     reject_on_worker_lost=True,
 )
 def build_editorial_playlist(*, playlist_id: int) -> None:
-    services.editorial_playlist_build(playlist_id=playlist_id)
+    playlist_services.editorial_playlist_build(playlist_id=playlist_id)
 
 
 @shared_task(time_limit=SWEEP_TIME_LIMIT_SECONDS, soft_time_limit=SWEEP_TIME_LIMIT_SECONDS - 30)
 def scan_review_queue() -> int:
     """Flag low-confidence parses and rising prompts for the desk."""
-    return services.review_scan()
+    return review_services.review_scan()
 
 
 @shared_task(time_limit=SWEEP_TIME_LIMIT_SECONDS, soft_time_limit=SWEEP_TIME_LIMIT_SECONDS - 30)
 def snapshot_review_queue() -> int:
     """Record the queue's size per reason (the dashboards chart it over time)."""
-    return len(services.queue_snapshot())
+    return len(review_services.queue_snapshot())

@@ -19,7 +19,7 @@ from accounts.permissions import curator_required
 from accounts.requests import request_user
 from catalog.selectors import track_list
 from config.errors import ApplicationError
-from editorial import selectors, services
+from editorial import playlist_services, review_services, selectors, services
 from editorial.charts import bar_chart, line_chart
 from editorial.forms import (
     AuditFilterForm,
@@ -129,7 +129,7 @@ def review_decide(request: HttpRequest, item_id: int) -> HttpResponse:
     if not form.is_valid():
         return review(request, item_id, error=_form_error(form), status=400)
     try:
-        services.review_decide(
+        review_services.review_decide(
             actor=request_user(request),
             item=item,
             track_id=form.cleaned_data["track_id"],
@@ -146,7 +146,7 @@ def review_resolve(request: HttpRequest, item_id: int) -> HttpResponse:
     item = get_object_or_404(ReviewItem, pk=item_id)
     _act(
         request,
-        lambda: services.review_resolve(actor=request_user(request), item=item),
+        lambda: review_services.review_resolve(actor=request_user(request), item=item),
         done="Review closed.",
     )
     return redirect("desk:queue")
@@ -339,7 +339,7 @@ def playlists(request: HttpRequest) -> HttpResponse:
     form = EditorialPlaylistForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            playlist = services.editorial_playlist_create(
+            playlist = playlist_services.editorial_playlist_create(
                 actor=request_user(request),
                 name=form.cleaned_data["name"],
                 prompt=form.cleaned_data["prompt"],
@@ -371,43 +371,43 @@ def playlist_edit(
 
 
 PLAYLIST_EDITS: dict[str, Callable[..., object]] = {
-    "add": lambda actor, playlist, data: services.editorial_playlist_track_add(
+    "add": lambda actor, playlist, data: playlist_services.editorial_playlist_track_add(
         actor=actor,
         playlist=playlist,
         revision=data["revision"],
         track_id=data["track_id"],
         position=data["position"],
     ),
-    "remove": lambda actor, playlist, data: services.editorial_playlist_track_remove(
+    "remove": lambda actor, playlist, data: playlist_services.editorial_playlist_track_remove(
         actor=actor, playlist=playlist, revision=data["revision"], track_id=data["track_id"]
     ),
-    "move": lambda actor, playlist, data: services.editorial_playlist_track_move(
+    "move": lambda actor, playlist, data: playlist_services.editorial_playlist_track_move(
         actor=actor,
         playlist=playlist,
         revision=data["revision"],
         track_id=data["track_id"],
         position=data["position"] or 1,
     ),
-    "pin": lambda actor, playlist, data: services.editorial_playlist_track_pin(
+    "pin": lambda actor, playlist, data: playlist_services.editorial_playlist_track_pin(
         actor=actor, playlist=playlist, revision=data["revision"], track_id=data["track_id"], pinned=True
     ),
-    "unpin": lambda actor, playlist, data: services.editorial_playlist_track_pin(
+    "unpin": lambda actor, playlist, data: playlist_services.editorial_playlist_track_pin(
         actor=actor, playlist=playlist, revision=data["revision"], track_id=data["track_id"], pinned=False
     ),
-    "rename": lambda actor, playlist, data: services.editorial_playlist_update(
+    "rename": lambda actor, playlist, data: playlist_services.editorial_playlist_update(
         actor=actor,
         playlist=playlist,
         revision=data["revision"],
         name=data["name"],
         description=data["description"],
     ),
-    "publish": lambda actor, playlist, data: services.editorial_playlist_publish(
+    "publish": lambda actor, playlist, data: playlist_services.editorial_playlist_publish(
         actor=actor, playlist=playlist, revision=data["revision"], publish=True
     ),
-    "unpublish": lambda actor, playlist, data: services.editorial_playlist_publish(
+    "unpublish": lambda actor, playlist, data: playlist_services.editorial_playlist_publish(
         actor=actor, playlist=playlist, revision=data["revision"], publish=False
     ),
-    "rebuild": lambda actor, playlist, data: services.editorial_playlist_rebuild(
+    "rebuild": lambda actor, playlist, data: playlist_services.editorial_playlist_rebuild(
         actor=actor, playlist=playlist, revision=data["revision"]
     ),
 }
@@ -487,7 +487,7 @@ def report(request: HttpRequest, playlist_id: int) -> HttpResponse:
         context["error"] = _form_error(form)
     else:
         try:
-            services.report_create(
+            review_services.report_create(
                 reporter=request_user(request),
                 playlist=playlist,
                 track_id=track_id,

@@ -31,6 +31,7 @@ from config.metrics import metrics_count_events
 from feedback.events import MAX_BATCH, MAX_POSITION_MS, EventError, EventIn, events_parse
 from feedback.history_formats import HistoryFormatError, Play, RowProblem, ZipLimits, history_read
 from feedback.learning import bandit, cf, signals
+from feedback.learning.quality import ModelMetrics
 from feedback.matching import plays_match
 from feedback.models import (
     CFModelRun,
@@ -45,6 +46,7 @@ from feedback.models import (
     TrackAffinity,
     UserFactor,
 )
+from feedback.promotion import promotion_gate_decide
 
 logger = logging.getLogger(__name__)
 
@@ -503,8 +505,8 @@ def cf_train(*, factors: int = cf.FACTORS, iterations: int = cf.ITERATIONS) -> C
 
     None: too little data, or the quality gate refused the new model — evaluated with the
     current one on the affinities that are new since the current model was trained (neither
-    model has seen them), it must not do worse (``editorial.ops_services.model_promotion_decide``
-    records every decision for the monitoring panel).
+    model has seen them), it must not do worse (``feedback.promotion``: the experiments app
+    registers the decision-maker that records every decision for the monitoring panel).
     """
     started = time.perf_counter()
     decay = signals.decay_factor(timezone.now())
@@ -540,7 +542,7 @@ def cf_train(*, factors: int = cf.FACTORS, iterations: int = cf.ITERATIONS) -> C
             factors=factors,
             iterations=iterations,
         )
-        if promotion is not None and not promotion.promoted:
+        if promotion is False:
             return None
     matrix = cf.interaction_matrix(cells[:, 0], cells[:, 1], weights, shape)
     trained = cf.als_train(matrix, factors=factors, iterations=iterations)
@@ -559,12 +561,10 @@ def _cf_promotion_check(
     items: list[int],
     factors: int,
     iterations: int,
-) -> Any:
-    """Both models on the new affinities of listeners the current model knew; None: too little to
-    judge by (fewer such listeners than MODEL_PROMOTION_MIN_USERS)."""
-    from editorial.ops.quality import ModelMetrics
-    from editorial.ops_services import model_promotion_decide
-
+) -> bool | None:
+    """Both models on the new affinities of listeners the current model knew: whether the
+    candidate may replace the current model; None: too little to judge by (fewer such listeners
+    than MODEL_PROMOTION_MIN_USERS)."""
     train = cf.interaction_matrix(cells[~recent, 0], cells[~recent, 1], weights[~recent], shape)
     known_users = set(cells[~recent, 0].tolist())
     test: dict[int, set[int]] = defaultdict(set)
@@ -579,7 +579,7 @@ def _cf_promotion_check(
     candidate = cf.als_train(train, factors=factors, iterations=iterations)
     candidate_metrics = cf.ranking_metrics(cf.recommend_factors(candidate, train, test_users, k), test, k)
     current_metrics = cf.ranking_metrics(_cf_current_recommendations(train, test_users, items, k), test, k)
-    return model_promotion_decide(
+    return promotion_gate_decide(
         model_name="cf-als",
         candidate_version=f"{shape[0]} listeners x {shape[1]} tracks",
         current=ModelMetrics(*current_metrics, users=len(test_users)),

@@ -2,6 +2,8 @@
 
 The engine (playlists.composer and the pure modules under it) knows nothing of versions,
 consent or editorial desks; this module gathers what it needs for one version and nothing more.
+Curator rules and A/B variants come from the apps above through ``playlists.providers``; this
+module only reads: everything a generation writes is stored by ``services`` in one transaction.
 """
 
 from __future__ import annotations
@@ -17,14 +19,16 @@ from accounts.consent import consent_allows
 from accounts.models import ConsentPurpose, User
 from catalog.models import Track
 from config.errors import ApplicationError
-from editorial.ops_services import experiment_weights
+from feedback.learning.bandit import POLICIES
+from feedback.selectors import disliked_tracks, learned_taste, policy_choose, refresh_left_out
 from feedback.taste_seeds import taste_seeds_for_user
+from playlists import providers
+from playlists.engine.scoring import Weights
+from playlists.intent import Intent, NotUnderstoodError, PromptError, refine_intent
 from playlists.models import PlaylistVersion, VersionCause
 
 if TYPE_CHECKING:
-    from editorial.models_ops import Assignment
-    from playlists.composer import Composition, EditorialRules, ListenerContext
-    from playlists.intent import Intent
+    from playlists.composer import Composition, ListenerContext
 
 SEED_TRACKS = 200  # popular tracks of the onboarding picks averaged into a new listener's taste
 
@@ -34,30 +38,29 @@ class GeneratedVersion:
     composition: Composition
     policy: str
     personalized: bool
-    # The A/B experiment variant that configured the engine, if the owner is in one.
-    assignment: Assignment | None = None
+    # The curator rules and A/B variant chosen for it, recorded with the version.
+    choices: providers.GenerationChoices
 
 
-def version_compose(version: PlaylistVersion, *, on_stage: Callable[[str], None]) -> GeneratedVersion:
-    """Compose ``version``: its Intent, the owner's listening data when consented, curator rules."""
-    from feedback.learning.bandit import POLICIES
-    from feedback.selectors import policy_choose
-    from playlists.composer import playlist_compose
-    from playlists.engine.scoring import Weights
-    from playlists.intent import PromptError
+def composition_for_version(version: PlaylistVersion, *, on_stage: Callable[[str], None]) -> GeneratedVersion:
+    """Compose ``version``: its Intent, the owner's listening data when consented, curator rules.
+    Reads only; the caller stores the result."""
+    # The composer loads the text model and the catalog vocabulary: imported when a version is
+    # composed, so importing the services (web process, migrations) does not load torch.
+    from playlists.composer import EditorialRules, playlist_compose
 
     playlist = version.playlist
-    listener = listener_context(playlist.owner)
+    listener = personalization_context(playlist.owner)
     excluded = refresh_exclusions(version)
     if playlist.new_only and listener is not None:
         excluded |= listener.heard_track_ids
     # A listener in an A/B experiment gets their variant's engine configuration (no bandit
     # randomization, so no propensity: off-policy estimates stay unmixed); everyone else gets
     # the weight preset the bandit picks, logged with its propensity.
-    weights, assignment = experiment_weights(playlist.owner)
+    variant = providers.variant_choose(user=playlist.owner)
     propensity: float | None = None
-    if assignment is not None:
-        policy = assignment.variant.policy or f"variant-{assignment.variant_id}"
+    if variant is not None:
+        weights, policy = variant.weights, variant.policy
     else:
         choice = policy_choose(user=playlist.owner, personalized=listener is not None)
         weights, policy, propensity = (
@@ -65,6 +68,7 @@ def version_compose(version: PlaylistVersion, *, on_stage: Callable[[str], None]
             choice.policy,
             choice.propensity,
         )
+    rules = providers.rules_choose(prompt=playlist.prompt)
     try:
         composition = playlist_compose(
             prompt=playlist.prompt,
@@ -72,9 +76,9 @@ def version_compose(version: PlaylistVersion, *, on_stage: Callable[[str], None]
             size=playlist.size or None,
             duration_seconds=playlist.duration_seconds or None,
             listener=listener,
-            rules=editorial_rules(version=version),
+            rules=rules.rules if rules.rules is not None else EditorialRules(),
             weights=weights,
-            diversity=assignment.variant.diversity if assignment is not None else None,
+            diversity=variant.diversity if variant is not None else None,
             exclude_track_ids=excluded,
             on_stage=on_stage,
         )
@@ -82,14 +86,16 @@ def version_compose(version: PlaylistVersion, *, on_stage: Callable[[str], None]
         raise ApplicationError(str(error)) from error
     composition.propensity = propensity
     return GeneratedVersion(
-        composition=composition, policy=policy, personalized=listener is not None, assignment=assignment
+        composition=composition,
+        policy=policy,
+        personalized=listener is not None,
+        choices=providers.GenerationChoices(rules=rules, variant=variant),
     )
 
 
 def _version_intent(version: PlaylistVersion, on_stage: Callable[[str], None]) -> Intent | None:
     """The Intent to compose from; None: the engine parses the playlist's prompt."""
     from playlists.composer import vocabulary_load
-    from playlists.intent import Intent, NotUnderstoodError, refine_intent
 
     if version.cause == VersionCause.PROMPT or not version.intent:
         return None
@@ -148,7 +154,7 @@ def refine_not_understood_message(change: str, before: Intent, refined: Intent) 
     )
 
 
-def listener_context(owner: User) -> ListenerContext | None:
+def personalization_context(owner: User) -> ListenerContext | None:
     """What personalization may use for ``owner``; None without the consent or without data.
 
     Two sources, merged: the onboarding picks (favourite artists, and a taste vector averaged
@@ -156,7 +162,6 @@ def listener_context(owner: User) -> ListenerContext | None:
     (decayed affinities, heard tracks, a content vector of the liked tracks, CF neighbours). The
     learned vector takes over from the seeds as positive feedback accumulates.
     """
-    from feedback.selectors import learned_taste
     from playlists.composer import ListenerContext
 
     if not consent_allows(owner, ConsentPurpose.PERSONALIZATION):
@@ -218,26 +223,9 @@ def _seed_taste_vector(*, artist_ids: list[int], tag_ids: list[int]) -> np.ndarr
     return mean / norm if norm else None
 
 
-def editorial_rules(*, version: PlaylistVersion) -> EditorialRules:
-    """Curator rules for the version's prompt: global blocks always; the pins (in their date
-    window), blocks and boosts of the theme the prompt is close to. Records which theme applied."""
-    from editorial.rules import rules_for_prompt
-    from editorial.services import version_theme_record
-
-    rules, match = rules_for_prompt(prompt=version.playlist.prompt)
-    version_theme_record(
-        version_id=version.pk,
-        theme_id=match.theme_id if match else None,
-        similarity=match.similarity if match else None,
-    )
-    return rules
-
-
 def refresh_exclusions(version: PlaylistVersion) -> frozenset[int]:
     """Tracks a new version leaves out: everything the listener disliked (never again), and what
     they skipped early or removed in this playlist's earlier versions. Needs personalization."""
-    from feedback.selectors import disliked_tracks, refresh_left_out
-
     owner = version.playlist.owner
     if not consent_allows(owner, ConsentPurpose.PERSONALIZATION):
         return frozenset()

@@ -16,10 +16,10 @@ from catalog.subsonic_services import subsonic_playlist_push, subsonic_pushes_fo
 from config.errors import ApplicationError
 from config.jobs import LOST_WORKER_MESSAGE, jobs_sweep_stale
 from config.metrics import metrics_record_generation
-from editorial.ops_services import version_assignment_record
+from playlists import providers
 from playlists.edit_checks import intent_edit_check
-from playlists.generation import GeneratedVersion, version_compose
-from playlists.intent import PromptError, validate_prompt, validate_size
+from playlists.generation import GeneratedVersion, composition_for_version
+from playlists.intent import Intent, PromptError, validate_prompt, validate_size
 from playlists.models import (
     NAME_MAX_LENGTH,
     Playlist,
@@ -117,8 +117,6 @@ def playlist_refine(*, playlist: Playlist, change: str) -> PlaylistVersion:
 @transaction.atomic
 def playlist_intent_edit(*, playlist: Playlist, intent: dict, summary: str = "") -> PlaylistVersion:
     """A new version from an Intent the listener edited (a chip removed, a slider moved)."""
-    from playlists.intent import Intent
-
     playlist = _locked(playlist)
     try:
         intent_edit_check(intent)
@@ -245,21 +243,22 @@ def _version_queue(
 
 
 def _generation_enqueue(version: PlaylistVersion) -> None:
-    from playlists.tasks import generate_playlist_version
+    from playlists.tasks import generate_version
 
-    generate_playlist_version.delay_on_commit(version.pk)  # type: ignore[attr-defined]
+    generate_version.delay_on_commit(version.pk)  # type: ignore[attr-defined]
 
 
 # --- generation (the Celery task's body) ------------------------------------------------------
 
 
-def playlist_version_generate(*, version_id: int) -> None:
-    """Generate one version; idempotent: a finished version is left alone, a re-run replaces items."""
+def playlist_version_build(*, version_id: int) -> None:
+    """Build one version: claim it, compose it, store it with everything chosen for it.
+    Idempotent: a finished version is left alone, a re-run replaces its items."""
     version = _version_claim(version_id)
     if version is None:
         return
     try:
-        result = version_compose(version, on_stage=lambda stage: _stage_record(version.pk, stage))
+        result = composition_for_version(version, on_stage=lambda stage: _stage_record(version.pk, stage))
     except ApplicationError as error:
         _version_fail(version.pk, error.message)
         return
@@ -329,7 +328,9 @@ def _composition_store(version_id: int, result: GeneratedVersion) -> None:
     version.error = ""
     version.finished_at = timezone.now()
     version.save()
-    version_assignment_record(version=version, assignment=result.assignment)
+    # Which theme applied and which A/B variant built it: written by the apps that own them,
+    # in this transaction, so a failed store leaves none of it behind.
+    providers.version_choices_record(version=version, choices=result.choices)
     playlist = version.playlist
     playlist.intent = version.intent
     playlist.save(update_fields=["intent", "updated_at"])

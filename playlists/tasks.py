@@ -24,9 +24,9 @@ REFRESH_SWEEP_TIME_LIMIT_SECONDS = 300
     acks_late=True,
     reject_on_worker_lost=True,
 )
-def generate_playlist_version(version_id: int) -> None:
+def generate_version(version_id: int) -> None:
     job_heartbeat(services.PLAYLIST_VERSION_JOB, version_id)
-    services.playlist_version_generate(version_id=version_id)
+    services.playlist_version_build(version_id=version_id)
 
 
 SWEEP_TIME_LIMIT_SECONDS = 60

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "playlists",
     "feedback",
     "editorial",
+    "editorial.experiments",
 ]
 
 MIDDLEWARE = [
@@ -411,7 +412,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Drift report: recent vs reference windows of prompts, catalog features, scores, skips.
     "drift-report": {
-        "task": "editorial.ops_tasks.drift_report",
+        "task": "editorial.experiments.tasks.drift_report",
         "schedule": env.int("DRIFT_REPORT_SECONDS", default=24 * 60 * 60),
     },
     # Collaborative filtering: ALS retrained nightly on every affinity (on demand: the
@@ -425,7 +426,7 @@ CELERY_BEAT_SCHEDULE = {
 # --- Experiments and monitoring -------------------------------------------------------------
 # The engine's minimum share of long-tail tracks (popularity < 30) per playlist; 0 disables it.
 ENGINE_EXPOSURE_FLOOR = env.float("ENGINE_EXPOSURE_FLOOR", default=0.0)
-# Drift windows (days) and the thresholds that raise an alert (see editorial/ops/drift.py).
+# Drift windows (days) and the thresholds that raise an alert (see editorial/experiments/stats/drift.py).
 DRIFT_RECENT_DAYS = env.int("DRIFT_RECENT_DAYS", default=7)
 DRIFT_REFERENCE_DAYS = env.int("DRIFT_REFERENCE_DAYS", default=28)
 DRIFT_MAX_PROMPTS = env.int("DRIFT_MAX_PROMPTS", default=500)
@@ -505,7 +506,7 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "catalog.models.JobStatus",
         "VersionStatusEnum": "playlists.models.VersionStatus",
         "ExportStatusEnum": "accounts.models.ExportStatus",
-        "ExperimentStatusEnum": "editorial.models_ops.ExperimentStatus",
+        "ExperimentStatusEnum": "editorial.experiments.models.ExperimentStatus",
         "BoostStatusEnum": "editorial.models.BoostStatus",
         "ReviewStatusEnum": "editorial.models.ReviewStatus",
         "EditorialStatusEnum": "editorial.models.EditorialStatus",

@@ -4,7 +4,7 @@ Each logged decision is (context, chosen policy, its propensity, observed reward
 policy "always use P" is valued by reweighting the rewards of the decisions that chose P: IPS
 = mean(1[a=P] · r / p); self-normalized IPS divides by the sum of the weights instead of n,
 trading a little bias for much lower variance. The estimators are the monitoring panel's
-(``editorial.ops.offpolicy``, which adds intervals and doubly robust); this module states the
+(``feedback.learning.estimators``, which adds intervals and doubly robust); this module states the
 bandit's log in their terms.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from editorial.ops import offpolicy
+from feedback.learning import estimators as offpolicy
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from hypothesis import HealthCheck, Phase, settings
 from accounts.models import Role, TokenScope, User
 from accounts.services import data_export_request, token_create
 from config.wsgi import application
-from editorial import ops_services
 from editorial import services as editorial_services
+from editorial.experiments import services as experiment_services
 from editorial.models import QueueReason, ReviewItem
 from feedback import services as feedback_services
 from tests.catalog.factories import TrackFactory
@@ -70,7 +70,7 @@ def _world(role: str) -> dict[str, Any]:
     pin = editorial_services.pin_create(actor=curator, theme=theme, track_id=tracks[0].pk)
     block = editorial_services.block_create(actor=curator, reason="a test", track_id=tracks[1].pk)
     item = ReviewItem.objects.create(version=version, reason=QueueReason.REPORT)
-    experiment = ops_services.experiment_create(
+    experiment = experiment_services.experiment_create(
         name=f"Experiment {role}",
         created_by=curator,
         variants=[{"name": "A", "traffic": 50}, {"name": "B", "traffic": 50}],

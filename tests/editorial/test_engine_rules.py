@@ -12,13 +12,17 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.pseudonyms import pseudonym_for
 from catalog import services as catalog_services
 from catalog.embeddings import encode_documents
 from catalog.models import Track
+from editorial import playlist_services as desk_playlists
 from editorial import services
+from editorial.experiments.models import Assignment, VersionAssignment
 from editorial.models import EditorialPlaylist, EditorialStatus, Theme, VersionTheme
 from playlists import services as playlist_services
 from playlists.models import Playlist, PlaylistVersion, VersionStatus
+from tests.experiments.factories import experiment_make
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
 
@@ -51,7 +55,7 @@ def theme(curator: User) -> Theme:
 def _generate(playlist: Playlist) -> tuple[PlaylistVersion, list[int]]:
     version = playlist.versions.order_by("-number").first()
     assert version is not None
-    playlist_services.playlist_version_generate(version_id=version.pk)
+    playlist_services.playlist_version_build(version_id=version.pk)
     version.refresh_from_db()
     assert version.status == VersionStatus.READY, version.error
     return version, list(version.items.order_by("position").values_list("track_id", flat=True))
@@ -127,18 +131,33 @@ def test_pins_expire(demo_catalog: None, owner: User, curator: User, theme: Them
 def test_an_editorial_playlist_is_built_from_a_prompt_and_keeps_its_pins_when_rebuilt(
     demo_catalog: None, curator: User
 ) -> None:
-    playlist = services.editorial_playlist_create(
+    playlist = desk_playlists.editorial_playlist_create(
         actor=curator, name="Rainy", prompt="rainy day jazz, 10 songs"
     )
-    services.editorial_playlist_build(playlist_id=playlist.pk)
+    desk_playlists.editorial_playlist_build(playlist_id=playlist.pk)
     playlist.refresh_from_db()
     assert playlist.status == EditorialStatus.DRAFT and playlist.items.count() == 10
     third = playlist.items.get(position=3).track_id
-    playlist = services.editorial_playlist_track_pin(
+    playlist = desk_playlists.editorial_playlist_track_pin(
         actor=curator, playlist=playlist, revision=playlist.revision, track_id=third, pinned=True
     )
-    services.editorial_playlist_rebuild(actor=curator, playlist=playlist, revision=playlist.revision)
-    services.editorial_playlist_build(playlist_id=playlist.pk)
+    desk_playlists.editorial_playlist_rebuild(actor=curator, playlist=playlist, revision=playlist.revision)
+    desk_playlists.editorial_playlist_build(playlist_id=playlist.pk)
     rebuilt = EditorialPlaylist.objects.get(pk=playlist.pk)
     assert rebuilt.status == EditorialStatus.DRAFT
     assert rebuilt.items.get(position=3).track_id == third and rebuilt.items.get(position=3).pinned
+
+
+def test_a_generated_version_records_its_theme_and_variant_and_assigns_its_listener(
+    demo_catalog: None, owner: User, theme: Theme
+) -> None:
+    experiment = experiment_make()
+    playlist = playlist_services.playlist_create(owner=owner, prompt=MATCHING_PROMPT, size=12)
+    version, _ = _generate(playlist)
+    assignment = Assignment.objects.get(experiment=experiment, pseudonym=pseudonym_for(owner))
+    record = VersionAssignment.objects.get(version=version)
+    assert (record.experiment_id, record.variant_id) == (experiment.pk, assignment.variant_id)
+    variant = assignment.variant
+    assert version.policy == (variant.policy or f"variant-{variant.pk}")
+    assert version.propensity is None  # a variant's configuration is not a bandit draw
+    assert VersionTheme.objects.get(version=version).theme_id == theme.pk

@@ -14,7 +14,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from catalog.models import Artist, Track, TrackArtist
-from editorial import ops_selectors, selectors
+from editorial import selectors
+from editorial.experiments import monitoring_selectors
 from editorial.exposure import gini
 from playlists.models import PlaylistVersion, VersionStatus
 from tests.catalog.factories import ArtistFactory, TrackFactory
@@ -59,7 +60,7 @@ def test_the_desk_home_and_the_fairness_page_report_the_same_exposure(
     curator: User, placements: dict[str, Artist]
 ) -> None:
     desk = selectors.artist_exposure(days=30)
-    fairness = ops_selectors.fairness_report(user=curator, days=30)
+    fairness = monitoring_selectors.fairness_report(user=curator, days=30)
 
     # Lead artists: Lead 2 yesterday + 3 today, Solo 2 yesterday + 1 today; Featured is never
     # a lead. 9 placements, one of them (no_artist) without an artist.
@@ -75,11 +76,11 @@ def test_the_desk_home_and_the_fairness_page_report_the_same_exposure(
     client = Client()
     client.force_login(curator)
     home = client.get(reverse("desk:home"))
-    page = client.get(reverse("editorial_ops:fairness") + "?days=30")
+    page = client.get(reverse("experiments:fairness") + "?days=30")
     assert home.context["exposure"].gini == page.context["report"].window.gini
     api = APIClient()
     api.force_authenticate(user=curator)
-    window = api.get(reverse("editorial_ops:api_fairness") + "?days=30").json()["window"]
+    window = api.get(reverse("experiments:api_fairness") + "?days=30").json()["window"]
     assert window["exposure_gini"] == pytest.approx(desk.gini) and window["placements"] == 9
     facts = "<dt>Placements</dt><dd>9 across 2 artists</dd>"
     shown_gini = f"{gini([5, 3]):.3f}"
@@ -93,7 +94,7 @@ def test_the_fairness_page_costs_the_same_queries_however_many_playlists(curator
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
-            ops_selectors.fairness_report(user=curator, days=30)
+            monitoring_selectors.fairness_report(user=curator, days=30)
         return len(captured)
 
     version_make(playlist_make(owner=owner), tracks=tracks)
@@ -111,14 +112,14 @@ def test_the_fairness_page_says_when_the_row_cap_cuts_the_window(
     for day in range(3):
         version = version_make(playlist_make(owner=owner), tracks=[TrackFactory(), TrackFactory()])
         _finished(version, days_ago=day)
-    monkeypatch.setattr(ops_selectors, "FAIRNESS_MAX_ROWS", 5)  # 6 (day, artist) rows
+    monkeypatch.setattr(monitoring_selectors, "FAIRNESS_MAX_ROWS", 5)  # 6 (day, artist) rows
 
-    report = ops_selectors.fairness_report(user=curator, days=30)
+    report = monitoring_selectors.fairness_report(user=curator, days=30)
 
     assert len(report.days) == 2 and report.window.placements == 4
     assert [row.versions for row in report.floors] == [2]
     assert report.complete_since == report.days[0].day
     client = Client()
     client.force_login(curator)
-    page = client.get(reverse("editorial_ops:fairness") + "?days=30").content.decode()
+    page = client.get(reverse("experiments:fairness") + "?days=30").content.decode()
     assert f"only the days from <strong>{report.complete_since:%Y-%m-%d}</strong>" in page

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from catalog.models import Track
-from editorial import services
+from editorial import playlist_services, review_services, services
 from editorial.models import (
     AuditEntry,
     EditorialItem,
@@ -49,7 +49,7 @@ def draft(tracks: list[Track]) -> EditorialPlaylist:
 @pytest.fixture
 def review_item(owner: User, tracks: list[Track]) -> ReviewItem:
     version = version_make(playlist_make(owner=owner), tracks=tracks)
-    services.report_create(reporter=owner, playlist=version.playlist, track_id=tracks[0].pk)
+    review_services.report_create(reporter=owner, playlist=version.playlist, track_id=tracks[0].pk)
     return ReviewItem.objects.get()
 
 
@@ -205,7 +205,7 @@ def test_listeners_browse_published_editorial_playlists_only(
 ) -> None:
     client = _client(owner)
     assert client.get(reverse("editorial:published_detail", args=[draft.pk])).status_code == 404
-    services.editorial_playlist_publish(actor=curator, playlist=draft, revision=1)
+    playlist_services.editorial_playlist_publish(actor=curator, playlist=draft, revision=1)
     assert "Sunday" in client.get(reverse("editorial:published")).content.decode()
     page = client.get(reverse("editorial:published_detail", args=[draft.pk]))
     assert page.status_code == 200 and "Tune 0" in page.content.decode()
@@ -233,7 +233,7 @@ def test_the_queue_and_the_audit_log_cost_the_same_queries_however_long(
     def add_reports(count: int) -> None:
         for _ in range(count):
             version = version_make(playlist_make(owner=owner), tracks=tracks)
-            services.report_create(reporter=owner, playlist=version.playlist)
+            review_services.report_create(reporter=owner, playlist=version.playlist)
             services.theme_create(actor=curator, name=f"Theme {version.pk}", description="x")
 
     def queries(url: str) -> int:

@@ -17,7 +17,7 @@ from editorial.exposure import (
     most_exposed,
 )
 from editorial.matching import best_theme
-from editorial.signals import intent_confidence, prompt_key, rising_prompts
+from editorial.review_triggers import intent_confidence, prompt_key, rising_prompts
 
 
 def test_gini_is_zero_for_equal_exposure_and_undefined_for_nothing() -> None:

@@ -12,7 +12,8 @@ from django.utils import timezone
 from accounts.models import User
 from catalog.models import Track
 from config.errors import ApplicationError
-from editorial import services
+from editorial import playlist_services as desk_playlists
+from editorial import review_services, services
 from editorial.models import (
     ArtistBoost,
     AuditEntry,
@@ -102,28 +103,30 @@ ACTIONS: dict[str, Callable[..., object]] = {
     "boost.delete": lambda c, theme, tracks, draft: services.boost_delete(
         actor=c, boost=ArtistBoost.objects.create(theme=theme, artist=ArtistFactory())
     ),
-    "editorial_playlist.create": lambda c, theme, tracks, draft: services.editorial_playlist_create(
+    "editorial_playlist.create": lambda c, theme, tracks, draft: desk_playlists.editorial_playlist_create(
         actor=c, name="Fresh", prompt="fresh indie"
     ),
-    "editorial_playlist.add": lambda c, theme, tracks, draft: services.editorial_playlist_track_add(
+    "editorial_playlist.add": lambda c, theme, tracks, draft: desk_playlists.editorial_playlist_track_add(
         actor=c, playlist=draft, revision=1, track_id=tracks[3].pk
     ),
-    "editorial_playlist.remove": lambda c, theme, tracks, draft: services.editorial_playlist_track_remove(
-        actor=c, playlist=draft, revision=1, track_id=tracks[0].pk
+    "editorial_playlist.remove": lambda c, theme, tracks, draft: (
+        desk_playlists.editorial_playlist_track_remove(
+            actor=c, playlist=draft, revision=1, track_id=tracks[0].pk
+        )
     ),
-    "editorial_playlist.move": lambda c, theme, tracks, draft: services.editorial_playlist_track_move(
+    "editorial_playlist.move": lambda c, theme, tracks, draft: desk_playlists.editorial_playlist_track_move(
         actor=c, playlist=draft, revision=1, track_id=tracks[0].pk, position=3
     ),
-    "editorial_playlist.pin": lambda c, theme, tracks, draft: services.editorial_playlist_track_pin(
+    "editorial_playlist.pin": lambda c, theme, tracks, draft: desk_playlists.editorial_playlist_track_pin(
         actor=c, playlist=draft, revision=1, track_id=tracks[0].pk, pinned=True
     ),
-    "editorial_playlist.update": lambda c, theme, tracks, draft: services.editorial_playlist_update(
+    "editorial_playlist.update": lambda c, theme, tracks, draft: desk_playlists.editorial_playlist_update(
         actor=c, playlist=draft, revision=1, name="Renamed"
     ),
-    "editorial_playlist.publish": lambda c, theme, tracks, draft: services.editorial_playlist_publish(
+    "editorial_playlist.publish": lambda c, theme, tracks, draft: desk_playlists.editorial_playlist_publish(
         actor=c, playlist=draft, revision=1
     ),
-    "editorial_playlist.rebuild": lambda c, theme, tracks, draft: services.editorial_playlist_rebuild(
+    "editorial_playlist.rebuild": lambda c, theme, tracks, draft: desk_playlists.editorial_playlist_rebuild(
         actor=c, playlist=draft, revision=1
     ),
 }
@@ -143,11 +146,11 @@ def test_every_curator_action_writes_an_audit_entry(
 
 def test_review_decisions_and_resolving_are_audited(curator: User, owner: User, tracks: list[Track]) -> None:
     version = version_make(playlist_make(owner=owner), tracks=tracks[:2])
-    services.report_create(reporter=owner, playlist=version.playlist, track_id=tracks[0].pk)
+    review_services.report_create(reporter=owner, playlist=version.playlist, track_id=tracks[0].pk)
     item = ReviewItem.objects.get()
-    services.review_decide(actor=curator, item=item, track_id=tracks[0].pk, verdict="reject")
-    services.review_decide(actor=curator, item=item, track_id=tracks[1].pk, verdict="approve")
-    services.review_resolve(actor=curator, item=item)
+    review_services.review_decide(actor=curator, item=item, track_id=tracks[0].pk, verdict="reject")
+    review_services.review_decide(actor=curator, item=item, track_id=tracks[1].pk, verdict="approve")
+    review_services.review_resolve(actor=curator, item=item)
     actions = list(AuditEntry.objects.order_by("id").values_list("action", flat=True))
     assert actions == ["block.create", "review.reject", "review.approve", "review.resolve"]
 
@@ -247,12 +250,12 @@ def test_two_curators_editing_at_once_lose_no_update(
     curator: User, staff_user: User, draft: EditorialPlaylist, tracks: list[Track]
 ) -> None:
     seen = draft.revision  # both opened the editor at this revision
-    services.editorial_playlist_track_remove(
+    desk_playlists.editorial_playlist_track_remove(
         actor=curator, playlist=draft, revision=seen, track_id=tracks[0].pk
     )
     audit_count = AuditEntry.objects.count()
     with pytest.raises(ApplicationError, match="Someone else changed this playlist") as error:
-        services.editorial_playlist_track_move(
+        desk_playlists.editorial_playlist_track_move(
             actor=staff_user, playlist=draft, revision=seen, track_id=tracks[0].pk, position=3
         )
     assert error.value.extra == {"stale": True}
@@ -260,7 +263,7 @@ def test_two_curators_editing_at_once_lose_no_update(
     assert _order(draft) == [tracks[1].pk, tracks[2].pk]  # the first curator's edit stands
     assert draft.revision == seen + 1
     assert AuditEntry.objects.count() == audit_count
-    services.editorial_playlist_track_move(
+    desk_playlists.editorial_playlist_track_move(
         actor=staff_user, playlist=draft, revision=draft.revision, track_id=tracks[2].pk, position=1
     )
     assert _order(draft) == [tracks[2].pk, tracks[1].pk]
@@ -269,19 +272,19 @@ def test_two_curators_editing_at_once_lose_no_update(
 def test_hand_edits_add_move_pin_and_publish(
     curator: User, draft: EditorialPlaylist, tracks: list[Track]
 ) -> None:
-    playlist = services.editorial_playlist_track_add(
+    playlist = desk_playlists.editorial_playlist_track_add(
         actor=curator, playlist=draft, revision=1, track_id=tracks[3].pk, position=1
     )
     assert _order(playlist)[0] == tracks[3].pk
-    playlist = services.editorial_playlist_track_pin(
+    playlist = desk_playlists.editorial_playlist_track_pin(
         actor=curator, playlist=playlist, revision=playlist.revision, track_id=tracks[3].pk, pinned=True
     )
     assert playlist.items.get(track=tracks[3]).pinned
     with pytest.raises(ApplicationError, match="in this playlist already"):
-        services.editorial_playlist_track_add(
+        desk_playlists.editorial_playlist_track_add(
             actor=curator, playlist=playlist, revision=playlist.revision, track_id=tracks[3].pk
         )
-    playlist = services.editorial_playlist_publish(
+    playlist = desk_playlists.editorial_playlist_publish(
         actor=curator, playlist=playlist, revision=playlist.revision
     )
     assert playlist.status == EditorialStatus.PUBLISHED and playlist.published_at is not None
@@ -291,7 +294,7 @@ def test_hand_edits_add_move_pin_and_publish(
 def test_an_empty_editorial_playlist_cannot_be_published(curator: User) -> None:
     empty = EditorialPlaylist.objects.create(name="Empty", prompt="x", status=EditorialStatus.DRAFT)
     with pytest.raises(ApplicationError, match="empty playlist"):
-        services.editorial_playlist_publish(actor=curator, playlist=empty, revision=1)
+        desk_playlists.editorial_playlist_publish(actor=curator, playlist=empty, revision=1)
 
 
 # --- pins expire, blocks and boosts reach the rules ------------------------------------------
@@ -338,8 +341,8 @@ def test_global_blocks_apply_everywhere_and_theme_blocks_only_in_their_theme(
 
 def test_reports_open_one_review_item_per_version(owner: User, tracks: list[Track]) -> None:
     version = version_make(playlist_make(owner=owner), tracks=tracks[:2])
-    services.report_create(reporter=owner, playlist=version.playlist, reason="this playlist is wrong")
-    services.report_create(reporter=owner, playlist=version.playlist, track_id=tracks[1].pk)
+    review_services.report_create(reporter=owner, playlist=version.playlist, reason="this playlist is wrong")
+    review_services.report_create(reporter=owner, playlist=version.playlist, track_id=tracks[1].pk)
     item = ReviewItem.objects.get()
     assert (item.version, item.reason, item.detail) == (version, QueueReason.REPORT, "2 listener reports")
 
@@ -347,7 +350,7 @@ def test_reports_open_one_review_item_per_version(owner: User, tracks: list[Trac
 def test_reporting_a_track_not_in_the_playlist_is_refused(owner: User, tracks: list[Track]) -> None:
     version = version_make(playlist_make(owner=owner), tracks=tracks[:2])
     with pytest.raises(ApplicationError, match="not in this playlist"):
-        services.report_create(reporter=owner, playlist=version.playlist, track_id=tracks[3].pk)
+        review_services.report_create(reporter=owner, playlist=version.playlist, track_id=tracks[3].pk)
     assert not ReviewItem.objects.exists()
 
 
@@ -356,24 +359,24 @@ def test_a_rejection_becomes_a_theme_block_and_an_approval_a_candidate_boost(
 ) -> None:
     version = version_make(playlist_make(owner=owner), tracks=tracks[:2])
     VersionTheme.objects.create(version=version, theme=theme, similarity=0.8)
-    services.report_create(reporter=owner, playlist=version.playlist)
+    review_services.report_create(reporter=owner, playlist=version.playlist)
     item = ReviewItem.objects.get()
-    services.review_decide(actor=curator, item=item, track_id=tracks[0].pk, verdict="reject")
-    services.review_decide(actor=curator, item=item, track_id=tracks[1].pk, verdict="approve")
+    review_services.review_decide(actor=curator, item=item, track_id=tracks[0].pk, verdict="reject")
+    review_services.review_decide(actor=curator, item=item, track_id=tracks[1].pk, verdict="approve")
     assert Block.objects.get().theme == theme
     boost = ArtistBoost.objects.get()
     assert (boost.theme, boost.status) == (theme, BoostStatus.CANDIDATE)
     assert boost.artist_id == tracks[1].artists.get().pk
     with pytest.raises(ApplicationError, match="decided already"):
-        services.review_decide(actor=curator, item=item, track_id=tracks[0].pk, verdict="approve")
+        review_services.review_decide(actor=curator, item=item, track_id=tracks[0].pk, verdict="approve")
 
 
 def test_a_rejection_without_a_theme_blocks_everywhere(
     curator: User, owner: User, tracks: list[Track]
 ) -> None:
     version = version_make(playlist_make(owner=owner), tracks=tracks[:1])
-    services.report_create(reporter=owner, playlist=version.playlist)
-    services.review_decide(
+    review_services.report_create(reporter=owner, playlist=version.playlist)
+    review_services.review_decide(
         actor=curator, item=ReviewItem.objects.get(), track_id=tracks[0].pk, verdict="reject"
     )
     assert Block.objects.get().theme is None
@@ -386,8 +389,8 @@ def test_the_scan_flags_low_confidence_and_rising_prompts_once(owner: User, trac
     confident = {"include_tags": [{"name": "jazz", "confidence": 0.95, "source": "jazz"}]}
     for _ in range(6):
         version_make(playlist_make(owner=owner, prompt="Summer Run"), tracks=tracks[:1], intent=confident)
-    assert services.review_scan() == 2
-    assert services.review_scan() == 0
+    assert review_services.review_scan() == 2
+    assert review_services.review_scan() == 0
     reasons = dict(ReviewItem.objects.values_list("reason", "version_id"))
     assert reasons[QueueReason.LOW_CONFIDENCE] == vague.pk
     assert Playlist.objects.get(versions=reasons[QueueReason.RISING]).prompt == "Summer Run"
@@ -395,14 +398,14 @@ def test_the_scan_flags_low_confidence_and_rising_prompts_once(owner: User, trac
 
 def test_queue_snapshots_count_open_items_per_reason(owner: User, curator: User, tracks: list[Track]) -> None:
     version = version_make(playlist_make(owner=owner), tracks=tracks[:1])
-    services.report_create(reporter=owner, playlist=version.playlist)
-    services.queue_snapshot()
+    review_services.report_create(reporter=owner, playlist=version.playlist)
+    review_services.queue_snapshot()
     assert dict(QueueSnapshot.objects.values_list("reason", "open_count")) == {
         QueueReason.LOW_CONFIDENCE: 0,
         QueueReason.REPORT: 1,
         QueueReason.RISING: 0,
     }
-    services.review_resolve(actor=curator, item=ReviewItem.objects.get())
+    review_services.review_resolve(actor=curator, item=ReviewItem.objects.get())
     assert ReviewItem.objects.get().status == ReviewStatus.DONE
 
 

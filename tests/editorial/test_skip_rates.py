@@ -11,12 +11,13 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from editorial import ops_selectors, ops_services
+from editorial.experiments import selectors as experiment_selectors
+from editorial.experiments import services as experiment_services
 from editorial.outcomes import skip_rate
 from editorial.selectors import prompt_skip_rates
 from feedback.services import events_ingest
 from tests.catalog.factories import TrackFactory
-from tests.editorial.ops.factories import experiment_make
+from tests.experiments.factories import experiment_make
 from tests.playlists.factories import playlist_make, version_make
 
 pytestmark = pytest.mark.django_db
@@ -63,16 +64,16 @@ def test_prompts_are_ranked_by_the_share_of_their_tracks_skipped(owner: User, cu
 
 def test_the_desk_and_the_experiment_results_report_the_same_skip_rate(owner: User, curator: User) -> None:
     experiment = experiment_make()
-    _, assignment = ops_services.experiment_weights(owner)
+    assignment = experiment_services.experiment_assign(user=owner)
     version = version_make(
         playlist_make(owner=owner, prompt="sad polka"), tracks=[TrackFactory() for _ in range(6)]
     )
-    ops_services.version_assignment_record(version=version, assignment=assignment)
+    experiment_services.version_assignment_record(version=version, assignment=assignment)
     # One play start reported, four skips and one completion: skips over the plays that ended.
     _listen(owner, version, ["skip", "skip", "skip", "skip", "complete", "play"])
 
     desk = prompt_skip_rates()
-    results = ops_selectors.experiment_results(user=curator, experiment_id=experiment.pk)
+    results = experiment_selectors.experiment_results(user=curator, experiment_id=experiment.pk)
 
     skip_row = next(row for row in results.rows if row.key == "skip_rate")
     measured = [interval.estimate for interval in skip_row.intervals if interval.n]

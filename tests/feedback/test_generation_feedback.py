@@ -13,9 +13,9 @@ from accounts.models import ConsentPurpose, User
 from accounts.services import consent_withdraw
 from feedback.learning.bandit import POLICIES
 from feedback.selectors import policy_choose
-from playlists.generation import listener_context
+from playlists.generation import personalization_context
 from playlists.models import PlaylistVersion, VersionCause, VersionStatus
-from playlists.services import playlist_create, playlist_regenerate, playlist_version_generate
+from playlists.services import playlist_create, playlist_regenerate, playlist_version_build
 from tests.catalog.factories import TrackFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.model]
@@ -48,7 +48,7 @@ def _event(version: PlaylistVersion, track_id: int, kind: str, **fields: object)
 
 
 def _generate(version: PlaylistVersion) -> PlaylistVersion:
-    playlist_version_generate(version_id=version.pk)
+    playlist_version_build(version_id=version.pk)
     version.refresh_from_db()
     assert version.status == VersionStatus.READY, version.error
     return version
@@ -101,10 +101,10 @@ def test_liked_tracks_shape_the_taste_and_withdrawing_personalization_drops_it(
     first = _generate(playlist.versions.get())
     _post(owner, [_event(first, catalog[2], "like"), _event(first, catalog[3], "complete")])
 
-    context = listener_context(owner)
+    context = personalization_context(owner)
 
     assert context is not None and context.taste_vector is not None
     assert context.track_affinity[catalog[2]] == pytest.approx(1.0)
     assert catalog[3] in context.heard_track_ids
     consent_withdraw(user=owner, purpose=ConsentPurpose.PERSONALIZATION)
-    assert listener_context(owner) is None
+    assert personalization_context(owner) is None

@@ -154,7 +154,7 @@ def test_every_job_task_is_acked_late_and_requeued_when_its_worker_dies() -> Non
         catalog_tasks.run_catalog_import,
         catalog_tasks.scan_library_source,
         account_tasks.build_data_export,
-        playlist_tasks.generate_playlist_version,
+        playlist_tasks.generate_version,
     ):
         assert task.acks_late and task.reject_on_worker_lost, task.name
 

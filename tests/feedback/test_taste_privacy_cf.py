@@ -201,8 +201,8 @@ def test_the_data_export_includes_the_taste_profile(owner: User, listened: dict[
 def test_a_retrained_cf_model_goes_through_the_quality_gate(owner: User, settings) -> None:  # type: ignore[no-untyped-def]
     from unittest import mock
 
-    from editorial.models_ops import ModelPromotion
-    from editorial.ops.quality import PromotionDecision
+    from editorial.experiments.models import ModelPromotion
+    from feedback.learning.quality import PromotionDecision
 
     tracks = [TrackFactory().pk for _ in range(12)]
     listeners = [owner] + [consenting_user(f"gate{index}@example.com", Role.LISTENER) for index in range(5)]
@@ -219,7 +219,7 @@ def test_a_retrained_cf_model_goes_through_the_quality_gate(owner: User, setting
     settings.MODEL_PROMOTION_MIN_USERS = 1
     _ingest(owner, [(tracks[8], "like")])
     refused = PromotionDecision(promote=False, reason="recall@k fell")
-    with mock.patch("editorial.ops_services.promotion_decide", return_value=refused):
+    with mock.patch("editorial.experiments.monitoring_services.promotion_decide", return_value=refused):
         assert services.cf_train(factors=8, iterations=5) is None
     kept = ItemFactor.objects.values_list("model_version", flat=True).first()
     assert set(ItemFactor.objects.values_list("model_version", flat=True)) == {kept}

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def no_generation() -> object:
     """Queueing is checked here; generation itself is tested with the real engine and worker."""
-    with mock.patch("playlists.tasks.generate_playlist_version.delay_on_commit") as delay:
+    with mock.patch("playlists.tasks.generate_version.delay_on_commit") as delay:
         yield delay
 
 
@@ -483,7 +483,7 @@ def test_nothing_understood_fails_the_version_with_suggestions_and_stores_no_tra
     }
     version = version_make(playlist, status=VersionStatus.QUEUED, cause=VersionCause.EDIT, intent=intent)
 
-    services.playlist_version_generate(version_id=version.pk)
+    services.playlist_version_build(version_id=version.pk)
 
     version.refresh_from_db()
     assert version.status == VersionStatus.FAILED
@@ -509,7 +509,7 @@ def test_a_refine_that_adds_nothing_understood_leaves_the_playlist_unchanged_and
     version_make(playlist, tracks=[catalog["Blue Night 1"]], intent=jazz)
 
     refine = services.playlist_refine(playlist=playlist, change="zzzz")
-    services.playlist_version_generate(version_id=refine.pk)
+    services.playlist_version_build(version_id=refine.pk)
 
     refine.refresh_from_db()
     assert refine.status == VersionStatus.FAILED and refine.not_understood

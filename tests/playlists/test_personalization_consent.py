@@ -9,7 +9,7 @@ from accounts.models import ConsentPurpose, User
 from accounts.services import consent_withdraw
 from catalog.models import Artist
 from feedback.models import TasteSeed
-from playlists.generation import listener_context
+from playlists.generation import personalization_context
 from tests.catalog.factories import TagFactory, TrackFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ def seeded(owner: User) -> User:
 
 
 def test_onboarding_picks_seed_the_taste_of_a_consenting_listener(seeded: User) -> None:
-    context = listener_context(seeded)
+    context = personalization_context(seeded)
 
     assert context is not None
     assert context.favourite_artist_names == ("Nina Simone",)
@@ -39,8 +39,8 @@ def test_onboarding_picks_seed_the_taste_of_a_consenting_listener(seeded: User) 
 def test_without_the_personalization_consent_no_taste_is_used(seeded: User) -> None:
     consent_withdraw(user=seeded, purpose=ConsentPurpose.PERSONALIZATION)
 
-    assert listener_context(seeded) is None
+    assert personalization_context(seeded) is None
 
 
 def test_a_listener_with_no_picks_and_no_history_gets_no_personalization(owner: User) -> None:
-    assert listener_context(owner) is None
+    assert personalization_context(owner) is None

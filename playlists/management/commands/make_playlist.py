@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from accounts.models import User
 from catalog.models import Track
 from playlists.composer import Composition, ListenerContext, playlist_compose, vocabulary_load
-from playlists.generation import listener_context
+from playlists.generation import personalization_context
 from playlists.intent import PromptError, parse_prompt
 
 
@@ -33,7 +33,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No user with email {options['user']}") from None
             # What generation itself uses: taste seeds and learned taste, only with the
             # personalization consent (a listener without it is composed for like a new one).
-            listener = listener_context(user) or ListenerContext()
+            listener = personalization_context(user) or ListenerContext()
         try:
             intent = parse_prompt(options["prompt"], vocabulary=vocabulary_load())
             if options["new_only"]:
