@@ -30,8 +30,8 @@ from catalog.forms import (
     SubsonicSourceForm,
     TrackFilterForm,
 )
+from catalog.import_jobs import catalog_import_request
 from catalog.models import JobStatus, LibrarySourceKind, TagKind, Track
-from catalog.services import catalog_import_request
 from config.errors import ApplicationError
 from config.uploads import content_length as upload_content_length
 

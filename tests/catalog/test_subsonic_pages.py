@@ -13,8 +13,9 @@ from django.core.management.base import CommandError
 from django.test import Client
 from rest_framework.test import APIClient
 
+from accounts.exports import export_contents
 from accounts.models import ConsentPurpose, User
-from accounts.services import consent_withdraw, export_contents
+from accounts.services import consent_withdraw
 from catalog.models import JobStatus, LibraryScan, LibrarySource, SubsonicAccount, SubsonicLink, Track
 from catalog.subsonic_secrets import secret_decrypt
 from catalog.subsonic_services import (

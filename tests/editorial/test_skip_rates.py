@@ -14,7 +14,7 @@ from accounts.models import User
 from editorial import ops_selectors, ops_services
 from editorial.outcomes import skip_rate
 from editorial.selectors import prompt_skip_rates
-from feedback.services import events_ingest
+from feedback.ingestion import events_ingest
 from tests.catalog.factories import TrackFactory
 from tests.editorial.ops.factories import experiment_make
 from tests.playlists.factories import playlist_make, version_make
