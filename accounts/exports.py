@@ -29,7 +29,7 @@ from accounts.models import (
     User,
 )
 from accounts.pseudonyms import pseudonym_for
-from config.jobs import LOST_WORKER_MESSAGE, job_heartbeat, jobs_sweep_stale
+from config.jobs import LOST_WORKER_MESSAGE, job_claim, job_fail, job_finish, job_heartbeat, jobs_sweep_stale
 
 logger = logging.getLogger(__name__)
 
@@ -131,21 +131,15 @@ def _export_lost_before() -> datetime:
 def data_export_build(*, export_id: int) -> None:
     """Build the ZIP of one queued export. Idempotent: only a queued export is picked up, or
     one whose run died with its worker (still "running" past the task's time limit)."""
-    job_heartbeat(DATA_EXPORT_JOB, export_id)
     lost = Q(status=ExportStatus.RUNNING, started_at__lt=_export_lost_before())
-    claimed = (
-        DataExport.objects.filter(pk=export_id)
-        .filter(Q(status=ExportStatus.QUEUED) | lost)
-        .update(status=ExportStatus.RUNNING, started_at=timezone.now())
-    )
-    if claimed != 1:
+    if not job_claim(DataExport, pk=export_id, claimable=Q(status=ExportStatus.QUEUED) | lost):
         return
     export = DataExport.objects.select_related("user").get(pk=export_id)
     relative = Path(EXPORT_FOLDER) / f"segue-export-{export.pk}-{secrets.token_hex(8)}.zip"
     target = Path(settings.MEDIA_ROOT) / relative
 
     def beat() -> None:
-        job_heartbeat(DATA_EXPORT_JOB, export_id)
+        job_heartbeat(DataExport.job_kind, export_id)
 
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -161,22 +155,13 @@ def data_export_build(*, export_id: int) -> None:
     except Exception as exc:
         logger.exception("Data export %s failed", export_id)
         target.unlink(missing_ok=True)
-        DataExport.objects.filter(pk=export_id).update(
-            status=ExportStatus.FAILED, error=f"The export failed: {exc}", finished_at=timezone.now()
-        )
+        job_fail(export, error=f"The export failed: {exc}")
         return
-    finished = DataExport.objects.filter(pk=export_id, status=ExportStatus.RUNNING).update(
-        status=ExportStatus.READY,
-        file_path=str(relative),
-        size_bytes=target.stat().st_size,
-        finished_at=now,
-        expires_at=now + timedelta(hours=settings.DATA_EXPORT_TTL_HOURS),
-    )
-    if finished != 1:  # the stale sweep failed it meanwhile: its retry is a new export
-        target.unlink(missing_ok=True)
-
-
-DATA_EXPORT_JOB = "data_export"  # its heartbeat kind (config.jobs)
+    export.file_path = str(relative)
+    export.size_bytes = target.stat().st_size
+    export.expires_at = now + timedelta(hours=settings.DATA_EXPORT_TTL_HOURS)
+    if not job_finish(export, fields=("file_path", "size_bytes", "expires_at")):
+        target.unlink(missing_ok=True)  # the stale sweep failed it meanwhile: its retry is a new export
 
 
 def data_exports_sweep_stale(*, stale_after: timedelta) -> list[int]:
@@ -187,14 +172,13 @@ def data_exports_sweep_stale(*, stale_after: timedelta) -> list[int]:
         folder = Path(settings.MEDIA_ROOT) / EXPORT_FOLDER
         for partial in folder.glob(f"segue-export-{export.pk}-*.zip"):
             partial.unlink(missing_ok=True)
-        export.status = ExportStatus.FAILED
-        export.error = f"{LOST_WORKER_MESSAGE} Ask for your data again to retry."
         export.file_path = ""
-        export.finished_at = timezone.now()
-        export.save(update_fields=["status", "error", "file_path", "finished_at"])
+        job_fail(
+            export, error=f"{LOST_WORKER_MESSAGE} Ask for your data again to retry.", fields=("file_path",)
+        )
 
     return jobs_sweep_stale(
-        kind=DATA_EXPORT_JOB,
+        kind=DataExport.job_kind,
         unfinished=DataExport.objects.filter(status=ExportStatus.RUNNING),
         started_field="started_at",
         stale_after=stale_after,

@@ -3,21 +3,32 @@ with progress and a heartbeat, and failed by the stale sweep when its worker is 
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.models import User
 from catalog import importing
 from catalog.embedding_services import embedding_queue
 from catalog.importing import ImportFileError, ImportSpec
-from catalog.models import CatalogImport, JobStatus
+from catalog.models import CatalogImport
 from catalog.services import ImportProgress, ImportSummary, catalog_import_stream
 from config.errors import ApplicationError
-from config.jobs import LOST_WORKER_MESSAGE, job_heartbeat, jobs_sweep_stale
+from config.jobs import (
+    LOST_WORKER_MESSAGE,
+    JobStatus,
+    JobTakenAway,
+    job_claim,
+    job_fail,
+    job_finish,
+    job_progress,
+    jobs_sweep_stale,
+)
+
+logger = logging.getLogger(__name__)
 
 # --- background import jobs --------------------------------------------------------------------
 
@@ -68,11 +79,7 @@ def catalog_import_request(
 
 def catalog_import_run(*, import_id: int) -> None:
     """Run a queued import job. Idempotent: only a job still queued is started."""
-    job_heartbeat(CATALOG_IMPORT_JOB, import_id)
-    claimed = CatalogImport.objects.filter(pk=import_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=timezone.now()
-    )
-    if claimed != 1:
+    if not job_claim(CatalogImport, pk=import_id):
         return
     job = CatalogImport.objects.get(pk=import_id)
     spec = ImportSpec(
@@ -84,7 +91,7 @@ def catalog_import_run(*, import_id: int) -> None:
 
     def save_progress(progress: ImportProgress) -> None:
         _import_job_record(job, progress.summary, bytes_read=progress.bytes_read)
-        job_heartbeat(CATALOG_IMPORT_JOB, import_id)
+        job_progress(job, fields=IMPORT_PROGRESS_FIELDS)
 
     try:
         with job.file.open("rb") as binary:
@@ -96,6 +103,9 @@ def catalog_import_run(*, import_id: int) -> None:
                 strict=job.strict,
                 on_progress=save_progress,
             )
+    except JobTakenAway:
+        logger.warning("Catalog import %s was failed by the stale sweep while running; stopped.", import_id)
+        return
     except (ImportFileError, ApplicationError) as exc:
         _import_job_finish(job, status=JobStatus.FAILED, error=str(exc))
         return
@@ -108,6 +118,16 @@ def catalog_import_run(*, import_id: int) -> None:
     embedding_queue()
 
 
+IMPORT_PROGRESS_FIELDS = (
+    "bytes_read",
+    "rows_read",
+    "tracks_created",
+    "tracks_updated",
+    "rows_skipped",
+    "skipped_rows",
+)
+
+
 def _import_job_record(job: CatalogImport, summary: ImportSummary, *, bytes_read: int) -> None:
     job.bytes_read = bytes_read
     job.rows_read = summary.rows_read
@@ -115,30 +135,14 @@ def _import_job_record(job: CatalogImport, summary: ImportSummary, *, bytes_read
     job.tracks_updated = summary.tracks_updated
     job.rows_skipped = summary.rows_skipped
     job.skipped_rows = [{"line": row.line_number, "reason": row.reason} for row in summary.skipped]
-    job.save(
-        update_fields=[
-            "bytes_read",
-            "rows_read",
-            "tracks_created",
-            "tracks_updated",
-            "rows_skipped",
-            "skipped_rows",
-        ]
-    )
 
 
 def _import_job_finish(job: CatalogImport, *, status: str, error: str = "") -> None:
     """Record the outcome and delete the uploaded file: the tracks are in the catalog (or the job
     failed and a new upload is needed), and a catalog dump left on disk only takes space."""
-    job.status = status
-    job.error = error
-    job.finished_at = timezone.now()
     if job.file:
         job.file.delete(save=False)
-    job.save(update_fields=["status", "error", "finished_at", "file"])
-
-
-CATALOG_IMPORT_JOB = "catalog_import"  # its heartbeat kind (config.jobs)
+    job_finish(job, status=status, error=error, fields=("file", *IMPORT_PROGRESS_FIELDS))
 
 
 def catalog_imports_sweep_stale(*, stale_after: timedelta) -> list[int]:
@@ -149,16 +153,17 @@ def catalog_imports_sweep_stale(*, stale_after: timedelta) -> list[int]:
     def fail(job: CatalogImport) -> None:
         if job.file:
             job.file.delete(save=False)
-        job.status = JobStatus.FAILED
-        job.error = (
-            f"{LOST_WORKER_MESSAGE} {job.rows_read:,} rows were read before it stopped. Upload the file "
-            "again to retry: tracks already imported are updated, not duplicated."
+        job_fail(
+            job,
+            error=(
+                f"{LOST_WORKER_MESSAGE} {job.rows_read:,} rows were read before it stopped. Upload the "
+                "file again to retry: tracks already imported are updated, not duplicated."
+            ),
+            fields=("file",),
         )
-        job.finished_at = timezone.now()
-        job.save(update_fields=["file", "status", "error", "finished_at"])
 
     return jobs_sweep_stale(
-        kind=CATALOG_IMPORT_JOB,
+        kind=CatalogImport.job_kind,
         unfinished=CatalogImport.objects.filter(status=JobStatus.RUNNING),
         started_field="started_at",
         stale_after=stale_after,

@@ -30,15 +30,10 @@ from accounts.models import User
 from catalog.embedding_services import embedding_queue
 from catalog.library.tags import FileTags, UnreadableFile, content_hash, read_audio_file
 from catalog.library.walk import FoundFile, RootError, root_check, walk_audio_files
-from catalog.models import (
-    JobStatus,
-    LibraryScan,
-    LibrarySource,
-    LibrarySourceKind,
-    MediaFile,
-)
+from catalog.models import LibraryScan, LibrarySource, LibrarySourceKind, MediaFile
 from catalog.services import track_documents_refresh
 from config.errors import ApplicationError
+from config.jobs import JobStatus, JobTakenAway, job_claim, job_finish
 
 if TYPE_CHECKING:
     pass
@@ -159,9 +154,7 @@ def library_scan_cancel(*, scan_id: int) -> LibraryScan:
     if scan is None:
         raise ApplicationError("No such scan.")
     if scan.status == JobStatus.QUEUED:
-        scan.status = JobStatus.CANCELLED
-        scan.finished_at = timezone.now()
-        scan.save(update_fields=["status", "finished_at"])
+        job_finish(scan, status=JobStatus.CANCELLED)
     elif scan.status == JobStatus.RUNNING:
         scan.cancel_requested = True
         scan.save(update_fields=["cancel_requested"])
@@ -200,10 +193,6 @@ class _ScanCancelled(Exception):
     pass
 
 
-class _ScanTakenAway(Exception):
-    """The scan's row is no longer running (the stale sweep marked it failed)."""
-
-
 def library_scan_run(
     *,
     scan_id: int,
@@ -216,10 +205,7 @@ def library_scan_run(
     committed path, a heartbeat) is saved every LIBRARY_SCAN_HEARTBEAT_FILES files or seconds.
     ``on_progress`` is called after every file (in-process: the command's progress bar).
     """
-    claimed = LibraryScan.objects.filter(pk=scan_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
-    )
-    if claimed != 1:
+    if not job_claim(LibraryScan, pk=scan_id, heartbeat_at=timezone.now()):
         return None
     scan = LibraryScan.objects.select_related("source").get(pk=scan_id)
     try:
@@ -233,7 +219,7 @@ def library_scan_run(
         scan.files_removed = _mark_removed(scan, start_after=start_after)
     except _ScanCancelled:
         return _scan_finish(scan, status=JobStatus.CANCELLED)
-    except _ScanTakenAway:
+    except JobTakenAway:
         # The sweep declared it lost (a heartbeat came too late); its row is no longer ours.
         logger.warning("Library scan %s was marked failed while running; stopping", scan.pk)
         return LibraryScan.objects.filter(pk=scan.pk).first()
@@ -263,20 +249,8 @@ def library_scan_run(
 
 
 def _scan_finish(scan: LibraryScan, *, status: str, error: str = "") -> LibraryScan:
-    scan.status = status
-    scan.error = error
-    scan.finished_at = timezone.now()
-    scan.heartbeat_at = scan.finished_at
-    scan.save(
-        update_fields=[
-            "status",
-            "error",
-            "finished_at",
-            "heartbeat_at",
-            "resume_after",
-            *_COUNT_FIELDS,
-        ]
-    )
+    scan.heartbeat_at = timezone.now()
+    job_finish(scan, status=status, error=error, fields=("heartbeat_at", "resume_after", *_COUNT_FIELDS))
     return scan
 
 
@@ -331,7 +305,7 @@ def _count_files(scan: LibraryScan, root: Path) -> int:
 
 
 def _heartbeat(scan: LibraryScan, unchanged_ids: list[int]) -> None:
-    """Save progress; raise _ScanCancelled when staff asked to cancel, _ScanTakenAway when the
+    """Save progress; raise _ScanCancelled when staff asked to cancel, JobTakenAway when the
     stale sweep marked the scan failed meanwhile (nothing is saved then)."""
     with transaction.atomic():
         state = (
@@ -341,7 +315,7 @@ def _heartbeat(scan: LibraryScan, unchanged_ids: list[int]) -> None:
             .first()
         )
         if state is None or state[0] != JobStatus.RUNNING:
-            raise _ScanTakenAway
+            raise JobTakenAway
         if unchanged_ids:
             MediaFile.objects.filter(pk__in=unchanged_ids).update(last_seen_scan=scan.pk)
         scan.heartbeat_at = timezone.now()

@@ -37,7 +37,6 @@ from catalog.embedding_services import embedding_queue
 from catalog.library.tags import FileTags, cover_thumbnail
 from catalog.media_analysis import media_file_analysis_fail, media_file_analysis_store
 from catalog.models import (
-    JobStatus,
     LibraryScan,
     LibrarySource,
     LibrarySourceKind,
@@ -61,6 +60,7 @@ from catalog.subsonic.mapping import Song, song_from_child
 from catalog.subsonic_secrets import Secret, secret_decrypt, secret_encrypt
 from catalog.track_identity import track_for_file, track_update_from_tags
 from config.errors import ApplicationError
+from config.jobs import JobStatus
 
 logger = logging.getLogger(__name__)
 

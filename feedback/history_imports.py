@@ -14,13 +14,21 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from accounts.consent import ConsentRequired, consent_require
 from accounts.models import ConsentPurpose, User
-from catalog.models import JobStatus
 from config.errors import ApplicationError
-from config.jobs import LOST_WORKER_MESSAGE, job_heartbeat, jobs_sweep_stale
+from config.jobs import (
+    LOST_WORKER_MESSAGE,
+    UNFINISHED,
+    JobStatus,
+    JobTakenAway,
+    job_claim,
+    job_fail,
+    job_finish,
+    job_progress,
+    jobs_sweep_stale,
+)
 from feedback.events import MAX_BATCH, MAX_POSITION_MS
 from feedback.history_formats import HistoryFormatError, Play, RowProblem, ZipLimits, history_read
 from feedback.ingestion import events_ingest
@@ -78,11 +86,6 @@ class HistoryImportBusy(ApplicationError):
 HISTORY_BUSY_MESSAGE = (
     "An import of yours is already queued or running; start the next one when it has finished."
 )
-HISTORY_JOB = "history_import"  # its heartbeat kind (config.jobs)
-
-
-class _JobTakenAway(Exception):
-    """The job's row is no longer running (the stale sweep failed it): stop quietly."""
 
 
 def history_import_request(*, user: User, uploaded_file: UploadedFile, history_format: str) -> HistoryImport:
@@ -121,18 +124,14 @@ def history_import_request(*, user: User, uploaded_file: UploadedFile, history_f
     return job
 
 
-HISTORY_ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+HISTORY_ACTIVE = UNFINISHED
 
 
 def history_import_run(*, import_id: int) -> None:
     """Run a queued history import (the worker). Idempotent: only a queued job is started."""
     if not HistoryImport.objects.filter(pk=import_id, status=JobStatus.QUEUED).exists():
         return  # finished, or running in another worker (a redelivered message): nothing to do
-    job_heartbeat(HISTORY_JOB, import_id)  # before the claim, so the sweep never sees it running unbeaten
-    claimed = HistoryImport.objects.filter(pk=import_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING
-    )
-    if claimed != 1:
+    if not job_claim(HistoryImport, pk=import_id):
         return
     job = HistoryImport.objects.select_related("user").get(pk=import_id)
     summary = HistoryImportSummary()
@@ -150,7 +149,7 @@ def history_import_run(*, import_id: int) -> None:
                     max_ratio=settings.HISTORY_ZIP_MAX_RATIO,
                 ),
             )
-    except _JobTakenAway:
+    except JobTakenAway:
         logger.warning("History import %s was failed by the stale sweep while running; stopped.", import_id)
         return
     except (HistoryFormatError, ApplicationError, ConsentRequired) as error:
@@ -250,7 +249,7 @@ def _history_event(*, user: User, play: Play, track_id: int, history_format: str
     return event
 
 
-HISTORY_PROGRESS_FIELDS = [
+HISTORY_PROGRESS_FIELDS = (
     "bytes_read",
     "plays_read",
     "plays_matched",
@@ -258,20 +257,15 @@ HISTORY_PROGRESS_FIELDS = [
     "events_stored",
     "events_already_imported",
     "rows_skipped",
-]
+)
 
 
 def _history_job_record(job: HistoryImport, summary: HistoryImportSummary, *, bytes_read: int) -> None:
     """Progress after each batch: counts only, in constant time (the unmatched-track and skipped-row
-    reports are written once, at the end), and a heartbeat. Stops the import (_JobTakenAway) when
+    reports are written once, at the end), and a heartbeat. Stops the import (JobTakenAway) when
     the job is no longer running (the stale sweep failed it)."""
     _history_job_counts(job, summary, bytes_read=bytes_read)
-    updated = HistoryImport.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
-        **{name: getattr(job, name) for name in HISTORY_PROGRESS_FIELDS}
-    )
-    if updated != 1:
-        raise _JobTakenAway
-    job_heartbeat(HISTORY_JOB, job.pk)
+    job_progress(job, fields=HISTORY_PROGRESS_FIELDS)
 
 
 def _history_job_counts(job: HistoryImport, summary: HistoryImportSummary, *, bytes_read: int) -> None:
@@ -296,12 +290,14 @@ def _history_job_finish(
         job, summary, bytes_read=job.bytes_total if status == JobStatus.SUCCEEDED else job.bytes_read
     )
     _history_job_reports(job, summary)
-    job.status = status
-    job.error = error
-    job.finished_at = timezone.now()
     if job.file:
         job.file.delete(save=False)  # the events are what is kept
-    job.save()
+    job_finish(
+        job,
+        status=status,
+        error=error,
+        fields=("file", "skipped_rows", "unmatched_tracks", *HISTORY_PROGRESS_FIELDS),
+    )
 
 
 def history_imports_sweep_stale(*, stale_after: timedelta) -> list[int]:
@@ -312,16 +308,17 @@ def history_imports_sweep_stale(*, stale_after: timedelta) -> list[int]:
     def fail(job: HistoryImport) -> None:
         if job.file:
             job.file.delete(save=False)
-        job.status = JobStatus.FAILED
-        job.error = (
-            f"{LOST_WORKER_MESSAGE} {job.events_stored:,} plays were imported before it stopped. Upload "
-            "the file again to retry: plays already imported are not added twice."
+        job_fail(
+            job,
+            error=(
+                f"{LOST_WORKER_MESSAGE} {job.events_stored:,} plays were imported before it stopped. "
+                "Upload the file again to retry: plays already imported are not added twice."
+            ),
+            fields=("file",),
         )
-        job.finished_at = timezone.now()
-        job.save(update_fields=["file", "status", "error", "finished_at"])
 
     running = jobs_sweep_stale(
-        kind=HISTORY_JOB,
+        kind=HistoryImport.job_kind,
         unfinished=HistoryImport.objects.filter(status=JobStatus.RUNNING),
         started_field="created_at",
         stale_after=stale_after,
@@ -329,7 +326,7 @@ def history_imports_sweep_stale(*, stale_after: timedelta) -> list[int]:
     )
     # A queued import whose message was lost would keep the listener from importing at all.
     queued = jobs_sweep_stale(
-        kind=HISTORY_JOB,
+        kind=HistoryImport.job_kind,
         unfinished=HistoryImport.objects.filter(status=JobStatus.QUEUED),
         started_field="created_at",
         stale_after=stale_after * HISTORY_QUEUED_STALE_FACTOR,

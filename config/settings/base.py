@@ -502,7 +502,7 @@ SPECTACULAR_SETTINGS = {
         "ImportFormatEnum": "catalog.models.ImportFormat",
         "LibrarySourceKindEnum": "catalog.models.LibrarySourceKind",
         "HistoryFormatEnum": "feedback.models.HistoryFormat",
-        "JobStatusEnum": "catalog.models.JobStatus",
+        "JobStatusEnum": "config.jobs.JobStatus",
         "VersionStatusEnum": "playlists.models.VersionStatus",
         "ExportStatusEnum": "accounts.models.ExportStatus",
         "ExperimentStatusEnum": "editorial.models_ops.ExperimentStatus",

@@ -9,7 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import User
 from catalog import import_jobs
-from catalog.models import CatalogImport, JobStatus
+from catalog.models import CatalogImport
+from config.jobs import JobStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog import embedding_services, import_jobs
-from catalog.models import CatalogImport, JobStatus, Track
+from catalog.models import CatalogImport, Track
 from catalog.selectors import track_semantic_search
+from config.jobs import JobStatus
 from tests.catalog.factories import TrackFactory
 from tests.waiting import wait_until as _wait_until
 

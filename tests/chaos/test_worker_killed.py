@@ -32,10 +32,10 @@ from accounts import exports as accounts_exports
 from accounts.models import DataExport, ExportStatus, User
 from catalog import embedding_services as catalog_embedding_services
 from catalog import services as catalog_services
-from catalog.models import JobStatus, Track
+from catalog.models import Track
 from config import embedded
 from config.celery import app as celery_app
-from config.jobs import job_heartbeat_read
+from config.jobs import JobStatus, job_heartbeat_read
 from feedback import history_imports as feedback_history_imports
 from feedback.models import HistoryImport, ListeningEvent, TrackAffinity
 from playlists import services as playlist_services

@@ -19,8 +19,8 @@ from accounts.models import User
 from catalog import importing
 from catalog import services as catalog_services
 from catalog.importing import ImportFileError, ImportSpec
-from catalog.models import JobStatus
 from config.bounded_json import JSONTooDeep, json_depth, json_loads_bounded
+from config.jobs import JobStatus
 from feedback import history_imports
 from feedback.history_formats import HistoryFormatError, RowProblem, history_read
 from feedback.models import HistoryImport, ListeningEvent

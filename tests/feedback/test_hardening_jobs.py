@@ -17,8 +17,8 @@ from accounts import tasks as account_tasks
 from accounts.models import DataExport, ExportStatus, User
 from catalog import import_jobs as catalog_import_jobs
 from catalog import tasks as catalog_tasks
-from catalog.models import CatalogImport, JobStatus
-from config.jobs import job_heartbeat, job_heartbeat_clear, job_heartbeat_read
+from catalog.models import CatalogImport
+from config.jobs import JobStatus, job_heartbeat, job_heartbeat_clear, job_heartbeat_read
 from feedback import history_imports, tasks
 from feedback.models import HistoryImport
 from playlists import services as playlist_services

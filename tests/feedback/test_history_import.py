@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ConsentPurpose, User
 from accounts.services import consent_withdraw
-from catalog.models import JobStatus
+from config.jobs import JobStatus
 from feedback import history_imports
 from feedback.models import HistoryImport, ListeningEvent
 from tests.catalog.factories import TrackFactory

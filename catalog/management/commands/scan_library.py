@@ -10,8 +10,9 @@ from django.db.models import QuerySet
 from tqdm import tqdm
 
 from catalog import media_analysis, sources
-from catalog.models import JobStatus, LibraryScan, LibrarySource, MediaFile
+from catalog.models import LibraryScan, LibrarySource, MediaFile
 from config.errors import ApplicationError
+from config.jobs import JobStatus
 
 FAILURES_SHOWN = 20
 
