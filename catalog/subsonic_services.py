@@ -517,7 +517,7 @@ def _slot_release(slot: int) -> None:
 def subsonic_file_analyse(*, media_file_id: int) -> MediaFile | None:
     """Analyse one song from a bounded excerpt of the server's stream (an HTTP Range from the start).
 
-    Idempotent like ``catalog.sources.media_file_analyse``: a claimed, analysed or failed file is
+    Idempotent like ``catalog.media_analysis.media_file_analyse``: a claimed, analysed or failed file is
     left alone (None). Not atomic: no transaction stays open while downloading or decoding.
     """
     from catalog.audio.analysis import AnalysisError, analyse_file  # librosa: analysis worker only

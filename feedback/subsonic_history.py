@@ -1,6 +1,6 @@
 """A listener's starred songs and play counts on their media server, imported as listening history.
 
-The same rules as history files (``feedback.services.history_import_stream``): only with the
+The same rules as history files (``feedback.history_imports.history_import_stream``): only with the
 listening_history consent, events with deterministic ids (importing again adds nothing), matched
 to catalog tracks through the songs Segue synced from that server; unmatched songs are reported.
 A starred song becomes a ``like``; a song played N times becomes N ``complete`` events (at most
