@@ -33,7 +33,7 @@ from catalog.library.walk import FoundFile, RootError, root_check, walk_audio_fi
 from catalog.models import LibraryScan, LibrarySource, LibrarySourceKind, MediaFile
 from catalog.services import track_documents_refresh
 from config.errors import ApplicationError
-from config.jobs import JobStatus, JobTakenAway, job_claim, job_finish
+from config.jobs import JobStatus, JobTakenAway, job_claim, job_finish, job_progress
 
 if TYPE_CHECKING:
     pass
@@ -308,19 +308,15 @@ def _heartbeat(scan: LibraryScan, unchanged_ids: list[int]) -> None:
     """Save progress; raise _ScanCancelled when staff asked to cancel, JobTakenAway when the
     stale sweep marked the scan failed meanwhile (nothing is saved then)."""
     with transaction.atomic():
-        state = (
-            LibraryScan.objects.select_for_update()
-            .filter(pk=scan.pk)
-            .values_list("status", "cancel_requested")
-            .first()
-        )
-        if state is None or state[0] != JobStatus.RUNNING:
-            raise JobTakenAway
+        scan.heartbeat_at = timezone.now()
+        # The conditional UPDATE locks the row, so a cancel asked meanwhile is read after it.
+        job_progress(scan, fields=("heartbeat_at", "resume_after", *_COUNT_FIELDS))
         if unchanged_ids:
             MediaFile.objects.filter(pk__in=unchanged_ids).update(last_seen_scan=scan.pk)
-        scan.heartbeat_at = timezone.now()
-        scan.save(update_fields=["heartbeat_at", "resume_after", *_COUNT_FIELDS])
-    if state[1]:
+        cancel_requested = (
+            LibraryScan.objects.filter(pk=scan.pk).values_list("cancel_requested", flat=True).first()
+        )
+    if cancel_requested:
         raise _ScanCancelled
 
 
