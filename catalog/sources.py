@@ -24,6 +24,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
@@ -33,7 +34,15 @@ from catalog.library.walk import FoundFile, RootError, root_check, walk_audio_fi
 from catalog.models import LibraryScan, LibrarySource, LibrarySourceKind, MediaFile
 from catalog.services import track_documents_refresh
 from config.errors import ApplicationError
-from config.jobs import JobStatus, JobTakenAway, job_claim, job_finish, job_progress
+from config.jobs import (
+    JobStatus,
+    JobTakenAway,
+    job_claim,
+    job_fail,
+    job_finish,
+    job_progress,
+    jobs_sweep_stale,
+)
 
 if TYPE_CHECKING:
     pass
@@ -163,21 +172,30 @@ def library_scan_cancel(*, scan_id: int) -> LibraryScan:
     return scan
 
 
-@transaction.atomic
-def library_scan_sweep_stale(*, stale_after: timedelta) -> int:
-    """Mark running scans whose heartbeat is older than ``stale_after`` as failed (a lost worker).
+SCAN_LOST_MESSAGE = "The scan stopped reporting (its worker was lost); a rescan resumes where it stopped."
 
-    A rescan then resumes after the scan's last committed path. Returns how many were marked.
-    """
-    cutoff = timezone.now() - stale_after
-    stale = LibraryScan.objects.filter(status=JobStatus.RUNNING).filter(
-        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+
+def library_scan_sweep_stale(*, stale_after: timedelta) -> int:
+    """Fail the running scans with no sign of life (their ``heartbeat_at`` column, else their
+    start) for ``stale_after``: a lost worker. A rescan then resumes after the scan's last
+    committed path. Returns how many were failed."""
+
+    def fail(scan: LibraryScan) -> None:
+        job_fail(
+            scan, error="The scan stopped reporting (its worker was lost); a rescan resumes where it stopped."
+        )
+
+    running = LibraryScan.objects.filter(status=JobStatus.RUNNING).annotate(
+        last_sign=Coalesce("heartbeat_at", "started_at")
     )
-    return stale.update(
-        status=JobStatus.FAILED,
-        finished_at=timezone.now(),
-        error="The scan stopped reporting (its worker was lost); a rescan resumes where it stopped.",
+    failed = jobs_sweep_stale(
+        kind=LibraryScan.job_kind,
+        unfinished=running,
+        started_field="last_sign",
+        stale_after=stale_after,
+        fail=fail,
     )
+    return len(failed)
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,7 @@ def test_a_catalog_import_whose_worker_was_lost_fails_and_loses_its_upload(staff
     )
     job.file.save("c.csv", ContentFile(b"id,title,artist\n"), save=True)
     upload = Path(job.file.path)
+    job_heartbeat_clear("catalog_import", job.pk)  # Redis outlives the test database: no stale beat
 
     assert catalog_import_jobs.catalog_imports_sweep_stale(stale_after=STALE_AFTER) == [job.pk]
 
@@ -144,6 +145,7 @@ def test_a_version_queued_far_too_long_fails_too(owner: User) -> None:
     playlist = playlist_make(owner=owner)
     queued = version_make(playlist, status=VersionStatus.QUEUED)
     type(queued).objects.filter(pk=queued.pk).update(created_at=timezone.now() - timedelta(days=1))
+    job_heartbeat_clear("playlist_version", queued.pk)
 
     assert playlist_services.playlist_versions_sweep_stale(stale_after=STALE_AFTER) == [queued.pk]
 
