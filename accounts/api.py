@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import selectors, services
+from accounts import exports, selectors, services
 from accounts.authentication import token_from_request
 from accounts.consent import consent_state, policy_current
 from accounts.models import ConsentMethod, ConsentPurpose, TokenScope, User
@@ -142,7 +142,7 @@ class ExportListCreateApi(APIView):
         responses={202: DataExportSerializer},
     )
     def post(self, request: Request) -> Response:
-        export = services.data_export_request(user=request_user(request))
+        export = exports.data_export_request(user=request_user(request))
         return Response(DataExportSerializer(export).data, status=status.HTTP_202_ACCEPTED)
 
 

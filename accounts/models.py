@@ -11,6 +11,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from config.jobs import BackgroundJob
+
 
 class Role(models.TextChoices):
     """Roles are Django groups of these names (created by a data migration)."""
@@ -191,18 +193,22 @@ class ExportStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
-class DataExport(models.Model):
-    """A "download my data" job: a ZIP of JSON files under MEDIA_ROOT, for its owner only."""
+class DataExport(BackgroundJob):
+    """A "download my data" job: a ZIP of JSON files under MEDIA_ROOT, for its owner only.
+
+    Its statuses name what the listener sees: "ready" (to download) for succeeded, and
+    "expired" once its ZIP is deleted."""
+
+    job_kind = "data_export"
+    owner_field = "user"
+    succeeded_status = ExportStatus.READY
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="data_exports")
     status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
     # Relative to MEDIA_ROOT; empty until the ZIP is built and again once it is deleted.
     file_path = models.CharField(max_length=300, blank=True)
     size_bytes = models.BigIntegerField(default=0)
-    error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -210,10 +216,6 @@ class DataExport(models.Model):
 
     def __str__(self) -> str:
         return f"export {self.pk} ({self.status})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
 
     def is_expired(self, *, now: datetime | None = None) -> bool:
         if self.status == ExportStatus.EXPIRED:

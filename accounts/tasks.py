@@ -7,7 +7,7 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 
-from accounts import services
+from accounts import exports, services
 
 EXPORT_TIME_LIMIT_SECONDS = 30 * 60
 ERASE_TIME_LIMIT_SECONDS = 30 * 60
@@ -23,7 +23,7 @@ def _privacy_task(time_limit: int) -> Callable[[Callable[..., None]], Any]:
 
 @_privacy_task(EXPORT_TIME_LIMIT_SECONDS)
 def build_data_export(*, export_id: int) -> None:
-    services.data_export_build(export_id=export_id)
+    exports.data_export_build(export_id=export_id)
 
 
 @_privacy_task(ERASE_TIME_LIMIT_SECONDS)
@@ -42,6 +42,4 @@ SWEEP_TIME_LIMIT_SECONDS = 60
 @shared_task(time_limit=SWEEP_TIME_LIMIT_SECONDS, soft_time_limit=SWEEP_TIME_LIMIT_SECONDS - 10)
 def sweep_data_exports() -> list[int]:
     """Beat: exports whose worker was lost are marked failed and their partial ZIPs deleted."""
-    return services.data_exports_sweep_stale(
-        stale_after=timedelta(seconds=settings.DATA_EXPORT_STALE_SECONDS)
-    )
+    return exports.data_exports_sweep_stale(stale_after=timedelta(seconds=settings.DATA_EXPORT_STALE_SECONDS))

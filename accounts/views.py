@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import selectors, services
+from accounts import exports, selectors, services
 from accounts.consent import (
     PURPOSE_DESCRIPTIONS,
     consent_state,
@@ -220,7 +220,7 @@ def purpose_data_erase(request: HttpRequest, purpose: str) -> HttpResponse:
 @require_POST
 def export_request(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
-    services.data_export_request(user=user)
+    exports.data_export_request(user=user)
     if _is_fragment_request(request):
         return render(request, "privacy/center.html#exports", _exports_context(user))
     messages.success(request, "Your data export is being prepared; it appears below when ready.")

@@ -22,6 +22,7 @@ from accounts.models import User
 from accounts.permissions import READ_WRITE, TokenHasScope
 from catalog import selectors, sources, subsonic_services
 from catalog.forms import TagNamesField, TrackFilterForm
+from catalog.import_jobs import catalog_import_request
 from catalog.models import ImportFormat, LibrarySource, LibrarySourceKind
 from catalog.radio import RADIO_SIZE_DEFAULT, RADIO_SIZE_MAX, RadioEntry, track_radio
 from catalog.serializers import (
@@ -34,7 +35,6 @@ from catalog.serializers import (
     TrackPageSerializer,
     TrackSerializer,
 )
-from catalog.services import catalog_import_request
 from catalog.stream_links import signed_stream_path
 from config.uploads import upload_size_check
 

@@ -8,6 +8,7 @@ from pgvector.django import HnswIndex, VectorField
 
 from catalog.demo import DEMO_SOURCE
 from catalog.features import AUDIO_FEATURE_RANGES, EMBEDDING_DIMENSIONS, SOUND_VECTOR_DIMENSIONS
+from config.jobs import BackgroundJob
 
 # Tracks first met as a file of a music library (catalog.sources) get this source; their
 # source_id is "file:<content hash>".
@@ -202,16 +203,12 @@ class ImportFormat(models.TextChoices):
     JSONL = "jsonl", "JSON lines"
 
 
-class JobStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-class CatalogImport(models.Model):
+class CatalogImport(BackgroundJob):
     """A catalog file uploaded by staff and imported in the background."""
+
+    job_kind = "catalog_import"
+    owner_field = "created_by"
+    progress_fields = ("bytes_read", "bytes_total")
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="catalog_imports"
@@ -224,7 +221,6 @@ class CatalogImport(models.Model):
     tag_columns = models.JSONField(default=list, blank=True)
     strict = models.BooleanField(default=False)
 
-    status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED)
     bytes_total = models.BigIntegerField(default=0)
     bytes_read = models.BigIntegerField(default=0)
     rows_read = models.PositiveIntegerField(default=0)
@@ -234,25 +230,12 @@ class CatalogImport(models.Model):
     skipped_rows = models.JSONField(
         default=list, blank=True, help_text="First skipped rows: line and reason."
     )
-    error = models.TextField(blank=True)
-
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.status})"
-
-    @property
-    def percent_done(self) -> int:
-        if self.status == JobStatus.SUCCEEDED:
-            return 100
-        if not self.bytes_total:
-            return 0
-        return min(99, int(100 * self.bytes_read / self.bytes_total))
 
 
 class LibrarySourceKind(models.TextChoices):
@@ -291,14 +274,20 @@ class LibrarySource(models.Model):
         return self.name
 
 
-class LibraryScan(models.Model):
-    """One scan of a library source: a background job with live counts, cancellable, resumable."""
+class LibraryScan(BackgroundJob):
+    """One scan of a library source: a background job with live counts, cancellable, resumable.
+
+    Its heartbeat is a column (``heartbeat_at``), saved with its progress, which also reads
+    whether staff asked to cancel it."""
+
+    job_kind = "library_scan"
+    owner_field = "requested_by"
+    progress_fields = ("files_seen", "files_total")
 
     source = models.ForeignKey(LibrarySource, on_delete=models.CASCADE, related_name="scans")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED)
     cancel_requested = models.BooleanField(default=False)
     files_total = models.PositiveIntegerField(default=0)
     files_seen = models.PositiveIntegerField(default=0)
@@ -310,11 +299,7 @@ class LibraryScan(models.Model):
     failures = models.JSONField(default=list, blank=True, help_text="First failed files: path and reason.")
     # Resuming after a cancel or a lost worker starts after the last path committed.
     resume_after = models.CharField(max_length=2000, blank=True)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -337,14 +322,6 @@ class LibraryScan(models.Model):
         if "|" in self.resume_after and self.resume_after.split("|", 1)[0].isdigit():
             return f"album {self.resume_after.split('|', 1)[0]}"
         return self.resume_after
-
-    @property
-    def percent_done(self) -> int:
-        if self.status == JobStatus.SUCCEEDED:
-            return 100
-        if not self.files_total:
-            return 0
-        return min(99, int(100 * self.files_seen / self.files_total))
 
 
 class MediaFile(models.Model):

@@ -13,9 +13,7 @@ content hash, or same MusicBrainz recording id, and its old path is gone) keeps 
 from __future__ import annotations
 
 import logging
-import re
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,39 +23,36 @@ from typing import TYPE_CHECKING
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
-from catalog.demo import DEMO_SOURCE
-from catalog.features import AUDIO_FEATURE_RANGES
+from catalog.embedding_services import embedding_queue
 from catalog.library.tags import FileTags, UnreadableFile, content_hash, read_audio_file
 from catalog.library.walk import FoundFile, RootError, root_check, walk_audio_files
-from catalog.models import (
-    LIBRARY_TRACK_SOURCE,
-    Artist,
-    JobStatus,
-    LibraryScan,
-    LibrarySource,
-    LibrarySourceKind,
-    MediaFile,
-    Tag,
-    TagKind,
-    Track,
-    TrackArtist,
-    TrackTag,
-)
-from catalog.services import embedding_queue, track_documents_refresh
+from catalog.models import LibraryScan, LibrarySource, LibrarySourceKind, MediaFile
+from catalog.services import track_documents_refresh
 from config.errors import ApplicationError
+from config.jobs import (
+    JobStatus,
+    JobTakenAway,
+    job_claim,
+    job_fail,
+    job_finish,
+    job_progress,
+    jobs_sweep_stale,
+)
 
 if TYPE_CHECKING:
-    from catalog.audio.analysis import AudioAnalysis
+    pass
+
+from catalog.media_analysis import media_files_analysis_queue
+from catalog.track_identity import track_for_file, track_update_from_tags
 
 logger = logging.getLogger(__name__)
 
 FAILURES_KEPT = 200
-DURATION_MATCH_MS = 2000
 ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
@@ -168,9 +163,7 @@ def library_scan_cancel(*, scan_id: int) -> LibraryScan:
     if scan is None:
         raise ApplicationError("No such scan.")
     if scan.status == JobStatus.QUEUED:
-        scan.status = JobStatus.CANCELLED
-        scan.finished_at = timezone.now()
-        scan.save(update_fields=["status", "finished_at"])
+        job_finish(scan, status=JobStatus.CANCELLED)
     elif scan.status == JobStatus.RUNNING:
         scan.cancel_requested = True
         scan.save(update_fields=["cancel_requested"])
@@ -179,21 +172,30 @@ def library_scan_cancel(*, scan_id: int) -> LibraryScan:
     return scan
 
 
-@transaction.atomic
-def library_scan_sweep_stale(*, stale_after: timedelta) -> int:
-    """Mark running scans whose heartbeat is older than ``stale_after`` as failed (a lost worker).
+SCAN_LOST_MESSAGE = "The scan stopped reporting (its worker was lost); a rescan resumes where it stopped."
 
-    A rescan then resumes after the scan's last committed path. Returns how many were marked.
-    """
-    cutoff = timezone.now() - stale_after
-    stale = LibraryScan.objects.filter(status=JobStatus.RUNNING).filter(
-        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+
+def library_scan_sweep_stale(*, stale_after: timedelta) -> int:
+    """Fail the running scans with no sign of life (their ``heartbeat_at`` column, else their
+    start) for ``stale_after``: a lost worker. A rescan then resumes after the scan's last
+    committed path. Returns how many were failed."""
+
+    def fail(scan: LibraryScan) -> None:
+        job_fail(
+            scan, error="The scan stopped reporting (its worker was lost); a rescan resumes where it stopped."
+        )
+
+    running = LibraryScan.objects.filter(status=JobStatus.RUNNING).annotate(
+        last_sign=Coalesce("heartbeat_at", "started_at")
     )
-    return stale.update(
-        status=JobStatus.FAILED,
-        finished_at=timezone.now(),
-        error="The scan stopped reporting (its worker was lost); a rescan resumes where it stopped.",
+    failed = jobs_sweep_stale(
+        kind=LibraryScan.job_kind,
+        unfinished=running,
+        started_field="last_sign",
+        stale_after=stale_after,
+        fail=fail,
     )
+    return len(failed)
 
 
 @dataclass(frozen=True)
@@ -209,10 +211,6 @@ class _ScanCancelled(Exception):
     pass
 
 
-class _ScanTakenAway(Exception):
-    """The scan's row is no longer running (the stale sweep marked it failed)."""
-
-
 def library_scan_run(
     *,
     scan_id: int,
@@ -225,10 +223,7 @@ def library_scan_run(
     committed path, a heartbeat) is saved every LIBRARY_SCAN_HEARTBEAT_FILES files or seconds.
     ``on_progress`` is called after every file (in-process: the command's progress bar).
     """
-    claimed = LibraryScan.objects.filter(pk=scan_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
-    )
-    if claimed != 1:
+    if not job_claim(LibraryScan, pk=scan_id, heartbeat_at=timezone.now()):
         return None
     scan = LibraryScan.objects.select_related("source").get(pk=scan_id)
     try:
@@ -242,7 +237,7 @@ def library_scan_run(
         scan.files_removed = _mark_removed(scan, start_after=start_after)
     except _ScanCancelled:
         return _scan_finish(scan, status=JobStatus.CANCELLED)
-    except _ScanTakenAway:
+    except JobTakenAway:
         # The sweep declared it lost (a heartbeat came too late); its row is no longer ours.
         logger.warning("Library scan %s was marked failed while running; stopping", scan.pk)
         return LibraryScan.objects.filter(pk=scan.pk).first()
@@ -272,20 +267,8 @@ def library_scan_run(
 
 
 def _scan_finish(scan: LibraryScan, *, status: str, error: str = "") -> LibraryScan:
-    scan.status = status
-    scan.error = error
-    scan.finished_at = timezone.now()
-    scan.heartbeat_at = scan.finished_at
-    scan.save(
-        update_fields=[
-            "status",
-            "error",
-            "finished_at",
-            "heartbeat_at",
-            "resume_after",
-            *_COUNT_FIELDS,
-        ]
-    )
+    scan.heartbeat_at = timezone.now()
+    job_finish(scan, status=status, error=error, fields=("heartbeat_at", "resume_after", *_COUNT_FIELDS))
     return scan
 
 
@@ -340,22 +323,18 @@ def _count_files(scan: LibraryScan, root: Path) -> int:
 
 
 def _heartbeat(scan: LibraryScan, unchanged_ids: list[int]) -> None:
-    """Save progress; raise _ScanCancelled when staff asked to cancel, _ScanTakenAway when the
+    """Save progress; raise _ScanCancelled when staff asked to cancel, JobTakenAway when the
     stale sweep marked the scan failed meanwhile (nothing is saved then)."""
     with transaction.atomic():
-        state = (
-            LibraryScan.objects.select_for_update()
-            .filter(pk=scan.pk)
-            .values_list("status", "cancel_requested")
-            .first()
-        )
-        if state is None or state[0] != JobStatus.RUNNING:
-            raise _ScanTakenAway
+        scan.heartbeat_at = timezone.now()
+        # The conditional UPDATE locks the row, so a cancel asked meanwhile is read after it.
+        job_progress(scan, fields=("heartbeat_at", "resume_after", *_COUNT_FIELDS))
         if unchanged_ids:
             MediaFile.objects.filter(pk__in=unchanged_ids).update(last_seen_scan=scan.pk)
-        scan.heartbeat_at = timezone.now()
-        scan.save(update_fields=["heartbeat_at", "resume_after", *_COUNT_FIELDS])
-    if state[1]:
+        cancel_requested = (
+            LibraryScan.objects.filter(pk=scan.pk).values_list("cancel_requested", flat=True).first()
+        )
+    if cancel_requested:
         raise _ScanCancelled
 
 
@@ -416,10 +395,10 @@ def _media_file_write(
         track = media_file.track
         content_changed = media_file.content_hash != digest
     else:
-        track = _track_for(tags, digest)
+        track = track_for_file(tags, digest)
         media_file = MediaFile(source_id=scan.source_id, track=track)
         content_changed = True
-    _track_update(track, tags)
+    track_update_from_tags(track, tags)
     media_file.path = found.path
     media_file.size = found.size
     media_file.mtime = found.mtime
@@ -465,132 +444,6 @@ def _moved_file(scan: LibraryScan, root: Path, tags: FileTags, digest: str) -> M
     return None
 
 
-def normalized_name(text: str) -> str:
-    """Case, accents, punctuation and spacing removed: 'Beyoncé – Halo!' ~ 'beyonce halo'."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    without_marks = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(re.sub(r"[^\w]+", " ", without_marks.casefold()).split())
-
-
-def _track_for(tags: FileTags, digest: str) -> Track:
-    """The catalog track of this recording, or a new library track.
-
-    The generated demo catalog is made up: a real file never joins one of its tracks.
-    """
-    if tags.musicbrainz_recording_id is not None:
-        track = (
-            _mergeable_tracks()
-            .filter(musicbrainz_recording_id=tags.musicbrainz_recording_id)
-            .order_by("pk")
-            .first()
-        )
-        if track is not None:
-            return track
-    if tags.isrc:
-        track = _mergeable_tracks().filter(isrc=tags.isrc).order_by("pk").first()
-        if track is not None:
-            return track
-    track = _track_by_names(tags)
-    if track is not None:
-        return track
-    source_id = f"file:{digest[:48]}"
-    existing = Track.objects.filter(source=LIBRARY_TRACK_SOURCE, source_id=source_id).first()
-    if existing is not None:  # a byte-identical copy elsewhere in the folder
-        return existing
-    track = Track.objects.create(
-        source=LIBRARY_TRACK_SOURCE,
-        source_id=source_id,
-        title=tags.title,
-        album=tags.album,
-        release_year=tags.year,
-        duration_ms=tags.duration_ms,
-        isrc=tags.isrc,
-        musicbrainz_recording_id=tags.musicbrainz_recording_id,
-    )
-    _track_artists_set(track, tags.artists)
-    return track
-
-
-def _mergeable_tracks() -> QuerySet[Track]:
-    return Track.objects.exclude(source=DEMO_SOURCE)
-
-
-def _track_by_names(tags: FileTags) -> Track | None:
-    if not tags.artists or tags.duration_ms is None:
-        return None
-    title_key, artist_key = normalized_name(tags.title), normalized_name(tags.artists[0])
-    near = _mergeable_tracks().filter(
-        duration_ms__gte=tags.duration_ms - DURATION_MATCH_MS,
-        duration_ms__lte=tags.duration_ms + DURATION_MATCH_MS,
-    )
-    # Two indexed ways in (the lower-cased title; the artist's lower-cased name), then the
-    # normalized comparison in Python, so spacing, punctuation and accents do not matter.
-    artist_ids = Artist.objects.annotate(lower_name=Lower("name")).filter(lower_name=tags.artists[0].lower())
-    by_title = near.annotate(lower_title=Lower("title")).filter(lower_title=tags.title.lower())
-    by_artist = near.filter(track_artists__artist__in=artist_ids.values("pk"), track_artists__position=0)
-    candidates = (
-        Track.objects.filter(Q(pk__in=by_title.values("pk")[:20]) | Q(pk__in=by_artist.values("pk")[:200]))
-        .prefetch_related("track_artists__artist")
-        .order_by("pk")
-    )
-    for track in candidates:
-        names = [link.artist.name for link in track.track_artists.all()]
-        if normalized_name(track.title) == title_key and names and normalized_name(names[0]) == artist_key:
-            return track
-    return None
-
-
-def _track_update(track: Track, tags: FileTags) -> None:
-    """Library tracks follow their file's tags; another source's track only gets blanks filled."""
-    owned = track.source == LIBRARY_TRACK_SOURCE
-    fields: dict[str, object] = {}
-    candidates: tuple[tuple[str, object, object], ...] = (
-        ("title", tags.title, ""),
-        ("album", tags.album, ""),
-        ("release_year", tags.year, None),
-        ("duration_ms", tags.duration_ms, None),
-        ("isrc", tags.isrc, ""),
-        ("musicbrainz_recording_id", tags.musicbrainz_recording_id, None),
-    )
-    for name, value, empty in candidates:
-        if value in ("", None):
-            continue
-        if (owned or getattr(track, name) == empty) and getattr(track, name) != value:
-            fields[name] = value
-    if fields:
-        for name, value in fields.items():
-            setattr(track, name, value)
-        track.save(update_fields=[*fields, "updated_at"])
-    if owned or not track.track_artists.exists():
-        _track_artists_set(track, tags.artists)
-    if tags.genres:
-        tag_ids = []
-        for genre in tags.genres:
-            genre_tag, _ = Tag.objects.get_or_create(kind=TagKind.GENRE, name=genre.lower()[:100])
-            tag_ids.append(genre_tag.pk)
-        TrackTag.objects.bulk_create(
-            [TrackTag(track=track, tag_id=tag_id) for tag_id in tag_ids], ignore_conflicts=True
-        )
-
-
-def _track_artists_set(track: Track, names: tuple[str, ...]) -> None:
-    wanted = []
-    for name in names:
-        artist = Artist.objects.filter(name__iexact=name).first() or Artist.objects.create(name=name)
-        if artist.pk not in wanted:
-            wanted.append(artist.pk)
-    current = list(track.track_artists.order_by("position").values_list("artist_id", flat=True))
-    if current == wanted:
-        return
-    TrackArtist.objects.filter(track=track).delete()
-    TrackArtist.objects.bulk_create(
-        [
-            TrackArtist(track=track, artist_id=artist_id, position=index)
-            for index, artist_id in enumerate(wanted)
-        ]
-    )
-
-
 def _mark_removed(scan: LibraryScan, *, start_after: str) -> int:
     """Files of this source the scan did not find (after its start path) are marked removed."""
     missing = MediaFile.objects.filter(source_id=scan.source_id, removed_at__isnull=True).exclude(
@@ -599,147 +452,3 @@ def _mark_removed(scan: LibraryScan, *, start_after: str) -> int:
     if start_after:
         missing = missing.filter(path__gt=start_after)
     return missing.update(removed_at=timezone.now())
-
-
-# --- analysis --------------------------------------------------------------------------------
-
-
-def media_files_analysis_queue(*, source_id: int | None = None) -> int:
-    """Queue analysis of every live, unanalysed file (of one source), in batches; returns the count."""
-    from catalog.tasks import analyse_media_files
-
-    pending = MediaFile.objects.filter(
-        removed_at__isnull=True,
-        analysed_at__isnull=True,
-        analysis_error="",
-        source__kind=LibrarySourceKind.FOLDER,
-    )
-    if source_id is not None:
-        pending = pending.filter(source_id=source_id)
-    ids = list(pending.order_by("pk").values_list("pk", flat=True))
-    batch = settings.LIBRARY_ANALYSIS_BATCH_SIZE
-    for start in range(0, len(ids), batch):
-        analyse_media_files.delay_on_commit(media_file_ids=ids[start : start + batch])  # type: ignore[attr-defined]
-    return len(ids)
-
-
-def media_file_path(media_file: MediaFile) -> Path:
-    """The file's absolute path; ApplicationError if it would leave its library's root."""
-    root = Path(media_file.source.root).resolve()
-    path = (root / media_file.path).resolve()
-    if root not in path.parents:
-        raise ApplicationError("This file is outside its library.")
-    return path
-
-
-def media_file_analyse(*, media_file_id: int, excerpt_seconds: float | None = None) -> MediaFile | None:
-    """Analyse one file's audio and store the result (or the reason it failed).
-
-    Idempotent: the file is claimed with a conditional UPDATE (still unanalysed, no error, not
-    removed) that marks it ANALYSIS_INTERRUPTED until the result is stored. A file already
-    analysed, failed or claimed is left alone (returns None); a file whose worker died or ran out
-    of time while decoding keeps that mark and is not tried again by a redelivered task.
-    Not atomic on purpose: no transaction stays open while the audio is decoded.
-    """
-    # Imported here so the web process never loads librosa; only the analysis worker does.
-    from catalog.audio.analysis import AnalysisError, analyse_file
-
-    claimed = MediaFile.objects.filter(
-        pk=media_file_id,
-        analysed_at__isnull=True,
-        analysis_error="",
-        removed_at__isnull=True,
-        source__kind=LibrarySourceKind.FOLDER,  # Subsonic songs: catalog.subsonic_services
-    ).update(analysis_error=ANALYSIS_INTERRUPTED)
-    if claimed != 1:
-        return None
-    media_file = MediaFile.objects.select_related("source").get(pk=media_file_id)
-    try:
-        analysis = analyse_file(
-            media_file_path(media_file),
-            excerpt_seconds=excerpt_seconds or settings.LIBRARY_ANALYSIS_EXCERPT_SECONDS,
-        )
-    except (AnalysisError, ApplicationError, OSError) as exc:
-        reason = getattr(exc, "reason", None) or getattr(exc, "message", None) or str(exc)
-        return media_file_analysis_fail(media_file_id=media_file_id, reason=reason or type(exc).__name__)
-    except SoftTimeLimitExceeded:
-        raise
-    except Exception as exc:
-        # A decoder's surprise on one file must not stop the batch; the log keeps the traceback.
-        logger.exception("Analysis of media file %s failed", media_file_id)
-        return media_file_analysis_fail(
-            media_file_id=media_file_id, reason=f"internal error: {type(exc).__name__}: {exc}"
-        )
-    return media_file_analysis_store(media_file_id=media_file_id, analysis=analysis)
-
-
-@transaction.atomic
-def media_file_analysis_fail(*, media_file_id: int, reason: str) -> MediaFile:
-    media_file = MediaFile.objects.select_for_update().get(pk=media_file_id)
-    media_file.analysis_error = reason[:1000] or "analysis failed"
-    media_file.save(update_fields=["analysis_error", "updated_at"])
-    return media_file
-
-
-ANALYSIS_INTERRUPTED = "Analysis did not finish (the worker was lost or ran out of time)."
-
-# Features the analysis measures, by AudioAnalysis attribute == Track field.
-ANALYSED_FEATURES = ("tempo", "key", "mode", "energy", "danceability")
-
-
-@transaction.atomic
-def media_file_analysis_store(*, media_file_id: int, analysis: AudioAnalysis) -> MediaFile:
-    """Store an analysis on the file and its track.
-
-    The rule: measurements that only analysis makes (sound vector, integrated loudness in LUFS,
-    dynamic range) are always written. Features a catalog file may also carry (tempo, key, mode,
-    energy, danceability, Spotify-style loudness, duration) fill a NULL only, so an imported
-    catalog's values are never overwritten; a track made from the library (source="library") has
-    no other origin for them, so its features always follow the latest analysis. A value the
-    analysis could not estimate (None) or one outside the feature's range is never written.
-    """
-    media_file = MediaFile.objects.select_for_update().select_related("track").get(pk=media_file_id)
-    track = Track.objects.select_for_update().get(pk=media_file.track_id)
-    owned = track.source == LIBRARY_TRACK_SOURCE
-    changed: list[str] = []
-
-    def put(field: str, value: object, *, only_if_null: bool) -> None:
-        if value is None:
-            return
-        if field in AUDIO_FEATURE_RANGES:
-            low, high = AUDIO_FEATURE_RANGES[field]
-            if not low <= float(value) <= high:  # type: ignore[arg-type]
-                return
-        if only_if_null and getattr(track, field) is not None:
-            return
-        setattr(track, field, value)
-        changed.append(field)
-
-    for feature in ANALYSED_FEATURES:
-        value = getattr(analysis, feature)
-        if value is not None and feature in ("key", "mode"):
-            value = int(value)
-        elif value is not None:
-            value = float(value)
-        put(feature, value, only_if_null=not owned)
-    lufs = None if analysis.loudness_lufs is None else float(analysis.loudness_lufs)
-    put("loudness", lufs, only_if_null=not owned)
-    put("duration_ms", analysis.duration_ms, only_if_null=True)
-    put("loudness_lufs", lufs, only_if_null=False)
-    put(
-        "dynamic_range",
-        None if analysis.dynamic_range is None else float(analysis.dynamic_range),
-        only_if_null=False,
-    )
-    if analysis.sound_vector is not None:
-        track.sound_vector = [float(value) for value in analysis.sound_vector]
-        changed.append("sound_vector")
-    if changed:
-        track.save(update_fields=[*changed, "updated_at"])
-    media_file.analysed_at = timezone.now()
-    media_file.analysis_error = ""
-    media_file.save(update_fields=["analysed_at", "analysis_error", "updated_at"])
-    # Features are part of the text the embedding is made from.
-    if track_documents_refresh(track_ids=[track.pk]):
-        embedding_queue()
-    return media_file

@@ -33,9 +33,10 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts.consent import consent_allows
 from accounts.models import ConsentPurpose, User
+from catalog.embedding_services import embedding_queue
 from catalog.library.tags import FileTags, cover_thumbnail
+from catalog.media_analysis import media_file_analysis_fail, media_file_analysis_store
 from catalog.models import (
-    JobStatus,
     LibraryScan,
     LibrarySource,
     LibrarySourceKind,
@@ -45,15 +46,8 @@ from catalog.models import (
     SubsonicLink,
     SubsonicPush,
 )
-from catalog.services import embedding_queue, track_documents_refresh
-from catalog.sources import (
-    ACTIVE_STATUSES,
-    FAILURES_KEPT,
-    _track_for,
-    _track_update,
-    media_file_analysis_fail,
-    media_file_analysis_store,
-)
+from catalog.services import track_documents_refresh
+from catalog.sources import ACTIVE_STATUSES, FAILURES_KEPT
 from catalog.subsonic.client import (
     Credentials,
     ServerInfo,
@@ -64,7 +58,9 @@ from catalog.subsonic.client import (
 )
 from catalog.subsonic.mapping import Song, song_from_child
 from catalog.subsonic_secrets import Secret, secret_decrypt, secret_encrypt
+from catalog.track_identity import track_for_file, track_update_from_tags
 from config.errors import ApplicationError
+from config.jobs import JobStatus
 
 logger = logging.getLogger(__name__)
 
@@ -434,10 +430,10 @@ def _song_write(scan: LibraryScan, song: Song, *, cover: bytes | None, album_art
         track = existing.track
         scan.files_changed += 1
     else:
-        track = _track_for(tags, identity)
+        track = track_for_file(tags, identity)
         media_file = MediaFile(source_id=scan.source_id, track=track, path=song.song_id)
         scan.files_new += 1
-    _track_update(track, tags)
+    track_update_from_tags(track, tags)
     media_file.size = song.size
     media_file.mtime = 0.0
     content_changed = media_file.content_hash != song.fingerprint
@@ -521,11 +517,11 @@ def _slot_release(slot: int) -> None:
 def subsonic_file_analyse(*, media_file_id: int) -> MediaFile | None:
     """Analyse one song from a bounded excerpt of the server's stream (an HTTP Range from the start).
 
-    Idempotent like ``catalog.sources.media_file_analyse``: a claimed, analysed or failed file is
+    Idempotent like ``catalog.media_analysis.media_file_analyse``: a claimed, analysed or failed file is
     left alone (None). Not atomic: no transaction stays open while downloading or decoding.
     """
     from catalog.audio.analysis import AnalysisError, analyse_file  # librosa: analysis worker only
-    from catalog.sources import ANALYSIS_INTERRUPTED
+    from catalog.media_analysis import ANALYSIS_INTERRUPTED
 
     claimed = MediaFile.objects.filter(
         pk=media_file_id,

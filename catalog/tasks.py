@@ -5,7 +5,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
-from catalog import services, sources, subsonic_services
+from catalog import embedding_services, import_jobs, media_analysis, sources, subsonic_services
 
 IMPORT_TIME_LIMIT_SECONDS = 2 * 60 * 60
 EMBED_TIME_LIMIT_SECONDS = 10 * 60
@@ -25,7 +25,7 @@ PUSH_TIME_LIMIT_SECONDS = 5 * 60
     reject_on_worker_lost=True,
 )
 def run_catalog_import(*, import_id: int) -> None:
-    services.catalog_import_run(import_id=import_id)
+    import_jobs.catalog_import_run(import_id=import_id)
 
 
 @shared_task(
@@ -36,7 +36,7 @@ def run_catalog_import(*, import_id: int) -> None:
 )
 def embed_pending_tracks() -> None:
     """Embed one batch of pending tracks, then queue the next batch while any remain."""
-    embedded = services.track_embed_pending(limit=settings.EMBEDDING_BATCH_SIZE)
+    embedded = embedding_services.track_embed_pending(limit=settings.EMBEDDING_BATCH_SIZE)
     if embedded:
         embed_pending_tracks.delay()
 
@@ -61,7 +61,7 @@ def scan_library_source(*, scan_id: int) -> None:
 def analyse_media_files(*, media_file_ids: list[int]) -> None:
     """Analyse a batch of media files (the "analysis" queue); files already analysed are skipped."""
     for media_file_id in media_file_ids:
-        sources.media_file_analyse(media_file_id=media_file_id)
+        media_analysis.media_file_analyse(media_file_id=media_file_id)
 
 
 @shared_task(time_limit=SWEEP_TIME_LIMIT_SECONDS, soft_time_limit=SWEEP_TIME_LIMIT_SECONDS - 10)
@@ -73,7 +73,7 @@ def sweep_library_scans() -> None:
 @shared_task(time_limit=SWEEP_TIME_LIMIT_SECONDS, soft_time_limit=SWEEP_TIME_LIMIT_SECONDS - 10)
 def sweep_catalog_imports() -> list[int]:
     """Beat: catalog imports whose worker was lost are marked failed and their uploads deleted."""
-    return services.catalog_imports_sweep_stale(
+    return import_jobs.catalog_imports_sweep_stale(
         stale_after=timedelta(seconds=settings.CATALOG_IMPORT_STALE_SECONDS)
     )
 

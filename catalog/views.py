@@ -30,9 +30,10 @@ from catalog.forms import (
     SubsonicSourceForm,
     TrackFilterForm,
 )
-from catalog.models import JobStatus, LibrarySourceKind, TagKind, Track
-from catalog.services import catalog_import_request
+from catalog.import_jobs import catalog_import_request
+from catalog.models import LibrarySourceKind, TagKind, Track
 from config.errors import ApplicationError
+from config.jobs import JobStatus
 from config.uploads import content_length as upload_content_length
 
 TRACKS_PER_PAGE = 50

@@ -1,5 +1,11 @@
-"""The life of a background job, shared by every app: a heartbeat while it runs, and a sweep
-that fails the jobs whose worker was lost (killed by the kernel, a deploy, a crash).
+"""The life of a background job, shared by every app: its model fields (``BackgroundJob``), the
+claim that starts it, progress saves, the finish or failure that ends it, a heartbeat while it
+runs, and a sweep that fails the jobs whose worker was lost (killed by the kernel, a deploy, a
+crash). Catalog imports, history imports, library scans and data exports are such jobs.
+
+A job goes queued -> running -> succeeded (a data export: "ready") | failed | cancelled. Every
+transition is a conditional UPDATE on the row's current status, so a redelivered task, a late
+worker and the stale sweep never overwrite one another: the first to move the job wins.
 
 A task of ours is idempotent by a status guard: a redelivered message (``acks_late`` +
 ``reject_on_worker_lost``) finds its job already "running" and does nothing, so a job whose
@@ -22,11 +28,12 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import redis
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -36,6 +43,127 @@ HEARTBEAT_TTL_SECONDS = 24 * 60 * 60
 _PREFIX = "segue:job-heartbeat"
 
 Job = TypeVar("Job", bound=models.Model)
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+UNFINISHED = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class BackgroundJob(models.Model):
+    """What every background job records: its status, its error, when it was queued, started and
+    finished, who it is for, and how far it got. Each job adds its own counts and problem reports.
+
+    ``job_kind`` names its heartbeat; ``owner_field`` is the foreign key to the user it is for
+    (named as it was before the jobs shared this model, so their tables and APIs kept their
+    columns); ``progress_fields`` are the (done, total) counts its progress bar measures, or None
+    for a job with no measure of progress.
+    """
+
+    job_kind: ClassVar[str]
+    owner_field: ClassVar[str]
+    progress_fields: ClassVar[tuple[str, str] | None] = None
+    succeeded_status: ClassVar[str] = JobStatus.SUCCEEDED
+
+    status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def owner_id(self) -> int | None:
+        owner_id: int | None = getattr(self, f"{self.owner_field}_id")
+        return owner_id
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in UNFINISHED
+
+    @property
+    def is_finished(self) -> bool:
+        return not self.is_active
+
+    @property
+    def percent_done(self) -> int:
+        """0-100; 100 only once it succeeded (the last rows of a file can take a while)."""
+        if self.status == self.succeeded_status:
+            return 100
+        if self.progress_fields is None:
+            return 0
+        done, total = (getattr(self, name) for name in self.progress_fields)
+        return min(99, int(100 * done / total)) if total else 0
+
+
+class JobTakenAway(Exception):
+    """The job's row is no longer running (the stale sweep failed it, or it was cancelled):
+    its worker must stop without writing anything more."""
+
+
+def job_claim(model: type[BackgroundJob], *, pk: int, claimable: Q | None = None, **also: Any) -> bool:
+    """Start a queued job (``claimable`` widens that: e.g. a run lost past its time limit);
+    True when this call started it. A conditional UPDATE that must touch exactly one row, so a
+    redelivered message, finding it running or finished, does nothing. The heartbeat goes first,
+    so the sweep never sees the job running without one."""
+    job_heartbeat(model.job_kind, pk)
+    claimed = (
+        model._default_manager.filter(pk=pk)
+        .filter(claimable if claimable is not None else Q(status=JobStatus.QUEUED))
+        .update(status=JobStatus.RUNNING, started_at=timezone.now(), **also)
+    )
+    return claimed == 1
+
+
+def job_progress(job: BackgroundJob, *, fields: tuple[str, ...] | list[str]) -> None:
+    """Save the running job's ``fields`` (its counts) and beat. Raises JobTakenAway, saving
+    nothing, when the job is no longer running."""
+    updated = (
+        type(job)
+        ._default_manager.filter(pk=job.pk, status=JobStatus.RUNNING)
+        .update(**{name: getattr(job, name) for name in fields})
+    )
+    if updated != 1:
+        raise JobTakenAway
+    job_heartbeat(job.job_kind, job.pk)
+
+
+def job_finish(
+    job: BackgroundJob,
+    *,
+    status: str | None = None,
+    error: str = "",
+    fields: tuple[str, ...] | list[str] = (),
+) -> bool:
+    """End an unfinished job with ``status`` (by default its success) and ``error``, saving
+    ``fields`` with it; stamps ``finished_at``. False, writing nothing, when the job had already
+    ended (the sweep failed it meanwhile)."""
+    job.status = status or job.succeeded_status
+    # An error quoting the job's input (a column name read from a binary file) may hold NUL,
+    # which a PostgreSQL text column refuses.
+    job.error = error.replace("\x00", "")
+    job.finished_at = timezone.now()
+    names = ("status", "error", "finished_at", *fields)
+    updated = (
+        type(job)
+        ._default_manager.filter(pk=job.pk, status__in=UNFINISHED)
+        .update(**{name: getattr(job, name) for name in names})
+    )
+    job_heartbeat_clear(job.job_kind, job.pk)
+    return updated == 1
+
+
+def job_fail(job: BackgroundJob, *, error: str, fields: tuple[str, ...] | list[str] = ()) -> bool:
+    """``job_finish`` with the failed status."""
+    return job_finish(job, status=JobStatus.FAILED, error=error, fields=fields)
 
 
 @cache

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from accounts.permissions import READ_WRITE, IsCurator, TokenHasScope
 from accounts.requests import request_user
 from config.uploads import PayloadTooLarge, upload_size_check
-from feedback import selectors, services
+from feedback import history_imports, ingestion, selectors, services
 from feedback.events import DEVICES, MAX_BATCH
 from feedback.learning.signals import EVENT_KINDS
 from feedback.models import HistoryFormat, HistoryImport
@@ -83,8 +83,8 @@ class EventBatchApi(APIView):
         data = request.data
         events = data.get("events") if isinstance(data, dict) else data
         try:
-            result = services.events_ingest(user=request_user(request), events=events)
-        except services.BatchTooLarge as error:
+            result = ingestion.events_ingest(user=request_user(request), events=events)
+        except ingestion.BatchTooLarge as error:
             return Response(
                 {"detail": error.message, **error.extra}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
             )
@@ -234,14 +234,14 @@ class HistoryImportListCreateApi(APIView):
         data = self.HistoryUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            job = services.history_import_request(
+            job = history_imports.history_import_request(
                 user=request_user(request),
                 uploaded_file=data.validated_data["file"],
                 history_format=data.validated_data["format"],
             )
-        except services.HistoryFileTooLarge as error:
+        except history_imports.HistoryFileTooLarge as error:
             raise PayloadTooLarge(error.message) from error
-        except services.HistoryImportBusy as error:
+        except history_imports.HistoryImportBusy as error:
             return Response({"detail": error.message}, status=status.HTTP_409_CONFLICT)
         return Response(HistoryImportSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 

@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from pgvector.django import HnswIndex, VectorField
 
-from catalog.models import JobStatus
+from config.jobs import BackgroundJob, JobStatus
 from feedback.learning.cf import FACTORS
 
 
@@ -288,8 +288,12 @@ class HistoryFormat(models.TextChoices):
     LASTFM = "lastfm", "Last.fm scrobbles (CSV)"
 
 
-class HistoryImport(models.Model):
+class HistoryImport(BackgroundJob):
     """A listening history from another service, imported in the background into events."""
+
+    job_kind = "history_import"
+    owner_field = "user"
+    progress_fields = ("bytes_read", "bytes_total")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="history_imports"
@@ -300,7 +304,6 @@ class HistoryImport(models.Model):
     file = models.FileField(upload_to="history-imports/", blank=True)
     bytes_total = models.PositiveBigIntegerField(default=0)
     bytes_read = models.PositiveBigIntegerField(default=0)
-    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
     plays_read = models.PositiveIntegerField(default=0)
     plays_matched = models.PositiveIntegerField(default=0)
     plays_unmatched = models.PositiveIntegerField(default=0)
@@ -311,9 +314,6 @@ class HistoryImport(models.Model):
     # ({"artist", "title", "plays"}), for the report.
     skipped_rows = models.JSONField(default=list, blank=True)
     unmatched_tracks = models.JSONField(default=list, blank=True)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -328,13 +328,3 @@ class HistoryImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.history_format}) for {self.user_id}"
-
-    @property
-    def percent_done(self) -> int:
-        if self.status == JobStatus.SUCCEEDED:
-            return 100
-        return min(99, int(100 * self.bytes_read / self.bytes_total)) if self.bytes_total else 0
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)

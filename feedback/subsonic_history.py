@@ -1,6 +1,6 @@
 """A listener's starred songs and play counts on their media server, imported as listening history.
 
-The same rules as history files (``feedback.services.history_import_stream``): only with the
+The same rules as history files (``feedback.history_imports.history_import_stream``): only with the
 listening_history consent, events with deterministic ids (importing again adds nothing), matched
 to catalog tracks through the songs Segue synced from that server; unmatched songs are reported.
 A starred song becomes a ``like``; a song played N times becomes N ``complete`` events (at most
@@ -24,7 +24,8 @@ from catalog.subsonic.client import SubsonicError
 from catalog.subsonic.mapping import Song, song_from_child
 from catalog.subsonic_services import link_client
 from config.errors import ApplicationError
-from feedback.services import HISTORY_BATCH, events_ingest
+from feedback.history_imports import HISTORY_BATCH
+from feedback.ingestion import events_ingest
 
 SUBSONIC_EVENT_NAMESPACE = uuid.UUID("6f1d3c2e-5b7a-4c1e-9d2f-53677565a001")
 SUBSONIC_PLAYS_PER_SONG = 50

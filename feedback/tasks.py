@@ -5,7 +5,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
-from feedback import services, subsonic_history
+from feedback import history_imports, services, subsonic_history
 
 CF_TRAIN_TIME_LIMIT_SECONDS = 1800
 USER_VECTOR_TIME_LIMIT_SECONDS = 60
@@ -45,7 +45,7 @@ HISTORY_IMPORT_TIME_LIMIT_SECONDS = 60 * 60
 )
 def run_history_import(*, import_id: int) -> None:
     """Import an uploaded listening history (only a job still queued is started)."""
-    services.history_import_run(import_id=import_id)
+    history_imports.history_import_run(import_id=import_id)
 
 
 SWEEP_TIME_LIMIT_SECONDS = 60
@@ -54,7 +54,7 @@ SWEEP_TIME_LIMIT_SECONDS = 60
 @shared_task(time_limit=SWEEP_TIME_LIMIT_SECONDS, soft_time_limit=SWEEP_TIME_LIMIT_SECONDS - 10)
 def sweep_history_imports() -> list[int]:
     """Beat: imports whose worker was lost are marked failed and their uploads deleted."""
-    return services.history_imports_sweep_stale(
+    return history_imports.history_imports_sweep_stale(
         stale_after=timedelta(seconds=settings.HISTORY_IMPORT_STALE_SECONDS)
     )
 

@@ -18,7 +18,7 @@ from accounts.consent import ConsentRequired, consent_allows
 from accounts.models import ConsentPurpose, User
 from config.errors import ApplicationError
 from config.uploads import content_length
-from feedback import selectors, services
+from feedback import history_imports, selectors, services
 from feedback.models import HistoryFormat
 from feedback.recent import recent_listening
 
@@ -131,7 +131,7 @@ def _history_upload(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _history_page(request, form, status=400)
     try:
-        job = services.history_import_request(
+        job = history_imports.history_import_request(
             user=cast(User, request.user),
             uploaded_file=form.cleaned_data["file"],
             history_format=form.cleaned_data["history_format"],

@@ -503,7 +503,7 @@ SPECTACULAR_SETTINGS = {
         "ImportFormatEnum": "catalog.models.ImportFormat",
         "LibrarySourceKindEnum": "catalog.models.LibrarySourceKind",
         "HistoryFormatEnum": "feedback.models.HistoryFormat",
-        "JobStatusEnum": "catalog.models.JobStatus",
+        "JobStatusEnum": "config.jobs.JobStatus",
         "VersionStatusEnum": "playlists.models.VersionStatus",
         "ExportStatusEnum": "accounts.models.ExportStatus",
         "ExperimentStatusEnum": "editorial.experiments.models.ExperimentStatus",

@@ -20,6 +20,7 @@ from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
 from accounts import privacy
+from accounts.exports import data_export_build, data_export_request
 from accounts.models import DataExport, ExportStatus, User
 from accounts.privacy import user_relations
 from accounts.pseudonyms import pseudonym_for
@@ -27,8 +28,6 @@ from accounts.services import (
     account_erase,
     account_erasure_request,
     consent_withdraw,
-    data_export_build,
-    data_export_request,
     retention_purge,
     token_create,
 )

@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
+from accounts.exports import data_export_build, data_export_request, export_contents
 from accounts.models import User
-from accounts.services import data_export_build, data_export_request, export_contents
 from catalog.models import Track
 from feedback.models import EventKind, ExclusionKind, ListeningEvent, TasteExclusion, TrackAffinity
 from tests.catalog.factories import TrackFactory

@@ -11,9 +11,11 @@ import pytest
 from django.test import Client
 
 from accounts import privacy
+from accounts.exports import export_contents
 from accounts.models import ConsentPurpose, Role, User
-from accounts.services import consent_record_choices, consent_withdraw, export_contents
+from accounts.services import consent_record_choices, consent_withdraw
 from editorial.models import QueueReason, ReviewItem
+from feedback import ingestion as feedback_ingestion
 from feedback import services as feedback_services
 from feedback.models import TrackAffinity, UserFactor
 from tests.catalog.factories import TrackFactory
@@ -25,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 def _listen(user: User, tracks: list[int]) -> None:
     moment = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
-    result = feedback_services.events_ingest(
+    result = feedback_ingestion.events_ingest(
         user=user,
         events=[
             {"id": str(uuid.uuid4()), "kind": "complete", "track": t, "occurred_at": moment} for t in tracks

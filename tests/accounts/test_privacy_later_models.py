@@ -17,9 +17,10 @@ from django.apps import apps
 from django.db import connection, models
 from pytest_django.fixtures import Settings
 
+from accounts.exports import data_export_build, data_export_request
 from accounts.models import User
 from accounts.privacy import user_relations
-from accounts.services import account_erase, data_export_build, data_export_request
+from accounts.services import account_erase
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from catalog.embeddings import encode_documents
-from catalog.models import CatalogImport, JobStatus
+from catalog.models import CatalogImport
+from config.jobs import JobStatus
 from tests.catalog.factories import TagFactory, TrackFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 
-from catalog import services
+from catalog import embedding_services
 from catalog.features import EMBEDDING_DIMENSIONS
 from catalog.models import Track
 from catalog.selectors import track_semantic_search
@@ -49,7 +49,7 @@ def test_bulk_embedding_reports_progress_per_written_batch() -> None:
         TrackFactory(embedding=None)
     progress: list[int] = []
 
-    embedded = services.catalog_embed_all(batch_size=2, encode=_ones, on_progress=progress.append)
+    embedded = embedding_services.catalog_embed_all(batch_size=2, encode=_ones, on_progress=progress.append)
 
     assert embedded == 5
     assert progress == [2, 2, 1]
@@ -62,10 +62,10 @@ def test_a_vector_for_a_document_changed_meanwhile_is_not_stored() -> None:
         Track.objects.filter(pk=track.pk, document="old words").update(document="new words")
         return _ones(documents)
 
-    assert services.track_embed_pending(limit=10, encode=encode_while_reimported) == 0
+    assert embedding_services.track_embed_pending(limit=10, encode=encode_while_reimported) == 0
     track.refresh_from_db()
     assert track.embedding is None
-    assert services.catalog_embed_all(batch_size=10, encode=_ones) == 1
+    assert embedding_services.catalog_embed_all(batch_size=10, encode=_ones) == 1
 
 
 def _index_dropped_while_encoding(seen: list[bool]):  # type: ignore[no-untyped-def]
@@ -83,7 +83,12 @@ def test_a_bulk_run_drops_the_index_and_builds_it_once_at_the_end(settings) -> N
         TrackFactory(embedding=None)
     index_present: list[bool] = []
 
-    assert services.catalog_embed_all(batch_size=2, encode=_index_dropped_while_encoding(index_present)) == 4
+    assert (
+        embedding_services.catalog_embed_all(
+            batch_size=2, encode=_index_dropped_while_encoding(index_present)
+        )
+        == 4
+    )
 
     assert index_present == [False, False]
     assert vector_index_exists()
@@ -94,7 +99,7 @@ def test_a_small_run_keeps_the_index() -> None:
     TrackFactory(embedding=None)
     index_present: list[bool] = []
 
-    services.catalog_embed_all(batch_size=2, encode=_index_dropped_while_encoding(index_present))
+    embedding_services.catalog_embed_all(batch_size=2, encode=_index_dropped_while_encoding(index_present))
 
     assert index_present == [True]
 
@@ -107,7 +112,7 @@ def test_the_index_is_rebuilt_when_a_bulk_run_fails(settings) -> None:  # type: 
         raise RuntimeError("model crashed")
 
     with pytest.raises(RuntimeError):
-        services.catalog_embed_all(batch_size=2, encode=broken_encoder)
+        embedding_services.catalog_embed_all(batch_size=2, encode=broken_encoder)
 
     assert vector_index_exists()
 
@@ -115,6 +120,6 @@ def test_the_index_is_rebuilt_when_a_bulk_run_fails(settings) -> None:  # type: 
 def test_a_missing_index_is_built_by_the_next_run() -> None:
     vector_index_drop()
 
-    services.catalog_embed_all(batch_size=2, encode=_ones)
+    embedding_services.catalog_embed_all(batch_size=2, encode=_ones)
 
     assert vector_index_exists()

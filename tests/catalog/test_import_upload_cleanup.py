@@ -8,8 +8,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import User
-from catalog import services
-from catalog.models import CatalogImport, JobStatus
+from catalog import import_jobs
+from catalog.models import CatalogImport
+from config.jobs import JobStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +25,13 @@ def test_upload_is_deleted_after_the_import(
 ) -> None:
     settings.MEDIA_ROOT = tmp_path  # type: ignore[attr-defined]
     upload = SimpleUploadedFile("tracks.csv", content.encode(), content_type="text/csv")
-    job = services.catalog_import_request(user=staff_user, uploaded_file=upload, source="test", strict=True)
+    job = import_jobs.catalog_import_request(
+        user=staff_user, uploaded_file=upload, source="test", strict=True
+    )
     stored = Path(job.file.path)
     assert stored.exists()
 
-    services.catalog_import_run(import_id=job.pk)
+    import_jobs.catalog_import_run(import_id=job.pk)
 
     job = CatalogImport.objects.get(pk=job.pk)
     assert job.status == status

@@ -7,15 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from catalog.media_analysis import ANALYSIS_INTERRUPTED, media_file_analyse, media_file_analysis_store
 from catalog.models import LibraryScan, LibrarySource, MediaFile
-from catalog.sources import (
-    ANALYSIS_INTERRUPTED,
-    library_scan_request,
-    library_scan_run,
-    library_source_add,
-    media_file_analyse,
-    media_file_analysis_store,
-)
+from catalog.sources import library_scan_request, library_scan_run, library_source_add
 from tests.catalog.factories import TrackFactory
 from tests.catalog.library_files import sample_library, tag, write_audio
 

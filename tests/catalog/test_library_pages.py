@@ -16,8 +16,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from catalog import sources
-from catalog.models import JobStatus, LibraryScan, LibrarySource, MediaFile
+from catalog.models import LibraryScan, LibrarySource, MediaFile
 from catalog.sources import library_scan_request, library_source_add
+from config.jobs import JobStatus
 from tests.catalog.library_files import tag, write_audio
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from django.utils import timezone
 from pytest_django import DjangoCaptureOnCommitCallbacks
 from pytest_django.fixtures import Settings
 
-from catalog.models import LIBRARY_TRACK_SOURCE, JobStatus, LibraryScan, LibrarySource, MediaFile, Track
+from catalog.models import LIBRARY_TRACK_SOURCE, LibraryScan, LibrarySource, MediaFile, Track
 from catalog.selectors import tracks_playable_or_metadata_only
 from catalog.sources import (
     library_scan_cancel,
@@ -23,6 +23,7 @@ from catalog.sources import (
     library_source_remove,
 )
 from config.errors import ApplicationError
+from config.jobs import JobStatus
 from tests.catalog.factories import TrackFactory
 from tests.catalog.library_files import sample_library, tag, write_audio
 

@@ -9,10 +9,12 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 
-from catalog.models import JobStatus, LibraryScan, MediaFile
-from catalog.sources import ANALYSIS_INTERRUPTED, library_source_add
+from catalog.media_analysis import ANALYSIS_INTERRUPTED
+from catalog.models import LibraryScan, MediaFile
+from catalog.sources import library_source_add
 from config import celery as celery_config
 from config.celery import app as celery_app
+from config.jobs import JobStatus
 from tests.catalog.library_files import tag, write_audio
 from tests.waiting import wait_until
 

@@ -13,7 +13,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 
 from accounts.models import User
-from catalog.models import JobStatus, LibraryScan, MediaFile, SubsonicAccount
+from catalog.models import LibraryScan, MediaFile, SubsonicAccount
 from catalog.subsonic.client import (
     Credentials,
     ServerInfo,
@@ -27,6 +27,7 @@ from catalog.subsonic.mapping import song_from_child
 from catalog.subsonic_services import subsonic_source_add, subsonic_sync_request, subsonic_sync_run
 from config.celery import app as celery_app
 from config.errors import ApplicationError
+from config.jobs import JobStatus
 from tests.catalog.subsonic_peer import PEER_PASSWORD, PEER_USER, SupysonicPeer
 from tests.waiting import wait_until
 

@@ -23,8 +23,8 @@ from catalog.subsonic_services import (
     subsonic_sync_run,
 )
 from config.errors import ApplicationError
+from feedback.ingestion import events_ingest
 from feedback.models import ListeningEvent
-from feedback.services import events_ingest
 from feedback.subsonic_history import subsonic_history_import
 from playlists.services import playlist_delete, playlist_push, playlist_update
 from tests.catalog.subsonic_peer import PEER_PASSWORD, PEER_USER, SECOND_PASSWORD, SECOND_USER, SupysonicPeer

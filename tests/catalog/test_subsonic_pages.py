@@ -13,9 +13,10 @@ from django.core.management.base import CommandError
 from django.test import Client
 from rest_framework.test import APIClient
 
+from accounts.exports import export_contents
 from accounts.models import ConsentPurpose, User
-from accounts.services import consent_withdraw, export_contents
-from catalog.models import JobStatus, LibraryScan, LibrarySource, SubsonicAccount, SubsonicLink, Track
+from accounts.services import consent_withdraw
+from catalog.models import LibraryScan, LibrarySource, SubsonicAccount, SubsonicLink, Track
 from catalog.subsonic_secrets import secret_decrypt
 from catalog.subsonic_services import (
     subsonic_link_add,
@@ -23,6 +24,7 @@ from catalog.subsonic_services import (
     subsonic_sync_request,
     subsonic_sync_run,
 )
+from config.jobs import JobStatus
 from feedback.subsonic_history import subsonic_history_import_run
 from playlists.services import playlist_push
 from tests.catalog.subsonic_peer import PEER_PASSWORD, PEER_USER, SECOND_PASSWORD, SECOND_USER, SupysonicPeer

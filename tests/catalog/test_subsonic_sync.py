@@ -7,10 +7,11 @@ from collections.abc import Callable
 import pytest
 
 from accounts.models import User
-from catalog.models import JobStatus, LibrarySourceKind, MediaFile, SubsonicAccount, Track
+from catalog.models import LibrarySourceKind, MediaFile, SubsonicAccount, Track
 from catalog.sources import library_scan_request, library_scan_run, library_source_add
 from catalog.subsonic_services import subsonic_source_add, subsonic_sync_request, subsonic_sync_run
 from config.errors import ApplicationError
+from config.jobs import JobStatus
 from tests.catalog.library_files import tag, write_audio
 from tests.catalog.subsonic_peer import PEER_PASSWORD, PEER_USER, SupysonicPeer
 

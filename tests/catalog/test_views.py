@@ -15,7 +15,8 @@ from pytest_django.fixtures import Settings
 
 from accounts.models import User
 from catalog.forms import TrackFilterForm
-from catalog.models import CatalogImport, JobStatus, TagKind
+from catalog.models import CatalogImport, TagKind
+from config.jobs import JobStatus
 from tests.catalog.factories import TagFactory, TrackFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from catalog import services
-from catalog.models import CatalogImport, JobStatus, Track
+from catalog import embedding_services, import_jobs
+from catalog.models import CatalogImport, Track
 from catalog.selectors import track_semantic_search
+from config.jobs import JobStatus
 from tests.catalog.factories import TrackFactory
 from tests.waiting import wait_until as _wait_until
 
@@ -32,7 +33,7 @@ def test_worker_embeds_pending_tracks_in_batches(celery_worker: object, settings
     for i in range(4):
         TrackFactory(document=f"Track {i} by Someone. genres: techno", embedding=None)
 
-    services.embedding_queue()
+    embedding_services.embedding_queue()
 
     _wait_until(lambda: not Track.objects.filter(embedding__isnull=True).exists())
     norms = [float(np.linalg.norm(vector)) for vector in Track.objects.values_list("embedding", flat=True)]
@@ -46,7 +47,7 @@ def test_uploaded_import_runs_in_the_worker_then_embeds(
     settings.MEDIA_ROOT = tmp_path  # type: ignore[attr-defined]
     upload = SimpleUploadedFile("tracks.csv", CSV.encode(), content_type="text/csv")
 
-    job = services.catalog_import_request(
+    job = import_jobs.catalog_import_request(
         user=staff_user, uploaded_file=upload, source="test", tag_columns="genre"
     )
 
@@ -64,9 +65,9 @@ def test_a_job_is_run_once_even_if_delivered_twice(
 ) -> None:
     settings.MEDIA_ROOT = tmp_path  # type: ignore[attr-defined]
     upload = SimpleUploadedFile("tracks.csv", CSV.encode())
-    job = services.catalog_import_request(user=staff_user, uploaded_file=upload, source="test")
+    job = import_jobs.catalog_import_request(user=staff_user, uploaded_file=upload, source="test")
     CatalogImport.objects.filter(pk=job.pk).update(status=JobStatus.SUCCEEDED)
 
-    services.catalog_import_run(import_id=job.pk)
+    import_jobs.catalog_import_run(import_id=job.pk)
 
     assert not Track.objects.exists()

@@ -28,14 +28,15 @@ from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
-from accounts import services as account_services
+from accounts import exports as accounts_exports
 from accounts.models import DataExport, ExportStatus, User
+from catalog import embedding_services as catalog_embedding_services
 from catalog import services as catalog_services
-from catalog.models import JobStatus, Track
+from catalog.models import Track
 from config import embedded
 from config.celery import app as celery_app
-from config.jobs import job_heartbeat_read
-from feedback import services as feedback_services
+from config.jobs import JobStatus, job_heartbeat_read
+from feedback import history_imports as feedback_history_imports
 from feedback.models import HistoryImport, ListeningEvent, TrackAffinity
 from playlists import services as playlist_services
 from playlists.models import PlaylistVersion, VersionStatus
@@ -136,7 +137,7 @@ def _swept(sweep: Callable[[], object], finished: Callable[[], bool]) -> None:
 def catalog() -> list[Track]:
     with mock.patch("catalog.services.embedding_queue"):
         catalog_services.catalog_demo_load(count=300, seed=5)
-    catalog_services.catalog_embed_all(batch_size=256)
+    catalog_embedding_services.catalog_embed_all(batch_size=256)
     return list(Track.objects.prefetch_related("artists").order_by("pk")[:50])
 
 
@@ -156,7 +157,7 @@ def test_jobs_whose_worker_is_killed_end_done_once_or_failed_with_a_retry_that_s
     listens = _listens(catalog)
 
     # 1. A history import, killed between two of its batches.
-    job = feedback_services.history_import_request(
+    job = feedback_history_imports.history_import_request(
         user=user, uploaded_file=SimpleUploadedFile("listens.jsonl", listens), history_format="listenbrainz"
     )
     upload = Path(job.file.path)
@@ -170,14 +171,14 @@ def test_jobs_whose_worker_is_killed_end_done_once_or_failed_with_a_retry_that_s
     assert killed, "the import of 60,000 plays finished before the worker could be killed"
     if killed:
         _swept(
-            lambda: feedback_services.history_imports_sweep_stale(stale_after=SWEEP_AFTER),
+            lambda: feedback_history_imports.history_imports_sweep_stale(stale_after=SWEEP_AFTER),
             lambda: HistoryImport.objects.get(pk=job.pk).status == JobStatus.FAILED,
         )
         job.refresh_from_db()
         assert "its worker was lost" in job.error and "Upload the file again to retry" in job.error
         assert not upload.exists()
         assert 0 < ListeningEvent.objects.filter(user=user).count() < PLAYS
-        retry = feedback_services.history_import_request(
+        retry = feedback_history_imports.history_import_request(
             user=user,
             uploaded_file=SimpleUploadedFile("listens.jsonl", listens),
             history_format="listenbrainz",
@@ -190,21 +191,21 @@ def test_jobs_whose_worker_is_killed_end_done_once_or_failed_with_a_retry_that_s
     assert sum(TrackAffinity.objects.filter(user=user).values_list("events", flat=True)) == PLAYS
 
     # 2. A data export of those events, killed while it is built.
-    export = account_services.data_export_request(user=user)
+    export = accounts_exports.data_export_request(user=user)
     killed = _kill_mid_job(
         "data_export",
         export.pk,
         lambda: DataExport.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).exists(),
     )
     print(f"data export killed mid-run: {killed}")
-    exports = Path(django_settings.MEDIA_ROOT) / account_services.EXPORT_FOLDER
+    exports = Path(django_settings.MEDIA_ROOT) / accounts_exports.EXPORT_FOLDER
     if killed:
         _swept(
-            lambda: account_services.data_exports_sweep_stale(stale_after=SWEEP_AFTER),
+            lambda: accounts_exports.data_exports_sweep_stale(stale_after=SWEEP_AFTER),
             lambda: DataExport.objects.get(pk=export.pk).status == ExportStatus.FAILED,
         )
         assert not list(exports.glob(f"segue-export-{export.pk}-*"))  # no half-written ZIP left
-        export = account_services.data_export_request(user=user)
+        export = accounts_exports.data_export_request(user=user)
     wait_until(lambda: _finished("data_export", export.pk), timeout=300)
     export.refresh_from_db()
     assert export.status == ExportStatus.READY, export.error

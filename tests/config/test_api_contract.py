@@ -22,8 +22,9 @@ from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase, settings
 
+from accounts.exports import data_export_request
 from accounts.models import Role, TokenScope, User
-from accounts.services import data_export_request, token_create
+from accounts.services import token_create
 from config.wsgi import application
 from editorial import services as editorial_services
 from editorial.experiments import services as experiment_services

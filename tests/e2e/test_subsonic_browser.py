@@ -14,8 +14,9 @@ from django.db import connections
 from django.urls import reverse
 
 from accounts.models import User
-from catalog.models import JobStatus, LibraryScan, LibrarySource, SubsonicLink, SubsonicPush, Track
+from catalog.models import LibraryScan, LibrarySource, SubsonicLink, SubsonicPush, Track
 from config.celery import app as celery_app
+from config.jobs import JobStatus
 from playlists.models import Playlist, PlaylistVersion, VersionStatus
 from tests.catalog.subsonic_peer import PEER_PASSWORD, PEER_USER, SECOND_PASSWORD, SECOND_USER, SupysonicPeer
 from tests.e2e.test_player import (

@@ -15,7 +15,7 @@ from editorial.experiments import selectors as experiment_selectors
 from editorial.experiments import services as experiment_services
 from editorial.outcomes import skip_rate
 from editorial.selectors import prompt_skip_rates
-from feedback.services import events_ingest
+from feedback.ingestion import events_ingest
 from tests.catalog.factories import TrackFactory
 from tests.experiments.factories import experiment_make
 from tests.playlists.factories import playlist_make, version_make

@@ -183,7 +183,8 @@ def test_outcome_counts_are_checked() -> None:
 
 
 def test_erasure_and_a_purpose_erase_remove_the_listeners_assignments(owner: User, other_user: User) -> None:
-    from accounts.services import account_erase, export_contents, purpose_data_erase
+    from accounts.exports import export_contents
+    from accounts.services import account_erase, purpose_data_erase
 
     experiment_make()
     services.experiment_assign(user=owner)

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from accounts.models import User
+from catalog import embedding_services as catalog_embedding_services
 from catalog import services as catalog_services
 from editorial.experiments import selectors
 from editorial.experiments.models import Experiment, SimulatedOutcome, VersionAssignment
@@ -23,7 +24,7 @@ pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.django_db(transac
 def demo_catalog(transactional_db: None) -> None:
     with mock.patch("catalog.services.embedding_queue"):
         catalog_services.catalog_demo_load(count=300, seed=5)
-    catalog_services.catalog_embed_all(batch_size=256)
+    catalog_embedding_services.catalog_embed_all(batch_size=256)
 
 
 def _simulate(**options: object) -> Experiment:

@@ -101,13 +101,13 @@ def test_evaluate_policies_reads_the_logged_versions(owner: object) -> None:
 
     from django.core.management import call_command
 
-    from feedback import services
+    from feedback import ingestion
     from tests.catalog.factories import TrackFactory
     from tests.playlists.factories import playlist_make, version_make
 
     track = TrackFactory()
     version = version_make(playlist_make(owner=owner), tracks=[track], policy="familiar", propensity=0.5)
-    services.events_ingest(
+    ingestion.events_ingest(
         user=owner,
         events=[
             {

@@ -20,8 +20,8 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from feedback.history_imports import history_import_stream
 from feedback.models import ListeningEvent, PolicyStat, TrackAffinity
-from feedback.services import history_import_stream
 from tests.catalog.factories import TrackFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -19,9 +19,9 @@ from accounts.models import User
 from catalog import importing
 from catalog import services as catalog_services
 from catalog.importing import ImportFileError, ImportSpec
-from catalog.models import JobStatus
 from config.bounded_json import JSONTooDeep, json_depth, json_loads_bounded
-from feedback import services
+from config.jobs import JobStatus
+from feedback import history_imports
 from feedback.history_formats import HistoryFormatError, RowProblem, history_read
 from feedback.models import HistoryImport, ListeningEvent
 
@@ -30,10 +30,10 @@ NESTED = b"[" * 100_000 + b"]" * 100_000  # the 200 KB file that grew a worker t
 
 
 def _upload_and_run(user: User, name: str, content: bytes, history_format: str = "spotify") -> HistoryImport:
-    job = services.history_import_request(
+    job = history_imports.history_import_request(
         user=user, uploaded_file=SimpleUploadedFile(name, content), history_format=history_format
     )
-    services.history_import_run(import_id=job.pk)
+    history_imports.history_import_run(import_id=job.pk)
     job.refresh_from_db()
     return job
 
@@ -152,7 +152,7 @@ def test_a_listener_runs_one_import_at_a_time_and_is_told_so(
     stranger.force_authenticate(user=other_user)
     assert upload(stranger) == 202  # another listener is not held up
 
-    services.history_import_run(import_id=HistoryImport.objects.get(user=owner).pk)
+    history_imports.history_import_run(import_id=HistoryImport.objects.get(user=owner).pk)
     assert upload(client) == 202  # the first finished: the next may start
 
 
@@ -167,12 +167,12 @@ def test_the_unmatched_report_is_built_once_per_import_not_per_batch(
             "master_metadata_album_artist_name": "Nobody",
             "ms_played": 200_000,
         }
-        for index in range(3 * services.HISTORY_BATCH + 1)
+        for index in range(3 * history_imports.HISTORY_BATCH + 1)
     ]
     reports: list[int] = []
-    original = services.HistoryImportSummary.unmatched_report
+    original = history_imports.HistoryImportSummary.unmatched_report
     monkeypatch.setattr(
-        services.HistoryImportSummary,
+        history_imports.HistoryImportSummary,
         "unmatched_report",
         lambda summary: reports.append(1) or original(summary),
     )
@@ -181,7 +181,7 @@ def test_the_unmatched_report_is_built_once_per_import_not_per_batch(
 
     assert job.status == JobStatus.SUCCEEDED
     assert job.plays_unmatched == len(rows)
-    assert len(job.unmatched_tracks) == services.HISTORY_UNMATCHED_KEPT
+    assert len(job.unmatched_tracks) == history_imports.HISTORY_UNMATCHED_KEPT
     assert len(reports) == 1
 
 

@@ -12,14 +12,14 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from accounts import services as account_services
+from accounts import exports as accounts_exports
 from accounts import tasks as account_tasks
 from accounts.models import DataExport, ExportStatus, User
-from catalog import services as catalog_services
+from catalog import import_jobs as catalog_import_jobs
 from catalog import tasks as catalog_tasks
-from catalog.models import CatalogImport, JobStatus
-from config.jobs import job_heartbeat, job_heartbeat_clear, job_heartbeat_read
-from feedback import services, tasks
+from catalog.models import CatalogImport
+from config.jobs import JobStatus, job_heartbeat, job_heartbeat_clear, job_heartbeat_read
+from feedback import history_imports, tasks
 from feedback.models import HistoryImport
 from playlists import services as playlist_services
 from playlists import tasks as playlist_tasks
@@ -52,7 +52,7 @@ def test_a_history_import_whose_worker_was_lost_fails_with_a_retry_and_loses_its
     upload = Path(job.file.path)
     assert upload.exists()
 
-    assert services.history_imports_sweep_stale(stale_after=STALE_AFTER) == [job.pk]
+    assert history_imports.history_imports_sweep_stale(stale_after=STALE_AFTER) == [job.pk]
 
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
@@ -68,7 +68,7 @@ def test_a_history_import_with_a_recent_heartbeat_is_left_running(owner: User) -
     job = _running_history_import(owner)
     job_heartbeat("history_import", job.pk)
 
-    assert services.history_imports_sweep_stale(stale_after=STALE_AFTER) == []
+    assert history_imports.history_imports_sweep_stale(stale_after=STALE_AFTER) == []
 
     job.refresh_from_db()
     assert job.status == JobStatus.RUNNING
@@ -77,9 +77,9 @@ def test_a_history_import_with_a_recent_heartbeat_is_left_running(owner: User) -
 
 def test_a_swept_history_import_lets_the_listener_import_again(owner: User) -> None:
     _running_history_import(owner)
-    services.history_imports_sweep_stale(stale_after=STALE_AFTER)
+    history_imports.history_imports_sweep_stale(stale_after=STALE_AFTER)
 
-    again = services.history_import_request(
+    again = history_imports.history_import_request(
         user=owner, uploaded_file=SimpleUploadedFile("h.json", b"[]"), history_format="spotify"
     )
     assert again.status == JobStatus.QUEUED
@@ -96,8 +96,9 @@ def test_a_catalog_import_whose_worker_was_lost_fails_and_loses_its_upload(staff
     )
     job.file.save("c.csv", ContentFile(b"id,title,artist\n"), save=True)
     upload = Path(job.file.path)
+    job_heartbeat_clear("catalog_import", job.pk)  # Redis outlives the test database: no stale beat
 
-    assert catalog_services.catalog_imports_sweep_stale(stale_after=STALE_AFTER) == [job.pk]
+    assert catalog_import_jobs.catalog_imports_sweep_stale(stale_after=STALE_AFTER) == [job.pk]
 
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
@@ -109,19 +110,19 @@ def test_a_data_export_whose_worker_was_lost_fails_and_its_partial_zip_goes(owne
     export = DataExport.objects.create(
         user=owner, status=ExportStatus.RUNNING, started_at=timezone.now() - LONG_AGO
     )
-    folder = Path(django_settings.MEDIA_ROOT) / account_services.EXPORT_FOLDER
+    folder = Path(django_settings.MEDIA_ROOT) / accounts_exports.EXPORT_FOLDER
     folder.mkdir(parents=True)
     partial = folder / f"segue-export-{export.pk}-0123456789abcdef.zip"
     partial.write_bytes(b"PK half written")
     job_heartbeat_clear("data_export", export.pk)
 
-    assert account_services.data_exports_sweep_stale(stale_after=STALE_AFTER) == [export.pk]
+    assert accounts_exports.data_exports_sweep_stale(stale_after=STALE_AFTER) == [export.pk]
 
     export.refresh_from_db()
     assert export.status == ExportStatus.FAILED
     assert "Ask for your data again to retry" in export.error
     assert not partial.exists()
-    assert account_services.data_export_request(user=owner).pk != export.pk  # the retry is a new export
+    assert accounts_exports.data_export_request(user=owner).pk != export.pk  # the retry is a new export
 
 
 def test_a_playlist_version_lost_while_generating_fails_and_can_be_retried(owner: User) -> None:
@@ -144,6 +145,7 @@ def test_a_version_queued_far_too_long_fails_too(owner: User) -> None:
     playlist = playlist_make(owner=owner)
     queued = version_make(playlist, status=VersionStatus.QUEUED)
     type(queued).objects.filter(pk=queued.pk).update(created_at=timezone.now() - timedelta(days=1))
+    job_heartbeat_clear("playlist_version", queued.pk)
 
     assert playlist_services.playlist_versions_sweep_stale(stale_after=STALE_AFTER) == [queued.pk]
 

@@ -14,8 +14,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import ConsentPurpose, User
 from accounts.services import consent_withdraw
-from catalog.models import JobStatus
-from feedback import services
+from config.jobs import JobStatus
+from feedback import history_imports
 from feedback.models import HistoryImport, ListeningEvent
 from tests.catalog.factories import TrackFactory
 from tests.waiting import wait_until
@@ -200,13 +200,13 @@ def test_a_zip_without_history_files_fails_the_job_with_a_message(
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("notes.txt", "hello")
-    job = services.history_import_request(
+    job = history_imports.history_import_request(
         user=owner,
         uploaded_file=SimpleUploadedFile("export.zip", buffer.getvalue()),
         history_format="spotify",
     )
 
-    services.history_import_run(import_id=job.pk)
+    history_imports.history_import_run(import_id=job.pk)
 
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from accounts.models import ConsentPurpose, Role, User
 from accounts.services import account_erase, purpose_data_erase, retention_purge
 from catalog.models import Artist
-from feedback import selectors, services
+from feedback import ingestion, selectors, services
 from feedback.learning import cf, signals
 from feedback.models import AnonymousTrackCount, ItemFactor, ListeningEvent, TrackAffinity, UserFactor
 from tests.catalog.factories import TrackFactory
@@ -30,7 +30,7 @@ def _ingest(user: User, events: list[tuple[int, str]], *, when: datetime | None 
         {"id": str(uuid.uuid4()), "kind": kind, "track": track, "occurred_at": moment}
         for track, kind in events
     ]
-    result = services.events_ingest(user=user, events=payload)
+    result = ingestion.events_ingest(user=user, events=payload)
     assert not result.errors
 
 

@@ -11,7 +11,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Role, User
-from feedback import services
+from feedback import ingestion, services
 from feedback.models import UserFactor
 from tests.catalog.factories import TrackFactory
 from tests.conftest import consenting_user
@@ -30,7 +30,7 @@ def test_new_events_refresh_the_listeners_vector_in_the_worker(celery_worker: ob
     tracks = [TrackFactory().pk for _ in range(10)]
     others = [consenting_user(f"l{index}@example.com", Role.LISTENER) for index in range(3)]
     for index, listener in enumerate([owner, *others]):
-        services.events_ingest(
+        ingestion.events_ingest(
             user=listener, events=_events(tracks[:5] if index % 2 == 0 else tracks[5:], "complete")
         )
     services.cf_train(factors=8, iterations=5)

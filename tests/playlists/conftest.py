@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from catalog.embedding_services import track_embed_pending
 from catalog.models import Track
-from catalog.services import track_documents_refresh, track_embed_pending
+from catalog.services import track_documents_refresh
 from tests.catalog.factories import TrackFactory
 
 # (title, artist, tags, energy, valence, tempo, year)

@@ -12,8 +12,9 @@ from unittest import mock
 
 import pytest
 
+from catalog.embedding_services import track_embed_pending
 from catalog.models import Artist, CatalogImport, Tag, Track
-from catalog.services import catalog_demo_load, track_embed_pending
+from catalog.services import catalog_demo_load
 
 DEMO_TRACKS = 800
 DEMO_SEED = 11

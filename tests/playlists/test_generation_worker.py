@@ -9,6 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from catalog import embedding_services as catalog_embedding_services
 from catalog import services as catalog_services
 from catalog.models import Track
 from playlists.models import Playlist, VersionStatus
@@ -23,7 +24,7 @@ STAGES = {"parse", "candidates", "score", "rerank", "sequence", "explain"}
 def demo_catalog() -> None:
     with mock.patch("catalog.services.embedding_queue"):
         catalog_services.catalog_demo_load(count=400, seed=3)
-    catalog_services.catalog_embed_all(batch_size=256)
+    catalog_embedding_services.catalog_embed_all(batch_size=256)
 
 
 @pytest.fixture

@@ -361,7 +361,7 @@ def test_the_playlist_endpoints_are_in_the_openapi_schema(api: APIClient) -> Non
 def test_the_page_shows_which_tracks_the_listener_liked_or_disliked(browser: Client, owner: User) -> None:
     import uuid
 
-    from feedback.services import events_ingest
+    from feedback.ingestion import events_ingest
 
     liked, disliked, untouched = TrackFactory(), TrackFactory(), TrackFactory()
     playlist = playlist_make(owner=owner)

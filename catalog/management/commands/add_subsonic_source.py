@@ -14,8 +14,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from catalog import subsonic_services
-from catalog.models import JobStatus, LibraryScan, SubsonicAccount
+from catalog.models import LibraryScan, SubsonicAccount
 from config.errors import ApplicationError
+from config.jobs import JobStatus
 
 
 class Command(BaseCommand):

@@ -28,7 +28,7 @@ from django.test.utils import override_settings
 from pgvector.django import CosineDistance
 from tqdm import tqdm
 
-from catalog import benchmarking, importing, search, services
+from catalog import benchmarking, embedding_services, importing, search, services
 from catalog.benchmarking import LatencySummary
 from catalog.embeddings import encode_documents, get_encoder
 from catalog.features import EMBEDDING_DIMENSIONS
@@ -383,7 +383,7 @@ class Command(BaseCommand):
 
         with tqdm(total=tracks, unit="track", desc="Embedding", file=self.stderr) as bar:
             started = time.perf_counter()
-            embedded = services.catalog_embed_all(
+            embedded = embedding_services.catalog_embed_all(
                 batch_size=EMBED_BATCH_SIZE, encode=timed_encode, on_progress=bar.update
             )
             embed_seconds = time.perf_counter() - started

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from tqdm import tqdm
 
-from catalog import selectors, services
+from catalog import embedding_services, selectors
 
 
 class Command(BaseCommand):
@@ -28,7 +28,7 @@ class Command(BaseCommand):
         with tqdm(
             total=progress.total, initial=progress.embedded, unit="track", desc="Embedding", file=self.stderr
         ) as bar:
-            embedded_now = services.catalog_embed_all(
+            embedded_now = embedding_services.catalog_embed_all(
                 batch_size=options["batch_size"], on_progress=bar.update
             )
         self.stdout.write(self.style.SUCCESS(f"Embedded {embedded_now} tracks."))

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from catalog import importing, selectors, services
+from catalog import embedding_services, importing, selectors, services
 from catalog.importing import ImportFileError, ImportSpec
 
 
@@ -62,7 +62,7 @@ class Command(BaseCommand):
             )
         )
         if pending and not options["no_embed"]:
-            services.embedding_queue()
+            embedding_services.embedding_queue()
             self.stdout.write("Embedding queued for the worker (or run: manage.py embed_catalog).")
 
     def _import(

@@ -9,9 +9,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import QuerySet
 from tqdm import tqdm
 
-from catalog import sources
-from catalog.models import JobStatus, LibraryScan, LibrarySource, MediaFile
+from catalog import media_analysis, sources
+from catalog.models import LibraryScan, LibrarySource, MediaFile
 from config.errors import ApplicationError
+from config.jobs import JobStatus
 
 FAILURES_SHOWN = 20
 
@@ -133,6 +134,6 @@ class Command(BaseCommand):
         pending = list(self._pending(source).order_by("pk").values_list("pk", flat=True))
         failed = 0
         for media_file_id in tqdm(pending, unit=" files", desc="Analysing", file=self.stderr):
-            result = sources.media_file_analyse(media_file_id=media_file_id)
+            result = media_analysis.media_file_analyse(media_file_id=media_file_id)
             failed += bool(result is not None and result.analysis_error)
         self.stdout.write(f"Analysed {len(pending) - failed} files; {failed} could not be analysed.")

@@ -11,7 +11,7 @@ from tqdm import tqdm
 from accounts.consent import ConsentRequired
 from accounts.models import User
 from config.errors import ApplicationError
-from feedback import services
+from feedback import history_imports
 from feedback.history_formats import HistoryFormatError
 from feedback.models import HistoryFormat
 
@@ -45,13 +45,13 @@ class Command(BaseCommand):
                 total=path.stat().st_size, unit="B", unit_scale=True, desc="Importing", file=self.stderr
             ) as bar,
         ):
-            summary = services.HistoryImportSummary()
+            summary = history_imports.HistoryImportSummary()
 
             def show_progress() -> None:
                 bar.update(handle.tell() - bar.n)
 
             try:
-                services.history_import_stream(
+                history_imports.history_import_stream(
                     user=user,
                     handle=handle,
                     history_format=options["history_format"],
@@ -61,7 +61,7 @@ class Command(BaseCommand):
                 )
             except HistoryFormatError as error:
                 raise CommandError(
-                    f"{error} {services.history_partial_note(summary)}", returncode=EXIT_BAD_FILE
+                    f"{error} {history_imports.history_partial_note(summary)}", returncode=EXIT_BAD_FILE
                 ) from error
             except ConsentRequired as error:
                 raise CommandError(str(error), returncode=EXIT_NO_CONSENT) from error
@@ -69,7 +69,7 @@ class Command(BaseCommand):
                 raise CommandError(error.message, returncode=EXIT_BAD_FILE) from error
         self._report(summary)
 
-    def _report(self, summary: services.HistoryImportSummary) -> None:
+    def _report(self, summary: history_imports.HistoryImportSummary) -> None:
         self.stdout.write(
             f"Plays read: {summary.plays_read:,}; matched to the catalog: {summary.plays_matched:,}; "
             f"not in the catalog: {summary.plays_unmatched:,}; rows skipped: {summary.rows_skipped:,}."
