@@ -18,7 +18,7 @@ from accounts.permissions import READ_WRITE, IsCurator, TokenHasScope
 from config.uploads import PayloadTooLarge, upload_size_check
 from feedback import selectors, services
 from feedback.events import DEVICES, MAX_BATCH
-from feedback.learning.signals import EVENT_KINDS
+from feedback.learning.event_weights import EVENT_KINDS
 from feedback.models import HistoryFormat, HistoryImport
 
 

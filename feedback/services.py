@@ -30,7 +30,7 @@ from config.jobs import LOST_WORKER_MESSAGE, job_heartbeat, jobs_sweep_stale
 from config.metrics import metrics_count_events
 from feedback.events import MAX_BATCH, MAX_POSITION_MS, EventError, EventIn, events_parse
 from feedback.history_formats import HistoryFormatError, Play, RowProblem, ZipLimits, history_read
-from feedback.learning import bandit, cf, signals
+from feedback.learning import bandit, cf, event_weights
 from feedback.matching import plays_match
 from feedback.models import (
     CFModelRun,
@@ -195,8 +195,8 @@ def _batch_lookups(user: User, events: list[EventIn]) -> _BatchLookups:
 
 
 def _weight(event: EventIn, durations: dict[int, int | None]) -> float:
-    return signals.event_weight(
-        signals.Signal(
+    return event_weights.event_weight(
+        event_weights.Signal(
             kind=event.kind,
             occurred_at=event.occurred_at,
             position_ms=event.position_ms,
@@ -313,7 +313,7 @@ class _AffinityDelta:
         ):
             self.verdicts[track] = (occurred_at, kind == "dislike")
         if not any(start <= occurred_at < end for start, end in self.windows):
-            self.masses[track] += signals.mass(weight, occurred_at)
+            self.masses[track] += event_weights.mass(weight, occurred_at)
 
 
 def _affinity_apply(
@@ -393,7 +393,9 @@ def _bandit_apply(
         if not policy:
             continue
         successes, failures = bandit.reward_counts(
-            signals.reward_kind(event.kind, event.position_ms, durations.get(event.track_id), event.ms_played)
+            event_weights.reward_kind(
+                event.kind, event.position_ms, durations.get(event.track_id), event.ms_played
+            )
         )
         if successes or failures:
             totals[policy][0] += successes
@@ -507,7 +509,7 @@ def cf_train(*, factors: int = cf.FACTORS, iterations: int = cf.ITERATIONS) -> C
     records every decision for the monitoring panel).
     """
     started = time.perf_counter()
-    decay = signals.decay_factor(timezone.now())
+    decay = event_weights.decay_factor(timezone.now())
     rows = list(
         TrackAffinity.objects.outside_exclusions()
         .filter(mass__gt=0, user_id__in=users_consenting(ConsentPurpose.PERSONALIZATION))
@@ -683,7 +685,7 @@ def user_vector_refresh(*, user_id: int) -> bool:
     gram = CFModelRun.objects.filter(pk=model_version).values_list("item_gram", flat=True).first()
     if not gram:
         return False  # no such model, or one stored without its YᵀY: the next training stores both
-    decay = signals.decay_factor(timezone.now())
+    decay = event_weights.decay_factor(timezone.now())
     vector = cf.user_vector_solve(
         np.asarray(gram, dtype=np.float64).reshape(cf.FACTORS, cf.FACTORS),
         np.asarray([row[1] for row in observed], dtype=np.float32),
