@@ -64,6 +64,7 @@ from playlists.engine.sequencing import (
     sequence,
 )
 from playlists.engine.taste import TasteProfile, profile_affinity
+from playlists.engine.vocabulary import CatalogVocabulary
 from playlists.intent import (
     DEFAULT_SIZE,
     MAX_SIZE,
@@ -77,7 +78,6 @@ from playlists.intent import (
 )
 from playlists.listener_taste import listener_context_build, listener_profile
 from playlists.retrieval import encode_prompt_texts, vocabulary_load
-from playlists.vocabulary import CatalogVocabulary
 
 __all__ = [
     "STAGES",
