@@ -1,5 +1,6 @@
 """Analysing Subsonic songs through the server: each song is streamed to a temporary file, analysed
-like a folder file, and deleted; a few analysis slots and a polite pause keep the server usable."""
+like a folder file, and deleted; a few analysis slots and a polite pause keep the server usable.
+"""
 
 from __future__ import annotations
 

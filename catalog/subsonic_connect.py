@@ -1,5 +1,6 @@
 """Connecting to a Subsonic / OpenSubsonic server: the base URL, a checked login, a client for a
-source's account or a listener's link. Server credentials are decrypted only here."""
+source's account or a listener's link. Server credentials are decrypted only here.
+"""
 
 from __future__ import annotations
 

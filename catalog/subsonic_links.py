@@ -1,5 +1,6 @@
 """Listeners' own links to a Subsonic server: adding and removing them, playlists pushed to the
-server (and refreshed, followed or forgotten), and scrobbles sent on the listener's behalf."""
+server (and refreshed, followed or forgotten), and scrobbles sent on the listener's behalf.
+"""
 
 from __future__ import annotations
 

@@ -5,7 +5,8 @@ An album's songs commit together, so a sync that stops (the server went away, a 
 worker) resumes after the last album it committed. A song is a ``MediaFile`` whose ``path`` is the
 server's song id and whose ``content_hash`` is a fingerprint of what the server says about it (a
 change updates the row and its track). Songs join catalog tracks by the same rule as folder files
-(``catalog.sources``): MusicBrainz id, ISRC, then artist + title + duration."""
+(``catalog.sources``): MusicBrainz id, ISRC, then artist + title + duration.
+"""
 
 from __future__ import annotations
 

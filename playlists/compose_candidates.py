@@ -1,5 +1,6 @@
 """Gathering the candidate pool of a composition: the prompt's hard constraints (relaxed to the
-closest range when the catalog cannot fill them), then taste seeds for the listener."""
+closest range when the catalog cannot fill them), then taste seeds for the listener.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The explained items of a composition: per track, which signals put it there, and how well it fits
-the prompt's labels."""
+the prompt's labels.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """What composing a playlist takes and gives: the listener's context, editorial rules and pins, the
-composition with its items (``playlists.composer`` composes)."""
+composition with its items (``playlists.composer`` composes).
+"""
 
 from __future__ import annotations
 

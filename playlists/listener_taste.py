@@ -1,5 +1,6 @@
 """A listener's context from how much they played each catalog track, and the taste profile and
-likes composing reads from it."""
+likes composing reads from it.
+"""
 
 from __future__ import annotations
 

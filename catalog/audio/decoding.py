@@ -2,7 +2,8 @@
 
 The excerpt is ``excerpt_seconds`` around the middle (the whole file when shorter), so time and
 memory do not grow with the file's length. Every failure is an ``AnalysisError`` with a reason a
-person can read."""
+person can read.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Loudness (pure: no Django): integrated loudness by ITU-R BS.1770-4 and loudness range (EBU Tech
-3342), on pyloudnorm's K-weighting filters."""
+3342), on pyloudnorm's K-weighting filters.
+"""
 
 from __future__ import annotations
 

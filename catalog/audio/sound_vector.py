@@ -1,6 +1,7 @@
 """The sound vector (pure: no Django): timbre, harmony (key-relative) and rhythm statistics, each
 standardized by the constants in ``SOUND_VECTOR_LAYOUT`` and weighted so every group counts equally
-in a cosine."""
+in a cosine.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Spectral views of an excerpt and what is read from them: onset envelopes, tempo, chroma and key
-(pure: no Django). The reasons for each constant are in ``catalog.audio.analysis``'s docstring."""
+(pure: no Django). The reasons for each constant are in ``catalog.audio.analysis``'s docstring.
+"""
 
 from __future__ import annotations
 

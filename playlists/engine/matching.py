@@ -1,5 +1,6 @@
 """Matching a prompt's words against the catalog's tags and the mood / activity lexicon by embedding
-similarity (no Django imports)."""
+similarity (no Django imports).
+"""
 
 from __future__ import annotations
 

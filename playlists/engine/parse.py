@@ -2,7 +2,8 @@
 
 Numbers, eras, lengths, negations, seed artists and familiarity are read with small grammars
 (``playlists.engine.grammar``, ``playlists.engine.prompt_scan``); what is left is matched against the
-catalog's tags and the lexicon (``playlists.engine.matching``)."""
+catalog's tags and the lexicon (``playlists.engine.matching``).
+"""
 
 from __future__ import annotations
 

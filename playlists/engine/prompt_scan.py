@@ -1,5 +1,6 @@
 """The parts of a prompt the grammar leaves to the parser: stop words, familiarity, energy arc, seed artists
-(no Django imports)."""
+(no Django imports).
+"""
 
 from __future__ import annotations
 
