@@ -1,4 +1,7 @@
-"""Offline benchmark code (``manage.py bench_catalog``, ``bench_stream``), apart from the request path.
+"""Offline benchmark and evaluation code, apart from the request path.
 
-Nothing the web app or the workers import lives here; the management commands are thin wrappers.
+``manage.py bench_catalog`` (catalog_run, scratch, vector_search, figures), ``bench_stream``
+(streaming), ``bench_analysis`` (analysis_throughput) and ``evaluate_analysis``
+(analysis_accuracy, on music from synth). Nothing the web app or the workers import lives here;
+the management commands are thin wrappers.
 """

@@ -18,8 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.wsgi import get_wsgi_application
 
 from catalog import sources
-from catalog.audio import synth
-from catalog.bench import streaming
+from catalog.bench import streaming, synth
 from catalog.models import LIBRARY_TRACK_SOURCE, MediaFile, Track
 from catalog.stream_links import signed_stream_path
 
