@@ -16,7 +16,7 @@ from accounts.requests import request_user
 from config.uploads import PayloadTooLarge, upload_size_check
 from feedback import history_imports, ingestion, selectors, services
 from feedback.events import DEVICES, MAX_BATCH
-from feedback.learning.signals import EVENT_KINDS
+from feedback.learning.event_weights import EVENT_KINDS
 from feedback.models import HistoryFormat, HistoryImport
 
 

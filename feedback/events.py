@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from feedback.learning.signals import EVENT_KINDS
+from feedback.learning.event_weights import EVENT_KINDS
 
 MAX_BATCH = 500
 # Client clocks drift: up to this far ahead of the server is accepted (and clamped to now).

@@ -20,7 +20,7 @@ from catalog.subsonic_services import epoch_ms, scrobbles_queue
 from config.errors import ApplicationError
 from config.metrics import metrics_count_events
 from feedback.events import MAX_BATCH, EventError, EventIn, events_parse
-from feedback.learning import bandit, signals
+from feedback.learning import bandit, event_weights
 from feedback.models import (
     EventKind,
     ExclusionKind,
@@ -174,8 +174,8 @@ def _batch_lookups(user: User, events: list[EventIn]) -> _BatchLookups:
 
 
 def _weight(event: EventIn, durations: dict[int, int | None]) -> float:
-    return signals.event_weight(
-        signals.Signal(
+    return event_weights.event_weight(
+        event_weights.Signal(
             kind=event.kind,
             occurred_at=event.occurred_at,
             position_ms=event.position_ms,
@@ -292,7 +292,7 @@ class AffinityDelta:
         ):
             self.verdicts[track] = (occurred_at, kind == "dislike")
         if not any(start <= occurred_at < end for start, end in self.windows):
-            self.masses[track] += signals.mass(weight, occurred_at)
+            self.masses[track] += event_weights.mass(weight, occurred_at)
 
 
 def _affinity_apply(
@@ -372,7 +372,9 @@ def _bandit_apply(
         if not policy:
             continue
         successes, failures = bandit.reward_counts(
-            signals.reward_kind(event.kind, event.position_ms, durations.get(event.track_id), event.ms_played)
+            event_weights.reward_kind(
+                event.kind, event.position_ms, durations.get(event.track_id), event.ms_played
+            )
         )
         if successes or failures:
             totals[policy][0] += successes

@@ -91,7 +91,7 @@ class TrackAffinityQuerySet(models.QuerySet["TrackAffinity"]):
 
 
 class TrackAffinity(models.Model):
-    """Σ of decay-scaled event weights (``mass``); read with feedback.learning.signals.decay_factor."""
+    """Σ of decay-scaled event weights (``mass``); read with feedback.learning.event_weights.decay_factor."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="track_affinities"

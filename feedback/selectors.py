@@ -20,7 +20,7 @@ from accounts.models import ConsentPurpose, User
 from accounts.pseudonyms import pseudonym_for
 from catalog.models import Track, TrackArtist, TrackTag
 from catalog.radio import RadioExclusions
-from feedback.learning import bandit, signals
+from feedback.learning import bandit, event_weights
 from feedback.learning.offpolicy import LoggedDecision
 from feedback.models import (
     ExclusionKind,
@@ -76,7 +76,7 @@ def _affinities(user: User, now: datetime | None) -> _Affinities | None:
     rows = list(TrackAffinity.objects.filter(user=user).values_list("track_id", "mass", "disliked"))
     if not rows:
         return None
-    decay = signals.decay_factor(now or timezone.now())
+    decay = event_weights.decay_factor(now or timezone.now())
     excluded_tracks, _ = _excluded(user)
     return _Affinities(
         affinity={track: mass * decay for track, mass, _ in rows if track not in excluded_tracks},
@@ -276,7 +276,7 @@ def refresh_left_out(*, user: User, playlist_id: int) -> frozenset[int]:
     """Tracks skipped early or removed in this playlist's earlier versions."""
     return frozenset(
         ListeningEvent.objects.filter(user=user, version__playlist_id=playlist_id)
-        .filter(Q(kind="remove") | Q(kind="skip", weight__lte=signals.WEIGHTS["early_skip"]))
+        .filter(Q(kind="remove") | Q(kind="skip", weight__lte=event_weights.WEIGHTS["early_skip"]))
         .values_list("track_id", flat=True)
     )
 
@@ -365,7 +365,7 @@ def logged_decisions() -> list[LoggedDecision]:
         "ms_played",
     ):
         successes, failures = bandit.reward_counts(
-            signals.reward_kind(kind, position_ms, duration_ms, ms_played)
+            event_weights.reward_kind(kind, position_ms, duration_ms, ms_played)
         )
         totals[version_id][0] += successes
         totals[version_id][1] += failures

@@ -19,7 +19,7 @@ from accounts.models import ConsentPurpose, User
 from catalog.models import Artist, Track
 from config.errors import ApplicationError
 from feedback.ingestion import AffinityDelta, exclusion_windows
-from feedback.learning import cf, signals
+from feedback.learning import cf, event_weights
 from feedback.learning.quality import ModelMetrics
 from feedback.models import (
     CFModelRun,
@@ -124,7 +124,7 @@ def cf_train(*, factors: int = cf.FACTORS, iterations: int = cf.ITERATIONS) -> C
     registers the decision-maker that records every decision for the monitoring panel).
     """
     started = time.perf_counter()
-    decay = signals.decay_factor(timezone.now())
+    decay = event_weights.decay_factor(timezone.now())
     rows = list(
         TrackAffinity.objects.outside_exclusions()
         .filter(mass__gt=0, user_id__in=users_consenting(ConsentPurpose.PERSONALIZATION))
@@ -298,7 +298,7 @@ def user_vector_refresh(*, user_id: int) -> bool:
     gram = CFModelRun.objects.filter(pk=model_version).values_list("item_gram", flat=True).first()
     if not gram:
         return False  # no such model, or one stored without its YᵀY: the next training stores both
-    decay = signals.decay_factor(timezone.now())
+    decay = event_weights.decay_factor(timezone.now())
     vector = cf.user_vector_solve(
         np.asarray(gram, dtype=np.float64).reshape(cf.FACTORS, cf.FACTORS),
         np.asarray([row[1] for row in observed], dtype=np.float32),

@@ -2,7 +2,10 @@
 
 This module orchestrates: ``playlists.retrieval`` does the database work (vocabulary, hard
 constraints as filters, candidates, pool loading) and the pure modules in ``playlists.engine``
-score, re-rank, sequence and explain on plain arrays.
+score, re-rank, sequence and explain on plain arrays. Its parts: the types it takes and gives
+(``playlists.compose_types``), a listener's taste (``playlists.listener_taste``), the candidate
+pool (``playlists.compose_candidates``) and the explained items (``playlists.compose_explain``);
+callers import them from here.
 
 What the prompt decides and what taste may do:
 - The prompt decides what fits. Hard constraints (exclusions, explicit tempo / era / length /
@@ -24,25 +27,31 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
+from playlists.compose_candidates import candidates_for
+from playlists.compose_explain import explained_items
+from playlists.compose_types import (
+    LONG_TAIL_POPULARITY,
+    STAGES,
+    ComposedItem,
+    Composition,
+    EditorialRules,
+    ListenerContext,
+    Pin,
+)
 from playlists.engine.artist_styles import artist_style
 from playlists.engine.candidates import CandidatePool
-from playlists.engine.explain import ExplainContext, explain
 from playlists.engine.rerank import RerankResult, RerankRules, artist_cap, rerank
 from playlists.engine.scoring import (
-    DEFAULT_FIT_SCALE,
-    FIT_SCALES,
     TASTE_MOVE_MIN_PLACES,
     RangeSpec,
     Weights,
     places_moved,
     prompt_fit_mask,
     prompt_scores,
-    range_fit,
     score_candidates,
 )
 from playlists.engine.sequencing import (
@@ -54,13 +63,8 @@ from playlists.engine.sequencing import (
     fill_total_ms,
     sequence,
 )
-from playlists.engine.taste import (
-    TasteProfile,
-    favourite_artists,
-    profile_affinity,
-    taste_profile,
-    taste_vector,
-)
+from playlists.engine.taste import TasteProfile, profile_affinity
+from playlists.engine.vocabulary import CatalogVocabulary
 from playlists.intent import (
     DEFAULT_SIZE,
     MAX_SIZE,
@@ -72,19 +76,11 @@ from playlists.intent import (
     size_for_duration,
     validate_size,
 )
-from playlists.retrieval import (
-    CandidateRequest,
-    TasteSeeds,
-    candidates_gather,
-    constraints_build,
-    constraints_relax,
-    encode_prompt_texts,
-    pool_load,
-    vocabulary_load,
-)
-from playlists.vocabulary import CatalogVocabulary
+from playlists.listener_taste import listener_context_build, listener_profile
+from playlists.retrieval import encode_prompt_texts, vocabulary_load
 
 __all__ = [
+    "STAGES",
     "Composition",
     "ComposedItem",
     "EditorialRules",
@@ -98,72 +94,6 @@ __all__ = [
     "listener_context_build",
     "vocabulary_load",
 ]
-
-STAGES = ("parse", "candidates", "score", "rerank", "sequence", "explain")
-LONG_TAIL_POPULARITY = 30
-
-
-@dataclass(frozen=True)
-class ListenerContext:
-    """What personalization may use; built by the caller, empty when it is not allowed."""
-
-    taste_vector: np.ndarray | None = None  # 384-d, unit length
-    heard_track_ids: frozenset[int] = frozenset()
-    track_affinity: Mapping[int, float] = field(default_factory=dict)  # track id -> likes/plays weight
-    favourite_artist_names: tuple[str, ...] = ()
-
-    @property
-    def is_empty(self) -> bool:
-        return (
-            self.taste_vector is None
-            and not self.heard_track_ids
-            and not self.track_affinity
-            and not self.favourite_artist_names
-        )
-
-
-@dataclass(frozen=True)
-class Pin:
-    track_id: int
-    position: int = 0  # 0-based position hint
-
-
-@dataclass(frozen=True)
-class EditorialRules:
-    blocked_track_ids: frozenset[int] = frozenset()
-    blocked_artist_ids: frozenset[int] = frozenset()
-    pinned: tuple[Pin, ...] = ()
-    boosted_artist_ids: frozenset[int] = frozenset()
-    exposure_floor: float = 0.0  # minimum share of long-tail artists' tracks
-
-
-@dataclass
-class ComposedItem:
-    track_id: int
-    position: int
-    score: float
-    components: dict[str, float]
-    reasons: list[str]
-
-
-@dataclass
-class Composition:
-    intent: Intent
-    items: list[ComposedItem]
-    stage_seconds: dict[str, float]
-    weights: dict[str, float]
-    relaxed: list[str]
-    propensity: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "intent": self.intent.to_dict(),
-            "items": [item.__dict__ for item in self.items],
-            "stage_seconds": self.stage_seconds,
-            "weights": self.weights,
-            "relaxed": self.relaxed,
-            "propensity": self.propensity,
-        }
 
 
 # --- composing ----------------------------------------------------------------------------------
@@ -237,8 +167,8 @@ def playlist_compose(
         length = _Length.of(intent, size=size, duration_seconds=duration_seconds)
         query_vector = vocabulary.encode([intent.semantic_text or (prompt or "music")])[0]
     with stages.stage("candidates"):
-        profile = _listener_profile(listener)
-        pool, blocked = _candidates(
+        profile = listener_profile(listener)
+        pool, blocked = candidates_for(
             intent, length.pool_size, query_vector, listener, rules, exclude_track_ids, profile
         )
     with stages.stage("score"):
@@ -261,7 +191,7 @@ def playlist_compose(
         ordered = _sequenced(chosen, pool, scores, intent, length)
     with stages.stage("explain"):
         moved = places_moved(by_prompt, scores) >= TASTE_MOVE_MIN_PLACES
-        items = _explained_items(
+        items = explained_items(
             ordered, pool, intent, listener, rules, scores, components, chosen.pinned_rows, moved
         )
     return Composition(
@@ -538,203 +468,3 @@ def _editorial_boost(pool: CandidatePool, rules: EditorialRules) -> np.ndarray:
             if rules.boosted_artist_ids.intersection(artist_ids):
                 boost[row] = 0.3
     return boost
-
-
-# --- listeners ----------------------------------------------------------------------------------
-
-TASTE_TAG_MIN_SHARE = 0.3
-TASTE_ARTISTS = 30
-FAVOURITE_ARTISTS = 5
-
-
-def listener_context_build(*, track_weights: Mapping[int, float]) -> ListenerContext:
-    """A ListenerContext from how much a listener played each catalog track (see ``play_weight``).
-
-    The caller decides whether personalization is allowed; pass nothing when it is not.
-    """
-    weights = {track_id: weight for track_id, weight in track_weights.items() if weight > 0}
-    if not weights:
-        return ListenerContext(heard_track_ids=frozenset(track_weights))
-    pool = pool_load({track_id: {"history"} for track_id in weights})
-    played = np.array([weights[int(track_id)] for track_id in pool.track_ids])
-    return ListenerContext(
-        taste_vector=taste_vector(pool.embeddings, played),
-        heard_track_ids=frozenset(track_weights),
-        track_affinity=dict(weights),
-        favourite_artist_names=favourite_artists(
-            (
-                (name, weight)
-                for names, weight in zip(pool.artist_names, played, strict=True)
-                for name in names[:1]
-            ),
-            top=FAVOURITE_ARTISTS,
-        ),
-    )
-
-
-def _listener_profile(listener: ListenerContext) -> TasteProfile:
-    liked = _liked(listener)
-    if not liked:
-        return TasteProfile()
-    played = pool_load({track_id: {"history"} for track_id in liked})
-    return taste_profile(
-        track_tags=played.tags,
-        track_artists=played.artist_ids,
-        years=played.feature("release_year"),
-        popularity=played.feature("popularity"),
-        weights=np.array([liked[int(track_id)] for track_id in played.track_ids]),
-    )
-
-
-def _liked(listener: ListenerContext) -> dict[int, float]:
-    """The heard tracks the listener likes: the taste profile and "my favourites" come from
-    these alone (``track_affinity`` also carries skips and dislikes, negative, and CF tracks
-    they never heard)."""
-    return {
-        track_id: weight
-        for track_id, weight in listener.track_affinity.items()
-        if weight > 0 and (not listener.heard_track_ids or track_id in listener.heard_track_ids)
-    }
-
-
-# --- candidates ---------------------------------------------------------------------------------
-
-
-def _candidates(
-    intent: Intent,
-    size: int,
-    query_vector: np.ndarray,
-    listener: ListenerContext,
-    rules: EditorialRules,
-    exclude_track_ids: frozenset[int],
-    profile: TasteProfile,
-) -> tuple[CandidatePool, np.ndarray]:
-    """The candidate pool under the hard constraints (relaxed where the catalog falls short,
-    noted on the intent), and which rows editorial rules block."""
-    excluded = set(exclude_track_ids) | set(rules.blocked_track_ids)
-    if intent.familiarity == "new_only":
-        excluded |= set(listener.heard_track_ids)
-    constraints = constraints_build(
-        intent, exclude_track_ids=excluded, blocked_artist_ids=rules.blocked_artist_ids
-    )
-    for relaxation in constraints_relax(constraints, size):
-        _apply_relaxation(intent, relaxation.column, relaxation.used)
-        intent.relaxed.append(relaxation.note())
-    merged = candidates_gather(
-        CandidateRequest(
-            intent=intent,
-            constraints=constraints,
-            size=size,
-            query_vector=query_vector,
-            taste=_taste_seeds(listener, profile),
-            pinned_track_ids=[pin.track_id for pin in rules.pinned],
-        )
-    )
-    pool = pool_load(merged)
-    blocked = np.array(
-        [
-            int(track_id) in rules.blocked_track_ids or bool(rules.blocked_artist_ids.intersection(artists))
-            for track_id, artists in zip(pool.track_ids, pool.artist_ids, strict=True)
-        ],
-        dtype=bool,
-    )
-    return pool, blocked
-
-
-def _apply_relaxation(intent: Intent, column: str, used: tuple[float | None, float | None] | None) -> None:
-    """The intent records the range actually used (or loses a constraint nothing could meet)."""
-    if column == "release_year":
-        if used is None or intent.era is None:
-            intent.era = None
-        else:
-            first, last = intent.era
-            intent.era = (
-                int(used[0] if used[0] is not None else first),
-                int(used[1] if used[1] is not None else last),
-            )
-    elif used is None:
-        intent.feature_ranges.pop(column, None)
-    else:
-        spec = intent.feature_ranges[column]
-        spec.low = float(used[0]) if used[0] is not None else spec.low
-        spec.high = float(used[1]) if used[1] is not None else spec.high
-
-
-def _taste_seeds(listener: ListenerContext, profile: TasteProfile) -> TasteSeeds:
-    liked = _liked(listener)
-    shares = profile.artist_shares
-    top_artists = sorted(shares, key=lambda artist: -shares[artist])[:TASTE_ARTISTS]
-    favourite_tags = [tag for tag, share in profile.tag_shares.items() if share >= TASTE_TAG_MIN_SHARE]
-    return TasteSeeds(
-        taste_vector=listener.taste_vector,
-        top_artist_ids=top_artists,
-        favourite_tags=favourite_tags,
-        favourite_track_ids=sorted(liked, key=lambda track: -liked[track]),
-    )
-
-
-# --- explanations -------------------------------------------------------------------------------
-
-
-def _explained_items(
-    ordered: list[int],
-    pool: CandidatePool,
-    intent: Intent,
-    listener: ListenerContext,
-    rules: EditorialRules,
-    scores: np.ndarray,
-    components: Mapping[str, np.ndarray],
-    pinned_rows: Mapping[int, int],
-    taste_moved: np.ndarray,
-) -> list[ComposedItem]:
-    include = {tag.name: tag.confidence for tag in intent.include_tags}
-    label_fits = _label_fits(pool, intent, ordered)
-    items = []
-    for position, row in enumerate(ordered):
-        row_components = {name: round(float(values[row]), 4) for name, values in components.items()}
-        context = ExplainContext(
-            include_tags=include,
-            mood_labels=label_fits[row],
-            favourite_artists=listener.favourite_artist_names,
-            seed_artists=intent.seed_artists,
-            personalized=not listener.is_empty,
-        )
-        reasons = explain(
-            context=context,
-            tags=pool.tags[row],
-            artist_names=pool.artist_names[row],
-            components=row_components,
-            heard=int(pool.track_ids[row]) in listener.heard_track_ids,
-            curator_pick=row in pinned_rows
-            or bool(rules.boosted_artist_ids.intersection(pool.artist_ids[row])),
-            taste_moved=bool(taste_moved[row]),
-        )
-        items.append(
-            ComposedItem(
-                track_id=int(pool.track_ids[row]),
-                position=position,
-                score=round(float(scores[row]), 4),
-                components=row_components,
-                reasons=reasons,
-            )
-        )
-    return items
-
-
-def _label_fits(pool: CandidatePool, intent: Intent, rows: list[int]) -> dict[int, dict[str, float]]:
-    """Per row: how well it fits each mood/activity word of the prompt (by that word's ranges)."""
-    by_source: dict[str, list[tuple[str, FeatureRange]]] = {}
-    for feature, spec in intent.feature_ranges.items():
-        if not spec.hard and spec.source:
-            by_source.setdefault(spec.source, []).append((feature, spec))
-    fits: dict[int, dict[str, float]] = {row: {} for row in rows}
-    for source, specs in by_source.items():
-        values = np.ones(len(rows))
-        for feature, spec in specs:
-            scale = FIT_SCALES.get(feature, DEFAULT_FIT_SCALE)
-            values = np.minimum(
-                values, range_fit(pool.feature(feature)[rows], RangeSpec(spec.low, spec.high), scale)
-            )
-        for row, value in zip(rows, values, strict=True):
-            fits[row][source] = float(value)
-    return fits

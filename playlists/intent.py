@@ -1,3 +1,41 @@
-"""Kept so existing imports work: the pure code lives in ``playlists.engine.intent``."""
+"""The prompt-to-Intent API the Django side uses, gathered from the pure modules that hold it.
 
-from playlists.engine.intent import *  # noqa: F403
+The model and limits live in ``playlists.engine.intent``, the parser in
+``playlists.engine.parse``, refinement in ``playlists.engine.refine``.
+"""
+
+from playlists.engine.intent import (
+    DEFAULT_SIZE,
+    MAX_PROMPT_CHARS,
+    MAX_SIZE,
+    MIN_SIZE,
+    FeatureRange,
+    Intent,
+    NotUnderstoodError,
+    PromptError,
+    TagChoice,
+    Vocabulary,
+    size_for_duration,
+    validate_prompt,
+    validate_size,
+)
+from playlists.engine.parse import parse_prompt
+from playlists.engine.refine import refine_intent
+
+__all__ = [
+    "DEFAULT_SIZE",
+    "MAX_PROMPT_CHARS",
+    "MAX_SIZE",
+    "MIN_SIZE",
+    "FeatureRange",
+    "Intent",
+    "NotUnderstoodError",
+    "PromptError",
+    "TagChoice",
+    "Vocabulary",
+    "parse_prompt",
+    "refine_intent",
+    "size_for_duration",
+    "validate_prompt",
+    "validate_size",
+]

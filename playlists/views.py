@@ -25,7 +25,7 @@ from feedback.selectors import track_reactions
 from playlists import selectors, services
 from playlists.exporting import EXPORT_FORMATS, AudioLocations
 from playlists.forms import PlaylistSettingsForm, PromptForm, RefineForm
-from playlists.intent_view import intent_edit_apply, intent_panel
+from playlists.intent_edit import intent_edit_apply, intent_panel
 from playlists.models import Playlist, PlaylistItem, PlaylistVersion
 from playlists.replies import prompt_reply
 

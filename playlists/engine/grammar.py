@@ -1,7 +1,7 @@
 """The prompt grammar: what people write about numbers, bounds, eras, negation and intensity, read
 before any similarity matching (no Django imports).
 
-Similarity (``playlists.engine.intent``) only picks *which* concept a word means; everything
+Similarity (``playlists.engine.matching``) only picks *which* concept a word means; everything
 that decides a direction — "under", "nothing longer than", "no", "not too", "low", "before" — is
 read here, literally, so a polarity can never be flipped by an embedding that does not see it.
 

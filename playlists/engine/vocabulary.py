@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from playlists.engine.intent import embeddable_phrases
 from playlists.engine.lexicon import LEXICON, LexiconEntry
+from playlists.engine.matching import embeddable_phrases
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
 PHRASE_CACHE_SIZE = 20_000

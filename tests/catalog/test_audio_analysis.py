@@ -11,8 +11,9 @@ import pyloudnorm
 import pytest
 from mutagen.id3 import APIC, ID3
 
-from catalog.audio import synth
-from catalog.audio.analysis import AnalysisError, AudioAnalysis, analyse_file, integrated_loudness, warm_up
+from catalog.audio.analysis import AnalysisError, AudioAnalysis, analyse_file, warm_up
+from catalog.audio.loudness import integrated_loudness
+from catalog.bench import synth
 from catalog.features import AUDIO_FEATURE_RANGES, AUDIO_FEATURES, SOUND_VECTOR_DIMENSIONS
 
 RATE = synth.SAMPLE_RATE

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 
-from catalog.audio import benchmark, synth
 from catalog.audio.analysis import AudioAnalysis
-from catalog.audio.evaluation import CaseResult, EvaluationCase, EvaluationReport
+from catalog.bench import analysis_throughput, synth
+from catalog.bench.analysis_accuracy import CaseResult, EvaluationCase, EvaluationReport
 
 
 def measured(*, tempo: float | None, key: int | None, mode: int | None, lufs: float | None) -> AudioAnalysis:
@@ -70,10 +70,12 @@ def test_a_crash_or_a_refused_song_misses_the_targets() -> None:
 
 
 def test_the_benchmark_judges_tracks_a_minute_and_failures() -> None:
-    fast = benchmark.Throughput("tags + analysis", 24, 12.0, {1: 380.0, 2: 390.0}, 0, 24.0)
-    floor = benchmark.Throughput("decode the excerpt alone", 24, 2.4, {1: 300.0, 2: 300.0}, 0, 4.0)
+    fast = analysis_throughput.Throughput("tags + analysis", 24, 12.0, {1: 380.0, 2: 390.0}, 0, 24.0)
+    floor = analysis_throughput.Throughput("decode the excerpt alone", 24, 2.4, {1: 300.0, 2: 300.0}, 0, 4.0)
 
-    result = benchmark.BenchmarkResult(scan=fast, decode=floor, processes=2, load_average=(1.0, 1.0, 1.0))
+    result = analysis_throughput.BenchmarkResult(
+        scan=fast, decode=floor, processes=2, load_average=(1.0, 1.0, 1.0)
+    )
 
     assert fast.tracks_per_minute == 120.0 and result.ratio == pytest.approx(0.2)
     assert fast.tracks_per_minute_on_idle_cores(2) == 120.0
@@ -106,9 +108,9 @@ def test_evaluate_analysis_command_synthesizes_analyses_and_reports(tmp_path: Pa
 
 @pytest.mark.slow
 def test_benchmark_pool_measures_warmed_workers(tmp_path: Path) -> None:
-    tracks = benchmark.make_tracks(tmp_path, count=2, seconds=10.0)
+    tracks = analysis_throughput.make_tracks(tmp_path, count=2, seconds=10.0)
 
-    decode = benchmark.measure("decode", benchmark.decode_one, tracks, processes=1)
+    decode = analysis_throughput.measure("decode", analysis_throughput.decode_one, tracks, processes=1)
 
     assert decode.tracks == 2 and decode.failures == 0 and decode.seconds > 0
     assert len(decode.peak_rss_mb_by_process) == 1

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from catalog.audio import synth
+from catalog.bench import synth
 
 
 def test_a_song_is_the_same_for_the_same_seed_and_differs_for_another() -> None:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
-from catalog import benchmarking
+from catalog.bench import figures
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,21 +24,21 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
     [("28k", 28_000), ("1m", 1_000_000), ("1.5M", 1_500_000), ("200K", 200_000), ("5000", 5000)],
 )
 def test_parse_size_reads_k_and_m_suffixes(text: str, count: int) -> None:
-    assert benchmarking.parse_size(text) == count
+    assert figures.parse_size(text) == count
 
 
 @pytest.mark.parametrize("text", ["", "k", "-1k", "1g", "0", "lots"])
 def test_parse_size_refuses_what_is_not_a_size(text: str) -> None:
     with pytest.raises(ValueError):
-        benchmarking.parse_size(text)
+        figures.parse_size(text)
 
 
 def test_parse_sizes_sorts_and_drops_repeats() -> None:
-    assert benchmarking.parse_sizes("1m, 28k,28000") == [28_000, 1_000_000]
+    assert figures.parse_sizes("1m, 28k,28000") == [28_000, 1_000_000]
 
 
 def test_latency_summary_percentiles_interpolate_between_samples() -> None:
-    summary = benchmarking.latency_summary([float(value) for value in range(1, 101)])
+    summary = figures.latency_summary([float(value) for value in range(1, 101)])
     assert summary.count == 100
     assert summary.p50 == pytest.approx(50.5)
     assert summary.p95 == pytest.approx(95.05)
@@ -47,39 +47,39 @@ def test_latency_summary_percentiles_interpolate_between_samples() -> None:
 
 
 def test_latency_summary_of_nothing_is_nan() -> None:
-    summary = benchmarking.latency_summary([])
+    summary = figures.latency_summary([])
     assert summary.count == 0
     assert math.isnan(summary.p95)
 
 
 def test_recall_counts_true_top_k_found_in_the_first_k_returned() -> None:
     truth = list(range(10))
-    assert benchmarking.recall_at_k(truth[::-1], truth, 10) == 1.0
-    assert benchmarking.recall_at_k([0, 1, 2, 3, 4, 5, 6, 7, 98, 99], truth, 10) == 0.8
+    assert figures.recall_at_k(truth[::-1], truth, 10) == 1.0
+    assert figures.recall_at_k([0, 1, 2, 3, 4, 5, 6, 7, 98, 99], truth, 10) == 0.8
     # Right answers beyond the k-th returned row do not count.
-    assert benchmarking.recall_at_k([*range(20, 29), 0, *range(1, 10)], truth, 10) == 0.1
+    assert figures.recall_at_k([*range(20, 29), 0, *range(1, 10)], truth, 10) == 0.1
 
 
 def test_recall_when_fewer_than_k_rows_pass_the_filter() -> None:
-    assert benchmarking.recall_at_k([7, 3], [3, 7], 10) == 1.0
-    assert benchmarking.recall_at_k([3], [3, 7], 10) == 0.5
-    assert math.isnan(benchmarking.recall_at_k([], [], 10))
+    assert figures.recall_at_k([7, 3], [3, 7], 10) == 1.0
+    assert figures.recall_at_k([3], [3, 7], 10) == 0.5
+    assert math.isnan(figures.recall_at_k([], [], 10))
 
 
 def test_mean_recall_skips_queries_with_nothing_to_recall() -> None:
-    assert benchmarking.mean_recall([1.0, math.nan, 0.5]) == 0.75
-    assert math.isnan(benchmarking.mean_recall([math.nan]))
+    assert figures.mean_recall([1.0, math.nan, 0.5]) == 0.75
+    assert math.isnan(figures.mean_recall([math.nan]))
 
 
 def test_exact_top_k_matches_a_full_sort_in_chunks_and_under_masks() -> None:
     rng = np.random.default_rng(3)
-    vectors = benchmarking.unit_rows(rng.standard_normal((1000, 16)))
-    queries = benchmarking.unit_rows(rng.standard_normal((7, 16)))
+    vectors = figures.unit_rows(rng.standard_normal((1000, 16)))
+    queries = figures.unit_rows(rng.standard_normal((7, 16)))
     even = np.arange(1000) % 2 == 0
     few = np.zeros(1000, dtype=bool)
     few[[5, 500, 999]] = True
 
-    result = benchmarking.exact_top_k(
+    result = figures.exact_top_k(
         vectors, queries, k=10, masks={"all": None, "even": even, "few": few}, chunk_rows=64
     )
 
@@ -95,8 +95,8 @@ def test_exact_top_k_matches_a_full_sort_in_chunks_and_under_masks() -> None:
 
 def test_jitter_keeps_rows_unit_length_near_the_expected_cosine() -> None:
     rng = np.random.default_rng(1)
-    vectors = benchmarking.unit_rows(rng.standard_normal((2000, 384)))
-    copies = benchmarking.jitter(vectors, sigma=0.01, rng=rng)
+    vectors = figures.unit_rows(rng.standard_normal((2000, 384)))
+    copies = figures.jitter(vectors, sigma=0.01, rng=rng)
     assert copies.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(copies, axis=1), 1.0, rtol=1e-5)
     cosines = np.einsum("ij,ij->i", copies, vectors)
@@ -106,27 +106,27 @@ def test_jitter_keeps_rows_unit_length_near_the_expected_cosine() -> None:
 def test_jitter_along_the_spread_moves_rows_only_the_ways_the_rows_differ() -> None:
     rng = np.random.default_rng(2)
     basis = np.linalg.qr(rng.standard_normal((384, 3)))[0].T  # the rows live in a 3-d subspace
-    vectors = benchmarking.unit_rows(rng.standard_normal((3000, 3)) @ basis)
-    spread = benchmarking.spread_of(vectors)
+    vectors = figures.unit_rows(rng.standard_normal((3000, 3)) @ basis)
+    spread = figures.spread_of(vectors)
 
-    copies = benchmarking.jitter_along(vectors, spread=spread, cosine=0.9, rng=rng)
+    copies = figures.jitter_along(vectors, spread=spread, cosine=0.9, rng=rng)
 
     np.testing.assert_allclose(np.linalg.norm(copies, axis=1), 1.0, rtol=1e-5)
     outside = copies - (copies @ basis.T) @ basis
     assert np.abs(outside).max() < 1e-4
     assert np.einsum("ij,ij->i", copies, vectors).mean() == pytest.approx(0.9, abs=0.03)
     with pytest.raises(ValueError, match="cosine"):
-        benchmarking.jitter_along(vectors, spread=spread, cosine=1.0, rng=rng)
+        figures.jitter_along(vectors, spread=spread, cosine=1.0, rng=rng)
 
 
 def _figures(
     rows: int, *, p95: float, recall: float, filtered_recall: float, short: int
-) -> benchmarking.SizeFigures:
-    return benchmarking.SizeFigures(
+) -> figures.SizeFigures:
+    return figures.SizeFigures(
         rows=rows,
         variants={
-            "unfiltered": benchmarking.VariantFigures(p95_ms=p95, recall_at_10=recall, short_answers=0),
-            "tag rock": benchmarking.VariantFigures(
+            "unfiltered": figures.VariantFigures(p95_ms=p95, recall_at_10=recall, short_answers=0),
+            "tag rock": figures.VariantFigures(
                 p95_ms=60.0, recall_at_10=filtered_recall, short_answers=short
             ),
         },
@@ -139,7 +139,7 @@ def test_targets_judge_unfiltered_latency_and_recall_at_1m_and_k_rows_for_filter
         _figures(1_000_000, p95=19.5, recall=0.993, filtered_recall=0.73, short=0),
     ]
 
-    targets = benchmarking.catalog_targets(0.91, searches)
+    targets = figures.catalog_targets(0.91, searches)
 
     assert [target.passed for target in targets] == [True, True, True, True]
     assert "recall@10 0.730, no target" in targets[-1].name
@@ -147,12 +147,12 @@ def test_targets_judge_unfiltered_latency_and_recall_at_1m_and_k_rows_for_filter
 
 
 def test_targets_fail_over_the_bounds_and_say_when_1m_was_not_run() -> None:
-    slow = benchmarking.catalog_targets(
+    slow = figures.catalog_targets(
         0.79, [_figures(1_000_000, p95=20.5, recall=0.949, filtered_recall=0.99, short=2)]
     )
     assert [target.passed for target in slow] == [False, False, False, False]
 
-    [throughput, search] = benchmarking.catalog_targets(
+    [throughput, search] = figures.catalog_targets(
         0.85, [_figures(28_356, p95=5, recall=1, filtered_recall=1, short=0)]
     )
     assert throughput.passed is True
@@ -160,8 +160,8 @@ def test_targets_fail_over_the_bounds_and_say_when_1m_was_not_run() -> None:
 
 
 def test_nearest_neighbour_cosines_skip_the_row_itself() -> None:
-    rows = benchmarking.unit_rows(np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]]))
-    np.testing.assert_allclose(benchmarking.nearest_neighbour_cosines(rows, np.array([0, 2])), [0.8, 0.6])
+    rows = figures.unit_rows(np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]]))
+    np.testing.assert_allclose(figures.nearest_neighbour_cosines(rows, np.array([0, 2])), [0.8, 0.6])
 
 
 def test_command_refuses_a_missing_spotify_file(tmp_path: Path) -> None:
@@ -281,10 +281,10 @@ def test_bench_catalog_end_to_end_on_a_tiny_generated_catalog(tmp_path: Path) ->
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
 
-    figures = json.loads(output.read_text())
-    assert figures["import_embed"]["tracks"] == 50
-    assert figures["import_embed"]["embedded"] == 50
-    [search] = figures["search"]
+    report = json.loads(output.read_text())
+    assert report["import_embed"]["tracks"] == 50
+    assert report["import_embed"]["embedded"] == 50
+    [search] = report["search"]
     assert search["rows"] == 2000
     assert search["load_seconds"]["build_hnsw"] > 0
     for label, variant in search["variants"].items():

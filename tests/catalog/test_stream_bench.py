@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from catalog import stream_bench
+from catalog.bench import streaming
 
 
 def test_the_static_baseline_answers_every_ranged_request_with_206(tmp_path: Path) -> None:
     (tmp_path / "song.bin").write_bytes(bytes(range(256)) * 2048)  # 512 KiB
 
-    with stream_bench.serving(stream_bench.static_app(tmp_path)) as port:
-        summary = stream_bench.measure(
+    with streaming.serving(streaming.static_app(tmp_path)) as port:
+        summary = streaming.measure(
             "static file", port, "/static/song.bin", size=512 * 1024, requests=20, seed=3
         )
 
@@ -21,20 +21,18 @@ def test_the_static_baseline_answers_every_ranged_request_with_206(tmp_path: Pat
 
 
 def test_a_missing_file_counts_as_an_error_not_a_time(tmp_path: Path) -> None:
-    with stream_bench.serving(stream_bench.static_app(tmp_path)) as port:
-        summary = stream_bench.measure(
-            "static file", port, "/static/absent.mp3", size=10, requests=20, seed=3
-        )
+    with streaming.serving(streaming.static_app(tmp_path)) as port:
+        summary = streaming.measure("static file", port, "/static/absent.mp3", size=10, requests=20, seed=3)
 
     assert summary.errors == 40
-    assert not stream_bench.all_answered(summary, summary)
+    assert not streaming.all_answered(summary, summary)
 
 
 def test_the_report_prints_both_rows_and_their_ratio() -> None:
-    segue = stream_bench.Summary("Segue stream", 2.0, 4.0, 2.0, 6.0, 0)
-    static = stream_bench.Summary("static file", 1.0, 2.0, 1.0, 2.0, 0)
+    segue = streaming.Summary("Segue stream", 2.0, 4.0, 2.0, 6.0, 0)
+    static = streaming.Summary("static file", 1.0, 2.0, 1.0, 2.0, 0)
 
-    lines = stream_bench.report_lines(segue, static)
+    lines = streaming.report_lines(segue, static)
 
     assert lines[1].startswith("Segue stream") and lines[2].startswith("static file")
     assert lines[-1] == "ratio p95 (Segue / static): start 2.00, seek 3.00"

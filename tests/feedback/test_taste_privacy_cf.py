@@ -16,7 +16,7 @@ from accounts.models import ConsentPurpose, Role, User
 from accounts.services import account_erase, purpose_data_erase, retention_purge
 from catalog.models import Artist
 from feedback import ingestion, selectors, services
-from feedback.learning import cf, signals
+from feedback.learning import cf, event_weights
 from feedback.models import AnonymousTrackCount, ItemFactor, ListeningEvent, TrackAffinity, UserFactor
 from tests.catalog.factories import TrackFactory
 from tests.conftest import consenting_user
@@ -344,7 +344,7 @@ def test_a_vector_refresh_reads_only_the_listeners_own_item_factors(
     # The same vector as one solved over every item factor.
     tracks = list(every_factor)
     masses = dict(TrackAffinity.objects.filter(user=owner).values_list("track_id", "mass"))
-    decay = signals.decay_factor(datetime.now(UTC))
+    decay = event_weights.decay_factor(datetime.now(UTC))
     expected = cf.user_vector(
         np.asarray([every_factor[track] for track in tracks], dtype=np.float32),
         np.array([tracks.index(track) for track in masses]),

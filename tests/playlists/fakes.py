@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from playlists.lexicon import LEXICON
-from playlists.vocabulary import CatalogVocabulary, vocabulary_build
+from playlists.engine.lexicon import LEXICON
+from playlists.engine.vocabulary import CatalogVocabulary, vocabulary_build
 
 DIMENSIONS = 256
 

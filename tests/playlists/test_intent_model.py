@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from catalog.embeddings import encode_documents
+from playlists.engine.vocabulary import CatalogVocabulary, vocabulary_build
 from playlists.intent import Intent, parse_prompt
-from playlists.vocabulary import CatalogVocabulary, vocabulary_build
 
 pytestmark = pytest.mark.model
 

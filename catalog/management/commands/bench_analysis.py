@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from catalog.audio import benchmark
+from catalog.bench import analysis_throughput
 
 
 class Command(BaseCommand):
@@ -19,9 +19,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--tracks", type=int, default=benchmark.DEFAULT_TRACKS, help="MP3s to process.")
         parser.add_argument(
-            "--processes", type=int, default=benchmark.DEFAULT_PROCESSES, help="Worker processes."
+            "--tracks", type=int, default=analysis_throughput.DEFAULT_TRACKS, help="MP3s to process."
+        )
+        parser.add_argument(
+            "--processes", type=int, default=analysis_throughput.DEFAULT_PROCESSES, help="Worker processes."
         )
         parser.add_argument("--out", type=Path, help="Keep (and reuse) the MP3s in this folder.")
 
@@ -38,20 +40,23 @@ class Command(BaseCommand):
         if not result.target_met:
             raise CommandError("tags + analysis is below the target throughput")
 
-    def _run(self, directory: Path, options: dict[str, Any]) -> benchmark.BenchmarkResult:
+    def _run(self, directory: Path, options: dict[str, Any]) -> analysis_throughput.BenchmarkResult:
         self.stderr.write(f"Making {options['tracks']} four-minute MP3s in {directory} …")
-        tracks = benchmark.make_tracks(directory, count=options["tracks"])
+        tracks = analysis_throughput.make_tracks(directory, count=options["tracks"])
         load = os.getloadavg()
         timed = {}
-        for name, work in (("decode", benchmark.decode_one), ("scan", benchmark.scan_one)):
+        for name, work in (
+            ("decode", analysis_throughput.decode_one),
+            ("scan", analysis_throughput.scan_one),
+        ):
             with tqdm(total=len(tracks), unit="track", desc=name, file=self.stderr) as bar:
-                timed[name] = benchmark.measure(
-                    benchmark.PHASE_NAMES[name],
+                timed[name] = analysis_throughput.measure(
+                    analysis_throughput.PHASE_NAMES[name],
                     work,
                     tracks,
                     processes=options["processes"],
                     on_progress=bar.update,
                 )
-        return benchmark.BenchmarkResult(
+        return analysis_throughput.BenchmarkResult(
             scan=timed["scan"], decode=timed["decode"], processes=options["processes"], load_average=load
         )

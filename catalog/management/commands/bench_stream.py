@@ -1,5 +1,5 @@
 """Stream start: time to first byte and to a seek through /tracks/<id>/stream, beside the same
-file served as a static file, in one run on 127.0.0.1 (see catalog/stream_bench.py).
+file served as a static file, in one run on 127.0.0.1 (see catalog/streaming.py).
 
     manage.py bench_stream [--requests 200] [--seconds 240]
 
@@ -17,8 +17,8 @@ import numpy as np
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.wsgi import get_wsgi_application
 
-from catalog import sources, stream_bench
-from catalog.audio import synth
+from catalog import sources
+from catalog.bench import streaming, synth
 from catalog.models import LIBRARY_TRACK_SOURCE, MediaFile, Track
 from catalog.stream_links import signed_stream_path
 
@@ -45,9 +45,9 @@ class Command(BaseCommand):
                 track_ids = list(MediaFile.objects.filter(source=source).values_list("track_id", flat=True))
                 sources.library_source_remove(source_id=source.pk)
                 Track.objects.filter(pk__in=track_ids, source=LIBRARY_TRACK_SOURCE).delete()
-        for line in stream_bench.report_lines(segue, static):
+        for line in streaming.report_lines(segue, static):
             self.stdout.write(line)
-        if not stream_bench.all_answered(segue, static):
+        if not streaming.all_answered(segue, static):
             raise CommandError("Some ranged requests were not answered with 206 (see errors above).")
 
     def _track_file(self, folder: Path, *, seconds: float, seed: int) -> Path:
@@ -66,20 +66,20 @@ class Command(BaseCommand):
 
     def _measure(
         self, folder: Path, audio: Path, track_id: int, options: dict[str, Any]
-    ) -> tuple[stream_bench.Summary, stream_bench.Summary]:
+    ) -> tuple[streaming.Summary, streaming.Summary]:
         size = audio.stat().st_size
         # A year-long link: the measurement must not cross an expiry.
         stream_path = signed_stream_path(track_id=track_id, ttl_seconds=365 * 24 * 3600)
         count, seed = options["requests"], options["seed"]
-        with stream_bench.serving(get_wsgi_application()) as segue_port:
-            stream_bench.ranged_get(segue_port, stream_path, 0)  # warm: URL resolver, connections
-            segue = stream_bench.measure(
+        with streaming.serving(get_wsgi_application()) as segue_port:
+            streaming.ranged_get(segue_port, stream_path, 0)  # warm: URL resolver, connections
+            segue = streaming.measure(
                 "Segue stream", segue_port, stream_path, size=size, requests=count, seed=seed
             )
-        with stream_bench.serving(stream_bench.static_app(folder)) as static_port:
+        with streaming.serving(streaming.static_app(folder)) as static_port:
             static_path = f"/static/{audio.name}"
-            stream_bench.ranged_get(static_port, static_path, 0)
-            static = stream_bench.measure(
+            streaming.ranged_get(static_port, static_path, 0)
+            static = streaming.measure(
                 "static file", static_port, static_path, size=size, requests=count, seed=seed
             )
         return segue, static

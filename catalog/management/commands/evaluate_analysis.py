@@ -7,8 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from catalog.audio import evaluation
 from catalog.audio.analysis import warm_up
+from catalog.bench import analysis_accuracy
 
 
 class Command(BaseCommand):
@@ -20,9 +20,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--count", type=int, default=evaluation.DEFAULT_COUNT, help="Songs to synthesize."
+            "--count", type=int, default=analysis_accuracy.DEFAULT_COUNT, help="Songs to synthesize."
         )
-        parser.add_argument("--seed", type=int, default=evaluation.DEFAULT_SEED, help="Seed of the material.")
+        parser.add_argument(
+            "--seed", type=int, default=analysis_accuracy.DEFAULT_SEED, help="Seed of the material."
+        )
         parser.add_argument(
             "--out", type=Path, help="Keep the files in this folder (default: a temporary one)."
         )
@@ -42,11 +44,11 @@ class Command(BaseCommand):
             raise CommandError(f"targets missed: {', '.join(missed)}")
         self.stdout.write(self.style.SUCCESS("All targets met."))
 
-    def _run(self, directory: Path, options: dict[str, Any]) -> evaluation.EvaluationReport:
+    def _run(self, directory: Path, options: dict[str, Any]) -> analysis_accuracy.EvaluationReport:
         with tqdm(total=options["count"], unit="song", desc="Synthesizing", file=self.stderr) as bar:
-            cases = evaluation.build_cases(
+            cases = analysis_accuracy.build_cases(
                 directory, count=options["count"], seed=options["seed"], on_progress=bar.update
             )
         warm_up()  # the first analysis would otherwise carry the numba compilation
         with tqdm(total=len(cases), unit="file", desc="Analysing", file=self.stderr) as bar:
-            return evaluation.evaluate(cases, on_progress=bar.update)
+            return analysis_accuracy.evaluate(cases, on_progress=bar.update)

@@ -4,6 +4,8 @@
         --listeners 300 --sessions 40 --plot feedback/docs/simulation-skip-rate.png
 
 See feedback.learning.simulation for the model of a listener. The file is read where it lies.
+``--plot`` needs matplotlib, an offline-only dependency: ``pip install -e ".[offline]"`` (the dev
+extra includes it); the web app and workers never import it.
 """
 
 from __future__ import annotations
@@ -79,6 +81,9 @@ class Command(BaseCommand):
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(f"No file at {path}.")
+        if options["plot"]:
+            # Checked before the simulation runs, so a missing extra costs no minutes of work.
+            _pyplot()
         catalog, playlists, genres = read_spotify(path)
         rng = np.random.default_rng(options["seed"])
         eligible = sorted(
@@ -133,11 +138,7 @@ class Command(BaseCommand):
             self.stdout.write(f"plot written to {options['plot']}")
 
     def _plot(self, path: Path, fixed: dict[str, np.ndarray], adaptive: np.ndarray, listeners: int) -> None:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
+        plt = _pyplot()
         path.parent.mkdir(parents=True, exist_ok=True)
         figure, axes = plt.subplots(figsize=(7, 4))
         sessions = np.arange(1, len(adaptive) + 1)
@@ -153,3 +154,17 @@ class Command(BaseCommand):
         figure.tight_layout()
         figure.savefig(path, dpi=110)
         plt.close(figure)
+
+
+def _pyplot() -> Any:
+    """matplotlib.pyplot on the file-only Agg backend; a clear error when the offline extra is missing."""
+    try:
+        import matplotlib
+    except ImportError as exc:
+        raise CommandError(
+            '--plot needs matplotlib, part of the offline extra: pip install -e ".[offline]"'
+        ) from exc
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt

@@ -31,7 +31,7 @@ from rest_framework.test import APIClient
 from accounts.models import ConsentPurpose, Role, TokenScope, User
 from accounts.services import consent_record_choices, token_create, user_create
 from catalog.models import Track
-from feedback.learning.signals import EVENT_KINDS
+from feedback.learning.event_weights import EVENT_KINDS
 from playlists.models import Playlist, PlaylistVersion, VersionStatus
 
 BENCH_EMAIL = "bench-feedback-{}@segue.invalid"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from catalog.embeddings import encode_documents
-from playlists.engine.intent import parse_prompt
+from playlists.engine.parse import parse_prompt
 from playlists.engine.vocabulary import CatalogVocabulary, vocabulary_build
 from playlists.evaluation import intent_field_checks
 

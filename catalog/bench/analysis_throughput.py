@@ -25,8 +25,9 @@ from pathlib import Path
 import mutagen
 import numpy as np
 
-from catalog.audio import synth
-from catalog.audio.analysis import analyse_file, read_excerpt, warm_up
+from catalog.audio.analysis import analyse_file, warm_up
+from catalog.audio.decoding import read_excerpt
+from catalog.bench import synth
 
 TRACK_SECONDS = 240.0
 DISTINCT_SONGS = 4

@@ -29,8 +29,9 @@ from pathlib import Path
 import numpy as np
 import pyloudnorm  # type: ignore[import-untyped]
 
-from catalog.audio import synth
-from catalog.audio.analysis import AnalysisError, AudioAnalysis, analyse_file, excerpt_window
+from catalog.audio.analysis import AnalysisError, AudioAnalysis, analyse_file
+from catalog.audio.decoding import excerpt_window
+from catalog.bench import synth
 
 TEMPO_TOLERANCE = 0.02
 LOUDNESS_TOLERANCE_LU = 1.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from playlists.intent_view import IntentEditError, intent_edit_apply, intent_panel
+from playlists.intent_edit import IntentEditError, intent_edit_apply, intent_panel
 
 INTENT = {
     "semantic_text": "chill 90s hip hop",

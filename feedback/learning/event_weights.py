@@ -1,5 +1,7 @@
 """Listening events → affinity: the documented weights and the time decay (no Django imports).
 
+Named for what it holds (event weights), not a Django signals module.
+
 Weights (one event's contribution to a listener's affinity for a track, before decay):
 
 | event                                  | weight | why |

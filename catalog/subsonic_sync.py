@@ -1,0 +1,305 @@
+"""Syncing a Subsonic source's library: a ``LibraryScan`` that lists the server's albums
+(getAlbumList2, paged) and reads them one by one (getAlbum).
+
+An album's songs commit together, so a sync that stops (the server went away, a cancel, a lost
+worker) resumes after the last album it committed. A song is a ``MediaFile`` whose ``path`` is the
+server's song id and whose ``content_hash`` is a fingerprint of what the server says about it (a
+change updates the row and its track). Songs join catalog tracks by the same rule as folder files
+(``catalog.sources``): MusicBrainz id, ISRC, then artist + title + duration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from catalog.embedding_services import embedding_queue
+from catalog.library.tags import FileTags, cover_thumbnail
+from catalog.models import (
+    LibraryScan,
+    LibrarySource,
+    LibrarySourceKind,
+    MediaFile,
+    SubsonicAccount,
+)
+from catalog.services import track_documents_refresh
+from catalog.sources import ACTIVE_STATUSES, FAILURES_KEPT
+from catalog.subsonic.client import SubsonicAuthError, SubsonicClient, SubsonicError, SubsonicNotFound
+from catalog.subsonic.mapping import Song, song_from_child
+from catalog.subsonic_analysis import subsonic_files_analysis_queue
+from catalog.subsonic_connect import account_client
+from catalog.track_identity import track_for_file, track_update_from_tags
+from config.errors import ApplicationError
+from config.jobs import JobStatus
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def subsonic_sync_request(*, source_id: int, user: User | None = None, enqueue: bool = True) -> LibraryScan:
+    """Queue a sync of a Subsonic source, or return the active one. After a failed or cancelled
+    sync, the new one resumes after the last album that one committed."""
+    source = LibrarySource.objects.select_for_update().filter(pk=source_id).first()
+    if source is None or source.kind != LibrarySourceKind.SUBSONIC:
+        raise ApplicationError("No such Subsonic library.")
+    active = source.scans.filter(status__in=ACTIVE_STATUSES).first()
+    if active is not None:
+        if active.status == JobStatus.QUEUED and enqueue:
+            _sync_enqueue(active.pk)
+        return active
+    last = source.scans.order_by("-created_at", "-pk").first()
+    resume_after = ""
+    if last is not None and last.status in (JobStatus.CANCELLED, JobStatus.FAILED) and last.resume_after:
+        resume_after = last.resume_after
+    scan = LibraryScan.objects.create(source=source, requested_by=user, resume_after=resume_after)
+    if enqueue:
+        _sync_enqueue(scan.pk)
+    return scan
+
+
+def _sync_enqueue(scan_id: int) -> None:
+    from catalog.tasks import sync_subsonic_source
+
+    sync_subsonic_source.delay_on_commit(scan_id=scan_id)  # type: ignore[attr-defined]
+
+
+def subsonic_sources_sync_all() -> int:
+    """Beat: queue a resync of every Subsonic source; returns how many were queued."""
+    count = 0
+    for source_id in LibrarySource.objects.filter(kind=LibrarySourceKind.SUBSONIC).values_list(
+        "pk", flat=True
+    ):
+        subsonic_sync_request(source_id=source_id)
+        count += 1
+    return count
+
+
+def _resume_point(resume_after: str, scan_id: int) -> tuple[int, int]:
+    """(albums already committed, the scan id the chain of resumed syncs started at)."""
+    if resume_after and "|" in resume_after:
+        done, chain = resume_after.split("|", 1)
+        try:
+            return int(done), int(chain)
+        except ValueError:
+            pass
+    return 0, scan_id
+
+
+class _SyncCancelled(Exception):
+    pass
+
+
+class _SyncTakenAway(Exception):
+    pass
+
+
+SyncProgressCallback = Callable[[LibraryScan], None]
+
+
+def subsonic_sync_run(
+    *, scan_id: int, analyse: bool = True, on_progress: SyncProgressCallback | None = None
+) -> LibraryScan | None:
+    """Run a queued sync; returns it finished, or None when it was not queued (idempotent).
+
+    Not one transaction: each album commits on its own with the progress (``resume_after`` is
+    "<albums done>|<first scan of the chain>"). A failed sync keeps what it committed.
+    Resuming counts albums in the server's alphabetical order: albums added or removed on the
+    server between the stop and the resume may shift it, so a few may be read twice or left for
+    the next sync (which starts from the first album and puts every song right again).
+    """
+    claimed = LibraryScan.objects.filter(pk=scan_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
+    )
+    if claimed != 1:
+        return None
+    scan = LibraryScan.objects.select_related("source").get(pk=scan_id)
+    account = SubsonicAccount.objects.filter(source_id=scan.source_id).select_related("source").first()
+    if account is None:
+        return _finish(scan, status=JobStatus.FAILED, error="This library has no server account.")
+    done, chain_start = _resume_point(scan.resume_after, scan.pk)
+    scan.resume_after = f"{done}|{chain_start}"
+    try:
+        with account_client(account) as client:
+            client.ping()
+            albums = [album for _, album in client.albums(page_size=settings.SUBSONIC_PAGE_SIZE)]
+            scan.files_total = sum(int(album.get("songCount") or 0) for album in albums)
+            _heartbeat(scan)
+            covers: dict[str, bytes | None] = {}
+            for index in range(done, len(albums)):
+                _sync_album(scan, client, albums[index], covers)
+                scan.resume_after = f"{index + 1}|{chain_start}"
+                _heartbeat(scan)
+                if on_progress is not None:
+                    on_progress(scan)
+        scan.files_removed = _mark_removed(scan, chain_start=chain_start)
+    except _SyncCancelled:
+        return _finish(scan, status=JobStatus.CANCELLED)
+    except _SyncTakenAway:
+        logger.warning("Subsonic sync %s was marked failed while running; stopping", scan.pk)
+        return LibraryScan.objects.filter(pk=scan.pk).first()
+    except SubsonicAuthError as exc:
+        return _finish(scan, status=JobStatus.FAILED, error=exc.message)
+    except SubsonicError as exc:
+        return _finish(
+            scan, status=JobStatus.FAILED, error=f"{exc.message} A resync resumes after the last album read."
+        )
+    except ApplicationError as exc:
+        return _finish(scan, status=JobStatus.FAILED, error=exc.message)
+    except SoftTimeLimitExceeded:
+        _finish(scan, status=JobStatus.FAILED, error="The sync ran past its time limit; a resync resumes.")
+        raise
+    except Exception as exc:
+        _finish(scan, status=JobStatus.FAILED, error=f"Internal error: {type(exc).__name__}")
+        raise
+    scan.resume_after = ""
+    _finish(scan, status=JobStatus.SUCCEEDED)
+    LibrarySource.objects.filter(pk=scan.source_id).update(last_scan_at=scan.finished_at)
+    if analyse:
+        subsonic_files_analysis_queue(source_id=scan.source_id)
+    return scan
+
+
+_COUNT_FIELDS = (
+    "files_total",
+    "files_seen",
+    "files_new",
+    "files_changed",
+    "files_unchanged",
+    "files_removed",
+    "files_failed",
+    "failures",
+)
+
+
+def _finish(scan: LibraryScan, *, status: str, error: str = "") -> LibraryScan:
+    scan.status = status
+    scan.error = error
+    scan.finished_at = timezone.now()
+    scan.heartbeat_at = scan.finished_at
+    scan.save(
+        update_fields=["status", "error", "finished_at", "heartbeat_at", "resume_after", *_COUNT_FIELDS]
+    )
+    return scan
+
+
+def _heartbeat(scan: LibraryScan) -> None:
+    with transaction.atomic():
+        state = (
+            LibraryScan.objects.select_for_update()
+            .filter(pk=scan.pk)
+            .values_list("status", "cancel_requested")
+            .first()
+        )
+        if state is None or state[0] != JobStatus.RUNNING:
+            raise _SyncTakenAway
+        scan.heartbeat_at = timezone.now()
+        scan.save(update_fields=["heartbeat_at", "resume_after", *_COUNT_FIELDS])
+    if state[1]:
+        raise _SyncCancelled
+
+
+def _fail(scan: LibraryScan, where: str, reason: str) -> None:
+    scan.files_failed += 1
+    if len(scan.failures) < FAILURES_KEPT:
+        scan.failures = [*scan.failures, {"path": where, "reason": reason}]
+
+
+def _sync_album(
+    scan: LibraryScan, client: SubsonicClient, album_summary: dict, covers: dict[str, bytes | None]
+) -> None:
+    album_id = str(album_summary.get("id", ""))
+    try:
+        album = client.album(album_id)
+    except SubsonicNotFound:
+        # Removed from the server while we were syncing: its songs are marked at the end.
+        _fail(scan, f"album {album_summary.get('name', album_id)}", "gone from the server during the sync")
+        return
+    songs = [
+        song for song in (song_from_child(child) for child in album.get("song") or []) if song is not None
+    ]
+    cover_id = str(album.get("coverArt") or "")
+    cover = None
+    if cover_id:
+        if cover_id not in covers:
+            covers[cover_id] = cover_thumbnail(client.cover_art(cover_id))
+        cover = covers[cover_id]
+    documents_changed = 0
+    with transaction.atomic():
+        for song in songs:
+            documents_changed += _song_write(
+                scan, song, cover=cover, album_artist=str(album.get("artist") or "")
+            )
+    if documents_changed:
+        embedding_queue()
+
+
+def _song_write(scan: LibraryScan, song: Song, *, cover: bytes | None, album_artist: str) -> int:
+    scan.files_seen += 1
+    existing = (
+        MediaFile.objects.filter(source_id=scan.source_id, path=song.song_id).select_related("track").first()
+    )
+    if existing is not None and existing.removed_at is None and existing.content_hash == song.fingerprint:
+        MediaFile.objects.filter(pk=existing.pk).update(last_seen_scan=scan.pk)
+        scan.files_unchanged += 1
+        return 0
+    tags = FileTags(
+        title=song.title,
+        artists=song.artists,
+        album=song.album,
+        album_artist=album_artist,
+        track_number=song.track_number,
+        disc_number=song.disc_number,
+        year=song.year,
+        genres=song.genres,
+        duration_ms=song.duration_ms,
+        bitrate=song.bitrate,
+        musicbrainz_recording_id=song.musicbrainz_recording_id,
+        isrc=song.isrc,
+        audio_format=song.suffix,
+        content_type=song.content_type,
+    )
+    identity = hashlib.sha256(f"subsonic|{scan.source.base_url}|{song.song_id}".encode()).hexdigest()
+    if existing is not None:
+        media_file = existing
+        track = existing.track
+        scan.files_changed += 1
+    else:
+        track = track_for_file(tags, identity)
+        media_file = MediaFile(source_id=scan.source_id, track=track, path=song.song_id)
+        scan.files_new += 1
+    track_update_from_tags(track, tags)
+    media_file.size = song.size
+    media_file.mtime = 0.0
+    content_changed = media_file.content_hash != song.fingerprint
+    media_file.content_hash = song.fingerprint
+    media_file.audio_format = song.suffix
+    media_file.content_type = song.content_type
+    media_file.duration_ms = song.duration_ms
+    media_file.bitrate = song.bitrate
+    media_file.musicbrainz_release_id = None
+    media_file.album_artist = album_artist[:500]
+    media_file.track_number = song.track_number
+    media_file.disc_number = song.disc_number
+    media_file.cover = cover
+    media_file.removed_at = None
+    media_file.last_seen_scan = scan.pk
+    if content_changed:
+        media_file.analysed_at = None
+        media_file.analysis_error = ""
+    media_file.save()
+    return track_documents_refresh(track_ids=[track.pk])
+
+
+def _mark_removed(scan: LibraryScan, *, chain_start: int) -> int:
+    """Songs no sync of this chain found are gone from the server: they leave new playlists."""
+    missing = MediaFile.objects.filter(source_id=scan.source_id, removed_at__isnull=True).exclude(
+        last_seen_scan__gte=chain_start
+    )
+    return missing.update(removed_at=timezone.now())
