@@ -6,30 +6,22 @@ from __future__ import annotations
 import importlib
 import os
 import subprocess
-import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
-from django.db import connection
 from django.db.models.signals import post_migrate
 from rest_framework.test import APIClient
 
 from accounts.models import ConsentPurpose, Role, User
 from accounts.services import consent_record_choices, user_create
 from config import embedded
-from config.celery import app as celery_app
-from tests.waiting import wait_until
+from tests.workers import celery_worker_process
 
 USER_PASSWORD = "listen-to-the-segue-42"
-ROOT = Path(__file__).resolve().parent.parent
-WORKER_START_TIMEOUT_SECONDS = 90.0
-WORKER_STOP_TIMEOUT_SECONDS = 30.0
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
@@ -142,60 +134,19 @@ def api_client() -> APIClient:
     return APIClient()
 
 
-def _test_database_url() -> str:
-    """The URL of the test database this session created, for another process."""
-    base = os.environ.get("DATABASE_URL") or embedded.postgres_url()
-    return urlunsplit(urlsplit(base)._replace(path="/" + connection.settings_dict["NAME"]))
-
-
 @pytest.fixture
 def celery_worker(
     transactional_db: None, request: pytest.FixtureRequest, tmp_path: Path, settings: object
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """A real ``celery -A config worker`` process on the test database and the test broker.
+    """A real Celery worker process on the default queue (``tests/workers.py``).
 
     Tests using it must commit their data (``django_db(transaction=True)``, implied here) so the
-    worker's own connection sees it. It is a process of its own, as in production: settings a
-    test changes in this process do not reach it, so it gets ``MEDIA_ROOT`` = ``tmp_path`` (set
-    here for the test too) and whatever a ``worker_env`` marker names. Its log is printed at the
-    end, shown when the test fails.
+    worker's own connection sees it. Settings a test changes here do not reach it: it gets
+    ``MEDIA_ROOT`` = ``tmp_path`` (set here for the test too) and whatever a ``worker_env``
+    marker names.
     """
     settings.MEDIA_ROOT = tmp_path  # type: ignore[attr-defined]
     marker = request.node.get_closest_marker("worker_env")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _test_database_url(),
-        "MEDIA_ROOT": str(tmp_path),
-        "PYTHONPATH": str(ROOT),
-        **(marker.kwargs if marker else {}),
-    }
-    celery_app.control.purge()
-    log_path = tmp_path / "worker.log"
-    log = log_path.open("wb")
-    # solo: one task at a time in the worker process itself, as the in-thread worker did.
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO",
-         "--without-gossip", "--without-mingle", f"--hostname=test-{uuid.uuid4().hex[:8]}@%h"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        wait_until(
-            lambda: process.poll() is not None or bool(celery_app.control.ping(timeout=0.5)),
-            timeout=WORKER_START_TIMEOUT_SECONDS,
-        )
-        assert process.poll() is None, f"the worker exited at start:\n{log_path.read_text()}"
+    env = {"MEDIA_ROOT": str(tmp_path), **(marker.kwargs if marker else {})}
+    with celery_worker_process(log_dir=tmp_path, env=env) as process:
         yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=WORKER_STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=WORKER_STOP_TIMEOUT_SECONDS)
-        log.close()
-        celery_app.control.purge()
-        print(f"--- worker log ({log_path}) ---\n{log_path.read_text(errors='replace')}")
