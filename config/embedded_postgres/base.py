@@ -13,11 +13,25 @@ import os
 from typing import Any
 
 from django.db.backends.postgresql import base as postgresql
+from django.db.backends.postgresql import client
 
 from config import embedded
 
 
+class DatabaseClient(client.DatabaseClient):
+    """`manage.py dbshell`: psql to the embedded server's socket folder."""
+
+    @classmethod
+    def settings_to_cmd_args_env(
+        cls, settings_dict: dict[str, Any], parameters: list[str]
+    ) -> tuple[list[str], dict[str, str] | None]:
+        embedded_settings = {**settings_dict, "HOST": embedded.postgres_ensure()}
+        return super().settings_to_cmd_args_env(embedded_settings, parameters)
+
+
 class DatabaseWrapper(postgresql.DatabaseWrapper):
+    client_class = DatabaseClient
+
     def get_connection_params(self) -> dict[str, Any]:
         params: dict[str, Any] = super().get_connection_params()
         params["host"] = embedded.postgres_ensure()

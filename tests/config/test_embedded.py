@@ -83,3 +83,15 @@ def test_redis_starts_on_its_port_or_moves_off_a_port_another_program_took(
         finally:
             embedded.redis_stop()
     assert not embedded.redis_running()
+
+
+def test_without_database_url_connections_go_to_the_embedded_servers_socket(db: None) -> None:
+    from django.db import connection
+
+    if os.environ.get("DATABASE_URL"):
+        pytest.skip("DATABASE_URL points at an external server")
+    params = connection.get_connection_params()
+    assert params["host"] == embedded.postgres_ensure()
+    assert (Path(params["host"]) / ".s.PGSQL.5432").is_socket()
+    args, _ = connection.client.settings_to_cmd_args_env(connection.settings_dict, [])
+    assert ["-h", params["host"]] == args[args.index("-h") : args.index("-h") + 2]
