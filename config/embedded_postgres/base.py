@@ -10,6 +10,7 @@ task), so it is started alongside unless ``REDIS_URL`` names another one.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.backends.postgresql import base as postgresql
@@ -23,7 +24,7 @@ class DatabaseClient(client.DatabaseClient):
 
     @classmethod
     def settings_to_cmd_args_env(
-        cls, settings_dict: dict[str, Any], parameters: list[str]
+        cls, settings_dict: dict[str, Any], parameters: Iterable[str]
     ) -> tuple[list[str], dict[str, str] | None]:
         embedded_settings = {**settings_dict, "HOST": embedded.postgres_ensure()}
         return super().settings_to_cmd_args_env(embedded_settings, parameters)
