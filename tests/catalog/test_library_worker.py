@@ -6,32 +6,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 
 from catalog.media_analysis import ANALYSIS_INTERRUPTED
 from catalog.models import LibraryScan, MediaFile
 from catalog.sources import library_source_add
 from config import celery as celery_config
-from config.celery import app as celery_app
 from config.jobs import JobStatus
 from tests.catalog.library_files import tag, write_audio
 from tests.waiting import wait_until
+from tests.workers import celery_worker_process
 
 
 @pytest.fixture
-def library_worker(transactional_db: None) -> Iterator[object]:
-    """A real worker consuming both queues, as `make run`'s two workers do together."""
-    celery_app.control.purge()
-    with start_worker(
-        celery_app,
-        pool="solo",
-        perform_ping_check=False,
-        shutdown_timeout=30,
-        queues=["celery", "library", "analysis"],
-    ) as worker:
+def library_worker(transactional_db: None, tmp_path: Path) -> Iterator[object]:
+    """A real worker process consuming every queue, as `make run`'s two workers do together."""
+    with celery_worker_process(log_dir=tmp_path, queues=["celery", "library", "analysis"]) as worker:
         yield worker
-    celery_app.control.purge()
 
 
 def test_scans_and_analysis_are_routed_to_their_own_queues() -> None:

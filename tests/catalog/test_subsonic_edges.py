@@ -8,9 +8,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 
 from accounts.models import User
 from catalog.models import LibraryScan, MediaFile, SubsonicAccount
@@ -25,11 +25,11 @@ from catalog.subsonic.client import (
 )
 from catalog.subsonic.mapping import song_from_child
 from catalog.subsonic_services import subsonic_source_add, subsonic_sync_request, subsonic_sync_run
-from config.celery import app as celery_app
 from config.errors import ApplicationError
 from config.jobs import JobStatus
 from tests.catalog.subsonic_peer import PEER_PASSWORD, PEER_USER, SupysonicPeer
 from tests.waiting import wait_until
+from tests.workers import celery_worker_process
 
 # --- pure: the client --------------------------------------------------------------------------
 
@@ -201,17 +201,9 @@ def test_an_album_that_disappears_mid_sync_is_reported_and_the_sync_finishes(
 
 
 @pytest.fixture
-def subsonic_worker(transactional_db: None) -> Iterator[object]:
-    celery_app.control.purge()
-    with start_worker(
-        celery_app,
-        pool="solo",
-        perform_ping_check=False,
-        shutdown_timeout=30,
-        queues=["celery", "library", "analysis"],
-    ) as worker:
+def subsonic_worker(transactional_db: None, tmp_path: Path) -> Iterator[object]:
+    with celery_worker_process(log_dir=tmp_path, queues=["celery", "library", "analysis"]) as worker:
         yield worker
-    celery_app.control.purge()
 
 
 def test_a_real_worker_imports_the_server_and_analyses_its_songs_through_it(

@@ -25,8 +25,9 @@ CSV = (
 )
 
 
+@pytest.mark.worker_env(EMBEDDING_BATCH_SIZE="2")
 def test_worker_embeds_pending_tracks_in_batches(celery_worker: object, settings: object) -> None:
-    settings.EMBEDDING_BATCH_SIZE = 2  # type: ignore[attr-defined]
+    settings.EMBEDDING_BATCH_SIZE = 2  # type: ignore[attr-defined]  # the worker's: worker_env
     TrackFactory(
         title="Blue in Green", document="Blue in Green by Miles Davis. genres: cool jazz", embedding=None
     )

@@ -20,7 +20,6 @@ import zipfile
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
-from unittest import mock
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -135,8 +134,9 @@ def _swept(sweep: Callable[[], object], finished: Callable[[], bool]) -> None:
 
 @pytest.fixture
 def catalog() -> list[Track]:
-    with mock.patch("catalog.services.embedding_queue"):
-        catalog_services.catalog_demo_load(count=300, seed=5)
+    # The worker may run the embedding task the load queues, beside this process embedding them
+    # all now (rows are claimed with SKIP LOCKED, so no track is embedded twice).
+    catalog_services.catalog_demo_load(count=300, seed=5)
     catalog_embedding_services.catalog_embed_all(batch_size=256)
     return list(Track.objects.prefetch_related("artists").order_by("pk")[:50])
 

@@ -1,8 +1,9 @@
-"""Settings Segue gives the embedded PostgreSQL."""
+"""The embedded PostgreSQL's settings and the embedded Redis's port."""
 
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,48 @@ def test_the_embedded_server_reads_them(db: None) -> None:
     assert setting == embedded.postgres_settings()["shared_buffers"]
     # A server started before the value changed reports it as waiting for a restart, not invalid.
     assert error is None or "restart" in error or "could not be applied" in error
+
+
+def test_the_redis_port_is_chosen_once_without_starting_a_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEGUE_DATA_DIR", str(tmp_path))
+
+    port = embedded.redis_port()
+
+    assert embedded.redis_port() == port
+    assert embedded.redis_url(database=15) == f"redis://127.0.0.1:{port}/15"
+    assert not embedded.redis_running()
+
+
+def test_redis_starts_on_its_port_or_moves_off_a_port_another_program_took(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEGUE_DATA_DIR", str(tmp_path))
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        (tmp_path / "redis").mkdir()
+        (tmp_path / "redis" / "port").write_text(str(squatter.getsockname()[1]))
+        try:
+            url = embedded.redis_ensure(database=3)
+
+            assert url == embedded.redis_url(database=3)
+            assert embedded.redis_port() != squatter.getsockname()[1]
+            assert embedded.redis_running()
+            assert embedded.redis_ensure(database=3) == url  # found running, not started twice
+        finally:
+            embedded.redis_stop()
+    assert not embedded.redis_running()
+
+
+def test_without_database_url_connections_go_to_the_embedded_servers_socket(db: None) -> None:
+    from django.db import connection
+
+    if os.environ.get("DATABASE_URL"):
+        pytest.skip("DATABASE_URL points at an external server")
+    params = connection.get_connection_params()
+    assert params["host"] == embedded.postgres_ensure()
+    assert (Path(params["host"]) / ".s.PGSQL.5432").is_socket()
+    args, _ = connection.client.settings_to_cmd_args_env(connection.settings_dict, [])
+    assert ["-h", params["host"]] == args[args.index("-h") : args.index("-h") + 2]

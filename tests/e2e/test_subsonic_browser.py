@@ -6,16 +6,15 @@ none of it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.db import connections
 from django.urls import reverse
 
 from accounts.models import User
 from catalog.models import LibraryScan, LibrarySource, SubsonicLink, SubsonicPush, Track
-from config.celery import app as celery_app
 from config.jobs import JobStatus
 from playlists.models import Playlist, PlaylistVersion, VersionStatus
 from tests.catalog.subsonic_peer import PEER_PASSWORD, PEER_USER, SECOND_PASSWORD, SECOND_USER, SupysonicPeer
@@ -26,19 +25,16 @@ from tests.e2e.test_player import (
     player_state,
     wait_for,
 )
+from tests.workers import celery_worker_process
 
 pytestmark = [pytest.mark.e2e]
 
 
 @pytest.fixture
-def worker(transactional_db: None) -> Iterator[object]:
+def worker(transactional_db: None, tmp_path: Path) -> Iterator[object]:
     """Imports, pushes and scrobbles; the analysis queue is left out (librosa is not needed here)."""
-    celery_app.control.purge()
-    with start_worker(
-        celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30, queues=["celery", "library"]
-    ) as running:
+    with celery_worker_process(log_dir=tmp_path, queues=["celery", "library"]) as running:
         yield running
-    celery_app.control.purge()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ service, covered by tests/playlists/test_generation_worker.py)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -33,9 +32,9 @@ UNRELATED_PROMPT = "aggressive heavy metal for the gym"
 @pytest.fixture
 def demo_catalog() -> None:
     """400 demo tracks embedded in this test's transaction (catalog_embed_all writes from a
-    second connection, which would not see uncommitted rows)."""
-    with mock.patch("catalog.services.embedding_queue"):
-        catalog_services.catalog_demo_load(count=400, seed=3)
+    second connection, which would not see uncommitted rows). The embedding task the load
+    queues on commit is never sent: this transaction is rolled back."""
+    catalog_services.catalog_demo_load(count=400, seed=3)
     tracks = list(Track.objects.order_by("pk"))
     for track, vector in zip(tracks, encode_documents([track.document for track in tracks]), strict=True):
         track.embedding = vector

@@ -4,7 +4,6 @@ run an A/A and an A/B experiment, and the results read right."""
 from __future__ import annotations
 
 from io import StringIO
-from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -13,6 +12,7 @@ from django.test import Client
 from accounts.models import User
 from catalog import embedding_services as catalog_embedding_services
 from catalog import services as catalog_services
+from config.celery import app as celery_app
 from editorial.experiments import selectors
 from editorial.experiments.models import Experiment, SimulatedOutcome, VersionAssignment
 from editorial.experiments.stats.stats import VerdictKind
@@ -22,8 +22,10 @@ pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.django_db(transac
 
 @pytest.fixture
 def demo_catalog(transactional_db: None) -> None:
-    with mock.patch("catalog.services.embedding_queue"):
-        catalog_services.catalog_demo_load(count=300, seed=5)
+    catalog_services.catalog_demo_load(count=300, seed=5)
+    # The load queues the real embedding task; no worker runs here, so the tracks are embedded
+    # in this process and the queued task is dropped from the test broker.
+    celery_app.control.purge()
     catalog_embedding_services.catalog_embed_all(batch_size=256)
 
 

@@ -159,7 +159,7 @@ def test_an_uploaded_history_is_imported_by_the_worker_with_a_report(
     settings,
     tmp_path: Path,
 ) -> None:  # type: ignore[no-untyped-def]
-    settings.MEDIA_ROOT = tmp_path / "media"
+    # MEDIA_ROOT is tmp_path here and in the worker (the celery_worker fixture).
     client = APIClient()
     client.force_authenticate(user=owner)
 

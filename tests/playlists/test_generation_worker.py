@@ -3,8 +3,6 @@ on a small demo catalog; then refine, edit the Intent, and export."""
 
 from __future__ import annotations
 
-from unittest import mock
-
 import pytest
 from rest_framework.test import APIClient
 
@@ -22,8 +20,9 @@ STAGES = {"parse", "candidates", "score", "rerank", "sequence", "explain"}
 
 @pytest.fixture
 def demo_catalog() -> None:
-    with mock.patch("catalog.services.embedding_queue"):
-        catalog_services.catalog_demo_load(count=400, seed=3)
+    # The worker runs the embedding task the load queues, beside this process embedding them
+    # all now (rows are claimed with SKIP LOCKED, so no track is embedded twice).
+    catalog_services.catalog_demo_load(count=400, seed=3)
     catalog_embedding_services.catalog_embed_all(batch_size=256)
 
 
