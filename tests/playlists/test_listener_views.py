@@ -3,11 +3,19 @@ Enter to submit, readable reasons, plain-word sliders, per-track edits, version 
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
+from catalog.models import Track
+from feedback.models import ListeningEvent
+from playlists.models import Playlist, PlaylistItem, PlaylistVersion
+from tests.catalog.factories import TrackFactory
+from tests.playlists.factories import playlist_make, version_make
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +76,164 @@ def test_a_signed_in_visit_to_the_root_goes_to_the_playlists(browser: Client) ->
     response = browser.get("/")
     assert response.status_code == 302
     assert response["Location"] == reverse("playlists:home")
+
+
+# --- the playlist page: reasons, sliders, edits, diffs ---------------------------------------
+
+
+def _ready_playlist(owner: User, titles: list[str], **item_extra: object) -> tuple[Playlist, list[Track]]:
+    tracks = [TrackFactory(title=title, artists=[f"{title} Band"]) for title in titles]
+    playlist = playlist_make(owner=owner, prompt="calm jazz for reading")
+    version_make(playlist, tracks=tracks)
+    return playlist, tracks
+
+
+def test_reasons_read_as_words_and_raw_scores_hide_behind_a_toggle(browser: Client, owner: User) -> None:
+    playlist, tracks = _ready_playlist(owner, ["Blue Room", "Quiet Hours"])
+    PlaylistItem.objects.filter(version__playlist=playlist, track=tracks[0]).update(
+        reasons=["matches: calm, jazz", "because you play Blue Room Band", "new to you"], score=3.53
+    )
+    ListeningEvent.objects.create(
+        user=owner,
+        client_event_id=uuid.uuid4(),
+        track=tracks[0],
+        kind="like",
+        occurred_at=timezone.now(),
+        received_at=timezone.now(),
+        weight=1.0,
+    )
+
+    html = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+
+    assert "<li>fits: calm, jazz</li>" in html
+    assert "<li>because you played Blue Room Band</li>" in html
+    assert "<li>new to you</li>" not in html  # liked: not new
+    assert "matches:" not in html
+    assert '<details class="score-details">' in html and "<meter" not in html
+
+
+def test_close_to_your_taste_is_kept_for_the_tracks_taste_lifted_most(browser: Client, owner: User) -> None:
+    playlist, tracks = _ready_playlist(owner, ["One", "Two", "Three", "Four", "Five", "Six"])
+    for rank, track in enumerate(tracks):
+        PlaylistItem.objects.filter(version__playlist=playlist, track=track).update(
+            reasons=["close to your taste"], components={"taste": 1.0 - rank / 10}
+        )
+
+    html = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+
+    assert html.count("<li>close to your taste</li>") == 2  # the top third of six
+
+
+def test_sliders_are_named_in_plain_words_with_their_scale(browser: Client, owner: User) -> None:
+    playlist, _ = _ready_playlist(owner, ["Blue Room"])
+    intent = {
+        "feature_ranges": {
+            "speechiness": {"low": 0.0, "high": 0.08},
+            "instrumentalness": {"low": 0.6, "high": 1.0},
+        }
+    }
+    PlaylistVersion.objects.filter(playlist=playlist).update(intent=intent)
+    Playlist.objects.filter(pk=playlist.pk).update(intent=intent)
+
+    html = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+
+    assert 'Spoken words: <span class="muted">none ↔ lots</span>' in html
+    assert 'Vocals: <span class="muted">lots ↔ none</span>' in html
+    assert "Speechiness" not in html and "Instrumentalness" not in html
+    assert "0.08" not in html.split('class="intent-sliders"')[1].split("</form>")[0].split("<output>")[1]
+
+
+def test_suggested_refinements_are_one_click_chips(browser: Client, owner: User) -> None:
+    playlist, _ = _ready_playlist(owner, ["Blue Room"])
+    html = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    for refinement in ("more upbeat", "fewer vocals", "older"):
+        assert f'<input type="hidden" name="change" value="{refinement}">' in html
+
+
+def _titles(playlist: Playlist) -> list[str]:
+    latest = playlist.versions.order_by("-number").first()
+    assert latest is not None
+    return list(latest.items.order_by("position").values_list("track__title", flat=True))
+
+
+def test_moving_removing_and_adding_a_track_each_make_a_new_version_that_says_what_changed(
+    browser: Client, owner: User
+) -> None:
+    playlist, _ = _ready_playlist(owner, ["Alpha", "Beta", "Gamma"])
+    extra = TrackFactory(title="Delta Dawn", artists=["Someone Else"])
+    edit = reverse("playlists:track_edit", args=[playlist.pk])
+
+    browser.post(edit, {"edit": "down", "position": "1"})
+    assert _titles(playlist) == ["Beta", "Alpha", "Gamma"]
+    browser.post(edit, {"edit": "remove", "position": "3"})
+    assert _titles(playlist) == ["Beta", "Alpha"]
+    found = browser.get(reverse("playlists:track_search", args=[playlist.pk]), {"q": "dawn delta"})
+    assert f'name="track" value="{extra.pk}"' in found.content.decode()
+    browser.post(edit, {"edit": "add", "track": str(extra.pk)})
+    assert _titles(playlist) == ["Beta", "Alpha", "Delta Dawn"]
+
+    assert playlist.versions.count() == 4
+    html = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    assert "What changed since version 3: 1 added." in html
+    assert "<summary>1 moved.</summary>" in html and "Moved: Alpha" in html
+    assert "<summary>1 removed.</summary>" in html and "Removed: Gamma" in html
+    assert "Added “Delta Dawn”" in html
+
+
+def test_replace_picks_the_nearest_track_not_already_there_and_not_disliked(
+    browser: Client, owner: User
+) -> None:
+    near = [1.0, 0.0] + [0.0] * 382
+    nearer = [0.99, 0.05] + [0.0] * 382
+    far = [0.0, 1.0] + [0.0] * 382
+    anchor = TrackFactory(title="Anchor", embedding=near)
+    kept = TrackFactory(title="Kept", embedding=far)
+    TrackFactory(title="Far Away", embedding=far)
+    TrackFactory(title="Close Cousin", embedding=nearer)
+    playlist = playlist_make(owner=owner, prompt="test")
+    version_make(playlist, tracks=[anchor, kept])
+
+    response = browser.post(
+        reverse("playlists:track_edit", args=[playlist.pk]), {"edit": "replace", "position": "1"}
+    )
+
+    assert response.status_code == 302
+    assert _titles(playlist) == ["Close Cousin", "Kept"]
+
+
+def test_a_regenerate_that_kept_everything_says_nothing_changed(browser: Client, owner: User) -> None:
+    tracks = [TrackFactory(title=title) for title in ("One", "Two")]
+    playlist = playlist_make(owner=owner, prompt="test")
+    version_make(playlist, tracks=tracks)
+    version_make(playlist, tracks=tracks, cause="refine", change="fewer vocals")
+
+    html = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+
+    assert html.count("Nothing changed: the same tracks in the same order.") == 2  # header and history
+
+
+def test_a_stranger_cannot_edit_or_search_another_listeners_playlist(other_user: User, owner: User) -> None:
+    playlist, _ = _ready_playlist(owner, ["Alpha", "Beta"])
+    client = Client()
+    client.force_login(other_user)
+    assert (
+        client.post(
+            reverse("playlists:track_edit", args=[playlist.pk]), {"edit": "remove", "position": "1"}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.get(reverse("playlists:track_search", args=[playlist.pk]), {"q": "alpha"}).status_code == 404
+    )
+    assert _titles(playlist) == ["Alpha", "Beta"]
+
+
+def test_an_edit_of_a_position_that_does_not_exist_is_refused_with_a_message(
+    browser: Client, owner: User
+) -> None:
+    playlist, _ = _ready_playlist(owner, ["Alpha"])
+    response = browser.post(
+        reverse("playlists:track_edit", args=[playlist.pk]), {"edit": "remove", "position": "9"}, follow=True
+    )
+    assert "There is no track at position 9." in response.content.decode()
+    assert playlist.versions.count() == 1
