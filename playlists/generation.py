@@ -20,6 +20,7 @@ from catalog.models import Track
 from config.errors import ApplicationError
 from editorial.ops_services import experiment_weights
 from playlists.models import PlaylistVersion, VersionCause
+from playlists.regenerate import regenerate_left_out
 
 if TYPE_CHECKING:
     from editorial.models_ops import Assignment
@@ -48,7 +49,7 @@ def version_compose(version: PlaylistVersion, *, on_stage: Callable[[str], None]
 
     playlist = version.playlist
     listener = listener_context(playlist.owner)
-    excluded = refresh_exclusions(version)
+    excluded = refresh_exclusions(version) | regenerate_left_out(version)
     if playlist.new_only and listener is not None:
         excluded |= listener.heard_track_ids
     # A listener in an A/B experiment gets their variant's engine configuration (no bandit

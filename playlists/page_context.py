@@ -14,6 +14,9 @@ from playlists.presentation import (
     TASTE_REASON,
     SliderWords,
     VersionDiff,
+    cover_pattern_svg,
+    generated_title,
+    is_default_name,
     readable_reasons,
     slider_words,
     taste_lifted,
@@ -38,6 +41,42 @@ class WordedSlider:
     @property
     def levels(self) -> str:
         return "|".join(self.words.levels)
+
+
+def playlist_title(playlist: Playlist) -> str:
+    """The listener's own name for it, else one generated from what the prompt was read as."""
+    if playlist.intent and is_default_name(name=playlist.name, prompt=playlist.prompt):
+        return generated_title(prompt=playlist.prompt, intent=playlist.intent)
+    return playlist.name
+
+
+@dataclass(frozen=True)
+class Cover:
+    images: list[str]  # up to four cover-art URLs (a mosaic), or none
+    pattern_svg: str  # else this pattern
+
+
+def playlist_cover(playlist: Playlist, items: list[PlaylistItem]) -> Cover:
+    """A mosaic of the tracks' cover art where the library has it, else a pattern of the moods."""
+    images: list[str] = []
+    for item in items:
+        url = getattr(getattr(item, "playable", None), "cover_url", "") or ""
+        if url and url not in images:
+            images.append(url)
+        if len(images) == 4:
+            break
+    if images:
+        return Cover(images=images if len(images) == 4 else images[:1], pattern_svg="")
+    intent = playlist.intent or {}
+    energy = (intent.get("feature_ranges") or {}).get("energy")
+    return Cover(
+        images=[],
+        pattern_svg=cover_pattern_svg(
+            seed_text=playlist.prompt,
+            moods=[str(mood) for mood in intent.get("moods") or []],
+            energy=(float(energy["low"]) + float(energy["high"])) / 2 if energy else None,
+        ),
+    )
 
 
 def version_diffs(*, playlist: Playlist) -> dict[int, VersionDiff]:
@@ -93,6 +132,8 @@ def listener_context(
         )
     diffs = version_diffs(playlist=playlist)
     return {
+        "title": playlist_title(playlist),
+        "cover": playlist_cover(playlist, items),
         # Tracks are edited on the newest version only (an edit makes the next version from it).
         "editable": shown is not None
         and latest is not None

@@ -160,3 +160,119 @@ def _longest_increasing(ranks: Sequence[int]) -> set[int]:
         chosen.add(index)
         index = before[index]
     return chosen
+
+
+# --- a generated title and cover -----------------------------------------------------------
+
+TITLE_NOUNS = ("Mix", "Hours", "Session", "Selection", "Set")
+_SMALL_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "the",
+        "of",
+        "for",
+        "to",
+        "in",
+        "on",
+        "at",
+        "with",
+        "without",
+        "no",
+        "not",
+        "but",
+        "or",
+        "by",
+        "my",
+        "me",
+        "i",
+        "some",
+        "songs",
+        "song",
+        "music",
+    ]
+)
+MOOD_HUES = {
+    "calm": 200,
+    "chill": 190,
+    "relaxing": 195,
+    "mellow": 185,
+    "peaceful": 170,
+    "sleep": 230,
+    "happy": 45,
+    "upbeat": 30,
+    "energetic": 10,
+    "party": 330,
+    "romantic": 345,
+    "sad": 225,
+    "melancholic": 240,
+    "dark": 265,
+    "angry": 0,
+    "focus": 150,
+    "study": 155,
+    "workout": 15,
+    "rainy day": 210,
+    "dreamy": 280,
+    "nostalgic": 35,
+}
+
+
+def _stable_number(text: str) -> int:
+    """The same number for the same text in every process (``hash()`` is salted per process)."""
+    return sum((index + 1) * ord(char) for index, char in enumerate(text))
+
+
+def _title_case(words: str) -> str:
+    return " ".join(word if word.isupper() else word[:1].upper() + word[1:] for word in words.split())
+
+
+def generated_title(*, prompt: str, intent: Mapping) -> str:
+    """A short title made from what the prompt was understood as ("Calm Jazz Hours",
+    "’90s Hip Hop for the Drive"); from the prompt's own words when nothing was understood."""
+    moods = [str(mood) for mood in intent.get("moods") or []]
+    tags = [str(tag.get("name", "")) for tag in intent.get("include_tags") or [] if isinstance(tag, Mapping)]
+    genre = next((tag for tag in tags if tag and tag not in moods), "")
+    core = " ".join(part for part in (moods[0] if moods else "", genre) if part)
+    era = intent.get("era")
+    decade = ""
+    if era and len(era) == 2 and era[0] and era[1] and int(era[1]) - int(era[0]) <= 10:
+        decade = f"’{int(era[0]) % 100 // 10 * 10:02d}s"
+    activity = str(intent.get("activity") or "")
+    noun = TITLE_NOUNS[_stable_number(prompt) % len(TITLE_NOUNS)]
+    if not core:
+        words = [word for word in prompt.replace(",", " ").split() if word.lower() not in _SMALL_WORDS][:3]
+        core = " ".join(words) if words else "Segue"
+    if activity.lower() in core.lower():
+        activity = ""
+    return _title_case(" ".join(part for part in (decade, core, activity, noun) if part))
+
+
+def is_default_name(*, name: str, prompt: str) -> bool:
+    """The name is the one made from the prompt at creation (the listener has not renamed it)."""
+    return prompt.lower().startswith(name.rstrip("…").lower()) and bool(name)
+
+
+def cover_pattern_svg(*, seed_text: str, moods: Sequence[str], energy: float | None) -> str:
+    """A cover drawn from the playlist's moods (hue) and energy (how busy it is): an SVG made of
+    numbers only, safe to inline."""
+    hue = next((MOOD_HUES[mood] for mood in moods if mood in MOOD_HUES), _stable_number(seed_text) % 360)
+    second = (hue + 40 + _stable_number(seed_text[::-1]) % 60) % 360
+    level = 0.5 if energy is None else min(1.0, max(0.0, energy))
+    rings = 3 + round(level * 6)
+    offset = _stable_number(seed_text) % 40
+    shapes = [
+        f'<rect width="120" height="120" fill="hsl({hue} 55% 42%)"/>',
+        f'<rect width="120" height="120" fill="hsl({second} 60% 55%)" opacity="0.55" '
+        f'transform="rotate({offset} 60 60) translate(0 60)"/>',
+    ]
+    for ring in range(rings):
+        radius = 8 + ring * (52 / rings)
+        shapes.append(
+            f'<circle cx="{30 + offset}" cy="{90 - offset // 2}" r="{radius:.1f}" fill="none" '
+            f'stroke="hsl({second} 80% 85%)" stroke-opacity="{0.65 - ring * 0.05:.2f}" stroke-width="2"/>'
+        )
+    return (
+        '<svg class="cover-pattern" viewBox="0 0 120 120" xmlns="http://www.w3.org/2000/svg" '
+        f'role="img" aria-label="Cover">{"".join(shapes)}</svg>'
+    )

@@ -7,6 +7,7 @@ app_name = "playlists"
 urlpatterns = [
     path("", views.home, name="home"),
     path("new/", views.playlist_create, name="create"),
+    path("refresh-notices/hide/", views.refresh_notices_hide, name="refresh_notices_hide"),
     path("<int:playlist_id>/", views.playlist_detail, name="detail"),
     path("<int:playlist_id>/status/", views.playlist_status, name="status"),
     path("<int:playlist_id>/refine/", views.playlist_refine, name="refine"),

@@ -28,6 +28,7 @@ from playlists.forms import PlaylistSettingsForm, PromptForm, RefineForm
 from playlists.intent_view import intent_edit_apply, intent_panel
 from playlists.models import Playlist, PlaylistItem, PlaylistVersion
 from playlists.page_context import listener_context
+from playlists.refresh_notices import refresh_history, refresh_notices, refresh_notices_dismiss
 from playlists.replies import prompt_reply
 from playlists.track_edits import playlist_track_edit, track_search
 
@@ -91,8 +92,16 @@ def _home(request: HttpRequest, form: PromptForm, *, status: int = 200) -> HttpR
         "form": form,
         "examples": EXAMPLE_PROMPTS,
         "playlists": selectors.playlist_list(user=_user(request))[:50],
+        "refresh_notices": refresh_notices(user=_user(request), session=request.session),
     }
     return render(request, "playlists/home.html", context, status=status)
+
+
+@login_required
+@require_POST
+def refresh_notices_hide(request: HttpRequest) -> HttpResponse:
+    refresh_notices_dismiss(session=request.session)
+    return redirect("playlists:home")
 
 
 @login_required
@@ -169,6 +178,7 @@ def _detail_context(playlist: Playlist, shown: PlaylistVersion | None, **extra: 
             changes=context["changes"],
         )
     )
+    context["refresh_history"] = refresh_history(playlist=playlist)
     context.update(extra)
     return context
 

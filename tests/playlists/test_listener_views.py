@@ -4,6 +4,7 @@ Enter to submit, readable reasons, plain-word sliders, per-track edits, version 
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -11,9 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from catalog.models import Track
+from catalog.models import LibrarySource, Track
 from feedback.models import ListeningEvent
 from playlists.models import Playlist, PlaylistItem, PlaylistVersion
+from playlists.regenerate import regenerate_left_out
+from tests.catalog.audio_files import media_file_make, sine_write
 from tests.catalog.factories import TrackFactory
 from tests.playlists.factories import playlist_make, version_make
 
@@ -237,3 +240,85 @@ def test_an_edit_of_a_position_that_does_not_exist_is_refused_with_a_message(
     )
     assert "There is no track at position 9." in response.content.decode()
     assert playlist.versions.count() == 1
+
+
+# --- 6: regenerate brings fresh tracks -------------------------------------------------------
+
+
+def test_a_regeneration_leaves_out_the_lower_scored_half_of_the_version_before(owner: User) -> None:
+    tracks = [TrackFactory(title=f"T{n}") for n in range(6)]
+    playlist = playlist_make(owner=owner, prompt="test")
+    first = version_make(playlist, tracks=tracks)
+    for rank, track in enumerate(tracks):
+        PlaylistItem.objects.filter(version=first, track=track).update(score=1.0 - rank / 10)
+    regenerated = version_make(playlist, status="queued", cause="regenerate")
+    refined = version_make(playlist, status="queued", cause="refine")
+
+    assert regenerate_left_out(regenerated) == {track.pk for track in tracks[3:]}
+    assert regenerate_left_out(refined) == frozenset()
+
+
+# --- 2: a generated title and a cover ----------------------------------------------------------
+
+
+def test_a_playlist_gets_a_generated_title_and_a_mood_pattern_cover(browser: Client, owner: User) -> None:
+    playlist, _ = _ready_playlist(owner, ["Blue Room"])
+    Playlist.objects.filter(pk=playlist.pk).update(
+        intent={"moods": ["calm"], "include_tags": [{"name": "jazz", "confidence": 0.9}]}
+    )
+
+    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    home = browser.get(reverse("playlists:home")).content.decode()
+
+    title = page.split("<h1>")[1].split("</h1>")[0]
+    assert title.startswith("Calm Jazz ") and title != "Calm jazz for reading"
+    assert f"<title>{title} · Segue</title>" in page
+    assert '<svg class="cover-pattern"' in page and "hsl(200 " in page  # calm: a blue hue
+    assert title in home and '<svg class="cover-pattern"' in home
+
+
+def test_a_renamed_playlist_keeps_the_listeners_name(browser: Client, owner: User) -> None:
+    playlist, _ = _ready_playlist(owner, ["Blue Room"])
+    Playlist.objects.filter(pk=playlist.pk).update(name="Sunday reading", intent={"moods": ["calm"]})
+    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    assert "<h1>Sunday reading</h1>" in page
+
+
+def test_the_cover_is_a_mosaic_of_cover_art_where_the_library_has_it(
+    browser: Client, owner: User, tmp_path: Path
+) -> None:
+    source = LibrarySource.objects.create(name="Music", root=str(tmp_path))
+    tracks = [TrackFactory(title=f"Song {n}") for n in range(5)]
+    for n, track in enumerate(tracks):
+        sine_write(tmp_path / f"{n}.wav", seconds=0.2, frequency=440.0)
+        media_file_make(
+            source=source, track=track, relative=f"{n}.wav", duration_ms=200, cover=b"\xff\xd8jpeg"
+        )
+    playlist = playlist_make(owner=owner, prompt="test")
+    version_make(playlist, tracks=tracks)
+
+    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+
+    cover = page.split('class="playlist-cover')[1].split("</div>")[0]
+    assert cover.startswith(' is-mosaic"') and cover.count("<img ") == 4
+
+
+# --- 8: scheduled refreshes are told -----------------------------------------------------------
+
+
+def test_a_scheduled_refresh_shows_a_notice_until_dismissed_and_in_the_history(
+    browser: Client, owner: User
+) -> None:
+    old = [TrackFactory(title=f"Old {n}") for n in range(3)]
+    new = [TrackFactory(title=f"New {n}") for n in range(2)]
+    playlist = playlist_make(owner=owner, prompt="monday mix", refresh="weekly")
+    version_make(playlist, tracks=old)
+    version_make(playlist, tracks=[old[0], *new], cause="refresh")
+
+    home = browser.get(reverse("playlists:home")).content.decode()
+    assert "Your “Monday Mix Selection” was refreshed: 2 new tracks." in home
+    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    assert "2 new tracks, 2 left out" in page
+
+    browser.post(reverse("playlists:refresh_notices_hide"))
+    assert "was refreshed" not in browser.get(reverse("playlists:home")).content.decode()
