@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.staticfiles import finders
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
@@ -31,7 +32,7 @@ def landing(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @cache_control(max_age=7 * 24 * 3600, public=True)
-def favicon(request: HttpRequest) -> HttpResponse:
+def favicon(request: HttpRequest) -> HttpResponseBase:
     path = finders.find("icons/favicon.ico")
     if not isinstance(path, str):
         raise Http404("No favicon.")
