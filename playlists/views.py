@@ -30,7 +30,7 @@ from playlists.models import Playlist, PlaylistItem, PlaylistVersion
 from playlists.page_context import listener_context
 from playlists.refresh_notices import refresh_history, refresh_notices, refresh_notices_dismiss
 from playlists.replies import prompt_reply
-from playlists.track_edits import playlist_track_edit, track_search
+from playlists.track_edits import playlist_track_edit, track_dislike_undo, track_search
 
 EXAMPLE_PROMPTS = (
     "relaxing evening jazz",
@@ -260,6 +260,22 @@ def track_edit(request: HttpRequest, playlist_id: int) -> HttpResponse:
         messages.success(request, f"{version.change}.")
 
     return _version_action(request, playlist, edit)
+
+
+@login_required
+@require_POST
+def dislike_undo(request: HttpRequest, playlist_id: int) -> HttpResponse:
+    """Take back a dislike from the playlist page: the track may be suggested again."""
+    playlist = selectors.playlist_get(user=_user(request), playlist_id=playlist_id)
+
+    def undo() -> None:
+        track_id = _int_or_none(request.POST.get("track"))
+        if track_id is None:
+            raise ApplicationError("Say which track's dislike to undo.")
+        track_dislike_undo(user=_user(request), track_id=track_id)
+        messages.success(request, "Dislike undone: the track may be suggested again.")
+
+    return _version_action(request, playlist, undo)
 
 
 def _int_or_none(value: str | None) -> int | None:

@@ -14,6 +14,8 @@ from django.utils import timezone
 from accounts.models import User
 from catalog.models import LibrarySource, Track
 from feedback.models import ListeningEvent
+from feedback.selectors import disliked_tracks
+from feedback.services import affinity_rebuild
 from playlists.models import Playlist, PlaylistItem, PlaylistVersion
 from playlists.regenerate import regenerate_left_out
 from tests.catalog.audio_files import media_file_make, sine_write
@@ -322,3 +324,29 @@ def test_a_scheduled_refresh_shows_a_notice_until_dismissed_and_in_the_history(
 
     browser.post(reverse("playlists:refresh_notices_hide"))
     assert "was refreshed" not in browser.get(reverse("playlists:home")).content.decode()
+
+
+def test_a_dislike_can_be_undone_from_the_playlist_page(browser: Client, owner: User) -> None:
+    playlist, tracks = _ready_playlist(owner, ["Blue Room", "Quiet Hours"])
+    now = timezone.now()
+    ListeningEvent.objects.create(
+        user=owner,
+        client_event_id=uuid.uuid4(),
+        track=tracks[0],
+        kind="dislike",
+        occurred_at=now,
+        received_at=now,
+        weight=-1.0,
+    )
+    affinity_rebuild(user=owner)
+    assert disliked_tracks(user=owner) == {tracks[0].pk}
+    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    assert page.count(">Undo dislike</button>") == 1
+
+    response = browser.post(
+        reverse("playlists:dislike_undo", args=[playlist.pk]), {"track": str(tracks[0].pk)}, follow=True
+    )
+
+    assert "Dislike undone" in response.content.decode()
+    assert disliked_tracks(user=owner) == frozenset()
+    assert not ListeningEvent.objects.filter(user=owner, kind="dislike").exists()
