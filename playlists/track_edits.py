@@ -37,6 +37,7 @@ class TrackEdit(StrEnum):
     REMOVE = "remove"
     UP = "up"
     DOWN = "down"
+    MOVE = "move"  # to the position ``to`` (drag and drop)
     REPLACE = "replace"
     MORE = "more"
     ADD = "add"
@@ -134,7 +135,12 @@ def track_search(*, playlist: Playlist, query: str, limit: int = SEARCH_RESULTS)
 
 @transaction.atomic
 def playlist_track_edit(
-    *, playlist: Playlist, edit: str, position: int | None = None, track_id: int | None = None
+    *,
+    playlist: Playlist,
+    edit: str,
+    position: int | None = None,
+    track_id: int | None = None,
+    to: int | None = None,
 ) -> PlaylistVersion:
     """Apply one edit to the latest ready version as a new version; returns that version."""
     playlist = Playlist.objects.select_for_update().get(pk=playlist.pk)
@@ -163,6 +169,13 @@ def playlist_track_edit(
                 raise ApplicationError("A playlist keeps at least one track.")
             del rows[index]
             summary = f"Removed “{row.title}”"
+        elif kind == TrackEdit.MOVE:
+            if to is None or not 1 <= to <= len(rows):
+                raise ApplicationError(f"Say where to move “{row.title}”: a position from 1 to {len(rows)}.")
+            if to == position:
+                raise ApplicationError(f"“{row.title}” is already at {to}.")
+            rows.insert(to - 1, rows.pop(index))
+            summary = f"Moved “{row.title}” to {to}"
         elif kind in (TrackEdit.UP, TrackEdit.DOWN):
             target = index - 1 if kind == TrackEdit.UP else index + 1
             if not 0 <= target < len(rows):

@@ -256,6 +256,7 @@ def track_edit(request: HttpRequest, playlist_id: int) -> HttpResponse:
             edit=request.POST.get("edit", ""),
             position=_int_or_none(request.POST.get("position")),
             track_id=_int_or_none(request.POST.get("track")),
+            to=_int_or_none(request.POST.get("to")),
         )
         messages.success(request, f"{version.change}.")
 

@@ -191,6 +191,13 @@ def _journey(chromium: Any, live_server: Any, width: int, height: int) -> None:
     assert "What changed since version 2: 1 added, 1 removed." in page.inner_text(".playlist-header")
     check("09-replaced")
 
+    # Drag and drop (the pointer way to reorder; the keyboard way is Move up / Move down).
+    if width >= 700:
+        dragged = page.inner_text(".playlist-item >> nth=0 >> .track-title")
+        page.locator(".playlist-item >> nth=0").drag_to(page.locator(".playlist-item >> nth=2"))
+        page.wait_for_selector(f"text=Moved “{dragged}” to 3")
+        assert page.inner_text(".playlist-item >> nth=2 >> .track-title") == dragged
+
     # Export: the playlist file downloads.
     with page.expect_download() as download_info:
         page.click(".export-links a >> nth=0")

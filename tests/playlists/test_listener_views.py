@@ -350,3 +350,17 @@ def test_a_dislike_can_be_undone_from_the_playlist_page(browser: Client, owner: 
     assert "Dislike undone" in response.content.decode()
     assert disliked_tracks(user=owner) == frozenset()
     assert not ListeningEvent.objects.filter(user=owner, kind="dislike").exists()
+
+
+def test_a_dragged_track_moves_to_where_it_was_dropped(browser: Client, owner: User) -> None:
+    playlist, _ = _ready_playlist(owner, ["Alpha", "Beta", "Gamma", "Delta"])
+    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    assert 'draggable="true"' in page and "data-reorder-url=" in page
+
+    browser.post(
+        reverse("playlists:track_edit", args=[playlist.pk]), {"edit": "move", "position": "1", "to": "3"}
+    )
+
+    assert _titles(playlist) == ["Beta", "Gamma", "Alpha", "Delta"]
+    html = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    assert "Moved “Alpha” to 3" in html and "<summary>1 moved.</summary>" in html
