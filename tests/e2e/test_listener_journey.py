@@ -198,6 +198,16 @@ def _journey(chromium: Any, live_server: Any, width: int, height: int) -> None:
         page.wait_for_selector(f"text=Moved “{dragged}” to 3")
         assert page.inner_text(".playlist-item >> nth=2 >> .track-title") == dragged
 
+    # Regenerate brings fresh tracks that still fit, and the new version says how many changed.
+    meta = page.inner_text(".playlist-header .track-meta")
+    current = int(re.search(r"Version (\d+)", meta).group(1))  # type: ignore[union-attr]
+    page.click(".playlist-actions button >> text=Regenerate")
+    _wait_for_version(page, current + 1)
+    note = page.inner_text(".version-change-note")
+    changed = re.search(r"(\d+) added, (\d+) removed", note)
+    assert changed and int(changed.group(1)) > 0, note
+    check("10-regenerated")
+
     # Export: the playlist file downloads.
     with page.expect_download() as download_info:
         page.click(".export-links a >> nth=0")
