@@ -1,12 +1,12 @@
 from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from accounts.permissions import READ_ONLY
 from config.health import healthz
 from config.metrics import metrics_view
+from playlists import site_pages
 
 # The API docs pages (third-party templates) carry inline <style> and style their widgets from
 # script; they still run no inline script.
@@ -27,7 +27,8 @@ class RedocApi(SpectacularRedocView):
 
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="playlists:home", permanent=False)),
+    path("", site_pages.landing, name="landing"),
+    path("favicon.ico", site_pages.favicon, name="favicon"),
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
     path("desk/ops/", include("editorial.experiments.urls")),

@@ -26,6 +26,7 @@ from playlists import providers
 from playlists.engine.scoring import Weights
 from playlists.intent import Intent, NotUnderstoodError, PromptError, refine_intent
 from playlists.models import PlaylistVersion, VersionCause
+from playlists.regenerate import regenerate_left_out
 
 if TYPE_CHECKING:
     from playlists.composer import Composition, ListenerContext
@@ -51,7 +52,7 @@ def composition_for_version(version: PlaylistVersion, *, on_stage: Callable[[str
 
     playlist = version.playlist
     listener = personalization_context(playlist.owner)
-    excluded = refresh_exclusions(version)
+    excluded = refresh_exclusions(version) | regenerate_left_out(version)
     if playlist.new_only and listener is not None:
         excluded |= listener.heard_track_ids
     # A listener in an A/B experiment gets their variant's engine configuration (no bandit

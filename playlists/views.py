@@ -27,7 +27,10 @@ from playlists.exporting import EXPORT_FORMATS, AudioLocations
 from playlists.forms import PlaylistSettingsForm, PromptForm, RefineForm
 from playlists.intent_edit import intent_edit_apply, intent_panel
 from playlists.models import Playlist, PlaylistItem, PlaylistVersion
+from playlists.page_context import listener_page_context
+from playlists.refresh_notices import refresh_history, refresh_notices, refresh_notices_dismiss
 from playlists.replies import prompt_reply
+from playlists.track_edits import playlist_track_edit, track_dislike_undo, track_search
 
 EXAMPLE_PROMPTS = (
     "relaxing evening jazz",
@@ -83,8 +86,16 @@ def _home(request: HttpRequest, form: PromptForm, *, status: int = 200) -> HttpR
         "form": form,
         "examples": EXAMPLE_PROMPTS,
         "playlists": selectors.playlist_list(user=request_user(request))[:50],
+        "refresh_notices": refresh_notices(user=request_user(request), session=request.session),
     }
     return render(request, "playlists/home.html", context, status=status)
+
+
+@login_required
+@require_POST
+def refresh_notices_hide(request: HttpRequest) -> HttpResponse:
+    refresh_notices_dismiss(session=request.session)
+    return redirect("playlists:home")
 
 
 @login_required
@@ -151,6 +162,17 @@ def _detail_context(playlist: Playlist, shown: PlaylistVersion | None, **extra: 
         "server_links": _server_links(playlist),
         "poll_seconds": POLL_SECONDS,
     }
+    context.update(
+        listener_page_context(
+            playlist=playlist,
+            shown=shown,
+            latest=latest,
+            items=items,
+            sliders=context["panel"].sliders,
+            changes=context["changes"],
+        )
+    )
+    context["refresh_history"] = refresh_history(playlist=playlist)
     context.update(extra)
     return context
 
@@ -214,6 +236,61 @@ def playlist_intent_edit(request: HttpRequest, playlist_id: int) -> HttpResponse
 def playlist_regenerate(request: HttpRequest, playlist_id: int) -> HttpResponse:
     playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
     return _version_action(request, playlist, lambda: services.playlist_regenerate(playlist=playlist))
+
+
+@login_required
+@require_POST
+def track_edit(request: HttpRequest, playlist_id: int) -> HttpResponse:
+    """One track changed by hand (remove, move, replace, more like this, add): a new version."""
+    playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
+
+    def edit() -> None:
+        version = playlist_track_edit(
+            playlist=playlist,
+            edit=request.POST.get("edit", ""),
+            position=_int_or_none(request.POST.get("position")),
+            track_id=_int_or_none(request.POST.get("track")),
+            to=_int_or_none(request.POST.get("to")),
+        )
+        messages.success(request, f"{version.change}.")
+
+    return _version_action(request, playlist, edit)
+
+
+@login_required
+@require_POST
+def dislike_undo(request: HttpRequest, playlist_id: int) -> HttpResponse:
+    """Take back a dislike from the playlist page: the track may be suggested again."""
+    playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
+
+    def undo() -> None:
+        track_id = _int_or_none(request.POST.get("track"))
+        if track_id is None:
+            raise ApplicationError("Say which track's dislike to undo.")
+        track_dislike_undo(user=request_user(request), track_id=track_id)
+        messages.success(request, "Dislike undone: the track may be suggested again.")
+
+    return _version_action(request, playlist, undo)
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        raise ApplicationError(f"“{value}” is not a number.") from None
+
+
+@login_required
+@require_GET
+def track_add_search(request: HttpRequest, playlist_id: int) -> HttpResponse:
+    """Tracks to add, found by words of their title, album or artist (the page's search box)."""
+    playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
+    query = request.GET.get("q", "").strip()[:200]
+    results = track_search(playlist=playlist, query=query)
+    shown = selectors.version_get(playlist=playlist)
+    context = _detail_context(playlist, shown, add_query=query, add_results=results, add_searched=bool(query))
+    template = "playlists/detail.html#add-track" if request.htmx else "playlists/detail.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
 
 
 @login_required

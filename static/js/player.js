@@ -294,7 +294,7 @@
 
   function showPlaying(playing) {
     const button = $(".player-toggle");
-    button.textContent = playing ? "⏸" : "▶";
+    // Both icons are in the button (SVG: no font needed); .is-playing on the bar shows the pause one.
     button.setAttribute("aria-label", playing ? "Pause" : "Play");
     root.classList.toggle("is-playing", playing);
     if ("mediaSession" in navigator) navigator.mediaSession.playbackState = playing ? "playing" : "paused";

@@ -20,7 +20,7 @@ from editorial import services
 from editorial.experiments.models import Assignment, VersionAssignment
 from editorial.models import EditorialPlaylist, EditorialStatus, Theme, VersionTheme
 from playlists import services as playlist_services
-from playlists.models import Playlist, PlaylistVersion, VersionStatus
+from playlists.models import Playlist, PlaylistVersion, VersionCause, VersionStatus
 from tests.experiments.factories import experiment_make
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
@@ -97,7 +97,8 @@ def test_an_unrelated_prompt_gets_only_the_global_blocks(
     services.block_create(actor=curator, track_id=before[0], reason="everywhere")
     services.block_create(actor=curator, track_id=before[1], theme=theme, reason="only for rainy jazz")
 
-    playlist_services.playlist_regenerate(playlist=playlist)
+    # A refresh: the same Intent again (Regenerate would also swap in fresh tracks, issue 19).
+    playlist_services.playlist_regenerate(playlist=playlist, cause=VersionCause.REFRESH)
     version, after = _generate(playlist)
 
     assert VersionTheme.objects.get(version=version).theme is None

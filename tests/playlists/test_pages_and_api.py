@@ -192,7 +192,7 @@ def test_the_page_shows_tracks_reasons_and_what_was_relaxed(browser: Client, own
     page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
 
     assert "Blue in Green" in page
-    assert "matches: jazz" in page
+    assert "fits: jazz" in page  # reasons read as words (issue 19)
     assert '<audio class="preview" controls preload="none" src="https://example.org/blue.mp3">' in page
     assert "No track is over 400 BPM" in page
 
