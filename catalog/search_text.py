@@ -67,7 +67,15 @@ class FoldedWordMatch(Func):
     def __init__(self, column: str, word: str) -> None:
         super().__init__(F(column), Value(f"{word}:*"))
 
-    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, tuple[Any, ...]]:
         column, prefix_query = self.get_source_expressions()
         column_sql, column_params = compiler.compile(column)
         query_sql, query_params = compiler.compile(prefix_query)
