@@ -298,7 +298,7 @@ def test_privacy_center_and_api_docs_render_under_the_csp(
     check_page(listener, browser, overflow=False)
     screenshot(listener, _name(request, "swagger"))
     listener.goto(reverse("api-redoc"))
-    listener.get_by_text("Experiments and monitoring").first.wait_for()
+    listener.get_by_role("heading", name="Experiments and monitoring").first.wait_for()
     check_page(listener, browser, overflow=False)
     screenshot(listener, _name(request, "redoc"))
     # Nothing is fetched from elsewhere (fonts, logos): the docs are self-hosted.
