@@ -182,7 +182,7 @@ def test_a_rejected_track_is_gone_from_the_listeners_next_version(
     row.locator("details.report summary").click()
     row.locator("details.report input[name=reason]").fill("not jazz at all")
     row.locator("details.report button[type=submit]").click()
-    row.get_by_text("a curator will look at it").wait_for()
+    row.locator("details.report summary", has_text="Reported").wait_for()
     check_page(listener, browser)
 
     # The curator finds it in the queue, opens the review and rejects the track.
