@@ -221,3 +221,22 @@ class DataExport(BackgroundJob):
         if self.status == ExportStatus.EXPIRED:
             return True
         return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+
+class EraseOffer(models.Model):
+    """An open offer to delete what was stored under a purpose the listener withdrew.
+
+    Opened by the withdrawal (a withdrawal hook, in its transaction); it stays on the privacy
+    page until the listener answers — delete, or keep — so a reload does not lose it.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="erase_offers")
+    purpose = models.CharField(max_length=32, choices=ConsentPurpose.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("created_at", "pk")
+        constraints = [models.UniqueConstraint(fields=["user", "purpose"], name="erase_offer_user_purpose")]
+
+    def __str__(self) -> str:
+        return f"erase offer {self.purpose} for user {self.user_id}"

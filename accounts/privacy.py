@@ -37,21 +37,14 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import models
 
+from accounts.privacy_words import data_kind
+
 ExportPart = Callable[..., Any]
 ErasureHook = Callable[..., None]
 PurposeEraser = Callable[..., int]
 RetentionHook = Callable[..., int]
 
 MAX_OWNERSHIP_DEPTH = 3
-# Plain names for kinds whose model names mean little to a listener.
-FRIENDLY_KINDS = {
-    "accounts.user_groups": "roles",
-    "accounts.user_user_permissions": "extra permissions",
-    "admin.logentry": "admin actions",
-    "catalog.catalogimport": "catalog imports you started",
-    "catalog.subsoniclink": "your linked media server accounts",
-    "catalog.subsonicpush": "playlists pushed to your media servers",
-}
 
 _export_parts: dict[str, ExportPart] = {}
 _erasure_hooks: list[ErasureHook] = []
@@ -121,7 +114,7 @@ class UserRelation:
 
     @property
     def kind(self) -> str:
-        return FRIENDLY_KINDS.get(self.label) or str(self.model._meta.verbose_name_plural)
+        return data_kind(self.label, str(self.model._meta.verbose_name_plural)).label
 
     def queryset_for(self, user: Any) -> models.QuerySet[Any]:
         condition = reduce(or_, (models.Q(**{lookup: user}) for lookup in self.lookups))

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.privacy_center, name="center"),
     path("consents/<str:purpose>/", views.consent_change, name="consent_change"),
     path("consents/<str:purpose>/erase/", views.purpose_data_erase, name="purpose_data_erase"),
+    path("consents/<str:purpose>/keep/", views.purpose_data_keep, name="purpose_data_keep"),
     path("exports/", views.export_request, name="export_request"),
     path("exports/status/", views.export_status, name="export_status"),
     path("exports/<int:export_id>/download/", views.export_download, name="export_download"),

@@ -26,6 +26,7 @@ from accounts.consent import (
     policy_current,
     purpose_parse,
 )
+from accounts.erase_offers import erase_offer_close, erase_offers_open
 from accounts.forms import (
     AccountDeleteForm,
     ConsentForm,
@@ -141,6 +142,7 @@ def _consents_context(user: User) -> dict[str, Any]:
             }
             for purpose in ConsentPurpose
         ],
+        "erase_offers": erase_offers_open(user=user),
         "history": selectors.consent_history(user=user),
         "policy": policy_current(),
     }
@@ -155,9 +157,7 @@ def _exports_context(user: User) -> dict[str, Any]:
 @require_GET
 def privacy_center(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
-    offer = request.GET.get("offer_erase")
     context = {
-        "offer_erase": ConsentPurpose(offer) if offer in ConsentPurpose.values else None,
         "held": selectors.privacy_counts(user=user),
         "token_count": selectors.token_list(user=user).filter(revoked_at__isnull=True).count(),
         **_consents_context(user),
@@ -186,11 +186,7 @@ def consent_change(request: HttpRequest, purpose: str) -> HttpResponse:
         notice = f"{parsed.label}: consent withdrawn. It takes effect right away."
     if _is_fragment_request(request):
         # The fragment carries its own notice: a queued message would show up on a later page.
-        context = {
-            **_consents_context(user),
-            "offer_erase": parsed if answer == "no" else None,
-            "notice": notice,
-        }
+        context = {**_consents_context(user), "notice": notice}
         return render(request, "privacy/center.html#consents", context)
     messages.info(request, notice)
     if answer == "no":
@@ -207,6 +203,7 @@ def purpose_data_erase(request: HttpRequest, purpose: str) -> HttpResponse:
     except ApplicationError:
         raise Http404("No such consent purpose.") from None
     deleted = services.purpose_data_erase(user=request_user(request), purpose=parsed)
+    erase_offer_close(user=request_user(request), purpose=parsed)
     messages.success(
         request,
         f"Deleted {deleted} stored record{'s' if deleted != 1 else ''} of your {parsed.label.lower()}."
@@ -214,6 +211,19 @@ def purpose_data_erase(request: HttpRequest, purpose: str) -> HttpResponse:
         else f"Nothing of your {parsed.label.lower()} was stored.",
     )
     return redirect("privacy:center")
+
+
+@login_required
+@require_POST
+def purpose_data_keep(request: HttpRequest, purpose: str) -> HttpResponse:
+    """After withdrawing a purpose: keep what was stored (answers the offer to delete it)."""
+    try:
+        parsed = purpose_parse(purpose)
+    except ApplicationError:
+        raise Http404("No such consent purpose.") from None
+    erase_offer_close(user=request_user(request), purpose=parsed)
+    messages.info(request, f"Kept your stored {parsed.label.lower()}; nothing new is stored for it.")
+    return redirect(f"{reverse('privacy:center')}#consents")
 
 
 @login_required

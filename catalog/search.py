@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, OuterRef, QuerySet, Value
 from django.db.models.expressions import CombinedExpression
 from pgvector.django import CosineDistance
 
@@ -210,8 +210,3 @@ def _estimated_embedded_rows(queryset: QuerySet[Track]) -> float:
 def _estimated_rows(queryset: QuerySet[Track]) -> float:
     plan = json.loads(queryset.order_by().values("pk").explain(format="json"))
     return float(plan[0]["Plan"]["Plan Rows"])
-
-
-def q_text(text: str) -> Q:
-    """Plain substring match over title, album and artist names (search-as-you-type)."""
-    return Q(title__icontains=text) | Q(album__icontains=text) | Q(artists__name__icontains=text)

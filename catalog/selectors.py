@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
@@ -23,7 +23,8 @@ from catalog.models import (
     Track,
     TrackArtist,
 )
-from catalog.search import SearchFilters, SearchHit, apply_filters, q_text, track_vector_search
+from catalog.search import SearchFilters, SearchHit, apply_filters, track_vector_search
+from catalog.search_text import tracks_matching_words
 
 
 def _with_relations(queryset: QuerySet[Track]) -> QuerySet[Track]:
@@ -34,11 +35,12 @@ def _with_relations(queryset: QuerySet[Track]) -> QuerySet[Track]:
 
 
 def track_list(*, filters: SearchFilters | None = None, text: str = "") -> QuerySet[Track]:
-    """Browse: tracks passing the filters (and containing ``text``), most popular first."""
+    """Browse: tracks passing the filters (and holding every word of ``text``, in any order,
+    whatever the case and accents), most popular first, unknown popularity last."""
     queryset = apply_filters(Track.objects.all(), filters or SearchFilters())
     if text:
-        queryset = queryset.filter(q_text(text)).distinct()
-    return _with_relations(queryset.order_by("-popularity", "title", "pk"))
+        queryset = tracks_matching_words(queryset, text)
+    return _with_relations(queryset.order_by(F("popularity").desc(nulls_last=True), "title", "pk"))
 
 
 def track_semantic_search(*, text: str, k: int = 20, filters: SearchFilters | None = None) -> list[Track]:

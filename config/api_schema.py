@@ -72,3 +72,86 @@ def add_common_error_responses(
                 elif "content" not in existing:
                     existing["content"] = {"application/json": {"schema": reference}}
     return result
+
+
+# --- operations grouped by app ---------------------------------------------------------------
+
+# (module prefix of the view, tag, what the group is for); the longest matching prefix wins, so
+# the editorial desk's experiments and monitoring form their own group wherever they live.
+API_GROUPS: tuple[tuple[str, str, str], ...] = (
+    (
+        "accounts",
+        "Account and privacy",
+        "Your account, consents per purpose, personal access tokens, data export and erasure.",
+    ),
+    (
+        "catalog",
+        "Catalog",
+        "Tracks, artists and tags; search by name or by meaning; imports, music libraries and "
+        "media servers; streaming.",
+    ),
+    (
+        "playlists",
+        "Playlists",
+        "Playlists from prompts: generate, follow a run, refine, schedule refreshes, export.",
+    ),
+    (
+        "feedback",
+        "Listening feedback",
+        "Plays, skips and likes in batches; history imports; the taste profile learned from them.",
+    ),
+    (
+        "editorial",
+        "Editorial desk",
+        "For curators: themes, pins, blocks and boosts, the review queue, editorial playlists, "
+        "the audit log.",
+    ),
+    (
+        "editorial.ops",
+        "Experiments and monitoring",
+        "For curators: A/B experiments between recommendation policies, drift and quality monitoring.",
+    ),
+    (
+        "editorial.experiments",
+        "Experiments and monitoring",
+        "For curators: A/B experiments between recommendation policies, drift and quality monitoring.",
+    ),
+)
+OTHER_GROUP = ("Other", "Operations outside the apps above.")
+
+
+def _group_for_module(module: str) -> tuple[str, str]:
+    best: tuple[str, str, str] | None = None
+    for prefix, name, description in API_GROUPS:
+        matches = module == prefix or module.startswith(prefix + ".") or module.startswith(prefix + "_")
+        if matches and (best is None or len(prefix) > len(best[0])):
+            best = (prefix, name, description)
+    return (best[1], best[2]) if best else OTHER_GROUP
+
+
+def _view_module(callback: Any) -> str:
+    view_class = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    return str(getattr(view_class or callback, "__module__", ""))
+
+
+def group_operations_by_app(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: each operation is tagged with its app's group (from
+    the module of the view that serves it), and the groups are listed with their descriptions,
+    in the order of ``API_GROUPS``."""
+    group_by_operation = {
+        (path, method.lower()): _group_for_module(_view_module(callback))
+        for path, _, method, callback in (getattr(generator, "endpoints", None) or [])
+    }
+    used: dict[str, str] = {}
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            name, description = group_by_operation.get((path, method), OTHER_GROUP)
+            operation["tags"] = [name]
+            used[name] = description
+    order = [name for _, name, _ in API_GROUPS] + [OTHER_GROUP[0]]
+    result["tags"] = [{"name": name, "description": used[name]} for name in sorted(used, key=order.index)]
+    return result

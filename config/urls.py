@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from accounts.permissions import READ_ONLY
+from config.api_docs import redoc_bundle
 from config.health import healthz
 from config.metrics import metrics_view
 from playlists import site_pages
@@ -51,6 +52,7 @@ urlpatterns = [
     # The split view serves Swagger UI's set-up script as a file: no inline script (CSP).
     path("api/docs/", docs_csp(SwaggerApi.as_view(url_name="api-schema")), name="api-docs"),
     path("api/redoc/", docs_csp(RedocApi.as_view(url_name="api-schema")), name="api-redoc"),
+    path("api/redoc/redoc.standalone.js", redoc_bundle, name="api-redoc-bundle"),
 ]
 
 handler404 = "config.error_pages.page_not_found"

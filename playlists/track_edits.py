@@ -4,7 +4,7 @@ makes, with the same history and diffs — copied from the latest ready one with
 
 Replacements and "more like this" come from the catalog's text-embedding neighbours of the
 track, leaving out what is already in the playlist, what the listener disliked or excluded, and
-what curators blocked everywhere.
+what curators blocked (everywhere or for the prompt's theme).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from accounts.models import User
 from catalog.models import Track, TrackArtist
 from catalog.subsonic_services import subsonic_pushes_follow
 from config.errors import ApplicationError
-from editorial.models import Block
 from feedback.models import EventKind, ListeningEvent, TasteExclusion
 from feedback.selectors import disliked_tracks
 from feedback.services import affinity_rebuild
+from playlists import providers
 from playlists.models import Playlist, PlaylistItem, PlaylistVersion, VersionCause, VersionStatus
 
 MORE_LIKE_THIS_COUNT = 3
@@ -84,11 +84,12 @@ def _left_out(playlist: Playlist, in_playlist: set[int]) -> Q:
             excluded.add(track_id)
         if artist_id:
             excluded_artists.add(artist_id)
-    for track_id, artist_id in Block.objects.filter(theme__isnull=True).values_list("track_id", "artist_id"):
-        if track_id:
-            excluded.add(track_id)
-        if artist_id:
-            excluded_artists.add(artist_id)
+    # The curator rules that apply to this playlist's prompt (global and theme blocks), read
+    # through the hook the desk registers (playlists sits below editorial).
+    rules = providers.rules_choose(prompt=playlist.prompt).rules
+    if rules is not None:
+        excluded |= rules.blocked_track_ids
+        excluded_artists |= rules.blocked_artist_ids
     if excluded_artists:
         excluded |= set(
             TrackArtist.objects.filter(artist_id__in=excluded_artists).values_list("track_id", flat=True)

@@ -331,9 +331,9 @@ def test_privacy_center_counts_what_is_held(client: Client, owner: User, user_pa
 
     page = client.get("/privacy/").content.decode()
 
-    assert "Consent records" in page
-    assert "Taste seeds" in page
-    assert "Personal access tokens" in page
+    assert "Your consent answers" in page
+    assert "Genres and artists you picked" in page
+    assert "API tokens" in page
     summary = APIClient()
     summary.force_authenticate(user=owner)
     kinds = {row["kind"]: row["count"] for row in summary.get("/api/privacy/summary/").json()}
