@@ -133,20 +133,29 @@ def library_scan_request(*, source_id: int, user: User | None = None, enqueue: b
         raise ApplicationError("No such library.")
     if source.kind != LibrarySourceKind.FOLDER:
         raise ApplicationError("Only folder libraries can be scanned here.")
+    return library_scan_open(source=source, user=user, enqueue=_scan_enqueue if enqueue else None)
+
+
+def library_scan_open(
+    *, source: LibrarySource, user: User | None, enqueue: Callable[[int], None] | None
+) -> LibraryScan:
+    """The source's queued or running scan, or a new one that resumes after the last path a
+    cancelled or failed one committed (folder scans and Subsonic syncs alike). Call with the
+    source row locked. ``enqueue`` sends a queued scan to its worker — again for one already
+    queued, in case its message was lost (a flushed broker): the claim makes a duplicate a no-op.
+    """
     active = source.scans.filter(status__in=ACTIVE_STATUSES).first()
     if active is not None:
-        if active.status == JobStatus.QUEUED and enqueue:
-            # Sent again in case its message was lost (a flushed broker): the claim makes a
-            # duplicate a no-op.
-            _scan_enqueue(active.pk)
+        if active.status == JobStatus.QUEUED and enqueue is not None:
+            enqueue(active.pk)
         return active
     last = source.scans.order_by("-created_at", "-pk").first()
     resume_after = ""
     if last is not None and last.status in (JobStatus.CANCELLED, JobStatus.FAILED):
         resume_after = last.resume_after
     scan = LibraryScan.objects.create(source=source, requested_by=user, resume_after=resume_after)
-    if enqueue:
-        _scan_enqueue(scan.pk)
+    if enqueue is not None:
+        enqueue(scan.pk)
     return scan
 
 

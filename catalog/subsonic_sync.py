@@ -30,7 +30,7 @@ from catalog.models import (
     SubsonicAccount,
 )
 from catalog.services import track_documents_refresh
-from catalog.sources import ACTIVE_STATUSES, FAILURES_KEPT
+from catalog.sources import FAILURES_KEPT, library_scan_open
 from catalog.subsonic.client import SubsonicAuthError, SubsonicClient, SubsonicError, SubsonicNotFound
 from catalog.subsonic.mapping import Song, song_from_child
 from catalog.subsonic_analysis import subsonic_files_analysis_queue
@@ -49,19 +49,7 @@ def subsonic_sync_request(*, source_id: int, user: User | None = None, enqueue: 
     source = LibrarySource.objects.select_for_update().filter(pk=source_id).first()
     if source is None or source.kind != LibrarySourceKind.SUBSONIC:
         raise ApplicationError("No such Subsonic library.")
-    active = source.scans.filter(status__in=ACTIVE_STATUSES).first()
-    if active is not None:
-        if active.status == JobStatus.QUEUED and enqueue:
-            _sync_enqueue(active.pk)
-        return active
-    last = source.scans.order_by("-created_at", "-pk").first()
-    resume_after = ""
-    if last is not None and last.status in (JobStatus.CANCELLED, JobStatus.FAILED) and last.resume_after:
-        resume_after = last.resume_after
-    scan = LibraryScan.objects.create(source=source, requested_by=user, resume_after=resume_after)
-    if enqueue:
-        _sync_enqueue(scan.pk)
-    return scan
+    return library_scan_open(source=source, user=user, enqueue=_sync_enqueue if enqueue else None)
 
 
 def _sync_enqueue(scan_id: int) -> None:

@@ -11,7 +11,8 @@ from rest_framework.test import APIClient
 from accounts.models import ConsentPurpose, EraseOffer, User
 from accounts.privacy import user_relations
 from accounts.privacy_words import DATA_KINDS, data_kind, policy_for_reading
-from accounts.services import account_erase, consent_grant, consent_withdraw, taste_seeds_set
+from accounts.services import account_erase, consent_grant, consent_withdraw
+from feedback.taste_seeds import taste_seeds_set
 from tests.catalog.factories import TagFactory
 
 pytestmark = pytest.mark.django_db

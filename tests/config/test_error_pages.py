@@ -10,7 +10,7 @@ from django.test import Client, RequestFactory
 from django.views import defaults
 
 from accounts.models import User
-from config import run
+from config import launch
 
 BRAND = 'class="brand"'
 
@@ -68,27 +68,21 @@ def test_400_and_500_pages_are_branded() -> None:
     assert "Something went wrong" in broken.content.decode()
 
 
-def test_make_run_serves_through_gunicorn_and_make_dev_through_runserver() -> None:
-    served = dict(run.server_commands("127.0.0.1", "8000"))
-    developed = dict(run.server_commands("127.0.0.1", "8000", dev=True))
-
-    assert served["web"][1:4] == ["-m", "gunicorn", "config.wsgi:application"]
-    assert "127.0.0.1:8000" in served["web"]
-    assert developed["web"][-2:] == ["runserver", "127.0.0.1:8000"]
-    # The library/analysis worker stays beside the default one.
-    assert "--queues=library,analysis" in served["library"]
-
-
 def test_make_run_turns_debug_off_and_make_dev_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[str] = []
-
-    def stop_after_setup(_path: object) -> int:
-        seen.append(os.environ["DEBUG"])
-        return 4242  # "another Segue is running": run() returns before starting anything
-
-    monkeypatch.setattr(run, "supervisor_pid", stop_after_setup)
+    # What every process `make run` / `make dev` starts inherits (the web server choice is in
+    # tests/config/test_launch.py).
+    for name in ("SEGUE_WEB_SERVER", "SEGUE_DATA_DIR", "XDG_RUNTIME_DIR", "PYTHONUNBUFFERED", "PATH"):
+        if name in os.environ:  # restored after the test, like DEBUG
+            monkeypatch.setenv(name, os.environ[name])
+        else:  # set, then removed: the undo removes what the launcher sets
+            monkeypatch.setenv(name, "")
+            monkeypatch.delenv(name)
     monkeypatch.setenv("DEBUG", "true")
-    assert run.run() == 1
-    assert run.run(dev=True) == 1
+    monkeypatch.setattr(launch, "load_dotenv", lambda: None)
+    monkeypatch.chdir(launch.BASE_DIR)
+    seen = []
+    for dev in (False, True):
+        launch.environment_prepare(dev=dev)
+        seen.append((os.environ["DEBUG"], os.environ["SEGUE_WEB_SERVER"]))
 
-    assert seen == ["false", "true"]
+    assert seen == [("false", "gunicorn"), ("true", "runserver")]
