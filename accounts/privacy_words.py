@@ -24,7 +24,7 @@ DATA_KINDS: dict[str, DataKind] = {
     "accounts.personalaccesstoken": DataKind(
         "API tokens", "Keys you made for apps to use Segue for you (their secrets are never stored)."
     ),
-    "accounts.tasteseed": DataKind(
+    "feedback.tasteseed": DataKind(
         "Genres and artists you picked", "What you chose when you joined; it seeds your first playlists."
     ),
     "accounts.eraseoffer": DataKind(
@@ -83,10 +83,10 @@ DATA_KINDS: dict[str, DataKind] = {
     "editorial.versiontheme": DataKind(
         "Editorial themes of your playlists", "Which editorial theme each playlist version was matched to."
     ),
-    "editorial.versionassignment": DataKind(
+    "experiments.versionassignment": DataKind(
         "Experiment groups", "Which test group a playlist of yours was in (only with your consent)."
     ),
-    "editorial.simulatedoutcome": DataKind(
+    "experiments.simulatedoutcome": DataKind(
         "Simulated listening", "Made-up outcomes used to try experiments on your playlists."
     ),
     "editorial.auditentry": DataKind(
@@ -97,7 +97,7 @@ DATA_KINDS: dict[str, DataKind] = {
     "editorial.editorialplaylist": DataKind(
         "Editorial playlists you made", "Playlists you built for everyone."
     ),
-    "editorial.experiment": DataKind("Experiments you started", "A/B tests of recommendation methods."),
+    "experiments.experiment": DataKind("Experiments you started", "A/B tests of recommendation methods."),
     "editorial.themepin": DataKind("Tracks you pinned", "Tracks you placed in an editorial theme."),
     "editorial.trackdecision": DataKind(
         "Your review decisions", "Tracks you approved or rejected in reviews."

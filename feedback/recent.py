@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Prefetch
+
 from accounts.models import User
+from catalog.models import Artist
 from feedback.models import EventKind, ListeningEvent
 
 # Progress and play-start events only say "still listening": the list shows what ended a listen
@@ -51,7 +54,9 @@ def recent_listening(*, user: User, limit: int = RECENT_LIMIT) -> list[RecentLis
     events = (
         ListeningEvent.objects.filter(user=user, kind__in=SHOWN_KINDS)
         .select_related("track")
-        .prefetch_related("track__artists")
+        # Only what the list shows: the track's vectors and document stay in the database.
+        .only("kind", "position_ms", "ms_played", "occurred_at", "track__id", "track__title")
+        .prefetch_related(Prefetch("track__artists", queryset=Artist.objects.only("name")))
         .order_by("-occurred_at", "-id")[:limit]
     )
     return [

@@ -24,7 +24,9 @@ from django.urls import reverse
 
 from accounts.models import ConsentPurpose, User
 from accounts.services import consent_withdraw
+from catalog import embedding_services as catalog_embedding_services
 from catalog import services as catalog_services
+from editorial import review_services
 from editorial import services as editorial_services
 from editorial.models import Block, EditorialItem, EditorialPlaylist, EditorialStatus, ReviewItem
 from playlists.models import Playlist, VersionStatus
@@ -144,7 +146,7 @@ def _name(request: pytest.FixtureRequest, step: str) -> str:
 def demo_catalog(transactional_db: None) -> None:
     with mock.patch("catalog.services.embedding_queue"):
         catalog_services.catalog_demo_load(count=300, seed=5)
-    catalog_services.catalog_embed_all(batch_size=256)
+    catalog_embedding_services.catalog_embed_all(batch_size=256)
 
 
 def _version_ready(playlist: Playlist, number: int) -> bool:
@@ -236,7 +238,7 @@ def desk_objects(transactional_db: None, owner: User, curator: User) -> dict[str
         for index in range(4)
     ]
     version = version_make(playlist_make(owner=owner, prompt="late night drive"), tracks=tracks)
-    editorial_services.report_create(reporter=owner, playlist=version.playlist, track_id=tracks[0].pk)
+    review_services.report_create(reporter=owner, playlist=version.playlist, track_id=tracks[0].pk)
     draft = EditorialPlaylist.objects.create(
         name="Sunday slow", prompt="sunday", status=EditorialStatus.DRAFT
     )

@@ -22,6 +22,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.services import policy_ensure_initial
+from catalog import embedding_services as catalog_embedding_services
 from catalog import services as catalog_services
 from catalog.models import LibrarySource
 from tests.e2e.conftest import SCREENSHOTS, assert_page_reads_well, screenshot
@@ -50,7 +51,7 @@ def demo_catalog(transactional_db: None) -> None:
     policy_ensure_initial()
     with mock.patch("catalog.services.embedding_queue"):
         catalog_services.catalog_demo_load(count=300, seed=5)
-    catalog_services.catalog_embed_all(batch_size=256)
+    catalog_embedding_services.catalog_embed_all(batch_size=256)
 
 
 @pytest.fixture

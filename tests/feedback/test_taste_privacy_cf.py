@@ -65,7 +65,7 @@ def test_the_taste_page_runs_no_cf_or_content_vector_query(
     browser.force_login(owner)
     services.taste_exclusion_add(user=owner, artist_id=listened["other"])
 
-    with django_assert_num_queries(13) as captured:
+    with django_assert_num_queries(15) as captured:
         assert browser.get("/taste/").status_code == 200
 
     sql = " ".join(query["sql"] for query in captured.captured_queries)
