@@ -19,8 +19,9 @@ from django.db import transaction
 from django.db.models import Model
 
 from accounts.models import User
+from catalog.embedding_services import embedding_queue
 from catalog.models import Artist, Tag, Track, TrackArtist, TrackTag
-from catalog.services import embedding_queue, track_documents_refresh
+from catalog.services import track_documents_refresh
 
 EditRecorder = Callable[..., Any]
 
@@ -92,39 +93,64 @@ def _refresh_documents(track_ids: Iterable[int]) -> None:
         embedding_queue()
 
 
-@transaction.atomic
-def track_edit_record(*, actor: User, track: Track, before: dict[str, Any] | None) -> bool:
-    """After a staff edit of ``track`` (fields, credits and tags saved): rebuild its embedding
-    document and record the change. ``before`` None: the track was created. Returns whether
-    anything changed (an unchanged save records nothing)."""
-    after = track_snapshot(track)
+def _edit_record(
+    *,
+    actor: User,
+    kind: str,
+    target: Track | Artist | Tag,
+    summary: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+    track_ids: Iterable[int],
+) -> bool:
+    """Record one staff edit and rebuild the documents of the tracks it touches; an unchanged
+    save (``before == after``) records nothing. ``before`` None: the object was created."""
     if before == after:
         return False
-    _refresh_documents([track.pk])
-    action = "track.update" if before is not None else "track.create"
-    _record(actor=actor, action=action, target=track, summary=track.title, before=before, after=after)
+    _refresh_documents(track_ids)
+    action = f"{kind}.update" if before is not None else f"{kind}.create"
+    _record(actor=actor, action=action, target=target, summary=summary, before=before, after=after)
     return True
+
+
+@transaction.atomic
+def track_edit_record(*, actor: User, track: Track, before: dict[str, Any] | None) -> bool:
+    """After a staff edit of ``track`` (fields, credits and tags saved): its embedding document
+    is rebuilt and the change recorded. Returns whether anything changed."""
+    return _edit_record(
+        actor=actor,
+        kind="track",
+        target=track,
+        summary=track.title,
+        before=before,
+        after=track_snapshot(track),
+        track_ids=[track.pk],
+    )
 
 
 @transaction.atomic
 def artist_edit_record(*, actor: User, artist: Artist, before: dict[str, Any] | None) -> bool:
     """After a staff edit of ``artist``: its tracks' documents follow a new name; the change is recorded."""
-    after = artist_snapshot(artist)
-    if before == after:
-        return False
-    _refresh_documents(TrackArtist.objects.filter(artist=artist).values_list("track_id", flat=True))
-    action = "artist.update" if before is not None else "artist.create"
-    _record(actor=actor, action=action, target=artist, summary=artist.name, before=before, after=after)
-    return True
+    return _edit_record(
+        actor=actor,
+        kind="artist",
+        target=artist,
+        summary=artist.name,
+        before=before,
+        after=artist_snapshot(artist),
+        track_ids=TrackArtist.objects.filter(artist=artist).values_list("track_id", flat=True),
+    )
 
 
 @transaction.atomic
 def tag_edit_record(*, actor: User, tag: Tag, before: dict[str, Any] | None) -> bool:
     """After a staff edit of ``tag``: its tracks' documents follow a new name; the change is recorded."""
-    after = tag_snapshot(tag)
-    if before == after:
-        return False
-    _refresh_documents(TrackTag.objects.filter(tag=tag).values_list("track_id", flat=True))
-    action = "tag.update" if before is not None else "tag.create"
-    _record(actor=actor, action=action, target=tag, summary=tag.name, before=before, after=after)
-    return True
+    return _edit_record(
+        actor=actor,
+        kind="tag",
+        target=tag,
+        summary=tag.name,
+        before=before,
+        after=tag_snapshot(tag),
+        track_ids=TrackTag.objects.filter(tag=tag).values_list("track_id", flat=True),
+    )

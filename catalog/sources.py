@@ -216,7 +216,7 @@ class ScanProgress:
 ScanProgressCallback = Callable[[ScanProgress], None]
 
 
-class _ScanCancelled(Exception):
+class ScanCancelled(Exception):
     pass
 
 
@@ -238,50 +238,57 @@ def library_scan_run(
     try:
         root = root_check(Path(scan.source.root))
     except RootError as exc:
-        return _scan_finish(scan, status=JobStatus.FAILED, error=str(exc))
+        return library_scan_finish(scan, status=JobStatus.FAILED, error=str(exc))
     start_after = scan.resume_after
     try:
         scan.files_total = _count_files(scan, root)
         _scan_files(scan, root, on_progress=on_progress)
         scan.files_removed = _mark_removed(scan, start_after=start_after)
-    except _ScanCancelled:
-        return _scan_finish(scan, status=JobStatus.CANCELLED)
+    except ScanCancelled:
+        return library_scan_finish(scan, status=JobStatus.CANCELLED)
     except JobTakenAway:
         # The sweep declared it lost (a heartbeat came too late); its row is no longer ours.
         logger.warning("Library scan %s was marked failed while running; stopping", scan.pk)
         return LibraryScan.objects.filter(pk=scan.pk).first()
     except SoftTimeLimitExceeded:
-        _scan_finish(
+        library_scan_finish(
             scan,
             status=JobStatus.FAILED,
             error="The scan ran past its time limit; a rescan resumes where it stopped.",
         )
         raise
     except KeyboardInterrupt:  # Ctrl-C in `manage.py scan_library`
-        _scan_finish(
+        library_scan_finish(
             scan, status=JobStatus.CANCELLED, error="Interrupted; a rescan resumes where it stopped."
         )
         raise
     except Exception as exc:
-        _scan_finish(scan, status=JobStatus.FAILED, error=f"Internal error: {type(exc).__name__}: {exc}")
+        library_scan_finish(
+            scan, status=JobStatus.FAILED, error=f"Internal error: {type(exc).__name__}: {exc}"
+        )
         raise
-    scan.resume_after = ""
-    _scan_finish(scan, status=JobStatus.SUCCEEDED)
-    LibrarySource.objects.filter(pk=scan.source_id).update(last_scan_at=scan.finished_at)
-    if analyse:
-        media_files_analysis_queue(source_id=scan.source_id)
+    library_scan_succeed(scan, queue_analysis=media_files_analysis_queue if analyse else None)
     if on_progress is not None:
         on_progress(ScanProgress(scan, scan.resume_after))
     return scan
 
 
-def _scan_finish(scan: LibraryScan, *, status: str, error: str = "") -> LibraryScan:
+def library_scan_succeed(scan: LibraryScan, *, queue_analysis: Callable[..., object] | None) -> None:
+    """End a complete scan or sync: the source's last complete scan, then its analysis queued."""
+    scan.resume_after = ""
+    library_scan_finish(scan, status=JobStatus.SUCCEEDED)
+    LibrarySource.objects.filter(pk=scan.source_id).update(last_scan_at=scan.finished_at)
+    if queue_analysis is not None:
+        queue_analysis(source_id=scan.source_id)
+
+
+def library_scan_finish(scan: LibraryScan, *, status: str, error: str = "") -> LibraryScan:
     scan.heartbeat_at = timezone.now()
-    job_finish(scan, status=status, error=error, fields=("heartbeat_at", "resume_after", *_COUNT_FIELDS))
+    job_finish(scan, status=status, error=error, fields=("heartbeat_at", "resume_after", *SCAN_COUNT_FIELDS))
     return scan
 
 
-_COUNT_FIELDS = (
+SCAN_COUNT_FIELDS = (
     "files_seen",
     "files_new",
     "files_changed",
@@ -332,22 +339,28 @@ def _count_files(scan: LibraryScan, root: Path) -> int:
 
 
 def _heartbeat(scan: LibraryScan, unchanged_ids: list[int]) -> None:
-    """Save progress; raise _ScanCancelled when staff asked to cancel, JobTakenAway when the
-    stale sweep marked the scan failed meanwhile (nothing is saved then)."""
+    with transaction.atomic():
+        library_scan_progress(scan)
+        if unchanged_ids:
+            MediaFile.objects.filter(pk__in=unchanged_ids).update(last_seen_scan=scan.pk)
+
+
+def library_scan_progress(scan: LibraryScan) -> None:
+    """Save a running scan's or sync's progress; raise ScanCancelled when staff asked to cancel,
+    JobTakenAway when the stale sweep marked it failed meanwhile (nothing is saved then)."""
     with transaction.atomic():
         scan.heartbeat_at = timezone.now()
         # The conditional UPDATE locks the row, so a cancel asked meanwhile is read after it.
-        job_progress(scan, fields=("heartbeat_at", "resume_after", *_COUNT_FIELDS))
-        if unchanged_ids:
-            MediaFile.objects.filter(pk__in=unchanged_ids).update(last_seen_scan=scan.pk)
+        job_progress(scan, fields=("heartbeat_at", "resume_after", *SCAN_COUNT_FIELDS))
         cancel_requested = (
             LibraryScan.objects.filter(pk=scan.pk).values_list("cancel_requested", flat=True).first()
         )
     if cancel_requested:
-        raise _ScanCancelled
+        raise ScanCancelled
 
 
-def _fail(scan: LibraryScan, path: str, reason: str) -> None:
+def library_scan_failure_add(scan: LibraryScan, path: str, reason: str) -> None:
+    """Count one file (or album) that could not be read, keeping the first FAILURES_KEPT reasons."""
     scan.files_failed += 1
     if len(scan.failures) < FAILURES_KEPT:
         scan.failures = [*scan.failures, {"path": path, "reason": reason}]
@@ -371,17 +384,19 @@ def _scan_one(scan: LibraryScan, root: Path, found: FoundFile) -> tuple[str, int
         with transaction.atomic():
             media_file, created, changed = _media_file_write(scan, root, found, tags, digest, existing)
     except UnreadableFile as exc:
-        _fail(scan, found.path, str(exc))
+        library_scan_failure_add(scan, found.path, str(exc))
         return "failed", None, 0
     except OSError as exc:
-        _fail(scan, found.path, f"cannot be read: {exc.strerror or exc}")
+        library_scan_failure_add(scan, found.path, f"cannot be read: {exc.strerror or exc}")
         return "failed", None, 0
     except SoftTimeLimitExceeded:
         raise
     except Exception as exc:
         # One file never stops the scan; the log keeps the traceback.
         logger.exception("Library scan %s: %s failed", scan.pk, found.path)
-        _fail(scan, found.path, f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+        library_scan_failure_add(
+            scan, found.path, f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+        )
         return "failed", None, 0
     if created:
         scan.files_new += 1

@@ -30,14 +30,21 @@ from catalog.models import (
     SubsonicAccount,
 )
 from catalog.services import track_documents_refresh
-from catalog.sources import FAILURES_KEPT, library_scan_open
+from catalog.sources import (
+    ScanCancelled,
+    library_scan_failure_add,
+    library_scan_finish,
+    library_scan_open,
+    library_scan_progress,
+    library_scan_succeed,
+)
 from catalog.subsonic.client import SubsonicAuthError, SubsonicClient, SubsonicError, SubsonicNotFound
 from catalog.subsonic.mapping import Song, song_from_child
 from catalog.subsonic_analysis import subsonic_files_analysis_queue
 from catalog.subsonic_connect import account_client
 from catalog.track_identity import track_for_file, track_update_from_tags
 from config.errors import ApplicationError
-from config.jobs import JobStatus
+from config.jobs import JobStatus, JobTakenAway, job_claim
 
 logger = logging.getLogger(__name__)
 
@@ -80,14 +87,6 @@ def _resume_point(resume_after: str, scan_id: int) -> tuple[int, int]:
     return 0, scan_id
 
 
-class _SyncCancelled(Exception):
-    pass
-
-
-class _SyncTakenAway(Exception):
-    pass
-
-
 SyncProgressCallback = Callable[[LibraryScan], None]
 
 
@@ -102,15 +101,12 @@ def subsonic_sync_run(
     server between the stop and the resume may shift it, so a few may be read twice or left for
     the next sync (which starts from the first album and puts every song right again).
     """
-    claimed = LibraryScan.objects.filter(pk=scan_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
-    )
-    if claimed != 1:
+    if not job_claim(LibraryScan, pk=scan_id, heartbeat_at=timezone.now()):
         return None
     scan = LibraryScan.objects.select_related("source").get(pk=scan_id)
     account = SubsonicAccount.objects.filter(source_id=scan.source_id).select_related("source").first()
     if account is None:
-        return _finish(scan, status=JobStatus.FAILED, error="This library has no server account.")
+        return library_scan_finish(scan, status=JobStatus.FAILED, error="This library has no server account.")
     done, chain_start = _resume_point(scan.resume_after, scan.pk)
     scan.resume_after = f"{done}|{chain_start}"
     try:
@@ -118,85 +114,38 @@ def subsonic_sync_run(
             client.ping()
             albums = [album for _, album in client.albums(page_size=settings.SUBSONIC_PAGE_SIZE)]
             scan.files_total = sum(int(album.get("songCount") or 0) for album in albums)
-            _heartbeat(scan)
+            library_scan_progress(scan)
             covers: dict[str, bytes | None] = {}
             for index in range(done, len(albums)):
                 _sync_album(scan, client, albums[index], covers)
                 scan.resume_after = f"{index + 1}|{chain_start}"
-                _heartbeat(scan)
+                library_scan_progress(scan)
                 if on_progress is not None:
                     on_progress(scan)
         scan.files_removed = _mark_removed(scan, chain_start=chain_start)
-    except _SyncCancelled:
-        return _finish(scan, status=JobStatus.CANCELLED)
-    except _SyncTakenAway:
+    except ScanCancelled:
+        return library_scan_finish(scan, status=JobStatus.CANCELLED)
+    except JobTakenAway:
         logger.warning("Subsonic sync %s was marked failed while running; stopping", scan.pk)
         return LibraryScan.objects.filter(pk=scan.pk).first()
     except SubsonicAuthError as exc:
-        return _finish(scan, status=JobStatus.FAILED, error=exc.message)
+        return library_scan_finish(scan, status=JobStatus.FAILED, error=exc.message)
     except SubsonicError as exc:
-        return _finish(
+        return library_scan_finish(
             scan, status=JobStatus.FAILED, error=f"{exc.message} A resync resumes after the last album read."
         )
     except ApplicationError as exc:
-        return _finish(scan, status=JobStatus.FAILED, error=exc.message)
+        return library_scan_finish(scan, status=JobStatus.FAILED, error=exc.message)
     except SoftTimeLimitExceeded:
-        _finish(scan, status=JobStatus.FAILED, error="The sync ran past its time limit; a resync resumes.")
+        library_scan_finish(
+            scan, status=JobStatus.FAILED, error="The sync ran past its time limit; a resync resumes."
+        )
         raise
     except Exception as exc:
-        _finish(scan, status=JobStatus.FAILED, error=f"Internal error: {type(exc).__name__}")
+        library_scan_finish(scan, status=JobStatus.FAILED, error=f"Internal error: {type(exc).__name__}")
         raise
-    scan.resume_after = ""
-    _finish(scan, status=JobStatus.SUCCEEDED)
-    LibrarySource.objects.filter(pk=scan.source_id).update(last_scan_at=scan.finished_at)
-    if analyse:
-        subsonic_files_analysis_queue(source_id=scan.source_id)
+    library_scan_succeed(scan, queue_analysis=subsonic_files_analysis_queue if analyse else None)
     return scan
-
-
-_COUNT_FIELDS = (
-    "files_total",
-    "files_seen",
-    "files_new",
-    "files_changed",
-    "files_unchanged",
-    "files_removed",
-    "files_failed",
-    "failures",
-)
-
-
-def _finish(scan: LibraryScan, *, status: str, error: str = "") -> LibraryScan:
-    scan.status = status
-    scan.error = error
-    scan.finished_at = timezone.now()
-    scan.heartbeat_at = scan.finished_at
-    scan.save(
-        update_fields=["status", "error", "finished_at", "heartbeat_at", "resume_after", *_COUNT_FIELDS]
-    )
-    return scan
-
-
-def _heartbeat(scan: LibraryScan) -> None:
-    with transaction.atomic():
-        state = (
-            LibraryScan.objects.select_for_update()
-            .filter(pk=scan.pk)
-            .values_list("status", "cancel_requested")
-            .first()
-        )
-        if state is None or state[0] != JobStatus.RUNNING:
-            raise _SyncTakenAway
-        scan.heartbeat_at = timezone.now()
-        scan.save(update_fields=["heartbeat_at", "resume_after", *_COUNT_FIELDS])
-    if state[1]:
-        raise _SyncCancelled
-
-
-def _fail(scan: LibraryScan, where: str, reason: str) -> None:
-    scan.files_failed += 1
-    if len(scan.failures) < FAILURES_KEPT:
-        scan.failures = [*scan.failures, {"path": where, "reason": reason}]
 
 
 def _sync_album(
@@ -207,7 +156,9 @@ def _sync_album(
         album = client.album(album_id)
     except SubsonicNotFound:
         # Removed from the server while we were syncing: its songs are marked at the end.
-        _fail(scan, f"album {album_summary.get('name', album_id)}", "gone from the server during the sync")
+        library_scan_failure_add(
+            scan, f"album {album_summary.get('name', album_id)}", "gone from the server during the sync"
+        )
         return
     songs = [
         song for song in (song_from_child(child) for child in album.get("song") or []) if song is not None
