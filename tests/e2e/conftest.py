@@ -9,7 +9,7 @@ __all__ = ["assert_page_reads_well", "screenshot", "subsonic_peer"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-screenshots"
 
 # Elements wider than the viewport (but not inside something that clips or scrolls them).
-_OVERFLOWING = """() => {
+OVERFLOWING_SCRIPT = """() => {
   const width = document.documentElement.clientWidth;
   const clipped = (element) => {
     let parent = element.parentElement;
@@ -45,6 +45,6 @@ def assert_page_reads_well(page: Any, console_errors: list[str]) -> None:
     """The page has a title, nothing overflows the viewport sideways, and the console is clean."""
     title = page.title()
     assert title.strip() and title.strip() != "· Segue", f"{page.url} has no title"
-    overflow = page.evaluate(_OVERFLOWING)
+    overflow = page.evaluate(OVERFLOWING_SCRIPT)
     assert overflow["scrollWidth"] <= overflow["width"] and not overflow["found"], f"{page.url}: {overflow}"
     assert not console_errors, f"{page.url}: console errors {console_errors}"

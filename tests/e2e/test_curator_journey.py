@@ -15,10 +15,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import pytest
-from django.conf import settings
 from django.db import connections
 from django.urls import reverse
 
@@ -26,12 +24,14 @@ from accounts.models import ConsentPurpose, User
 from accounts.services import consent_withdraw
 from catalog import embedding_services as catalog_embedding_services
 from catalog import services as catalog_services
+from config.celery import app as celery_app
 from editorial import review_services
 from editorial import services as editorial_services
 from editorial.models import Block, EditorialItem, EditorialPlaylist, EditorialStatus, ReviewItem
 from playlists.models import Playlist, VersionStatus
 from playlists.services import playlist_create
 from tests.catalog.factories import TrackFactory
+from tests.e2e.conftest import OVERFLOWING_SCRIPT, screenshot
 from tests.e2e.test_player import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -42,40 +42,9 @@ from tests.playlists.factories import playlist_make, version_make
 
 pytestmark = [pytest.mark.e2e]
 
-SCREENSHOTS = Path(settings.BASE_DIR) / "test-screenshots"
 WIDTHS = {"phone": (375, 740), "desktop": (1280, 860)}
 
 # Elements whose right edge passes the viewport, outside any sideways-scrolling container.
-OVERFLOW_SCRIPT = """() => {
-  const width = document.documentElement.clientWidth;
-  const clipped = (element) => {
-    let parent = element.parentElement;
-    for (; parent && parent !== document.body; parent = parent.parentElement) {
-      const overflow = getComputedStyle(parent).overflowX;
-      if (overflow === 'auto' || overflow === 'scroll' || overflow === 'hidden') return true;
-    }
-    return false;
-  };
-  const found = [];
-  for (const element of document.querySelectorAll('body *')) {
-    const box = element.getBoundingClientRect();
-    if (box.width <= 1 || box.right <= width + 1 || clipped(element)) continue;
-    const style = getComputedStyle(element);
-    if (style.visibility === 'hidden' || style.display === 'none') continue;
-    const classes = typeof element.className === 'string' ? element.className.trim() : '';
-    const name = classes ? '.' + classes.split(/\\s+/).join('.') : '';
-    found.push(`${element.tagName.toLowerCase()}${name} right=${Math.round(box.right)}`);
-  }
-  return {width, scrollWidth: document.documentElement.scrollWidth, found: found.slice(0, 8)};
-}"""
-
-
-def screenshot(page: Any, name: str) -> Path:
-    """Save what the page shows now as test-screenshots/<name>.png (the whole page)."""
-    SCREENSHOTS.mkdir(exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
 
 
 class Browser:
@@ -112,7 +81,7 @@ def check_page(page: Any, browser: Browser, *, overflow: bool = True) -> None:
     page.wait_for_load_state("load")
     assert page.title().strip(), f"{page.url} has no <title>"
     if overflow:
-        result = page.evaluate(OVERFLOW_SCRIPT)
+        result = page.evaluate(OVERFLOWING_SCRIPT)
         assert result["scrollWidth"] <= result["width"] and not result["found"], (page.url, result)
     assert not browser.errors, (page.url, browser.errors)
 
@@ -144,8 +113,10 @@ def _name(request: pytest.FixtureRequest, step: str) -> str:
 
 @pytest.fixture
 def demo_catalog(transactional_db: None) -> None:
-    with mock.patch("catalog.services.embedding_queue"):
-        catalog_services.catalog_demo_load(count=300, seed=5)
+    catalog_services.catalog_demo_load(count=300, seed=5)
+    # The load queues the real embedding task; the tracks are embedded here instead, and the
+    # queued task is dropped from the test broker so no later test's worker picks it up.
+    celery_app.control.purge()
     catalog_embedding_services.catalog_embed_all(batch_size=256)
 
 

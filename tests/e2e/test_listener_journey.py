@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import pytest
 from django.core import mail
@@ -25,6 +24,7 @@ from accounts.services import policy_ensure_initial
 from catalog import embedding_services as catalog_embedding_services
 from catalog import services as catalog_services
 from catalog.models import LibrarySource
+from config.celery import app as celery_app
 from tests.e2e.conftest import SCREENSHOTS, assert_page_reads_well, screenshot
 from tests.e2e.test_player import CHROMIUM, CHROMIUM_ARGS, audio_track
 from tests.playlists.factories import playlist_make, version_make
@@ -49,8 +49,10 @@ def demo_catalog(transactional_db: None) -> None:
     # An earlier test on a committed database flushed the migration's initial policy, which
     # the sign-up's consent step answers to.
     policy_ensure_initial()
-    with mock.patch("catalog.services.embedding_queue"):
-        catalog_services.catalog_demo_load(count=300, seed=5)
+    catalog_services.catalog_demo_load(count=300, seed=5)
+    # The load queues the real embedding task; the tracks are embedded here instead, and the
+    # queued task is dropped from the test broker so no later test's worker picks it up.
+    celery_app.control.purge()
     catalog_embedding_services.catalog_embed_all(batch_size=256)
 
 
