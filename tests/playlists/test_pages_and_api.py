@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import timedelta
-from unittest import mock
 
 import pytest
 from django.test import Client
@@ -15,17 +15,23 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from playlists import services
 from playlists.models import Playlist, PlaylistVersion, RefreshSchedule, VersionCause, VersionStatus
+from tests.broker import broker_purge, queued_calls
 from tests.catalog.factories import TrackFactory
 from tests.playlists.factories import playlist_make, version_make
 
 pytestmark = pytest.mark.django_db
 
 
+GENERATE_VERSION = "playlists.tasks.generate_version"
+
+
 @pytest.fixture(autouse=True)
-def no_generation() -> object:
-    """Queueing is checked here; generation itself is tested with the real engine and worker."""
-    with mock.patch("playlists.tasks.generate_version.delay_on_commit") as delay:
-        yield delay
+def empty_broker() -> Iterator[None]:
+    """Queueing is checked here, in the test broker; generation itself is tested with the real
+    engine and worker elsewhere, so what is queued is dropped after each test."""
+    broker_purge()
+    yield
+    broker_purge()
 
 
 @pytest.fixture
@@ -74,7 +80,7 @@ def test_a_size_out_of_range_is_refused(api: APIClient, size: int) -> None:
 
 
 def test_creating_answers_202_with_a_status_url_and_queues_generation(
-    api: APIClient, no_generation: mock.Mock, django_capture_on_commit_callbacks
+    api: APIClient, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]
     with django_capture_on_commit_callbacks(execute=True):
         response = api.post(
@@ -92,7 +98,7 @@ def test_creating_answers_202_with_a_status_url_and_queues_generation(
     assert body["status"] == "queued"
     assert body["status_url"].endswith(f"/api/playlists/{playlist.pk}/status/")
     assert response["Location"] == body["status_url"]
-    no_generation.assert_called_once_with(playlist.versions.get().pk)
+    assert queued_calls(GENERATE_VERSION) == [((playlist.versions.get().pk,), {})]
 
 
 def test_script_in_a_prompt_renders_inert(browser: Client, owner: User) -> None:
@@ -246,7 +252,7 @@ def test_refine_before_any_version_is_ready_says_so(api: APIClient, owner: User)
 
 
 def test_a_failed_version_shows_its_reason_and_can_be_retried(
-    browser: Client, owner: User, no_generation: mock.Mock, django_capture_on_commit_callbacks
+    browser: Client, owner: User, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]
     playlist = playlist_make(owner=owner)
     failed = version_make(playlist, status=VersionStatus.FAILED, error="The prompt has no words in it.")
@@ -260,7 +266,7 @@ def test_a_failed_version_shows_its_reason_and_can_be_retried(
     failed.refresh_from_db()
     assert failed.status == VersionStatus.QUEUED
     assert failed.error == ""
-    no_generation.assert_called_once_with(failed.pk)
+    assert queued_calls(GENERATE_VERSION) == [((failed.pk,), {})]
 
 
 def test_rename_and_schedule_a_weekly_refresh(api: APIClient, owner: User) -> None:
