@@ -4,6 +4,7 @@ measured features on its track (or its failure)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,7 +71,7 @@ def media_file_analyse(*, media_file_id: int, excerpt_seconds: float | None = No
     Not atomic on purpose: no transaction stays open while the audio is decoded.
     """
     # Imported here so the web process never loads librosa; only the analysis worker does.
-    from catalog.audio.analysis import AnalysisError, analyse_file
+    from catalog.audio.analysis import analyse_file
 
     claimed = MediaFile.objects.filter(
         pk=media_file_id,
@@ -82,18 +83,31 @@ def media_file_analyse(*, media_file_id: int, excerpt_seconds: float | None = No
     if claimed != 1:
         return None
     media_file = MediaFile.objects.select_related("source").get(pk=media_file_id)
-    try:
-        analysis = analyse_file(
+    return media_file_analysis_record(
+        media_file_id=media_file_id,
+        analyse=lambda: analyse_file(
             media_file_path(media_file),
             excerpt_seconds=excerpt_seconds or settings.LIBRARY_ANALYSIS_EXCERPT_SECONDS,
-        )
+        ),
+    )
+
+
+def media_file_analysis_record(*, media_file_id: int, analyse: Callable[[], AudioAnalysis]) -> MediaFile:
+    """Run ``analyse`` for a claimed media file and store what it found, or why it failed.
+
+    A decoder's surprise on one file must not stop the batch: any error becomes the file's
+    reason (the log keeps the traceback); only the task's time limit goes through.
+    """
+    from catalog.audio.analysis import AnalysisError
+
+    try:
+        analysis = analyse()
     except (AnalysisError, ApplicationError, OSError) as exc:
         reason = getattr(exc, "reason", None) or getattr(exc, "message", None) or str(exc)
         return media_file_analysis_fail(media_file_id=media_file_id, reason=reason or type(exc).__name__)
     except SoftTimeLimitExceeded:
         raise
     except Exception as exc:
-        # A decoder's surprise on one file must not stop the batch; the log keeps the traceback.
         logger.exception("Analysis of media file %s failed", media_file_id)
         return media_file_analysis_fail(
             media_file_id=media_file_id, reason=f"internal error: {type(exc).__name__}: {exc}"

@@ -8,16 +8,19 @@ import logging
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection
 
-from catalog.media_analysis import media_file_analysis_fail, media_file_analysis_store
+from catalog.media_analysis import media_file_analysis_fail, media_file_analysis_record
 from catalog.models import LibrarySourceKind, MediaFile, SubsonicAccount
 from catalog.subsonic.client import SubsonicError
 from catalog.subsonic_connect import account_client
 from config.errors import ApplicationError
+
+if TYPE_CHECKING:
+    from catalog.audio.analysis import AudioAnalysis
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +80,6 @@ def subsonic_file_analyse(*, media_file_id: int) -> MediaFile | None:
     Idempotent like ``catalog.media_analysis.media_file_analyse``: a claimed, analysed or failed file is
     left alone (None). Not atomic: no transaction stays open while downloading or decoding.
     """
-    from catalog.audio.analysis import AnalysisError, analyse_file  # librosa: analysis worker only
     from catalog.media_analysis import ANALYSIS_INTERRUPTED
 
     claimed = MediaFile.objects.filter(
@@ -111,21 +113,15 @@ def subsonic_file_analyse(*, media_file_id: int) -> MediaFile | None:
     finally:
         _slot_release(slot)
     suffix = "." + (media_file.audio_format or "mp3")
-    try:
-        with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
-            handle.write(audio)
-            handle.flush()
-            analysis = analyse_file(
-                Path(handle.name), excerpt_seconds=settings.LIBRARY_ANALYSIS_EXCERPT_SECONDS
-            )
-    except (AnalysisError, OSError) as exc:
-        reason = getattr(exc, "reason", None) or str(exc)
-        return media_file_analysis_fail(media_file_id=media_file_id, reason=reason or type(exc).__name__)
-    except SoftTimeLimitExceeded:
-        raise
-    except Exception as exc:
-        logger.exception("Analysis of media file %s failed", media_file_id)
-        return media_file_analysis_fail(
-            media_file_id=media_file_id, reason=f"internal error: {type(exc).__name__}"
-        )
-    return media_file_analysis_store(media_file_id=media_file_id, analysis=analysis)
+    return media_file_analysis_record(
+        media_file_id=media_file_id, analyse=lambda: _excerpt_analyse(audio, suffix=suffix)
+    )
+
+
+def _excerpt_analyse(audio: bytes, *, suffix: str) -> AudioAnalysis:
+    from catalog.audio.analysis import analyse_file  # librosa: analysis worker only
+
+    with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
+        handle.write(audio)
+        handle.flush()
+        return analyse_file(Path(handle.name), excerpt_seconds=settings.LIBRARY_ANALYSIS_EXCERPT_SECONDS)
