@@ -169,39 +169,42 @@ def import_library(peer: Any, staff: Any, timings: Timings) -> Any:
             print(f"  progress: {scan.files_seen} of {scan.files_total} songs", flush=True)
 
         finished = subsonic_sync_run(scan_id=scan.pk, analyse=False, on_progress=progress)
-        check(
-            finished is not None and finished.status == "succeeded",
-            f"import succeeded ({finished and finished.error})",
-        )
-        note["note"] = f"{finished.files_new} songs imported"  # type: ignore[union-attr]
+        if finished is None or finished.status != "succeeded":
+            raise JourneyFailed(f"the import did not succeed: {finished.error if finished else 'not run'}")
+        check(finished.files_new > 0, f"the import succeeded: {finished.files_new} new songs")
+        note["note"] = f"{finished.files_new} songs imported"
     return source
 
 
 def analyse_and_embed(source: Any, timings: Timings) -> None:
+    from django.conf import settings
+
     from catalog.embedding_services import track_embed_pending
     from catalog.models import MediaFile, Track
     from catalog.subsonic_services import subsonic_file_analyse
 
-    with timings.step("analyse (stream excerpts) and embed") as note:
+    with timings.step("analyse through the server's stream") as note:
         files = list(MediaFile.objects.filter(source=source).order_by("pk").values_list("pk", flat=True))
         for index, media_file_id in enumerate(files, 1):
             subsonic_file_analyse(media_file_id=media_file_id)
             if index % 10 == 0 or index == len(files):
                 print(f"  analysed {index} of {len(files)}", flush=True)
-        embedded = 0
-        while batch := track_embed_pending(limit=256):
-            embedded += batch
         analysed = MediaFile.objects.filter(source=source, analysed_at__isnull=False).count()
         failed = MediaFile.objects.filter(source=source, analysed_at__isnull=True).exclude(analysis_error="")
         for media_file in failed[:5]:
             print(f"  not analysed: {media_file.path}: {media_file.analysis_error}")
-        tracks = Track.objects.filter(media_files__source=source)
         check(analysed == len(files), f"{analysed} of {len(files)} songs analysed")
+        rate = settings.SUBSONIC_ANALYSIS_REQUESTS_PER_SECOND
+        note["note"] = f"{analysed} songs (excerpts, at most {rate:g} requests/s)"
+    with timings.step("embed (text model loaded)") as note:
+        embedded = 0
+        while batch := track_embed_pending(limit=256):
+            embedded += batch
+        tracks = Track.objects.filter(media_files__source=source)
         check(
-            not tracks.filter(embedding__isnull=True).exists(),
-            f"every imported track embedded ({embedded} this run)",
+            not tracks.filter(embedding__isnull=True).exists(), f"every imported track embedded ({embedded})"
         )
-        note["note"] = f"{analysed} analysed, {embedded} embedded"
+        note["note"] = f"{embedded} tracks"
 
 
 def make_playlist(listener: Any, prompt: str, size: int, timings: Timings) -> Any:
