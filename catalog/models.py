@@ -457,3 +457,32 @@ class SubsonicPush(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} → {self.remote_playlist_id or '?'}"
+
+
+class SubsonicPushLeftover(models.Model):
+    """A pushed playlist Segue could not delete on a server when its listener's data was erased.
+
+    Nothing here leads back to the erased listener (no user, no link): only where the copy is.
+    Staff see it on the Libraries page; each sync of the source tries the delete again with the
+    source's own account (which needs the right to delete other users' playlists, e.g. an admin).
+    """
+
+    source = models.ForeignKey(LibrarySource, on_delete=models.CASCADE, related_name="push_leftovers")
+    server_url = models.URLField(max_length=500)
+    remote_playlist_id = models.CharField(max_length=200)
+    name = models.CharField(max_length=300)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "remote_playlist_id"], name="subsonic_push_leftover_unique"
+            )
+        ]
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.remote_playlist_id} on {self.server_url}"

@@ -124,12 +124,14 @@ def track_similar(*, track: Track, k: int = 10) -> list[Track]:
 
 def library_source_list(*, user: object) -> list[LibrarySource]:
     """Every library with ``latest_scan`` (or None) and counts of its live files: ``file_count``,
-    ``analysed_count``, ``analysis_failed_count`` and ``analysis_pending``; staff only."""
+    ``analysed_count``, ``analysis_failed_count`` and ``analysis_pending``; its ``push_leftovers``
+    prefetched; staff only."""
     if not getattr(user, "is_staff", False):
         return []
     live = Q(files__removed_at__isnull=True)
     libraries: list[LibrarySource] = list(
         LibrarySource.objects.select_related("subsonic_account")
+        .prefetch_related("push_leftovers")
         .annotate(
             file_count=Count("files", filter=live),
             analysed_count=Count("files", filter=live & Q(files__analysed_at__isnull=False)),

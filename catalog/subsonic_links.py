@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -21,8 +23,9 @@ from catalog.models import (
     SubsonicAuthMode,
     SubsonicLink,
     SubsonicPush,
+    SubsonicPushLeftover,
 )
-from catalog.subsonic.client import SubsonicError, SubsonicNotFound
+from catalog.subsonic.client import SubsonicClient, SubsonicError, SubsonicNotFound, SubsonicUnreachable
 from catalog.subsonic_connect import link_client, server_check
 from catalog.subsonic_secrets import Secret, secret_encrypt
 from config.errors import ApplicationError
@@ -75,32 +78,101 @@ def subsonic_link_update(*, link: SubsonicLink, scrobble: bool) -> SubsonicLink:
     return link
 
 
-def subsonic_link_remove(*, link: SubsonicLink, delete_pushed: bool = False) -> int:
+@dataclass
+class RemoteDeletion:
+    """What deleting pushed copies on a server did: how many went, which could not, and why."""
+
+    deleted: int = 0
+    failed: list[SubsonicPush] = field(default_factory=list)
+    error: str = ""
+
+
+def subsonic_link_remove(*, link: SubsonicLink, delete_pushed: bool = False) -> RemoteDeletion:
     """Unlink; with ``delete_pushed`` the pushed playlists are deleted on the server first (those
-    it cannot delete are left there). Returns how many were deleted on the server."""
-    deleted = 0
+    it cannot delete are left there, and named in the result)."""
+    outcome = RemoteDeletion()
     if delete_pushed:
-        deleted = _remote_playlists_delete(link, list(link.pushes.all()))
+        outcome = _remote_playlists_delete(link, list(link.pushes.all()))
     with transaction.atomic():
         SubsonicLink.objects.filter(pk=link.pk).delete()
-    return deleted
+    return outcome
 
 
-def _remote_playlists_delete(link: SubsonicLink, pushes: Sequence[SubsonicPush]) -> int:
-    deleted = 0
+def _remote_playlists_delete(link: SubsonicLink, pushes: Sequence[SubsonicPush]) -> RemoteDeletion:
+    """Delete the pushed copies with the listener's own account; one already gone counts as done.
+    An unreachable server (or credentials that no longer decrypt) leaves every copy not yet done."""
+    outcome = RemoteDeletion()
+    pending = [push for push in pushes if push.remote_playlist_id]
     try:
         with link_client(link) as client:
-            for push in pushes:
-                if not push.remote_playlist_id:
-                    continue
+            while pending:
+                push = pending[0]
                 try:
                     client.playlist_delete(push.remote_playlist_id)
-                    deleted += 1
+                    outcome.deleted += 1
                 except SubsonicNotFound:
-                    continue
+                    pass  # deleted on the server already
+                except SubsonicUnreachable:
+                    raise
+                except SubsonicError as exc:
+                    outcome.failed.append(push)
+                    outcome.error = exc.message
+                pending.pop(0)
     except (SubsonicError, ApplicationError) as exc:
-        logger.warning("Deleting pushed playlists of link %s: %s", link.pk, getattr(exc, "message", exc))
-    return deleted
+        outcome.failed.extend(pending)
+        outcome.error = exc.message
+    if outcome.failed:
+        logger.warning(
+            "%d pushed playlists of link %s not deleted: %s", len(outcome.failed), link.pk, outcome.error
+        )
+    return outcome
+
+
+def subsonic_pushes_erase(*, user: User) -> None:
+    """Erasure hook: delete on each server the playlists Segue pushed for the listener.
+
+    Copies that cannot be deleted now (server unreachable, refused) become a
+    ``SubsonicPushLeftover``: the server, the remote id and the name, nothing that leads back to
+    the listener; staff see them and the source's next sync tries again. The links and pushes
+    themselves go with the user's rows."""
+    for link in SubsonicLink.objects.filter(user=user).select_related("source"):
+        outcome = _remote_playlists_delete(link, list(link.pushes.all()))
+        for push in outcome.failed:
+            _leftover_record(source=link.source, push=push, error=outcome.error)
+
+
+def _leftover_record(*, source: LibrarySource, push: SubsonicPush, error: str) -> None:
+    SubsonicPushLeftover.objects.update_or_create(
+        source=source,
+        remote_playlist_id=push.remote_playlist_id,
+        defaults={
+            "server_url": source.base_url,
+            "name": push.name[:300],
+            "error": error[:1000],
+            "last_attempt_at": timezone.now(),
+        },
+    )
+
+
+def subsonic_push_leftovers_retry(*, source: LibrarySource, client: SubsonicClient) -> int:
+    """Try again to delete the copies erased listeners left on this server, with the source's own
+    account (part of each sync). Returns how many are now gone; the rest keep their error."""
+    gone = 0
+    for leftover in SubsonicPushLeftover.objects.filter(source=source):
+        try:
+            client.playlist_delete(leftover.remote_playlist_id)
+        except SubsonicNotFound:
+            pass  # deleted by someone else meanwhile
+        except SubsonicError as exc:
+            SubsonicPushLeftover.objects.filter(pk=leftover.pk).update(
+                error=exc.message[:1000], attempts=F("attempts") + 1, last_attempt_at=timezone.now()
+            )
+            if isinstance(exc, SubsonicUnreachable):
+                break
+            continue
+        SubsonicPushLeftover.objects.filter(pk=leftover.pk).delete()
+        gone += 1
+    return gone
 
 
 def _song_ids(source_id: int, track_ids: Sequence[int]) -> tuple[list[str], int]:
@@ -225,7 +297,7 @@ def subsonic_pushes_forget(*, user: User, playlist_id: int, delete_remote: bool)
     deleted = 0
     if delete_remote:
         for push in pushes:
-            deleted += _remote_playlists_delete(push.link, [push])
+            deleted += _remote_playlists_delete(push.link, [push]).deleted
     with transaction.atomic():
         SubsonicPush.objects.filter(pk__in=[push.pk for push in pushes]).delete()
     return deleted

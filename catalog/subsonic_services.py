@@ -26,12 +26,15 @@ from catalog.subsonic.client import SubsonicClient
 from catalog.subsonic_analysis import subsonic_file_analyse, subsonic_files_analysis_queue
 from catalog.subsonic_connect import ServerChecked, account_client, base_url_clean, link_client, server_check
 from catalog.subsonic_links import (
+    RemoteDeletion,
     epoch_ms,
     scrobbles_queue,
     subsonic_link_add,
     subsonic_link_remove,
     subsonic_link_update,
     subsonic_playlist_push,
+    subsonic_push_leftovers_retry,
+    subsonic_pushes_erase,
     subsonic_pushes_follow,
     subsonic_pushes_for_user,
     subsonic_pushes_forget,
@@ -143,6 +146,7 @@ def remote_stream_client(*, source_id: int) -> SubsonicClient:
 
 __all__ = [
     "RemoteAudio",
+    "RemoteDeletion",
     "ServerChecked",
     "account_client",
     "base_url_clean",
@@ -157,6 +161,8 @@ __all__ = [
     "subsonic_link_remove",
     "subsonic_link_update",
     "subsonic_playlist_push",
+    "subsonic_push_leftovers_retry",
+    "subsonic_pushes_erase",
     "subsonic_pushes_follow",
     "subsonic_pushes_for_user",
     "subsonic_pushes_forget",

@@ -42,6 +42,7 @@ from catalog.subsonic.client import SubsonicAuthError, SubsonicClient, SubsonicE
 from catalog.subsonic.mapping import Song, song_from_child
 from catalog.subsonic_analysis import subsonic_files_analysis_queue
 from catalog.subsonic_connect import account_client
+from catalog.subsonic_links import subsonic_push_leftovers_retry
 from catalog.track_identity import track_for_file, track_update_from_tags
 from config.errors import ApplicationError
 from config.jobs import JobStatus, JobTakenAway, job_claim
@@ -122,6 +123,8 @@ def subsonic_sync_run(
                 library_scan_progress(scan)
                 if on_progress is not None:
                     on_progress(scan)
+            # Playlists erased listeners left on this server: tried again with the staff account.
+            subsonic_push_leftovers_retry(source=scan.source, client=client)
         scan.files_removed = _mark_removed(scan, chain_start=chain_start)
     except ScanCancelled:
         return library_scan_finish(scan, status=JobStatus.CANCELLED)

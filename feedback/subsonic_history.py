@@ -144,6 +144,16 @@ def _report_store(*, link: SubsonicLink, report: StarImportReport) -> None:
     )
 
 
+def subsonic_history_reports_erase(*, user: User) -> int:
+    """Purpose eraser (listening_history withdrawn, data asked gone): the star-import reports kept
+    on the listener's links name songs they played. Returns how many reports were cleared."""
+    return (
+        SubsonicLink.objects.filter(user=user)
+        .exclude(last_import_at__isnull=True, last_import_report={})
+        .update(last_import_at=None, last_import_report={})
+    )
+
+
 def subsonic_history_import_request(*, user: User, link: SubsonicLink) -> None:
     """Queue an import of the link's starred songs and play counts (a background job); the
     report lands on the link. ConsentRequired without the listening_history consent."""

@@ -59,6 +59,10 @@ class SubsonicNotFound(SubsonicError):
     """The item is gone from the server (error code 70)."""
 
 
+class SubsonicUnreachable(SubsonicError):
+    """No answer at all: the connection failed or timed out (try again later, nothing was done)."""
+
+
 @dataclass(frozen=True)
 class Credentials:
     username: str
@@ -274,9 +278,9 @@ class SubsonicClient:
                     chunks.append(chunk)
                 content_type = response.headers.get("content-type", "")
         except httpx.TimeoutException:
-            raise SubsonicError(f"The server did not answer {method} in time.") from None
+            raise SubsonicUnreachable(f"The server did not answer {method} in time.") from None
         except httpx.HTTPError as exc:
-            raise SubsonicError(f"The server cannot be reached ({type(exc).__name__}).") from None
+            raise SubsonicUnreachable(f"The server cannot be reached ({type(exc).__name__}).") from None
         return parse_response(b"".join(chunks), content_type)
 
     # --- endpoints -----------------------------------------------------------------------------
@@ -301,9 +305,9 @@ class SubsonicClient:
                 self._url(method), params=[("f", "json"), ("c", CLIENT_NAME), ("v", LEGACY_API_VERSION)]
             )
         except httpx.TimeoutException:
-            raise SubsonicError("The server did not answer in time.") from None
+            raise SubsonicUnreachable("The server did not answer in time.") from None
         except httpx.HTTPError as exc:
-            raise SubsonicError(f"The server cannot be reached ({type(exc).__name__}).") from None
+            raise SubsonicUnreachable(f"The server cannot be reached ({type(exc).__name__}).") from None
         content = response.content[: self._max_bytes]
         try:
             return parse_response(content, response.headers.get("content-type", ""))
@@ -416,9 +420,9 @@ class SubsonicClient:
                 stream=True,
             )
         except httpx.TimeoutException:
-            raise SubsonicError("The server did not answer stream in time.") from None
+            raise SubsonicUnreachable("The server did not answer stream in time.") from None
         except httpx.HTTPError as exc:
-            raise SubsonicError(f"The server cannot be reached ({type(exc).__name__}).") from None
+            raise SubsonicUnreachable(f"The server cannot be reached ({type(exc).__name__}).") from None
         try:
             content_type = response.headers.get("content-type", "")
             if content_type.startswith(("application/json", "text/xml", "application/xml")):

@@ -159,7 +159,7 @@ class SupysonicPeer:
         self, method: str, *, user: str = PEER_USER, password: str = PEER_PASSWORD, **params: object
     ) -> dict:
         """Ask the server directly (legacy auth, JSON): the tests' own view of what it holds."""
-        query: list[tuple[str, str]] = [
+        query: list[tuple[str, str | int | float | bool | None]] = [
             ("u", user),
             ("p", "enc:" + password.encode().hex()),
             ("v", "1.12.0"),
