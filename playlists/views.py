@@ -86,7 +86,7 @@ def _home(request: HttpRequest, form: PromptForm, *, status: int = 200) -> HttpR
         "form": form,
         "examples": EXAMPLE_PROMPTS,
         "playlists": selectors.playlist_list(user=request_user(request))[:50],
-        "refresh_notices": refresh_notices(user=request_user(request), session=request.session),
+        "refresh_notices": refresh_notices(user=request_user(request)),
     }
     return render(request, "playlists/home.html", context, status=status)
 
@@ -94,7 +94,7 @@ def _home(request: HttpRequest, form: PromptForm, *, status: int = 200) -> HttpR
 @login_required
 @require_POST
 def refresh_notices_hide(request: HttpRequest) -> HttpResponse:
-    refresh_notices_dismiss(session=request.session)
+    refresh_notices_dismiss(user=request_user(request))
     return redirect("playlists:home")
 
 
