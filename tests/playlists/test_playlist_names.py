@@ -94,6 +94,26 @@ def test_saving_settings_with_the_name_unchanged_is_not_a_rename(owner: User) ->
     assert playlist.named_by_listener and playlist.name == "Mine"
 
 
+def test_renaming_on_the_page_keeps_the_listeners_name_and_a_blank_name_is_refused(
+    owner: User, browser: Client
+) -> None:
+    playlist = playlist_make(owner=owner, prompt="calm jazz")
+    version_make(playlist, tracks=[TrackFactory()])
+    url = reverse("playlists:settings", args=[playlist.pk])
+
+    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    assert "follows each new version until you rename it" in page  # the shared field template's hint
+
+    refused = browser.post(url, {"name": "   ", "refresh": "never"})
+    assert refused.status_code == 400
+    assert 'class="field has-error"' in refused.content.decode()
+    assert "A playlist needs a name." in refused.content.decode()
+
+    browser.post(url, {"name": "Reading room", "refresh": "never"})
+    playlist.refresh_from_db()
+    assert (playlist.name, playlist.named_by_listener) == ("Reading room", True)
+
+
 def test_a_name_given_at_creation_is_the_listeners(owner: User) -> None:
     playlist = services.playlist_create(owner=owner, prompt="calm jazz", name="Reading room")
     assert playlist.named_by_listener and playlist.name == "Reading room"
