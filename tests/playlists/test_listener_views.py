@@ -14,8 +14,6 @@ from django.utils import timezone
 from accounts.models import User
 from catalog.models import LibrarySource, Track
 from feedback.models import ListeningEvent
-from feedback.selectors import disliked_tracks
-from feedback.services import affinity_rebuild
 from playlists.models import Playlist, PlaylistItem, PlaylistVersion
 from playlists.regenerate import regenerate_left_out
 from tests.catalog.audio_files import media_file_make, sine_write
@@ -298,30 +296,7 @@ def test_the_cover_is_a_mosaic_of_cover_art_where_the_library_has_it(
 # --- 8: scheduled refreshes are told: tests/playlists/test_refresh_notices.py -------------------
 
 
-def test_a_dislike_can_be_undone_from_the_playlist_page(browser: Client, owner: User) -> None:
-    playlist, tracks = _ready_playlist(owner, ["Blue Room", "Quiet Hours"])
-    now = timezone.now()
-    ListeningEvent.objects.create(
-        user=owner,
-        client_event_id=uuid.uuid4(),
-        track=tracks[0],
-        kind="dislike",
-        occurred_at=now,
-        received_at=now,
-        weight=-1.0,
-    )
-    affinity_rebuild(user=owner)
-    assert disliked_tracks(user=owner) == {tracks[0].pk}
-    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
-    assert page.count(">Undo dislike</button>") == 1
-
-    response = browser.post(
-        reverse("playlists:dislike_undo", args=[playlist.pk]), {"track": str(tracks[0].pk)}, follow=True
-    )
-
-    assert "Dislike undone" in response.content.decode()
-    assert disliked_tracks(user=owner) == frozenset()
-    assert not ListeningEvent.objects.filter(user=owner, kind="dislike").exists()
+# --- 5: undo a dislike: tests/playlists/test_dislike_undo.py ----------------------------------
 
 
 def test_a_dragged_track_moves_to_where_it_was_dropped(browser: Client, owner: User) -> None:
