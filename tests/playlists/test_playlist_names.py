@@ -9,13 +9,15 @@ import pytest
 from django.apps import apps
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.exports import export_contents
 from accounts.models import User
+from accounts.services import account_erase
 from catalog.models import Track
 from playlists import services
-from playlists.models import Playlist
+from playlists.models import Playlist, PlaylistVersion
 from playlists.presentation import generated_title
 from tests.catalog.factories import TrackFactory
 from tests.playlists.factories import playlist_make, version_make
@@ -119,16 +121,21 @@ def test_a_name_given_at_creation_is_the_listeners(owner: User) -> None:
     assert playlist.named_by_listener and playlist.name == "Reading room"
 
 
-def test_the_export_carries_the_name_and_whether_the_listener_chose_it(owner: User) -> None:
+def test_the_export_carries_the_new_fields_and_erasure_removes_them(owner: User) -> None:
     playlist = playlist_make(owner=owner, prompt="calm jazz", name="Calm Jazz Hours")
     version_make(playlist, tracks=[TrackFactory()])
+    version_make(playlist, tracks=[TrackFactory()], cause="refresh", notice_dismissed_at=timezone.now())
 
     rows = export_contents(user=owner)["data/playlists.playlist.json"]
     versions = export_contents(user=owner)["data/playlists.playlistversion.json"]
 
     assert rows[0]["fields"]["name"] == "Calm Jazz Hours"
     assert rows[0]["fields"]["named_by_listener"] is False
-    assert "notice_dismissed_at" in versions[0]["fields"]
+    assert sorted(row["fields"]["notice_dismissed_at"] is not None for row in versions) == [False, True]
+
+    assert account_erase(user_id=owner.pk)
+    assert not Playlist.objects.filter(pk=playlist.pk).exists()
+    assert not PlaylistVersion.objects.filter(playlist_id=playlist.pk).exists()
 
 
 def test_the_migration_names_playlists_still_on_their_prompt_name_by_their_generated_title(
