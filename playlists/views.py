@@ -3,6 +3,7 @@ intent editing, version history, settings, export. Thin: forms in, a service or 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -282,7 +283,9 @@ def dislike_undo(request: HttpRequest, playlist_id: int) -> HttpResponse:
     )
 
 
-def _reaction_change(request: HttpRequest, playlist_id: int, change: Any, *, done: str) -> HttpResponse:
+def _reaction_change(
+    request: HttpRequest, playlist_id: int, change: Callable[[PlaylistItem], object], *, done: str
+) -> HttpResponse:
     """Find the track's row (``version``, ``track`` posted), run ``change`` on it, and answer an
     htmx request with the row's actions re-rendered (what happened in their status line), a
     plain form post with a message on the playlist page."""
