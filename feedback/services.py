@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.consent import consent_allows, users_consenting
@@ -19,10 +20,11 @@ from accounts.models import ConsentPurpose, User
 from catalog.models import Artist, Track
 from config.errors import ApplicationError
 from feedback.ingestion import AffinityDelta, exclusion_windows
-from feedback.learning import cf, event_weights
+from feedback.learning import bandit, cf, event_weights
 from feedback.learning.quality import ModelMetrics
 from feedback.models import (
     CFModelRun,
+    EventKind,
     ExclusionKind,
     HistoryImport,
     ItemFactor,
@@ -58,6 +60,66 @@ def affinity_rebuild(*, user: User) -> int:
         for track in delta.counts
     )
     return len(delta.counts)
+
+
+@transaction.atomic
+def dislike_undo(*, user: User, track_id: int) -> int:
+    """Take back the listener's dislikes of a track, reversing everything they did: the bandit
+    failures they charged to the policies that built their versions are given back, the events
+    go, and the track's affinity is recomputed from the events left (so it is no longer
+    "disliked" and may be suggested again); the listener's CF vector follows. Returns how many
+    dislikes were undone."""
+    dislikes = list(
+        ListeningEvent.objects.select_for_update(of=("self",))
+        .filter(user=user, track_id=track_id, kind=EventKind.DISLIKE)
+        .order_by("pk")
+        .values_list("pk", "version__policy")
+    )
+    if not dislikes:
+        raise ApplicationError("There is no dislike of this track to undo.")
+    _policy_failures_give_back(user=user, policies=[policy for _, policy in dislikes if policy])
+    ListeningEvent.objects.filter(pk__in=[pk for pk, _ in dislikes]).delete()
+    _track_affinity_recompute(user=user, track_id=track_id)
+    from feedback.tasks import refresh_user_vector
+
+    refresh_user_vector.delay_on_commit(user_id=user.pk)  # type: ignore[attr-defined]
+    return len(dislikes)
+
+
+def _policy_failures_give_back(*, user: User, policies: list[str]) -> None:
+    """Undo what ingestion's bandit update added for these dislikes (the listener's counts and
+    the global ones), never below zero; in policy order, as ingestion locks them."""
+    failures_each = bandit.reward_counts(EventKind.DISLIKE)[1]
+    charged: dict[str, float] = defaultdict(float)
+    for policy in policies:
+        charged[policy] += failures_each
+    for policy in sorted(charged):
+        for owner in (user, None):
+            PolicyStat.objects.filter(user=owner, policy=policy).update(
+                failures=Greatest(F("failures") - charged[policy], Value(0.0))
+            )
+
+
+def _track_affinity_recompute(*, user: User, track_id: int) -> None:
+    """The listener's affinity for one track, from the events of it they still have."""
+    delta = AffinityDelta(windows=exclusion_windows(user))
+    for kind, weight, occurred_at in ListeningEvent.objects.filter(user=user, track_id=track_id).values_list(
+        "kind", "weight", "occurred_at"
+    ):
+        delta.add(track_id, kind, weight, occurred_at)
+    if not delta.counts:
+        TrackAffinity.objects.filter(user=user, track_id=track_id).delete()
+        return
+    TrackAffinity.objects.update_or_create(
+        user=user,
+        track_id=track_id,
+        defaults={
+            "mass": delta.masses[track_id],
+            "events": delta.counts[track_id],
+            "last_event_at": delta.last[track_id],
+            "disliked": delta.verdicts.get(track_id, (delta.last[track_id], False))[1],
+        },
+    )
 
 
 @transaction.atomic

@@ -45,5 +45,9 @@ class RefineForm(forms.Form):
 
 
 class PlaylistSettingsForm(forms.Form):
-    name = forms.CharField(max_length=NAME_MAX_LENGTH)
+    name = forms.CharField(
+        max_length=NAME_MAX_LENGTH,
+        help_text="Made from what you asked for, and follows each new version until you rename it.",
+        error_messages={"required": "A playlist needs a name."},
+    )
     refresh = forms.ChoiceField(choices=RefreshSchedule.choices, label="Refresh")

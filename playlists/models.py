@@ -39,7 +39,9 @@ class VersionCause(models.TextChoices):
 
 class Playlist(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playlists")
+    # The generated title of the latest version (playlists.services), until the listener renames it.
     name = models.CharField(max_length=NAME_MAX_LENGTH)
+    named_by_listener = models.BooleanField(default=False, help_text="The listener chose the name.")
     prompt = models.TextField(max_length=PROMPT_MAX_LENGTH)
     # Tracks asked for; null: what the prompt says ("20 songs", "an hour"), else DEFAULT_SIZE.
     size = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -92,6 +94,8 @@ class PlaylistVersion(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When the listener dismissed this refresh's notice (kept here so it holds on every device).
+    notice_dismissed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-number"]

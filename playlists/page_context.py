@@ -15,8 +15,6 @@ from playlists.presentation import (
     SliderWords,
     VersionDiff,
     cover_pattern_svg,
-    generated_title,
-    is_default_name,
     readable_reasons,
     slider_words,
     taste_lifted,
@@ -41,13 +39,6 @@ class WordedSlider:
     @property
     def levels(self) -> str:
         return "|".join(self.words.levels)
-
-
-def playlist_title(playlist: Playlist) -> str:
-    """The listener's own name for it, else one generated from what the prompt was read as."""
-    if playlist.intent and is_default_name(name=playlist.name, prompt=playlist.prompt):
-        return generated_title(prompt=playlist.prompt, intent=playlist.intent)
-    return playlist.name
 
 
 @dataclass(frozen=True)
@@ -132,7 +123,6 @@ def listener_page_context(
         )
     diffs = version_diffs(playlist=playlist)
     return {
-        "title": playlist_title(playlist),
         "cover": playlist_cover(playlist, items),
         # Tracks are edited on the newest version only (an edit makes the next version from it).
         "editable": shown is not None

@@ -248,11 +248,6 @@ def generated_title(*, prompt: str, intent: Mapping) -> str:
     return _title_case(" ".join(part for part in (decade, core, activity, noun) if part))
 
 
-def is_default_name(*, name: str, prompt: str) -> bool:
-    """The name is the one made from the prompt at creation (the listener has not renamed it)."""
-    return prompt.lower().startswith(name.rstrip("…").lower()) and bool(name)
-
-
 def cover_pattern_svg(*, seed_text: str, moods: Sequence[str], energy: float | None) -> str:
     """A cover drawn from the playlist's moods (hue) and energy (how busy it is): an SVG made of
     numbers only, safe to inline."""

@@ -1,54 +1,50 @@
 """Scheduled refreshes made visible (issue 19): a small notice on the listener's home page
-("Your Monday mix was refreshed: 12 new tracks") until dismissed, and each playlist's refresh
-history. Which refreshes a listener has seen is kept in their session: a notice is a courtesy,
-not data worth a table."""
+("Your “Monday mix” was refreshed: 12 new tracks") until dismissed, and each playlist's refresh
+history. A dismissal is kept on the refreshed version itself, so it holds on every device."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.sessions.backends.base import SessionBase
+from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 from playlists.models import Playlist, PlaylistVersion, VersionCause, VersionStatus
-from playlists.page_context import playlist_title, version_diffs
+from playlists.page_context import version_diffs
 
-SEEN_KEY = "refresh_notices_seen_at"
-# A listener who never dismissed a notice sees the refreshes of the last this many days.
-NOTICE_DAYS = 7
+# A refresh's notice shows this long after it finished, unless dismissed sooner.
+NOTICE_DAYS = 14
 NOTICES_SHOWN = 5
 
 
 @dataclass(frozen=True)
 class RefreshNotice:
     playlist: Playlist
-    title: str
     version: PlaylistVersion
     new_tracks: int
 
     @property
     def text(self) -> str:
         tracks = f"{self.new_tracks} new track{'s' if self.new_tracks != 1 else ''}"
-        return f"Your “{self.title}” was refreshed: {tracks}."
+        return f"Your “{self.playlist.name}” was refreshed: {tracks}."
 
 
-def _seen_at(session: SessionBase) -> datetime:
-    seen = parse_datetime(session.get(SEEN_KEY, "") or "")
-    return seen or timezone.now() - timedelta(days=NOTICE_DAYS)
+def _undismissed_refreshes(*, user: User, now: datetime) -> QuerySet[PlaylistVersion]:
+    return PlaylistVersion.objects.filter(
+        playlist__owner=user,
+        cause=VersionCause.REFRESH,
+        status=VersionStatus.READY,
+        notice_dismissed_at__isnull=True,
+        finished_at__gt=now - timedelta(days=NOTICE_DAYS),
+    )
 
 
-def refresh_notices(*, user: User, session: SessionBase) -> list[RefreshNotice]:
-    """The listener's refreshed playlists since they last dismissed the notices (newest first)."""
+def refresh_notices(*, user: User, now: datetime | None = None) -> list[RefreshNotice]:
+    """The listener's refreshes of the last NOTICE_DAYS not yet dismissed (newest first)."""
     versions = (
-        PlaylistVersion.objects.filter(
-            playlist__owner=user,
-            cause=VersionCause.REFRESH,
-            status=VersionStatus.READY,
-            finished_at__gt=_seen_at(session),
-        )
+        _undismissed_refreshes(user=user, now=now or timezone.now())
         .select_related("playlist")
         .order_by("-finished_at")[:NOTICES_SHOWN]
     )
@@ -57,17 +53,17 @@ def refresh_notices(*, user: User, session: SessionBase) -> list[RefreshNotice]:
         diff = version_diffs(playlist=version.playlist).get(version.number)
         notices.append(
             RefreshNotice(
-                playlist=version.playlist,
-                title=playlist_title(version.playlist),
-                version=version,
-                new_tracks=len(diff.added) if diff else 0,
+                playlist=version.playlist, version=version, new_tracks=len(diff.added) if diff else 0
             )
         )
     return notices
 
 
-def refresh_notices_dismiss(*, session: SessionBase) -> None:
-    session[SEEN_KEY] = timezone.now().isoformat()
+def refresh_notices_dismiss(*, user: User, now: datetime | None = None) -> int:
+    """Dismiss every notice the listener has (on the versions, for all their devices); returns
+    how many."""
+    now = now or timezone.now()
+    return _undismissed_refreshes(user=user, now=now).update(notice_dismissed_at=now)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from playlists.models import (
     VersionCause,
     VersionStatus,
 )
+from playlists.presentation import generated_title
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ def _change_clean(change: str) -> str:
 
 
 def _name_from_prompt(prompt: str) -> str:
+    """The name until the first version is made (then its generated title, ``_name_follow``)."""
     if len(prompt) <= NAME_FROM_PROMPT_LENGTH:
         return prompt[:1].upper() + prompt[1:]
     cut = prompt[:NAME_FROM_PROMPT_LENGTH].rsplit(" ", 1)[0]
@@ -96,6 +98,7 @@ def playlist_create(
     playlist = Playlist.objects.create(
         owner=owner,
         name=_name_clean(name) if name else _name_from_prompt(prompt),
+        named_by_listener=bool(name),
         prompt=prompt,
         size=size_check(size),
         duration_seconds=duration_seconds,
@@ -159,6 +162,8 @@ def playlist_update(
         cleaned = _name_clean(name)
         renamed = cleaned != playlist.name
         playlist.name = cleaned
+        # From now on the name is the listener's: new versions no longer retitle the playlist.
+        playlist.named_by_listener = playlist.named_by_listener or renamed
     if refresh is not None:
         if refresh not in RefreshSchedule.values:
             raise ApplicationError(f"Unknown refresh schedule “{refresh}”; use never, daily or weekly.")
@@ -333,7 +338,8 @@ def _composition_store(version_id: int, result: GeneratedVersion) -> None:
     providers.version_choices_record(version=version, choices=result.choices)
     playlist = version.playlist
     playlist.intent = version.intent
-    playlist.save(update_fields=["intent", "updated_at"])
+    _name_follow(playlist)
+    playlist.save(update_fields=["intent", "name", "updated_at"])
     stage_seconds = dict(version.stage_seconds)
     transaction.on_commit(lambda: metrics_record_generation(stage_seconds))
     # Copies pushed to the listener's media servers follow each new version (refine, refresh).
@@ -344,6 +350,13 @@ def _composition_store(version_id: int, result: GeneratedVersion) -> None:
         version_number=version.number,
         track_ids=[item.track_id for item in composition.items],
     )
+
+
+def _name_follow(playlist: Playlist) -> None:
+    """A playlist the listener has not renamed is named after what its latest version was made
+    from (its generated title), so the name follows each new version."""
+    if not playlist.named_by_listener:
+        playlist.name = generated_title(prompt=playlist.prompt, intent=playlist.intent)[:NAME_MAX_LENGTH]
 
 
 def playlist_push(*, playlist: Playlist, link: SubsonicLink) -> SubsonicPush:

@@ -18,13 +18,11 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from pgvector.django import CosineDistance
 
-from accounts.models import User
 from catalog.models import Track, TrackArtist
 from catalog.subsonic_services import subsonic_pushes_follow
 from config.errors import ApplicationError
-from feedback.models import EventKind, ListeningEvent, TasteExclusion
+from feedback.models import TasteExclusion
 from feedback.selectors import disliked_tracks
-from feedback.services import affinity_rebuild
 from playlists import providers
 from playlists.models import Playlist, PlaylistItem, PlaylistVersion, VersionCause, VersionStatus
 
@@ -242,14 +240,3 @@ def _version_store(
         track_ids=[row.track_id for row in rows],
     )
     return version
-
-
-@transaction.atomic
-def track_dislike_undo(*, user: User, track_id: int) -> int:
-    """Take back the listener's dislikes of a track: the events go, and their affinities are
-    rebuilt from what is left, so the track may be suggested again. Returns the events removed."""
-    removed, _ = ListeningEvent.objects.filter(user=user, track_id=track_id, kind=EventKind.DISLIKE).delete()
-    if not removed:
-        raise ApplicationError("There is no dislike of this track to undo.")
-    affinity_rebuild(user=user)
-    return removed

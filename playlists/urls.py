@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:playlist_id>/regenerate/", views.playlist_regenerate, name="regenerate"),
     path("<int:playlist_id>/tracks/edit/", views.track_edit, name="track_edit"),
     path("<int:playlist_id>/tracks/search/", views.track_add_search, name="track_search"),
+    path("<int:playlist_id>/tracks/dislike/", views.track_dislike, name="track_dislike"),
     path("<int:playlist_id>/tracks/undo-dislike/", views.dislike_undo, name="dislike_undo"),
     path("<int:playlist_id>/versions/<int:number>/retry/", views.version_retry, name="retry"),
     path("<int:playlist_id>/settings/", views.playlist_settings, name="settings"),

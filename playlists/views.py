@@ -3,6 +3,7 @@ intent editing, version history, settings, export. Thin: forms in, a service or 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.consent import ConsentRequired
 from accounts.requests import request_user
 from catalog.playback import playable_tracks
 from catalog.selectors import subsonic_link_get, subsonic_links_for_user
@@ -22,7 +24,7 @@ from catalog.stream_links import signed_stream_path
 from catalog.subsonic_services import subsonic_pushes_for_user
 from config.errors import ApplicationError
 from feedback.selectors import track_reactions
-from playlists import selectors, services
+from playlists import dislikes, selectors, services
 from playlists.exporting import EXPORT_FORMATS, AudioLocations
 from playlists.forms import PlaylistSettingsForm, PromptForm, RefineForm
 from playlists.intent_edit import intent_edit_apply, intent_panel
@@ -30,7 +32,7 @@ from playlists.models import Playlist, PlaylistItem, PlaylistVersion
 from playlists.page_context import listener_page_context
 from playlists.refresh_notices import refresh_history, refresh_notices, refresh_notices_dismiss
 from playlists.replies import prompt_reply
-from playlists.track_edits import playlist_track_edit, track_dislike_undo, track_search
+from playlists.track_edits import playlist_track_edit, track_search
 
 EXAMPLE_PROMPTS = (
     "relaxing evening jazz",
@@ -86,7 +88,7 @@ def _home(request: HttpRequest, form: PromptForm, *, status: int = 200) -> HttpR
         "form": form,
         "examples": EXAMPLE_PROMPTS,
         "playlists": selectors.playlist_list(user=request_user(request))[:50],
-        "refresh_notices": refresh_notices(user=request_user(request), session=request.session),
+        "refresh_notices": refresh_notices(user=request_user(request)),
     }
     return render(request, "playlists/home.html", context, status=status)
 
@@ -94,7 +96,7 @@ def _home(request: HttpRequest, form: PromptForm, *, status: int = 200) -> HttpR
 @login_required
 @require_POST
 def refresh_notices_hide(request: HttpRequest) -> HttpResponse:
-    refresh_notices_dismiss(session=request.session)
+    refresh_notices_dismiss(user=request_user(request))
     return redirect("playlists:home")
 
 
@@ -259,18 +261,64 @@ def track_edit(request: HttpRequest, playlist_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def track_dislike(request: HttpRequest, playlist_id: int) -> HttpResponse:
+    """Dislike a track from the playlist page; htmx swaps in its actions with an Undo at once."""
+    return _reaction_change(
+        request,
+        playlist_id,
+        lambda item: dislikes.track_dislike(user=request_user(request), item=item),
+        done="Won't be suggested again.",
+    )
+
+
+@login_required
+@require_POST
 def dislike_undo(request: HttpRequest, playlist_id: int) -> HttpResponse:
     """Take back a dislike from the playlist page: the track may be suggested again."""
+    return _reaction_change(
+        request,
+        playlist_id,
+        lambda item: dislikes.track_dislike_undo(user=request_user(request), track_id=item.track_id),
+        done="Dislike undone: the track may be suggested again.",
+    )
+
+
+def _reaction_change(
+    request: HttpRequest, playlist_id: int, change: Callable[[PlaylistItem], object], *, done: str
+) -> HttpResponse:
+    """Find the track's row (``version``, ``track`` posted), run ``change`` on it, and answer an
+    htmx request with the row's actions re-rendered (what happened in their status line), a
+    plain form post with a message on the playlist page."""
     playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
-
-    def undo() -> None:
-        track_id = _int_or_none(request.POST.get("track"))
-        if track_id is None:
-            raise ApplicationError("Say which track's dislike to undo.")
-        track_dislike_undo(user=request_user(request), track_id=track_id)
-        messages.success(request, "Dislike undone: the track may be suggested again.")
-
-    return _version_action(request, playlist, undo)
+    htmx = bool(getattr(request, "htmx", False))
+    try:
+        item = dislikes.playlist_item_find(
+            playlist=playlist,
+            version_number=_int_or_none(request.POST.get("version")),
+            track_id=_int_or_none(request.POST.get("track")),
+        )
+    except ApplicationError as error:
+        if htmx:  # nothing to re-render: leave the row as it is
+            return HttpResponse(
+                error.message, status=400, content_type="text/plain", headers={"HX-Reswap": "none"}
+            )
+        messages.error(request, error.message)
+        return redirect("playlists:detail", playlist_id=playlist.pk)
+    try:
+        change(item)
+        outcome, status = done, 200
+    except ApplicationError as error:
+        outcome, status = error.message, error.status_code
+    except ConsentRequired as error:
+        outcome, status = str(error.detail), 403
+    if not htmx:
+        (messages.success if status == 200 else messages.error)(request, outcome)
+        return redirect("playlists:detail", playlist_id=playlist.pk)
+    item.reaction = track_reactions(user=request_user(request), track_ids=[item.track_id]).get(  # type: ignore[attr-defined]
+        item.track_id, ""
+    )
+    context = {"playlist": playlist, "version": item.version, "item": item, "feedback_status": outcome}
+    return render(request, "feedback/_track_actions.html", context, status=status)
 
 
 def _int_or_none(value: str | None) -> int | None:

@@ -1,4 +1,4 @@
-"""A playlist's generated title and pattern cover in lists (the page itself gets them in its context)."""
+"""A playlist's pattern cover in lists (the page itself gets it in its context)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,9 @@ from django import template
 from django.utils.safestring import SafeString, mark_safe
 
 from playlists.models import Playlist
-from playlists.page_context import playlist_cover, playlist_title
+from playlists.page_context import playlist_cover
 
 register = template.Library()
-
-
-@register.filter
-def display_title(playlist: Playlist) -> str:
-    return playlist_title(playlist)
 
 
 @register.filter

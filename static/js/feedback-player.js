@@ -1,4 +1,5 @@
-// Listening events to /api/feedback/events/: the like / dislike / skip buttons of track rows, and
+// Listening events to /api/feedback/events/: the like and skip buttons of track rows (a dislike is an
+// htmx form, templates/feedback/_track_actions.html), and
 // what the player (player.js) reports from real playback through window.SegueFeedback.record().
 // No inline script (CSP); the CSRF token comes from hx-headers on <body>. Rows rendered without
 // listening_history consent carry data-disabled="true" (the player's queue data-listening="false")
@@ -106,7 +107,8 @@
 
   function onButton(event) {
     const button = event.target.closest(".feedback-button");
-    if (!button) return;
+    // A dislike is an htmx form (the server answers with the row's actions and an Undo).
+    if (!button || button.closest(".reaction-form")) return;
     const row = button.closest(".track-actions");
     if (!row || row.dataset.disabled === "true") return;
     endpoint = row.dataset.feedbackEndpoint;
@@ -134,6 +136,13 @@
   }
 
   document.addEventListener("click", onButton);
+  // A row's actions swapped in by htmx (a dislike, its undo): the row dims while disliked.
+  document.addEventListener("htmx:load", (event) => {
+    const actions = event.target;
+    if (!actions.matches || !actions.matches(".track-actions")) return;
+    const row = actions.closest(".track-row");
+    if (row) row.classList.toggle("is-dismissed", actions.dataset.reaction === "dislike");
+  });
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "hidden") flush(true);
   });

@@ -25,6 +25,7 @@ from catalog import embedding_services as catalog_embedding_services
 from catalog import services as catalog_services
 from catalog.models import LibrarySource
 from config.celery import app as celery_app
+from feedback.selectors import disliked_tracks
 from tests.e2e.conftest import SCREENSHOTS, assert_page_reads_well, screenshot
 from tests.e2e.test_player import CHROMIUM, CHROMIUM_ARGS, audio_track
 from tests.playlists.factories import playlist_make, version_make
@@ -183,6 +184,20 @@ def _journey(chromium: Any, live_server: Any, width: int, height: int) -> None:
     _wait_for_version(page, 2)
     assert page.locator(".version-change-note").count() == 1
     check("08-refined")
+
+    # A dislike shows its Undo at once (htmx swaps the row's actions); undoing takes it back.
+    last = page.locator(".playlist-item").last
+    disliked = int(last.get_attribute("data-track-id") or 0)
+    last.locator("button[data-kind=dislike]").click()
+    last.locator("button.feedback-undo").wait_for()
+    page.wait_for_selector(f".playlist-item.is-dismissed[data-track-id='{disliked}']")  # once htmx settled
+    assert disliked_tracks(user=User.objects.get(email=email)) == {disliked}
+    check("08b-disliked")
+    last.locator("button.feedback-undo").click()
+    last.locator("button[data-kind=dislike]").wait_for()
+    page.wait_for_selector(f".playlist-item:not(.is-dismissed)[data-track-id='{disliked}']")
+    assert "Dislike undone" in last.inner_text()
+    assert disliked_tracks(user=User.objects.get(email=email)) == frozenset()
 
     # Replace the first track: version 3, the old track gone and a new one in its place.
     first_title = page.inner_text(".playlist-item >> nth=0 >> .track-title")

@@ -12,7 +12,8 @@ from playlists.models import Playlist, PlaylistItem, PlaylistVersion, VersionCau
 
 
 def playlist_make(*, owner: User, prompt: str = "relaxing evening jazz", **fields: object) -> Playlist:
-    return Playlist.objects.create(owner=owner, name=prompt.capitalize(), prompt=prompt, **fields)
+    fields.setdefault("name", prompt.capitalize())
+    return Playlist.objects.create(owner=owner, prompt=prompt, **fields)
 
 
 def version_make(

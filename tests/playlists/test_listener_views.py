@@ -14,8 +14,6 @@ from django.utils import timezone
 from accounts.models import User
 from catalog.models import LibrarySource, Track
 from feedback.models import ListeningEvent
-from feedback.selectors import disliked_tracks
-from feedback.services import affinity_rebuild
 from playlists.models import Playlist, PlaylistItem, PlaylistVersion
 from playlists.regenerate import regenerate_left_out
 from tests.catalog.audio_files import media_file_make, sine_write
@@ -263,7 +261,7 @@ def test_a_regeneration_leaves_out_the_lower_scored_half_of_the_version_before(o
 # --- 2: a generated title and a cover ----------------------------------------------------------
 
 
-def test_a_playlist_gets_a_generated_title_and_a_mood_pattern_cover(browser: Client, owner: User) -> None:
+def test_a_playlist_gets_a_mood_pattern_cover(browser: Client, owner: User) -> None:
     playlist, _ = _ready_playlist(owner, ["Blue Room"])
     Playlist.objects.filter(pk=playlist.pk).update(
         intent={"moods": ["calm"], "include_tags": [{"name": "jazz", "confidence": 0.9}]}
@@ -272,18 +270,8 @@ def test_a_playlist_gets_a_generated_title_and_a_mood_pattern_cover(browser: Cli
     page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
     home = browser.get(reverse("playlists:home")).content.decode()
 
-    title = page.split("<h1>")[1].split("</h1>")[0]
-    assert title.startswith("Calm Jazz ") and title != "Calm jazz for reading"
-    assert f"<title>{title} · Segue</title>" in page
     assert '<svg class="cover-pattern"' in page and "hsl(200 " in page  # calm: a blue hue
-    assert title in home and '<svg class="cover-pattern"' in home
-
-
-def test_a_renamed_playlist_keeps_the_listeners_name(browser: Client, owner: User) -> None:
-    playlist, _ = _ready_playlist(owner, ["Blue Room"])
-    Playlist.objects.filter(pk=playlist.pk).update(name="Sunday reading", intent={"moods": ["calm"]})
-    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
-    assert "<h1>Sunday reading</h1>" in page
+    assert '<svg class="cover-pattern"' in home
 
 
 def test_the_cover_is_a_mosaic_of_cover_art_where_the_library_has_it(
@@ -305,51 +293,10 @@ def test_the_cover_is_a_mosaic_of_cover_art_where_the_library_has_it(
     assert cover.startswith(' is-mosaic"') and cover.count("<img ") == 4
 
 
-# --- 8: scheduled refreshes are told -----------------------------------------------------------
+# --- 8: scheduled refreshes are told: tests/playlists/test_refresh_notices.py -------------------
 
 
-def test_a_scheduled_refresh_shows_a_notice_until_dismissed_and_in_the_history(
-    browser: Client, owner: User
-) -> None:
-    old = [TrackFactory(title=f"Old {n}") for n in range(3)]
-    new = [TrackFactory(title=f"New {n}") for n in range(2)]
-    playlist = playlist_make(owner=owner, prompt="monday mix", refresh="weekly")
-    version_make(playlist, tracks=old)
-    version_make(playlist, tracks=[old[0], *new], cause="refresh")
-
-    home = browser.get(reverse("playlists:home")).content.decode()
-    assert "Your “Monday Mix Selection” was refreshed: 2 new tracks." in home
-    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
-    assert "2 new tracks, 2 left out" in page
-
-    browser.post(reverse("playlists:refresh_notices_hide"))
-    assert "was refreshed" not in browser.get(reverse("playlists:home")).content.decode()
-
-
-def test_a_dislike_can_be_undone_from_the_playlist_page(browser: Client, owner: User) -> None:
-    playlist, tracks = _ready_playlist(owner, ["Blue Room", "Quiet Hours"])
-    now = timezone.now()
-    ListeningEvent.objects.create(
-        user=owner,
-        client_event_id=uuid.uuid4(),
-        track=tracks[0],
-        kind="dislike",
-        occurred_at=now,
-        received_at=now,
-        weight=-1.0,
-    )
-    affinity_rebuild(user=owner)
-    assert disliked_tracks(user=owner) == {tracks[0].pk}
-    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
-    assert page.count(">Undo dislike</button>") == 1
-
-    response = browser.post(
-        reverse("playlists:dislike_undo", args=[playlist.pk]), {"track": str(tracks[0].pk)}, follow=True
-    )
-
-    assert "Dislike undone" in response.content.decode()
-    assert disliked_tracks(user=owner) == frozenset()
-    assert not ListeningEvent.objects.filter(user=owner, kind="dislike").exists()
+# --- 5: undo a dislike: tests/playlists/test_dislike_undo.py ----------------------------------
 
 
 def test_a_dragged_track_moves_to_where_it_was_dropped(browser: Client, owner: User) -> None:

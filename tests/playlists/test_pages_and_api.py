@@ -390,9 +390,11 @@ def test_the_page_shows_which_tracks_the_listener_liked_or_disliked(browser: Cli
     page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
 
     assert page.count('data-kind="like" aria-pressed="true"') == 1
-    assert page.count('data-kind="dislike" aria-pressed="true"') == 1
     assert f'aria-pressed="true" aria-label="Like {liked.title}"' in page
-    assert f'aria-pressed="true" aria-label="Dislike {disliked.title}: never suggest it again"' in page
+    # A disliked track offers its Undo in place of the Dislike button.
+    assert page.count('class="feedback-undo"') == 1
+    assert f'aria-label="Undo the dislike of {disliked.title}"' in page
+    assert f'aria-label="Dislike {liked.title}: never suggest it again"' in page
 
 
 def test_a_due_refresh_of_a_playlist_never_generated_waits_instead_of_stopping_the_sweep(owner: User) -> None:
