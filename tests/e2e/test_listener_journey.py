@@ -83,6 +83,15 @@ def _confirm_path(body: str) -> str:
     return match.group(1)
 
 
+def _rendered_opacity(locator: Any) -> float:
+    """The opacity an element is drawn with: its own times every ancestor's."""
+    return float(
+        locator.evaluate(
+            "el => { let o = 1; for (let e = el; e; e = e.parentElement) o *= +getComputedStyle(e).opacity; return o; }"
+        )
+    )
+
+
 def _wait_for_version(page: Any, number: int) -> None:
     """The page reloads itself (HX-Refresh) when the version it waits for is done."""
     page.wait_for_function(
@@ -192,6 +201,7 @@ def _journey(chromium: Any, live_server: Any, width: int, height: int) -> None:
     last.locator("button.feedback-undo").wait_for()
     page.wait_for_selector(f".playlist-item.is-dismissed[data-track-id='{disliked}']")  # once htmx settled
     assert disliked_tracks(user=User.objects.get(email=email)) == {disliked}
+    assert _rendered_opacity(last.locator("button.feedback-undo")) == 1.0  # the row dims, its Undo does not
     check("08b-disliked")
     last.locator("button.feedback-undo").click()
     last.locator("button[data-kind=dislike]").wait_for()
