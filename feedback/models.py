@@ -58,7 +58,9 @@ class ListeningEvent(models.Model):
     received_at = models.DateTimeField()
     device = models.CharField(max_length=10, choices=DeviceKind.choices, blank=True)
     local_hour = models.PositiveSmallIntegerField(null=True, blank=True)
-    weight = models.FloatField(help_text="Affinity contribution before decay (feedback.learning.event_weights).")
+    weight = models.FloatField(
+        help_text="Affinity contribution before decay (feedback.learning.event_weights)."
+    )
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

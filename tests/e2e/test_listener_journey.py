@@ -87,7 +87,9 @@ def _rendered_opacity(locator: Any) -> float:
     """The opacity an element is drawn with: its own times every ancestor's."""
     return float(
         locator.evaluate(
-            "el => { let o = 1; for (let e = el; e; e = e.parentElement) o *= +getComputedStyle(e).opacity; return o; }"
+            "el => { let o = 1;"
+            " for (let e = el; e; e = e.parentElement) o *= +getComputedStyle(e).opacity;"
+            " return o; }"
         )
     )
 
