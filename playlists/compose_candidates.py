@@ -8,8 +8,8 @@ import numpy as np
 
 from playlists.compose_types import EditorialRules, ListenerContext
 from playlists.engine.candidates import CandidatePool
+from playlists.engine.intent import Intent
 from playlists.engine.taste import TasteProfile
-from playlists.intent import Intent
 from playlists.listener_taste import TASTE_ARTISTS, TASTE_TAG_MIN_SHARE, liked_tracks
 from playlists.retrieval import (
     CandidateRequest,

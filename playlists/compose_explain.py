@@ -11,8 +11,8 @@ import numpy as np
 from playlists.compose_types import ComposedItem, EditorialRules, ListenerContext
 from playlists.engine.candidates import CandidatePool
 from playlists.engine.explain import ExplainContext, explain
+from playlists.engine.intent import FeatureRange, Intent
 from playlists.engine.scoring import DEFAULT_FIT_SCALE, FIT_SCALES, RangeSpec, range_fit
-from playlists.intent import FeatureRange, Intent
 
 
 def explained_items(

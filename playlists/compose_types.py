@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from playlists.intent import Intent
+from playlists.engine.intent import Intent
 
 STAGES = ("parse", "candidates", "score", "rerank", "sequence", "explain")
 

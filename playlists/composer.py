@@ -44,6 +44,17 @@ from playlists.compose_types import (
 )
 from playlists.engine.artist_styles import artist_style
 from playlists.engine.candidates import CandidatePool
+from playlists.engine.intent import (
+    DEFAULT_SIZE,
+    MAX_SIZE,
+    FeatureRange,
+    Intent,
+    PromptError,
+    TagChoice,
+    size_for_duration,
+    validate_size,
+)
+from playlists.engine.parse import parse_prompt
 from playlists.engine.rerank import RerankResult, RerankRules, artist_cap, rerank
 from playlists.engine.scoring import (
     TASTE_MOVE_MIN_PLACES,
@@ -65,17 +76,6 @@ from playlists.engine.sequencing import (
 )
 from playlists.engine.taste import TasteProfile, profile_affinity
 from playlists.engine.vocabulary import CatalogVocabulary
-from playlists.intent import (
-    DEFAULT_SIZE,
-    MAX_SIZE,
-    FeatureRange,
-    Intent,
-    PromptError,
-    TagChoice,
-    parse_prompt,
-    size_for_duration,
-    validate_size,
-)
 from playlists.listener_taste import listener_context_build, listener_profile
 from playlists.retrieval import encode_prompt_texts, vocabulary_load
 

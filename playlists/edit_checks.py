@@ -13,8 +13,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from playlists.intent import MAX_SIZE as SIZE_MAX
-from playlists.intent import MIN_SIZE as SIZE_MIN
+from playlists.engine.intent import MAX_SIZE as SIZE_MAX
+from playlists.engine.intent import MIN_SIZE as SIZE_MIN
 
 TEXT_MAX_LENGTH = 2000
 LIST_MAX_ITEMS = 200

@@ -23,8 +23,9 @@ from feedback.learning.bandit import POLICIES
 from feedback.selectors import disliked_tracks, learned_taste, policy_choose, refresh_left_out
 from feedback.taste_seeds import taste_seeds_for_user
 from playlists import providers
+from playlists.engine.intent import Intent, NotUnderstoodError, PromptError
+from playlists.engine.refine import refine_intent
 from playlists.engine.scoring import Weights
-from playlists.intent import Intent, NotUnderstoodError, PromptError, refine_intent
 from playlists.models import PlaylistVersion, VersionCause
 from playlists.regenerate import regenerate_left_out
 

@@ -47,7 +47,7 @@ class Playlist(models.Model):
     size = models.PositiveSmallIntegerField(null=True, blank=True)
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
     new_only = models.BooleanField(default=False, help_text="Only tracks the listener has not played.")
-    # The Intent the latest version was generated from (playlists.intent.Intent.to_dict()).
+    # The Intent the latest version was generated from (playlists.engine.intent.Intent.to_dict()).
     intent = models.JSONField(default=dict, blank=True)
     refresh = models.CharField(max_length=10, choices=RefreshSchedule.choices, default=RefreshSchedule.NEVER)
     next_refresh_at = models.DateTimeField(null=True, blank=True)

@@ -37,8 +37,8 @@ from catalog.features import AUDIO_FEATURE_RANGES, EMBEDDING_DIMENSIONS
 from catalog.models import Artist, MediaFile, Tag, Track, TrackTag
 from catalog.search import RANGE_COLUMNS, SearchFilters, apply_filters, track_vector_search
 from playlists.engine.candidates import CandidatePool, merge_candidates
+from playlists.engine.intent import Intent
 from playlists.engine.vocabulary import CatalogVocabulary, vocabulary_build
-from playlists.intent import Intent
 
 FEATURE_COLUMNS = (*AUDIO_FEATURE_RANGES, "popularity", "release_year", "duration_ms")
 Bounds = tuple[float | None, float | None]

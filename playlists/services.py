@@ -18,8 +18,8 @@ from config.jobs import LOST_WORKER_MESSAGE, jobs_sweep_stale
 from config.metrics import metrics_record_generation
 from playlists import providers
 from playlists.edit_checks import intent_edit_check
+from playlists.engine.intent import Intent, PromptError, validate_prompt, validate_size
 from playlists.generation import GeneratedVersion, composition_for_version
-from playlists.intent import Intent, PromptError, validate_prompt, validate_size
 from playlists.models import (
     NAME_MAX_LENGTH,
     Playlist,

@@ -13,8 +13,9 @@ from playlists.composer import (
     playlist_compose,
     vocabulary_load,
 )
+from playlists.engine.intent import PromptError
+from playlists.engine.parse import parse_prompt
 from playlists.engine.rerank import RerankRules
-from playlists.intent import PromptError, parse_prompt
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
 

@@ -22,8 +22,8 @@ from playlists.composer import (
     playlist_compose,
 )
 from playlists.engine.explain import ExplainContext, explain
+from playlists.engine.intent import FeatureRange, Intent, TagChoice
 from playlists.engine.scoring import TASTE_MOVE_MIN_PLACES, Weights, places_moved, prompt_fit_mask
-from playlists.intent import FeatureRange, Intent, TagChoice
 from tests.playlists.demo_catalog import demo
 
 __all__ = ["demo"]  # the module-scoped fixture

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from catalog.models import Tag, Track
 from playlists.composer import INSTRUMENTAL_FLOOR, SPEECHINESS_CEILING, Composition, playlist_compose
+from playlists.engine.intent import FeatureRange, Intent, TagChoice
 from playlists.engine.sequencing import DURATION_TOLERANCE, UNKNOWN_TRACK_MS
-from playlists.intent import FeatureRange, Intent, TagChoice
 from tests.playlists.demo_catalog import demo
 
 __all__ = ["demo"]  # the module-scoped fixture

@@ -2,17 +2,17 @@ from __future__ import annotations
 
 import pytest
 
-from playlists.forms import PromptForm
-from playlists.intent import (
+from playlists.engine.intent import (
     FeatureRange,
     Intent,
     NotUnderstoodError,
     PromptError,
     TagChoice,
-    parse_prompt,
-    refine_intent,
     validate_size,
 )
+from playlists.engine.parse import parse_prompt
+from playlists.engine.refine import refine_intent
+from playlists.forms import PromptForm
 from tests.playlists.fakes import fake_vocabulary
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from catalog.embeddings import encode_documents
+from playlists.engine.intent import Intent
+from playlists.engine.parse import parse_prompt
 from playlists.engine.vocabulary import CatalogVocabulary, vocabulary_build
-from playlists.intent import Intent, parse_prompt
 
 pytestmark = pytest.mark.model
 

@@ -14,9 +14,10 @@ from catalog.models import Track
 from feedback.history_formats import HistoryFormatError, Play, RowProblem, history_read
 from feedback.matching import plays_match
 from playlists.composer import Weights, listener_context_build, playlist_compose, vocabulary_load
+from playlists.engine.intent import PromptError
+from playlists.engine.parse import parse_prompt
 from playlists.engine.taste import play_weight
 from playlists.evaluation import ndcg_at_k, percentile, precision_at_k, read_jsonl
-from playlists.intent import PromptError, parse_prompt
 
 
 class Command(BaseCommand):

@@ -10,8 +10,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from accounts.models import User
 from catalog.models import Track
 from playlists.composer import Composition, ListenerContext, playlist_compose, vocabulary_load
+from playlists.engine.intent import PromptError
+from playlists.engine.parse import parse_prompt
 from playlists.generation import personalization_context
-from playlists.intent import PromptError, parse_prompt
 
 
 class Command(BaseCommand):
