@@ -11,12 +11,14 @@ import random
 import socket
 import uuid
 from datetime import UTC, datetime
+from typing import cast
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import User
+from catalog.models import Track
 from feedback.events import events_parse
 from feedback.models import ListeningEvent
 from playlists.management.commands.load_events import (
@@ -29,6 +31,10 @@ from playlists.management.commands.load_events import (
     server_environment,
 )
 from tests.catalog.factories import TrackFactory
+
+
+def _track() -> Track:
+    return cast(Track, TrackFactory())
 
 
 def _option(command: list[str], name: str) -> str:
@@ -102,7 +108,7 @@ def test_bad_options_are_refused_before_anything_runs(arguments: list[str], mess
 
 
 def _stored(user: User, count: int) -> list[str]:
-    track = TrackFactory()
+    track = _track()
     ids = [str(uuid.uuid4()) for _ in range(count)]
     ListeningEvent.objects.bulk_create(
         ListeningEvent(
@@ -134,7 +140,7 @@ def test_the_check_holds_only_when_sent_stored_and_answered_agree(owner: User) -
 
 @pytest.mark.django_db
 def test_the_raw_copy_stores_the_same_rows_for_the_baseline_user(owner: User) -> None:
-    track = TrackFactory()
+    track = _track()
     when = datetime.now(UTC).isoformat()
     result = ListenerResult(rows=[("play", when, track.pk, ""), ("skip", when, track.pk, 4000)])
 

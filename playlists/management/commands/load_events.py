@@ -76,7 +76,7 @@ class ListenerResult:
     stored: int = 0
     duplicates: int = 0
     playlists_requested: int = 0
-    rows: list[tuple[str, str, int, str]] = field(default_factory=list)  # for the raw COPY
+    rows: list[tuple[str, str, int, int | str]] = field(default_factory=list)  # for the raw COPY
 
 
 def _percentile(values: list[float], share: float) -> float:
