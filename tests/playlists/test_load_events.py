@@ -7,8 +7,12 @@ figures go to BENCHMARKS.md.
 from __future__ import annotations
 
 import io
+import os
 import random
 import socket
+import subprocess
+import sys
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import cast
@@ -24,9 +28,12 @@ from feedback.models import ListeningEvent
 from playlists.management.commands.load_events import (
     Command,
     ListenerResult,
+    ServerCpu,
     _batch,
     _percentile,
     free_loopback_port,
+    process_cpu_seconds,
+    process_tree_cpu_seconds,
     server_command,
     server_environment,
 )
@@ -151,3 +158,28 @@ def test_the_raw_copy_stores_the_same_rows_for_the_baseline_user(owner: User) ->
         ("play", None),
         ("skip", 4000),
     ]
+
+
+def test_server_cpu_is_read_for_a_process_and_its_children() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; sum(range(30_000_000)); time.sleep(60)"])
+    try:
+        give_up = time.monotonic() + 50
+        while process_cpu_seconds(child.pid) < 0.2 and time.monotonic() < give_up:
+            time.sleep(0.05)  # until the child has burned its share (then it sleeps)
+        own, tree = process_cpu_seconds(os.getpid()), process_tree_cpu_seconds(os.getpid())
+    finally:
+        child.kill()
+        child.wait()
+
+    assert own > 0
+    assert tree >= own + 0.2
+    assert process_cpu_seconds(2**31 - 1) == 0.0  # no such process
+
+
+def test_the_cpu_summary_gives_ms_per_batch_and_events_per_cpu_second() -> None:
+    started_here = ServerCpu(web=6.0, database=4.0).summary(events=100_000, batches=400)
+    over_url = ServerCpu(web=None, database=4.0).summary(events=100_000, batches=400)
+
+    assert started_here.endswith("25.0 ms per batch, 10,000 events per CPU-second")
+    assert "web not measured (--url)" in over_url
+    assert over_url.endswith("10.0 ms per batch, 25,000 events per CPU-second")

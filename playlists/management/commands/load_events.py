@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
@@ -138,8 +139,9 @@ def server_summary() -> str:
 
 
 @contextmanager
-def gunicorn_serving() -> Iterator[str]:
-    """gunicorn started on a free loopback port, answering; its URL. Stopped on the way out."""
+def gunicorn_serving() -> Iterator[tuple[str, int]]:
+    """gunicorn started on a free loopback port, answering; its URL and its master's pid.
+    Stopped on the way out."""
     port = free_loopback_port()
     url = f"http://{SERVER_HOST}:{port}"
     with tempfile.TemporaryFile() as log:
@@ -153,7 +155,7 @@ def gunicorn_serving() -> Iterator[str]:
         )
         try:
             _server_wait_ready(url, process, log)
-            yield url
+            yield url, process.pid
         finally:
             _server_stop(process)
             if os.environ.get("LOAD_EVENTS_SERVER_LOG"):
@@ -187,6 +189,76 @@ def _server_stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+# --- what the server spent: CPU seconds of its processes (Linux /proc) ---------------------------
+# On a shared machine the wall-clock rate moves with the neighbours' load; the CPU the web workers
+# and their database backends spent per event does much less.
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/<pid>/stat after the command name (fields 3 on); empty when the process is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a live process; 0 when it is gone (or not on Linux)."""
+    fields = _stat_fields(pid)
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS if fields else 0.0
+
+
+def process_tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and its direct children (gunicorn's master and workers)."""
+    children = [int(path.parent.name) for path in Path("/proc").glob("[0-9]*/stat") if _is_child(path, pid)]
+    return sum(process_cpu_seconds(process) for process in (pid, *children))
+
+
+def _is_child(stat: Path, parent: int) -> bool:
+    fields = _stat_fields(int(stat.parent.name))
+    return bool(fields) and int(fields[1]) == parent
+
+
+def database_backends_cpu() -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving this database (other than ours), when the
+    server runs on this machine (a pid that is not a local postgres process counts nothing)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        )
+        pids = [row[0] for row in cursor.fetchall()]
+    return {pid: process_cpu_seconds(pid) for pid in pids if _is_postgres(pid)}
+
+
+def _is_postgres(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() == "postgres"
+    except OSError:
+        return False
+
+
+@dataclass
+class ServerCpu:
+    """CPU seconds the run cost the web server (None: not started here) and the database."""
+
+    web: float | None
+    database: float
+
+    def summary(self, events: int, batches: int) -> str:
+        if not events or not batches:
+            return "server CPU: nothing stored"
+        total = (self.web or 0.0) + self.database
+        web = f"web {self.web:.1f} s + " if self.web is not None else "web not measured (--url) + "
+        per_second = events / total if total else 0.0
+        return (
+            f"server CPU: {web}database {self.database:.1f} s = "
+            f"{1000 * total / batches:.1f} ms per batch, {per_second:,.0f} events per CPU-second"
+        )
 
 
 def _batch(rng: random.Random, tracks: list[int], size: int) -> list[dict[str, Any]]:
@@ -251,6 +323,10 @@ def _listener_run(
         out.put(result)
 
 
+def _spent(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
 class Command(BaseCommand):
     help = "Bounded load test: concurrent listeners post event batches and ask for playlists."
 
@@ -286,7 +362,7 @@ class Command(BaseCommand):
         load_before = os.getloadavg()[0]
         users, tokens = self._users(options["listeners"] + 1)
         try:
-            mode, (started, results, wall) = self._run_against_server(options, tokens[:-1], tracks)
+            mode, cpu, (started, results, wall) = self._run_against_server(options, tokens[:-1], tracks)
             check = self._check(users[:-1], results)
             ready = PlaylistVersion.objects.filter(
                 playlist__owner__in=users[:-1], status=VersionStatus.READY, finished_at__gte=started
@@ -294,19 +370,28 @@ class Command(BaseCommand):
             raw = self._raw_copy(users[-1], results)
         finally:
             User.objects.filter(email__startswith="load-events-").delete()
-        self._report(options, mode, results, wall, check, raw, ready, load_before)
+        self._report(options, mode, cpu, results, wall, check, raw, ready, load_before)
         if check["errors"] or not check["exactly_once"]:
             raise CommandError("The load test failed: see the errors and the check above.")
 
     def _run_against_server(
         self, options: dict[str, Any], tokens: list[str], tracks: list[int]
-    ) -> tuple[str, tuple[datetime, list[ListenerResult], float]]:
-        """The run against ``--url``, or against a gunicorn started and stopped here."""
+    ) -> tuple[str, ServerCpu, tuple[datetime, list[ListenerResult], float]]:
+        """The run against ``--url``, or against a gunicorn started and stopped here; with the
+        CPU the server's processes spent on it."""
         if options["url"]:
-            return f"HTTP to {options['url']}", self._run(options, tokens, tracks)
-        with gunicorn_serving() as url:
+            database_before = database_backends_cpu()
+            run = self._run(options, tokens, tracks)
+            cpu = ServerCpu(web=None, database=_spent(database_before, database_backends_cpu()))
+            return f"HTTP to {options['url']}", cpu, run
+        with gunicorn_serving() as (url, pid):
+            database_before, web_before = database_backends_cpu(), process_tree_cpu_seconds(pid)
             run = self._run({**options, "url": url}, tokens, tracks)
-        return f"HTTP to {url}, gunicorn started by this command ({server_summary()})", run
+            cpu = ServerCpu(
+                web=process_tree_cpu_seconds(pid) - web_before,
+                database=_spent(database_before, database_backends_cpu()),
+            )
+        return f"HTTP to {url}, gunicorn started by this command ({server_summary()})", cpu, run
 
     def _users(self, count: int) -> tuple[list[User], list[str]]:
         User.objects.filter(email__startswith="load-events-").delete()
@@ -389,6 +474,7 @@ class Command(BaseCommand):
         self,
         options: dict[str, Any],
         mode: str,
+        cpu: ServerCpu,
         results: list[ListenerResult],
         wall: float,
         check: dict[str, Any],
@@ -408,6 +494,7 @@ class Command(BaseCommand):
             f"events stored: {check['rows']:,} in {len(latencies_ms):,} requests: {rate:,.0f} events/s",
             f"per batch: p50 {_percentile(latencies_ms, 0.5):.1f} ms, "
             f"p95 {_percentile(latencies_ms, 0.95):.1f} ms, max {max(latencies_ms, default=0):.1f} ms",
+            cpu.summary(check["rows"], len(latencies_ms)),
             f"retried batches answered as duplicates: {check['retried_duplicates']:,} events",
             f"every accepted event stored exactly once: {'yes' if check['exactly_once'] else 'NO'} "
             f"(sent {check['sent']:,}, unique {check['unique']:,}, rows {check['rows']:,}, "
