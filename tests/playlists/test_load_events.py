@@ -60,6 +60,7 @@ def test_the_server_is_gunicorn_as_make_run_serves_it_on_loopback_only() -> None
 
 def test_the_server_runs_with_debug_off_on_the_database_by_url(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql://segue@localhost/segue")
+    monkeypatch.delenv("DB_CONN_MAX_AGE", raising=False)
 
     environment = server_environment()
 
@@ -67,6 +68,7 @@ def test_the_server_runs_with_debug_off_on_the_database_by_url(monkeypatch: pyte
     assert environment["DATABASE_URL"] == "postgresql://segue@localhost/segue"
     assert environment["DJANGO_SETTINGS_MODULE"] == "config.settings.test"
     assert environment["REDIS_URL"].startswith("redis://")
+    assert int(environment["DB_CONN_MAX_AGE"]) > 600  # backends live through the longest run
 
 
 def test_the_free_port_can_be_bound_on_loopback() -> None:
