@@ -7,6 +7,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -112,18 +113,18 @@ def events_ingest(
     errors.sort(key=lambda error: error.index)
     stored = _batch_store(user=user, accepted=accepted, lookups=lookups, now=now)
     if stored:
-        _user_vector_refresh_soon(user.pk)
-        count = len(stored)
-        transaction.on_commit(lambda: metrics_count_events(count))
-        if scrobble:
-            scrobbles_queue(
-                user_id=user.pk,
-                plays=[
-                    (event.track_id, epoch_ms(event.occurred_at), event.kind == EventKind.COMPLETE)
-                    for event in stored
-                    if event.kind in (EventKind.PLAY, EventKind.COMPLETE)
-                ],
-            )
+        plays = [
+            (event.track_id, epoch_ms(event.occurred_at), event.kind == EventKind.COMPLETE)
+            for event in stored
+            if scrobble and event.kind in (EventKind.PLAY, EventKind.COMPLETE)
+        ]
+        # After the commit: the batch holds its affinity rows locked until then, and concurrent
+        # batches of the listener wait on them; nothing else (a Redis round trip, a look-up of
+        # their media-server links) should happen inside. The events are stored by then: a
+        # failure here is logged, never turned into an error for a batch that was kept.
+        transaction.on_commit(
+            partial(_after_stored, user_id=user.pk, count=len(stored), plays=plays), robust=True
+        )
     return IngestResult(stored=len(stored), duplicates=len(parsed) - len(stored) - rejected, errors=errors)
 
 
@@ -351,6 +352,15 @@ class AffinityDelta:
             self.verdicts[track] = (occurred_at, kind == "dislike")
         if not any(start <= occurred_at < end for start, end in self.windows):
             self.masses[track] += event_weights.mass(weight, occurred_at)
+
+
+def _after_stored(*, user_id: int, count: int, plays: list[tuple[int, int, bool]]) -> None:
+    """What follows a stored batch: the metric, the listener's CF vector refresh (debounced),
+    the plays sent on to their linked media servers."""
+    metrics_count_events(count)
+    _user_vector_refresh_soon(user_id)
+    if plays:
+        scrobbles_queue(user_id=user_id, plays=plays)
 
 
 def _user_vector_refresh_soon(user_id: int) -> None:
