@@ -6,8 +6,9 @@
 
 By default the command starts the production web server itself — gunicorn as `make run` serves
 (2 workers × 8 threads, DEBUG off), bound to 127.0.0.1 on a free port — and stops it at the end,
-so the figures are what production serves. With ``--url`` it loads a server already running;
-only a loopback address is accepted: this never loads anyone else's server.
+so the figures are what production serves (``LOAD_EVENTS_SERVER_LOG=1`` prints the end of its log
+afterwards). With ``--url`` it loads a server already running; only a loopback address is
+accepted: this never loads anyone else's server.
 
 Each listener is its own process posting batches of ``--batch-size`` events over HTTP on tracks
 shared with the others (likes and dislikes among them), every tenth batch posted twice (a client
