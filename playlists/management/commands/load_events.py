@@ -79,6 +79,7 @@ class ListenerResult:
     duplicates: int = 0
     playlists_requested: int = 0
     rows: list[tuple[str, str, int, int | str]] = field(default_factory=list)  # for the raw COPY
+    cpu_seconds: float = 0.0  # what the listener itself spent (it shares the cores with the server)
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -291,6 +292,7 @@ def _listener_run(
     poster = _Poster(token, options["url"])
     result = ListenerResult()
     barrier.wait()
+    cpu_started = time.process_time()
     deadline = time.monotonic() + options["seconds"]
     next_playlist = time.monotonic() + rng.uniform(0, options["playlist_every"])
     number = 0
@@ -323,6 +325,7 @@ def _listener_run(
     except Exception as error:  # reported, never hangs the parent
         result.errors.append(f"{type(error).__name__}: {error}")
     finally:
+        result.cpu_seconds = time.process_time() - cpu_started
         connections.close_all()
         out.put(result)
 
@@ -499,6 +502,8 @@ class Command(BaseCommand):
             f"per batch: p50 {_percentile(latencies_ms, 0.5):.1f} ms, "
             f"p95 {_percentile(latencies_ms, 0.95):.1f} ms, max {max(latencies_ms, default=0):.1f} ms",
             cpu.summary(check["rows"], len(latencies_ms)),
+            f"load generator CPU ({len(results)} listener processes): "
+            f"{sum(result.cpu_seconds for result in results):.1f} s",
             f"retried batches answered as duplicates: {check['retried_duplicates']:,} events",
             f"every accepted event stored exactly once: {'yes' if check['exactly_once'] else 'NO'} "
             f"(sent {check['sent']:,}, unique {check['unique']:,}, rows {check['rows']:,}, "
