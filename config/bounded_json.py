@@ -2,15 +2,16 @@
 
 Python's ``json`` recurses once per nesting level and ijson's item builder keeps a prefix string
 per level, so a small document of deeply nested arrays can exhaust the stack or the memory of the
-process reading it. Every parser of input from outside checks the depth first, on the raw bytes
-(strings removed, brackets counted with numpy), which costs a few milliseconds per megabyte.
+process reading it. Every parser of input from outside checks the depth first, on the raw bytes:
+escapes dropped, then everything but quotes and brackets (``bytes.translate``, in C), and what
+is left counted with numpy, brackets inside strings ignored. No Python object is
+built per character; an event batch of 500 costs well under a millisecond.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import re
 from typing import IO, Any
 
 import numpy as np
@@ -19,10 +20,12 @@ import numpy as np
 # 2 to 4 levels), shallow enough that no parser or serializer downstream nears the recursion limit.
 MAX_DEPTH = 32
 
-# A JSON string with its escapes; replaced by "" before counting brackets.
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_OPEN = (ord("["), ord("{"))
-_CLOSE = (ord("]"), ord("}"))
+# bytes.translate's deletion table: every byte but the quote and the four brackets.
+_NOT_STRUCTURE = bytes(code for code in range(256) if code not in b'"[]{}')
+_QUOTE = ord('"')
+_STEPS = np.zeros(256, dtype=np.int8)
+_STEPS[list(b"[{")] = 1
+_STEPS[list(b"]}")] = -1
 
 
 class JSONTooDeep(ValueError):
@@ -40,11 +43,17 @@ class InflatedTooLarge(ValueError):
 def json_depth(data: bytes | str) -> int:
     """The deepest nesting of arrays and objects in a JSON text (brackets inside strings ignored)."""
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
-    if raw.count(b"[") + raw.count(b"{") <= 1:
-        return min(1, raw.count(b"[") + raw.count(b"{"))
-    codes = np.frombuffer(_STRING.sub(b'""', raw), dtype=np.uint8)
-    steps = np.isin(codes, _OPEN).astype(np.int32) - np.isin(codes, _CLOSE).astype(np.int32)
-    return int(np.cumsum(steps).max(initial=0))
+    # In JSON a backslash only ever starts a two-character escape inside a string: dropping \\
+    # pairs first, then \" pairs, leaves every remaining quote a string delimiter.
+    unescaped = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    codes = np.frombuffer(unescaped.translate(None, _NOT_STRUCTURE), dtype=np.uint8)
+    if not codes.size:
+        return 0
+    # A bracket after an odd number of quotes is inside a string (an unterminated string's
+    # brackets are never parsed either: the parser stops at the string).
+    inside_string = (np.cumsum(codes == _QUOTE, dtype=np.int64) & 1).astype(bool)
+    steps = np.where(inside_string, 0, _STEPS[codes])
+    return int(np.cumsum(steps, dtype=np.int64).max(initial=0))
 
 
 def json_depth_check(data: bytes | str, *, max_depth: int = MAX_DEPTH) -> None:

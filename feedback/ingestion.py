@@ -3,9 +3,11 @@ affinities and bandit counts in the same transaction."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -71,12 +73,6 @@ def events_ingest(
             f"At most {MAX_BATCH} events in one request; this one has {len(events)}.",
             extra={"limit": MAX_BATCH},
         )
-    if not settings.FEEDBACK_SYNCHRONOUS_COMMIT:
-        # Listening events tolerate losing the last fraction of a second on a database crash
-        # (never corruption); not waiting for the WAL flush at commit is the largest saving per
-        # batch. Only this transaction is affected.
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
     now = now or timezone.now()
     parsed, errors = events_parse(events, now=now)
     parse_errors = len(errors)
@@ -115,23 +111,20 @@ def events_ingest(
         accepted.append((event, version_id))
     rejected = len(errors) - parse_errors
     errors.sort(key=lambda error: error.index)
-    inserted = _events_insert(user=user, accepted=accepted, durations=durations, now=now)
-    stored = [(event, version_id) for event, version_id in accepted if event.client_event_id in inserted]
+    stored = _batch_store(user=user, accepted=accepted, lookups=lookups, now=now)
     if stored:
-        _affinity_apply(user=user, stored=stored, durations=durations, windows=lookups.windows)
-        _bandit_apply(user=user, stored=stored, durations=durations, versions=versions)
-        _user_vector_refresh_soon(user.pk)
-        count = len(stored)
-        transaction.on_commit(lambda: metrics_count_events(count))
-        if scrobble:
-            scrobbles_queue(
-                user_id=user.pk,
-                plays=[
-                    (event.track_id, epoch_ms(event.occurred_at), event.kind == EventKind.COMPLETE)
-                    for event, _ in stored
-                    if event.kind in (EventKind.PLAY, EventKind.COMPLETE)
-                ],
-            )
+        plays = [
+            (event.track_id, epoch_ms(event.occurred_at), event.kind == EventKind.COMPLETE)
+            for event in stored
+            if scrobble and event.kind in (EventKind.PLAY, EventKind.COMPLETE)
+        ]
+        # After the commit: the batch holds its affinity rows locked until then, and concurrent
+        # batches of the listener wait on them; nothing else (a Redis round trip, a look-up of
+        # their media-server links) should happen inside. The events are stored by then: a
+        # failure here is logged, never turned into an error for a batch that was kept.
+        transaction.on_commit(
+            partial(_after_stored, user_id=user.pk, count=len(stored), plays=plays), robust=True
+        )
     return IngestResult(stored=len(stored), duplicates=len(parsed) - len(stored) - rejected, errors=errors)
 
 
@@ -142,7 +135,13 @@ class _BatchLookups:
     windows: list[tuple[datetime, datetime]]  # the caller's "leave out of my taste" windows
 
 
+# The first row turns synchronous commit off for this transaction when the settings allow it:
+# listening events tolerate losing the last fraction of a second on a database crash (never
+# corruption), and not waiting for the WAL flush at commit is the largest saving per batch.
 BATCH_LOOKUPS = """
+SELECT 's', NULL, NULL, NULL,
+    CASE WHEN %(asynchronous)s THEN set_config('synchronous_commit', 'off', true) END, NULL, NULL
+UNION ALL
 SELECT 't', id, duration_ms, NULL::int, NULL::text, NULL::timestamptz, NULL::timestamptz
 FROM catalog_track WHERE id = ANY(%(tracks)s::int[])
 UNION ALL
@@ -162,8 +161,18 @@ def _batch_lookups(user: User, events: list[EventIn]) -> _BatchLookups:
     tracks = list({event.track_id for event in events})
     playlists = list({event.playlist_id for event in events if event.playlist_id is not None})
     with _bound_cursor() as cursor:
-        cursor.execute(BATCH_LOOKUPS, {"tracks": tracks, "playlists": playlists, "user": user.pk})
+        cursor.execute(
+            BATCH_LOOKUPS,
+            {
+                "tracks": tracks,
+                "playlists": playlists,
+                "user": user.pk,
+                "asynchronous": not settings.FEEDBACK_SYNCHRONOUS_COMMIT,
+            },
+        )
         for kind, pk, number, playlist_id, policy, starts_at, ends_at in cursor.fetchall():
+            if kind == "s":
+                continue
             if kind == "t":
                 lookups.durations[pk] = number
             elif kind == "v":
@@ -185,18 +194,6 @@ def _weight(event: EventIn, durations: dict[int, int | None]) -> float:
     )
 
 
-INSERT_EVENTS = """
-INSERT INTO feedback_listeningevent
-    (user_id, client_event_id, kind, track_id, version_id, position, position_ms, ms_played,
-     occurred_at, received_at, device, local_hour, weight)
-SELECT %s, * FROM unnest(
-    %s::uuid[], %s::text[], %s::int[], %s::bigint[], %s::smallint[], %s::int[], %s::int[],
-    %s::timestamptz[], %s::timestamptz[], %s::text[], %s::smallint[], %s::float8[])
-ON CONFLICT (user_id, client_event_id) DO NOTHING
-RETURNING client_event_id
-"""
-
-
 def _bound_cursor() -> psycopg.Cursor:
     """A server-side-binding cursor on Django's connection (same transaction).
 
@@ -208,59 +205,121 @@ def _bound_cursor() -> psycopg.Cursor:
     return psycopg.Cursor(connection.connection)
 
 
-def _events_insert(
-    *, user: User, accepted: list[tuple[EventIn, int | None]], durations: dict[int, int | None], now: datetime
-) -> set[Any]:
-    """One INSERT … SELECT unnest(…) ON CONFLICT DO NOTHING; returns the ids actually stored."""
+# The whole write of a batch is this one statement, its rows sent as one JSON parameter (binding a
+# dozen arrays element by element cost more than the database's work). What it does, in order:
+# insert the events (duplicates by client id ignored); from the rows actually inserted, upsert the
+# listener's track affinities (the latest like or dislike of a track decides its verdict), then
+# the listener's bandit counts, then the global ones (user NULL, its own partial unique index).
+# Each step takes its row locks in ascending key order (ORDER BY) and waits for the previous one to
+# finish (it reads its count), so concurrent batches — of one listener or of many, on the same
+# tracks and policies — lock rows in one order: they wait for each other but never deadlock.
+STORE_BATCH = """
+WITH batch AS (
+    SELECT * FROM json_to_recordset(%(batch)s::json) AS b(
+        ord int, id uuid, kind text, track int, version bigint, position smallint, position_ms int,
+        ms_played int, occurred_at timestamptz, device text, local_hour smallint, weight float8,
+        mass float8, verdict bool, policy text, wins float8, losses float8)
+), inserted AS (
+    INSERT INTO feedback_listeningevent
+        (user_id, client_event_id, kind, track_id, version_id, position, position_ms, ms_played,
+         occurred_at, received_at, device, local_hour, weight)
+    SELECT %(user)s, id, kind, track, version, position, position_ms, ms_played,
+        occurred_at, %(now)s, device, local_hour, weight
+    FROM batch ORDER BY id
+    ON CONFLICT (user_id, client_event_id) DO NOTHING
+    RETURNING client_event_id
+), fresh AS (
+    SELECT batch.* FROM batch JOIN inserted ON inserted.client_event_id = batch.id
+), verdicts AS (
+    SELECT DISTINCT ON (track) track, verdict FROM fresh
+    WHERE verdict IS NOT NULL ORDER BY track, occurred_at DESC, ord DESC
+), affinities AS (
+    INSERT INTO feedback_trackaffinity AS a (user_id, track_id, mass, events, last_event_at, disliked)
+    SELECT %(user)s, fresh.track, sum(fresh.mass), count(*), max(fresh.occurred_at),
+        coalesce(bool_or(verdicts.verdict), false)
+    FROM fresh LEFT JOIN verdicts ON verdicts.track = fresh.track
+    GROUP BY fresh.track ORDER BY fresh.track
+    ON CONFLICT (user_id, track_id) DO UPDATE SET
+        mass = a.mass + excluded.mass,
+        events = a.events + excluded.events,
+        last_event_at = GREATEST(a.last_event_at, excluded.last_event_at),
+        disliked = coalesce((SELECT v.verdict FROM verdicts v WHERE v.track = excluded.track_id), a.disliked)
+    RETURNING 1
+), rewards AS (
+    SELECT policy, sum(wins) AS wins, sum(losses) AS losses FROM fresh
+    WHERE policy <> '' AND (wins <> 0 OR losses <> 0) AND (SELECT count(*) FROM affinities) >= 0
+    GROUP BY policy
+), mine AS (
+    INSERT INTO feedback_policystat AS p (user_id, policy, successes, failures, updated_at)
+    SELECT %(user)s, policy, wins, losses, now() FROM rewards ORDER BY policy
+    ON CONFLICT (user_id, policy) DO UPDATE SET
+        successes = p.successes + excluded.successes,
+        failures = p.failures + excluded.failures,
+        updated_at = excluded.updated_at
+    RETURNING 1
+), everyone AS (
+    INSERT INTO feedback_policystat AS p (user_id, policy, successes, failures, updated_at)
+    SELECT NULL, policy, wins, losses, now() FROM rewards
+    WHERE (SELECT count(*) FROM mine) >= 0 ORDER BY policy
+    ON CONFLICT (policy) WHERE user_id IS NULL DO UPDATE SET
+        successes = p.successes + excluded.successes,
+        failures = p.failures + excluded.failures,
+        updated_at = excluded.updated_at
+    RETURNING 1
+)
+SELECT coalesce((SELECT array_agg(ord) FROM fresh), '{}'), (SELECT count(*) FROM everyone)
+"""
+
+
+def _batch_store(
+    *, user: User, accepted: list[tuple[EventIn, int | None]], lookups: _BatchLookups, now: datetime
+) -> list[EventIn]:
+    """Store the accepted events, fold the new ones into affinities and bandit counts (one round
+    trip); the events actually stored (not stored before), in batch order."""
     if not accepted:
-        return set()
-    columns: list[list[Any]] = [[] for _ in range(12)]
-    # In client id order: a batch retried while the first try is still running waits for it on
-    # the same ids in the same order (no deadlock).
-    for event, version_id in sorted(accepted, key=lambda pair: str(pair[0].client_event_id)):
-        row = (
-            event.client_event_id,
-            event.kind,
-            event.track_id,
-            version_id,
-            event.position,
-            event.position_ms,
-            event.ms_played,
-            event.occurred_at,
-            now,
-            event.device,
-            event.local_hour,
-            _weight(event, durations),
-        )
-        for column, value in zip(columns, row, strict=True):
-            column.append(value)
+        return []
+    rows = [_batch_row(event, version_id, lookups) for event, version_id in accepted]
     with _bound_cursor() as cursor:
-        cursor.execute(INSERT_EVENTS, [user.pk, *columns])
-        return {row[0] for row in cursor.fetchall()}
+        cursor.execute(STORE_BATCH, {"batch": json.dumps(rows), "user": user.pk, "now": now})
+        row = cursor.fetchone()
+    stored_indexes = set(row[0]) if row else set()
+    return [event for event, _ in accepted if event.index in stored_indexes]
 
 
-# Concurrent batches of one listener touch overlapping affinity rows: every statement below locks
-# its rows in ascending key order (sorted arrays, ORDER BY), so two batches wait for each other but
-# never deadlock. The upsert leaves "disliked" as it was; the batch's verdicts are set afterwards
-# on rows this transaction already holds, so that second statement takes no new locks.
-UPSERT_AFFINITY = """
-INSERT INTO feedback_trackaffinity AS a (user_id, track_id, mass, events, last_event_at, disliked)
-SELECT %(user)s, track_id, mass, events, last_event_at, disliked
-FROM unnest(
-    %(tracks)s::int[], %(masses)s::float8[], %(counts)s::int[], %(last)s::timestamptz[], %(disliked)s::bool[]
-) AS t(track_id, mass, events, last_event_at, disliked)
-ORDER BY track_id
-ON CONFLICT (user_id, track_id) DO UPDATE SET
-    mass = a.mass + excluded.mass,
-    events = a.events + excluded.events,
-    last_event_at = GREATEST(a.last_event_at, excluded.last_event_at)
-"""
+VERDICTS: dict[str, bool] = {EventKind.LIKE: False, EventKind.DISLIKE: True}
 
-SET_VERDICTS = """
-UPDATE feedback_trackaffinity AS a SET disliked = t.disliked
-FROM unnest(%(tracks)s::int[], %(disliked)s::bool[]) AS t(track_id, disliked)
-WHERE a.user_id = %(user)s AND a.track_id = t.track_id AND a.disliked IS DISTINCT FROM t.disliked
-"""
+
+def _batch_row(event: EventIn, version_id: int | None, lookups: _BatchLookups) -> dict[str, Any]:
+    """One event as the statement reads it, with its weight, its decay-scaled mass (none inside
+    an excluded time window), its verdict and what it credits the policy that built its version."""
+    duration_ms = lookups.durations.get(event.track_id)
+    weight = _weight(event, lookups.durations)
+    excluded = any(start <= event.occurred_at < end for start, end in lookups.windows)
+    policy, wins, losses = "", 0.0, 0.0
+    if version_id is not None:
+        policy = lookups.versions[(event.playlist_id or 0, event.version_number or 0)][1] or ""
+        wins, losses = bandit.reward_counts(
+            event_weights.reward_kind(event.kind, event.position_ms, duration_ms, event.ms_played)
+        )
+    return {
+        "ord": event.index,
+        "id": str(event.client_event_id),
+        "kind": event.kind,
+        "track": event.track_id,
+        "version": version_id,
+        "position": event.position,
+        "position_ms": event.position_ms,
+        "ms_played": event.ms_played,
+        "occurred_at": event.occurred_at.isoformat(),
+        "device": event.device,
+        "local_hour": event.local_hour,
+        "weight": weight,
+        "mass": 0.0 if excluded else event_weights.mass(weight, event.occurred_at),
+        "verdict": VERDICTS.get(event.kind),
+        "policy": policy,
+        "wins": wins,
+        "losses": losses,
+    }
 
 
 def exclusion_windows(user: User) -> list[tuple[datetime, datetime]]:
@@ -295,99 +354,13 @@ class AffinityDelta:
             self.masses[track] += event_weights.mass(weight, occurred_at)
 
 
-def _affinity_apply(
-    *,
-    user: User,
-    stored: list[tuple[EventIn, int | None]],
-    durations: dict[int, int | None],
-    windows: list[tuple[datetime, datetime]],
-) -> None:
-    """Add the new events' decay-scaled weights to the listener's per-track affinities."""
-    delta = AffinityDelta(windows=windows)
-    for event, _ in stored:
-        delta.add(event.track_id, event.kind, _weight(event, durations), event.occurred_at)
-    tracks = sorted(delta.counts)
-    judged = sorted(delta.verdicts)
-    with _bound_cursor() as cursor:
-        cursor.execute(
-            UPSERT_AFFINITY,
-            {
-                "user": user.pk,
-                "tracks": tracks,
-                "masses": [delta.masses[track] for track in tracks],
-                "counts": [delta.counts[track] for track in tracks],
-                "last": [delta.last[track] for track in tracks],
-                "disliked": [delta.verdicts.get(track, (None, False))[1] for track in tracks],
-            },
-        )
-        if judged:
-            cursor.execute(
-                SET_VERDICTS,
-                {
-                    "user": user.pk,
-                    "tracks": judged,
-                    "disliked": [delta.verdicts[track][1] for track in judged],
-                },
-            )
-
-
-# The listener's counts, then the global ones (user NULL, its own partial unique index) that every
-# listener's batches update: each statement locks its rows in policy order (no deadlock).
-UPSERT_POLICY_MINE = """
-INSERT INTO feedback_policystat AS p (user_id, policy, successes, failures, updated_at)
-SELECT %(user)s, policy, s, f, now()
-FROM unnest(%(policies)s::text[], %(wins)s::float8[], %(losses)s::float8[]) AS t(policy, s, f)
-ORDER BY policy
-ON CONFLICT (user_id, policy) DO UPDATE SET
-    successes = p.successes + excluded.successes,
-    failures = p.failures + excluded.failures,
-    updated_at = excluded.updated_at
-"""
-
-UPSERT_POLICY_GLOBAL = """
-INSERT INTO feedback_policystat AS p (user_id, policy, successes, failures, updated_at)
-SELECT NULL, policy, s, f, now()
-FROM unnest(%(policies)s::text[], %(wins)s::float8[], %(losses)s::float8[]) AS t(policy, s, f)
-ORDER BY policy
-ON CONFLICT (policy) WHERE user_id IS NULL DO UPDATE SET
-    successes = p.successes + excluded.successes,
-    failures = p.failures + excluded.failures,
-    updated_at = excluded.updated_at
-"""
-
-
-def _bandit_apply(
-    *,
-    user: User,
-    stored: list[tuple[EventIn, int | None]],
-    durations: dict[int, int | None],
-    versions: dict[tuple[int, int], tuple[int, str]],
-) -> None:
-    """Credit the policy that built each event's version (the listener's counts and the global)."""
-    totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for event, version_id in stored:
-        if version_id is None:
-            continue
-        policy = versions[(event.playlist_id or 0, event.version_number or 0)][1]
-        if not policy:
-            continue
-        successes, failures = bandit.reward_counts(
-            event_weights.reward_kind(
-                event.kind, event.position_ms, durations.get(event.track_id), event.ms_played
-            )
-        )
-        if successes or failures:
-            totals[policy][0] += successes
-            totals[policy][1] += failures
-    if not totals:
-        return
-    policies = sorted(totals)
-    wins = [totals[policy][0] for policy in policies]
-    losses = [totals[policy][1] for policy in policies]
-    parameters = {"user": user.pk, "policies": policies, "wins": wins, "losses": losses}
-    with _bound_cursor() as cursor:
-        cursor.execute(UPSERT_POLICY_MINE, parameters)
-        cursor.execute(UPSERT_POLICY_GLOBAL, parameters)
+def _after_stored(*, user_id: int, count: int, plays: list[tuple[int, int, bool]]) -> None:
+    """What follows a stored batch: the metric, the listener's CF vector refresh (debounced),
+    the plays sent on to their linked media servers."""
+    metrics_count_events(count)
+    _user_vector_refresh_soon(user_id)
+    if plays:
+        scrobbles_queue(user_id=user_id, plays=plays)
 
 
 def _user_vector_refresh_soon(user_id: int) -> None:

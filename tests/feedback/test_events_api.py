@@ -217,3 +217,25 @@ def test_ms_played_is_stored_and_weighs_the_skip(api: APIClient, owner: User) ->
 def test_a_negative_ms_played_is_rejected_with_its_field(api: APIClient) -> None:
     body = api.post(URL, {"events": [_event(TrackFactory().pk, "skip", ms_played=-1)]}, format="json").json()
     assert (body["rejected"], body["errors"][0]["field"]) == (1, "ms_played")
+
+
+def test_the_latest_stored_like_or_dislike_decides_the_verdict(api: APIClient, owner: User) -> None:
+    track_id: int = TrackFactory().pk  # type: ignore[attr-defined]
+    now = datetime.now(UTC)
+    dislike = _event(track_id, "dislike", occurred_at=(now - timedelta(minutes=3)).isoformat())
+    like = _event(track_id, "like", occurred_at=(now - timedelta(minutes=2)).isoformat())
+
+    def verdict() -> bool:
+        return TrackAffinity.objects.get(user=owner, track_id=track_id).disliked
+
+    api.post(URL, {"events": [like, dislike]}, format="json")  # the later event wins, not the last sent
+    after_batch = verdict()
+    api.post(URL, {"events": [dislike]}, format="json")  # a retried dislike: stored before, changes nothing
+    after_retry = verdict()
+    api.post(URL, {"events": [_event(track_id, "complete")]}, format="json")  # no verdict: keeps it
+    after_play = verdict()
+    api.post(URL, {"events": [_event(track_id, "dislike")]}, format="json")
+    after_new_dislike = verdict()
+
+    assert (after_batch, after_retry, after_play, after_new_dislike) == (False, False, False, True)
+    assert TrackAffinity.objects.get(user=owner, track_id=track_id).events == 4

@@ -45,6 +45,14 @@ def test_json_depth_ignores_brackets_inside_strings() -> None:
         json_loads_bounded(NESTED)
 
 
+def test_json_depth_reads_escaped_backslashes_and_quotes_as_string_content() -> None:
+    # "\\" ends its string; "\\\"[" is a backslash, a quote and a bracket, all inside one string.
+    assert json_depth(b'["\\\\", [["\\\\\\"["]]]') == 3
+    assert json_depth('[{"naïve": "}}}]]]"}, ["\\u0022[["]]') == 2
+    assert json_depth(b'"[[[[') == 0  # an unterminated string: the parser never reaches its brackets
+    assert json_depth(b"[" * 40 + b'"]]]"' + b"]" * 40) == 40
+
+
 @pytest.mark.django_db
 def test_a_deeply_nested_spotify_history_fails_the_import_with_a_message_in_bounded_memory(
     owner: User, settings, tmp_path: Path
