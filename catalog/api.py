@@ -39,6 +39,11 @@ from catalog.stream_links import signed_stream_path
 from config.uploads import upload_size_check
 
 ERROR_RESPONSE = OpenApiResponse(description="Bad parameters: field name → list of messages, or `detail`.")
+FILTER_ERROR = OpenApiResponse(
+    description=(
+        "Bad filters (field name → list of messages): a malformed value, or `year_from` after `year_to`."
+    )
+)
 SEARCH_K_MAX = 200
 SIMILAR_K_MAX = 50
 
@@ -108,7 +113,7 @@ class TrackListApi(APIView):
         ],
         responses={
             200: TrackPageSerializer,
-            400: ERROR_RESPONSE,
+            400: FILTER_ERROR,
             404: OpenApiResponse(description="No such page."),
         },
     )
@@ -138,7 +143,7 @@ class TrackSearchApi(APIView):
         description="The `q` text is embedded with the catalog's text model and the `k` nearest tracks "
         "that pass the filters come back, closest first, each with its `similarity`.",
         parameters=[InputSerializer, *filter_parameters(exclude=("q", "mode"))],
-        responses={200: TrackHitListSerializer, 400: ERROR_RESPONSE},
+        responses={200: TrackHitListSerializer, 400: FILTER_ERROR},
     )
     def get(self, request: Request) -> Response:
         query = self.InputSerializer(data=request.query_params)
@@ -155,6 +160,7 @@ class TrackDetailApi(APIView):
 
     @extend_schema(
         operation_id="tracks_retrieve",
+        description="A track's metadata, tags and audio features.",
         summary="One track",
         responses={200: TrackDetailSerializer, 404: OpenApiResponse(description="No such track.")},
     )
@@ -250,7 +256,10 @@ class CatalogImportListCreateApi(APIView):
         request={"multipart/form-data": InputSerializer},
         responses={
             202: CatalogImportSerializer,
-            400: ERROR_RESPONSE,
+            400: OpenApiResponse(
+                description="Not a catalog to import: a format neither given nor told by the file name, "
+                "an unreadable file, or bad fields."
+            ),
             413: OpenApiResponse(description="The upload is larger than CATALOG_UPLOAD_MAX_BYTES."),
         },
     )
@@ -274,6 +283,9 @@ class CatalogImportDetailApi(APIView):
 
     @extend_schema(
         operation_id="catalog_imports_retrieve",
+        description=(
+            "The job's status, rows read, imported and skipped, and its error when it failed. Staff only."
+        ),
         summary="One catalog import job (staff)",
         responses={
             200: CatalogImportSerializer,
@@ -290,6 +302,10 @@ class EmbeddingStatusApi(APIView):
 
     @extend_schema(
         operation_id="catalog_embedding_status",
+        description=(
+            "How many tracks have a text embedding for search by meaning, out of all tracks; embeddings "
+            "are computed in the background after an import."
+        ),
         summary="How much of the catalog has text embeddings",
         responses={200: EmbeddingStatusSerializer},
     )
@@ -371,7 +387,14 @@ class LibrarySourceListCreateApi(APIView):
         "accept the credentials (checked now; stored encrypted, never returned). The import runs in the "
         "background.",
         request=InputSerializer,
-        responses={201: LibrarySourceSerializer, 400: ERROR_RESPONSE, 403: NOT_STAFF},
+        responses={
+            201: LibrarySourceSerializer,
+            400: OpenApiResponse(
+                description="A folder that is not an absolute path or not readable, a Subsonic server "
+                "that does not answer or refuses the credentials, or bad fields."
+            ),
+            403: NOT_STAFF,
+        },
     )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
@@ -403,6 +426,10 @@ class LibrarySourceDetailApi(APIView):
 
     @extend_schema(
         operation_id="catalog_libraries_retrieve",
+        description=(
+            "The library with its live file count and its latest scan. Staff only; credentials are never "
+            "returned."
+        ),
         summary="One music library (staff)",
         responses={
             200: LibrarySourceSerializer,
@@ -469,6 +496,10 @@ class LibraryScanDetailApi(APIView):
 
     @extend_schema(
         operation_id="catalog_library_scans_retrieve",
+        description=(
+            "Files seen, added, changed and removed so far, and the scan's status; poll it while it runs. "
+            "Staff only."
+        ),
         summary="One library scan, with live progress (staff)",
         responses={
             200: LibraryScanSerializer,

@@ -64,6 +64,10 @@ class ServerSourceListApi(APIView):
 
     @extend_schema(
         operation_id="feedback_servers_list",
+        description=(
+            "The Subsonic-compatible media servers (Navidrome and the like) added by staff, on which you "
+            "may link your own account."
+        ),
         summary="Media servers I can link my account on",
         responses={200: OpenApiResponse(description="[{id, name}]")},
     )
@@ -86,6 +90,10 @@ class ServerLinkListCreateApi(APIView):
 
     @extend_schema(
         operation_id="feedback_server_links_list",
+        description=(
+            "Your linked media server accounts, with whether plays are scrobbled to them. Passwords are "
+            "never returned."
+        ),
         summary="My linked media server accounts",
         responses={200: SubsonicLinkSerializer(many=True)},
     )
@@ -95,6 +103,10 @@ class ServerLinkListCreateApi(APIView):
 
     @extend_schema(
         operation_id="feedback_server_links_create",
+        description=(
+            "Logs in on the server with your credentials first and stores them encrypted only if it "
+            "accepts them."
+        ),
         summary="Link my account on a media server (checked against the server first)",
         request=InputSerializer,
         responses={
@@ -131,6 +143,7 @@ class ServerLinkDetailApi(APIView):
 
     @extend_schema(
         operation_id="feedback_server_links_retrieve",
+        description="The link's server, user name and scrobbling flag. The password is never returned.",
         summary="One of my media server links",
         responses={200: SubsonicLinkSerializer, 404: NOT_FOUND},
     )
@@ -140,6 +153,7 @@ class ServerLinkDetailApi(APIView):
 
     @extend_schema(
         operation_id="feedback_server_links_update",
+        description="With scrobbling on, plays in Segue are also reported to the server.",
         summary="Turn scrobbling to this server on or off",
         request=UpdateSerializer,
         responses={200: SubsonicLinkSerializer, 404: NOT_FOUND},
@@ -153,6 +167,10 @@ class ServerLinkDetailApi(APIView):
 
     @extend_schema(
         operation_id="feedback_server_links_destroy",
+        description=(
+            "Removes the link and its stored credentials; with `?delete_pushed=true` the playlists pushed "
+            "to that server are deleted there too."
+        ),
         summary="Unlink (?delete_pushed=true also deletes the pushed playlists on the server)",
         responses={204: None, 404: NOT_FOUND},
     )
@@ -168,6 +186,10 @@ class ServerLinkImportApi(APIView):
 
     @extend_schema(
         operation_id="feedback_server_links_import",
+        description=(
+            "Queues a history import from the server's starred songs and play counts; poll the returned "
+            "job like an uploaded history."
+        ),
         summary="Import my starred songs and play counts from this server as listening history",
         request=None,
         responses={202: OpenApiResponse(description="Queued; the report lands on the link."), 404: NOT_FOUND},

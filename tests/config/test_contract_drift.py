@@ -62,3 +62,36 @@ def test_events_are_documented_as_json_and_lists_as_pages() -> None:
     for operations in paths.values():
         for operation in operations.values():
             assert {"401", "403"} <= set(operation["responses"])
+
+
+@pytest.mark.parametrize("parameter", ["tag", "exclude_tag"])
+def test_a_nul_in_a_tag_filter_is_a_400_with_a_message(api: APIClient, parameter: str) -> None:
+    response = api.get("/api/tracks/", {parameter: "rock\x00"})
+
+    assert response.status_code == 400
+    assert response.json() == {parameter: ["Tag names cannot contain NUL characters."]}
+
+
+def test_text_fields_refuse_nul(api: APIClient) -> None:
+    response = api.post("/api/tokens/", {"name": "a\x00b", "scopes": ["read"]}, format="json")
+
+    assert response.status_code == 400
+    assert "name" in response.json()
+
+
+@pytest.mark.parametrize("path", ["/desk/ops/api/experiments/x/results/", "/desk/ops/api/nowhere/"])
+def test_the_desk_api_answers_an_unknown_address_in_json(api: APIClient, path: str) -> None:
+    response = api.get(path)
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.parametrize("path", ["/desk/ops/api/drift/", "/api/me/"])
+def test_a_bad_request_django_refuses_is_json_on_api_paths(api: APIClient, path: str, settings: Any) -> None:
+    settings.ALLOWED_HOSTS = ["testserver"]
+
+    response = api.get(path, HTTP_HOST="elsewhere.example")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Bad request."}
