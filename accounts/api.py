@@ -266,7 +266,7 @@ class AccountDeleteApi(APIView):
     required_scope = READ_WRITE
 
     class AccountDeleteSerializer(serializers.Serializer):
-        password = serializers.CharField(help_text="The account's password, to confirm.")
+        password = StrictCharField(help_text="The account's password, to confirm.")
 
     @extend_schema(
         operation_id="account_delete",

@@ -36,6 +36,7 @@ from catalog.serializers import (
     TrackSerializer,
 )
 from catalog.stream_links import signed_stream_path
+from config.api_fields import StrictBooleanField, StrictCharField
 from config.uploads import upload_size_check
 
 ERROR_RESPONSE = OpenApiResponse(description="Bad parameters: field name → list of messages, or `detail`.")
@@ -207,7 +208,7 @@ class CatalogImportListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField(help_text="CSV or JSON lines, optionally gzipped.")
         # DRF's metaclass moves declared fields off the class; the stubs see a clash with Field.source.
-        source = serializers.CharField(  # type: ignore[assignment]
+        source = StrictCharField(  # type: ignore[assignment]
             max_length=50, help_text="Where the tracks come from, e.g. spotify."
         )
         format = serializers.ChoiceField(
@@ -217,21 +218,19 @@ class CatalogImportListCreateApi(APIView):
             default="",
             help_text="csv or jsonl; blank detects it from the file name.",
         )
-        map = serializers.CharField(
+        map = StrictCharField(
             required=False,
             allow_blank=True,
             default="",
             help_text="field=column pairs, e.g. source_id=track_id,title=track_name,artist=track_artist",
         )
-        tags_from = serializers.CharField(
+        tags_from = StrictCharField(
             required=False,
             allow_blank=True,
             default="",
             help_text="column:kind pairs, e.g. playlist_genre:genre,playlist_subgenre:genre",
         )
-        strict = serializers.BooleanField(
-            required=False, default=False, help_text="Stop at the first bad row."
-        )
+        strict = StrictBooleanField(required=False, default=False, help_text="Stop at the first bad row.")
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         # Before authentication: session authentication checks CSRF, which reads (and stores)
@@ -344,21 +343,21 @@ class LibrarySourceListCreateApi(APIView):
             default=LibrarySourceKind.FOLDER,
             help_text="folder or subsonic.",
         )
-        root = serializers.CharField(  # type: ignore[assignment]
+        root = StrictCharField(  # type: ignore[assignment]
             max_length=1000, required=False, default="", help_text="Absolute path of a folder on the server."
         )
-        base_url = serializers.CharField(
+        base_url = StrictCharField(
             max_length=500, required=False, default="", help_text="Subsonic: the server's address."
         )
-        username = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-        password = serializers.CharField(
+        username = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+        password = StrictCharField(
             required=False, allow_blank=True, default="", trim_whitespace=False, write_only=True
         )
-        api_key = serializers.CharField(
+        api_key = StrictCharField(
             required=False, allow_blank=True, default="", write_only=True, help_text="OpenSubsonic API key."
         )
-        name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-        scan = serializers.BooleanField(
+        name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+        scan = StrictBooleanField(
             required=False, default=True, help_text="Queue a first scan (a Subsonic import) now."
         )
 

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import READ_WRITE, IsCurator, TokenHasScope
 from accounts.requests import request_user
+from config.api_fields import StrictBooleanField, StrictCharField
 from config.api_schema import paginated
 from config.errors import ApplicationError
 from editorial import review_services, selectors, services
@@ -45,10 +46,10 @@ def _page(
 
 
 class ThemeInputSerializer(serializers.Serializer):
-    name = serializers.CharField(allow_blank=True, help_text="Required; unique (case-insensitive).")
-    description = serializers.CharField(allow_blank=True, required=False, default="")
-    example_prompts = serializers.ListField(child=serializers.CharField(), required=False, default=list)
-    is_active = serializers.BooleanField(
+    name = StrictCharField(allow_blank=True, help_text="Required; unique (case-insensitive).")
+    description = StrictCharField(allow_blank=True, required=False, default="")
+    example_prompts = serializers.ListField(child=StrictCharField(), required=False, default=list)
+    is_active = StrictBooleanField(
         required=False,
         help_text="Whether prompts get the theme's rules. Create: true when left out; "
         "update: unchanged when left out.",
@@ -221,7 +222,7 @@ class BlockInputSerializer(serializers.Serializer):
     theme = serializers.IntegerField(
         required=False, allow_null=True, default=None, help_text="Empty: everywhere."
     )
-    reason = serializers.CharField(allow_blank=True, max_length=REASON_MAX_LENGTH)
+    reason = StrictCharField(allow_blank=True, max_length=REASON_MAX_LENGTH)
 
 
 class BlockListCreateApi(APIView):
@@ -415,9 +416,7 @@ class ReportCreateApi(APIView):
     class ReportCreateSerializer(serializers.Serializer):
         playlist = serializers.IntegerField()
         track = serializers.IntegerField(required=False, allow_null=True, default=None)
-        reason = serializers.CharField(
-            required=False, allow_blank=True, default="", max_length=REASON_MAX_LENGTH
-        )
+        reason = StrictCharField(required=False, allow_blank=True, default="", max_length=REASON_MAX_LENGTH)
 
     @extend_schema(
         operation_id="editorial_reports_create",

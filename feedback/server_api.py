@@ -16,6 +16,7 @@ from accounts.requests import request_user
 from catalog import selectors as catalog_selectors
 from catalog import subsonic_services
 from catalog.models import SubsonicLink, SubsonicPush
+from config.api_fields import StrictBooleanField, StrictCharField
 from feedback.subsonic_history import subsonic_history_import_request
 
 NOT_FOUND = OpenApiResponse(description="No such link among yours.")
@@ -84,9 +85,9 @@ class ServerLinkListCreateApi(APIView):
             ref_name = "ServerLinkInput"
 
         source = serializers.IntegerField()  # type: ignore[assignment]
-        username = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-        password = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
-        api_key = serializers.CharField(required=False, allow_blank=True, default="")
+        username = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+        password = StrictCharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+        api_key = StrictCharField(required=False, allow_blank=True, default="")
 
     @extend_schema(
         operation_id="feedback_server_links_list",
@@ -139,7 +140,7 @@ class ServerLinkDetailApi(APIView):
         class Meta:
             ref_name = "ServerLinkUpdate"
 
-        scrobble = serializers.BooleanField()
+        scrobble = StrictBooleanField()
 
     @extend_schema(
         operation_id="feedback_server_links_retrieve",

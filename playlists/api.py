@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from accounts.permissions import READ_WRITE
 from accounts.requests import request_user
 from catalog.selectors import subsonic_link_get
-from config.api_fields import StrictCharField
+from config.api_fields import StrictBooleanField, StrictCharField
 from config.api_schema import paginated
 from playlists import selectors, services
 from playlists.exporting import EXPORT_FORMATS, AudioLocations
@@ -67,7 +67,7 @@ class PlaylistListCreateApi(APIView):
 
     class PlaylistCreateSerializer(serializers.Serializer):
         # Length and content are checked by the service, with messages that say how to fix them.
-        prompt = serializers.CharField(
+        prompt = StrictCharField(
             allow_blank=True,
             trim_whitespace=False,
             help_text=f"What the listener wants, in their words (up to {PROMPT_MAX_LENGTH:,} characters).",
@@ -82,10 +82,8 @@ class PlaylistListCreateApi(APIView):
         duration_minutes = serializers.IntegerField(
             min_value=1, max_value=24 * 60, required=False, allow_null=True, help_text="Instead of a size."
         )
-        new_only = serializers.BooleanField(
-            default=False, help_text="Only tracks the listener has not played."
-        )
-        name = serializers.CharField(max_length=NAME_MAX_LENGTH, required=False, allow_blank=True)
+        new_only = StrictBooleanField(default=False, help_text="Only tracks the listener has not played.")
+        name = StrictCharField(max_length=NAME_MAX_LENGTH, required=False, allow_blank=True)
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             if attrs.get("size") and attrs.get("duration_minutes"):

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import READ_WRITE, IsCurator, TokenHasScope
 from accounts.requests import request_user
+from config.api_fields import StrictCharField
 from editorial.experiments import monitoring_selectors, selectors, services
 from editorial.experiments.forms import FAIRNESS_DAYS, FAIRNESS_MAX_DAYS
 from editorial.experiments.models import Experiment, ExperimentMetric
@@ -35,9 +36,9 @@ def _interval(interval: Interval) -> dict[str, Any]:
 
 
 class VariantSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=40)
+    name = StrictCharField(max_length=40)
     traffic = serializers.IntegerField(min_value=1, max_value=100, default=50)
-    policy = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    policy = StrictCharField(max_length=40, required=False, allow_blank=True, default="")
     diversity = serializers.FloatField(
         min_value=0, max_value=1, required=False, allow_null=True, default=None
     )
@@ -83,8 +84,8 @@ class _CuratorApi(APIView):
 
 class ExperimentListCreateApi(_CuratorApi):
     class ExperimentCreateSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=100)
-        description = serializers.CharField(required=False, allow_blank=True, default="")
+        name = StrictCharField(max_length=100)
+        description = StrictCharField(required=False, allow_blank=True, default="")
         primary_metric = serializers.ChoiceField(
             choices=ExperimentMetric.choices, default=ExperimentMetric.SKIP_RATE
         )

@@ -95,3 +95,21 @@ def test_a_bad_request_django_refuses_is_json_on_api_paths(api: APIClient, path:
 
     assert response.status_code == 400
     assert response.json() == {"detail": "Bad request."}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"prompt": 12345}, "prompt"),
+        ({"prompt": "calm jazz", "new_only": 1}, "new_only"),
+        ({"prompt": "calm jazz", "new_only": "maybe"}, "new_only"),
+        ({"prompt": "calm jazz", "name": True}, "name"),
+    ],
+)
+def test_playlist_fields_read_as_strictly_as_the_schema_says(
+    api: APIClient, body: dict[str, Any], field: str
+) -> None:
+    response = api.post("/api/playlists/", body, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
