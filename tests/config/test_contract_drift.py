@@ -30,10 +30,20 @@ def test_form_consent_post_without_granted_is_refused_not_a_withdrawal(api: APIC
     assert ConsentRecord.objects.filter(user=owner).count() == before
 
 
-@pytest.mark.parametrize(("granted", "expected"), [("false", 200), (0, 400), (True, 200)])
-def test_consent_granted_is_a_boolean(api: APIClient, granted: Any, expected: int) -> None:
+@pytest.mark.parametrize(
+    ("granted", "body_format", "expected"),
+    [
+        (True, "json", 200),
+        (False, "json", 200),
+        ("false", "json", 400),
+        (0, "json", 400),
+        ("false", "multipart", 200),
+        ("true", "multipart", 200),
+    ],
+)
+def test_consent_granted_is_a_boolean(api: APIClient, granted: Any, body_format: str, expected: int) -> None:
     response = api.post(
-        "/api/privacy/consents/", {"purpose": "experiments", "granted": granted}, format="json"
+        "/api/privacy/consents/", {"purpose": "experiments", "granted": granted}, format=body_format
     )
 
     assert response.status_code == expected
