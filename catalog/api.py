@@ -283,7 +283,8 @@ class CatalogImportDetailApi(APIView):
     @extend_schema(
         operation_id="catalog_imports_retrieve",
         description=(
-            "The job's status, rows read, imported and skipped, and its error when it failed. Staff only."
+            "The job's status and progress, rows read, tracks created and updated, rows skipped (the first "
+            "with their reasons), and its error when it failed. Staff only."
         ),
         summary="One catalog import job (staff)",
         responses={

@@ -300,8 +300,8 @@ class QueueListApi(APIView):
     @extend_schema(
         operation_id="editorial_queue_list",
         description=(
-            "Playlists waiting for a curator's review (reported by a listener, or flagged by a rule), "
-            "oldest first, paginated. Curators only."
+            "Playlists waiting for a curator's review (a listener's report, low confidence in the parsed "
+            "prompt, or a prompt rising in popularity), oldest first, paginated. Curators only."
         ),
         summary="Open review items, oldest first",
         parameters=[FilterSerializer],
@@ -361,8 +361,8 @@ class QueueResolveApi(APIView):
     @extend_schema(
         operation_id="editorial_queue_resolve",
         description=(
-            "Closes an open review item once its tracks are decided; a closed item cannot be closed again. "
-            "Curators only."
+            "Marks an open review item done; recorded in the audit log. A closed item cannot be closed "
+            "again. Curators only."
         ),
         summary="Close a review item",
         request=None,
@@ -395,7 +395,7 @@ class AuditListApi(APIView):
     @extend_schema(
         operation_id="editorial_audit_list",
         description=(
-            "Every curator action (themes, pins, blocks, boosts, review decisions, experiments), newest "
+            "Curator actions recorded on the desk (themes, pins, blocks, boosts, review decisions), newest "
             "first, paginated. Curators only."
         ),
         summary="The audit log, newest first (read-only)",
