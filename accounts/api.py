@@ -227,6 +227,7 @@ class TokenListCreateApi(APIView):
         request=TokenCreateSerializer,
         responses={
             201: TokenCreatedSerializer,
+            400: OpenApiResponse(description="Too many active tokens (revoke one first), or bad fields."),
             403: OpenApiResponse(description="Scopes beyond the caller's."),
         },
     )

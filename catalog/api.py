@@ -83,8 +83,26 @@ def filter_parameters(
     return parameters
 
 
-def filters_from_query(request: Request) -> TrackFilterForm:
-    """The query's filters, validated by the browse page's form; invalid ones answer 400."""
+def query_names_check(request: Request, *, also: tuple[str, ...]) -> None:
+    """The query holds only the documented parameters, each once unless it is a list (``tag``): an
+    unknown name, or a repeated single value (the form would keep the last), answers 400 instead of
+    being ignored."""
+    lists = {name for name, field in TrackFilterForm.base_fields.items() if isinstance(field, TagNamesField)}
+    known = {*TrackFilterForm.base_fields, *also, "format"}
+    errors = {}
+    for name in request.query_params:
+        if name not in known:
+            errors[name] = ["Unknown parameter."]
+        elif name not in lists and len(request.query_params.getlist(name)) > 1:
+            errors[name] = ["Give this parameter once."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def filters_from_query(request: Request, *, also: tuple[str, ...] = ()) -> TrackFilterForm:
+    """The query's filters, validated by the browse page's form; invalid ones answer 400, and so do
+    parameters other than the filters and ``also``."""
+    query_names_check(request, also=also)
     form = TrackFilterForm(request.query_params)
     if not form.is_valid():
         errors = {
@@ -119,7 +137,7 @@ class TrackListApi(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        form = filters_from_query(request)
+        form = filters_from_query(request, also=("page",))
         tracks = selectors.track_list(filters=form.to_filters(), text=form.text)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(tracks, request, view=self)
@@ -149,7 +167,7 @@ class TrackSearchApi(APIView):
     def get(self, request: Request) -> Response:
         query = self.InputSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        form = filters_from_query(request)
+        form = filters_from_query(request, also=("k",))
         tracks = selectors.track_semantic_search(
             text=query.validated_data["q"], k=query.validated_data["k"], filters=form.to_filters()
         )

@@ -15,11 +15,14 @@ from rest_framework.fields import empty
 
 
 class StrictCharField(serializers.CharField):
-    """Text only: a JSON number or boolean is "Not a valid string."."""
+    """Text only: a JSON number or boolean is "Not a valid string.". ``max_length`` counts the text
+    as sent, as the schema's maxLength does (DRF counts it after trimming surrounding spaces)."""
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
 

@@ -63,6 +63,7 @@ RULES_NO_SCHEMA_STATES: dict[tuple[str, str], dict[int, str]] = {
     ("POST", "/api/playlists/{playlist_id}/refine/"): {400: "the change must say something"},
     ("POST", "/api/playlists/{playlist_id}/versions/{number}/retry/"): {400: "only a failed version"},
     ("GET", "/api/privacy/exports/{export_id}/download/"): {410: "only a ready export downloads"},
+    ("POST", "/api/tokens/"): {400: "at most so many active tokens per account"},
     ("GET", "/api/tracks/"): {400: "year_from must not pass year_to"},
     ("GET", "/api/tracks/search/"): {400: "year_from must not pass year_to"},
     ("POST", "/desk/ops/api/experiments/"): {400: "known policies and weights, unique variant names"},

@@ -123,3 +123,30 @@ def test_playlist_fields_read_as_strictly_as_the_schema_says(
 
     assert response.status_code == 400
     assert field in response.json()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("?nope=1", {"nope": ["Unknown parameter."]}),
+        ("?min_tempo=90&min_tempo=120", {"min_tempo": ["Give this parameter once."]}),
+    ],
+)
+def test_track_filters_refuse_what_the_schema_does_not_state(
+    api: APIClient, query: str, expected: dict[str, list[str]]
+) -> None:
+    response = api.get(f"/api/tracks/{query}")
+
+    assert response.status_code == 400
+    assert response.json() == expected
+
+
+def test_track_filters_take_repeated_tags_and_a_page(api: APIClient) -> None:
+    assert api.get("/api/tracks/?tag=rock&tag=pop&page=1&format=json").status_code == 200
+
+
+def test_a_text_limit_counts_the_text_as_sent(api: APIClient) -> None:
+    response = api.post("/api/tokens/", {"name": " " + "x" * 100, "scopes": ["read"]}, format="json")
+
+    assert response.status_code == 400
+    assert "name" in response.json()
