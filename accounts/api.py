@@ -48,6 +48,10 @@ class MeApi(APIView):
 
     @extend_schema(
         operation_id="me",
+        description=(
+            "The user behind the session or token: e-mail, display name, roles, and the pseudonym that "
+            "stands for them in analytics tables."
+        ),
         summary="Who the request is authenticated as",
         responses={
             200: inline_serializer(
@@ -84,6 +88,10 @@ class ConsentApi(APIView):
 
     @extend_schema(
         operation_id="consents_retrieve",
+        description=(
+            "For each purpose whether you grant it under the current policy (null: not answered yet), and "
+            "the history of your answers."
+        ),
         summary="My consents under the current policy, and their history",
         responses={200: ConsentStateSerializer},
     )
@@ -111,6 +119,10 @@ class PrivacySummaryApi(APIView):
 
     @extend_schema(
         operation_id="privacy_summary",
+        description=(
+            "A count of the records Segue holds about you, per kind of record (`app_label.model`, with a "
+            "readable label)."
+        ),
         summary="What Segue holds about me: a count per kind of record",
         responses={200: HeldKindSerializer(many=True)},
     )
@@ -125,6 +137,7 @@ class ExportListCreateApi(APIView):
 
     @extend_schema(
         operation_id="exports_list",
+        description="Your recent data exports with their status; a ready one downloads until it expires.",
         summary="My recent data exports",
         responses={200: DataExportSerializer(many=True)},
     )
@@ -151,6 +164,9 @@ class ExportDetailApi(APIView):
 
     @extend_schema(
         operation_id="exports_retrieve",
+        description=(
+            "The export's status; once `ready` it downloads from its `download` URL until it expires."
+        ),
         summary="One of my data exports",
         responses={200: DataExportSerializer, 404: NOT_FOUND},
     )
@@ -164,6 +180,10 @@ class ExportDownloadApi(APIView):
 
     @extend_schema(
         operation_id="exports_download",
+        description=(
+            "The ZIP of all your data as JSON files. Answers 410 while the export is not ready, after it "
+            "failed, or once it expired."
+        ),
         summary="Download an export's ZIP",
         responses={
             (200, "application/zip"): OpenApiResponse(description="The ZIP file."),
@@ -189,7 +209,13 @@ class TokenListCreateApi(APIView):
         )
 
     @extend_schema(
-        operation_id="tokens_list", summary="My API tokens", responses={200: TokenSerializer(many=True)}
+        operation_id="tokens_list",
+        description=(
+            "Your personal access tokens with their names, scopes, last use and revocation; the secret is "
+            "shown only once, when a token is created."
+        ),
+        summary="My API tokens",
+        responses={200: TokenSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
         return Response(TokenSerializer(selectors.token_list(user=request_user(request)), many=True).data)
@@ -201,6 +227,7 @@ class TokenListCreateApi(APIView):
         request=TokenCreateSerializer,
         responses={
             201: TokenCreatedSerializer,
+            400: OpenApiResponse(description="Too many active tokens (revoke one first), or bad fields."),
             403: OpenApiResponse(description="Scopes beyond the caller's."),
         },
     )
@@ -226,7 +253,10 @@ class TokenRevokeApi(APIView):
     required_scope = READ_WRITE
 
     @extend_schema(
-        operation_id="tokens_revoke", summary="Revoke an API token", responses={204: None, 404: NOT_FOUND}
+        operation_id="tokens_revoke",
+        description="The token stops working at once.",
+        summary="Revoke an API token",
+        responses={204: None, 404: NOT_FOUND},
     )
     def delete(self, request: Request, token_id: int) -> Response:
         services.token_revoke(user=request_user(request), token_id=token_id)
@@ -237,7 +267,7 @@ class AccountDeleteApi(APIView):
     required_scope = READ_WRITE
 
     class AccountDeleteSerializer(serializers.Serializer):
-        password = serializers.CharField(help_text="The account's password, to confirm.")
+        password = StrictCharField(help_text="The account's password, to confirm.")
 
     @extend_schema(
         operation_id="account_delete",
@@ -266,6 +296,10 @@ class ConsentOverviewApi(APIView):
 
     @extend_schema(
         operation_id="consent_overview",
+        description=(
+            "For each purpose, how many listeners grant it under the current policy. Counts only, never "
+            "who. Curators only."
+        ),
         summary="Curators: how many listeners grant each purpose (aggregates only)",
         responses={
             200: inline_serializer(

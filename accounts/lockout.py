@@ -13,9 +13,11 @@ from datetime import timedelta
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 
 from accounts.models import User
+from config.error_pages import is_api_path
 from config.errors import ApplicationError
 
 
@@ -43,6 +45,17 @@ def lockout_message() -> str:
         f"Try again in {duration_words(cooloff)}." if isinstance(cooloff, timedelta) else "Try again later."
     )
     return f"Too many wrong passwords for this account: password checks are paused. {wait}"
+
+
+def lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict | None = None
+) -> HttpResponse:
+    """AXES_LOCKOUT_CALLABLE: on API paths a JSON 429 ``{"detail": …}`` saying how long to wait, as
+    every other API error; elsewhere the lockout page."""
+    if is_api_path(request.path):
+        return JsonResponse({"detail": lockout_message()}, status=429)
+    cooloff = getattr(settings, "AXES_COOLOFF_TIME", None)
+    return render(request, settings.AXES_LOCKOUT_TEMPLATE, {"cooloff_timedelta": cooloff}, status=429)
 
 
 def password_verify(*, request: HttpRequest, user: User, password: str) -> bool:

@@ -36,9 +36,15 @@ from catalog.serializers import (
     TrackSerializer,
 )
 from catalog.stream_links import signed_stream_path
+from config.api_fields import StrictBooleanField, StrictCharField
 from config.uploads import upload_size_check
 
 ERROR_RESPONSE = OpenApiResponse(description="Bad parameters: field name → list of messages, or `detail`.")
+FILTER_ERROR = OpenApiResponse(
+    description=(
+        "Bad filters (field name → list of messages): a malformed value, or `year_from` after `year_to`."
+    )
+)
 SEARCH_K_MAX = 200
 SIMILAR_K_MAX = 50
 
@@ -77,8 +83,26 @@ def filter_parameters(
     return parameters
 
 
-def filters_from_query(request: Request) -> TrackFilterForm:
-    """The query's filters, validated by the browse page's form; invalid ones answer 400."""
+def query_names_check(request: Request, *, also: tuple[str, ...]) -> None:
+    """The query holds only the documented parameters, each once unless it is a list (``tag``): an
+    unknown name, or a repeated single value (the form would keep the last), answers 400 instead of
+    being ignored."""
+    lists = {name for name, field in TrackFilterForm.base_fields.items() if isinstance(field, TagNamesField)}
+    known = {*TrackFilterForm.base_fields, *also, "format"}
+    errors = {}
+    for name in request.query_params:
+        if name not in known:
+            errors[name] = ["Unknown parameter."]
+        elif name not in lists and len(request.query_params.getlist(name)) > 1:
+            errors[name] = ["Give this parameter once."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def filters_from_query(request: Request, *, also: tuple[str, ...] = ()) -> TrackFilterForm:
+    """The query's filters, validated by the browse page's form; invalid ones answer 400, and so do
+    parameters other than the filters and ``also``."""
+    query_names_check(request, also=also)
     form = TrackFilterForm(request.query_params)
     if not form.is_valid():
         errors = {
@@ -108,12 +132,12 @@ class TrackListApi(APIView):
         ],
         responses={
             200: TrackPageSerializer,
-            400: ERROR_RESPONSE,
+            400: FILTER_ERROR,
             404: OpenApiResponse(description="No such page."),
         },
     )
     def get(self, request: Request) -> Response:
-        form = filters_from_query(request)
+        form = filters_from_query(request, also=("page",))
         tracks = selectors.track_list(filters=form.to_filters(), text=form.text)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(tracks, request, view=self)
@@ -138,12 +162,12 @@ class TrackSearchApi(APIView):
         description="The `q` text is embedded with the catalog's text model and the `k` nearest tracks "
         "that pass the filters come back, closest first, each with its `similarity`.",
         parameters=[InputSerializer, *filter_parameters(exclude=("q", "mode"))],
-        responses={200: TrackHitListSerializer, 400: ERROR_RESPONSE},
+        responses={200: TrackHitListSerializer, 400: FILTER_ERROR},
     )
     def get(self, request: Request) -> Response:
         query = self.InputSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        form = filters_from_query(request)
+        form = filters_from_query(request, also=("k",))
         tracks = selectors.track_semantic_search(
             text=query.validated_data["q"], k=query.validated_data["k"], filters=form.to_filters()
         )
@@ -155,6 +179,7 @@ class TrackDetailApi(APIView):
 
     @extend_schema(
         operation_id="tracks_retrieve",
+        description="A track's metadata, tags and audio features.",
         summary="One track",
         responses={200: TrackDetailSerializer, 404: OpenApiResponse(description="No such track.")},
     )
@@ -201,7 +226,7 @@ class CatalogImportListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField(help_text="CSV or JSON lines, optionally gzipped.")
         # DRF's metaclass moves declared fields off the class; the stubs see a clash with Field.source.
-        source = serializers.CharField(  # type: ignore[assignment]
+        source = StrictCharField(  # type: ignore[assignment]
             max_length=50, help_text="Where the tracks come from, e.g. spotify."
         )
         format = serializers.ChoiceField(
@@ -211,21 +236,19 @@ class CatalogImportListCreateApi(APIView):
             default="",
             help_text="csv or jsonl; blank detects it from the file name.",
         )
-        map = serializers.CharField(
+        map = StrictCharField(
             required=False,
             allow_blank=True,
             default="",
             help_text="field=column pairs, e.g. source_id=track_id,title=track_name,artist=track_artist",
         )
-        tags_from = serializers.CharField(
+        tags_from = StrictCharField(
             required=False,
             allow_blank=True,
             default="",
             help_text="column:kind pairs, e.g. playlist_genre:genre,playlist_subgenre:genre",
         )
-        strict = serializers.BooleanField(
-            required=False, default=False, help_text="Stop at the first bad row."
-        )
+        strict = StrictBooleanField(required=False, default=False, help_text="Stop at the first bad row.")
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         # Before authentication: session authentication checks CSRF, which reads (and stores)
@@ -250,7 +273,10 @@ class CatalogImportListCreateApi(APIView):
         request={"multipart/form-data": InputSerializer},
         responses={
             202: CatalogImportSerializer,
-            400: ERROR_RESPONSE,
+            400: OpenApiResponse(
+                description="Not a catalog to import: a format neither given nor told by the file name, "
+                "an unreadable file, or bad fields."
+            ),
             413: OpenApiResponse(description="The upload is larger than CATALOG_UPLOAD_MAX_BYTES."),
         },
     )
@@ -274,6 +300,10 @@ class CatalogImportDetailApi(APIView):
 
     @extend_schema(
         operation_id="catalog_imports_retrieve",
+        description=(
+            "The job's status and progress, rows read, tracks created and updated, rows skipped (the first "
+            "with their reasons), and its error when it failed. Staff only."
+        ),
         summary="One catalog import job (staff)",
         responses={
             200: CatalogImportSerializer,
@@ -290,6 +320,10 @@ class EmbeddingStatusApi(APIView):
 
     @extend_schema(
         operation_id="catalog_embedding_status",
+        description=(
+            "How many tracks have a text embedding for search by meaning, out of all tracks; embeddings "
+            "are computed in the background after an import."
+        ),
         summary="How much of the catalog has text embeddings",
         responses={200: EmbeddingStatusSerializer},
     )
@@ -328,21 +362,21 @@ class LibrarySourceListCreateApi(APIView):
             default=LibrarySourceKind.FOLDER,
             help_text="folder or subsonic.",
         )
-        root = serializers.CharField(  # type: ignore[assignment]
+        root = StrictCharField(  # type: ignore[assignment]
             max_length=1000, required=False, default="", help_text="Absolute path of a folder on the server."
         )
-        base_url = serializers.CharField(
+        base_url = StrictCharField(
             max_length=500, required=False, default="", help_text="Subsonic: the server's address."
         )
-        username = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-        password = serializers.CharField(
+        username = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+        password = StrictCharField(
             required=False, allow_blank=True, default="", trim_whitespace=False, write_only=True
         )
-        api_key = serializers.CharField(
+        api_key = StrictCharField(
             required=False, allow_blank=True, default="", write_only=True, help_text="OpenSubsonic API key."
         )
-        name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-        scan = serializers.BooleanField(
+        name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+        scan = StrictBooleanField(
             required=False, default=True, help_text="Queue a first scan (a Subsonic import) now."
         )
 
@@ -371,7 +405,14 @@ class LibrarySourceListCreateApi(APIView):
         "accept the credentials (checked now; stored encrypted, never returned). The import runs in the "
         "background.",
         request=InputSerializer,
-        responses={201: LibrarySourceSerializer, 400: ERROR_RESPONSE, 403: NOT_STAFF},
+        responses={
+            201: LibrarySourceSerializer,
+            400: OpenApiResponse(
+                description="A folder that is not an absolute path or not readable, a Subsonic server "
+                "that does not answer or refuses the credentials, or bad fields."
+            ),
+            403: NOT_STAFF,
+        },
     )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
@@ -403,6 +444,10 @@ class LibrarySourceDetailApi(APIView):
 
     @extend_schema(
         operation_id="catalog_libraries_retrieve",
+        description=(
+            "The library with its live file count and its latest scan. Staff only; credentials are never "
+            "returned."
+        ),
         summary="One music library (staff)",
         responses={
             200: LibrarySourceSerializer,
@@ -469,6 +514,10 @@ class LibraryScanDetailApi(APIView):
 
     @extend_schema(
         operation_id="catalog_library_scans_retrieve",
+        description=(
+            "Files seen, added, changed and removed so far, and the scan's status; poll it while it runs. "
+            "Staff only."
+        ),
         summary="One library scan, with live progress (staff)",
         responses={
             200: LibraryScanSerializer,

@@ -63,6 +63,9 @@ class TagNamesField(forms.Field):
         too_long = [name for name in value if len(name) > MAX_TAG_LENGTH]
         if too_long:
             raise ValidationError(f"Tag names are at most {MAX_TAG_LENGTH} characters.", code="too_long")
+        if any("\x00" in name for name in value):
+            # PostgreSQL text cannot hold NUL: the query would fail with a server error.
+            raise ValidationError("Tag names cannot contain NUL characters.", code="null_characters")
 
 
 def _feature_bound(feature: str, side: str) -> forms.FloatField:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views import defaults
@@ -31,9 +32,26 @@ class MethodNotAllowedPageMiddleware:
         return page
 
 
+# Where the JSON API lives: the main API and the editorial desk's experiments and monitoring API.
+API_PATH_PREFIXES = ("/api/", "/desk/ops/api/")
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(API_PATH_PREFIXES)
+
+
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """handler404: under /api/ a JSON ``{"detail": …}`` as the API's own 404s (an address no
+    """handler404: on API paths a JSON ``{"detail": …}`` as the API's own 404s (an address no
     route matches, e.g. a text id where a number belongs); elsewhere the branded page."""
-    if request.path.startswith("/api/"):
+    if is_api_path(request.path):
         return JsonResponse({"detail": "Not found."}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400: on API paths a JSON ``{"detail": …}``, with the reason of a BadRequest (our own
+    messages; a SuspiciousOperation's text stays in the log); elsewhere the branded page."""
+    if is_api_path(request.path):
+        reason = str(exception) if type(exception) is BadRequest else ""
+        return JsonResponse({"detail": reason or "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)

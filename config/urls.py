@@ -55,4 +55,5 @@ urlpatterns = [
     path("api/redoc/redoc.standalone.js", redoc_bundle, name="api-redoc-bundle"),
 ]
 
+handler400 = "config.error_pages.bad_request"
 handler404 = "config.error_pages.page_not_found"

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import READ_WRITE, IsCurator, TokenHasScope
 from accounts.requests import request_user
+from config.api_fields import StrictBooleanField, StrictCharField
 from config.api_schema import paginated
 from config.errors import ApplicationError
 from editorial import review_services, selectors, services
@@ -30,6 +31,9 @@ from playlists import selectors as playlist_selectors
 
 ERROR_RESPONSE = OpenApiResponse(description="Bad input: field name → list of messages, or `detail`.")
 FORBIDDEN = OpenApiResponse(description="Not a curator.")
+THEME_ERROR = OpenApiResponse(
+    description="Bad input: a name without visible characters or already taken, or bad fields."
+)
 CURATOR_PERMISSIONS = [IsCurator, TokenHasScope]
 
 
@@ -42,10 +46,10 @@ def _page(
 
 
 class ThemeInputSerializer(serializers.Serializer):
-    name = serializers.CharField(allow_blank=True, help_text="Required; unique (case-insensitive).")
-    description = serializers.CharField(allow_blank=True, required=False, default="")
-    example_prompts = serializers.ListField(child=serializers.CharField(), required=False, default=list)
-    is_active = serializers.BooleanField(
+    name = StrictCharField(allow_blank=True, help_text="Required; unique (case-insensitive).")
+    description = StrictCharField(allow_blank=True, required=False, default="")
+    example_prompts = serializers.ListField(child=StrictCharField(), required=False, default=list)
+    is_active = StrictBooleanField(
         required=False,
         help_text="Whether prompts get the theme's rules. Create: true when left out; "
         "update: unchanged when left out.",
@@ -59,6 +63,10 @@ class ThemeListCreateApi(APIView):
 
     @extend_schema(
         operation_id="editorial_themes_list",
+        description=(
+            "Every theme with its description, example prompts and whether it is active, paginated. "
+            "Curators only."
+        ),
         summary="Themes",
         responses={200: paginated("PaginatedThemeList", ThemeSerializer), 403: FORBIDDEN},
     )
@@ -67,9 +75,13 @@ class ThemeListCreateApi(APIView):
 
     @extend_schema(
         operation_id="editorial_themes_create",
+        description=(
+            "A theme's pins, blocks and boosts apply to prompts that match it while it is active. The name "
+            "must have visible characters and be unused (case-insensitive). Curators only."
+        ),
         summary="Create a theme",
         request=ThemeInputSerializer,
-        responses={201: ThemeSerializer, 400: ERROR_RESPONSE, 403: FORBIDDEN},
+        responses={201: ThemeSerializer, 400: THEME_ERROR, 403: FORBIDDEN},
     )
     def post(self, request: Request) -> Response:
         data = _valid(ThemeInputSerializer, request)
@@ -96,6 +108,7 @@ class ThemeDetailApi(APIView):
 
     @extend_schema(
         operation_id="editorial_themes_retrieve",
+        description="The theme's name, description, example prompts and active flag. Curators only.",
         summary="A theme",
         responses={200: ThemeSerializer, 403: FORBIDDEN},
     )
@@ -104,9 +117,13 @@ class ThemeDetailApi(APIView):
 
     @extend_schema(
         operation_id="editorial_themes_update",
+        description=(
+            "Replaces the theme's fields; `is_active` left out keeps the current value. The name must have "
+            "visible characters and be unused by another theme. Curators only."
+        ),
         summary="Replace a theme's name, description, examples and active flag",
         request=ThemeInputSerializer,
-        responses={200: ThemeSerializer, 400: ERROR_RESPONSE, 403: FORBIDDEN},
+        responses={200: ThemeSerializer, 400: THEME_ERROR, 403: FORBIDDEN},
     )
     def put(self, request: Request, theme_id: int) -> Response:
         data = _valid(ThemeInputSerializer, request)
@@ -122,6 +139,9 @@ class ThemeDetailApi(APIView):
 
     @extend_schema(
         operation_id="editorial_themes_delete",
+        description=(
+            "Deletes the theme and everything attached to it; recorded in the audit log. Curators only."
+        ),
         summary="Delete a theme with its pins, blocks and boosts",
         responses={204: None, 403: FORBIDDEN},
     )
@@ -144,6 +164,7 @@ class PinListCreateApi(APIView):
 
     @extend_schema(
         operation_id="editorial_pins_list",
+        description="The tracks pinned in the theme, by position, paginated. Curators only.",
         summary="A theme's pins",
         responses={200: paginated("PaginatedPinList", PinSerializer), 403: FORBIDDEN},
     )
@@ -154,9 +175,17 @@ class PinListCreateApi(APIView):
 
     @extend_schema(
         operation_id="editorial_pins_create",
+        description=(
+            "Places a catalog track at `position` in playlists of the theme, optionally between "
+            "`starts_at` and `ends_at`; recorded in the audit log. Curators only."
+        ),
         summary="Pin a track in a theme",
         request=PinInputSerializer,
-        responses={201: PinSerializer, 400: ERROR_RESPONSE, 403: FORBIDDEN},
+        responses={
+            201: PinSerializer,
+            400: OpenApiResponse(description="A track not in the catalog, or bad fields."),
+            403: FORBIDDEN,
+        },
     )
     def post(self, request: Request, theme_id: int) -> Response:
         data = _valid(PinInputSerializer, request)
@@ -177,7 +206,10 @@ class PinDeleteApi(APIView):
     permission_classes = CURATOR_PERMISSIONS
 
     @extend_schema(
-        operation_id="editorial_pins_delete", summary="Unpin", responses={204: None, 403: FORBIDDEN}
+        operation_id="editorial_pins_delete",
+        description="The track is no longer pinned in its theme; recorded in the audit log. Curators only.",
+        summary="Unpin",
+        responses={204: None, 403: FORBIDDEN},
     )
     def delete(self, request: Request, pin_id: int) -> Response:
         services.pin_delete(actor=request_user(request), pin=get_object_or_404(ThemePin, pk=pin_id))
@@ -190,7 +222,7 @@ class BlockInputSerializer(serializers.Serializer):
     theme = serializers.IntegerField(
         required=False, allow_null=True, default=None, help_text="Empty: everywhere."
     )
-    reason = serializers.CharField(allow_blank=True, max_length=REASON_MAX_LENGTH)
+    reason = StrictCharField(allow_blank=True, max_length=REASON_MAX_LENGTH)
 
 
 class BlockListCreateApi(APIView):
@@ -200,6 +232,10 @@ class BlockListCreateApi(APIView):
 
     @extend_schema(
         operation_id="editorial_blocks_list",
+        description=(
+            "Global blocks and theme blocks, paginated. A blocked track or artist is never recommended "
+            "where the block applies. Curators only."
+        ),
         summary="Blocks (global and per theme)",
         responses={200: paginated("PaginatedBlockList", BlockSerializer), 403: FORBIDDEN},
     )
@@ -208,11 +244,15 @@ class BlockListCreateApi(APIView):
 
     @extend_schema(
         operation_id="editorial_blocks_create",
+        description=(
+            "Blocks one track or one artist (never both), everywhere or only in `theme`; recorded in the "
+            "audit log. Curators only."
+        ),
         summary="Block a track or an artist, everywhere or in one theme",
         request=BlockInputSerializer,
         responses={
             201: BlockSerializer,
-            400: ERROR_RESPONSE,
+            400: OpenApiResponse(description="Not exactly one of a track and an artist, or bad fields."),
             403: FORBIDDEN,
             404: OpenApiResponse(description="No such theme."),
         },
@@ -238,7 +278,10 @@ class BlockDeleteApi(APIView):
     permission_classes = CURATOR_PERMISSIONS
 
     @extend_schema(
-        operation_id="editorial_blocks_delete", summary="Lift a block", responses={204: None, 403: FORBIDDEN}
+        operation_id="editorial_blocks_delete",
+        description="The track or artist may be recommended again; recorded in the audit log. Curators only.",
+        summary="Lift a block",
+        responses={204: None, 403: FORBIDDEN},
     )
     def delete(self, request: Request, block_id: int) -> Response:
         block = get_object_or_404(selectors.block_list(), pk=block_id)
@@ -256,6 +299,10 @@ class QueueListApi(APIView):
 
     @extend_schema(
         operation_id="editorial_queue_list",
+        description=(
+            "Playlists waiting for a curator's review (a listener's report, low confidence in the parsed "
+            "prompt, or a prompt rising in popularity), oldest first, paginated. Curators only."
+        ),
         summary="Open review items, oldest first",
         parameters=[FilterSerializer],
         responses={200: paginated("PaginatedReviewItemList", ReviewItemSerializer), 403: FORBIDDEN},
@@ -286,7 +333,11 @@ class QueueDecisionApi(APIView):
         description="A rejection blocks the track in the playlist's theme (everywhere without one); "
         "an approval makes its artist a candidate boost of the theme.",
         request=QueueDecisionSerializer,
-        responses={201: OpenApiResponse(description="Decided."), 400: ERROR_RESPONSE, 403: FORBIDDEN},
+        responses={
+            201: OpenApiResponse(description="Decided."),
+            400: OpenApiResponse(description="A track not in the reviewed playlist, or bad fields."),
+            403: FORBIDDEN,
+        },
     )
     def post(self, request: Request, item_id: int) -> Response:
         data = _valid(self.QueueDecisionSerializer, request)
@@ -309,9 +360,17 @@ class QueueResolveApi(APIView):
 
     @extend_schema(
         operation_id="editorial_queue_resolve",
+        description=(
+            "Marks an open review item done; recorded in the audit log. A closed item cannot be closed "
+            "again. Curators only."
+        ),
         summary="Close a review item",
         request=None,
-        responses={200: ReviewItemSerializer, 400: ERROR_RESPONSE, 403: FORBIDDEN},
+        responses={
+            200: ReviewItemSerializer,
+            400: OpenApiResponse(description="This review item is closed already."),
+            403: FORBIDDEN,
+        },
     )
     def post(self, request: Request, item_id: int) -> Response:
         item = get_object_or_404(ReviewItem, pk=item_id)
@@ -335,6 +394,10 @@ class AuditListApi(APIView):
 
     @extend_schema(
         operation_id="editorial_audit_list",
+        description=(
+            "Curator actions recorded on the desk (themes, pins, blocks, boosts, review decisions), newest "
+            "first, paginated. Curators only."
+        ),
         summary="The audit log, newest first (read-only)",
         parameters=[FilterSerializer],
         responses={200: paginated("PaginatedAuditEntryList", AuditEntrySerializer), 403: FORBIDDEN},
@@ -353,9 +416,7 @@ class ReportCreateApi(APIView):
     class ReportCreateSerializer(serializers.Serializer):
         playlist = serializers.IntegerField()
         track = serializers.IntegerField(required=False, allow_null=True, default=None)
-        reason = serializers.CharField(
-            required=False, allow_blank=True, default="", max_length=REASON_MAX_LENGTH
-        )
+        reason = StrictCharField(required=False, allow_blank=True, default="", max_length=REASON_MAX_LENGTH)
 
     @extend_schema(
         operation_id="editorial_reports_create",

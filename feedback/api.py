@@ -51,7 +51,8 @@ class EventBatchApi(APIView):
     throttle_scope = "feedback"
 
     class BatchSerializer(serializers.Serializer):
-        events = EventSerializer(many=True, help_text=f"At most {MAX_BATCH}.")
+        # Schema only (the view reads each event on its own): at least one event, at most MAX_BATCH.
+        events = serializers.ListField(child=EventSerializer(), min_length=1, help_text=f"1 to {MAX_BATCH}.")
 
     @extend_schema(
         operation_id="feedback_events_create",
@@ -96,6 +97,10 @@ class TasteApi(APIView):
 
     @extend_schema(
         operation_id="feedback_taste",
+        description=(
+            "What Segue learned from your plays, skips and likes: top artists and tags, the audio profile, "
+            "and your exclusions."
+        ),
         summary="My taste profile: top artists, tags, audio profile, exclusions",
         responses={200: OpenApiResponse(description="The profile.")},
     )
@@ -115,9 +120,16 @@ class TasteExclusionApi(APIView):
 
     @extend_schema(
         operation_id="feedback_taste_exclusion_create",
+        description=(
+            "Exactly one of a track, an artist or a time window; what it covers no longer shapes your "
+            "taste profile or recommendations."
+        ),
         summary="Leave a track, an artist or a time window out of my taste",
         request=ExclusionSerializer,
-        responses={201: OpenApiResponse(description="Applied at once.")},
+        responses={
+            201: OpenApiResponse(description="Applied at once."),
+            400: OpenApiResponse(description="Not exactly one of a track, an artist and a time window."),
+        },
     )
     def post(self, request: Request) -> Response:
         data = self.ExclusionSerializer(data=request.data)
@@ -138,6 +150,7 @@ class TasteExclusionDeleteApi(APIView):
 
     @extend_schema(
         operation_id="feedback_taste_exclusion_delete",
+        description="What the exclusion covered counts toward your taste again.",
         summary="Take an exclusion back",
         responses={204: None},
     )
@@ -154,6 +167,10 @@ class CFTrainApi(APIView):
 
     @extend_schema(
         operation_id="feedback_cf_train",
+        description=(
+            "Queues a retraining of the collaborative-filtering model from the affinities of consenting "
+            "listeners; it also runs on a schedule. Curators only."
+        ),
         summary="Retrain collaborative filtering now (curators)",
         request=None,
         responses={202: OpenApiResponse(description="Queued.")},
@@ -205,6 +222,7 @@ class HistoryImportListCreateApi(APIView):
 
     @extend_schema(
         operation_id="feedback_history_imports_list",
+        description="Your listening-history imports with their status and counts.",
         summary="Your listening-history imports",
         responses={200: HistoryImportSerializer(many=True)},
     )
@@ -251,6 +269,10 @@ class HistoryImportDetailApi(APIView):
 
     @extend_schema(
         operation_id="feedback_history_imports_retrieve",
+        description=(
+            "Progress while it runs; when done, plays read, matched and unmatched, events stored and "
+            "skipped rows with their numbers."
+        ),
         summary="One history import: progress and report",
         responses={200: HistoryImportSerializer, 404: OpenApiResponse(description="Not yours, or none.")},
     )

@@ -16,6 +16,7 @@ from accounts.requests import request_user
 from catalog import selectors as catalog_selectors
 from catalog import subsonic_services
 from catalog.models import SubsonicLink, SubsonicPush
+from config.api_fields import StrictBooleanField, StrictCharField
 from feedback.subsonic_history import subsonic_history_import_request
 
 NOT_FOUND = OpenApiResponse(description="No such link among yours.")
@@ -64,6 +65,10 @@ class ServerSourceListApi(APIView):
 
     @extend_schema(
         operation_id="feedback_servers_list",
+        description=(
+            "The Subsonic-compatible media servers (Navidrome and the like) added by staff, on which you "
+            "may link your own account."
+        ),
         summary="Media servers I can link my account on",
         responses={200: OpenApiResponse(description="[{id, name}]")},
     )
@@ -80,12 +85,16 @@ class ServerLinkListCreateApi(APIView):
             ref_name = "ServerLinkInput"
 
         source = serializers.IntegerField()  # type: ignore[assignment]
-        username = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-        password = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
-        api_key = serializers.CharField(required=False, allow_blank=True, default="")
+        username = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+        password = StrictCharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+        api_key = StrictCharField(required=False, allow_blank=True, default="")
 
     @extend_schema(
         operation_id="feedback_server_links_list",
+        description=(
+            "Your linked media server accounts, with whether plays are scrobbled to them. Passwords are "
+            "never returned."
+        ),
         summary="My linked media server accounts",
         responses={200: SubsonicLinkSerializer(many=True)},
     )
@@ -95,6 +104,10 @@ class ServerLinkListCreateApi(APIView):
 
     @extend_schema(
         operation_id="feedback_server_links_create",
+        description=(
+            "Logs in on the server with your credentials first and stores them encrypted only if it "
+            "accepts them."
+        ),
         summary="Link my account on a media server (checked against the server first)",
         request=InputSerializer,
         responses={
@@ -127,10 +140,11 @@ class ServerLinkDetailApi(APIView):
         class Meta:
             ref_name = "ServerLinkUpdate"
 
-        scrobble = serializers.BooleanField()
+        scrobble = StrictBooleanField()
 
     @extend_schema(
         operation_id="feedback_server_links_retrieve",
+        description="The link's server, user name and scrobbling flag. The password is never returned.",
         summary="One of my media server links",
         responses={200: SubsonicLinkSerializer, 404: NOT_FOUND},
     )
@@ -140,6 +154,7 @@ class ServerLinkDetailApi(APIView):
 
     @extend_schema(
         operation_id="feedback_server_links_update",
+        description="With scrobbling on, plays in Segue are also reported to the server.",
         summary="Turn scrobbling to this server on or off",
         request=UpdateSerializer,
         responses={200: SubsonicLinkSerializer, 404: NOT_FOUND},
@@ -153,6 +168,10 @@ class ServerLinkDetailApi(APIView):
 
     @extend_schema(
         operation_id="feedback_server_links_destroy",
+        description=(
+            "Removes the link and its stored credentials; with `?delete_pushed=true` the playlists pushed "
+            "to that server are deleted there too."
+        ),
         summary="Unlink (?delete_pushed=true also deletes the pushed playlists on the server)",
         responses={204: None, 404: NOT_FOUND},
     )
@@ -168,6 +187,10 @@ class ServerLinkImportApi(APIView):
 
     @extend_schema(
         operation_id="feedback_server_links_import",
+        description=(
+            "Queues a history import from the server's starred songs and play counts; poll the returned "
+            "job like an uploaded history."
+        ),
         summary="Import my starred songs and play counts from this server as listening history",
         request=None,
         responses={202: OpenApiResponse(description="Queued; the report lands on the link."), 404: NOT_FOUND},

@@ -19,9 +19,8 @@ from rest_framework.views import APIView
 from accounts.permissions import READ_WRITE
 from accounts.requests import request_user
 from catalog.selectors import subsonic_link_get
-from config.api_fields import StrictCharField
+from config.api_fields import StrictBooleanField, StrictCharField
 from config.api_schema import paginated
-from config.errors import ApplicationError
 from playlists import selectors, services
 from playlists.exporting import EXPORT_FORMATS, AudioLocations
 from playlists.models import NAME_MAX_LENGTH, PROMPT_MAX_LENGTH, SIZE_MAX, SIZE_MIN, Playlist, RefreshSchedule
@@ -35,6 +34,14 @@ from playlists.views import export_response
 
 ERROR_RESPONSE = OpenApiResponse(description="Bad input: field name → list of messages, or `detail`.")
 NOT_FOUND = OpenApiResponse(description="No such playlist (or not yours).")
+# ?version=N as selectors.version_number_param reads it: 1 to 9 digits (a longer one is a 400).
+VERSION_PARAMETER = OpenApiParameter(
+    "version",
+    {"type": "integer", "minimum": 1, "maximum": 999_999_999},
+    OpenApiParameter.QUERY,
+    required=False,
+    description="A version number (1, 2, 3…); the newest ready version when left out.",
+)
 
 
 def _accepted(request: Request, playlist: Playlist) -> Response:
@@ -60,7 +67,7 @@ class PlaylistListCreateApi(APIView):
 
     class PlaylistCreateSerializer(serializers.Serializer):
         # Length and content are checked by the service, with messages that say how to fix them.
-        prompt = serializers.CharField(
+        prompt = StrictCharField(
             allow_blank=True,
             trim_whitespace=False,
             help_text=f"What the listener wants, in their words (up to {PROMPT_MAX_LENGTH:,} characters).",
@@ -75,10 +82,8 @@ class PlaylistListCreateApi(APIView):
         duration_minutes = serializers.IntegerField(
             min_value=1, max_value=24 * 60, required=False, allow_null=True, help_text="Instead of a size."
         )
-        new_only = serializers.BooleanField(
-            default=False, help_text="Only tracks the listener has not played."
-        )
-        name = serializers.CharField(max_length=NAME_MAX_LENGTH, required=False, allow_blank=True)
+        new_only = StrictBooleanField(default=False, help_text="Only tracks the listener has not played.")
+        name = StrictCharField(max_length=NAME_MAX_LENGTH, required=False, allow_blank=True)
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             if attrs.get("size") and attrs.get("duration_minutes"):
@@ -87,6 +92,7 @@ class PlaylistListCreateApi(APIView):
 
     @extend_schema(
         operation_id="playlists_list",
+        description="Your playlists, paginated.",
         summary="Your playlists",
         responses={200: paginated("PaginatedPlaylistList", PlaylistSerializer)},
     )
@@ -103,7 +109,10 @@ class PlaylistListCreateApi(APIView):
         description="Queues generation and answers 202 at once; poll `status_url` until `ready` "
         "(or `failed`, with the reason), then read the playlist at `url`.",
         request=PlaylistCreateSerializer,
-        responses={202: ACCEPTED, 400: ERROR_RESPONSE},
+        responses={
+            202: ACCEPTED,
+            400: OpenApiResponse(description="Bad input: both a size and a duration, or bad fields."),
+        },
     )
     def post(self, request: Request) -> Response:
         data = self.PlaylistCreateSerializer(data=request.data)
@@ -132,7 +141,7 @@ class PlaylistDetailApi(APIView):
         summary="A playlist with its tracks and reasons",
         description="The newest ready version (or `?version=N`), its items with score components and "
         "reasons, the Intent it was built from, and any constraint that had to be relaxed.",
-        parameters=[OpenApiParameter("version", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False)],
+        parameters=[VERSION_PARAMETER],
         responses={200: PlaylistDetailSerializer, 404: NOT_FOUND},
     )
     def get(self, request: Request, playlist_id: int) -> Response:
@@ -146,6 +155,7 @@ class PlaylistDetailApi(APIView):
 
     @extend_schema(
         operation_id="playlists_update",
+        description="Changes the name and/or the refresh schedule; the tracks stay as they are.",
         summary="Rename, or set the refresh schedule",
         request=PlaylistUpdateSerializer,
         responses={200: PlaylistSerializer, 400: ERROR_RESPONSE, 404: NOT_FOUND},
@@ -158,7 +168,10 @@ class PlaylistDetailApi(APIView):
         return Response(PlaylistSerializer(playlist).data)
 
     @extend_schema(
-        operation_id="playlists_destroy", summary="Delete a playlist", responses={204: None, 404: NOT_FOUND}
+        operation_id="playlists_destroy",
+        description="Deletes the playlist with all its versions.",
+        summary="Delete a playlist",
+        responses={204: None, 404: NOT_FOUND},
     )
     def delete(self, request: Request, playlist_id: int) -> Response:
         playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
@@ -233,6 +246,10 @@ class PlaylistVersionListApi(APIView):
 
     @extend_schema(
         operation_id="playlists_versions",
+        description=(
+            "Every version, newest first, with its cause, status, and the tracks it added and removed "
+            "compared with the one before."
+        ),
         summary="Version history, with what each version added and removed",
         responses={200: VersionChangeSerializer(many=True), 404: NOT_FOUND},
     )
@@ -251,9 +268,17 @@ class PlaylistRefineApi(APIView):
 
     @extend_schema(
         operation_id="playlists_refine",
+        description=(
+            'Describe the change in words ("less rap, more upbeat"); it is parsed into the Intent and '
+            "a new version is queued. Answers 202; poll `status_url`."
+        ),
         summary="Refine: a new version from the current Intent plus a change",
         request=PlaylistRefineSerializer,
-        responses={202: ACCEPTED, 400: ERROR_RESPONSE, 404: NOT_FOUND},
+        responses={
+            202: ACCEPTED,
+            400: OpenApiResponse(description="A change with nothing to say (blank), or bad fields."),
+            404: NOT_FOUND,
+        },
     )
     def post(self, request: Request, playlist_id: int) -> Response:
         playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
@@ -267,21 +292,28 @@ class PlaylistIntentApi(APIView):
     required_scope = READ_WRITE
 
     class PlaylistIntentSerializer(serializers.Serializer):
-        intent = serializers.JSONField(help_text="The playlist's `intent`, edited.")
+        intent = serializers.DictField(help_text="The playlist's `intent` (an object), edited.")
 
     @extend_schema(
         operation_id="playlists_intent_edit",
         summary="Regenerate from an edited Intent",
         description="Send back the playlist's `intent` with pieces removed or ranges changed.",
         request=PlaylistIntentSerializer,
-        responses={202: ACCEPTED, 400: ERROR_RESPONSE, 404: NOT_FOUND},
+        responses={
+            202: ACCEPTED,
+            400: OpenApiResponse(
+                description=(
+                    "An intent the app cannot read (not an object, or with values out of range), or bad "
+                    "fields."
+                )
+            ),
+            404: NOT_FOUND,
+        },
     )
     def post(self, request: Request, playlist_id: int) -> Response:
         playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
         data = self.PlaylistIntentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        if not isinstance(data.validated_data["intent"], dict):
-            raise ApplicationError("`intent` must be an object, as the playlist returns it.")
         services.playlist_intent_edit(
             playlist=playlist, intent=data.validated_data["intent"], summary="Edited via API"
         )
@@ -293,9 +325,17 @@ class PlaylistRetryApi(APIView):
 
     @extend_schema(
         operation_id="playlists_retry",
+        description=(
+            "Queues a failed version again; a queued, running or ready version cannot be retried. Answers "
+            "202; poll `status_url`."
+        ),
         summary="Retry a failed version",
         request=None,
-        responses={202: ACCEPTED, 400: ERROR_RESPONSE, 404: NOT_FOUND},
+        responses={
+            202: ACCEPTED,
+            400: OpenApiResponse(description="Only a failed version can be retried."),
+            404: NOT_FOUND,
+        },
     )
     def post(self, request: Request, playlist_id: int, number: int) -> Response:
         playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
@@ -319,7 +359,7 @@ class PlaylistExportApi(APIView):
             OpenApiParameter(
                 "export_format", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(EXPORT_FORMATS)
             ),
-            OpenApiParameter("version", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False),
+            VERSION_PARAMETER,
             OpenApiParameter(
                 "paths",
                 OpenApiTypes.STR,

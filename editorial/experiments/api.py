@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,8 +15,9 @@ from rest_framework.views import APIView
 
 from accounts.permissions import READ_WRITE, IsCurator, TokenHasScope
 from accounts.requests import request_user
+from config.api_fields import StrictCharField
 from editorial.experiments import monitoring_selectors, selectors, services
-from editorial.experiments.forms import fairness_days
+from editorial.experiments.forms import FAIRNESS_DAYS, FAIRNESS_MAX_DAYS
 from editorial.experiments.models import Experiment, ExperimentMetric
 from editorial.experiments.stats.stats import Interval
 
@@ -35,9 +36,9 @@ def _interval(interval: Interval) -> dict[str, Any]:
 
 
 class VariantSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=40)
+    name = StrictCharField(max_length=40)
     traffic = serializers.IntegerField(min_value=1, max_value=100, default=50)
-    policy = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    policy = StrictCharField(max_length=40, required=False, allow_blank=True, default="")
     diversity = serializers.FloatField(
         min_value=0, max_value=1, required=False, allow_null=True, default=None
     )
@@ -83,8 +84,8 @@ class _CuratorApi(APIView):
 
 class ExperimentListCreateApi(_CuratorApi):
     class ExperimentCreateSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=100)
-        description = serializers.CharField(required=False, allow_blank=True, default="")
+        name = StrictCharField(max_length=100)
+        description = StrictCharField(required=False, allow_blank=True, default="")
         primary_metric = serializers.ChoiceField(
             choices=ExperimentMetric.choices, default=ExperimentMetric.SKIP_RATE
         )
@@ -92,12 +93,30 @@ class ExperimentListCreateApi(_CuratorApi):
         horizon = serializers.IntegerField(min_value=2, max_value=1_000_000, default=200)
         variants = VariantSerializer(many=True, help_text="2 to 6; the first is the control.")
 
-    @extend_schema(responses=ExperimentSerializer(many=True))
+    @extend_schema(
+        summary="Experiments",
+        description="Every A/B experiment between recommendation policies, with its status and "
+        "variants. Curators only.",
+        responses=ExperimentSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
         experiments = selectors.experiment_list(user=request_user(request))
         return Response(ExperimentSerializer(experiments, many=True).data)
 
-    @extend_schema(request=ExperimentCreateSerializer, responses={201: ExperimentSerializer})
+    @extend_schema(
+        summary="Create an experiment (a draft)",
+        description="2 to 6 variants, the first being the control, each with its traffic share, policy, "
+        "diversity and weights. Policies and weight names must be known ones and variant names unique. "
+        "Starts as a draft. Curators only.",
+        request=ExperimentCreateSerializer,
+        responses={
+            201: ExperimentSerializer,
+            400: OpenApiResponse(
+                description="Bad variants: an unknown policy or weight name, a repeated variant name, "
+                "or fewer than 2 or more than 6 variants (`detail`, or field name → messages)."
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         selectors.experiment_list(user=request_user(request))  # curators only (404 otherwise)
         serializer = self.ExperimentCreateSerializer(data=request.data)
@@ -108,18 +127,49 @@ class ExperimentListCreateApi(_CuratorApi):
         return Response(ExperimentSerializer(experiment).data, status=status.HTTP_201_CREATED)
 
 
-class ExperimentActionApi(_CuratorApi):
-    @extend_schema(request=None, responses=ExperimentSerializer)
-    def post(self, request: Request, experiment_id: int, action: str) -> Response:
-        experiment = selectors.experiment_get(user=request_user(request), experiment_id=experiment_id)
-        service = services.experiment_start if action == "start" else services.experiment_stop
-        return Response(
-            ExperimentSerializer(service(experiment=experiment, actor=request_user(request))).data
-        )
+def _experiment_act(request: Request, experiment_id: int, service: Any) -> Response:
+    experiment = selectors.experiment_get(user=request_user(request), experiment_id=experiment_id)
+    return Response(ExperimentSerializer(service(experiment=experiment, actor=request_user(request))).data)
+
+
+class ExperimentStartApi(_CuratorApi):
+    @extend_schema(
+        summary="Start an experiment",
+        description="A draft experiment starts: new playlists are assigned to its variants. Curators only.",
+        request=None,
+        responses={
+            200: ExperimentSerializer,
+            400: OpenApiResponse(
+                description="Only a draft experiment can start; a stopped one stays stopped."
+            ),
+        },
+    )
+    def post(self, request: Request, experiment_id: int) -> Response:
+        return _experiment_act(request, experiment_id, services.experiment_start)
+
+
+class ExperimentStopApi(_CuratorApi):
+    @extend_schema(
+        summary="Stop an experiment",
+        description="A running experiment stops: no more assignments; its results stay. Curators only.",
+        request=None,
+        responses={
+            200: ExperimentSerializer,
+            400: OpenApiResponse(description="Only a running experiment can stop."),
+        },
+    )
+    def post(self, request: Request, experiment_id: int) -> Response:
+        return _experiment_act(request, experiment_id, services.experiment_stop)
 
 
 class ExperimentResultsApi(_CuratorApi):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        summary="An experiment's results",
+        description="Per variant: playlists assigned and with outcomes; per metric, each variant's "
+        "estimate with its interval and its difference from the control; a verdict per variant once "
+        "there is one. Curators only.",
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request: Request, experiment_id: int) -> Response:
         results = selectors.experiment_results(user=request_user(request), experiment_id=experiment_id)
         variants = [variant.name for variant in results.variants]
@@ -165,6 +215,9 @@ class ExperimentResultsApi(_CuratorApi):
 
 class DriftReportsApi(_CuratorApi):
     @extend_schema(
+        summary="Drift reports",
+        description="The 10 newest drift reports: how far the recent window has moved from the "
+        "reference window, check by check, and how many checks raised an alert. Curators only.",
         responses=inline_serializer(
             "DriftReport",
             {
@@ -175,7 +228,7 @@ class DriftReportsApi(_CuratorApi):
                 "checks": serializers.ListField(child=serializers.DictField()),
             },
             many=True,
-        )
+        ),
     )
     def get(self, request: Request) -> Response:
         reports = monitoring_selectors.drift_reports(user=request_user(request), limit=10)
@@ -194,7 +247,12 @@ class DriftReportsApi(_CuratorApi):
 
 
 class OffPolicyApi(_CuratorApi):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        summary="Off-policy estimates",
+        description="How each candidate policy would have done on the logged playlists, by several "
+        "estimators with their intervals and effective sample sizes. Curators only.",
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request: Request) -> Response:
         rows, logged, usable = selectors.offpolicy_report(user=request_user(request))
         return Response(
@@ -223,11 +281,28 @@ class OffPolicyApi(_CuratorApi):
         )
 
 
+class FairnessQuerySerializer(serializers.Serializer):
+    days = serializers.IntegerField(
+        min_value=1,
+        max_value=FAIRNESS_MAX_DAYS,
+        default=FAIRNESS_DAYS,
+        help_text=f"The window in days, 1 to {FAIRNESS_MAX_DAYS}.",
+    )
+
+
 class FairnessApi(_CuratorApi):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        summary="Exposure fairness",
+        description="How exposure is shared between artists in recent playlists: Gini and long-tail "
+        "share over the window, per day, and by exposure floor. Curators only.",
+        parameters=[FairnessQuerySerializer],
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request: Request) -> Response:
+        query = FairnessQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         report = monitoring_selectors.fairness_report(
-            user=request_user(request), days=fairness_days(request.query_params.get("days"))
+            user=request_user(request), days=query.validated_data["days"]
         )
         return Response(
             {

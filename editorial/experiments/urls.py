@@ -32,14 +32,12 @@ urlpatterns = [
     ),
     path(
         "api/experiments/<int:experiment_id>/start/",
-        api.ExperimentActionApi.as_view(),
-        {"action": "start"},
+        api.ExperimentStartApi.as_view(),
         name="api_experiment_start",
     ),
     path(
         "api/experiments/<int:experiment_id>/stop/",
-        api.ExperimentActionApi.as_view(),
-        {"action": "stop"},
+        api.ExperimentStopApi.as_view(),
         name="api_experiment_stop",
     ),
     path("api/drift/", api.DriftReportsApi.as_view(), name="api_drift"),

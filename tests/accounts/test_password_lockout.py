@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.test import Client
+from axes.helpers import get_lockout_response
+from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
 
 from accounts.lockout import duration_words
@@ -108,3 +109,32 @@ def test_lockout_page_says_the_wait_in_words(client: Client, owner: User, settin
 )
 def test_duration_words(duration: timedelta, words: str) -> None:
     assert duration_words(duration) == words
+
+
+def test_the_api_answers_a_lockout_in_json_from_the_first_locked_answer(
+    api_client: APIClient, owner: User, settings: object
+) -> None:
+    limit = settings.AXES_FAILURE_LIMIT  # type: ignore[attr-defined]
+    api_client.force_authenticate(owner)
+
+    answers = [
+        api_client.post("/api/account/delete/", {"password": "wrong"}, format="json")
+        for _ in range(limit + 1)
+    ]
+
+    for answer in answers[limit - 1 :]:
+        assert answer.status_code == 429
+        assert answer["Content-Type"] == "application/json"
+        assert "Try again in 15 minutes" in answer.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [("/api/account/delete/", "application/json"), ("/accounts/login/", "text/html; charset=utf-8")],
+)
+def test_the_lockout_answer_is_json_on_api_paths_and_the_page_elsewhere(path: str, content_type: str) -> None:
+    response = get_lockout_response(RequestFactory().post(path), credentials={"username": "x@example.com"})
+
+    assert response.status_code == 429
+    assert response["Content-Type"] == content_type
+    assert "Try again in 15 minutes" in response.content.decode()
