@@ -47,14 +47,12 @@ def check(condition: object, what: str) -> None:
 
 
 def wait_for(condition: Callable[[], Any], *, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise JourneyFailed(f"timed out waiting for {what}")
-        time.sleep(0.2)
+    from tests.waiting import wait_for as poll
+
+    try:
+        return poll(condition, timeout=timeout, what=what)
+    except AssertionError as timed_out:
+        raise JourneyFailed(str(timed_out)) from None
 
 
 class Timings:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from playlists.models import Playlist
 from tests.catalog.audio_files import media_file_make, sine_write
 from tests.catalog.factories import TrackFactory
 from tests.playlists.factories import playlist_make, version_make
+from tests.waiting import wait_for
 
 CHROMIUM = os.environ.get("SEGUE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -44,18 +44,6 @@ pytestmark = [
         reason=f"no chromium at {CHROMIUM}: `make system-deps` (as root) installs Debian's chromium",
     ),
 ]
-
-
-def wait_for(condition: Callable[[], Any], *, timeout: float = 20.0, what: str = "condition") -> Any:
-    """Poll ``condition`` until it returns something truthy (and return it); fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 @pytest.fixture
