@@ -141,6 +141,7 @@ def test_a_rejected_track_is_gone_from_the_listeners_next_version(
 ) -> None:
     playlist = playlist_create(owner=owner, prompt="calm jazz for a rainy evening", size=10)
     wait_for(lambda: _version_ready(playlist, 1), timeout=120, what="the first version")
+    playlist.refresh_from_db()  # the first version gave it its generated title
     first = playlist.versions.get(number=1)
     assert first.status == VersionStatus.READY, first.error
     rejected = first.items.order_by("position").select_related("track").first()
