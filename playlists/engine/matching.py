@@ -45,6 +45,7 @@ class SpanMatch:
     score: float
     kind: str  # "tag" or "lexicon"
     index: int
+    exact: bool = False  # written exactly as the tag or phrase
 
 
 def word_spans(words: Sequence[str], max_len: int = 3) -> list[tuple[int, int, str]]:
@@ -64,8 +65,16 @@ def word_spans(words: Sequence[str], max_len: int = 3) -> list[tuple[int, int, s
 def best_matches(
     words: Sequence[str], vocabulary: Vocabulary, vectors: Mapping[str, np.ndarray]
 ) -> list[SpanMatch]:
-    """Non-overlapping spans of ``words`` that match a tag or lexicon entry, best first."""
-    scored: list[SpanMatch] = []
+    """Non-overlapping spans of ``words`` that match a tag or lexicon entry, best first.
+
+    Words written exactly as a tag or a lexicon phrase are read as that, whatever their length
+    ("back in the day", "electro pop" for "electropop"); a longer span matched only by
+    similarity may not swallow one of them that means something else ("popular latin pop" is
+    "popular" and "latin pop", not a looser "latin pop"). A longer genre name may refine a
+    shorter one ("teen pop" -> "post-teen pop" over "pop").
+    """
+    exact = exact_matches(words, vocabulary)
+    scored: list[SpanMatch] = list(exact)
     for start, end, text in word_spans(words):
         vector = vectors[text]
         if len(vocabulary.tag_names):
@@ -87,9 +96,49 @@ def best_matches(
         minimum = TAG_MATCH_MIN if match.kind == "tag" else LEXICON_MATCH_MIN
         if match.score < minimum or taken & set(range(match.start, match.end)):
             continue
+        if not match.exact and _swallows_other_meaning(match, exact):
+            continue
         chosen.append(match)
         taken.update(range(match.start, match.end))
     return chosen
+
+
+def exact_matches(words: Sequence[str], vocabulary: Vocabulary) -> list[SpanMatch]:
+    """Spans written exactly as a tag (spaces and hyphens aside) or as a lexicon phrase."""
+    tags = {_compact(name): index for index, name in enumerate(vocabulary.tag_names)}
+    phrases: dict[str, int] = {}
+    for index, entry in enumerate(vocabulary.lexicon):
+        for phrase in entry.phrases:
+            if not is_literal_phrase(phrase):
+                phrases.setdefault(phrase, index)
+    longest = max((len(phrase.split()) for phrase in phrases), default=1)
+    found = []
+    for start in range(len(words)):
+        for end in range(start + 1, min(len(words), start + max(longest, 3)) + 1):
+            text = " ".join(words[start:end])
+            if _compact(text) in tags and end - start <= 3:
+                found.append(SpanMatch(start, end, text, 1.0, "tag", tags[_compact(text)], exact=True))
+            elif text in phrases:
+                entry = with_polarity(vocabulary, text, phrases[text])
+                found.append(SpanMatch(start, end, text, 1.0, "lexicon", entry, exact=True))
+    return found
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[\s-]+", "", text)
+
+
+def _swallows_other_meaning(match: SpanMatch, exact: Sequence[SpanMatch]) -> bool:
+    """Whether ``match`` (found by similarity) covers an exactly written word that means
+    something else; a genre covering a shorter genre is a refinement, not another meaning."""
+    for inner in exact:
+        if not (match.start <= inner.start and inner.end <= match.end):
+            continue
+        if inner.kind == "tag" and match.kind == "tag":
+            continue
+        if (inner.kind, inner.index) != (match.kind, match.index):
+            return True
+    return False
 
 
 _LOW_CUE = re.compile(rf"\b(?:{LOW_WORDS}|not|no|without|slow|slower|quiet|calm|down)\b")
@@ -162,8 +211,7 @@ def apply_lexicon(
             # stronger one, and say so.
             overlap_low, overlap_high = max(existing.low, low), min(existing.high, high)
             if overlap_low <= overlap_high:
-                existing.low, existing.high = overlap_low, overlap_high
-                existing.confidence = round(max(existing.confidence, weight), 3)
+                _combine_overlapping(existing, low, high, weight, entry.label)
                 continue
             kept = existing.source if existing.confidence >= weight else entry.label
             intent.relaxed.append(
@@ -178,6 +226,23 @@ def apply_lexicon(
         intent.activity = entry.label
     elif entry.kind in ("mood", "character") and entry.label not in intent.moods:
         intent.moods.append(entry.label)
+
+
+# A range counting less than this share of another's does not narrow it: "mellow songs for a
+# quiet afternoon" keeps mellow's energy, not its overlap with a half-weighted "morning".
+NARROW_MIN_SHARE = 0.75
+
+
+def _combine_overlapping(existing: FeatureRange, low: float, high: float, weight: float, label: str) -> None:
+    """Two overlapping ranges on one feature: comparable ones keep their overlap, a much
+    stronger one replaces a weak one, a much weaker one leaves it alone."""
+    if weight < NARROW_MIN_SHARE * existing.confidence:
+        return
+    if existing.confidence < NARROW_MIN_SHARE * weight:
+        existing.low, existing.high, existing.source = low, high, label
+    else:
+        existing.low, existing.high = max(existing.low, low), min(existing.high, high)
+    existing.confidence = round(max(existing.confidence, weight), 3)
 
 
 def normalize(prompt: str) -> str:

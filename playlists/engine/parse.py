@@ -100,7 +100,11 @@ def parse_prompt(prompt: str, *, vocabulary: Vocabulary, require_understood: boo
     lessened = _read_less(scan)
     before_negation = scan.text
     positive_text, negated = negated_clauses(scan.text)
-    negated = [phrase for phrase in (_GENERIC_NOUNS.sub("", phrase).strip() for phrase in negated) if phrase]
+    negated = [
+        phrase
+        for phrase in (_RAPPING.sub("rap", _GENERIC_NOUNS.sub("", phrase)).strip() for phrase in negated)
+        if phrase
+    ]
     negated, wanted = _split_negated_adjectives(negated, before_negation, vocabulary)
     scan.text = f"{positive_text} , {' , '.join(wanted)}" if wanted else positive_text
     read_seed_artists(scan, vocabulary, prompt)
@@ -118,7 +122,9 @@ def parse_prompt(prompt: str, *, vocabulary: Vocabulary, require_understood: boo
     matches = best_matches(words, vocabulary, vectors)
     for match in matches:
         if match.kind == "tag":
-            _include_tag_family(intent, vocabulary, vectors[match.text], match)
+            # A tag written exactly ("electro pop") brings the family of the tag itself.
+            vector = vocabulary.tag_vectors[match.index] if match.exact else vectors[match.text]
+            _include_tag_family(intent, vocabulary, vector, match)
         else:
             entry = vocabulary.lexicon[match.index]
             level = _intensity_of(match.text, reading)
@@ -383,6 +389,10 @@ def _exclude(
 
 
 _GENERIC_NOUNS = re.compile(r"\s*\b(?:music|songs?|tracks?|tunes|stuff|ones|please|at all|anything)\b")
+
+
+# "no rapping", "without rappers": the genre, as "no rap" is.
+_RAPPING = re.compile(r"\brapp(?:ing|ers?)\b")
 
 
 def _literal_entry(vocabulary: Vocabulary, phrase: str) -> LexiconEntry | None:
