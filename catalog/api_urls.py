@@ -1,6 +1,6 @@
 from django.urls import path
 
-from catalog import api
+from catalog import api, library_api
 
 app_name = "catalog_api"
 
@@ -12,21 +12,25 @@ urlpatterns = [
     path("catalog/imports/", api.CatalogImportListCreateApi.as_view(), name="import_list"),
     path("catalog/imports/<int:import_id>/", api.CatalogImportDetailApi.as_view(), name="import_detail"),
     path("catalog/embedding-status/", api.EmbeddingStatusApi.as_view(), name="embedding_status"),
-    path("catalog/libraries/", api.LibrarySourceListCreateApi.as_view(), name="library_list"),
-    path("catalog/libraries/<int:source_id>/", api.LibrarySourceDetailApi.as_view(), name="library_detail"),
+    path("catalog/libraries/", library_api.LibrarySourceListCreateApi.as_view(), name="library_list"),
+    path(
+        "catalog/libraries/<int:source_id>/",
+        library_api.LibrarySourceDetailApi.as_view(),
+        name="library_detail",
+    ),
     path(
         "catalog/libraries/<int:source_id>/scans/",
-        api.LibraryScanCreateApi.as_view(),
+        library_api.LibraryScanCreateApi.as_view(),
         name="library_scan_create",
     ),
     path(
         "catalog/libraries/scans/<int:scan_id>/",
-        api.LibraryScanDetailApi.as_view(),
+        library_api.LibraryScanDetailApi.as_view(),
         name="library_scan_detail",
     ),
     path(
         "catalog/libraries/scans/<int:scan_id>/cancel/",
-        api.LibraryScanCancelApi.as_view(),
+        library_api.LibraryScanCancelApi.as_view(),
         name="library_scan_cancel",
     ),
     path("tracks/<int:track_id>/radio/", api.TrackRadioApi.as_view(), name="track_radio"),

@@ -28,6 +28,7 @@ from feedback.models import (
     ExclusionKind,
     TasteExclusion,
 )
+from feedback.queueing import user_vector_refresh_queue
 
 USER_VECTOR_DEBOUNCE_SECONDS = 30
 
@@ -365,7 +366,5 @@ def _after_stored(*, user_id: int, count: int, plays: list[tuple[int, int, bool]
 
 def _user_vector_refresh_soon(user_id: int) -> None:
     """Queue one CF vector refresh per listener per debounce window (not one per batch)."""
-    from feedback.tasks import refresh_user_vector
-
     if cache.add(f"feedback:user-vector:{user_id}", 1, USER_VECTOR_DEBOUNCE_SECONDS):
-        refresh_user_vector.delay_on_commit(user_id=user_id)  # type: ignore[attr-defined]
+        user_vector_refresh_queue(user_id=user_id)

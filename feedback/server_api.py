@@ -133,6 +133,33 @@ class ServerLinkListCreateApi(APIView):
         return Response(SubsonicLinkSerializer(link).data, status=status.HTTP_201_CREATED)
 
 
+class PushedCopyLeftSerializer(serializers.Serializer):
+    """A pushed playlist an unlink could not delete on the server."""
+
+    class Meta:
+        ref_name = "ServerUnlinkPushedCopyLeft"
+
+    playlist_id = serializers.IntegerField(help_text="The Segue playlist it is a copy of.")
+    name = serializers.CharField()
+    remote_playlist_id = serializers.CharField(help_text="Its id on the server.")
+
+
+class UnlinkOutcomeSerializer(serializers.Serializer):
+    """What an unlink left on the server: the pushed copies it could not delete, and why."""
+
+    class Meta:
+        ref_name = "ServerUnlinkOutcome"
+
+    pushed_deleted = serializers.IntegerField(source="deleted", help_text="Copies deleted on the server.")
+    pushed_left = PushedCopyLeftSerializer(
+        source="failed", many=True, help_text="Copies that could not be deleted and stay on the server."
+    )
+    error = serializers.CharField(
+        help_text="Why: the server's refusal, or that it cannot be reached (or the credentials no "
+        "longer work)."
+    )
+
+
 class ServerLinkDetailApi(APIView):
     required_scope = READ_WRITE
 
@@ -141,6 +168,13 @@ class ServerLinkDetailApi(APIView):
             ref_name = "ServerLinkUpdate"
 
         scrobble = StrictBooleanField()
+
+    class UnlinkQuerySerializer(serializers.Serializer):
+        delete_pushed = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="Also delete on the server the playlists Segue pushed to this account.",
+        )
 
     @extend_schema(
         operation_id="feedback_server_links_retrieve",
@@ -170,15 +204,30 @@ class ServerLinkDetailApi(APIView):
         operation_id="feedback_server_links_destroy",
         description=(
             "Removes the link and its stored credentials; with `?delete_pushed=true` the playlists pushed "
-            "to that server are deleted there too."
+            "to that server are deleted there too. The link is removed even when some of those copies "
+            "cannot be deleted (the server refuses or cannot be reached): the answer is then a 200 naming "
+            "them and why, to delete them in the server's own app; otherwise a 204."
         ),
         summary="Unlink (?delete_pushed=true also deletes the pushed playlists on the server)",
-        responses={204: None, 404: NOT_FOUND},
+        parameters=[UnlinkQuerySerializer],
+        responses={
+            200: OpenApiResponse(
+                UnlinkOutcomeSerializer,
+                description="Unlinked, but some pushed copies could not be deleted and stay on the server.",
+            ),
+            204: OpenApiResponse(description="Unlinked (and every pushed copy deleted, if asked)."),
+            404: NOT_FOUND,
+        },
     )
     def delete(self, request: Request, link_id: int) -> Response:
         link = catalog_selectors.subsonic_link_get(user=request.user, link_id=link_id)
-        delete_pushed = request.query_params.get("delete_pushed", "").lower() in ("1", "true", "yes")
-        subsonic_services.subsonic_link_remove(link=link, delete_pushed=delete_pushed)
+        query = self.UnlinkQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        outcome = subsonic_services.subsonic_link_remove(
+            link=link, delete_pushed=query.validated_data["delete_pushed"]
+        )
+        if outcome.failed:
+            return Response(UnlinkOutcomeSerializer(outcome).data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

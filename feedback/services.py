@@ -35,6 +35,7 @@ from feedback.models import (
     UserFactor,
 )
 from feedback.promotion import promotion_gate_decide
+from feedback.queueing import user_vector_refresh_queue
 
 # --- affinities and taste exclusions ---------------------------------------------------------------
 
@@ -80,9 +81,7 @@ def dislike_undo(*, user: User, track_id: int) -> int:
     _policy_failures_give_back(user=user, policies=[policy for _, policy in dislikes if policy])
     ListeningEvent.objects.filter(pk__in=[pk for pk, _ in dislikes]).delete()
     _track_affinity_recompute(user=user, track_id=track_id)
-    from feedback.tasks import refresh_user_vector
-
-    refresh_user_vector.delay_on_commit(user_id=user.pk)  # type: ignore[attr-defined]
+    user_vector_refresh_queue(user_id=user.pk)
     return len(dislikes)
 
 

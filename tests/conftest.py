@@ -14,6 +14,7 @@ from django.apps import apps as django_apps
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db.models.signals import post_migrate
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import ConsentPurpose, Role, User
@@ -121,6 +122,14 @@ def curator(db: None) -> User:
 @pytest.fixture
 def staff_user(db: None) -> User:
     return consenting_user("staff@example.com", Role.STAFF)
+
+
+@pytest.fixture
+def owner_client(owner: User) -> Client:
+    """A Django test client signed in as `owner`, for the web pages (``api_client`` is the API's)."""
+    client = Client()
+    client.force_login(owner)
+    return client
 
 
 @pytest.fixture

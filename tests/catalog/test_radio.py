@@ -290,19 +290,12 @@ def player_rows(html: str) -> list[dict[str, str]]:
     return parser.rows
 
 
-@pytest.fixture
-def browser(owner: User) -> Client:
-    client = Client()
-    client.force_login(owner)
-    return client
-
-
-def test_radio_page_rows_carry_the_players_data_attributes(browser: Client, seed: Track) -> None:
+def test_radio_page_rows_carry_the_players_data_attributes(owner_client: Client, seed: Track) -> None:
     playable = track_make("Playable", sound=0.9, text=0.9, duration_ms=181_400, artist="Band & Co")
     MediaFile.objects.filter(track=playable).update(cover=b"\xff\xd8jpeg")
     silent = track_make("Silent", sound=0.8, text=0.8, audio=False, duration_ms=None)
 
-    html = browser.get(reverse("catalog:radio", args=[seed.pk])).content.decode()
+    html = owner_client.get(reverse("catalog:radio", args=[seed.pk])).content.decode()
 
     assert "More like “Seed”" in html
     assert player_rows(html) == [
@@ -330,10 +323,10 @@ def test_radio_page_rows_carry_the_players_data_attributes(browser: Client, seed
     assert "not playable" in html
 
 
-def test_an_htmx_request_gets_only_the_list(browser: Client, seed: Track) -> None:
+def test_an_htmx_request_gets_only_the_list(owner_client: Client, seed: Track) -> None:
     track_make("Other", sound=0.9, text=0.9)
 
-    response = browser.get(reverse("catalog:radio", args=[seed.pk]), HTTP_HX_REQUEST="true")
+    response = owner_client.get(reverse("catalog:radio", args=[seed.pk]), HTTP_HX_REQUEST="true")
 
     html = response.content.decode()
     assert html.lstrip().startswith('<ol id="radio-list"')
@@ -341,31 +334,31 @@ def test_an_htmx_request_gets_only_the_list(browser: Client, seed: Track) -> Non
     assert "HX-Request" in response["Vary"]
 
 
-def test_the_radio_page_needs_no_more_queries_for_more_tracks(browser: Client, seed: Track) -> None:
+def test_the_radio_page_needs_no_more_queries_for_more_tracks(owner_client: Client, seed: Track) -> None:
     url = reverse("catalog:radio", args=[seed.pk])
     for n in range(2):
         track_make(f"Early {n}", sound=0.9, text=0.9)
-    browser.get(url)  # the session and caches warm up
+    owner_client.get(url)  # the session and caches warm up
     with CaptureQueriesContext(connection) as few:
-        browser.get(url)
+        owner_client.get(url)
     for n in range(10):
         track_make(f"Later {n}", sound=0.8, text=0.8)
     with CaptureQueriesContext(connection) as many:
-        response = browser.get(url)
+        response = owner_client.get(url)
 
     assert response.content.decode().count('class="track-row radio-item') == 12
     assert len(many) == len(few)
 
 
 def test_radio_page_sends_anonymous_visitors_to_login_and_the_track_page_links_to_it(
-    client: Client, browser: Client, seed: Track
+    client: Client, owner_client: Client, seed: Track
 ) -> None:
     url = reverse("catalog:radio", args=[seed.pk])
 
     response = client.get(url)
-    track_page = browser.get(reverse("catalog:track", args=[seed.pk])).content.decode()
+    track_page = owner_client.get(reverse("catalog:track", args=[seed.pk])).content.decode()
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
     assert f'href="{url}"' in track_page and "More like this" in track_page
-    assert browser.get(reverse("catalog:radio", args=[seed.pk + 1000])).status_code == 404
+    assert owner_client.get(reverse("catalog:radio", args=[seed.pk + 1000])).status_code == 404

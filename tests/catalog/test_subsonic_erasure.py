@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
+from rest_framework.test import APIClient
 
 from accounts import privacy
 from accounts.models import ConsentPurpose, User
@@ -153,6 +154,54 @@ def test_unlinking_a_reachable_server_says_how_many_copies_were_deleted(
 
     [message] = [str(message) for message in get_messages(response.wsgi_request)]
     assert message.endswith("1 pushed playlist deleted on the server.")
+    assert push.remote_playlist_id not in _remote_ids(subsonic_peer)
+
+
+def test_the_api_unlink_names_the_pushed_copies_it_could_not_delete(
+    subsonic_peer: SupysonicPeer, staff_user: User, owner: User, api_client: APIClient
+) -> None:
+    source = _source(subsonic_peer, staff_user)
+    link = _link(source, owner)
+    push = _pushed(owner, link, "left by the api unlink")
+    LibrarySource.objects.filter(pk=source.pk).update(base_url=UNREACHABLE)
+    api_client.force_authenticate(owner)
+
+    response = api_client.delete(f"/api/feedback/servers/links/{link.pk}/?delete_pushed=true")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["pushed_deleted"] == 0
+    assert body["pushed_left"] == [
+        {
+            "playlist_id": push.playlist_id,
+            "name": "Left by the api unlink",
+            "remote_playlist_id": push.remote_playlist_id,
+        }
+    ]
+    assert "cannot be reached" in body["error"]
+    assert not SubsonicLink.objects.exists()
+    assert push.remote_playlist_id in _remote_ids(subsonic_peer)  # really still there
+    subsonic_peer.api(
+        "deletePlaylist", user=SECOND_USER, password=SECOND_PASSWORD, id=push.remote_playlist_id
+    )
+
+
+def test_the_api_unlink_that_deletes_every_pushed_copy_answers_204(
+    subsonic_peer: SupysonicPeer, staff_user: User, owner: User, other_user: User, api_client: APIClient
+) -> None:
+    link = _link(_source(subsonic_peer, staff_user), owner)
+    push = _pushed(owner, link, "gone with the api unlink")
+    api_client.force_authenticate(other_user)
+    assert api_client.delete(f"/api/feedback/servers/links/{link.pk}/?delete_pushed=true").status_code == 404
+    assert push.remote_playlist_id in _remote_ids(subsonic_peer)
+    api_client.force_authenticate(owner)
+    assert api_client.delete(f"/api/feedback/servers/links/{link.pk}/?delete_pushed=maybe").status_code == 400
+    assert SubsonicLink.objects.filter(pk=link.pk).exists()
+
+    response = api_client.delete(f"/api/feedback/servers/links/{link.pk}/?delete_pushed=true")
+
+    assert response.status_code == 204
+    assert not SubsonicLink.objects.exists()
     assert push.remote_playlist_id not in _remote_ids(subsonic_peer)
 
 

@@ -52,3 +52,26 @@ def test_new_events_refresh_the_listeners_vector_in_the_worker(celery_worker: ob
     while np.allclose(np.asarray(UserFactor.objects.get(user=owner).vector), before):
         assert time.monotonic() < deadline, "the worker did not refresh the vector"
         time.sleep(0.2)
+
+
+def test_an_undone_dislike_refreshes_the_listeners_vector_in_the_worker(
+    celery_worker: object, owner: User
+) -> None:
+    tracks = [TrackFactory().pk for _ in range(10)]
+    others = [consenting_user(f"l{index}@example.com", Role.LISTENER) for index in range(3)]
+    for index, listener in enumerate(others):
+        ingestion.events_ingest(
+            user=listener, events=_events(tracks[:5] if index % 2 == 0 else tracks[5:], "complete")
+        )
+    ingestion.events_ingest(user=owner, events=_events(tracks[:5], "complete"))
+    ingestion.events_ingest(user=owner, events=_events(tracks[5:6], "complete"))
+    ingestion.events_ingest(user=owner, events=_events(tracks[5:6], "dislike"))
+    services.cf_train(factors=8, iterations=5)
+    before = np.asarray(UserFactor.objects.get(user=owner).vector)
+
+    services.dislike_undo(user=owner, track_id=tracks[5])
+
+    deadline = time.monotonic() + 60
+    while np.allclose(np.asarray(UserFactor.objects.get(user=owner).vector), before):
+        assert time.monotonic() < deadline, "the worker did not refresh the vector"
+        time.sleep(0.2)

@@ -39,13 +39,6 @@ SONG_PATH = "Local Band/Home Recordings/01 - Own Song.wav"
 
 
 @pytest.fixture
-def browser(owner: User) -> Client:
-    client = Client()
-    client.force_login(owner)
-    return client
-
-
-@pytest.fixture
 def api(owner: User) -> APIClient:
     client = APIClient()
     client.force_authenticate(owner)
@@ -104,11 +97,11 @@ def m3u8_entries(text: str) -> list[str]:
 
 
 def test_m3u8_plays_a_library_track_by_a_signed_stream_url_and_names_the_metadata_only_one(
-    browser: Client, mixed_playlist: tuple[Playlist, Track, Track]
+    owner_client: Client, mixed_playlist: tuple[Playlist, Track, Track]
 ) -> None:
     playlist, own, elsewhere = mixed_playlist
 
-    text = export_text(browser, playlist, "m3u8")
+    text = export_text(owner_client, playlist, "m3u8")
 
     [entry] = m3u8_entries(text)
     assert entry.startswith(f"http://testserver/tracks/{own.pk}/stream?token=")
@@ -119,12 +112,12 @@ def test_m3u8_plays_a_library_track_by_a_signed_stream_url_and_names_the_metadat
 
 
 def test_signed_links_last_stream_link_ttl_hours(
-    browser: Client, mixed_playlist: tuple[Playlist, Track, Track], settings: Settings
+    owner_client: Client, mixed_playlist: tuple[Playlist, Track, Track], settings: Settings
 ) -> None:
     playlist, own, _ = mixed_playlist
     settings.STREAM_LINK_TTL_HOURS = 2
 
-    [entry] = m3u8_entries(export_text(browser, playlist, "m3u8"))
+    [entry] = m3u8_entries(export_text(owner_client, playlist, "m3u8"))
 
     now = time.time()
     assert stream_token_allows(token_of(entry), track_id=own.pk, now=now + 2 * 3600 - 60)
@@ -132,11 +125,11 @@ def test_signed_links_last_stream_link_ttl_hours(
 
 
 def test_relative_paths_mode_writes_library_paths_on_the_page_and_in_the_api(
-    browser: Client, api: APIClient, mixed_playlist: tuple[Playlist, Track, Track]
+    owner_client: Client, api: APIClient, mixed_playlist: tuple[Playlist, Track, Track]
 ) -> None:
     playlist, _, _ = mixed_playlist
 
-    page = export_text(browser, playlist, "m3u8", "?paths=relative")
+    page = export_text(owner_client, playlist, "m3u8", "?paths=relative")
     response = api.get(f"/api/playlists/{playlist.pk}/export/m3u8/?paths=relative")
 
     assert m3u8_entries(page) == [SONG_PATH]
@@ -146,7 +139,7 @@ def test_relative_paths_mode_writes_library_paths_on_the_page_and_in_the_api(
 
 
 def test_a_removed_file_or_a_media_server_file_gives_no_path_and_a_removed_one_no_stream_url(
-    browser: Client, owner: User, tmp_path: Path
+    owner_client: Client, owner: User, tmp_path: Path
 ) -> None:
     removed, remote = TrackFactory(title="Gone"), TrackFactory(title="Remote")
     media_file_make(removed, tmp_path, "gone.mp3", removed_at=timezone.now())
@@ -163,8 +156,8 @@ def test_a_removed_file_or_a_media_server_file_gives_no_path_and_a_removed_one_n
     playlist = playlist_make(owner=owner)
     version_make(playlist, tracks=[removed, remote])
 
-    streams = m3u8_entries(export_text(browser, playlist, "m3u8"))
-    paths = export_text(browser, playlist, "m3u8", "?paths=relative")
+    streams = m3u8_entries(export_text(owner_client, playlist, "m3u8"))
+    paths = export_text(owner_client, playlist, "m3u8", "?paths=relative")
 
     assert [urlsplit(entry).path for entry in streams] == [f"/tracks/{remote.pk}/stream"]
     assert m3u8_entries(paths) == []
@@ -172,11 +165,11 @@ def test_a_removed_file_or_a_media_server_file_gives_no_path_and_a_removed_one_n
 
 
 def test_xspf_gives_the_signed_url_as_location_and_the_identifiers(
-    browser: Client, mixed_playlist: tuple[Playlist, Track, Track]
+    owner_client: Client, mixed_playlist: tuple[Playlist, Track, Track]
 ) -> None:
     playlist, own, elsewhere = mixed_playlist
 
-    root = ET.fromstring(export_text(browser, playlist, "xspf").encode())
+    root = ET.fromstring(export_text(owner_client, playlist, "xspf").encode())
 
     first, second = root.findall("x:trackList/x:track", XSPF)
     [location] = [element.text or "" for element in first.findall("x:location", XSPF)]
@@ -212,11 +205,11 @@ def test_jspf_gives_the_signed_url_as_location_and_relative_mode_an_encoded_path
 
 
 def test_an_unknown_paths_option_is_refused(
-    browser: Client, api: APIClient, mixed_playlist: tuple[Playlist, Track, Track]
+    owner_client: Client, api: APIClient, mixed_playlist: tuple[Playlist, Track, Track]
 ) -> None:
     playlist, _, _ = mixed_playlist
 
-    page = browser.get(reverse("playlists:export", args=[playlist.pk, "m3u8"]) + "?paths=absolute")
+    page = owner_client.get(reverse("playlists:export", args=[playlist.pk, "m3u8"]) + "?paths=absolute")
     response = api.get(f"/api/playlists/{playlist.pk}/export/m3u8/?paths=absolute")
 
     assert page.status_code == 400
@@ -236,11 +229,11 @@ def test_a_stranger_gets_404_for_either_kind_of_export(
 
 
 def test_the_page_offers_both_kinds_of_export_links(
-    browser: Client, mixed_playlist: tuple[Playlist, Track, Track]
+    owner_client: Client, mixed_playlist: tuple[Playlist, Track, Track]
 ) -> None:
     playlist, _, _ = mixed_playlist
 
-    html = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    html = owner_client.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
 
     export = reverse("playlists:export", args=[playlist.pk, "m3u8"])
     assert f'href="{export}?version=1"' in html

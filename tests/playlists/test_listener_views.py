@@ -23,13 +23,6 @@ from tests.playlists.factories import playlist_make, version_make
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def browser(owner: User) -> Client:
-    client = Client()
-    client.force_login(owner)
-    return client
-
-
 # --- 12: favicon, skip link, Enter submits -------------------------------------------------
 
 
@@ -41,15 +34,15 @@ def test_favicon_is_a_real_icon_served_at_the_root(client: Client) -> None:
     assert body[:4] == b"\x00\x00\x01\x00"  # the ICO header: reserved 0, type 1 (icon)
 
 
-def test_every_page_has_a_skip_link_to_the_main_content(browser: Client) -> None:
-    html = browser.get(reverse("playlists:home")).content.decode()
+def test_every_page_has_a_skip_link_to_the_main_content(owner_client: Client) -> None:
+    html = owner_client.get(reverse("playlists:home")).content.decode()
     assert '<a class="skip-link" href="#content">Skip to content</a>' in html
     assert 'id="content"' in html
     assert 'rel="icon"' in html
 
 
-def test_the_prompt_box_submits_on_enter(browser: Client) -> None:
-    html = browser.get(reverse("playlists:home")).content.decode()
+def test_the_prompt_box_submits_on_enter(owner_client: Client) -> None:
+    html = owner_client.get(reverse("playlists:home")).content.decode()
     assert "data-enter-submits" in html
     assert "Press Enter" in html
 
@@ -57,8 +50,8 @@ def test_the_prompt_box_submits_on_enter(browser: Client) -> None:
 # --- 11: the phone menu ----------------------------------------------------------------------
 
 
-def test_the_header_has_an_accessible_menu_button_for_the_nav(browser: Client) -> None:
-    html = browser.get(reverse("playlists:home")).content.decode()
+def test_the_header_has_an_accessible_menu_button_for_the_nav(owner_client: Client) -> None:
+    html = owner_client.get(reverse("playlists:home")).content.decode()
     assert 'class="nav-toggle" aria-expanded="false" aria-controls="site-menu"' in html
     assert 'id="site-menu"' in html
 
@@ -75,8 +68,8 @@ def test_a_logged_out_visit_to_the_root_shows_the_landing_page(client: Client) -
     assert "For example" in html and "rainy sunday acoustic" in html
 
 
-def test_a_signed_in_visit_to_the_root_goes_to_the_playlists(browser: Client) -> None:
-    response = browser.get("/")
+def test_a_signed_in_visit_to_the_root_goes_to_the_playlists(owner_client: Client) -> None:
+    response = owner_client.get("/")
     assert response.status_code == 302
     assert response["Location"] == reverse("playlists:home")
 
@@ -91,7 +84,7 @@ def _ready_playlist(owner: User, titles: list[str], **item_extra: object) -> tup
     return playlist, tracks
 
 
-def test_reasons_read_as_words_and_raw_scores_hide_behind_a_toggle(browser: Client, owner: User) -> None:
+def test_reasons_read_as_words_and_raw_scores_hide_behind_a_toggle(owner_client: Client, owner: User) -> None:
     playlist, tracks = _ready_playlist(owner, ["Blue Room", "Quiet Hours"])
     PlaylistItem.objects.filter(version__playlist=playlist, track=tracks[0]).update(
         reasons=["matches: calm, jazz", "because you play Blue Room Band", "new to you"], score=3.53
@@ -106,7 +99,7 @@ def test_reasons_read_as_words_and_raw_scores_hide_behind_a_toggle(browser: Clie
         weight=1.0,
     )
 
-    html = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    html = owner_client.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
 
     assert "<li>fits: calm, jazz</li>" in html
     assert "<li>because you played Blue Room Band</li>" in html
@@ -115,19 +108,21 @@ def test_reasons_read_as_words_and_raw_scores_hide_behind_a_toggle(browser: Clie
     assert '<details class="score-details">' in html and "<meter" not in html
 
 
-def test_close_to_your_taste_is_kept_for_the_tracks_taste_lifted_most(browser: Client, owner: User) -> None:
+def test_close_to_your_taste_is_kept_for_the_tracks_taste_lifted_most(
+    owner_client: Client, owner: User
+) -> None:
     playlist, tracks = _ready_playlist(owner, ["One", "Two", "Three", "Four", "Five", "Six"])
     for rank, track in enumerate(tracks):
         PlaylistItem.objects.filter(version__playlist=playlist, track=track).update(
             reasons=["close to your taste"], components={"taste": 1.0 - rank / 10}
         )
 
-    html = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    html = owner_client.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
 
     assert html.count("<li>close to your taste</li>") == 2  # the top third of six
 
 
-def test_sliders_are_named_in_plain_words_with_their_scale(browser: Client, owner: User) -> None:
+def test_sliders_are_named_in_plain_words_with_their_scale(owner_client: Client, owner: User) -> None:
     playlist, _ = _ready_playlist(owner, ["Blue Room"])
     intent = {
         "feature_ranges": {
@@ -138,7 +133,7 @@ def test_sliders_are_named_in_plain_words_with_their_scale(browser: Client, owne
     PlaylistVersion.objects.filter(playlist=playlist).update(intent=intent)
     Playlist.objects.filter(pk=playlist.pk).update(intent=intent)
 
-    html = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    html = owner_client.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
 
     assert 'Spoken words: <span class="muted">none ↔ lots</span>' in html
     assert 'Vocals: <span class="muted">lots ↔ none</span>' in html
@@ -146,9 +141,9 @@ def test_sliders_are_named_in_plain_words_with_their_scale(browser: Client, owne
     assert "0.08" not in html.split('class="intent-sliders"')[1].split("</form>")[0].split("<output>")[1]
 
 
-def test_suggested_refinements_are_one_click_chips(browser: Client, owner: User) -> None:
+def test_suggested_refinements_are_one_click_chips(owner_client: Client, owner: User) -> None:
     playlist, _ = _ready_playlist(owner, ["Blue Room"])
-    html = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    html = owner_client.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
     for refinement in ("more upbeat", "fewer vocals", "older"):
         assert f'<input type="hidden" name="change" value="{refinement}">' in html
 
@@ -160,23 +155,23 @@ def _titles(playlist: Playlist) -> list[str]:
 
 
 def test_moving_removing_and_adding_a_track_each_make_a_new_version_that_says_what_changed(
-    browser: Client, owner: User
+    owner_client: Client, owner: User
 ) -> None:
     playlist, _ = _ready_playlist(owner, ["Alpha", "Beta", "Gamma"])
     extra = TrackFactory(title="Delta Dawn", artists=["Someone Else"])
     edit = reverse("playlists:track_edit", args=[playlist.pk])
 
-    browser.post(edit, {"edit": "down", "position": "1"})
+    owner_client.post(edit, {"edit": "down", "position": "1"})
     assert _titles(playlist) == ["Beta", "Alpha", "Gamma"]
-    browser.post(edit, {"edit": "remove", "position": "3"})
+    owner_client.post(edit, {"edit": "remove", "position": "3"})
     assert _titles(playlist) == ["Beta", "Alpha"]
-    found = browser.get(reverse("playlists:track_search", args=[playlist.pk]), {"q": "dawn delta"})
+    found = owner_client.get(reverse("playlists:track_search", args=[playlist.pk]), {"q": "dawn delta"})
     assert f'name="track" value="{extra.pk}"' in found.content.decode()
-    browser.post(edit, {"edit": "add", "track": str(extra.pk)})
+    owner_client.post(edit, {"edit": "add", "track": str(extra.pk)})
     assert _titles(playlist) == ["Beta", "Alpha", "Delta Dawn"]
 
     assert playlist.versions.count() == 4
-    html = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    html = owner_client.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
     assert "What changed since version 3: 1 added." in html
     assert "<summary>1 moved.</summary>" in html and "Moved: Alpha" in html
     assert "<summary>1 removed.</summary>" in html and "Removed: Gamma" in html
@@ -184,7 +179,7 @@ def test_moving_removing_and_adding_a_track_each_make_a_new_version_that_says_wh
 
 
 def test_replace_picks_the_nearest_track_not_already_there_and_not_disliked(
-    browser: Client, owner: User
+    owner_client: Client, owner: User
 ) -> None:
     near = [1.0, 0.0] + [0.0] * 382
     nearer = [0.99, 0.05] + [0.0] * 382
@@ -196,7 +191,7 @@ def test_replace_picks_the_nearest_track_not_already_there_and_not_disliked(
     playlist = playlist_make(owner=owner, prompt="test")
     version_make(playlist, tracks=[anchor, kept])
 
-    response = browser.post(
+    response = owner_client.post(
         reverse("playlists:track_edit", args=[playlist.pk]), {"edit": "replace", "position": "1"}
     )
 
@@ -204,13 +199,13 @@ def test_replace_picks_the_nearest_track_not_already_there_and_not_disliked(
     assert _titles(playlist) == ["Close Cousin", "Kept"]
 
 
-def test_a_regenerate_that_kept_everything_says_nothing_changed(browser: Client, owner: User) -> None:
+def test_a_regenerate_that_kept_everything_says_nothing_changed(owner_client: Client, owner: User) -> None:
     tracks = [TrackFactory(title=title) for title in ("One", "Two")]
     playlist = playlist_make(owner=owner, prompt="test")
     version_make(playlist, tracks=tracks)
     version_make(playlist, tracks=tracks, cause="refine", change="fewer vocals")
 
-    html = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    html = owner_client.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
 
     assert html.count("Nothing changed: the same tracks in the same order.") == 2  # header and history
 
@@ -232,10 +227,10 @@ def test_a_stranger_cannot_edit_or_search_another_listeners_playlist(other_user:
 
 
 def test_an_edit_of_a_position_that_does_not_exist_is_refused_with_a_message(
-    browser: Client, owner: User
+    owner_client: Client, owner: User
 ) -> None:
     playlist, _ = _ready_playlist(owner, ["Alpha"])
-    response = browser.post(
+    response = owner_client.post(
         reverse("playlists:track_edit", args=[playlist.pk]), {"edit": "remove", "position": "9"}, follow=True
     )
     assert "There is no track at position 9." in response.content.decode()
@@ -261,21 +256,21 @@ def test_a_regeneration_leaves_out_the_lower_scored_half_of_the_version_before(o
 # --- 2: a generated title and a cover ----------------------------------------------------------
 
 
-def test_a_playlist_gets_a_mood_pattern_cover(browser: Client, owner: User) -> None:
+def test_a_playlist_gets_a_mood_pattern_cover(owner_client: Client, owner: User) -> None:
     playlist, _ = _ready_playlist(owner, ["Blue Room"])
     Playlist.objects.filter(pk=playlist.pk).update(
         intent={"moods": ["calm"], "include_tags": [{"name": "jazz", "confidence": 0.9}]}
     )
 
-    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
-    home = browser.get(reverse("playlists:home")).content.decode()
+    page = owner_client.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    home = owner_client.get(reverse("playlists:home")).content.decode()
 
     assert '<svg class="cover-pattern"' in page and "hsl(200 " in page  # calm: a blue hue
     assert '<svg class="cover-pattern"' in home
 
 
 def test_the_cover_is_a_mosaic_of_cover_art_where_the_library_has_it(
-    browser: Client, owner: User, tmp_path: Path
+    owner_client: Client, owner: User, tmp_path: Path
 ) -> None:
     source = LibrarySource.objects.create(name="Music", root=str(tmp_path))
     tracks = [TrackFactory(title=f"Song {n}") for n in range(5)]
@@ -287,7 +282,7 @@ def test_the_cover_is_a_mosaic_of_cover_art_where_the_library_has_it(
     playlist = playlist_make(owner=owner, prompt="test")
     version_make(playlist, tracks=tracks)
 
-    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    page = owner_client.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
 
     cover = page.split('class="playlist-cover')[1].split("</div>")[0]
     assert cover.startswith(' is-mosaic"') and cover.count("<img ") == 4
@@ -299,15 +294,15 @@ def test_the_cover_is_a_mosaic_of_cover_art_where_the_library_has_it(
 # --- 5: undo a dislike: tests/playlists/test_dislike_undo.py ----------------------------------
 
 
-def test_a_dragged_track_moves_to_where_it_was_dropped(browser: Client, owner: User) -> None:
+def test_a_dragged_track_moves_to_where_it_was_dropped(owner_client: Client, owner: User) -> None:
     playlist, _ = _ready_playlist(owner, ["Alpha", "Beta", "Gamma", "Delta"])
-    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    page = owner_client.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
     assert 'draggable="true"' in page and "data-reorder-url=" in page
 
-    browser.post(
+    owner_client.post(
         reverse("playlists:track_edit", args=[playlist.pk]), {"edit": "move", "position": "1", "to": "3"}
     )
 
     assert _titles(playlist) == ["Beta", "Gamma", "Alpha", "Delta"]
-    html = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    html = owner_client.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
     assert "Moved “Alpha” to 3" in html and "<summary>1 moved.</summary>" in html

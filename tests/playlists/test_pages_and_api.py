@@ -35,13 +35,6 @@ def empty_broker() -> Iterator[None]:
 
 
 @pytest.fixture
-def browser(owner: User) -> Client:
-    client = Client()
-    client.force_login(owner)
-    return client
-
-
-@pytest.fixture
 def api(owner: User) -> APIClient:
     client = APIClient()
     client.force_authenticate(user=owner)
@@ -101,23 +94,23 @@ def test_creating_answers_202_with_a_status_url_and_queues_generation(
     assert queued_calls(GENERATE_VERSION) == [((playlist.versions.get().pk,), {})]
 
 
-def test_script_in_a_prompt_renders_inert(browser: Client, owner: User) -> None:
+def test_script_in_a_prompt_renders_inert(owner_client: Client, owner: User) -> None:
     playlist = playlist_make(owner=owner, prompt="<script>alert(1)</script> jazz")
     version_make(playlist, tracks=[TrackFactory()])
 
-    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    page = owner_client.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
 
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
 def test_the_home_page_shows_the_prompt_box_examples_and_my_playlists(
-    browser: Client, owner: User, other_user: User
+    owner_client: Client, owner: User, other_user: User
 ) -> None:
     playlist_make(owner=owner, prompt="mine: rainy day jazz")
     playlist_make(owner=other_user, prompt="theirs: death metal")
 
-    page = browser.get(reverse("playlists:home")).content.decode()
+    page = owner_client.get(reverse("playlists:home")).content.decode()
 
     assert 'name="prompt"' in page
     assert "relaxing evening jazz" in page
@@ -125,8 +118,8 @@ def test_the_home_page_shows_the_prompt_box_examples_and_my_playlists(
     assert "death metal" not in page
 
 
-def test_the_form_shows_an_empty_prompt_error(browser: Client) -> None:
-    response = browser.post(reverse("playlists:create"), {"prompt": ""})
+def test_the_form_shows_an_empty_prompt_error(owner_client: Client) -> None:
+    response = owner_client.post(reverse("playlists:create"), {"prompt": ""})
 
     assert response.status_code == 400
     assert "Describe the playlist you want" in response.content.decode()
@@ -190,12 +183,12 @@ def test_the_api_returns_items_with_reasons_and_external_ids(api: APIClient, own
     assert body["version"]["relaxed"] == ["Fewer than 30 tracks match; the playlist has 3."]
 
 
-def test_the_page_shows_tracks_reasons_and_what_was_relaxed(browser: Client, owner: User) -> None:
+def test_the_page_shows_tracks_reasons_and_what_was_relaxed(owner_client: Client, owner: User) -> None:
     playlist = playlist_make(owner=owner)
     track = TrackFactory(title="Blue in Green", audio_url="https://example.org/blue.mp3")
     version_make(playlist, tracks=[track], relaxed=["No track is over 400 BPM; the fastest ones were used."])
 
-    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    page = owner_client.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
 
     assert "Blue in Green" in page
     assert "fits: jazz" in page  # reasons read as words (issue 19)
@@ -252,17 +245,17 @@ def test_refine_before_any_version_is_ready_says_so(api: APIClient, owner: User)
 
 
 def test_a_failed_version_shows_its_reason_and_can_be_retried(
-    browser: Client, owner: User, django_capture_on_commit_callbacks
+    owner_client: Client, owner: User, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]
     playlist = playlist_make(owner=owner)
     failed = version_make(playlist, status=VersionStatus.FAILED, error="The prompt has no words in it.")
 
-    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    page = owner_client.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
     assert "The prompt has no words in it." in page
     assert "Try again" in page
 
     with django_capture_on_commit_callbacks(execute=True):
-        browser.post(reverse("playlists:retry", args=[playlist.pk, failed.number]))
+        owner_client.post(reverse("playlists:retry", args=[playlist.pk, failed.number]))
     failed.refresh_from_db()
     assert failed.status == VersionStatus.QUEUED
     assert failed.error == ""
@@ -309,11 +302,11 @@ def test_due_refreshes_are_queued_once_and_rescheduled(owner: User) -> None:
     assert later.versions.count() == 1
 
 
-def test_delete_removes_the_playlist_and_its_versions(browser: Client, owner: User) -> None:
+def test_delete_removes_the_playlist_and_its_versions(owner_client: Client, owner: User) -> None:
     playlist = playlist_make(owner=owner)
     version_make(playlist, tracks=[TrackFactory()])
 
-    response = browser.post(reverse("playlists:delete", args=[playlist.pk]), {"confirm": "on"})
+    response = owner_client.post(reverse("playlists:delete", args=[playlist.pk]), {"confirm": "on"})
 
     assert response.status_code == 302
     assert not Playlist.objects.exists()
@@ -327,12 +320,12 @@ def test_delete_removes_the_playlist_and_its_versions(browser: Client, owner: Us
     ("export_format", "marker"), [("jspf", '"playlist"'), ("xspf", "<playlist"), ("m3u8", "#EXTM3U")]
 )
 def test_export_downloads_the_version_in_each_format(
-    browser: Client, owner: User, export_format: str, marker: str
+    owner_client: Client, owner: User, export_format: str, marker: str
 ) -> None:
     playlist = playlist_make(owner=owner, prompt="rainy sunday")
     version_make(playlist, tracks=[TrackFactory(title="Blue in Green")])
 
-    response = browser.get(reverse("playlists:export", args=[playlist.pk, export_format]))
+    response = owner_client.get(reverse("playlists:export", args=[playlist.pk, export_format]))
 
     assert response.status_code == 200
     assert response["Content-Disposition"] == f'attachment; filename="rainy-sunday.{export_format}"'
@@ -364,7 +357,9 @@ def test_the_playlist_endpoints_are_in_the_openapi_schema(api: APIClient) -> Non
         assert path in schema
 
 
-def test_the_page_shows_which_tracks_the_listener_liked_or_disliked(browser: Client, owner: User) -> None:
+def test_the_page_shows_which_tracks_the_listener_liked_or_disliked(
+    owner_client: Client, owner: User
+) -> None:
     import uuid
 
     from feedback.ingestion import events_ingest
@@ -387,7 +382,7 @@ def test_the_page_shows_which_tracks_the_listener_liked_or_disliked(browser: Cli
         ],
     )
 
-    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    page = owner_client.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
 
     assert page.count('data-kind="like" aria-pressed="true"') == 1
     assert f'aria-pressed="true" aria-label="Like {liked.title}"' in page
@@ -426,12 +421,12 @@ HONEST_INTENT = {
 
 
 def test_the_page_says_what_was_not_understood_unknown_artists_and_replaced_wishes(
-    browser: Client, owner: User
+    owner_client: Client, owner: User
 ) -> None:
     playlist = playlist_make(owner=owner)
     version_make(playlist, tracks=[TrackFactory(title="Blue in Green")], intent=HONEST_INTENT)
 
-    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    page = owner_client.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
 
     assert "Segue did not understand: asdf, qwerty" in page
     assert "Radiohead is not in your library; used its style: alternative rock, electronic" in page
@@ -461,7 +456,7 @@ def test_a_version_stored_before_these_notes_existed_reads_as_understood(api: AP
 
 
 def test_a_prompt_nothing_was_understood_of_offers_suggestions_and_no_retry(
-    browser: Client, owner: User
+    owner_client: Client, owner: User
 ) -> None:
     playlist = playlist_make(owner=owner, prompt="asdf qwerty")
     version_make(
@@ -471,7 +466,7 @@ def test_a_prompt_nothing_was_understood_of_offers_suggestions_and_no_retry(
         "e.g. “relaxing evening jazz”.",
     )
 
-    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    page = owner_client.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
 
     assert "No playlist made." in page
     assert "Segue did not understand: asdf, qwerty." in page
@@ -507,7 +502,7 @@ def test_nothing_understood_fails_the_version_with_suggestions_and_stores_no_tra
 
 @pytest.mark.model
 def test_a_refine_that_adds_nothing_understood_leaves_the_playlist_unchanged_and_says_so(
-    catalog: dict, browser: Client, owner: User
+    catalog: dict, owner_client: Client, owner: User
 ) -> None:
     playlist = playlist_make(owner=owner, prompt="calm jazz")
     jazz = {
@@ -525,17 +520,17 @@ def test_a_refine_that_adds_nothing_understood_leaves_the_playlist_unchanged_and
     assert "zzzz" in refine.error and "The playlist is unchanged." in refine.error
     playlist.refresh_from_db()
     assert playlist.intent == jazz
-    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    page = owner_client.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
     assert "Nothing changed." in page
     assert "Blue Night 1" in page
     assert "Try again" not in page
 
 
-def test_an_over_long_prompt_in_the_form_is_an_error_not_a_silent_cut(browser: Client) -> None:
-    home = browser.get(reverse("playlists:home")).content.decode()
+def test_an_over_long_prompt_in_the_form_is_an_error_not_a_silent_cut(owner_client: Client) -> None:
+    home = owner_client.get(reverse("playlists:home")).content.decode()
     assert "maxlength" not in home.split('name="prompt"')[1].split(">")[0]
 
-    response = browser.post(reverse("playlists:create"), {"prompt": "j" * 5000})
+    response = owner_client.post(reverse("playlists:create"), {"prompt": "j" * 5000})
 
     assert response.status_code == 400
     assert "The prompt is too long (5000 characters); keep it under 2000." in response.content.decode()

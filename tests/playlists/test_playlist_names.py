@@ -27,13 +27,6 @@ pytestmark = pytest.mark.django_db
 CALM_JAZZ = {"moods": ["calm"], "include_tags": [{"name": "jazz", "confidence": 0.9}]}
 
 
-@pytest.fixture
-def browser(owner: User) -> Client:
-    client = Client()
-    client.force_login(owner)
-    return client
-
-
 def _built(playlist: Playlist) -> Playlist:
     """Build the playlist's newest queued version with the real engine; the playlist reread."""
     version = playlist.versions.order_by("-number").first()
@@ -46,7 +39,7 @@ def _built(playlist: Playlist) -> Playlist:
 
 @pytest.mark.model
 def test_a_new_playlist_is_named_by_its_generated_title_once_its_first_version_is_made(
-    catalog: dict[str, Track], owner: User, browser: Client
+    catalog: dict[str, Track], owner: User, owner_client: Client
 ) -> None:
     playlist = services.playlist_create(owner=owner, prompt="calm jazz for reading")
     assert playlist.name == "Calm jazz for reading"  # until the first version is made
@@ -56,9 +49,9 @@ def test_a_new_playlist_is_named_by_its_generated_title_once_its_first_version_i
     assert playlist.name == generated_title(prompt=playlist.prompt, intent=playlist.intent)
     assert playlist.name.startswith("Chill Jazz ")  # "calm" is read as the mood "chill"
     assert not playlist.named_by_listener
-    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    page = owner_client.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
     assert f"<h1>{playlist.name}</h1>" in page and f"<title>{playlist.name} · Segue</title>" in page
-    assert playlist.name in browser.get(reverse("playlists:home")).content.decode()
+    assert playlist.name in owner_client.get(reverse("playlists:home")).content.decode()
     api = APIClient()
     api.force_authenticate(user=owner)
     assert api.get(f"/api/playlists/{playlist.pk}/").json()["name"] == playlist.name
@@ -97,21 +90,21 @@ def test_saving_settings_with_the_name_unchanged_is_not_a_rename(owner: User) ->
 
 
 def test_renaming_on_the_page_keeps_the_listeners_name_and_a_blank_name_is_refused(
-    owner: User, browser: Client
+    owner: User, owner_client: Client
 ) -> None:
     playlist = playlist_make(owner=owner, prompt="calm jazz")
     version_make(playlist, tracks=[TrackFactory()])
     url = reverse("playlists:settings", args=[playlist.pk])
 
-    page = browser.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
+    page = owner_client.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
     assert "follows each new version until you rename it" in page  # the shared field template's hint
 
-    refused = browser.post(url, {"name": "   ", "refresh": "never"})
+    refused = owner_client.post(url, {"name": "   ", "refresh": "never"})
     assert refused.status_code == 400
     assert 'class="field has-error"' in refused.content.decode()
     assert "A playlist needs a name." in refused.content.decode()
 
-    browser.post(url, {"name": "Reading room", "refresh": "never"})
+    owner_client.post(url, {"name": "Reading room", "refresh": "never"})
     playlist.refresh_from_db()
     assert (playlist.name, playlist.named_by_listener) == ("Reading room", True)
 
