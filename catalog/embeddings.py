@@ -80,7 +80,8 @@ def get_prompt_encoder() -> OnnxTextEncoder | None:
         return None
     if encoder.pipeline.dimensions != EMBEDDING_DIMENSIONS:
         raise RuntimeError(
-            f"Encoder gives {encoder.pipeline.dimensions}-dim vectors; the catalog stores {EMBEDDING_DIMENSIONS}."
+            f"ONNX encoder gives {encoder.pipeline.dimensions}-dim vectors; "
+            f"the catalog stores {EMBEDDING_DIMENSIONS}."
         )
     return encoder
 

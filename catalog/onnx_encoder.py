@@ -62,12 +62,16 @@ def pipeline_read(model_dir: Path) -> Pipeline:
     modules = json.loads((model_dir / "modules.json").read_text())
     types = tuple(module["type"] for module in sorted(modules, key=lambda module: module["idx"]))
     if types != _EXPECTED_MODULES:
-        raise EncoderExportError(f"Unsupported sentence-transformers pipeline {types}; expected {_EXPECTED_MODULES}.")
+        raise EncoderExportError(
+            f"Unsupported sentence-transformers pipeline {types}; expected {_EXPECTED_MODULES}."
+        )
     pooling_path = next(module["path"] for module in modules if module["type"].endswith(".Pooling"))
     pooling = json.loads((model_dir / pooling_path / "config.json").read_text())
     modes = {mode for mode in _POOLING_MODES if pooling.get(mode)}
     if modes != {"pooling_mode_mean_tokens"} or pooling.get("include_prompt", True) is not True:
-        raise EncoderExportError(f"Unsupported pooling {sorted(modes)}; only mean pooling is implemented here.")
+        raise EncoderExportError(
+            f"Unsupported pooling {sorted(modes)} ({pooling}); only mean pooling is implemented here."
+        )
     settings = json.loads((model_dir / "sentence_bert_config.json").read_text())
     if settings.get("do_lower_case"):
         # The fast tokenizer lower-cases already; sentence-transformers would lower-case again.
@@ -101,7 +105,9 @@ def manifest_read(onnx_path: Path) -> dict[str, Any]:
     except json.JSONDecodeError as error:
         raise EncoderExportError(f"Unreadable manifest beside {onnx_path}: {error}.") from None
     if manifest.get("format") != EXPORT_FORMAT:
-        raise EncoderExportError(f"{onnx_path} has export format {manifest.get('format')}, not {EXPORT_FORMAT}.")
+        raise EncoderExportError(
+            f"{onnx_path} has export format {manifest.get('format')}, not {EXPORT_FORMAT}."
+        )
     if manifest.get("onnx_bytes") != onnx_path.stat().st_size:
         raise EncoderExportError(f"{onnx_path} is not the file its manifest describes (size differs).")
     return manifest

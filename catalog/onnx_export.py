@@ -165,7 +165,9 @@ def encoder_export(
     report(f"Source: {model_dir} ({SOURCE_WEIGHTS} sha256 {fingerprint[:16]}…)")
     model = _load_reference(model_dir)
     onnx_path.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial_name = tempfile.mkstemp(dir=onnx_path.parent, prefix=f".{onnx_path.stem}-", suffix=".partial")
+    handle, partial_name = tempfile.mkstemp(
+        dir=onnx_path.parent, prefix=f".{onnx_path.stem}-", suffix=".partial"
+    )
     os.close(handle)
     os.chmod(partial_name, 0o644)  # mkstemp's 0600 would keep the model from other users of the checkout
     partial = Path(partial_name)
@@ -178,7 +180,9 @@ def encoder_export(
             f"{silenced} exporter warnings silenced, graph checked"
         )
         reference = np.asarray(
-            model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False),
+            model.encode(
+                list(texts), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            ),
             dtype=np.float32,
         )
         candidate = OnnxTextEncoder(onnx_path=partial, model_dir=model_dir, threads=torch.get_num_threads())
@@ -190,7 +194,9 @@ def encoder_export(
             f"mean {float(np.concatenate([batched, single]).mean()):.9f} (batched and one at a time)"
         )
         if not worst >= min_cosine:  # also refuses NaN
-            raise EncoderExportError(f"Exported encoder disagrees with PyTorch: cosine {worst:.6f} < {min_cosine}.")
+            raise EncoderExportError(
+                f"Exported encoder disagrees with PyTorch: cosine {worst:.6f} < {min_cosine}."
+            )
         if model_fingerprint(model_dir) != fingerprint:
             raise EncoderExportError(f"{model_dir / SOURCE_WEIGHTS} changed during the export.")
         manifest = {

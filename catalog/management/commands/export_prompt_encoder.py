@@ -20,7 +20,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--output", type=Path, default=None, help="The .onnx file (default: %(default)s).")
+        parser.add_argument(
+            "--output", type=Path, default=None, help="The .onnx file (default: SEGUE_DATA_DIR/models/)."
+        )
         parser.add_argument(
             "--if-stale",
             action="store_true",
