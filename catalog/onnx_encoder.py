@@ -162,13 +162,17 @@ class OnnxTextEncoder:
             vectors[indices] = self._encode_batch([texts[index] for index in indices])
         return vectors
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
-        feeds = {
+    def tokenize(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """The model's inputs for one batch: (n, longest) int64 arrays named as ``INPUT_NAMES``."""
+        encodings = self._tokenizer.encode_batch(list(texts))
+        return {
             "input_ids": np.array([encoding.ids for encoding in encodings], dtype=np.int64),
             "attention_mask": np.array([encoding.attention_mask for encoding in encodings], dtype=np.int64),
             "token_type_ids": np.array([encoding.type_ids for encoding in encodings], dtype=np.int64),
         }
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        feeds = self.tokenize(texts)
         (hidden,) = self._session.run([OUTPUT_NAME], feeds)
         return mean_pool_normalize(hidden, feeds["attention_mask"])
 

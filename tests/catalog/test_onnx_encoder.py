@@ -19,6 +19,7 @@ from catalog import embeddings
 from catalog.embeddings import (
     encode_prompts,
     encode_texts_torch_one_thread,
+    get_encoder,
     get_prompt_encoder,
     onnx_model_path,
     package_model_dir,
@@ -93,6 +94,21 @@ def test_onnx_prompt_vectors_match_pytorch(exported_encoder: Path) -> None:
     assert cosines(batched, reference).min() >= 0.999
     assert cosines(one_at_a_time, reference).min() >= 0.999
     assert np.allclose(np.linalg.norm(batched, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.model
+def test_tokens_are_those_sentence_transformers_feeds_the_model(exported_encoder: Path) -> None:
+    encoder = OnnxTextEncoder(onnx_path=exported_encoder, model_dir=package_model_dir())
+    texts = [*PROMPTS[:5], "Café Über naïve", "音乐 派对", "emoji 🎉!!", "", "word " * 400]
+    transformer = get_encoder()[0]
+
+    expected = transformer.tokenizer(
+        texts, padding=True, truncation=True, max_length=transformer.max_seq_length, return_tensors="np"
+    )
+    got = encoder.tokenize(texts)
+
+    for name in ("input_ids", "attention_mask", "token_type_ids"):
+        assert np.array_equal(got[name], expected[name]), name
 
 
 @pytest.mark.model
