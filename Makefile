@@ -5,6 +5,10 @@ SHELL := /bin/bash
 VENV := .venv
 VENV_PYTHON := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+# The text model exported to ONNX for prompt encoding; its manifest is written last, so it is the stamp.
+MODELS_DIR := $(or $(SEGUE_DATA_DIR),.data)/models
+PROMPT_ENCODER := $(MODELS_DIR)/all-minilm-l6-v2.onnx
+PROMPT_ENCODER_MANIFEST := $(MODELS_DIR)/all-minilm-l6-v2.json
 # The machines' Python is 3.11; a bare `python3` is accepted only if it is 3.11 too.
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 PIP_QUIET := --quiet --disable-pip-version-check
@@ -25,7 +29,9 @@ help:
 	@echo "make stop        stop a running make run (web, worker, beat) and the embedded services"
 	@echo "make clean-data  stop them and delete .data/ (database, broker, media)"
 
-venv install: $(INSTALLED)
+venv: $(INSTALLED)
+
+install: $(INSTALLED) $(PROMPT_ENCODER_MANIFEST)
 
 # torch goes first: the CPU wheel is on local disk (PIP_FIND_LINKS); installed before
 # sentence-transformers asks for torch, it keeps pip from fetching a multi-GB CUDA build.
@@ -40,10 +46,21 @@ $(INSTALLED): pyproject.toml
 	@$(VENV_PYTHON) -m pip install $(PIP_QUIET) -e ".[dev]"
 	@touch $@
 
-run: $(INSTALLED)
+# Exported once per install, checked against PyTorch (cosine >= 0.999) before it is kept; a
+# missing .onnx or manifest, or a newer install, runs it again (--if-stale: only if the installed
+# model's weights differ from the export's, or the files are missing or unfinished).
+$(PROMPT_ENCODER_MANIFEST): $(INSTALLED) $(PROMPT_ENCODER)
+	@echo "Exporting the prompt encoder to ONNX Runtime (manage.py export_prompt_encoder)..."
+	@$(VENV_PYTHON) manage.py export_prompt_encoder --if-stale
+	@touch $@
+
+# No recipe: a missing model file counts as changed, so the manifest's rule above runs the export.
+$(PROMPT_ENCODER):
+
+run: $(INSTALLED) $(PROMPT_ENCODER_MANIFEST)
 	$(VENV_PYTHON) -m config.launch
 
-dev: $(INSTALLED)
+dev: $(INSTALLED) $(PROMPT_ENCODER_MANIFEST)
 	$(VENV_PYTHON) -m config.launch --dev
 
 # The browser tests drive Debian's chromium (never a Playwright browser download). Installed
@@ -73,7 +90,7 @@ $(SUPYSONIC_READY):
 	@$(SUPYSONIC_VENV)/bin/python -m pip install $(PIP_QUIET) supysonic waitress && touch $@ \
 		|| echo "note: Supysonic could not be installed; the Subsonic tests will be skipped." >&2
 
-test: system-deps $(INSTALLED) $(SUPYSONIC_READY)
+test: system-deps $(INSTALLED) $(PROMPT_ENCODER_MANIFEST) $(SUPYSONIC_READY)
 	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
 
 # All four run even when one fails, so a single pass shows every finding. lint-imports checks
@@ -86,7 +103,7 @@ lint: $(INSTALLED)
 	echo "lint-imports"; $(VENV)/bin/lint-imports --no-cache --no-logo || status=1; \
 	exit $$status
 
-bench: $(INSTALLED)
+bench: $(INSTALLED) $(PROMPT_ENCODER_MANIFEST)
 	$(VENV_PYTHON) manage.py bench_catalog $(BENCH_ARGS)
 
 # No install prerequisite: stopping must work (or quietly do nothing) even when an

@@ -19,20 +19,18 @@ Which tracks a playlist may contain at all:
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 import psycopg
-import torch
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Exists, F, FloatField, Max, OuterRef, Value
 from django.db.models.functions import Greatest, Lower
 
-from catalog.embeddings import encode_documents
+from catalog.embeddings import encode_prompts
 from catalog.features import AUDIO_FEATURE_RANGES, EMBEDDING_DIMENSIONS
 from catalog.models import Artist, MediaFile, Tag, Track, TrackTag
 from catalog.search import RANGE_COLUMNS, SearchFilters, apply_filters, track_vector_search
@@ -79,23 +77,9 @@ def _vocabulary_for(version: tuple[int, int | None]) -> CatalogVocabulary:
     )
 
 
-_encode_lock = threading.Lock()
-
-
 def encode_prompt_texts(texts: Sequence[str]) -> np.ndarray:
-    """Embed a prompt's few short texts on one thread.
-
-    For a handful of short texts a second intra-op thread gains nothing, and on a busy machine
-    (2 cores shared with a worker or a web process) its spin-waiting made one prompt cost
-    130-250 ms instead of 20-33 ms (measured). The thread count is process-wide, hence the lock.
-    """
-    with _encode_lock:
-        previous = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            return encode_documents(list(texts))
-        finally:
-            torch.set_num_threads(previous)
+    """Embed a prompt's few short texts: ONNX Runtime when exported, else PyTorch (one thread each)."""
+    return encode_prompts(texts)
 
 
 def artist_lookup(text: str) -> str | None:
