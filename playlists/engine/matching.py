@@ -48,6 +48,11 @@ class SpanMatch:
     exact: bool = False  # written exactly as the tag or phrase
 
 
+# Words naming a scale without a side: alone they mean nothing to match ("at a slow pace" is slow,
+# "pace" alone is not "fast paced"); inside a longer span they still count.
+NEUTRAL_WORDS = frozenset({"pace", "paced", "tempo", "speed", "bpm", "vibe", "vibes", "mood", "feel"})
+
+
 def word_spans(words: Sequence[str], max_len: int = 3) -> list[tuple[int, int, str]]:
     spans = []
     for start in range(len(words)):
@@ -57,6 +62,8 @@ def word_spans(words: Sequence[str], max_len: int = 3) -> list[tuple[int, int, s
                 break
             chunk = words[start:end]
             if chunk[0] in STOP_WORDS or chunk[-1] in STOP_WORDS:
+                continue
+            if length == 1 and chunk[0] in NEUTRAL_WORDS:
                 continue
             spans.append((start, end, " ".join(chunk)))
     return spans
@@ -141,10 +148,10 @@ def _swallows_other_meaning(match: SpanMatch, exact: Sequence[SpanMatch]) -> boo
     return False
 
 
-_LOW_CUE = re.compile(rf"\b(?:{LOW_WORDS}|not|no|without|slow|slower|quiet|calm|down)\b")
+_LOW_CUE = re.compile(rf"\b(?:{LOW_WORDS}|not|no|without|slow|slower|quiet|calm|down|downbeat|downtempo)\b")
 
 
-_HIGH_CUE = re.compile(rf"\b(?:{HIGH_WORDS}|fast|faster|quick|loud|up)\b")
+_HIGH_CUE = re.compile(rf"\b(?:{HIGH_WORDS}|fast|faster|quick|loud|up|upbeat|uptempo)\b")
 
 
 def with_polarity(vocabulary: Vocabulary, text: str, index: int) -> int:

@@ -42,6 +42,7 @@ from playlists.engine.matching import (
     EXACT_TAG_MIN,
     EXCLUDE_FAMILY_MIN,
     LEXICON_MATCH_MIN,
+    NEUTRAL_WORDS,
     TAG_FAMILY_MIN,
     TAG_MATCH_MIN,
     SpanMatch,
@@ -257,7 +258,7 @@ def _not_understood(
     """Content words no grammar consumed and no tag or lexicon phrase comes near."""
     found: list[str] = []
     for index, word in enumerate(words):
-        if index in covered or word in STOP_WORDS or word.replace(".", "").isdigit():
+        if index in covered or word in STOP_WORDS or word in NEUTRAL_WORDS or word.replace(".", "").isdigit():
             continue
         vector = vectors.get(word)
         similarity = _best_similarity(vocabulary, vector) if vector is not None else 0.0
