@@ -1,0 +1,85 @@
+"""Reading words as tags and lexicon entries: exact spellings first, ranges combined by weight."""
+
+from __future__ import annotations
+
+import pytest
+
+from playlists.engine.intent import FeatureRange, Intent
+from playlists.engine.lexicon import LEXICON
+from playlists.engine.matching import apply_lexicon, exact_matches, word_spans
+from playlists.engine.parse import parse_prompt
+from tests.playlists.fakes import fake_vocabulary
+
+
+@pytest.fixture(scope="module")
+def vocabulary():  # type: ignore[no-untyped-def]
+    return fake_vocabulary(
+        tags={"rock": 100, "hard rock": 30, "rap": 80, "electropop": 20, "new jack swing": 10, "pop": 90},
+        pairs={("hard rock", "rock"): 30},
+    )
+
+
+def _entry(label: str):  # type: ignore[no-untyped-def]
+    return next(entry for entry in LEXICON if entry.label == label)
+
+
+def test_a_phrase_longer_than_three_words_is_read_when_written_exactly(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse_prompt("new jack swing from back in the day", vocabulary=vocabulary)
+    assert "new jack swing" in intent.include_tag_names()
+    assert "throwback" in intent.moods
+    assert intent.activity is None  # "day" alone is not "start the day"
+
+
+def test_a_genre_written_with_a_space_or_hyphen_is_that_genre(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    for prompt in ("high-energy electro pop", "electro-pop for the evening"):
+        assert "electropop" in parse_prompt(prompt, vocabulary=vocabulary).include_tag_names()
+
+
+def test_exact_matches_name_the_tag_and_the_entry(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    words = ["popular", "hard", "rock"]
+    found = {(match.text, match.kind) for match in exact_matches(words, vocabulary)}
+    assert {("popular", "lexicon"), ("hard rock", "tag"), ("rock", "tag")} <= found
+    assert all(match.exact and match.score == 1.0 for match in exact_matches(words, vocabulary))
+
+
+def test_a_popular_genre_keeps_both_meanings(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse_prompt("popular hard rock songs", vocabulary=vocabulary)
+    assert "hard rock" in intent.include_tag_names()
+    assert "hits" in intent.moods
+    assert intent.feature_ranges["popularity"].low >= 50
+
+
+def test_no_rapping_leaves_out_rap(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse_prompt("danceable music with no rapping", vocabulary=vocabulary)
+    assert "rap" in intent.exclude_tags
+
+
+def test_a_word_naming_a_scale_alone_is_no_span() -> None:
+    spans = [text for _, _, text in word_spans(["sad", "songs", "at", "a", "slow", "pace"])]
+    assert "pace" not in spans
+    assert "slow pace" in spans
+
+
+def test_a_much_weaker_range_does_not_narrow_a_mood() -> None:
+    intent = Intent()
+    apply_lexicon(intent, _entry("mellow"), 1.0, "mellow")
+    mellow = (intent.feature_ranges["energy"].low, intent.feature_ranges["energy"].high)
+    apply_lexicon(intent, _entry("morning"), 1.0, "afternoon")  # its energy range weighs 0.5
+    assert (intent.feature_ranges["energy"].low, intent.feature_ranges["energy"].high) == mellow
+
+
+def test_a_much_stronger_range_replaces_a_weak_one() -> None:
+    intent = Intent(feature_ranges={"energy": FeatureRange(0.4, 0.8, confidence=0.3, source="morning")})
+    apply_lexicon(intent, _entry("mellow"), 1.0, "mellow")
+    energy = intent.feature_ranges["energy"]
+    assert (energy.low, energy.high, energy.source) == (*_entry("mellow").ranges["energy"], "mellow")
+
+
+def test_comparable_ranges_keep_their_overlap() -> None:
+    intent = Intent(feature_ranges={"energy": FeatureRange(0.3, 0.9, confidence=1.0, source="a")})
+    apply_lexicon(intent, _entry("mellow"), 1.0, "mellow")
+    low, high = _entry("mellow").ranges["energy"]
+    assert (intent.feature_ranges["energy"].low, intent.feature_ranges["energy"].high) == (
+        max(0.3, low),
+        min(0.9, high),
+    )
