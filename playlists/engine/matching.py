@@ -114,8 +114,8 @@ def exact_matches(words: Sequence[str], vocabulary: Vocabulary) -> list[SpanMatc
     """Spans written exactly as a tag (spaces and hyphens aside) or as a lexicon phrase."""
     tags = {_compact(name): index for index, name in enumerate(vocabulary.tag_names)}
     phrases: dict[str, int] = {}
-    for index, entry in enumerate(vocabulary.lexicon):
-        for phrase in entry.phrases:
+    for index, lexicon_entry in enumerate(vocabulary.lexicon):
+        for phrase in lexicon_entry.phrases:
             if not is_literal_phrase(phrase):
                 phrases.setdefault(phrase, index)
     longest = max((len(phrase.split()) for phrase in phrases), default=1)
