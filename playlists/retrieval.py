@@ -343,7 +343,7 @@ def candidates_gather(request: CandidateRequest) -> dict[int, set[str]]:
     """Track id -> the sources that proposed it, every one under the hard constraints.
 
     The prompt's sources: its tags and soft ranges ("strict"), its tags alone, its words alone
-    (only when the first leaves the pool short), its seed artists. Taste sources (the taste
+    (only when the first two leave the pool short), its seed artists. Taste sources (the taste
     vector, favourite artists, "my favourites") search only within the prompt's tags and soft
     ranges, so taste never brings in a track outside what the prompt asks for; when the prompt
     has neither, taste proposes nothing and only re-orders.
@@ -360,9 +360,9 @@ def candidates_gather(request: CandidateRequest) -> dict[int, set[str]]:
     if include and len(sources.get("strict", ())) < depth:
         # The soft ranges left few tracks of the asked-for genres: widen to the genres alone.
         sources["tags"] = _search(request.query_vector, depth, constraints.filters(tags_any=include))
-    if len(sources.get("strict", ())) < depth:
+    if len(set(sources.get("strict", ())) | set(sources.get("tags", ()))) < depth:
         # Words alone, under the hard filters: the fallback when the intent's tags and soft
-        # ranges leave too few tracks (a full strict list already outranks these).
+        # ranges leave too few tracks (a full list of the asked-for genres outranks these).
         sources["semantic"] = _search(request.query_vector, depth, constraints.filters())
     if intent.seed_artists:
         sources["seed"] = _artist_tracks(

@@ -141,7 +141,9 @@ def search_path(filters: SearchFilters) -> str:
     if decide is None:
         return "?"
     with transaction.atomic():
-        return "exact" if decide(apply_filters(Track.objects.all(), filters), filters) else "index"
+        queryset = apply_filters(Track.objects.all(), filters)
+        small = decide(queryset, filters, search.ExactLimits.for_search(complete=True))
+        return "exact" if small else "index"
 
 
 def timed_queries(

@@ -183,6 +183,11 @@ VECTOR_SEARCH_MAX_SCAN_TUPLES = env.int("VECTOR_SEARCH_MAX_SCAN_TUPLES", default
 VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS = env.int("VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS", default=20000)
 # ... and when they are at most this share of the catalog (the index serves broad filters best).
 VECTOR_SEARCH_EXACT_SCAN_MAX_SHARE = env.float("VECTOR_SEARCH_EXACT_SCAN_MAX_SHARE", default=0.05)
+# A playlist's candidate searches (which may come back short) rank a filtered set exactly only
+# when the planner expects finding it to cost at most this (PostgreSQL cost units, a sequential
+# page read = 1); otherwise they walk the index, bounded by max_scan_tuples. At a million tracks
+# a few thousand rows spread over broad feature ranges cost 15-30k and took 75-200 ms exactly.
+VECTOR_SEARCH_CANDIDATE_EXACT_MAX_COST = env.float("VECTOR_SEARCH_CANDIDATE_EXACT_MAX_COST", default=12000.0)
 
 # --- Editorial desk ------------------------------------------------------------------------
 # A prompt gets a theme's rules when its cosine similarity to the theme's description or an

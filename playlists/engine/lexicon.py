@@ -34,6 +34,7 @@ catalog imports; deciles measured once with numpy, written down here, not read a
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,14 @@ ARC_PHRASES: dict[str, tuple[str, ...]] = {
 ARTIST_STYLES: dict[str, tuple[str, ...]] = {
     artist: tuple(tags) for artist, tags in _TABLES["artist_styles"].items()
 }
+
+
+def tag_hint_names(lexicon: Sequence[LexiconEntry] = LEXICON) -> list[str]:
+    """The genre words lexicon entries and artist styles point to (resolved to catalog tags)."""
+    return sorted(
+        {hint for entry in lexicon for hint in entry.tag_hints}
+        | {hint for styles in ARTIST_STYLES.values() for hint in styles}
+    )
 
 
 # Named energy arcs (their keyword phrases, matched literally, are ARC_PHRASES) -> target energy

@@ -36,6 +36,7 @@ from playlists.engine.lexicon import (
     FEATURE_SCALES,
     LEXICON,
     LexiconEntry,
+    tag_hint_names,
 )
 from playlists.engine.matching import (
     AVOID_MIN,
@@ -112,11 +113,7 @@ def parse_prompt(prompt: str, *, vocabulary: Vocabulary, require_understood: boo
     words = [word for word in WORD.findall(scan.text)]
     spans = [text for _, _, text in word_spans(words)]
     semantic_text = _semantic_text(text)
-    hints = sorted(
-        {hint for entry in vocabulary.lexicon for hint in entry.tag_hints}
-        | {hint for hints in ARTIST_STYLES.values() for hint in hints}
-    )
-    hints = [hint for hint in hints if hint not in set(vocabulary.tag_names)]
+    hints = [hint for hint in tag_hint_names(vocabulary.lexicon) if hint not in set(vocabulary.tag_names)]
     texts = list(dict.fromkeys([semantic_text, *spans, *negated, *lessened, *hints]))
     vectors = dict(zip(texts, vocabulary.encode(texts), strict=True)) if texts else {}
     intent.semantic_text = semantic_text

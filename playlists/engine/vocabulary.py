@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from playlists.engine.lexicon import LEXICON, LexiconEntry
+from playlists.engine.lexicon import LEXICON, LexiconEntry, tag_hint_names
 from playlists.engine.matching import embeddable_phrases
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
@@ -91,15 +91,20 @@ def vocabulary_build(
 ) -> CatalogVocabulary:
     tag_names = sorted(name for name, count in tag_counts.items() if count > 0)
     phrases = embeddable_phrases(lexicon)
-    texts = tag_names + [phrase for _, phrase in phrases]
+    hints = [hint for hint in tag_hint_names(lexicon) if hint not in set(tag_names)]
+    texts = tag_names + [phrase for _, phrase in phrases] + hints
     vectors = encoder(texts) if texts else np.zeros((0, 0), dtype=np.float32)
-    return CatalogVocabulary(
+    phrases_end = len(tag_names) + len(phrases)
+    vocabulary = CatalogVocabulary(
         tag_names=tag_names,
         tag_vectors=vectors[: len(tag_names)],
         tag_children=tag_hierarchy(tag_counts, pair_counts),
         lexicon=lexicon,
         phrase_owner=[index for index, _ in phrases],
-        phrase_vectors=vectors[len(tag_names) :],
+        phrase_vectors=vectors[len(tag_names) : phrases_end],
         encoder=encoder,
         artist_lookup=artist_lookup,
     )
+    # Hints are the same for every prompt: embedded once here, not with each prompt's words.
+    vocabulary._known.update(zip(hints, vectors[phrases_end:], strict=True))
+    return vocabulary
