@@ -10,7 +10,8 @@ short answer is completed by an exact scan. Either way k rows come back when k e
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -133,12 +134,26 @@ def _ranked(
     return [SearchHit(track_id=pk, similarity=1.0 - float(distance)) for pk, distance in rows]
 
 
-def _set_local(settings_values: dict[str, str | int]) -> None:
+def _set_local(settings_values: Mapping[str, str | int]) -> None:
     """SET LOCAL each setting, in one round trip (a search at 1M rows takes ~10 ms; each trip counts)."""
     calls = ", ".join("set_config(%s, %s, true)" for _ in settings_values)
     params = [str(part) for item in settings_values.items() for part in item]
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {calls}", params)
+
+
+@contextmanager
+def _planner_setting(name: str, value: str) -> Iterator[None]:
+    """A planner setting for the next queries only, put back after them: SET LOCAL would last
+    to the end of a caller's enclosing transaction and steer its later queries too."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting(%s)", [name])
+        previous = cursor.fetchone()[0]
+    _set_local({name: value})
+    try:
+        yield
+    finally:
+        _set_local({name: previous})
 
 
 def track_vector_search(
@@ -172,12 +187,14 @@ def track_vector_search(
             "hnsw.iterative_scan": "relaxed_order",
             "hnsw.max_scan_tuples": settings.VECTOR_SEARCH_MAX_SCAN_TUPLES,
         }
-        if not complete:
+        _set_local(walk)
+        if complete:
+            hits = _ranked(queryset, query_vector, k)
+        else:
             # The bounded walk, not the planner's own choice: for a selective filter over broad
             # ranges it prefers gathering and sorting every match (150-250 ms at 1M tracks).
-            walk["enable_sort"] = "off"
-        _set_local(walk)
-        hits = _ranked(queryset, query_vector, k)
+            with _planner_setting("enable_sort", "off"):
+                hits = _ranked(queryset, query_vector, k)
         # relaxed_order may return rows slightly out of order; re-sort them.
         hits.sort(key=lambda hit: -hit.similarity)
         if len(hits) < k and (complete or limits.allow(_estimate(queryset))):

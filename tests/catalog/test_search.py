@@ -178,3 +178,37 @@ def test_unknown_feature_filter_is_refused() -> None:
         track_vector_search(
             query_vector=unit_vector(3), k=5, filters=SearchFilters(feature_ranges={"colour": (0, 1)})
         )
+
+
+def _sort_setting_of_rankings(**search: object) -> tuple[list[str], list[int]]:
+    """enable_sort as each ranking query ran, and the ids the search returned."""
+    from django.db import connection
+
+    seen: list[str] = []
+
+    def note(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        if "<=>" in sql:
+            cursor = context["cursor"].cursor
+            cursor.execute("SELECT current_setting('enable_sort')")
+            seen.append(cursor.fetchone()[0])
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(note):
+        hits = track_vector_search(**search)  # type: ignore[arg-type]
+    return seen, [hit.track_id for hit in hits]
+
+
+@override_settings(VECTOR_SEARCH_CANDIDATE_EXACT_MAX_COST=0.0)
+def test_a_candidate_search_walks_the_index_when_finding_the_set_would_cost_too_much() -> None:
+    """A playlist's candidate search ranks exactly only what is cheap to find; anything else is
+    a bounded index walk the planner may not turn into gather-and-sort. Others still rank it all."""
+    vectors = _bulk_catalog()
+    rare = SearchFilters(year_range=(1970, 1979))
+    rare_ids = set(Track.objects.filter(release_year=1975).values_list("pk", flat=True))
+
+    walked, partial = _sort_setting_of_rankings(query_vector=vectors[0], k=10, filters=rare, complete=False)
+    ranked, full = _sort_setting_of_rankings(query_vector=vectors[0], k=10, filters=rare, complete=True)
+
+    assert walked == ["off"]  # one bounded walk, not completed: the set is not cheap to rank
+    assert set(partial) <= rare_ids
+    assert ranked == ["on"] and len(full) == 10 and set(full) <= rare_ids
