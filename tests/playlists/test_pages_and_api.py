@@ -415,7 +415,7 @@ HONEST_INTENT = {
     "semantic_text": "asdf qwerty like radiohead",
     "not_understood": ["asdf", "qwerty"],
     "unknown_artists": ["Radiohead"],
-    "warnings": ["Radiohead is not in your library; used its style: alternative rock, electronic"],
+    "warnings": ["Radiohead is not in your library; used its style: alternative rock, rock, electronic"],
     "replaced": ["lo-fi hip hop (now: less lo-fi hip hop)"],
 }
 
@@ -429,7 +429,7 @@ def test_the_page_says_what_was_not_understood_unknown_artists_and_replaced_wish
     page = owner_client.get(reverse("playlists:detail", args=[playlist.pk])).content.decode()
 
     assert "Segue did not understand: asdf, qwerty" in page
-    assert "Radiohead is not in your library; used its style: alternative rock, electronic" in page
+    assert "Radiohead is not in your library; used its style: alternative rock, rock, electronic" in page
     assert "Replaced by your change: lo-fi hip hop (now: less lo-fi hip hop)" in page
 
 
