@@ -167,10 +167,11 @@ def track_vector_search(
     """The k tracks most similar to ``query_vector`` (unit-normalized) that pass ``filters``.
 
     ``complete=False`` accepts fewer than k hits when the index walk gives up (after
-    ``VECTOR_SEARCH_MAX_SCAN_TUPLES``) and the filtered set is too large to rank exactly in
-    bounded time (over ``VECTOR_SEARCH_EXACT_SCAN_MAX_ROWS``): for callers gathering candidates
-    from several searches, where a bounded time matters more. A short walk over a small set
-    (a graph full of dead rows not yet vacuumed, say) is still completed.
+    ``VECTOR_SEARCH_MAX_SCAN_TUPLES``) and the filtered set is too costly to gather for an exact
+    ranking (the planner expects more than ``VECTOR_SEARCH_CANDIDATE_EXACT_MAX_COST``): for
+    callers gathering candidates from several searches, where a bounded time matters more. A
+    short walk over a set cheap to gather (a graph full of dead rows not yet vacuumed, say) is
+    still completed.
     """
     if k <= 0:
         return []
@@ -178,17 +179,20 @@ def track_vector_search(
     queryset = apply_filters(Track.objects.all(), filters)
     limits = ExactLimits.for_search(complete=complete)
     with transaction.atomic():
-        if exact or _small_filtered_set(queryset, filters, limits):
+        estimate = None if filters.is_empty() else _estimate(queryset)
+        if exact or (estimate is not None and _small_filtered_set(estimate, limits)):
             return _ranked(queryset, query_vector, k, use_index=False)
-        walk: dict[str, str | int] = {
-            "hnsw.ef_search": max(settings.VECTOR_SEARCH_EF_SEARCH, k),
-            # Iterative scans keep walking the graph when filtered-out or dead rows (deleted,
-            # rolled back, not yet vacuumed) use up the first ef_search candidates.
-            "hnsw.iterative_scan": "relaxed_order",
-            "hnsw.max_scan_tuples": settings.VECTOR_SEARCH_MAX_SCAN_TUPLES,
-        }
-        _set_local(walk)
-        if complete:
+        _set_local(
+            {
+                "hnsw.ef_search": max(settings.VECTOR_SEARCH_EF_SEARCH, k),
+                # Iterative scans keep walking the graph when filtered-out or dead rows (deleted,
+                # rolled back, not yet vacuumed) use up the first ef_search candidates.
+                "hnsw.iterative_scan": "relaxed_order",
+                "hnsw.max_scan_tuples": settings.VECTOR_SEARCH_MAX_SCAN_TUPLES,
+            }
+        )
+        cheap_to_gather = estimate is not None and limits.allow(estimate)
+        if complete or cheap_to_gather:
             hits = _ranked(queryset, query_vector, k)
         else:
             # The bounded walk, not the planner's own choice: for a selective filter over broad
@@ -197,7 +201,7 @@ def track_vector_search(
                 hits = _ranked(queryset, query_vector, k)
         # relaxed_order may return rows slightly out of order; re-sort them.
         hits.sort(key=lambda hit: -hit.similarity)
-        if len(hits) < k and (complete or limits.allow(_estimate(queryset))):
+        if len(hits) < k and (complete or cheap_to_gather):
             return _ranked(queryset, query_vector, k, use_index=False)
         return hits
 
@@ -231,16 +235,13 @@ class ExactLimits:
         return estimate.rows <= self.rows and (self.cost is None or estimate.cost <= self.cost)
 
 
-def _small_filtered_set(queryset: QuerySet[Track], filters: SearchFilters, limits: ExactLimits) -> bool:
-    """Whether the filter leaves few enough tracks, found cheaply enough, to rank them all exactly.
+def _small_filtered_set(estimate: PlanEstimate, limits: ExactLimits) -> bool:
+    """Whether a filter leaves few enough tracks, found cheaply enough, to rank them all exactly.
 
     Decided on the planner's estimates (a fraction of a millisecond) rather than by counting,
     which at a million rows can cost more than the search. Both paths return correct results,
     so a misestimate costs time, never rows.
     """
-    if filters.is_empty():
-        return False
-    estimate = _estimate(queryset)
     if not limits.allow(estimate):
         return False
     # A broad filter on a small catalog is still best served by the index.

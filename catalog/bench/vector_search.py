@@ -141,8 +141,8 @@ def search_path(filters: SearchFilters) -> str:
     if decide is None:
         return "?"
     with transaction.atomic():
-        queryset = apply_filters(Track.objects.all(), filters)
-        small = decide(queryset, filters, search.ExactLimits.for_search(complete=True))
+        estimate = search._estimate(apply_filters(Track.objects.all(), filters))
+        small = decide(estimate, search.ExactLimits.for_search(complete=True))
         return "exact" if small else "index"
 
 
