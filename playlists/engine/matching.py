@@ -103,7 +103,7 @@ def best_matches(
         minimum = TAG_MATCH_MIN if match.kind == "tag" else LEXICON_MATCH_MIN
         if match.score < minimum or taken & set(range(match.start, match.end)):
             continue
-        if not match.exact and _swallows_other_meaning(match, exact):
+        if not match.exact and _swallows_other_meaning(match, exact, vocabulary):
             continue
         chosen.append(match)
         taken.update(range(match.start, match.end))
@@ -135,17 +135,27 @@ def _compact(text: str) -> str:
     return re.sub(r"[\s-]+", "", text)
 
 
-def _swallows_other_meaning(match: SpanMatch, exact: Sequence[SpanMatch]) -> bool:
+def _swallows_other_meaning(match: SpanMatch, exact: Sequence[SpanMatch], vocabulary: Vocabulary) -> bool:
     """Whether ``match`` (found by similarity) covers an exactly written word that means
-    something else; a genre covering a shorter genre is a refinement, not another meaning."""
+    something else. A genre covering a shorter genre is a refinement, and a word that is part of
+    the matched name itself ("pop dance" -> "dance pop") is not another meaning."""
+    own_words = _name_words(match, vocabulary)
     for inner in exact:
         if not (match.start <= inner.start and inner.end <= match.end):
             continue
         if inner.kind == "tag" and match.kind == "tag":
             continue
-        if (inner.kind, inner.index) != (match.kind, match.index):
+        same_meaning = (inner.kind, inner.index) == (match.kind, match.index)
+        if not same_meaning and not set(inner.text.split()) <= own_words:
             return True
     return False
+
+
+def _name_words(match: SpanMatch, vocabulary: Vocabulary) -> set[str]:
+    if match.kind == "tag":
+        return set(vocabulary.tag_names[match.index].split())
+    entry = vocabulary.lexicon[match.index]
+    return {word for phrase in (entry.label, *entry.phrases) for word in phrase.split()}
 
 
 _LOW_CUE = re.compile(rf"\b(?:{LOW_WORDS}|not|no|without|slow|slower|quiet|calm|down|downbeat|downtempo)\b")

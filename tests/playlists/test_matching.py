@@ -83,3 +83,10 @@ def test_comparable_ranges_keep_their_overlap() -> None:
         max(0.3, low),
         min(0.9, high),
     )
+
+
+def test_a_genre_written_in_another_word_order_is_not_split_by_its_own_words() -> None:
+    vocabulary = fake_vocabulary(tags={"dance pop": 40, "pop": 90}, pairs={("dance pop", "pop"): 40})
+    intent = parse_prompt("pop dance hits", vocabulary=vocabulary)
+    assert "dance pop" in intent.include_tag_names()
+    assert "hits" in intent.moods

@@ -14,7 +14,7 @@ from catalog.models import Track
 from feedback.history_formats import HistoryFormatError, Play, RowProblem, history_read
 from feedback.matching import plays_match
 from playlists.composer import Weights, listener_context_build, playlist_compose, vocabulary_load
-from playlists.engine.intent import PromptError
+from playlists.engine.intent import Intent, PromptError
 from playlists.engine.parse import parse_prompt
 from playlists.engine.taste import play_weight
 from playlists.evaluation import ndcg_at_k, percentile, precision_at_k, read_jsonl
@@ -51,7 +51,9 @@ class Command(BaseCommand):
             try:
                 intent = parse_prompt(line["prompt"], vocabulary=vocabulary)
             except PromptError:
-                intent = parse_prompt("music", vocabulary=vocabulary)
+                # A title of names only ("Chixtape Tory Lanez"): searched by its meaning alone,
+                # the listener's history doing the rest.
+                intent = Intent(semantic_text=line["prompt"])
             if line.get("new_only", True):
                 intent.familiarity = "new_only"
             composition = playlist_compose(
