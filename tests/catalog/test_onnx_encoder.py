@@ -16,6 +16,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from catalog import embeddings
+from catalog.bench.sample_prompts import BENCH_PROMPTS
 from catalog.embeddings import (
     encode_prompts,
     encode_texts_torch_one_thread,
@@ -33,7 +34,6 @@ from catalog.onnx_encoder import (
     pipeline_read,
 )
 from catalog.onnx_export import cosines, encoder_export
-from playlists.management.commands.bench_generation import BENCH_PROMPTS
 from playlists.retrieval import encode_prompt_texts
 
 PROMPTS = [
