@@ -33,7 +33,7 @@ from catalog.onnx_encoder import (
     mean_pool_normalize,
     pipeline_read,
 )
-from catalog.onnx_export import cosines, encoder_export
+from catalog.onnx_export import VERIFICATION_TEXTS, cosines, encoder_export
 from playlists.retrieval import encode_prompt_texts
 
 PROMPTS = [
@@ -257,7 +257,7 @@ def test_export_command_writes_a_checked_model_and_its_manifest(
     assert sorted(path.name for path in onnx_path.parent.iterdir()) == ["encoder.json", "encoder.onnx"]
     assert encoder_load_current(onnx_path=onnx_path, model_dir=package_model_dir()) is not None
     output = capsys.readouterr().out
-    assert "Checked on 29 texts against PyTorch: cosine min" in output
+    assert f"Checked on {len(VERIFICATION_TEXTS)} texts against PyTorch: cosine min" in output
 
     call_command("export_prompt_encoder", "--output", str(onnx_path), "--if-stale")
 
