@@ -77,7 +77,7 @@ from playlists.engine.sequencing import (
 from playlists.engine.taste import TasteProfile, profile_affinity
 from playlists.engine.vocabulary import CatalogVocabulary
 from playlists.listener_taste import listener_context_build, listener_profile
-from playlists.retrieval import encode_prompt_texts, vocabulary_load
+from playlists.retrieval import vocabulary_load
 
 __all__ = [
     "STAGES",
@@ -90,7 +90,6 @@ __all__ = [
     "PromptError",
     "Weights",
     "playlist_compose",
-    "encode_prompt_texts",
     "listener_context_build",
     "vocabulary_load",
 ]

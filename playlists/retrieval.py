@@ -72,14 +72,9 @@ def _vocabulary_for(version: tuple[int, int | None]) -> CatalogVocabulary:
     return vocabulary_build(
         tag_counts=counts,
         pair_counts=pairs,
-        encoder=encode_prompt_texts,
+        encoder=encode_prompts,
         artist_lookup=artist_lookup,
     )
-
-
-def encode_prompt_texts(texts: Sequence[str]) -> np.ndarray:
-    """Embed a prompt's few short texts: ONNX Runtime when exported, else PyTorch (one thread each)."""
-    return encode_prompts(texts)
 
 
 def artist_lookup(text: str) -> str | None:

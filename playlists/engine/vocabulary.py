@@ -57,6 +57,10 @@ class CatalogVocabulary:
         for row, (_, phrase) in enumerate(embeddable_phrases(self.lexicon)):
             self._known.setdefault(phrase, self.phrase_vectors[row])
 
+    def remember(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Texts embedded once for good (never evicted, never cleared): the vocabulary's own."""
+        self._known.update(zip(texts, vectors, strict=True))
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors for ``texts``; phrases seen before come from a per-process cache."""
         missing = [
@@ -106,5 +110,5 @@ def vocabulary_build(
         artist_lookup=artist_lookup,
     )
     # Hints are the same for every prompt: embedded once here, not with each prompt's words.
-    vocabulary._known.update(zip(hints, vectors[phrases_end:], strict=True))
+    vocabulary.remember(hints, vectors[phrases_end:])
     return vocabulary

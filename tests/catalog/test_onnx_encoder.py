@@ -34,7 +34,6 @@ from catalog.onnx_encoder import (
     pipeline_read,
 )
 from catalog.onnx_export import VERIFICATION_TEXTS, cosines, encoder_export
-from playlists.retrieval import encode_prompt_texts
 
 PROMPTS = [
     *BENCH_PROMPTS,
@@ -120,8 +119,8 @@ def test_prompts_are_encoded_with_onnx_when_the_export_is_current(
     encoder = get_prompt_encoder()
 
     assert encoder is not None
-    assert np.array_equal(encode_prompt_texts(PROMPTS[:3]), encoder.encode(PROMPTS[:3]))
-    assert cosines(encode_prompt_texts(PROMPTS), encode_texts_torch_one_thread(PROMPTS)).min() >= 0.999
+    assert np.array_equal(encode_prompts(PROMPTS[:3]), encoder.encode(PROMPTS[:3]))
+    assert cosines(encode_prompts(PROMPTS), encode_texts_torch_one_thread(PROMPTS)).min() >= 0.999
 
 
 @pytest.mark.model
@@ -145,8 +144,8 @@ def test_missing_export_falls_back_to_pytorch_with_one_warning(
     prompt_encoder_at(tmp_path / "models" / "all-minilm-l6-v2.onnx")  # type: ignore[operator]
 
     with caplog.at_level(logging.WARNING, logger="catalog.embeddings"):
-        first = encode_prompt_texts(PROMPTS[:2])
-        second = encode_prompt_texts(PROMPTS[2:4])
+        first = encode_prompts(PROMPTS[:2])
+        second = encode_prompts(PROMPTS[2:4])
 
     assert get_prompt_encoder() is None
     assert np.array_equal(first, encode_texts_torch_one_thread(PROMPTS[:2]))

@@ -9,9 +9,10 @@ import numpy as np
 from django.core.management.base import BaseCommand, CommandParser
 
 from catalog.bench.sample_prompts import BENCH_PROMPTS
+from catalog.embeddings import encode_prompts
 from catalog.models import Track
 from catalog.search import track_vector_search
-from playlists.composer import STAGES, encode_prompt_texts, playlist_compose, vocabulary_load
+from playlists.composer import STAGES, playlist_compose, vocabulary_load
 from playlists.evaluation import percentile
 
 
@@ -62,6 +63,6 @@ def _floor(prompt: str, size: int) -> float:
     Encoded the way the composer encodes (one thread), so the ratio compares like with like.
     """
     started = time.perf_counter()
-    vector = encode_prompt_texts([prompt])[0]
+    vector = encode_prompts([prompt])[0]
     track_vector_search(query_vector=vector, k=size)
     return time.perf_counter() - started
