@@ -10,12 +10,13 @@ from rest_framework import serializers
 
 ERROR_SCHEMA_NAME = "Error"
 # Answers any operation may give, whatever it declares: who may call (401/403), the request's
-# size (413), the throttle (429), and a malformed request (400: a body that is not JSON, a
-# parameter that is not a number).
+# size (413), the throttle (429), an Accept header no renderer satisfies (406), and a malformed
+# request (400: a body that is not JSON, a parameter that is not a number).
 COMMON_ERRORS = {
     "400": "Malformed request: `detail`, or field name → list of messages.",
     "401": "Not logged in, or the token is not valid.",
     "403": "Not allowed: the token lacks the scope, the role or a consent is missing.",
+    "406": "The Accept header asks only for formats this operation cannot answer in.",
     "413": "The request body is larger than the limit.",
     "429": "Too many requests; wait a little.",
 }
