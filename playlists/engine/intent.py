@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from playlists.engine.lexicon import LexiconEntry
+
+if TYPE_CHECKING:
+    from playlists.engine.matching import ExactSpellings
 
 MAX_PROMPT_CHARS = 2000
 MIN_SIZE, MAX_SIZE = 1, 200
@@ -168,6 +171,9 @@ class Vocabulary(Protocol):
 
     @property
     def phrase_vectors(self) -> np.ndarray: ...  # (n_phrases, dims), unit rows
+
+    @property
+    def exact_spellings(self) -> ExactSpellings: ...  # tags and phrases as written
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 

@@ -112,23 +112,38 @@ def best_matches(
 
 def exact_matches(words: Sequence[str], vocabulary: Vocabulary) -> list[SpanMatch]:
     """Spans written exactly as a tag (spaces and hyphens aside) or as a lexicon phrase."""
-    tags = {_compact(name): index for index, name in enumerate(vocabulary.tag_names)}
-    phrases: dict[str, int] = {}
-    for index, lexicon_entry in enumerate(vocabulary.lexicon):
-        for phrase in lexicon_entry.phrases:
-            if not is_literal_phrase(phrase):
-                phrases.setdefault(phrase, index)
-    longest = max((len(phrase.split()) for phrase in phrases), default=1)
+    spellings = vocabulary.exact_spellings
     found = []
     for start in range(len(words)):
-        for end in range(start + 1, min(len(words), start + max(longest, 3)) + 1):
+        for end in range(start + 1, min(len(words), start + max(spellings.longest_phrase, 3)) + 1):
             text = " ".join(words[start:end])
-            if _compact(text) in tags and end - start <= 3:
-                found.append(SpanMatch(start, end, text, 1.0, "tag", tags[_compact(text)], exact=True))
-            elif text in phrases:
-                entry = with_polarity(vocabulary, text, phrases[text])
+            tag = spellings.tags.get(_compact(text)) if end - start <= 3 else None
+            if tag is not None:
+                found.append(SpanMatch(start, end, text, 1.0, "tag", tag, exact=True))
+            elif text in spellings.phrases:
+                entry = with_polarity(vocabulary, text, spellings.phrases[text])
                 found.append(SpanMatch(start, end, text, 1.0, "lexicon", entry, exact=True))
     return found
+
+
+@dataclass(frozen=True)
+class ExactSpellings:
+    """How a vocabulary's tags and phrases are written, for reading them exactly."""
+
+    tags: dict[str, int]  # compacted tag name -> tag index
+    phrases: dict[str, int]  # lexicon phrase read by similarity -> entry index
+    longest_phrase: int  # in words
+
+    @classmethod
+    def of(cls, tag_names: Sequence[str], lexicon: Sequence[LexiconEntry]) -> ExactSpellings:
+        phrases: dict[str, int] = {}
+        for index, phrase in embeddable_phrases(lexicon):
+            phrases.setdefault(phrase, index)
+        return cls(
+            tags={_compact(name): index for index, name in enumerate(tag_names)},
+            phrases=phrases,
+            longest_phrase=max((len(phrase.split()) for phrase in phrases), default=1),
+        )
 
 
 def _compact(text: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from playlists.engine.lexicon import LEXICON, LexiconEntry, tag_hint_names
-from playlists.engine.matching import embeddable_phrases
+from playlists.engine.matching import ExactSpellings, embeddable_phrases
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
 PHRASE_CACHE_SIZE = 20_000
@@ -50,8 +50,10 @@ class CatalogVocabulary:
     _cache: OrderedDict[str, np.ndarray] = field(default_factory=OrderedDict)
 
     _known: dict[str, np.ndarray] = field(default_factory=dict)
+    exact_spellings: ExactSpellings = field(init=False)
 
     def __post_init__(self) -> None:
+        self.exact_spellings = ExactSpellings.of(self.tag_names, self.lexicon)
         # Tag names and lexicon phrases are embedded already: a prompt word equal to one is free.
         self._known.update(zip(self.tag_names, self.tag_vectors, strict=True))
         for row, (_, phrase) in enumerate(embeddable_phrases(self.lexicon)):
