@@ -205,3 +205,30 @@ class LibrarySourceSerializer(serializers.ModelSerializer):
             "latest_scan",
         ]
         read_only_fields = fields
+
+
+class PushedCopyLeftSerializer(serializers.Serializer):
+    """A playlist pushed to a media server that could not be deleted there."""
+
+    class Meta:
+        ref_name = "PushedCopyLeft"
+
+    playlist_id = serializers.IntegerField(help_text="The Segue playlist it is a copy of.")
+    name = serializers.CharField()
+    remote_playlist_id = serializers.CharField(help_text="Its id on the server.")
+
+
+class RemoteDeletionSerializer(serializers.Serializer):
+    """What deleting pushed copies left on the server: those it could not delete, and why."""
+
+    class Meta:
+        ref_name = "PushedCopiesDeletion"
+
+    pushed_deleted = serializers.IntegerField(source="deleted", help_text="Copies deleted on the server.")
+    pushed_left = PushedCopyLeftSerializer(
+        source="failed", many=True, help_text="Copies that could not be deleted and stay on the server."
+    )
+    error = serializers.CharField(
+        help_text="Why: the server's refusal, or that it cannot be reached (or the credentials no "
+        "longer work)."
+    )

@@ -86,6 +86,29 @@ class RemoteDeletion:
     failed: list[SubsonicPush] = field(default_factory=list)
     error: str = ""
 
+    def absorb(self, other: RemoteDeletion) -> None:
+        """Add what another server's deletion did (its reason, if it failed, is kept)."""
+        self.deleted += other.deleted
+        self.failed.extend(other.failed)
+        self.error = other.error or self.error
+
+    def note(self) -> str:
+        """What a listener is told: how many copies were deleted, and which stay and why."""
+        deleted = (
+            f" {self.deleted} pushed playlist{'s' if self.deleted != 1 else ''} deleted on the server."
+            if self.deleted
+            else ""
+        )
+        count = len(self.failed)
+        if not count:
+            return deleted
+        names = ", ".join(f"“{push.name}”" for push in self.failed)
+        return (
+            f"{deleted} {count} pushed playlist{'s' if count != 1 else ''} could not be deleted and"
+            f" {'stay' if count != 1 else 'stays'} on the server ({names}): {self.error}"
+            f" Delete {'them' if count != 1 else 'it'} in your server's own app."
+        )
+
 
 def subsonic_link_remove(*, link: SubsonicLink, delete_pushed: bool = False) -> RemoteDeletion:
     """Unlink; with ``delete_pushed`` the pushed playlists are deleted on the server first (those
@@ -289,18 +312,19 @@ def subsonic_pushes_refresh(
     return updated
 
 
-def subsonic_pushes_forget(*, user: User, playlist_id: int, delete_remote: bool) -> int:
-    """A Segue playlist was deleted: forget its pushes (and with ``delete_remote``, delete the copies)."""
+def subsonic_pushes_forget(*, user: User, playlist_id: int, delete_remote: bool) -> RemoteDeletion:
+    """A Segue playlist was deleted: forget its pushes (and with ``delete_remote``, delete the
+    copies; those a server cannot delete are left there, and named in the result)."""
     pushes = list(
         SubsonicPush.objects.filter(user=user, playlist_id=playlist_id).select_related("link__source")
     )
-    deleted = 0
+    outcome = RemoteDeletion()
     if delete_remote:
         for push in pushes:
-            deleted += _remote_playlists_delete(push.link, [push]).deleted
+            outcome.absorb(_remote_playlists_delete(push.link, [push]))
     with transaction.atomic():
         SubsonicPush.objects.filter(pk__in=[push.pk for push in pushes]).delete()
-    return deleted
+    return outcome
 
 
 def subsonic_scrobbles_send(*, user_id: int, plays: Iterable[tuple[int, int, bool]]) -> int:

@@ -16,6 +16,7 @@ from accounts.requests import request_user
 from catalog import selectors as catalog_selectors
 from catalog import subsonic_services
 from catalog.models import SubsonicLink, SubsonicPush
+from catalog.serializers import RemoteDeletionSerializer
 from config.api_fields import StrictBooleanField, StrictCharField
 from feedback.subsonic_history import subsonic_history_import_request
 
@@ -133,33 +134,6 @@ class ServerLinkListCreateApi(APIView):
         return Response(SubsonicLinkSerializer(link).data, status=status.HTTP_201_CREATED)
 
 
-class PushedCopyLeftSerializer(serializers.Serializer):
-    """A pushed playlist an unlink could not delete on the server."""
-
-    class Meta:
-        ref_name = "ServerUnlinkPushedCopyLeft"
-
-    playlist_id = serializers.IntegerField(help_text="The Segue playlist it is a copy of.")
-    name = serializers.CharField()
-    remote_playlist_id = serializers.CharField(help_text="Its id on the server.")
-
-
-class UnlinkOutcomeSerializer(serializers.Serializer):
-    """What an unlink left on the server: the pushed copies it could not delete, and why."""
-
-    class Meta:
-        ref_name = "ServerUnlinkOutcome"
-
-    pushed_deleted = serializers.IntegerField(source="deleted", help_text="Copies deleted on the server.")
-    pushed_left = PushedCopyLeftSerializer(
-        source="failed", many=True, help_text="Copies that could not be deleted and stay on the server."
-    )
-    error = serializers.CharField(
-        help_text="Why: the server's refusal, or that it cannot be reached (or the credentials no "
-        "longer work)."
-    )
-
-
 class ServerLinkDetailApi(APIView):
     required_scope = READ_WRITE
 
@@ -212,7 +186,7 @@ class ServerLinkDetailApi(APIView):
         parameters=[UnlinkQuerySerializer],
         responses={
             200: OpenApiResponse(
-                UnlinkOutcomeSerializer,
+                RemoteDeletionSerializer,
                 description="Unlinked, but some pushed copies could not be deleted and stay on the server.",
             ),
             204: OpenApiResponse(description="Unlinked (and every pushed copy deleted, if asked)."),
@@ -227,7 +201,7 @@ class ServerLinkDetailApi(APIView):
             link=link, delete_pushed=query.validated_data["delete_pushed"]
         )
         if outcome.failed:
-            return Response(UnlinkOutcomeSerializer(outcome).data)
+            return Response(RemoteDeletionSerializer(outcome).data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

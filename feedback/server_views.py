@@ -16,7 +16,6 @@ from accounts.requests import request_user
 from catalog import selectors as catalog_selectors
 from catalog import subsonic_services
 from catalog.forms import SubsonicLinkForm
-from catalog.subsonic_services import RemoteDeletion
 from config.errors import ApplicationError
 from feedback.subsonic_history import subsonic_history_import_request
 
@@ -87,22 +86,6 @@ def server_link_update(request: HttpRequest, link_id: int) -> HttpResponse:
     return redirect("feedback:server_link", link_id=link.pk)
 
 
-def _pushed_deleted_note(deleted: int) -> str:
-    return (
-        f" {deleted} pushed playlist{'s' if deleted != 1 else ''} deleted on the server." if deleted else ""
-    )
-
-
-def _pushed_left_note(outcome: RemoteDeletion) -> str:
-    count = len(outcome.failed)
-    names = ", ".join(f"“{push.name}”" for push in outcome.failed)
-    return (
-        f" {count} pushed playlist{'s' if count != 1 else ''} could not be deleted and"
-        f" {'stay' if count != 1 else 'stays'} on the server ({names}): {outcome.error}"
-        f" Delete {'them' if count != 1 else 'it'} in your server's own app."
-    )
-
-
 @login_required
 @require_POST
 def server_unlink(request: HttpRequest, link_id: int) -> HttpResponse:
@@ -112,11 +95,9 @@ def server_unlink(request: HttpRequest, link_id: int) -> HttpResponse:
     )
     unlinked = f"Unlinked “{link.source.name}”; Segue no longer holds your credentials."
     if outcome.failed:
-        messages.warning(
-            request, f"{unlinked}{_pushed_deleted_note(outcome.deleted)}{_pushed_left_note(outcome)}"
-        )
+        messages.warning(request, f"{unlinked}{outcome.note()}")
     else:
-        messages.success(request, f"{unlinked}{_pushed_deleted_note(outcome.deleted)}")
+        messages.success(request, f"{unlinked}{outcome.note()}")
     return redirect("feedback:servers")
 
 

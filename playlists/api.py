@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from accounts.permissions import READ_WRITE
 from accounts.requests import request_user
 from catalog.selectors import subsonic_link_get
+from catalog.serializers import RemoteDeletionSerializer
 from config.api_fields import StrictBooleanField, StrictCharField
 from config.api_schema import paginated
 from playlists import selectors, services
@@ -136,6 +137,13 @@ class PlaylistDetailApi(APIView):
         name = StrictCharField(max_length=NAME_MAX_LENGTH, required=False)
         refresh = serializers.ChoiceField(choices=RefreshSchedule.choices, required=False)
 
+    class DeleteQuerySerializer(serializers.Serializer):
+        delete_pushed = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="Also delete the copies pushed to my media server accounts.",
+        )
+
     @extend_schema(
         operation_id="playlists_retrieve",
         summary="A playlist with its tracks and reasons",
@@ -169,14 +177,32 @@ class PlaylistDetailApi(APIView):
 
     @extend_schema(
         operation_id="playlists_destroy",
-        description="Deletes the playlist with all its versions.",
-        summary="Delete a playlist",
-        responses={204: None, 404: NOT_FOUND},
+        description=(
+            "Deletes the playlist with all its versions; with `?delete_pushed=true` its copies pushed "
+            "to media servers are deleted there too. The playlist is deleted even when a server cannot "
+            "delete its copy (it refuses or cannot be reached): the answer is then a 200 naming the "
+            "copies left and why, to delete them in the server's own app; otherwise a 204."
+        ),
+        summary="Delete a playlist (?delete_pushed=true also deletes its pushed copies)",
+        parameters=[DeleteQuerySerializer],
+        responses={
+            200: OpenApiResponse(
+                RemoteDeletionSerializer,
+                description="Deleted, but some pushed copies could not be deleted and stay on the server.",
+            ),
+            204: OpenApiResponse(description="Deleted (and every pushed copy too, if asked)."),
+            404: NOT_FOUND,
+        },
     )
     def delete(self, request: Request, playlist_id: int) -> Response:
         playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
-        delete_pushed = request.query_params.get("delete_pushed", "").lower() in ("1", "true", "yes")
-        services.playlist_delete(playlist=playlist, delete_pushed=delete_pushed)
+        query = self.DeleteQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        outcome = services.playlist_delete(
+            playlist=playlist, delete_pushed=query.validated_data["delete_pushed"]
+        )
+        if outcome.failed:
+            return Response(RemoteDeletionSerializer(outcome).data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

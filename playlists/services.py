@@ -12,7 +12,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from catalog.models import SubsonicLink, SubsonicPush
-from catalog.subsonic_services import subsonic_playlist_push, subsonic_pushes_follow, subsonic_pushes_forget
+from catalog.subsonic_services import (
+    RemoteDeletion,
+    subsonic_playlist_push,
+    subsonic_pushes_follow,
+    subsonic_pushes_forget,
+)
 from config.errors import ApplicationError
 from config.jobs import LOST_WORKER_MESSAGE, jobs_sweep_stale
 from config.metrics import metrics_record_generation
@@ -193,12 +198,16 @@ def _name_clean(name: str) -> str:
     return cleaned
 
 
-def playlist_delete(*, playlist: Playlist, delete_pushed: bool = False) -> None:
+def playlist_delete(*, playlist: Playlist, delete_pushed: bool = False) -> RemoteDeletion:
     """Delete a playlist; its copies pushed to media servers are deleted there too when asked
-    (``delete_pushed``), else left on the server and forgotten here."""
-    subsonic_pushes_forget(user=playlist.owner, playlist_id=playlist.pk, delete_remote=delete_pushed)
+    (``delete_pushed``), else left on the server and forgotten here. The playlist goes even when
+    a server cannot delete its copy: the result names the copies left there, and why."""
+    outcome = subsonic_pushes_forget(
+        user=playlist.owner, playlist_id=playlist.pk, delete_remote=delete_pushed
+    )
     with transaction.atomic():
         playlist.delete()
+    return outcome
 
 
 def playlists_refresh_due(*, now: datetime | None = None) -> int:

@@ -374,8 +374,13 @@ def playlist_settings(request: HttpRequest, playlist_id: int) -> HttpResponse:
 def playlist_delete(request: HttpRequest, playlist_id: int) -> HttpResponse:
     playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
     name = playlist.name
-    services.playlist_delete(playlist=playlist, delete_pushed=request.POST.get("delete_pushed") == "on")
-    messages.success(request, f"Deleted “{name}”.")
+    outcome = services.playlist_delete(
+        playlist=playlist, delete_pushed=request.POST.get("delete_pushed") == "on"
+    )
+    if outcome.failed:
+        messages.warning(request, f"Deleted “{name}”.{outcome.note()}")
+    else:
+        messages.success(request, f"Deleted “{name}”.{outcome.note()}")
     return redirect("playlists:home")
 
 

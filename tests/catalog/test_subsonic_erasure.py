@@ -23,6 +23,7 @@ from catalog.subsonic_services import (
 )
 from feedback.models import HistoryImport
 from feedback.subsonic_history import subsonic_history_import
+from playlists.models import Playlist
 from playlists.services import playlist_push
 from tests.catalog.subsonic_peer import PEER_PASSWORD, PEER_USER, SECOND_PASSWORD, SECOND_USER, SupysonicPeer
 from tests.playlists.factories import playlist_make, version_make
@@ -202,6 +203,52 @@ def test_the_api_unlink_that_deletes_every_pushed_copy_answers_204(
 
     assert response.status_code == 204
     assert not SubsonicLink.objects.exists()
+    assert push.remote_playlist_id not in _remote_ids(subsonic_peer)
+
+
+def test_deleting_a_playlist_whose_pushed_copy_stays_says_so_in_the_api_and_on_the_page(
+    subsonic_peer: SupysonicPeer, staff_user: User, owner: User, api_client: APIClient, client: Client
+) -> None:
+    source = _source(subsonic_peer, staff_user)
+    link = _link(source, owner)
+    by_api = _pushed(owner, link, "left by the api delete")
+    by_page = _pushed(owner, link, "left by the page delete")
+    LibrarySource.objects.filter(pk=source.pk).update(base_url=UNREACHABLE)
+    api_client.force_authenticate(owner)
+    url = f"/api/playlists/{by_api.playlist_id}/"
+    assert api_client.delete(f"{url}?delete_pushed=maybe").status_code == 400
+    assert Playlist.objects.filter(pk=by_api.playlist_id).exists()
+
+    response = api_client.delete(f"{url}?delete_pushed=true")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["pushed_deleted"] == 0
+    assert [copy["remote_playlist_id"] for copy in body["pushed_left"]] == [by_api.remote_playlist_id]
+    assert "cannot be reached" in body["error"]
+    client.force_login(owner)
+    response = client.post(f"/playlists/{by_page.playlist_id}/delete/", {"delete_pushed": "on"})
+    [message] = [str(message) for message in get_messages(response.wsgi_request)]
+    assert message.startswith("Deleted “Left by the page delete”.")
+    assert "1 pushed playlist could not be deleted and stays on the server" in message
+    assert not Playlist.objects.filter(pk__in=[by_api.playlist_id, by_page.playlist_id]).exists()
+    assert not SubsonicPush.objects.exists()
+    assert {by_api.remote_playlist_id, by_page.remote_playlist_id} <= _remote_ids(subsonic_peer)
+    for push in (by_api, by_page):
+        subsonic_peer.api(
+            "deletePlaylist", user=SECOND_USER, password=SECOND_PASSWORD, id=push.remote_playlist_id
+        )
+
+
+def test_deleting_a_playlist_with_its_pushed_copy_answers_204_and_the_copy_is_gone(
+    subsonic_peer: SupysonicPeer, staff_user: User, owner: User, api_client: APIClient
+) -> None:
+    push = _pushed(owner, _link(_source(subsonic_peer, staff_user), owner), "gone with the api delete")
+    api_client.force_authenticate(owner)
+
+    response = api_client.delete(f"/api/playlists/{push.playlist_id}/?delete_pushed=true")
+
+    assert response.status_code == 204
     assert push.remote_playlist_id not in _remote_ids(subsonic_peer)
 
 
