@@ -63,32 +63,12 @@ class Slider:
 class IntentPanel:
     chips: list[Chip] = field(default_factory=list)
     sliders: list[Slider] = field(default_factory=list)
-    # What the parser could not do, in the listener's words ("Segue did not understand: asdf").
-    notes: list[str] = field(default_factory=list)
-
-
-LANGUAGE_NAMES = {"es": "Spanish", "fr": "French", "de": "German", "pt": "Portuguese"}
 
 
 def intent_panel(intent: Mapping[str, Any]) -> IntentPanel:
     if not intent:
         return IntentPanel()
-    return IntentPanel(chips=_chips(intent), sliders=_sliders(intent), notes=intent_notes(intent))
-
-
-def intent_notes(intent: Mapping[str, Any]) -> list[str]:
-    """The parse's honest remarks: words not understood, artists not in the catalog, the language
-    it was read in, wishes a refinement replaced."""
-    notes = []
-    if intent.get("not_understood"):
-        notes.append(f"Segue did not understand: {', '.join(intent['not_understood'])}")
-    if intent.get("unknown_artists"):
-        notes.append(f"Not in the catalog: {', '.join(intent['unknown_artists'])}")
-    language = intent.get("language", "en")
-    if language in LANGUAGE_NAMES:
-        notes.append(f"Read as {LANGUAGE_NAMES[language]} through a small vocabulary")
-    notes += [f"Replaced: {note}" for note in intent.get("replaced", [])]
-    return notes
+    return IntentPanel(chips=_chips(intent), sliders=_sliders(intent))
 
 
 def _chips(intent: Mapping[str, Any]) -> list[Chip]:

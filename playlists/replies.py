@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-ENGLISH = "en"
+from playlists.engine.language import ENGLISH, LANGUAGE_NAMES, READ_LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,9 @@ class PromptReply:
         lines.extend(self.warnings)
         if self.replaced:
             lines.append(f"Replaced by your change: {'; '.join(self.replaced)}")
-        if self.language and self.language != ENGLISH:
-            lines.append(f"Read as language “{self.language}”")
+        if self.language and self.language != ENGLISH and self.language in READ_LANGUAGES:
+            # An unread language has its own warning ("… was read as English").
+            lines.append(f"Read as {LANGUAGE_NAMES[self.language]}")
         return lines
 
     def to_dict(self) -> dict[str, Any]:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from playlists.engine.intent import FeatureRange, Intent, NotUnderstoodError, Vocabulary, validate_prompt
+from playlists.engine.intent import (
+    FeatureRange,
+    Intent,
+    NotUnderstoodError,
+    TagChoice,
+    Vocabulary,
+    validate_prompt,
+)
 from playlists.engine.matching import add_include, normalize
 from playlists.engine.parse import feature_scale, parse_prompt
 
@@ -65,19 +72,36 @@ def _refine_clause(intent: Intent, clause: str, vocabulary: Vocabulary) -> bool:
 
 
 def _refine_less(intent: Intent, rest: str, vocabulary: Vocabulary) -> bool:
-    """ "less rap" ranks rap down rather than forbidding it, and stops asking for it."""
+    """ "less rap" ranks rap down rather than forbidding it, and stops asking for it.
+
+    The genres the words name are lowered, and so are their kin, except a genre the listener
+    asked for by name ("90s hip hop", then "less gangsta rap": hip hop stays asked for). A genre
+    lowered is no longer asked for, and one that was left out is now only ranked down: the
+    latest wish replaces the earlier one, and says so.
+    """
     change = parse_prompt(f"no {rest}", vocabulary=vocabulary, require_understood=False)
     if change.nothing_understood:
         return False
-    lowered = [*change.exclude_tags, *change.avoid_tags]
-    dropped = [tag.name for tag in intent.include_tags if tag.name in set(change.exclude_tags)]
+    named = set(change.exclude_tags)
+    asked = {tag.name for tag in intent.include_tags if _names_itself(tag)}
+    lowered = [*change.exclude_tags, *(name for name in change.avoid_tags if name not in asked - named)]
+    dropped = [tag.name for tag in intent.include_tags if tag.name in set(lowered)]
     if dropped:
         intent.replaced.append(f"'less {rest}' replaced the wish for {', '.join(dropped)}")
-    intent.include_tags = [tag for tag in intent.include_tags if tag.name not in set(change.exclude_tags)]
+    unbanned = [name for name in intent.exclude_tags if name in named]
+    if unbanned:
+        intent.replaced.append(f"'less {rest}' replaced the earlier 'no {', '.join(unbanned)}'")
+    intent.exclude_tags = [name for name in intent.exclude_tags if name not in named]
+    intent.include_tags = [tag for tag in intent.include_tags if tag.name not in set(lowered)]
     intent.avoid_tags = list(dict.fromkeys([*intent.avoid_tags, *lowered]))
     for feature, spec in change.feature_ranges.items():
         _replace_range(intent, feature, spec)
     return True
+
+
+def _names_itself(tag: TagChoice) -> bool:
+    """Whether the prompt's words named this genre, rather than a broader one it belongs to."""
+    return re.search(rf"(?<!\w){re.escape(tag.name)}(?!\w)", tag.source) is not None
 
 
 def _replace_range(intent: Intent, feature: str, spec: FeatureRange) -> None:

@@ -376,3 +376,21 @@ def test_not_an_adjective_keeps_the_genre(vocabulary) -> None:  # type: ignore[n
     assert "rock" in intent.include_tag_names() and "rock" not in intent.exclude_tags
     assert intent.feature_ranges["popularity"].high <= 62
     assert parse("rock but not hard rock", vocabulary).exclude_tags == ["hard rock"]
+
+
+def test_refine_less_after_no_replaces_the_exclusion(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    refined = refine_intent(parse("rock, no rap", vocabulary), "less rap", vocabulary=vocabulary)
+    assert not {"rap", "trap"} & set(refined.exclude_tags)  # "no rap" also left out its child trap
+    assert {"rap", "trap"} <= set(refined.avoid_tags)
+    assert refined.replaced == ["'less rap' replaced the earlier 'no rap, trap'"]
+    assert "rock" in refined.include_tag_names()
+
+
+def test_refine_less_of_a_narrower_genre_keeps_the_genre_asked_for_by_name(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("rock", vocabulary)
+    assert {"rock", "hard rock"} <= set(intent.include_tag_names())
+    refined = refine_intent(intent, "less hard rock", vocabulary=vocabulary)
+    assert "rock" in refined.include_tag_names() and "rock" not in refined.avoid_tags
+    assert "hard rock" in refined.avoid_tags and "hard rock" not in refined.include_tag_names()
+    # Never asked for and ranked down at once.
+    assert not set(refined.include_tag_names()) & set(refined.avoid_tags)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from playlists.intent_edit import IntentEditError, intent_edit_apply, intent_panel
+from playlists.replies import prompt_reply
 
 INTENT = {
     "semantic_text": "chill 90s hip hop",
@@ -113,8 +114,8 @@ def test_an_edit_that_cannot_apply_says_why(data: dict, message: str) -> None:
         intent_edit_apply(INTENT, data)
 
 
-def test_the_panel_says_what_was_not_understood_and_replaced() -> None:
-    panel = intent_panel(
+def test_the_reply_says_what_was_not_understood_replaced_and_which_language_was_read() -> None:
+    reply = prompt_reply(
         {
             "semantic_text": "jazz asdf",
             "not_understood": ["asdf"],
@@ -123,9 +124,11 @@ def test_the_panel_says_what_was_not_understood_and_replaced() -> None:
             "replaced": ["'less rock' replaced the wish for rock"],
         }
     )
-    assert panel.notes == [
+    assert reply.lines() == [
         "Segue did not understand: asdf",
-        "Not in the catalog: Radiohead",
-        "Read as French through a small vocabulary",
-        "Replaced: 'less rock' replaced the wish for rock",
+        "Radiohead is not in your library",
+        "Replaced by your change: 'less rock' replaced the wish for rock",
+        "Read as French",
     ]
+    # A language Segue does not read has the parser's own warning ("… was read as English").
+    assert not [line for line in prompt_reply({"language": "it"}).lines() if "Read as" in line]
