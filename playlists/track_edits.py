@@ -13,12 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
-from pgvector.django import CosineDistance
 
 from catalog.models import Track, TrackArtist
+from catalog.search import SearchFilters, track_vector_search
 from catalog.subsonic_services import subsonic_pushes_follow
 from config.errors import ApplicationError
 from feedback.models import TasteExclusion
@@ -72,7 +73,7 @@ def _index_of(rows: Sequence[_Row], position: int) -> int:
     return position - 1
 
 
-def _left_out(playlist: Playlist, in_playlist: set[int]) -> Q:
+def _left_out(playlist: Playlist, in_playlist: set[int]) -> set[int]:
     """Tracks a new pick must not be: in the playlist, disliked/excluded, blocked by curators."""
     user = playlist.owner
     excluded = set(in_playlist) | set(disliked_tracks(user=user))
@@ -92,22 +93,27 @@ def _left_out(playlist: Playlist, in_playlist: set[int]) -> Q:
         excluded |= set(
             TrackArtist.objects.filter(artist_id__in=excluded_artists).values_list("track_id", flat=True)
         )
-    return Q(pk__in=excluded)
+    return excluded
 
 
 def similar_tracks(*, playlist: Playlist, track_id: int, exclude: set[int], count: int) -> list[Track]:
     """The catalog tracks nearest to ``track_id`` (text embedding) a listener may be offered."""
     anchor = Track.objects.filter(pk=track_id).values_list("embedding", flat=True).first()
-    candidates = Track.objects.exclude(_left_out(playlist, exclude | {track_id}))
+    left_out = _left_out(playlist, exclude | {track_id})
     if anchor is not None:
-        candidates = candidates.filter(embedding__isnull=False).order_by(
-            CosineDistance("embedding", anchor), "pk"
+        # The catalog's vector search, which returns k rows whenever k pass the filter (a plain
+        # index scan under a filter can come back empty).
+        hits = track_vector_search(
+            query_vector=np.asarray(anchor, dtype=np.float32),
+            k=count,
+            filters=SearchFilters(exclude_ids=sorted(left_out)),
         )
-    else:
-        # No embedding yet: same artist first, then the catalog's order.
-        artists = TrackArtist.objects.filter(track_id=track_id).values_list("artist_id", flat=True)
-        candidates = candidates.filter(track_artists__artist_id__in=list(artists)).order_by("pk")
-    return list(candidates[:count])
+        found = Track.objects.in_bulk([hit.track_id for hit in hits])
+        return [found[hit.track_id] for hit in hits if hit.track_id in found]
+    # No embedding yet: same artist first, then the catalog's order.
+    artists = TrackArtist.objects.filter(track_id=track_id).values_list("artist_id", flat=True)
+    candidates = Track.objects.exclude(pk__in=left_out).filter(track_artists__artist_id__in=list(artists))
+    return list(candidates.order_by("pk")[:count])
 
 
 def track_search(*, playlist: Playlist, query: str, limit: int = SEARCH_RESULTS) -> list[Track]:
@@ -153,7 +159,7 @@ def playlist_track_edit(
     if kind == TrackEdit.ADD:
         if track_id is None:
             raise ApplicationError("Pick a track to add.")
-        track = Track.objects.exclude(_left_out(playlist, in_playlist)).filter(pk=track_id).first()
+        track = Track.objects.exclude(pk__in=_left_out(playlist, in_playlist)).filter(pk=track_id).first()
         if track is None:
             raise ApplicationError("That track cannot be added: it is already here, or left out for you.")
         rows.append(_Row(track.pk, track.title, 0.0, {}, [EDITED_REASON]))

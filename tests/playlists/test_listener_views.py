@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from catalog.models import LibrarySource, Track
 from feedback.models import ListeningEvent
+from feedback.services import taste_exclusion_add
 from playlists.models import Playlist, PlaylistItem, PlaylistVersion
 from playlists.regenerate import regenerate_left_out
 from tests.catalog.audio_files import media_file_make, sine_write
@@ -197,6 +198,26 @@ def test_replace_picks_the_nearest_track_not_already_there_and_not_disliked(
 
     assert response.status_code == 302
     assert _titles(playlist) == ["Close Cousin", "Kept"]
+
+
+def test_replace_finds_a_track_past_many_nearer_ones_the_listener_left_out(
+    owner_client: Client, owner: User
+) -> None:
+    # Fifty nearer tracks excluded: an index walk that stops after its first candidates finds
+    # none allowed, the catalog's search still returns the nearest track that is.
+    anchor = TrackFactory(title="Anchor", embedding=[1.0, 0.0] + [0.0] * 382)
+    for index in range(50):
+        near = TrackFactory(title=f"Left out {index}", embedding=[1.0, 0.01 * (index + 1)] + [0.0] * 382)
+        taste_exclusion_add(user=owner, track_id=near.pk)
+    TrackFactory(title="Allowed", embedding=[0.5, 1.0] + [0.0] * 382)
+    playlist = playlist_make(owner=owner, prompt="test")
+    version_make(playlist, tracks=[anchor])
+
+    owner_client.post(
+        reverse("playlists:track_edit", args=[playlist.pk]), {"edit": "replace", "position": "1"}
+    )
+
+    assert _titles(playlist) == ["Allowed"]
 
 
 def test_a_regenerate_that_kept_everything_says_nothing_changed(owner_client: Client, owner: User) -> None:
