@@ -50,7 +50,10 @@ class SpanMatch:
 
 # Words naming a scale without a side: alone they mean nothing to match ("at a slow pace" is slow,
 # "pace" alone is not "fast paced"); inside a longer span they still count.
-NEUTRAL_WORDS = frozenset({"pace", "paced", "tempo", "speed", "bpm", "vibe", "vibes", "mood", "feel"})
+NEUTRAL_WORDS = frozenset(
+    # Scale words, and a time of day that asks for nothing ("afternoon" is not "morning").
+    {"pace", "paced", "tempo", "speed", "bpm", "vibe", "vibes", "mood", "feel", "afternoon"}
+)
 
 
 def word_spans(words: Sequence[str], max_len: int = 3) -> list[tuple[int, int, str]]:

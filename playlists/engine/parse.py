@@ -66,6 +66,7 @@ from playlists.engine.prompt_scan import (
     read_arc,
     read_familiarity,
     read_grammar,
+    read_occasion,
     read_seed_artists,
 )
 from playlists.engine.words import is_known_word
@@ -96,6 +97,7 @@ def parse_prompt(prompt: str, *, vocabulary: Vocabulary, require_understood: boo
     text = expand_free_suffix(numbers_to_digits(decade_words_to_digits(text)))
     scan = _Scan(text=text, intent=intent)
     read_familiarity(scan)
+    read_occasion(scan)
     _read_lexicon_literals(scan, vocabulary)
     reading = read_grammar(scan)
     read_arc(scan)

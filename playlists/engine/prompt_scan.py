@@ -95,14 +95,42 @@ def read_familiarity(scan: _Scan) -> None:
             scan.consume(match)
 
 
+# Words that set the scene rather than ask for music: "after a run" (the run is over, nothing to
+# pace), "a long day" (the day is long, not the songs).
+_AFTER_AN_ACTIVITY = re.compile(
+    r"\bafter\s+(?:(?:a|the|my|your|our)\s+)?(?:(?:long|hard|busy)\s+)?"
+    r"(?:run|jog|workout|gym(?:\s+session)?|training|practice|game|work|school|shift|day|week)\b"
+)
+_LONG_OCCASION = re.compile(
+    r"\blong(?=\s+(?:days?|weeks?|nights?|shifts?|drives?|road trips?|trips?|flights?|journeys?|rides?"
+    r"|walks?)\b)"
+)
+
+
+def read_occasion(scan: _Scan) -> None:
+    for pattern in (_AFTER_AN_ACTIVITY, _LONG_OCCASION):
+        for match in list(pattern.finditer(scan.text)):
+            scan.consume(match)
+
+
 def read_arc(scan: _Scan) -> None:
     for arc, phrases in ARC_PHRASES.items():
         pattern = r"\b(?:" + "|".join(re.escape(phrase) for phrase in phrases) + r")\b"
-        if re.search(pattern, scan.text):
+        matches = [match for match in re.finditer(pattern, scan.text) if not _is_purpose(scan.text, match)]
+        if matches:
             scan.intent.energy_arc = arc
-            for match in list(re.finditer(pattern, scan.text)):
+            for match in matches:
                 scan.consume(match)
             return
+
+
+# "music for winding down", "something to wind down to": the phrase says what the music is for
+# (the lexicon reads it as a mood), not how the playlist should change along the way.
+_PURPOSE_BEFORE = re.compile(r"\b(?:for|to)\s+$")
+
+
+def _is_purpose(text: str, match: re.Match[str]) -> bool:
+    return _PURPOSE_BEFORE.search(text[: match.start()]) is not None
 
 
 SEED_PATTERN = (

@@ -14,7 +14,7 @@ from playlists.engine import lexicon
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Pinned before the tables moved from code into a data file: what the parser matches against is
 # behaviour (the prompt suite is tuned on it), so a change must be deliberate and update this.
-PINNED_DIGEST = "d089d493880893a1cb7d863e471948103e81026d8bccc2483a033270a96114c1"
+PINNED_DIGEST = "4d676029b15caaa540499d67775b07b0fcb8e888a406dcc6c02ecdd12de736a0"
 
 
 def test_the_lexicon_tables_are_pinned() -> None:

@@ -90,3 +90,26 @@ def test_a_genre_written_in_another_word_order_is_not_split_by_its_own_words() -
     intent = parse_prompt("pop dance hits", vocabulary=vocabulary)
     assert "dance pop" in intent.include_tag_names()
     assert "hits" in intent.moods
+
+
+@pytest.mark.parametrize("prompt", ["music for winding down", "something to cool down to", "lazy afternoon"])
+def test_a_wind_down_said_as_a_purpose_is_a_mood_not_an_arc(vocabulary, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    intent = parse_prompt(prompt, vocabulary=vocabulary)
+    assert intent.energy_arc is None
+    assert "chill" in intent.moods
+    assert intent.activity is None  # "afternoon" is not "morning"
+
+
+def test_a_wind_down_along_the_way_is_still_an_arc(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    assert parse_prompt("a run that winds down at the end", vocabulary=vocabulary).energy_arc == "ramp_down"
+
+
+@pytest.mark.parametrize(
+    "prompt", ["chill songs after a long day", "calm music after a run", "rock for a long drive"]
+)
+def test_words_that_set_the_scene_ask_for_nothing(vocabulary, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    intent = parse_prompt(prompt, vocabulary=vocabulary)
+    assert "duration_ms" not in intent.feature_ranges  # a long day, not long songs
+    assert "long" not in intent.moods
+    assert intent.activity in (None, "drive")  # the run is over: nothing to pace
+    assert not intent.not_understood
