@@ -234,11 +234,27 @@ def read_tempo(scan: Scan) -> None:
         rf"{NEGATED_PREFIX}\b{speed}\s*{VALUE}\b(?!\s*(?:minutes?|mins?|seconds?|hours?|%))",
         lambda m: keep(_compared(m, float(m["value"])), m[0]),
     )
+    # The scale named before the number: "a bpm above 150", "tempo of at least 140", "bpm
+    # between 120 and 130", "a tempo of 150 or more", "a bpm of 128".
+    named = r"\b(?:tempo|bpm|beats per minute|speed)\s+(?:(?:of|is|at|that is|that's)\s+)?"
+    unit_after = rf"(?:\s*{tempo_unit})?"
     scan_all(
         scan,
-        rf"\btempo\s+(?:of\s+)?{NEGATED_PREFIX}(?P<direction>{AT_LEAST}|{AT_MOST})\s*{VALUE}\b",
+        rf"{named}(?:between\s+|from\s+)?(?P<low>\d+(?:\.\d+)?)\s*(?:-|to|and|–)\s*(?P<high>\d+(?:\.\d+)?)\b"
+        rf"{unit_after}",
+        between,
+    )
+    scan_all(
+        scan,
+        rf"{named}{NEGATED_PREFIX}(?P<direction>{AT_LEAST}|{AT_MOST})\s*{VALUE}\b{unit_after}",
         lambda m: keep(_compared(m, float(m["value"])), m[0]),
     )
+    scan_all(
+        scan,
+        rf"{named}{VALUE}\b{unit_after}\s+(?P<suffix>{OR_MORE}|{OR_LESS})",
+        lambda m: keep(_suffix_bound(m, float(m["value"])), m[0]),
+    )
+    scan_all(scan, rf"{named}(?:around\s+|about\s+)?{NUM}\b{unit_after}", around)
     scan_all(
         scan, rf"\b(?:around|about|roughly|approximately|approx\.?|~|at)?\s*{NUM}\s*{tempo_unit}", around
     )

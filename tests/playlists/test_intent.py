@@ -63,6 +63,13 @@ def test_seed_artist(vocabulary) -> None:  # type: ignore[no-untyped-def]
         ("under 100 bpm please", 0, 100),
         ("140 bpm", 134, 146),
         ("between 100 and 120 bpm", 100, 120),
+        # The scale named before the number.
+        ("songs with a bpm above 150", 150, 300),
+        ("a tempo of at least 140", 140, 300),
+        ("bpm between 120 and 130", 120, 130),
+        ("tracks with a bpm of 150 or more", 150, 300),
+        ("bpm no more than 100", 0, 100),
+        ("a bpm of 128", 122, 134),
     ],
 )
 def test_tempo_numbers_are_hard_ranges(vocabulary, prompt: str, low: float, high: float) -> None:  # type: ignore[no-untyped-def]
