@@ -126,10 +126,12 @@ def _digits(value: float) -> str:
 
 def numbers_to_digits(text: str) -> str:
     """Spelled-out amounts as digits: "two and a half hours" -> "2.5 hours", "half an hour" ->
-    "30 minutes", "3:30" -> "3.5 minutes"."""
+    "30 minutes", "3:30" -> "3.5 minutes", "a dozen" -> "12"."""
     text = re.sub(r"\bhalf an? hour\b|\bhalf-hour\b|\bhalf hour\b", "30 minutes", text)
     text = re.sub(r"\b(?:an?|one) hour and a half\b", "90 minutes", text)
     text = re.sub(r"\ban?\s+(hour|minute)\b", r"1 \1", text)
+    text = re.sub(r"\bhalf a dozen\b", "6", text)
+    text = re.sub(r"\b(?:a|one)\s+dozen\b", "12", text)
     text = re.sub(rf"\b({NUMBER_WORD}){_COUNTED}", lambda match: _digits(_number_word_value(match[1])), text)
     text = re.sub(r"\b(\d+(?:\.\d+)?)\s+and a half\b", lambda m: _digits(float(m[1]) + 0.5), text)
     text = re.sub(
@@ -162,6 +164,7 @@ NEGATED_PREFIX = (
     r"(?:\s+(?:songs?|tracks?|tunes|music|anything|any|ones?|that'?s|that is|which is|is|are|being"
     r"|each|at all|stuff|that|which))*\s+)?"
 )
+_UNIT_WORDS = r"bpm|beats|minutes?|mins?|min|seconds?|secs?|hours?|hrs?|hr|years?|percent|decades?|s"
 OR_MORE = r"(?:or (?:more|faster|longer|higher|above|over|up)|plus|\+|and (?:up|above|over|more))"
 OR_LESS = r"(?:or (?:less|slower|shorter|lower|under|below|fewer)|max|tops|at most|and under|and below)"
 
@@ -236,7 +239,10 @@ def read_tempo(scan: Scan) -> None:
     )
     # The scale named before the number: "a bpm above 150", "tempo of at least 140", "bpm
     # between 120 and 130", "a tempo of 150 or more", "a bpm of 128".
-    named = r"\b(?:tempo|bpm|beats per minute|speed)\s+(?:(?:of|is|at|that is|that's)\s+)?"
+    named = (
+        r"\b(?:tempo|bpm|beats per minute|speed)\s+"
+        r"(?:(?:of|is|at|that is|that's|should be|must be|has to be|needs to be)\s+)?"
+    )
     unit_after = rf"(?:\s*{tempo_unit})?"
     scan_all(
         scan,
@@ -311,6 +317,11 @@ def read_lengths(scan: Scan) -> None:
         scan.reading.size = int(float(match[1]))
 
     scan_all(scan, rf"\b{NUM}\s+(?:songs?|tracks?|tunes|pieces)\b", size)
+    # "12 rock songs", "15 upbeat pop tracks": a count with words between it and the noun (not a
+    # unit: "20 minute songs" is a length); only the number is consumed, the words are the wish.
+    described = rf"(?!(?:{_UNIT_WORDS})\b)[^\W\d][\w&'-]*"
+    count = r"(?<!top )\b(\d{1,3})(?![\d.])"  # "top 40 pop" is the charts, not 40 songs
+    scan_all(scan, rf"{count}(?=\s+(?:{described}\s+){{1,3}}(?:songs?|tracks?|tunes|pieces)\b)", size)
     scan_all(scan, rf"\b{NUM}\s*(?:-\s*)?{unit}(?:\s*-?\s*long)?", amount)
 
 
@@ -402,7 +413,7 @@ def read_era(scan: Scan) -> None:
     )
     scan_all(
         scan,
-        rf"\b(?:since|newer than|as of)\s+{year}\b(?!\s*s\b)",
+        rf"\b(?:since|newer than|as of)\s+(?:the\s+year\s+)?{year}\b(?!\s*s\b)",
         lambda m: _merge_era(reading, int(m[1]), ERA_CEILING),
     )
     # "nothing before 1990" is from 1990 on, "nothing after 2000" up to 2000.
@@ -418,13 +429,22 @@ def read_era(scan: Scan) -> None:
         rf"(?:after|newer than|since)\s+{year}\b",
         lambda m: _merge_era(reading, ERA_FLOOR, int(m[1])),
     )
+    the_year = r"(?:the\s+year\s+)?"
     scan_all(
-        scan, rf"\b(?:after|post-?)\s*{year}\b", lambda m: _merge_era(reading, int(m[1]) + 1, ERA_CEILING)
+        scan,
+        rf"\b(?:after|post-?)\s*{the_year}{year}\b",
+        lambda m: _merge_era(reading, int(m[1]) + 1, ERA_CEILING),
     )
     scan_all(
         scan,
-        rf"\b(?:before|older than|pre-?|prior to)\s*{year}\b",
+        rf"\b(?:before|older than|pre-?|prior to)\s*{the_year}{year}\b",
         lambda m: _merge_era(reading, ERA_FLOOR, int(m[1]) - 1),
+    )
+    # "rock up to 1979", "until 1995": the year is the last one.
+    scan_all(
+        scan,
+        rf"\b(?:up to|until|till|through|no later than|not after)\s+{the_year}{year}\b(?!s)",
+        lambda m: _merge_era(reading, ERA_FLOOR, int(m[1])),
     )
     scan_all(
         scan,

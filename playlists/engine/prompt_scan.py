@@ -29,6 +29,7 @@ _STOP_WORDS_TEXT = """
     one ones all about around over into up down out off as than then there their them they it's
     i'd i'll i've me myself let go going listen listening hear hearing heard time times
     super extremely quite pretty slightly somewhat little kinda fairly rather
+    released each whose lasts lasting duration length
 """
 
 

@@ -401,3 +401,38 @@ def test_refine_less_of_a_narrower_genre_keeps_the_genre_asked_for_by_name(vocab
     assert "hard rock" in refined.avoid_tags and "hard rock" not in refined.include_tag_names()
     # Never asked for and ranked down at once.
     assert not set(refined.include_tag_names()) & set(refined.avoid_tags)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "size"),
+    [
+        ("12 rock songs", 12),
+        ("give me 15 upbeat pop songs", 15),
+        ("a dozen jazz tracks", 12),
+        ("top 40 pop songs", None),
+    ],
+)
+def test_a_count_with_words_before_the_noun_is_the_size(vocabulary, prompt: str, size: int | None) -> None:  # type: ignore[no-untyped-def]
+    intent = parse(prompt, vocabulary)
+    assert intent.size == size
+    assert not intent.not_understood
+
+
+def test_a_count_before_a_unit_is_a_length_not_a_size(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("20 minute rock songs", vocabulary)
+    assert intent.size is None and intent.duration_seconds == 1200
+
+
+@pytest.mark.parametrize(
+    ("prompt", "era"),
+    [
+        ("music released after the year 2010", (2011, 2100)),
+        ("rock up to 1979", (1000, 1979)),
+        ("songs until 1995", (1000, 1995)),
+        ("pop since the year 2000", (2000, 2100)),
+    ],
+)
+def test_open_ended_eras_read_their_side(vocabulary, prompt: str, era: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    intent = parse(prompt, vocabulary)
+    assert intent.era == era
+    assert not intent.not_understood
