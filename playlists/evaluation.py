@@ -42,7 +42,8 @@ def percentile(values: Sequence[float], share: float) -> float:
 # --- the prompt suite: expected intent fields (tests/playlists/prompts) --------------------------
 
 # Which side of a feature's scale a "low"/"high" expectation means, in the feature's units
-# (a soft or hard range counts; "not_low"/"not_high" mean the range keeps clear of that end).
+# (a soft or hard range counts; "not_low"/"not_high" mean the range keeps clear of that end,
+# "mid" of both).
 DIRECTION_LIMITS: dict[str, tuple[float, float]] = {
     "energy": (0.6, 0.5),
     "valence": (0.45, 0.5),
@@ -71,6 +72,10 @@ def _direction_holds(low: float, high: float, feature: str, wanted: str) -> bool
     if wanted == "not_high":
         return high < (1.0 if feature not in ("tempo", "popularity") else 200.0) and high <= max(
             high_limit * 1.6, high_limit + 0.3
+        )
+    if wanted == "mid":
+        return _direction_holds(low, high, feature, "not_low") and _direction_holds(
+            low, high, feature, "not_high"
         )
     raise ValueError(f"unknown direction {wanted!r}")
 

@@ -499,7 +499,8 @@ _NEGATED_BEFORE = re.compile(r"\b(?:no|not|nothing|without|never|none|avoid)\s+(
 
 
 def read_directions(scan: Scan) -> None:
-    """ "low energy", "high-tempo", "lots of vocals": a feature and its direction, read as words."""
+    """ "low energy", "high-tempo", "lots of vocals", "medium tempo": a feature and its direction,
+    read as words; "not too fast, not too slow" is the middle of the tempo scale."""
     nouns = "|".join(FEATURE_NOUNS)
 
     def direction(match: re.Match[str]) -> None:
@@ -508,7 +509,35 @@ def read_directions(scan: Scan) -> None:
             side = "high" if side == "low" else "low"
         scan.reading.directions.append((FEATURE_NOUNS[match[2]], side, match[0].strip()))
 
+    def middle(match: re.Match[str]) -> None:
+        feature = FEATURE_NOUNS[match[1]]
+        if feature != "vocals":  # "medium vocals" names no range
+            scan.reading.directions.append((feature, "mid", match[0].strip()))
+
+    def neither_end(match: re.Match[str]) -> None:
+        feature = MIDDLE_OF.get(frozenset((match["first"], match["second"])))
+        if feature is not None:
+            scan.reading.directions.append((feature, "mid", match[0].strip()))
+
+    scan_all(scan, rf"\b(?:{MID_WORDS})[\s-]+({nouns})\b", middle)
+    scan_all(scan, _NEITHER_END, neither_end)
     scan_all(scan, rf"\b({LOW_WORDS}|{HIGH_WORDS})[\s-]+({nouns})\b", direction)
+
+
+MID_WORDS = r"medium|mid|middle|moderate|moderately|average|midrange|mid-range|in-between|in between"
+# The two ends of a scale, both refused: "not too fast, not too slow", "neither too loud nor too quiet".
+MIDDLE_OF = {
+    frozenset(("fast", "slow")): "tempo",
+    frozenset(("loud", "quiet")): "loudness",
+    frozenset(("happy", "sad")): "valence",
+    frozenset(("energetic", "calm")): "energy",
+    frozenset(("intense", "mellow")): "energy",
+    frozenset(("popular", "obscure")): "popularity",
+}
+_NEITHER_END = re.compile(
+    r"\b(?:not too|neither too|neither)\s+(?P<first>[\w-]+)\s*(?:,|and|or|but|nor)?\s*(?:also\s+)?"
+    r"(?:not too|nor too|nor|not)\s+(?P<second>[\w-]+)\b"
+)
 
 
 # --- negation ---------------------------------------------------------------------------------

@@ -164,6 +164,14 @@ DIRECTION_RANGES: dict[tuple[str, str], tuple[str, tuple[float, float]]] = {
     ("vocals", "low"): ("instrumentalness", (0.55, 1.0)),
     ("vocals", "high"): ("instrumentalness", (0.0, 0.1)),
 }
+# "medium tempo", "moderate energy", "not too fast, not too slow": between the two ends above.
+DIRECTION_RANGES.update(
+    {
+        (feature, "mid"): (column, (DIRECTION_RANGES[(feature, "low")][1][1], high[0]))
+        for (feature, side), (column, high) in list(DIRECTION_RANGES.items())
+        if side == "high" and feature != "vocals"
+    }
+)
 
 
 def direction_range(feature: str, side: str) -> tuple[str, tuple[float, float]]:

@@ -436,3 +436,21 @@ def test_open_ended_eras_read_their_side(vocabulary, prompt: str, era: tuple[int
     intent = parse(prompt, vocabulary)
     assert intent.era == era
     assert not intent.not_understood
+
+
+@pytest.mark.parametrize(
+    ("prompt", "feature", "middle"),
+    [
+        ("not too fast, not too slow", "tempo", (100.0, 135.0)),
+        ("songs that are neither too fast nor too slow", "tempo", (100.0, 135.0)),
+        ("mid-tempo rock", "tempo", (100.0, 135.0)),
+        ("medium tempo songs", "tempo", (100.0, 135.0)),
+        ("moderate energy", "energy", (0.45, 0.75)),
+        ("not too loud and not too quiet", "loudness", (-10.0, -6.0)),
+    ],
+)
+def test_the_middle_of_a_scale(vocabulary, prompt: str, feature: str, middle: tuple[float, float]) -> None:  # type: ignore[no-untyped-def]
+    intent = parse(prompt, vocabulary)
+    spec = intent.feature_ranges[feature]
+    assert (spec.low, spec.high) == middle and not spec.hard
+    assert not intent.not_understood
