@@ -125,6 +125,8 @@ def intent_edit_check(intent: Any) -> None:
         _integer(data["size"], "size", low=SIZE_MIN, high=SIZE_MAX)
     if "duration_seconds" in data:
         _integer(data["duration_seconds"], "duration_seconds", low=1, high=DURATION_MAX_SECONDS)
+    if "clean" in data and not isinstance(data["clean"], bool):
+        raise ValueError("clean must be true or false.")
     arc = data.get("energy_arc")
     if isinstance(arc, list):
         for index, point in enumerate(_list(arc, "energy_arc")):

@@ -112,7 +112,7 @@ def intent_field_checks(intent: Any, expect: dict[str, Any]) -> list[tuple[str, 
         elif key == "duration_minutes":
             got = intent.duration_seconds
             checks.append((key, got is not None and abs(got / 60 - wanted) <= 1))
-        elif key in ("size", "activity", "nothing_understood", "language", "energy_arc"):
+        elif key in ("size", "activity", "nothing_understood", "language", "energy_arc", "clean"):
             checks.append((key, getattr(intent, key) == wanted))
         elif key == "feel":
             for feature, direction in wanted.items():

@@ -95,6 +95,8 @@ def _chips(intent: Mapping[str, Any]) -> list[Chip]:
         Chip(f"exclude_artists:{name}", f"not {name}", "exclude", "left out")
         for name in intent.get("exclude_artists", [])
     ]
+    if intent.get("clean"):
+        chips.append(Chip("clean", "no explicit tracks", "exclude", "left out"))
     era = intent.get("era")
     if era:
         chips.append(Chip("era", f"{era[0]}–{era[1]}", "era", "release years"))
@@ -204,6 +206,10 @@ def _clear_field(intent: dict[str, Any], field_name: str, value: str) -> None:
     intent[field_name] = None
 
 
+def _unset_flag(intent: dict[str, Any], field_name: str, value: str) -> None:
+    intent[field_name] = False
+
+
 def _remove_from_list(intent: dict[str, Any], field_name: str, value: str) -> None:
     intent[field_name] = [item for item in intent.get(field_name, []) if item != value]
 
@@ -226,6 +232,7 @@ _REMOVERS: dict[str, Callable[[dict[str, Any], str, str], None]] = {
     "avoid_tags": _remove_from_list,
     "exclude_artists": _remove_from_list,
     "feature_ranges": _remove_range,
+    "clean": _unset_flag,
 }
 
 

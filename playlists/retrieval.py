@@ -134,6 +134,7 @@ class Constraints:
     exclude_ids: list[int]
     exclude_artist_ids: list[int]
     audio_only: bool = False
+    clean: bool = False  # no explicit tracks
 
     def filters(
         self,
@@ -154,6 +155,7 @@ class Constraints:
             column_ranges=columns,
             exclude_artist_ids=self.exclude_artist_ids,
             with_audio_only=self.audio_only,
+            exclude_explicit=self.clean,
         )
 
     def numeric(self) -> list[str]:
@@ -200,6 +202,7 @@ def constraints_build(
         exclude_ids=sorted(excluded),
         exclude_artist_ids=sorted(artist_ids),
         audio_only=audio_only,
+        clean=intent.clean,
     )
 
 

@@ -534,7 +534,7 @@ MIDDLE_OF = {
     frozenset(("intense", "mellow")): "energy",
     frozenset(("popular", "obscure")): "popularity",
 }
-_NEITHER_END = re.compile(
+_NEITHER_END = (
     r"\b(?:not too|neither too|neither)\s+(?P<first>[\w-]+)\s*(?:,|and|or|but|nor)?\s*(?:also\s+)?"
     r"(?:not too|nor too|nor|not)\s+(?P<second>[\w-]+)\b"
 )

@@ -74,6 +74,7 @@ class Intent:
     size: int | None = None
     duration_seconds: int | None = None
     familiarity: str | None = None  # "new_only", "favourites" or None
+    clean: bool = False  # no explicit tracks ("no explicit lyrics", "family friendly"): hard
     activity: str | None = None
     moods: list[str] = field(default_factory=list)
     energy_arc: str | list[float] | None = None
@@ -114,6 +115,8 @@ class Intent:
         }
         era = values.get("era")
         values["era"] = (int(era[0]), int(era[1])) if era else None
+        if not isinstance(values.get("clean", False), bool):
+            raise ValueError("clean must be true or false")
         for key in (
             "exclude_tags",
             "avoid_tags",

@@ -64,6 +64,7 @@ from playlists.engine.prompt_scan import (
     _Scan,
     looks_like_a_name,
     read_arc,
+    read_clean,
     read_familiarity,
     read_grammar,
     read_occasion,
@@ -98,6 +99,7 @@ def parse_prompt(prompt: str, *, vocabulary: Vocabulary, require_understood: boo
     scan = _Scan(text=text, intent=intent)
     read_familiarity(scan)
     read_occasion(scan)
+    read_clean(scan)
     _read_lexicon_literals(scan, vocabulary)
     reading = read_grammar(scan)
     read_arc(scan)
@@ -293,6 +295,7 @@ def _understood_anything(intent: Intent) -> bool:
         or intent.size
         or intent.duration_seconds
         or intent.familiarity
+        or intent.clean
         or intent.activity
         or intent.moods
         or intent.energy_arc

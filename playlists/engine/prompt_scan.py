@@ -114,6 +114,27 @@ def read_occasion(scan: _Scan) -> None:
             scan.consume(match)
 
 
+# No explicit tracks: "no explicit lyrics", "nothing explicit", "no swearing", "clean versions",
+# "family friendly", "for the kids". "explicit" alone needs its noun or the clause's end, so "no
+# explicit gangsta rap" stays a genre exclusion.
+_CLEAN = re.compile(
+    r"\b(?:(?:no|not|nothing|without|non|zero)[\s-]+explicit"
+    r"(?:\s+(?:lyrics|content|songs|tracks|versions|language|words|stuff)\b|(?=\s*(?:[,.;!?]|$)))"
+    r"|(?:no|not|without|zero)\s+(?:swearing|swear words|cursing|curse words|cussing|profanity|bad words"
+    r"|parental advisory)\b"
+    r"|clean\s+(?:versions?|lyrics|songs|tracks|edits?|only|language)\b"
+    r"|(?:family|kid|kids|child|children)[\s-]*(?:friendly|safe)\b"
+    r"|for (?:the |my )?(?:kids|children|little ones)\b|kids'?(?=\s+(?:party|songs|music|tracks|playlist)\b)"
+    r"|radio edits?\b|explicit[\s-]free\b)"
+)
+
+
+def read_clean(scan: _Scan) -> None:
+    for match in list(_CLEAN.finditer(scan.text)):
+        scan.intent.clean = True
+        scan.consume(match)
+
+
 def read_arc(scan: _Scan) -> None:
     for arc, phrases in ARC_PHRASES.items():
         pattern = r"\b(?:" + "|".join(re.escape(phrase) for phrase in phrases) + r")\b"

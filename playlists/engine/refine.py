@@ -135,6 +135,7 @@ def _merge_change(intent: Intent, change: Intent) -> None:
     if dropped:
         intent.replaced.append(f"the exclusion replaced the wish for {', '.join(dropped)}")
     intent.include_tags = [tag for tag in intent.include_tags if tag.name not in excluded]
+    intent.clean = intent.clean or change.clean
     intent.exclude_artists = list(dict.fromkeys([*intent.exclude_artists, *change.exclude_artists]))
     intent.seed_artists = [name for name in intent.seed_artists if name not in set(change.exclude_artists)]
     intent.seed_artists = list(dict.fromkeys([*intent.seed_artists, *change.seed_artists]))

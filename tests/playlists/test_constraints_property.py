@@ -1,10 +1,11 @@
 """Property: every playlist keeps every hard constraint, or says which one it relaxed and by how much.
 
-Random intents (genres, exclusions, tempo / era / track-length bounds, "no vocals", a size or a
-total length) are composed against the real demo catalog in the database, embedded with the
-real model. For each playlist: exclusions always hold; each numeric bound holds on every track
-or a note names it with the range used (or says no track meets it); a total length is met within
-±10 % or a note says how close it came; a size is met or a note says how many tracks fit.
+Random intents (genres, exclusions, tempo / era / track-length bounds, "no vocals", no explicit
+tracks, a size or a total length) are composed against the real demo catalog in the database,
+embedded with the real model. For each playlist: exclusions (and "no explicit") always hold;
+each numeric bound holds on every track or a note names it with the range used (or says no track
+meets it); a total length is met within ±10 % or a note says how close it came; a size is met or
+a note says how many tracks fit.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def asks(draw: st.DrawFn, genres: list[str]) -> Ask:
         intent.feature_ranges["duration_ms"] = FeatureRange(0, minutes * 60000, hard=True)
     if draw(st.booleans()):
         intent.feature_ranges["instrumentalness"] = FeatureRange(0.55, 1.0, source="instrumental")
+    intent.clean = draw(st.integers(0, 3)) == 0
     if draw(st.booleans()):
         return Ask(intent, size=None, duration_seconds=draw(st.integers(10, 120)) * 60)
     return Ask(intent, size=draw(st.integers(5, 40)), duration_seconds=None)
@@ -91,6 +93,7 @@ def check(ask: Ask, composition: Composition) -> None:
     for track in chosen:
         tags = set(track.tags.values_list("name", flat=True))
         assert not tags & set(ask.intent.exclude_tags), (track.title, tags)
+        assert not (ask.intent.clean and track.explicit), track.title
     for column, (low, high) in asked_ranges(ask.intent).items():
         values = [getattr(track, column) for track in chosen]
         kept = all(value is not None and low - 1e-6 <= value <= high + 1e-6 for value in values)

@@ -454,3 +454,36 @@ def test_the_middle_of_a_scale(vocabulary, prompt: str, feature: str, middle: tu
     spec = intent.feature_ranges[feature]
     assert (spec.low, spec.high) == middle and not spec.hard
     assert not intent.not_understood
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "no explicit lyrics",
+        "hip hop, nothing explicit",
+        "clean versions only",
+        "rap with no swearing",
+        "family friendly pop for a road trip",
+        "songs for the kids",
+        "kids party songs",
+    ],
+)
+def test_asking_for_clean_music_leaves_out_explicit_tracks(vocabulary, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    intent = parse(prompt, vocabulary)
+    assert intent.clean
+    assert not intent.not_understood
+
+
+def test_explicit_before_a_genre_is_not_a_clean_request(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    assert not parse("rock without explicit rap", vocabulary).clean
+
+
+def test_a_clean_flag_survives_the_round_trip_and_must_be_a_boolean() -> None:
+    intent = Intent(semantic_text="pop", clean=True)
+    assert Intent.from_dict(intent.to_dict()).clean
+    with pytest.raises(PromptError):
+        Intent.from_dict({**intent.to_dict(), "clean": "yes"})
+
+
+def test_refining_with_no_swearing_makes_the_playlist_clean(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    assert refine_intent(parse("rap", vocabulary), "no swearing", vocabulary=vocabulary).clean

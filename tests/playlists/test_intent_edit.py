@@ -132,3 +132,11 @@ def test_the_reply_says_what_was_not_understood_replaced_and_which_language_was_
     ]
     # A language Segue does not read has the parser's own warning ("… was read as English").
     assert not [line for line in prompt_reply({"language": "it"}).lines() if "Read as" in line]
+
+
+def test_the_clean_chip_shows_and_removing_it_allows_explicit_tracks_again() -> None:
+    intent = {"semantic_text": "rap", "clean": True}
+    chips = {chip.key: chip.label for chip in intent_panel(intent).chips}
+    assert chips["clean"] == "no explicit tracks"
+    edited, summary = intent_edit_apply(intent, {"remove": "clean"})
+    assert edited["clean"] is False and summary == "Removed “no explicit tracks”"

@@ -74,6 +74,7 @@ def test_unknown_but_wellformed_version_is_a_404(api: APIClient, playlist: Playl
         ({"era": ["1990", 2000]}, "era[0]"),
         ({"energy_arc": [0.1, "x"]}, "energy_arc[1]"),
         ({"familiarity": {"a": 1}}, "familiarity"),
+        ({"clean": "yes"}, "clean"),
     ],
 )
 def test_malformed_intent_edit_is_a_400_naming_the_field(

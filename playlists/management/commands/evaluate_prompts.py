@@ -30,6 +30,7 @@ def constraint_violations(composition: Composition) -> int:
             broken |= value is None or not low <= value <= high
         if intent.era and not intent.era[0] <= (track.release_year or 0) <= intent.era[1]:
             broken = True
+        broken |= intent.clean and track.explicit
         violations += int(broken)
     return violations
 
