@@ -14,12 +14,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 # Open ends of ranges: a bound the listener did not give.
 TEMPO_CEILING = 300.0
 TRACK_CEILING_MS = 3_600_000.0
 ERA_FLOOR, ERA_CEILING = 1000, 2100
-CURRENT_DECADE = 2020
+CURRENT_YEAR = date.today().year  # "this year", "the last 5 years"
+CURRENT_DECADE = CURRENT_YEAR // 10 * 10
 # "around 128 bpm": a beat-matching DJ's tolerance either side.
 TEMPO_AROUND = 6.0
 # A comparison with up to this many minutes is about each track ("under 4 minutes"); more is
@@ -101,7 +103,7 @@ _BELOW_HUNDRED = rf"(?:(?:{_TENS})(?:[\s-](?:{_UNITS}))?|(?:{_UNITS}))"
 NUMBER_WORD = rf"(?:(?:a|one|two|three)\s+hundred(?:\s+and)?(?:\s+{_BELOW_HUNDRED})?|{_BELOW_HUNDRED})"
 # A number word is only a number before something counted or measured ("no one knows" stays).
 _COUNTED = (
-    r"(?=\s*(?:-\s*)?(?:and a half|bpm|beats|minutes?|mins?|seconds?|secs?|hours?|hrs?|songs?|tracks?"
+    r"(?=\s*(?:-\s*)?(?:and a half|bpm|beats|minutes?|mins?|seconds?|secs?|hours?|hrs?|songs?|tracks?|years"
     r"|tunes|pieces|to\b|and\b|or\b|-|$))"
 )
 
@@ -395,6 +397,16 @@ def read_era(scan: Scan) -> None:
     year = r"((?:19|20)\d\d)"
     scan_all(scan, r"\bthis decade\b", lambda m: _merge_era(reading, CURRENT_DECADE, CURRENT_DECADE + 9))
     scan_all(scan, r"\blast decade\b", lambda m: _merge_era(reading, CURRENT_DECADE - 10, CURRENT_DECADE - 1))
+    scan_all(scan, r"\bthis year(?:'s)?\b", lambda m: _merge_era(reading, CURRENT_YEAR, CURRENT_YEAR))
+    scan_all(scan, r"\blast year(?:'s)?\b", lambda m: _merge_era(reading, CURRENT_YEAR - 1, CURRENT_YEAR - 1))
+    scan_all(
+        scan,
+        r"\b(?:the\s+)?(?:last|past)\s+(\d{1,2})\s+years\b",
+        lambda m: _merge_era(reading, CURRENT_YEAR - int(m[1]), CURRENT_YEAR),
+    )
+    scan_all(
+        scan, r"\b(?:the\s+)?past decade\b", lambda m: _merge_era(reading, CURRENT_YEAR - 10, CURRENT_YEAR)
+    )
     scan_all(scan, rf"\b(?:between\s+|from\s+)?{year}\s*(?:-|to|and|until|through|–)\s*{year}\b", year_span)
     scan_all(
         scan,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from playlists.engine.intent import (
@@ -487,3 +489,20 @@ def test_a_clean_flag_survives_the_round_trip_and_must_be_a_boolean() -> None:
 
 def test_refining_with_no_swearing_makes_the_playlist_clean(vocabulary) -> None:  # type: ignore[no-untyped-def]
     assert refine_intent(parse("rap", vocabulary), "no swearing", vocabulary=vocabulary).clean
+
+
+@pytest.mark.parametrize(
+    ("prompt", "years_back"),
+    [
+        ("popular songs from this year", (0, 0)),
+        ("hits from last year", (1, 1)),
+        ("songs from the last 5 years", (5, 0)),
+        ("songs from the past two years", (2, 0)),
+        ("music from the past decade", (10, 0)),
+    ],
+)
+def test_years_counted_from_today(vocabulary, prompt: str, years_back: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    this_year = date.today().year
+    intent = parse(prompt, vocabulary)
+    assert intent.era == (this_year - years_back[0], this_year - years_back[1])
+    assert not intent.not_understood
