@@ -391,7 +391,11 @@ def _exclude(
     return False
 
 
-_GENERIC_NOUNS = re.compile(r"\s*\b(?:music|songs?|tracks?|tunes|stuff|ones|please|at all|anything)\b")
+# Words in a negated phrase that name no genre: "no songs", "without explicit gangsta rap" (the
+# genre is left out; "no explicit lyrics" alone asks for clean tracks, read before).
+_GENERIC_NOUNS = re.compile(
+    r"\s*\b(?:music|songs?|tracks?|tunes|stuff|ones|please|at all|anything|explicit(?=\s+\w))\b"
+)
 
 
 # "no rapping", "without rappers": the genre, as "no rap" is.

@@ -29,7 +29,7 @@ _STOP_WORDS_TEXT = """
     one ones all about around over into up down out off as than then there their them they it's
     i'd i'll i've me myself let go going listen listening hear hearing heard time times
     super extremely quite pretty slightly somewhat little kinda fairly rather
-    released each whose lasts lasting duration length
+    released each whose lasts lasting duration length definitely absolutely certainly
 """
 
 
@@ -118,8 +118,8 @@ def read_occasion(scan: _Scan) -> None:
 # "family friendly", "for the kids". "explicit" alone needs its noun or the clause's end, so "no
 # explicit gangsta rap" stays a genre exclusion.
 _CLEAN = re.compile(
-    r"\b(?:(?:no|not|nothing|without|non|zero)[\s-]+explicit"
-    r"(?:\s+(?:lyrics|content|songs|tracks|versions|language|words|stuff)\b|(?=\s*(?:[,.;!?]|$)))"
+    r"\b(?:(?:no|not|nothing|without|non|zero|avoid(?:\s+anything)?)[\s-]+(?P<explicit>explicit"
+    r"(?:\s+(?:lyrics|content|songs|tracks|versions|language|words|stuff)\b|(?=\s*(?:[,.;!?]|$|or\b|and\b))))"
     r"|(?:no|not|without|zero)\s+(?:swearing|swear words|cursing|curse words|cussing|profanity|bad words"
     r"|parental advisory)\b"
     r"|clean\s+(?:versions?|lyrics|songs|tracks|edits?|only|language)\b"
@@ -132,7 +132,9 @@ _CLEAN = re.compile(
 def read_clean(scan: _Scan) -> None:
     for match in list(_CLEAN.finditer(scan.text)):
         scan.intent.clean = True
-        scan.consume(match)
+        # "avoid anything explicit or aggressive": the negation still reaches "aggressive".
+        start = match.start("explicit") if match["explicit"] else match.start()
+        scan.text = scan.text[:start] + " " * (match.end() - start) + scan.text[match.end() :]
 
 
 def read_arc(scan: _Scan) -> None:

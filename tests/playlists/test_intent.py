@@ -506,3 +506,9 @@ def test_years_counted_from_today(vocabulary, prompt: str, years_back: tuple[int
     intent = parse(prompt, vocabulary)
     assert intent.era == (this_year - years_back[0], this_year - years_back[1])
     assert not intent.not_understood
+
+
+def test_a_negation_naming_explicit_among_other_things_still_reaches_them(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("avoid anything explicit or aggressive", vocabulary)
+    assert intent.clean
+    assert intent.feature_ranges["energy"].high < 1.0  # not aggressive
