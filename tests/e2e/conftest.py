@@ -1,9 +1,48 @@
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+from django.db import connection, connections
+
 from tests.catalog.subsonic_fixtures import subsonic_peer
 
-__all__ = ["assert_page_reads_well", "screenshot", "subsonic_peer"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "assert_page_reads_well", "screenshot", "subsonic_peer"]
+
+# Debian's chromium (`make system-deps`), never a browser download.
+CHROMIUM = os.environ.get("SEGUE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+@pytest.fixture
+def chromium(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The browser, against the live server; the connections the test's threads left are closed."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+    # The test body's reads and the (now stopped) worker thread each leave a connection of their
+    # own, which nothing else closes before the test database is dropped.
+    connections.close_all()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
 
 # What the browser tests saw, for anyone to look at; git ignores it (see the README).
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-screenshots"

@@ -31,10 +31,8 @@ from editorial.models import Block, EditorialItem, EditorialPlaylist, EditorialS
 from playlists.models import Playlist, VersionStatus
 from playlists.services import playlist_create
 from tests.catalog.factories import TrackFactory
-from tests.e2e.conftest import OVERFLOWING_SCRIPT, screenshot
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, OVERFLOWING_SCRIPT, screenshot
 from tests.e2e.test_player import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     _wait_for_server_connections_to_close,
     wait_for,
 )

@@ -10,13 +10,12 @@ the screenshots land in ``test-screenshots/`` (git-ignored).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import connection, connections
+from django.db import connections
 from django.urls import reverse
 
 from accounts.models import User
@@ -26,8 +25,8 @@ from catalog import services as catalog_services
 from catalog.models import LibrarySource
 from config.celery import app as celery_app
 from feedback.selectors import disliked_tracks
-from tests.e2e.conftest import SCREENSHOTS, assert_page_reads_well, screenshot
-from tests.e2e.test_player import CHROMIUM, CHROMIUM_ARGS, audio_track
+from tests.e2e.conftest import CHROMIUM, SCREENSHOTS, assert_page_reads_well, screenshot
+from tests.e2e.test_player import audio_track
 from tests.playlists.factories import playlist_make, version_make
 
 pytestmark = [
@@ -55,26 +54,6 @@ def demo_catalog(transactional_db: None) -> None:
     # queued task is dropped from the test broker so no later test's worker picks it up.
     celery_app.control.purge()
     catalog_embedding_services.catalog_embed_all(batch_size=256)
-
-
-@pytest.fixture
-def chromium(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-    # The test body's reads and the (now stopped) worker thread each leave a connection of their
-    # own, which nothing else closes before the test database is dropped.
-    connections.close_all()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
 
 
 def _confirm_path(body: str) -> str:

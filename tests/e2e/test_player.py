@@ -7,7 +7,6 @@ browser sends are read back from the database.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,19 +22,9 @@ from feedback.models import ListeningEvent
 from playlists.models import Playlist
 from tests.catalog.audio_files import media_file_make, sine_write
 from tests.catalog.factories import TrackFactory
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.playlists.factories import playlist_make, version_make
 from tests.waiting import wait_for
-
-CHROMIUM = os.environ.get("SEGUE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
 
 pytestmark = [
     pytest.mark.e2e,

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.urls import reverse
 
 from accounts.models import User
@@ -30,8 +30,7 @@ from feedback.models import HistoryImport, ListeningEvent
 from playlists.composer import INSTRUMENTAL_FLOOR, SPEECHINESS_CEILING
 from playlists.models import Playlist, PlaylistItem, PlaylistVersion, VersionStatus
 from playlists.presentation import TASTE_REASON, TASTE_REASON_SHARE
-from tests.e2e.conftest import assert_page_reads_well, screenshot
-from tests.e2e.test_player import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.conftest import CHROMIUM, assert_page_reads_well, screenshot
 
 pytestmark = [
     pytest.mark.e2e,
@@ -64,26 +63,6 @@ def demo_catalog(transactional_db: None) -> None:
     # queued task is dropped from the test broker before the worker starts.
     celery_app.control.purge()
     catalog_embedding_services.catalog_embed_all(batch_size=256)
-
-
-@pytest.fixture
-def chromium(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-    # The test body's reads and the (now stopped) worker each leave a connection of their own,
-    # which nothing else closes before the test database is dropped.
-    connections.close_all()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
 
 
 class Listener:
@@ -177,24 +156,28 @@ def _lastfm_csv(tracks: Sequence[Track]) -> bytes:
     return out.getvalue().encode()
 
 
-def test_an_imported_rap_history_never_overrides_the_prompt_and_a_french_prompt_is_read(
+@pytest.fixture
+def listener(
     chromium: Any,
     live_server: Any,
     demo_catalog: None,
     celery_worker: object,
     owner: User,
     user_password: str,
-) -> None:
-    listener = Listener(chromium, live_server, owner, user_password)
+) -> Iterator[Listener]:
+    """The owner, signed in at desktop width, with the demo catalog and a real worker."""
+    signed_in = Listener(chromium, live_server, owner, user_password)
     try:
-        _rap_history_then_prompts(listener, owner)
+        yield signed_in
     finally:
-        listener.close()
+        signed_in.close()
         # Reads under Playwright's sync API use a connection of their own: close it here.
         connections.close_all()
 
 
-def _rap_history_then_prompts(listener: Listener, owner: User) -> None:
+def test_an_imported_rap_history_never_overrides_the_prompt_and_a_french_prompt_is_read(
+    listener: Listener, owner: User
+) -> None:
     page = listener.page
 
     # A small listening history of explicit gangsta rap, imported on the history page.
@@ -278,23 +261,7 @@ def _rap_history_then_prompts(listener: Listener, owner: User) -> None:
     listener.check("03-french")
 
 
-def test_what_segue_cannot_read_or_take_is_said_on_the_page(
-    chromium: Any,
-    live_server: Any,
-    demo_catalog: None,
-    celery_worker: object,
-    owner: User,
-    user_password: str,
-) -> None:
-    listener = Listener(chromium, live_server, owner, user_password)
-    try:
-        _honest_replies(listener, owner)
-    finally:
-        listener.close()
-        connections.close_all()
-
-
-def _honest_replies(listener: Listener, owner: User) -> None:
+def test_what_segue_cannot_read_or_take_is_said_on_the_page(listener: Listener, owner: User) -> None:
     page = listener.page
 
     # Nothing understood: suggestions, no tracks, nothing to retry.

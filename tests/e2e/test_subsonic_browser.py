@@ -18,9 +18,8 @@ from catalog.models import LibraryScan, LibrarySource, SubsonicLink, SubsonicPus
 from config.jobs import JobStatus
 from playlists.models import Playlist, PlaylistVersion, VersionStatus
 from tests.catalog.subsonic_peer import PEER_PASSWORD, PEER_USER, SECOND_PASSWORD, SECOND_USER, SupysonicPeer
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.test_player import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     _wait_for_server_connections_to_close,
     player_state,
     wait_for,
