@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers, status
+from rest_framework.response import Response
 
 from catalog.features import AUDIO_FEATURES
 from catalog.models import CatalogImport, LibraryScan, LibrarySource, Tag, Track
+from catalog.subsonic_links import RemoteDeletion
 
 
 def artist_names(track: Track) -> list[str]:
@@ -232,3 +235,26 @@ class RemoteDeletionSerializer(serializers.Serializer):
         help_text="Why: the server's refusal, or that it cannot be reached (or the credentials no "
         "longer work)."
     )
+
+
+class DeletePushedQuerySerializer(serializers.Serializer):
+    delete_pushed = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Also delete on the media servers the playlists Segue pushed there.",
+    )
+
+
+def remote_deletion_responses(*, done: str, left: str) -> dict[int, OpenApiResponse]:
+    """The 200 / 204 answers of a deletion that also deletes pushed copies on media servers."""
+    return {
+        200: OpenApiResponse(RemoteDeletionSerializer, description=left),
+        204: OpenApiResponse(description=done),
+    }
+
+
+def remote_deletion_response(outcome: RemoteDeletion) -> Response:
+    """A 200 naming the pushed copies a server could not delete, or a 204 when none are left."""
+    if outcome.failed:
+        return Response(RemoteDeletionSerializer(outcome).data)
+    return Response(status=status.HTTP_204_NO_CONTENT)

@@ -16,7 +16,11 @@ from accounts.requests import request_user
 from catalog import selectors as catalog_selectors
 from catalog import subsonic_services
 from catalog.models import SubsonicLink, SubsonicPush
-from catalog.serializers import RemoteDeletionSerializer
+from catalog.serializers import (
+    DeletePushedQuerySerializer,
+    remote_deletion_response,
+    remote_deletion_responses,
+)
 from config.api_fields import StrictBooleanField, StrictCharField
 from feedback.subsonic_history import subsonic_history_import_request
 
@@ -143,13 +147,6 @@ class ServerLinkDetailApi(APIView):
 
         scrobble = StrictBooleanField()
 
-    class UnlinkQuerySerializer(serializers.Serializer):
-        delete_pushed = serializers.BooleanField(
-            required=False,
-            default=False,
-            help_text="Also delete on the server the playlists Segue pushed to this account.",
-        )
-
     @extend_schema(
         operation_id="feedback_server_links_retrieve",
         description="The link's server, user name and scrobbling flag. The password is never returned.",
@@ -183,26 +180,23 @@ class ServerLinkDetailApi(APIView):
             "them and why, to delete them in the server's own app; otherwise a 204."
         ),
         summary="Unlink (?delete_pushed=true also deletes the pushed playlists on the server)",
-        parameters=[UnlinkQuerySerializer],
+        parameters=[DeletePushedQuerySerializer],
         responses={
-            200: OpenApiResponse(
-                RemoteDeletionSerializer,
-                description="Unlinked, but some pushed copies could not be deleted and stay on the server.",
+            **remote_deletion_responses(
+                done="Unlinked (and every pushed copy deleted, if asked).",
+                left="Unlinked, but some pushed copies could not be deleted and stay on the server.",
             ),
-            204: OpenApiResponse(description="Unlinked (and every pushed copy deleted, if asked)."),
             404: NOT_FOUND,
         },
     )
     def delete(self, request: Request, link_id: int) -> Response:
         link = catalog_selectors.subsonic_link_get(user=request.user, link_id=link_id)
-        query = self.UnlinkQuerySerializer(data=request.query_params)
+        query = DeletePushedQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         outcome = subsonic_services.subsonic_link_remove(
             link=link, delete_pushed=query.validated_data["delete_pushed"]
         )
-        if outcome.failed:
-            return Response(RemoteDeletionSerializer(outcome).data)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return remote_deletion_response(outcome)
 
 
 class ServerLinkImportApi(APIView):

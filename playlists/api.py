@@ -19,7 +19,11 @@ from rest_framework.views import APIView
 from accounts.permissions import READ_WRITE
 from accounts.requests import request_user
 from catalog.selectors import subsonic_link_get
-from catalog.serializers import RemoteDeletionSerializer
+from catalog.serializers import (
+    DeletePushedQuerySerializer,
+    remote_deletion_response,
+    remote_deletion_responses,
+)
 from config.api_fields import StrictBooleanField, StrictCharField
 from config.api_schema import paginated
 from playlists import selectors, services
@@ -137,13 +141,6 @@ class PlaylistDetailApi(APIView):
         name = StrictCharField(max_length=NAME_MAX_LENGTH, required=False)
         refresh = serializers.ChoiceField(choices=RefreshSchedule.choices, required=False)
 
-    class DeleteQuerySerializer(serializers.Serializer):
-        delete_pushed = serializers.BooleanField(
-            required=False,
-            default=False,
-            help_text="Also delete the copies pushed to my media server accounts.",
-        )
-
     @extend_schema(
         operation_id="playlists_retrieve",
         summary="A playlist with its tracks and reasons",
@@ -184,26 +181,23 @@ class PlaylistDetailApi(APIView):
             "copies left and why, to delete them in the server's own app; otherwise a 204."
         ),
         summary="Delete a playlist (?delete_pushed=true also deletes its pushed copies)",
-        parameters=[DeleteQuerySerializer],
+        parameters=[DeletePushedQuerySerializer],
         responses={
-            200: OpenApiResponse(
-                RemoteDeletionSerializer,
-                description="Deleted, but some pushed copies could not be deleted and stay on the server.",
+            **remote_deletion_responses(
+                done="Deleted (and every pushed copy too, if asked).",
+                left="Deleted, but some pushed copies could not be deleted and stay on the server.",
             ),
-            204: OpenApiResponse(description="Deleted (and every pushed copy too, if asked)."),
             404: NOT_FOUND,
         },
     )
     def delete(self, request: Request, playlist_id: int) -> Response:
         playlist = selectors.playlist_get(user=request_user(request), playlist_id=playlist_id)
-        query = self.DeleteQuerySerializer(data=request.query_params)
+        query = DeletePushedQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         outcome = services.playlist_delete(
             playlist=playlist, delete_pushed=query.validated_data["delete_pushed"]
         )
-        if outcome.failed:
-            return Response(RemoteDeletionSerializer(outcome).data)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return remote_deletion_response(outcome)
 
 
 class PlaylistPushApi(APIView):
