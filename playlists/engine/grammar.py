@@ -22,6 +22,8 @@ TRACK_CEILING_MS = 3_600_000.0
 ERA_FLOOR, ERA_CEILING = 1000, 2100
 CURRENT_YEAR = date.today().year  # "this year", "the last 5 years"
 CURRENT_DECADE = CURRENT_YEAR // 10 * 10
+# "a short playlist", "a long playlist": half and twice the default 30 tracks.
+SHORT_PLAYLIST_SIZE, LONG_PLAYLIST_SIZE = 15, 60
 # "around 128 bpm": a beat-matching DJ's tolerance either side.
 TEMPO_AROUND = 6.0
 # A comparison with up to this many minutes is about each track ("under 4 minutes"); more is
@@ -324,7 +326,22 @@ def read_lengths(scan: Scan) -> None:
     described = rf"(?!(?:{_UNIT_WORDS})\b)[^\W\d][\w&'-]*"
     count = r"(?<!top )\b(\d{1,3})(?![\d.])"  # "top 40 pop" is the charts, not 40 songs
     scan_all(scan, rf"{count}(?=\s+(?:{described}\s+){{1,3}}(?:songs?|tracks?|tunes|pieces)\b)", size)
+    # "a long 2 hour playlist": the length says it; "long" is not long songs.
+    scan_all(scan, rf"\b(?:long|longer|short|shorter)(?=\s+{NUM}\s*(?:-\s*)?{unit})", lambda match: None)
     scan_all(scan, rf"\b{NUM}\s*(?:-\s*)?{unit}(?:\s*-?\s*long)?", amount)
+
+    # "a short playlist" is about the playlist, not its tracks (which "short songs" are about);
+    # a number of tracks or a length given as well wins.
+    def sized(tracks: int) -> Callable[[re.Match[str]], None]:
+        def keep(match: re.Match[str]) -> None:
+            if scan.reading.size is None and scan.reading.duration_seconds is None:
+                scan.reading.size = tracks
+
+        return keep
+
+    playlist = r"\s+(?:playlist|mix|set|list)\b"
+    scan_all(scan, rf"\b(?:short|shorter|small|little){playlist}", sized(SHORT_PLAYLIST_SIZE))
+    scan_all(scan, rf"\b(?:long|longer|big|bigger|huge|large|extended){playlist}", sized(LONG_PLAYLIST_SIZE))
 
 
 # --- eras -------------------------------------------------------------------------------------

@@ -512,3 +512,20 @@ def test_a_negation_naming_explicit_among_other_things_still_reaches_them(vocabu
     intent = parse("avoid anything explicit or aggressive", vocabulary)
     assert intent.clean
     assert intent.feature_ranges["energy"].high < 1.0  # not aggressive
+
+
+@pytest.mark.parametrize(
+    ("prompt", "size", "seconds"),
+    [
+        ("a short playlist of sad songs", 15, None),
+        ("a long playlist of dance music", 60, None),
+        ("a short playlist of 20 songs", 20, None),
+        ("a long 2 hour playlist", None, 7200),
+    ],
+)
+def test_a_short_or_long_playlist_is_about_the_playlist_not_its_tracks(  # type: ignore[no-untyped-def]
+    vocabulary, prompt: str, size: int | None, seconds: int | None
+) -> None:
+    intent = parse(prompt, vocabulary)
+    assert (intent.size, intent.duration_seconds) == (size, seconds)
+    assert "duration_ms" not in intent.feature_ranges
