@@ -326,6 +326,70 @@ VOCABULARY: dict[str, dict[str, str]] = {
     },
 }
 
+# Comparisons, lyrics and decades, as each language writes them ("más de 150 bpm", "sans
+# paroles", "ohne Gesang", "anos 80", "der 80er"): hard constraints must not be misread.
+_DECADES = (50, 60, 70, 80, 90)
+VOCABULARY["es"].update(
+    {
+        "más de": "over",
+        "mas de": "over",
+        "menos de": "under",
+        "al menos": "at least",
+        "como mucho": "at most",
+        "entre": "between",
+        "letra": "lyrics",
+        "letras": "lyrics",
+        "sin letra": "without lyrics",
+        "los noventa": "the 90s",
+        "los ochenta": "the 80s",
+        "los setenta": "the 70s",
+        "los sesenta": "the 60s",
+        **{f"los {decade}": f"the {decade}s" for decade in _DECADES},
+        **{f"años {decade}": f"{decade}s" for decade in _DECADES},
+    }
+)
+VOCABULARY["fr"].update(
+    {
+        "plus de": "over",
+        "moins de": "under",
+        "au moins": "at least",
+        "au plus": "at most",
+        "entre": "between",
+        "paroles": "lyrics",
+        "chant": "singing",
+        **{f"années {decade}": f"{decade}s" for decade in _DECADES},
+    }
+)
+VOCABULARY["de"].update(
+    {
+        "über": "over",
+        "unter": "under",
+        "mindestens": "at least",
+        "höchstens": "at most",
+        "zwischen": "between",
+        "gesang": "vocals",
+        "text": "lyrics",
+        **{f"{decade}er": f"{decade}s" for decade in _DECADES},
+        **{f"{decade}er jahre": f"{decade}s" for decade in _DECADES},
+    }
+)
+VOCABULARY["pt"].update(
+    {
+        "mais de": "over",
+        "menos de": "under",
+        "pelo menos": "at least",
+        "no máximo": "at most",
+        "entre": "between",
+        "letra": "lyrics",
+        "sem letra": "without lyrics",
+        "animada": "upbeat",
+        "animadas": "upbeat",
+        "animado": "upbeat",
+        "animados": "upbeat",
+        **{f"anos {decade}": f"{decade}s" for decade in _DECADES},
+    }
+)
+
 # Words only one of the languages uses; a prompt holding one is read in that language even
 # when it is too short for the detector.
 _SHARED_WITH_ENGLISH = {
@@ -397,9 +461,15 @@ def detect_language(text: str) -> str:
 def to_english(text: str, language: str) -> tuple[str, list[str]]:
     """``text`` rewritten through the curated vocabulary of ``language``, and the words it had no
     entry for (left in place, to be reported)."""
-    vocabulary = VOCABULARY.get(language)
-    if not vocabulary:
+    if language not in VOCABULARY:
         return text, []
+    # The detected language first; the others' words next, since short prompts in neighbouring
+    # languages are easily taken for each other ("música para correr, más de 150" for Portuguese).
+    vocabulary = {
+        phrase: english
+        for other in (*(name for name in VOCABULARY if name != language), language)
+        for phrase, english in VOCABULARY[other].items()
+    }
     phrases = sorted(vocabulary, key=len, reverse=True)
     pattern = re.compile(r"(?<![\w'])(" + "|".join(re.escape(phrase) for phrase in phrases) + r")(?![\w])")
     translated = pattern.sub(lambda match: f" {vocabulary[match[1]]} ", text.lower())

@@ -529,3 +529,29 @@ def test_a_short_or_long_playlist_is_about_the_playlist_not_its_tracks(  # type:
     intent = parse(prompt, vocabulary)
     assert (intent.size, intent.duration_seconds) == (size, seconds)
     assert "duration_ms" not in intent.feature_ranges
+
+
+@pytest.mark.parametrize(
+    ("prompt", "language", "tempo", "era", "no_vocals"),
+    [
+        ("canciones tristes de los 90", "es", None, (1990, 1999), False),
+        ("música para correr, más de 150 bpm", None, (150.0, 300.0), None, False),
+        ("musique calme sans paroles", "fr", None, None, True),
+        ("chansons joyeuses des années 80", "fr", None, (1980, 1989), False),
+        ("entspannte Musik ohne Gesang", "de", None, None, True),
+        ("schnelle Lieder über 140 bpm", "de", (140.0, 300.0), None, False),
+        ("Rock der 80er Jahre", "de", None, (1980, 1989), False),
+        ("música sem letra para estudar", None, None, None, True),
+    ],
+)
+def test_comparisons_lyrics_and_decades_in_other_languages(  # type: ignore[no-untyped-def]
+    vocabulary, prompt: str, language: str | None, tempo, era, no_vocals: bool
+) -> None:
+    intent = parse(prompt, vocabulary)
+    if language is not None:  # Spanish and Portuguese are easily taken for each other: either reads it
+        assert intent.language == language
+    spec = intent.feature_ranges.get("tempo")
+    assert (spec.low, spec.high) == tempo if tempo else spec is None
+    assert intent.era == era
+    assert ("instrumentalness" in intent.feature_ranges) == no_vocals
+    assert not intent.not_understood
