@@ -14,7 +14,7 @@ from playlists.engine import lexicon
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Pinned before the tables moved from code into a data file: what the parser matches against is
 # behaviour (the prompt suite is tuned on it), so a change must be deliberate and update this.
-PINNED_DIGEST = "d7837140da7d71f2713d1f2849e93c08674c842ff6aa23901e0292b12f51f92b"
+PINNED_DIGEST = "df8cf35a358b1ce4c301fac20e2ab260f9c9e36a55ceb2a52184ef66af2702d3"
 
 
 def test_the_lexicon_tables_are_pinned() -> None:
