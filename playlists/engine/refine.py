@@ -128,8 +128,11 @@ def _merge_change(intent: Intent, change: Intent) -> None:
         intent.replaced.append(f"'no {', '.join(now_excluded)}' replaced the earlier 'less'")
     intent.exclude_tags = list(dict.fromkeys([*intent.exclude_tags, *change.exclude_tags]))
     excluded = set(intent.exclude_tags)
+    # A genre near an excluded one is ranked down, unless the listener still asks for it.
+    asked = set(intent.include_tag_names()) - excluded
+    lowered = [name for name in change.avoid_tags if name not in asked]
     intent.avoid_tags = [
-        name for name in dict.fromkeys([*intent.avoid_tags, *change.avoid_tags]) if name not in excluded
+        name for name in dict.fromkeys([*intent.avoid_tags, *lowered]) if name not in excluded
     ]
     dropped = [tag.name for tag in intent.include_tags if tag.name in excluded]
     if dropped:

@@ -555,3 +555,10 @@ def test_comparisons_lyrics_and_decades_in_other_languages(  # type: ignore[no-u
     assert intent.era == era
     assert ("instrumentalness" in intent.feature_ranges) == no_vocals
     assert not intent.not_understood
+
+
+def test_refining_with_an_exclusion_does_not_rank_down_what_is_still_asked_for(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    refined = refine_intent(parse("rock", vocabulary), "without the classic rock", vocabulary=vocabulary)
+    assert "classic rock" in refined.exclude_tags and "classic rock" not in refined.include_tag_names()
+    assert "rock" in refined.include_tag_names()
+    assert not set(refined.include_tag_names()) & set(refined.avoid_tags)
