@@ -125,10 +125,13 @@ _ANTONYM_PAIRS = (
     ("hits", "deep cuts"),
     ("major key", "minor key"),
     ("short", "long"),
+    ("live", "studio"),
 )
 # Characters with two sides only: "not acoustic" means electronic (moods are graded: "not sad"
 # keeps clear of sad without asking for happy).
-BINARY_CHARACTERS = frozenset({"acoustic", "electronic", "vocal", "instrumental", "major key", "minor key"})
+BINARY_CHARACTERS = frozenset(
+    {"acoustic", "electronic", "vocal", "instrumental", "major key", "minor key", "live", "studio"}
+)
 ANTONYMS: dict[str, str] = {
     **{first: second for first, second in _ANTONYM_PAIRS},
     **{second: first for first, second in _ANTONYM_PAIRS},

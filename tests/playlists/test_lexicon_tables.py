@@ -14,7 +14,7 @@ from playlists.engine import lexicon
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Pinned before the tables moved from code into a data file: what the parser matches against is
 # behaviour (the prompt suite is tuned on it), so a change must be deliberate and update this.
-PINNED_DIGEST = "df8cf35a358b1ce4c301fac20e2ab260f9c9e36a55ceb2a52184ef66af2702d3"
+PINNED_DIGEST = "3f1c08382536a7b697aaee453622af62125a3bc83fe301afe7ae9fb847ea26a2"
 
 
 def test_the_lexicon_tables_are_pinned() -> None:
