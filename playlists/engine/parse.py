@@ -340,7 +340,9 @@ def _exclude(
     phrase = _GENERIC_NOUNS.sub("", phrase).strip()
     if not phrase:
         return True
-    artist = vocabulary.find_artist(re.sub(r"'s\b", "", phrase))
+    # After a degree ("not too poppy") the word is an adjective, never an artist's name.
+    after_degree = re.search(rf"\b(?:too|very|so|overly)\s+{re.escape(phrase)}\b", prompt.lower())
+    artist = None if after_degree else vocabulary.find_artist(re.sub(r"'s\b", "", phrase))
     vector = vectors.get(phrase)
     literal = _literal_entry(vocabulary, phrase)
     if literal is not None and phrase not in vocabulary.tag_names:

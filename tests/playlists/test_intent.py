@@ -562,3 +562,9 @@ def test_refining_with_an_exclusion_does_not_rank_down_what_is_still_asked_for(v
     assert "classic rock" in refined.exclude_tags and "classic rock" not in refined.include_tag_names()
     assert "rock" in refined.include_tag_names()
     assert not set(refined.include_tag_names()) & set(refined.avoid_tags)
+
+
+def test_a_word_after_a_degree_is_an_adjective_not_an_artist() -> None:
+    vocabulary = fake_vocabulary(artists=("Poppy", "Drake"))
+    assert parse("upbeat, but not too poppy", vocabulary).exclude_artists == []
+    assert parse("upbeat, but no drake", vocabulary).exclude_artists == ["Drake"]
