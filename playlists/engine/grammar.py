@@ -543,13 +543,13 @@ def read_directions(scan: Scan) -> None:
         if feature != "vocals":  # "medium vocals" names no range
             scan.reading.directions.append((feature, "mid", match[0].strip()))
 
-    def neither_end(match: re.Match[str]) -> None:
+    scan_all(scan, rf"\b(?:{MID_WORDS})[\s-]+({nouns})\b", middle)
+    # Only the two ends of one scale: "not too loud, not too heavy" stays two negations.
+    for match in list(re.finditer(_NEITHER_END, scan.text)):
         feature = MIDDLE_OF.get(frozenset((match["first"], match["second"])))
         if feature is not None:
             scan.reading.directions.append((feature, "mid", match[0].strip()))
-
-    scan_all(scan, rf"\b(?:{MID_WORDS})[\s-]+({nouns})\b", middle)
-    scan_all(scan, _NEITHER_END, neither_end)
+            scan.consume(match)
     scan_all(scan, rf"\b({LOW_WORDS}|{HIGH_WORDS})[\s-]+({nouns})\b", direction)
 
 
@@ -564,7 +564,7 @@ MIDDLE_OF = {
     frozenset(("popular", "obscure")): "popularity",
 }
 _NEITHER_END = (
-    r"\b(?:not too|neither too|neither)\s+(?P<first>[\w-]+)\s*(?:,|and|or|but|nor)?\s*(?:also\s+)?"
+    r"\b(?:not too|neither too|neither|not)\s+(?P<first>[\w-]+)\s*(?:,|and|or|but|nor)?\s*(?:also\s+)?"
     r"(?:not too|nor too|nor|not)\s+(?P<second>[\w-]+)\b"
 )
 

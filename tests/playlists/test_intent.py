@@ -449,6 +449,7 @@ def test_open_ended_eras_read_their_side(vocabulary, prompt: str, era: tuple[int
         ("medium tempo songs", "tempo", (100.0, 135.0)),
         ("moderate energy", "energy", (0.45, 0.75)),
         ("not too loud and not too quiet", "loudness", (-10.0, -6.0)),
+        ("songs that are not happy and not sad", "valence", (0.33, 0.65)),
     ],
 )
 def test_the_middle_of_a_scale(vocabulary, prompt: str, feature: str, middle: tuple[float, float]) -> None:  # type: ignore[no-untyped-def]
@@ -568,3 +569,9 @@ def test_a_word_after_a_degree_is_an_adjective_not_an_artist() -> None:
     vocabulary = fake_vocabulary(artists=("Poppy", "Drake"))
     assert parse("upbeat, but not too poppy", vocabulary).exclude_artists == []
     assert parse("upbeat, but no drake", vocabulary).exclude_artists == ["Drake"]
+
+
+def test_two_refused_words_of_different_scales_stay_two_negations(vocabulary) -> None:  # type: ignore[no-untyped-def]
+    intent = parse("not too loud, not too heavy", vocabulary)
+    assert intent.feature_ranges["loudness"].high < -6.0  # not loud
+    assert intent.feature_ranges["energy"].high < 1.0  # not heavy
