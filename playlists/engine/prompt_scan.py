@@ -46,8 +46,10 @@ class _Scan:
     text: str
     intent: Intent
 
-    def consume(self, match: re.Match[str]) -> None:
-        start, end = match.span()
+    def consume(self, match: re.Match[str], *, start: int | None = None) -> None:
+        """Blank out ``match`` (from ``start`` when given: part of it stays to be read)."""
+        start = match.start() if start is None else start
+        end = match.end()
         self.text = self.text[:start] + " " * (end - start) + self.text[end:]
 
 
@@ -133,8 +135,7 @@ def read_clean(scan: _Scan) -> None:
     for match in list(_CLEAN.finditer(scan.text)):
         scan.intent.clean = True
         # "avoid anything explicit or aggressive": the negation still reaches "aggressive".
-        start = match.start("explicit") if match["explicit"] else match.start()
-        scan.text = scan.text[:start] + " " * (match.end() - start) + scan.text[match.end() :]
+        scan.consume(match, start=match.start("explicit") if match["explicit"] else None)
 
 
 def read_arc(scan: _Scan) -> None:
