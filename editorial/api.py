@@ -424,7 +424,7 @@ class ReportCreateApi(APIView):
         request=ReportCreateSerializer,
         responses={
             201: OpenApiResponse(description="Reported."),
-            400: ERROR_RESPONSE,
+            400: OpenApiResponse(description="A track not in the reported playlist, or bad fields."),
             404: OpenApiResponse(description="No such playlist (or not yours)."),
         },
     )

@@ -51,6 +51,7 @@ RULES_NO_SCHEMA_STATES: dict[tuple[str, str], dict[int, str]] = {
     ("POST", "/api/catalog/imports/"): {400: "the file must be a readable catalog of a known format"},
     ("POST", "/api/catalog/libraries/"): {400: "the root must be an absolute, readable folder"},
     ("POST", "/api/editorial/blocks/"): {400: "a track or an artist, not both and not neither"},
+    ("POST", "/api/editorial/reports/"): {400: "the track must be in the playlist"},
     ("POST", "/api/editorial/queue/{item_id}/decisions/"): {400: "the track must be in the playlist"},
     ("POST", "/api/editorial/queue/{item_id}/resolve/"): {400: "only an open review item is closed"},
     ("POST", "/api/editorial/themes/"): {400: "a name of visible characters, not taken yet"},
